@@ -1,0 +1,157 @@
+// The validated, frozen model of a platform: what every service (render, plan, deploy, health, models) reads.
+
+export type GpuVendor = 'nvidia' | 'amd'
+export type Phase = 'infra' | 'ai' | 'monitor'
+export type Tier = 'core' | 'persistent' | 'on-demand'
+
+export const PHASES: readonly Phase[] = ['infra', 'ai', 'monitor']
+export const TIERS: readonly Tier[] = ['core', 'persistent', 'on-demand']
+
+export interface Selector {
+  hosts?: string[]
+  tags?: string[]
+  all?: boolean
+  gpu?: GpuVendor | 'any'
+  min_vram_gb?: number
+  exclude?: string[]
+}
+
+export interface SecretSpec {
+  name: string
+  description?: string
+  generate: boolean
+  length: number
+  prefix: string
+  optional: boolean
+}
+
+export interface SshSettings {
+  user?: string
+  port?: number
+  identityFile?: string
+  proxyJump?: string
+}
+
+export interface Gpu {
+  vendor: GpuVendor
+  count: number
+  vramGb?: number
+  model?: string
+  gfxVersion?: string
+  renderGid?: number
+}
+
+export interface Mount {
+  /** NAS export name. */
+  export: string
+  path: string
+  mode: 'ro' | 'rw'
+}
+
+export interface Host {
+  name: string
+  address: string
+  local: boolean
+  ssh: SshSettings
+  tags: string[]
+  description?: string
+  cpus?: number
+  memoryGb?: number
+  gpu?: Gpu
+  baseDir: string
+  mounts: Record<string, Mount>
+  /** Models this node serves: its own list plus every model rule that selects it. Sorted. */
+  models: string[]
+}
+
+export interface Model {
+  name: string
+  mode: 'chat' | 'completion' | 'embedding'
+  placement?: Selector
+  sizeGb?: number
+  timeoutS?: number
+  fallbacks: string[]
+}
+
+export interface HealthCheck {
+  name?: string
+  required: boolean
+  http?: { port: number; path: string; status: number; body?: string; scheme: 'http' | 'https' }
+  tcp?: { port: number }
+  command?: string[]
+  ollama?: { port: number }
+}
+
+export interface ServiceOverride {
+  on: Selector
+  set: Record<string, unknown>
+}
+
+export interface Service {
+  name: string
+  /** Stack file name without extension. */
+  stack: string
+  phase: Phase
+  tier: Tier
+  /** The Compose service definition as written, without x-ai-platform. */
+  compose: Record<string, unknown>
+  requires: string[]
+  gpu?: { count: number | 'all'; vendor: GpuVendor | 'any' }
+  health: HealthCheck[]
+  overrides: ServiceOverride[]
+  metrics?: { port: number; path: string; job: string }
+  route?: { name: string; port: number; path: string }
+  databases: string[]
+  oneshot: boolean
+  /** Hosts the service is placed on, in inventory order. */
+  hosts: string[]
+}
+
+export interface StackFile {
+  template: string
+  path: string
+  mode: string
+}
+
+export interface Stack {
+  name: string
+  file: string
+  description?: string
+  placement: Selector
+  phase: Phase
+  tier: Tier
+  files: StackFile[]
+  services: string[]
+  volumes: Record<string, unknown>
+  networks: Record<string, unknown>
+  hosts: string[]
+}
+
+export interface Platform {
+  name: string
+  domain?: string
+  baseDir: string
+  composeProject: string
+  releasesKeep: number
+  lanSubnet?: string
+  imageRegistry?: string
+  nas?: { host?: string; exports: Record<string, string> }
+  ssh: SshSettings
+  secrets: Record<string, SecretSpec>
+}
+
+export interface Project {
+  /** Absolute directory holding inventory/, stacks/, templates/. */
+  dir: string
+  /** True when no project was found and the bundled reference platform is used. */
+  bundled: boolean
+  platform: Platform
+  hosts: Record<string, Host>
+  /** Host names in inventory order. */
+  hostOrder: string[]
+  stacks: Stack[]
+  services: Record<string, Service>
+  models: Record<string, Model>
+  /** Template path (relative to templates/) -> its text. */
+  templates: Record<string, string>
+}

@@ -1,0 +1,140 @@
+// JSON Schema validation (ajv, all errors) turned into located, plain-language issues.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
+import type { Issue } from '../errors.js'
+import { packageRoot } from '../util/paths.js'
+import { describeValue, issueAt, type PathSegment, type SourceFile } from './source.js'
+
+export interface Validators {
+  inventory: ValidateFunction
+  stack: ValidateFunction
+}
+
+export function compileValidators(): Validators {
+  const root = packageRoot()
+  const inventorySchema = JSON.parse(readFileSync(join(root, 'schemas', 'inventory.schema.json'), 'utf8')) as object
+  const stackSchema = JSON.parse(readFileSync(join(root, 'schemas', 'stack.schema.json'), 'utf8')) as object
+  const ajv = new Ajv({ allErrors: true, strict: false, verbose: true })
+  ajv.addSchema(inventorySchema)
+  ajv.addSchema(stackSchema)
+  return {
+    inventory: ajv.getSchema('https://ai-platform.dev/schemas/inventory.schema.json')!,
+    stack: ajv.getSchema('https://ai-platform.dev/schemas/stack.schema.json')!,
+  }
+}
+
+export function validateWith(validate: ValidateFunction, value: unknown, source: SourceFile): Issue[] {
+  if (validate(value)) return []
+  return schemaIssues(validate.errors ?? [], source)
+}
+
+/** ajv reports every failed branch of a oneOf; keep one message per place, the most useful one. */
+export function schemaIssues(errors: readonly ErrorObject[], source: SourceFile): Issue[] {
+  // A failed oneOf stands for all of its branches' errors, which sit at or below its instance path.
+  const under = (path: string, parent: string): boolean => path === parent || path.startsWith(`${parent}/`)
+  const choices = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf')
+  const outer = choices.filter((c) => !choices.some((o) => o !== c && under(c.instancePath, o.instancePath) && o.instancePath !== c.instancePath))
+  const kept = errors.filter((e) => {
+    if (e.keyword === 'propertyNames' || e.keyword === 'if') return false // the nested error carries the detail
+    const owner = outer.find((c) => under(e.instancePath, c.instancePath))
+    return owner === undefined || owner === e
+  })
+  const seen = new Set<string>()
+  const issues: Issue[] = []
+  for (const error of kept) {
+    const issue = toIssue(error, source)
+    const key = `${issue.line}:${issue.col}:${issue.path}:${issue.message}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    issues.push(issue)
+  }
+  return issues
+}
+
+function pointerToPath(pointer: string): PathSegment[] {
+  if (pointer === '') return []
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s))
+}
+
+function toIssue(error: ErrorObject, source: SourceFile): Issue {
+  const path = pointerToPath(error.instancePath)
+  const params = error.params as Record<string, unknown>
+  const propertyName = (error as ErrorObject & { propertyName?: string }).propertyName
+  const schema = error.parentSchema as Record<string, unknown> | undefined
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = String(params.additionalProperty)
+      const known = Object.keys((schema?.properties as object | undefined) ?? {})
+      const patterns = Object.keys((schema?.patternProperties as object | undefined) ?? {})
+      const allowed = known.length > 0 ? known.join(', ') + (patterns.some((p) => p.startsWith('^x-')) ? ', x-*' : '') : 'no keys'
+      return issueAt(source, [...path, key], 'unknown key', { allowed, got: JSON.stringify(key), key: true })
+    }
+    case 'required':
+      return issueAt(source, path, `missing required key "${String(params.missingProperty)}"`, {
+        display: [...path, String(params.missingProperty)],
+      })
+    case 'enum':
+      return issueAt(source, path, 'must be one of the allowed values', {
+        allowed: (params.allowedValues as unknown[]).map((v) => String(v)).join(', '),
+        got: describeValue(error.data),
+      })
+    case 'const':
+      return issueAt(source, path, 'has the wrong value', { allowed: JSON.stringify(params.allowedValue), got: describeValue(error.data) })
+    case 'type':
+      return issueAt(source, path, `must be ${article(String(params.type))}`, { got: describeValue(error.data) })
+    case 'pattern': {
+      if (propertyName !== undefined) {
+        const description = typeof schema?.description === 'string' ? schema.description : `matching ${String(params.pattern)}`
+        return issueAt(source, [...path, propertyName], 'is not an allowed name', { allowed: description, got: JSON.stringify(propertyName), key: true })
+      }
+      const description = typeof schema?.description === 'string' ? schema.description : `text matching ${String(params.pattern)}`
+      return issueAt(source, path, 'has a value that is not allowed', { allowed: description, got: describeValue(error.data) })
+    }
+    case 'oneOf':
+    case 'anyOf': {
+      const branches = ((error.schema as unknown[]) ?? []).map(describeSchema)
+      return issueAt(source, path, 'has the wrong form', { allowed: branches.join(' or '), got: describeValue(error.data) })
+    }
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return issueAt(source, path, `must be ${String(params.comparison)} ${String(params.limit)}`, { got: describeValue(error.data) })
+    case 'minItems':
+      return issueAt(source, path, `must have at least ${String(params.limit)} item(s)`, { got: `${(error.data as unknown[]).length}` })
+    case 'minProperties':
+      return issueAt(source, path, `must have at least ${String(params.limit)} key(s)`, { got: 'an empty mapping' })
+    case 'maxProperties':
+      return issueAt(source, path, `must have at most ${String(params.limit)} keys`, { got: `${Object.keys(error.data as object).length}` })
+    case 'uniqueItems':
+      return issueAt(source, [...path, Number(params.j)], 'repeats an earlier item', { got: describeValue((error.data as unknown[])[Number(params.j)]) })
+    case 'minLength':
+      return issueAt(source, path, 'must not be empty', { got: describeValue(error.data) })
+    default:
+      return issueAt(source, path, error.message ?? `fails ${error.keyword}`, { got: describeValue(error.data) })
+  }
+}
+
+function article(type: string): string {
+  const names: Record<string, string> = { object: 'a mapping', array: 'a list', string: 'a string', integer: 'an integer', number: 'a number', boolean: 'true or false', null: 'empty' }
+  return type
+    .split(',')
+    .map((t) => names[t] ?? t)
+    .join(' or ')
+}
+
+function describeSchema(schema: unknown): string {
+  const s = schema as Record<string, unknown>
+  if (typeof s.$ref === 'string') {
+    const name = s.$ref.split('/').pop()!
+    return ({ stringList: 'a list of strings', stringOrList: 'a string or a list of strings' } as Record<string, string>)[name] ?? name
+  }
+  if (s.const !== undefined) return JSON.stringify(s.const)
+  if (s.type !== undefined) return article(Array.isArray(s.type) ? s.type.join(',') : String(s.type))
+  return 'another form'
+}

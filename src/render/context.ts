@@ -1,0 +1,164 @@
+// The data templates and stack strings are filled from: derived once per project, pure.
+import { publishedPorts } from '../config/compose.js'
+import type { Host, Project, Service } from '../config/model.js'
+// Ports in health checks, metrics and routes are the host's published ports: what other hosts connect to.
+import { serviceForHost } from '../config/load.js'
+
+export interface HostView {
+  name: string
+  address: string
+  local: boolean
+  tags: string[]
+  base_dir: string
+  data_dir: string
+  gpu: { vendor: string; count: number; vram_gb: number | null; gfx_version: string | null } | null
+  mounts: Record<string, { path: string; mode: string; export: string; nas_path: string | null }>
+  models: string[]
+}
+
+export interface ServiceView {
+  name: string
+  hosts: string[]
+  /** Address of the service's first host: handy for single-host services such as databases. */
+  address: string | null
+  host: string | null
+  ports: number[]
+}
+
+export interface FleetContext {
+  platform: {
+    name: string
+    domain: string | null
+    base_dir: string
+    compose_project: string
+    lan_subnet: string | null
+    image_registry: string | null
+    nas: { host: string | null; exports: Record<string, string> } | null
+  }
+  hosts: Record<string, HostView>
+  fleet: HostView[]
+  services: Record<string, ServiceView>
+  ollama: { nodes: { host: string; address: string; port: number; target: string; url: string; models: string[] }[]; urls: string[] }
+  litellm: {
+    routes: { model_name: string; model: string; api_base: string; host: string; mode: string; timeout: number | null }[]
+    models: { name: string; mode: string; backends: number }[]
+    fallbacks: { model: string; to: string[] }[]
+  }
+  prometheus: { jobs: { job: string; path: string; targets: { target: string; host: string }[] }[] }
+  routes: { name: string; fqdn: string; rule: string; url: string; path: string; service: string; host: string }[]
+  databases: string[]
+}
+
+export function hostView(host: Host, project: Project): HostView {
+  const exports = project.platform.nas?.exports ?? {}
+  const mounts: HostView['mounts'] = {}
+  for (const [name, mount] of Object.entries(host.mounts)) {
+    mounts[name] = { path: mount.path, mode: mount.mode, export: mount.export, nas_path: exports[mount.export] ?? null }
+  }
+  return {
+    name: host.name,
+    address: host.address,
+    local: host.local,
+    tags: [...host.tags],
+    base_dir: host.baseDir,
+    data_dir: `${host.baseDir}/data`,
+    gpu: host.gpu ? { vendor: host.gpu.vendor, count: host.gpu.count, vram_gb: host.gpu.vramGb ?? null, gfx_version: host.gpu.gfxVersion ?? null } : null,
+    mounts,
+    models: [...host.models],
+  }
+}
+
+export function fleetContext(project: Project): FleetContext {
+  const hosts: Record<string, HostView> = {}
+  for (const name of project.hostOrder) hosts[name] = hostView(project.hosts[name]!, project)
+  const services: Record<string, ServiceView> = {}
+  for (const service of Object.values(project.services)) {
+    const first = service.hosts[0]
+    const firstHost = first !== undefined ? project.hosts[first]! : undefined
+    services[service.name] = {
+      name: service.name,
+      hosts: [...service.hosts],
+      address: firstHost?.address ?? null,
+      host: first ?? null,
+      ports: firstHost ? publishedPorts(serviceForHost(service, firstHost, project.hosts, project.hostOrder).ports).map((p) => p.from) : [],
+    }
+  }
+
+  const ollamaNodes: FleetContext['ollama']['nodes'] = []
+  for (const service of sortedServices(project)) {
+    const check = service.health.find((c) => c.ollama)
+    if (!check?.ollama || service.tier === 'on-demand') continue
+    for (const name of service.hosts) {
+      const host = project.hosts[name]!
+      const port = check.ollama.port
+      ollamaNodes.push({ host: name, address: host.address, port, target: `${host.address}:${port}`, url: `http://${host.address}:${port}`, models: [...host.models] })
+    }
+  }
+  ollamaNodes.sort((a, b) => project.hostOrder.indexOf(a.host) - project.hostOrder.indexOf(b.host))
+
+  const routes: FleetContext['litellm']['routes'] = []
+  const modelNames = Object.keys(project.models).sort()
+  for (const modelName of modelNames) {
+    const model = project.models[modelName]!
+    for (const node of ollamaNodes) {
+      if (!node.models.includes(modelName)) continue
+      routes.push({ model_name: modelName, model: `ollama/${modelName}`, api_base: node.url, host: node.host, mode: model.mode, timeout: model.timeoutS ?? null })
+    }
+  }
+  const served = modelNames.filter((m) => routes.some((r) => r.model_name === m))
+  const fallbacks = served
+    .map((m) => ({ model: m, to: project.models[m]!.fallbacks.filter((f) => f !== m && served.includes(f)) }))
+    .filter((f) => f.to.length > 0)
+
+  const jobs = new Map<string, { job: string; path: string; targets: { target: string; host: string }[] }>()
+  for (const service of sortedServices(project)) {
+    if (!service.metrics || service.tier === 'on-demand') continue
+    const job = jobs.get(service.metrics.job) ?? { job: service.metrics.job, path: service.metrics.path, targets: [] }
+    for (const name of service.hosts) {
+      const host = project.hosts[name]!
+      job.targets.push({ target: `${host.address}:${service.metrics.port}`, host: name })
+    }
+    jobs.set(service.metrics.job, job)
+  }
+
+  const proxyRoutes: FleetContext['routes'] = []
+  for (const service of sortedServices(project)) {
+    if (!service.route || service.tier === 'on-demand' || service.hosts.length === 0) continue
+    const host = project.hosts[service.hosts[0]!]!
+    const fqdn = project.platform.domain ? `${service.route.name}.${project.platform.domain}` : service.route.name
+    const rule = service.route.path === '/' ? `Host(\`${fqdn}\`)` : `Host(\`${fqdn}\`) && PathPrefix(\`${service.route.path}\`)`
+    proxyRoutes.push({ name: service.route.name, fqdn, rule, url: `http://${host.address}:${service.route.port}`, path: service.route.path, service: service.name, host: host.name })
+  }
+  proxyRoutes.sort((a, b) => a.name.localeCompare(b.name))
+
+  const databases = [...new Set(Object.values(project.services).filter((s) => s.hosts.length > 0).flatMap((s) => s.databases))].sort()
+  const nas = project.platform.nas
+
+  return {
+    platform: {
+      name: project.platform.name,
+      domain: project.platform.domain ?? null,
+      base_dir: project.platform.baseDir,
+      compose_project: project.platform.composeProject,
+      lan_subnet: project.platform.lanSubnet ?? null,
+      image_registry: project.platform.imageRegistry ?? null,
+      nas: nas ? { host: nas.host ?? null, exports: { ...nas.exports } } : null,
+    },
+    hosts,
+    fleet: project.hostOrder.map((n) => hosts[n]!),
+    services,
+    ollama: { nodes: ollamaNodes, urls: ollamaNodes.map((n) => n.url) },
+    litellm: {
+      routes,
+      models: served.map((m) => ({ name: m, mode: project.models[m]!.mode, backends: routes.filter((r) => r.model_name === m).length })),
+      fallbacks,
+    },
+    prometheus: { jobs: [...jobs.values()].sort((a, b) => a.job.localeCompare(b.job)) },
+    routes: proxyRoutes,
+    databases,
+  }
+}
+
+function sortedServices(project: Project): Service[] {
+  return Object.values(project.services).sort((a, b) => a.name.localeCompare(b.name))
+}

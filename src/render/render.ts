@@ -1,0 +1,280 @@
+// inventory + stacks + templates -> per-host files. Pure and deterministic: same input, same bytes.
+import { createHash } from 'node:crypto'
+import { stringify } from 'yaml'
+import type { Issue } from '../errors.js'
+import { composeVariables, isPlainObject, walkStrings } from '../config/compose.js'
+import { serviceForHost, type Origin } from '../config/load.js'
+import type { Host, Project, Service } from '../config/model.js'
+import type { PathSegment } from '../config/source.js'
+import { issueAt } from '../config/source.js'
+import { fleetContext, hostView, type FleetContext } from './context.js'
+import { renderTemplate } from './template.js'
+
+export const COMPOSE_FILE = 'compose.yaml'
+export const ENV_FILE = '.env'
+export const LABEL_PREFIX = 'ai-platform'
+
+export interface RenderedFile {
+  /** Path relative to the host's base directory. */
+  path: string
+  content: string
+  sha256: string
+  mode: string
+}
+
+export interface RenderedService {
+  name: string
+  stack: string
+  tier: Service['tier']
+  phase: Service['phase']
+  image: string
+  oneshot: boolean
+  hasHealthcheck: boolean
+}
+
+export interface HostRender {
+  host: string
+  composeProject: string
+  compose: RenderedFile
+  /** Config files, content-addressed: `files/<sha16>/<path>`, so a change recreates only the services that mount it. */
+  files: RenderedFile[]
+  /** Names of the secrets this host's services use (values only ever go to the host's .env). */
+  secrets: string[]
+  services: RenderedService[]
+  /** Hash over every non-secret file and the secret names: equal hashes mean nothing to deploy. */
+  hash: string
+}
+
+export interface RenderOptions {
+  origins?: ReadonlyMap<string, Origin>
+  context?: FleetContext
+}
+
+export interface RenderResult {
+  renders: HostRender[]
+  issues: Issue[]
+}
+
+export function renderHosts(project: Project, hostNames: readonly string[], options: RenderOptions = {}): RenderResult {
+  const context = options.context ?? fleetContext(project)
+  const renders: HostRender[] = []
+  const issues: Issue[] = []
+  for (const name of hostNames) {
+    const result = renderHost(project, name, { ...options, context })
+    issues.push(...result.issues)
+    if (result.render) renders.push(result.render)
+  }
+  return { renders, issues }
+}
+
+export function renderHost(project: Project, hostName: string, options: RenderOptions = {}): { render: HostRender | null; issues: Issue[] } {
+  const host = project.hosts[hostName]
+  if (!host) throw new Error(`renderHost: unknown host ${hostName}`)
+  const fleet = options.context ?? fleetContext(project)
+  const context = { ...fleet, host: hostView(host, project) }
+  const issues: Issue[] = []
+  const locate = (key: string, path: PathSegment[], message: string, extra: { allowed?: string; got?: string } = {}): Issue => {
+    const origin = options.origins?.get(key)
+    if (origin) return issueAt(origin.source, [...origin.path, ...path], message, extra)
+    return { file: key, line: 1, col: 1, path: path.join('.'), message, severity: 'error', ...extra }
+  }
+
+  // Config files first: services mount them by path.
+  const files: RenderedFile[] = []
+  const fileTargets = new Map<string, string>()
+  const stacks = project.stacks.filter((s) => s.hosts.includes(hostName))
+  for (const stack of stacks) {
+    stack.files.forEach((file, index) => {
+      if (fileTargets.has(file.path)) {
+        issues.push(locate(`stack:${stack.name}`, ['x-ai-platform', 'files', index, 'path'], `host "${hostName}" already gets a file at this path from another stack`, { got: JSON.stringify(file.path) }))
+        return
+      }
+      const text = project.templates[file.template]
+      if (text === undefined) return // reported by validation
+      const result = renderTemplate(`templates/${file.template}`, text, context)
+      if (!result.ok) {
+        issues.push({ ...result.issue, message: `${result.issue.message} (rendering for host ${hostName})` })
+        fileTargets.set(file.path, `${host.baseDir}/files/unrendered/${file.path}`) // reported once, above
+        return
+      }
+      const sha = sha256(result.text)
+      const path = `files/${sha.slice(0, 16)}/${file.path}`
+      files.push({ path, content: result.text, sha256: sha, mode: file.mode })
+      fileTargets.set(file.path, `${host.baseDir}/${path}`)
+    })
+  }
+  const fileHelper = (path: unknown): string => {
+    const target = fileTargets.get(String(path))
+    if (target === undefined) throw new Error(`"file ${String(path)}" not defined: no stack on this host renders ${String(path)}`)
+    return target
+  }
+
+  // Services.
+  const services = Object.values(project.services)
+    .filter((s) => s.hosts.includes(hostName))
+    .sort((a, b) => a.name.localeCompare(b.name))
+  const definitions = new Map<string, Record<string, unknown>>()
+  for (const service of services) {
+    const raw = serviceForHost(service, host, project.hosts, project.hostOrder)
+    const interpolated = interpolate(raw, context, fileHelper, (path, message, got) => issues.push(locate(`service:${service.name}`, path, message, got !== undefined ? { got } : {})))
+    definitions.set(service.name, interpolated as Record<string, unknown>)
+  }
+  const composeServices: Record<string, unknown> = {}
+  for (const service of services) {
+    composeServices[service.name] = finishService(service, definitions.get(service.name)!, definitions, host, project)
+  }
+
+  const volumes: Record<string, unknown> = {}
+  const networks: Record<string, unknown> = {}
+  for (const stack of stacks) {
+    for (const [kind, target, source] of [['volume', volumes, stack.volumes], ['network', networks, stack.networks]] as const) {
+      for (const [name, definition] of Object.entries(source)) {
+        if (name in target && JSON.stringify(target[name]) !== JSON.stringify(definition)) {
+          issues.push(locate(`stack:${stack.name}`, [`${kind}s`, name], `${kind} "${name}" is defined differently by another stack on host "${hostName}"`))
+        }
+        target[name] = definition ?? {}
+      }
+    }
+  }
+
+  const document: Record<string, unknown> = { services: composeServices }
+  if (Object.keys(volumes).length > 0) document.volumes = volumes
+  if (Object.keys(networks).length > 0) document.networks = networks
+  const header = `# Rendered by ai-platform for host ${hostName} (platform ${project.platform.name}).\n# Do not edit on the host: the next deploy replaces it.\n`
+  const composeText = header + stringify(document, { version: '1.1', sortMapEntries: true, lineWidth: 0 })
+
+  const secrets = new Set<string>()
+  walkStrings(document, [], (text) => {
+    for (const use of composeVariables(text)) if (project.platform.secrets[use.name]) secrets.add(use.name)
+  })
+  const secretNames = [...secrets].sort()
+
+  if (issues.length > 0) return { render: null, issues }
+  const compose: RenderedFile = { path: COMPOSE_FILE, content: composeText, sha256: sha256(composeText), mode: '0644' }
+  const hashInput = [compose, ...files].map((f) => `${f.path}\0${f.sha256}`).concat(secretNames.map((s) => `secret\0${s}`))
+  return {
+    render: {
+      host: hostName,
+      composeProject: project.platform.composeProject,
+      compose,
+      files: files.sort((a, b) => a.path.localeCompare(b.path)),
+      secrets: secretNames,
+      services: services.map((s) => {
+        const definition = composeServices[s.name] as Record<string, unknown>
+        return {
+          name: s.name,
+          stack: s.stack,
+          tier: s.tier,
+          phase: s.phase,
+          image: String(definition.image),
+          oneshot: s.oneshot,
+          hasHealthcheck: isPlainObject(definition.healthcheck) && definition.healthcheck.disable !== true,
+        }
+      }),
+      hash: sha256(hashInput.join('\n')),
+    },
+    issues,
+  }
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex')
+}
+
+function interpolate(
+  value: unknown,
+  context: Record<string, unknown>,
+  fileHelper: (path: unknown) => string,
+  report: (path: PathSegment[], message: string, got?: string) => void,
+  path: PathSegment[] = [],
+): unknown {
+  if (typeof value === 'string') {
+    if (!value.includes('{{')) return value
+    const result = renderTemplate('(stack value)', value, context, { file: fileHelper })
+    if (result.ok) return result.text
+    const issue = result.issue
+    report(path, issue.message.startsWith('missing variable') ? issue.message : `cannot fill in: ${issue.message}`, issue.got)
+    return value
+  }
+  if (Array.isArray(value)) return value.map((item, i) => interpolate(item, context, fileHelper, report, [...path, i]))
+  if (isPlainObject(value)) {
+    const out: Record<string, unknown> = {}
+    for (const [key, item] of Object.entries(value)) out[key] = interpolate(item, context, fileHelper, report, [...path, key])
+    return out
+  }
+  return value
+}
+
+function toMap(value: unknown): Record<string, unknown> {
+  if (isPlainObject(value)) return { ...value }
+  const out: Record<string, unknown> = {}
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const text = String(item)
+      const eq = text.indexOf('=')
+      if (eq === -1) out[text] = null
+      else out[text.slice(0, eq)] = text.slice(eq + 1)
+    }
+  }
+  return out
+}
+
+/** Labels, restart policy, log rotation, GPU access, profiles and same-host ordering. */
+function finishService(service: Service, definition: Record<string, unknown>, all: Map<string, Record<string, unknown>>, host: Host, project: Project): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...definition }
+  out.labels = {
+    ...toMap(definition.labels),
+    [`${LABEL_PREFIX}.platform`]: project.platform.name,
+    [`${LABEL_PREFIX}.host`]: host.name,
+    [`${LABEL_PREFIX}.service`]: service.name,
+    [`${LABEL_PREFIX}.stack`]: service.stack,
+    [`${LABEL_PREFIX}.tier`]: service.tier,
+    [`${LABEL_PREFIX}.phase`]: service.phase,
+  }
+  if (out.restart === undefined) out.restart = service.oneshot ? 'no' : 'unless-stopped'
+  if (out.logging === undefined) out.logging = { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } }
+  if (service.tier === 'on-demand') {
+    const profiles = Array.isArray(definition.profiles) ? (definition.profiles as string[]) : []
+    out.profiles = [...new Set([...profiles, 'on-demand'])]
+  }
+  if (service.gpu && host.gpu) {
+    if (host.gpu.vendor === 'nvidia') {
+      const deploy = isPlainObject(out.deploy) ? { ...out.deploy } : {}
+      const resources = isPlainObject(deploy.resources) ? { ...deploy.resources } : {}
+      const reservations = isPlainObject(resources.reservations) ? { ...resources.reservations } : {}
+      const devices = Array.isArray(reservations.devices) ? [...(reservations.devices as unknown[])] : []
+      devices.push({ driver: 'nvidia', count: service.gpu.count, capabilities: ['gpu'] })
+      reservations.devices = devices
+      resources.reservations = reservations
+      deploy.resources = resources
+      out.deploy = deploy
+    } else {
+      const devices = Array.isArray(out.devices) ? (out.devices as string[]) : []
+      out.devices = [...new Set([...devices, '/dev/kfd', '/dev/dri'])]
+      const groups = Array.isArray(out.group_add) ? (out.group_add as (string | number)[]) : []
+      out.group_add = [...new Set([...groups, 'video', ...(host.gpu.renderGid !== undefined ? [host.gpu.renderGid] : [])])]
+      if (host.gpu.gfxVersion !== undefined) {
+        const environment = toMap(out.environment)
+        environment.HSA_OVERRIDE_GFX_VERSION ??= host.gpu.gfxVersion
+        out.environment = environment
+      }
+    }
+  }
+  // Requirements on this host become Compose depends_on; those on other hosts are ordered by the planner.
+  const dependsOn = toDependsOn(definition.depends_on)
+  for (const required of service.requires) {
+    const target = all.get(required)
+    if (!target || dependsOn[required]) continue
+    const oneshot = project.services[required]?.oneshot === true
+    const healthcheck = isPlainObject(target.healthcheck) && target.healthcheck.disable !== true
+    dependsOn[required] = { condition: oneshot ? 'service_completed_successfully' : healthcheck ? 'service_healthy' : 'service_started' }
+  }
+  if (Object.keys(dependsOn).length > 0) out.depends_on = dependsOn
+  return out
+}
+
+function toDependsOn(value: unknown): Record<string, { condition: string }> {
+  if (Array.isArray(value)) return Object.fromEntries(value.map((name) => [String(name), { condition: 'service_started' }]))
+  if (isPlainObject(value)) return { ...(value as Record<string, { condition: string }>) }
+  return {}
+}

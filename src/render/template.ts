@@ -1,0 +1,78 @@
+// Templates are Handlebars text with a fixed set of helpers: no code runs from a template,
+// and a missing variable is an error that names the template, the position and the variable.
+import Handlebars from 'handlebars'
+import type { Issue } from '../errors.js'
+
+const HELPERS: Record<string, Handlebars.HelperDelegate> = {
+  /** A JSON literal: a safe YAML scalar or flow collection for any value. */
+  json: (value: unknown) => JSON.stringify(value ?? null),
+  join: (list: unknown, separator: unknown) => (Array.isArray(list) ? list.map(String).join(typeof separator === 'string' ? separator : ',') : ''),
+  eq: (a: unknown, b: unknown) => a === b,
+  ne: (a: unknown, b: unknown) => a !== b,
+  or: (a: unknown, b: unknown) => Boolean(a) || Boolean(b),
+  not: (a: unknown) => !a,
+  length: (list: unknown) => (Array.isArray(list) ? list.length : isObject(list) ? Object.keys(list).length : 0),
+}
+
+const KNOWN_HELPERS = Object.fromEntries(Object.keys(HELPERS).map((name) => [name, true]))
+const OPTIONS: CompileOptions = { strict: true, noEscape: true, knownHelpersOnly: true, knownHelpers: KNOWN_HELPERS, preventIndent: true }
+
+type CompileOptions = Parameters<typeof Handlebars.compile>[1]
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object'
+}
+
+function engine(): typeof Handlebars {
+  const instance = Handlebars.create()
+  for (const [name, helper] of Object.entries(HELPERS)) instance.registerHelper(name, helper)
+  return instance
+}
+
+/** Syntax and helper problems, found without rendering. */
+export function compileTemplateIssues(display: string, text: string): Issue[] {
+  try {
+    engine().precompile(text, OPTIONS)
+    return []
+  } catch (error) {
+    return [templateIssue(display, text, error)]
+  }
+}
+
+export type TemplateResult = { ok: true; text: string } | { ok: false; issue: Issue }
+
+export function renderTemplate(display: string, text: string, context: Record<string, unknown>, extraHelpers: Record<string, Handlebars.HelperDelegate> = {}): TemplateResult {
+  const instance = engine()
+  for (const [name, helper] of Object.entries(extraHelpers)) instance.registerHelper(name, helper)
+  try {
+    const template = instance.compile(text, { ...OPTIONS, knownHelpers: { ...KNOWN_HELPERS, ...Object.fromEntries(Object.keys(extraHelpers).map((n) => [n, true])) } })
+    return { ok: true, text: template(context, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false }) }
+  } catch (error) {
+    return { ok: false, issue: templateIssue(display, text, error, Object.keys(context)) }
+  }
+}
+
+function templateIssue(display: string, text: string, error: unknown, variables?: string[]): Issue {
+  const e = error as { message?: string; lineNumber?: number; column?: number }
+  const message = e.message ?? String(error)
+  const notDefined = /^"(.+?)" not defined in/.exec(message)
+  if (notDefined && e.lineNumber !== undefined && e.column !== undefined) {
+    const line = text.split('\n')[e.lineNumber - 1] ?? ''
+    const expression = /^[@A-Za-z0-9_.\-/[\]]+/.exec(line.slice(e.column))?.[0] ?? notDefined[1]!
+    const issue: Issue = { file: display, line: e.lineNumber, col: e.column + 1, path: '', message: `missing variable "${expression}"`, severity: 'error' }
+    if (variables) issue.allowed = `variables under ${variables.join(', ')}`
+    return issue
+  }
+  const parse = /Parse error on line (\d+):/.exec(message)
+  if (parse) {
+    const expecting = /Expecting (.*), got '(.*)'/.exec(message)
+    const issue: Issue = { file: display, line: Number(parse[1]), col: 1, path: '', message: 'template syntax error', severity: 'error' }
+    if (expecting) issue.got = expecting[2]!
+    return issue
+  }
+  const helper = /unknown helper (\S+)/.exec(message)
+  if (helper) {
+    return { file: display, line: e.lineNumber ?? 1, col: (e.column ?? 0) + 1, path: '', message: 'unknown helper', allowed: Object.keys(HELPERS).join(', '), got: helper[1]!, severity: 'error' }
+  }
+  return { file: display, line: e.lineNumber ?? 1, col: (e.column ?? 0) + 1, path: '', message: message.split('\n')[0]!, severity: 'error' }
+}
