@@ -11,6 +11,7 @@ import { selectHosts } from './select.js'
 import { describeValue, issueAt, readYamlFile, type PathSegment, type SourceFile } from './source.js'
 import { compileTemplateIssues } from '../render/template.js'
 import { findCycles } from '../plan/graph.js'
+import { hostCycles } from '../plan/plan.js'
 
 export const DEFAULT_BASE_DIR = '/opt/ai-platform'
 
@@ -148,6 +149,13 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
 
   // 4. Rules that need the whole fleet.
   issues.push(...serviceRules(services, hosts, hostOrder, platform, origins))
+  if (!issues.some((i) => i.severity === 'error' && i.message.startsWith('dependency cycle'))) {
+    // Acyclic services can still tie hosts in a knot: a on A requires b on B, c on B requires d on A.
+    for (const cycle of hostCycles({ services, hostOrder })) {
+      const { source, path } = origins.get(`service:${cycle.service}`)!
+      issues.push(issueAt(source, [...path, 'x-ai-platform', 'requires'], `host dependency cycle: ${cycle.description}`, { allowed: 'requires that order hosts without cycles' }))
+    }
+  }
   issues.push(...modelRules(models, hosts, hostOrder, services, origins))
   assignModels(hosts, hostOrder, models)
 

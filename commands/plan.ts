@@ -1,0 +1,25 @@
+import { BaseCommand } from '../src/cli/base-command.js'
+import { targetArgs, targetFlags } from '../src/cli/target-flags.js'
+
+export default class PlanCommand extends BaseCommand {
+  static override summary = 'Show the deploy plan: waves of hosts, the services on each, file hashes.'
+  static override description = `The same plan object that \`deploy\` executes and \`deploy --dry-run\` prints.
+Pure: reads only the platform directory, opens no network connection.`
+  static override enableJsonFlag = true
+  static override strict = false
+  static override args = targetArgs
+  static override flags = targetFlags
+  static override examples = ['<%= config.bin %> plan', '<%= config.bin %> plan orpheus --with-deps', '<%= config.bin %> plan @ollama --json', '<%= config.bin %> plan all --phase infra']
+
+  async run(): Promise<unknown> {
+    const { flags, argv } = await this.parse(PlanCommand)
+    const { openProject } = await import('../src/config/open.js')
+    const { planRun } = await import('../src/plan/service.js')
+    const open = await openProject(flags.project)
+    const { plan } = planRun(open, { selectors: argv as string[], phase: flags.phase as 'infra' | 'ai' | 'monitor' | undefined, withDeps: flags['with-deps'] })
+    if (this.jsonEnabled()) return plan
+    const { formatPlan } = await import('../src/ui/plan-text.js')
+    this.log(formatPlan(plan))
+    return undefined
+  }
+}

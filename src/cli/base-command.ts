@@ -1,0 +1,41 @@
+// The one place that turns errors into output and exit codes: user and remote errors print a message
+// (and a hint) without a stack and exit 1; anything else is a bug and shows its stack.
+import { Command, Flags } from '@oclif/core'
+import { ConfigError, RemoteError, UserError, formatIssue } from '../errors.js'
+
+export abstract class BaseCommand extends Command {
+  static override baseFlags = {
+    project: Flags.string({
+      description: 'Platform directory holding inventory/, stacks/ and templates/ (default: the current directory when it has an inventory, else the bundled reference platform).',
+      helpValue: 'DIR',
+    }),
+  }
+
+  protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    if (error.oclif !== undefined) throw error // oclif's own parse errors and exits print themselves
+    const json = this.jsonEnabled()
+    if (error instanceof UserError || error instanceof RemoteError) {
+      process.exitCode = 1
+      if (json) {
+        const body: Record<string, unknown> = { message: error.message }
+        if (error instanceof ConfigError) body.issues = error.issues
+        if (error instanceof UserError && error.hint) body.hint = error.hint
+        if (error instanceof RemoteError) Object.assign(body, { host: error.host, exitCode: error.exitCode })
+        process.stdout.write(`${JSON.stringify({ error: body }, null, 2)}\n`)
+        return undefined
+      }
+      if (error instanceof ConfigError) {
+        for (const issue of error.issues) process.stderr.write(`${formatIssue(issue)}\n`)
+        const count = error.issues.filter((i) => i.severity === 'error').length
+        process.stderr.write(`${count} error${count === 1 ? '' : 's'}\n`)
+      } else {
+        process.stderr.write(`error: ${error.message}\n`)
+      }
+      if (error instanceof UserError && error.hint) process.stderr.write(`hint: ${error.hint}\n`)
+      return undefined
+    }
+    process.exitCode = 2
+    process.stderr.write(`ai-platform hit a bug: ${error.stack ?? String(error)}\nPlease report it with the command you ran.\n`)
+    return undefined
+  }
+}

@@ -1,0 +1,199 @@
+// The pure planner: targets -> host dependency graph -> waves. `plan --json`, `deploy --dry-run` and
+// `deploy` all use the object built here (STYLE.md habit 6).
+import { UserError } from '../errors.js'
+import type { Phase, Project } from '../config/model.js'
+import { PHASES } from '../config/model.js'
+import type { HostRender } from '../render/render.js'
+import { findCycles, layer } from './graph.js'
+
+export interface HostEdge {
+  /** The host that must be up first. */
+  host: string
+  /** Why: "service on this host requires service on that host". */
+  because: { service: string; requires: string }[]
+}
+
+export interface PlanService {
+  name: string
+  image: string
+  stack: string
+  tier: string
+  phase: string
+  oneshot: boolean
+}
+
+export interface PlanHost {
+  name: string
+  wave: number
+  transport: 'ssh' | 'local'
+  address: string
+  user: string | null
+  port: number | null
+  baseDir: string
+  dependsOn: HostEdge[]
+  hash: string
+  services: PlanService[]
+  files: { path: string; sha256: string; bytes: number }[]
+  /** Secret names only: values never leave the secrets file except into the host's .env. */
+  secrets: string[]
+}
+
+export interface Plan {
+  kind: 'ai-platform/plan'
+  version: 1
+  platform: string
+  project: string
+  composeProject: string
+  targets: { selectors: string[]; phase: Phase | null; withDeps: boolean }
+  waves: { wave: number; hosts: string[] }[]
+  hosts: PlanHost[]
+  summary: { hosts: number; waves: number; services: number; files: number }
+}
+
+export interface TargetOptions {
+  selectors: readonly string[]
+  phase?: Phase | undefined
+  withDeps?: boolean | undefined
+}
+
+/** Which hosts depend on which, derived from services' cross-host `requires`. */
+export function hostDependencies(project: Pick<Project, 'services' | 'hostOrder'>): Map<string, HostEdge[]> {
+  const edges = new Map<string, HostEdge[]>()
+  for (const name of project.hostOrder) edges.set(name, [])
+  for (const service of Object.values(project.services).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const hostName of service.hosts) {
+      for (const required of service.requires) {
+        const target = project.services[required]
+        if (!target) continue
+        for (const other of target.hosts) {
+          if (other === hostName) continue
+          const list = edges.get(hostName)!
+          let edge = list.find((e) => e.host === other)
+          if (!edge) {
+            edge = { host: other, because: [] }
+            list.push(edge)
+          }
+          edge.because.push({ service: service.name, requires: required })
+        }
+      }
+    }
+  }
+  for (const list of edges.values()) list.sort((a, b) => project.hostOrder.indexOf(a.host) - project.hostOrder.indexOf(b.host))
+  return edges
+}
+
+/** Host-level cycles, each described with the service requirements that close it. */
+export function hostCycles(project: Pick<Project, 'services' | 'hostOrder'>): { hosts: string[]; description: string; service: string }[] {
+  const deps = hostDependencies(project)
+  const simple = new Map<string, string[]>([...deps].map(([host, list]) => [host, list.map((e) => e.host)]))
+  return findCycles(simple).map((cycle) => {
+    const steps = cycle.map((host, i) => {
+      const next = cycle[(i + 1) % cycle.length]!
+      const edge = deps.get(host)!.find((e) => e.host === next)!
+      const why = edge.because[0]!
+      return `${why.service} on ${host} requires ${why.requires} on ${next}`
+    })
+    const first = deps.get(cycle[0]!)!.find((e) => e.host === cycle[1 % cycle.length])!.because[0]!.service
+    return { hosts: cycle, description: `${[...cycle, cycle[0]].join(' -> ')} (${steps.join('; ')})`, service: first }
+  })
+}
+
+export function resolveTargets(project: Project, options: TargetOptions): string[] {
+  const selectors = options.selectors.length > 0 ? options.selectors : ['all']
+  const picked = new Set<string>()
+  const unknown: string[] = []
+  for (const selector of selectors) {
+    if (selector === 'all') {
+      project.hostOrder.forEach((h) => picked.add(h))
+    } else if (selector.startsWith('@')) {
+      const tag = selector.slice(1)
+      const tagged = project.hostOrder.filter((h) => project.hosts[h]!.tags.includes(tag))
+      if (tagged.length === 0) unknown.push(selector)
+      tagged.forEach((h) => picked.add(h))
+    } else if (project.hosts[selector]) {
+      picked.add(selector)
+    } else {
+      unknown.push(selector)
+    }
+  }
+  if (unknown.length > 0) {
+    const tags = [...new Set(project.hostOrder.flatMap((h) => project.hosts[h]!.tags))].sort()
+    throw new UserError(
+      `unknown target${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`,
+      `Targets are host names (${project.hostOrder.join(', ')}), tags (${tags.map((t) => `@${t}`).join(', ')}) or all.`,
+    )
+  }
+  let hosts = project.hostOrder.filter((h) => picked.has(h))
+  if (options.phase !== undefined) {
+    if (!PHASES.includes(options.phase)) throw new UserError(`unknown phase: ${options.phase}`, `Phases are ${PHASES.join(', ')}.`)
+    const phase = options.phase
+    hosts = hosts.filter((h) => Object.values(project.services).some((s) => s.phase === phase && s.hosts.includes(h)))
+  }
+  if (options.withDeps === true) {
+    const deps = hostDependencies(project)
+    const queue = [...hosts]
+    const all = new Set(hosts)
+    while (queue.length > 0) {
+      for (const edge of deps.get(queue.shift()!) ?? []) {
+        if (!all.has(edge.host)) {
+          all.add(edge.host)
+          queue.push(edge.host)
+        }
+      }
+    }
+    hosts = project.hostOrder.filter((h) => all.has(h))
+  }
+  if (hosts.length === 0) {
+    throw new UserError(`no hosts match ${selectors.join(' ')}${options.phase ? ` in phase ${options.phase}` : ''}`)
+  }
+  return hosts
+}
+
+export function buildPlan(project: Project, renders: readonly HostRender[], options: TargetOptions): Plan {
+  const hosts = renders.map((r) => r.host)
+  const deps = hostDependencies(project)
+  const inPlan = new Set(hosts)
+  const dependsOn = new Map<string, string[]>(hosts.map((h) => [h, deps.get(h)!.map((e) => e.host).filter((d) => inPlan.has(d))]))
+  const cycles = findCycles(dependsOn)
+  if (cycles.length > 0) {
+    throw new UserError(`host dependency cycle: ${hostCycles(project).map((c) => c.description).join('; ') || cycles.map((c) => c.join(' -> ')).join('; ')}`)
+  }
+  const waves = layer(dependsOn, hosts)
+  const waveOf = new Map<string, number>()
+  waves.forEach((wave, i) => wave.forEach((h) => waveOf.set(h, i + 1)))
+  const planHosts: PlanHost[] = renders.map((render) => {
+    const host = project.hosts[render.host]!
+    const files = [render.compose, ...render.files]
+    return {
+      name: host.name,
+      wave: waveOf.get(host.name)!,
+      transport: host.local ? 'local' : 'ssh',
+      address: host.address,
+      user: host.local ? null : (host.ssh.user ?? null),
+      port: host.local ? null : (host.ssh.port ?? null),
+      baseDir: host.baseDir,
+      dependsOn: deps.get(host.name)!.map((e) => ({ host: e.host, because: e.because.map((b) => ({ ...b })) })),
+      hash: render.hash,
+      services: render.services.map((s) => ({ name: s.name, image: s.image, stack: s.stack, tier: s.tier, phase: s.phase, oneshot: s.oneshot })),
+      files: files.map((f) => ({ path: f.path, sha256: f.sha256, bytes: Buffer.byteLength(f.content) })),
+      secrets: [...render.secrets],
+    }
+  })
+  planHosts.sort((a, b) => a.wave - b.wave || hosts.indexOf(a.name) - hosts.indexOf(b.name))
+  return {
+    kind: 'ai-platform/plan',
+    version: 1,
+    platform: project.platform.name,
+    project: project.bundled ? '(bundled reference platform)' : project.dir,
+    composeProject: project.platform.composeProject,
+    targets: { selectors: options.selectors.length > 0 ? [...options.selectors] : ['all'], phase: options.phase ?? null, withDeps: options.withDeps === true },
+    waves: waves.map((w, i) => ({ wave: i + 1, hosts: [...w] })),
+    hosts: planHosts,
+    summary: {
+      hosts: planHosts.length,
+      waves: waves.length,
+      services: planHosts.reduce((n, h) => n + h.services.length, 0),
+      files: planHosts.reduce((n, h) => n + h.files.length, 0),
+    },
+  }
+}
