@@ -97,6 +97,9 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
     issues.push({ file: display(inventoryFiles[0]!), line: 1, col: 1, path: 'hosts', message: 'the inventory defines no hosts', severity: 'error' })
   }
 
+  // Rules across files run only on files that passed their schema: a broken file's hosts or services
+  // would otherwise show up again as "unknown host" or "unknown service" everywhere.
+  const inventoryBroken = hasErrors(issues)
   const platform = buildPlatform(platformRaw.value)
   const hostOrder = [...hostRaw.keys()]
   const hosts: Record<string, Host> = {}
@@ -129,7 +132,7 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
       issues.push({ file: source.display, line: 1, col: 1, path: '', message: `duplicate stack name "${stackName}" (stacks/${stackName}.yaml and .yml)`, severity: 'error' })
       continue
     }
-    const stack = buildStack(stackName, source, value, hosts, hostOrder, issues)
+    const stack = buildStack(stackName, source, value, hosts, hostOrder, inventoryBroken ? [] : issues)
     origins.set(`stack:${stackName}`, { source, path: [] })
     stacks.push(stack)
     for (const [serviceName, raw] of Object.entries(value.services as Record<string, Record<string, unknown>>)) {
@@ -148,6 +151,9 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
   }
 
   // 4. Rules that need the whole fleet.
+  if (inventoryBroken || hasErrors(issues)) {
+    return { project: null, issues, origins }
+  }
   issues.push(...serviceRules(services, hosts, hostOrder, platform, origins))
   if (!issues.some((i) => i.severity === 'error' && i.message.startsWith('dependency cycle'))) {
     // Acyclic services can still tie hosts in a knot: a on A requires b on B, c on B requires d on A.
@@ -482,9 +488,6 @@ function serviceRules(services: Record<string, Service>, hosts: Record<string, H
           issues.push(issueAt(source, [...path, 'volumes', index], 'bind mount source must not climb out with ..', { allowed: 'an absolute path, or ./path inside the host base directory', got: describeValue(bind) }))
         }
       })
-    }
-    if (service.compose.build !== undefined) {
-      issues.push(issueAt(source, [...path, 'build'], 'build is not supported: hosts pull images', { key: true }))
     }
   }
   // Published ports per host, after each host's overrides.

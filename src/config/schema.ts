@@ -26,7 +26,7 @@ export function compileValidators(): Validators {
 
 export function validateWith(validate: ValidateFunction, value: unknown, source: SourceFile): Issue[] {
   if (validate(value)) return []
-  return schemaIssues(validate.errors ?? [], source)
+  return schemaIssues(validate.errors ?? [], source).sort((a, b) => a.line - b.line || a.col - b.col)
 }
 
 /** ajv reports every failed branch of a oneOf; keep one message per place, the most useful one. */
@@ -35,11 +35,13 @@ export function schemaIssues(errors: readonly ErrorObject[], source: SourceFile)
   const under = (path: string, parent: string): boolean => path === parent || path.startsWith(`${parent}/`)
   const choices = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf')
   const outer = choices.filter((c) => !choices.some((o) => o !== c && under(c.instancePath, o.instancePath) && o.instancePath !== c.instancePath))
-  const kept = errors.filter((e) => {
-    if (e.keyword === 'propertyNames' || e.keyword === 'if') return false // the nested error carries the detail
-    const owner = outer.find((c) => under(e.instancePath, c.instancePath))
-    return owner === undefined || owner === e
-  })
+  const kept: ErrorObject[] = []
+  for (const error of errors) {
+    if (error.keyword === 'propertyNames' || error.keyword === 'if') continue // the nested error carries the detail
+    const owner = outer.find((c) => under(error.instancePath, c.instancePath))
+    if (owner === undefined) kept.push(error)
+    else if (owner === error) kept.push(...explainChoice(error, errors))
+  }
   const seen = new Set<string>()
   const issues: Issue[] = []
   for (const error of kept) {
@@ -69,31 +71,28 @@ function toIssue(error: ErrorObject, source: SourceFile): Issue {
   switch (error.keyword) {
     case 'additionalProperties': {
       const key = String(params.additionalProperty)
+      if (key === 'build' && path.length === 2 && path[0] === 'services') {
+        return issueAt(source, [...path, key], 'build is not supported: hosts pull images, so build and push the image to a registry first', { key: true })
+      }
       const known = Object.keys((schema?.properties as object | undefined) ?? {})
       const patterns = Object.keys((schema?.patternProperties as object | undefined) ?? {})
       const allowed = known.length > 0 ? known.join(', ') + (patterns.some((p) => p.startsWith('^x-')) ? ', x-*' : '') : 'no keys'
       return issueAt(source, [...path, key], 'unknown key', { allowed, got: JSON.stringify(key), key: true })
     }
     case 'required':
-      return issueAt(source, path, `missing required key "${String(params.missingProperty)}"`, {
-        display: [...path, String(params.missingProperty)],
-      })
+      return issueAt(source, path, 'required key is missing', { display: [...path, String(params.missingProperty)] })
     case 'enum':
-      return issueAt(source, path, 'must be one of the allowed values', {
-        allowed: (params.allowedValues as unknown[]).map((v) => String(v)).join(', '),
-        got: describeValue(error.data),
-      })
+      return issueAt(source, path, `must be one of ${(params.allowedValues as unknown[]).map((v) => String(v)).join(', ')}`, { got: describeValue(error.data) })
     case 'const':
       return issueAt(source, path, 'has the wrong value', { allowed: JSON.stringify(params.allowedValue), got: describeValue(error.data) })
     case 'type':
       return issueAt(source, path, `must be ${article(String(params.type))}`, { got: describeValue(error.data) })
     case 'pattern': {
+      const allowed = allowedText(schema, String(params.pattern))
       if (propertyName !== undefined) {
-        const description = typeof schema?.description === 'string' ? schema.description : `matching ${String(params.pattern)}`
-        return issueAt(source, [...path, propertyName], 'is not an allowed name', { allowed: description, got: JSON.stringify(propertyName), key: true })
+        return issueAt(source, [...path, propertyName], 'is not an allowed name', { allowed, got: JSON.stringify(propertyName), key: true })
       }
-      const description = typeof schema?.description === 'string' ? schema.description : `text matching ${String(params.pattern)}`
-      return issueAt(source, path, 'has a value that is not allowed', { allowed: description, got: describeValue(error.data) })
+      return issueAt(source, path, 'has a value that is not allowed', { allowed, got: describeValue(error.data) })
     }
     case 'oneOf':
     case 'anyOf': {
@@ -118,6 +117,37 @@ function toIssue(error: ErrorObject, source: SourceFile): Issue {
     default:
       return issueAt(source, path, error.message ?? `fails ${error.keyword}`, { got: describeValue(error.data) })
   }
+}
+
+/**
+ * "has the wrong form" says little. When exactly one form accepts the value's type (a mapping where
+ * one form is a mapping), that form's own errors say what is wrong.
+ */
+function explainChoice(choice: ErrorObject, errors: readonly ErrorObject[]): ErrorObject[] {
+  const data = choice.data
+  const kind = data === null ? 'null' : Array.isArray(data) ? 'array' : typeof data === 'object' ? 'object' : typeof data
+  const branches = (choice.schema as Record<string, unknown>[]).map((branch, index) => ({ index, types: typesOf(branch) }))
+  const matching = branches.filter((b) => b.types.includes(kind) || (kind === 'number' && b.types.includes('integer')))
+  if (matching.length !== 1) return [choice]
+  const prefix = `${choice.schemaPath}/${matching[0]!.index}/`
+  const inner = errors.filter((e) => e.schemaPath.startsWith(prefix) && e.keyword !== 'oneOf')
+  return inner.length > 0 ? inner : [choice]
+}
+
+function typesOf(schema: Record<string, unknown>): string[] {
+  if (typeof schema.$ref === 'string') {
+    const name = schema.$ref.split('/').pop()!
+    return name === 'stringList' ? ['array'] : name === 'stringOrList' ? ['string', 'array'] : []
+  }
+  if (schema.const !== undefined) return [typeof schema.const]
+  if (schema.type === undefined) return []
+  return Array.isArray(schema.type) ? (schema.type as string[]) : [String(schema.type)]
+}
+
+function allowedText(schema: Record<string, unknown> | undefined, pattern: string): string {
+  if (typeof schema?.['x-allowed'] === 'string') return schema['x-allowed']
+  if (pattern === '^/') return 'a path starting with /'
+  return `text matching ${pattern}`
 }
 
 function article(type: string): string {

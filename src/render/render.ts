@@ -8,7 +8,7 @@ import type { Host, Project, Service } from '../config/model.js'
 import type { PathSegment } from '../config/source.js'
 import { issueAt } from '../config/source.js'
 import { fleetContext, hostView, type FleetContext } from './context.js'
-import { renderTemplate } from './template.js'
+import { helperError, renderTemplate } from './template.js'
 
 export const COMPOSE_FILE = 'compose.yaml'
 export const ENV_FILE = '.env'
@@ -105,7 +105,9 @@ export function renderHost(project: Project, hostName: string, options: RenderOp
   }
   const fileHelper = (path: unknown): string => {
     const target = fileTargets.get(String(path))
-    if (target === undefined) throw new Error(`"file ${String(path)}" not defined: no stack on this host renders ${String(path)}`)
+    if (target === undefined) {
+      throw helperError(`no stack on host ${hostName} renders ${String(path)}`, { allowed: [...fileTargets.keys()].join(', ') || 'none (x-ai-platform.files)', got: JSON.stringify(String(path)) })
+    }
     return target
   }
 
@@ -116,7 +118,9 @@ export function renderHost(project: Project, hostName: string, options: RenderOp
   const definitions = new Map<string, Record<string, unknown>>()
   for (const service of services) {
     const raw = serviceForHost(service, host, project.hosts, project.hostOrder)
-    const interpolated = interpolate(raw, context, fileHelper, (path, message, got) => issues.push(locate(`service:${service.name}`, path, message, got !== undefined ? { got } : {})))
+    const interpolated = interpolate(raw, context, fileHelper, (path, message, got, allowed) =>
+      issues.push(locate(`service:${service.name}`, path, message, { ...(got !== undefined ? { got } : {}), ...(allowed !== undefined ? { allowed } : {}) })),
+    )
     definitions.set(service.name, interpolated as Record<string, unknown>)
   }
   const composeServices: Record<string, unknown> = {}
@@ -185,15 +189,14 @@ function interpolate(
   value: unknown,
   context: Record<string, unknown>,
   fileHelper: (path: unknown) => string,
-  report: (path: PathSegment[], message: string, got?: string) => void,
+  report: (path: PathSegment[], message: string, got?: string, allowed?: string) => void,
   path: PathSegment[] = [],
 ): unknown {
   if (typeof value === 'string') {
     if (!value.includes('{{')) return value
     const result = renderTemplate('(stack value)', value, context, { file: fileHelper })
     if (result.ok) return result.text
-    const issue = result.issue
-    report(path, issue.message.startsWith('missing variable') ? issue.message : `cannot fill in: ${issue.message}`, issue.got)
+    report(path, result.issue.message, result.issue.got, result.issue.allowed)
     return value
   }
   if (Array.isArray(value)) return value.map((item, i) => interpolate(item, context, fileHelper, report, [...path, i]))

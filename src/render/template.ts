@@ -25,6 +25,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function engine(): typeof Handlebars {
   const instance = Handlebars.create()
+  instance.unregisterHelper('log') // writes to the console: not for templates
   for (const [name, helper] of Object.entries(HELPERS)) instance.registerHelper(name, helper)
   return instance
 }
@@ -70,9 +71,19 @@ function templateIssue(display: string, text: string, error: unknown, variables?
     if (expecting) issue.got = expecting[2]!
     return issue
   }
+  const aip = (error as { aipIssue?: { message: string; allowed?: string; got?: string } }).aipIssue
+  if (aip) return { file: display, line: e.lineNumber ?? 1, col: (e.column ?? 0) + 1, path: '', severity: 'error', ...aip }
   const helper = /unknown helper (\S+)/.exec(message)
   if (helper) {
     return { file: display, line: e.lineNumber ?? 1, col: (e.column ?? 0) + 1, path: '', message: 'unknown helper', allowed: Object.keys(HELPERS).join(', '), got: helper[1]!, severity: 'error' }
   }
+  // Handlebars' other compile errors end with " - line:column".
+  const located = /^(.*) - (\d+):(\d+)$/.exec(message.split('\n')[0]!)
+  if (located) return { file: display, line: Number(located[2]), col: Number(located[3]) + 1, path: '', message: `template syntax error: ${located[1]}`, severity: 'error' }
   return { file: display, line: e.lineNumber ?? 1, col: (e.column ?? 0) + 1, path: '', message: message.split('\n')[0]!, severity: 'error' }
+}
+
+/** An error a helper throws to become a located issue with its own message. */
+export function helperError(message: string, extra: { allowed?: string; got?: string } = {}): Error {
+  return Object.assign(new Error(message), { aipIssue: { message, ...extra } })
 }

@@ -1,0 +1,192 @@
+// Every message the loader and validator can produce, each triggered by one small edit of the minimal fixture.
+import type { Edits } from '../../helpers/project.js'
+
+export interface ErrorCase {
+  name: string
+  edits: Edits
+  /** Exact formatted lines, in report order. */
+  expected: string[]
+}
+
+const replace = (from: string, to: string) => (text: string) => {
+  if (!text.includes(from)) throw new Error(`fixture does not contain ${from}`)
+  return text.replace(from, to)
+}
+
+export const ERROR_CASES: ErrorCase[] = [
+  { name: 'unknown host key', edits: { 'inventory/hosts.yaml': replace('    address: 10.0.0.1', '    adress: 10.0.0.1') }, expected: [
+      "inventory/hosts.yaml:3:5 hosts.alpha.adress: unknown key (allowed address, local, ssh, tags, description, hardware, base_dir, mounts, models, got \"adress\")",
+    ] },
+  { name: 'enum: GPU vendor', edits: { 'inventory/hosts.yaml': replace('vendor: amd', 'vendor: rocm') }, expected: [
+      "inventory/hosts.yaml:9:32 hosts.beta.hardware.gpu.vendor: must be one of nvidia, amd (got \"rocm\")",
+    ] },
+  { name: 'type: cpus as text', edits: { 'inventory/hosts.yaml': replace('    tags: [db]', '    tags: [db]\n    hardware: { cpus: eight }') }, expected: [
+      "inventory/hosts.yaml:13:23 hosts.gamma.hardware.cpus: must be an integer (got \"eight\")",
+    ] },
+  { name: 'required: platform name', edits: { 'inventory/platform.yaml': replace('  name: mini\n', '') }, expected: [
+      "inventory/platform.yaml:2:3 platform.name: required key is missing",
+    ] },
+  { name: 'unsafe host name', edits: { 'inventory/hosts.yaml': replace('  gamma:', '  "Gamma Host":') }, expected: [
+      "inventory/hosts.yaml:10:3 hosts[\"Gamma Host\"]: is not an allowed name (allowed lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters, got \"Gamma Host\")",
+    ] },
+  { name: 'shell characters in an address', edits: { 'inventory/hosts.yaml': replace('address: 10.0.0.3', 'address: "$(reboot)"') }, expected: [
+      "inventory/hosts.yaml:11:14 hosts.gamma.address: has a value that is not allowed (allowed an IP address or a DNS name (letters, digits, '.', ':' and '-'), got \"$(reboot)\")",
+    ] },
+  { name: 'unsafe service name', edits: { 'stacks/db.yaml': replace('  db:', '  "db;rm -rf /":') }, expected: [
+      "stacks/db.yaml:5:3 services[\"db;rm -rf /\"]: is not an allowed name (allowed lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters, got \"db;rm -rf /\")",
+    ] },
+  { name: 'path traversal in a stack file path', edits: { 'stacks/app.yaml': replace('path: app/app.conf', 'path: ../../etc/passwd') }, expected: [
+      "stacks/app.yaml:5:39 x-ai-platform.files[0].path: has a value that is not allowed (allowed a relative path without a leading / or .., got \"../../etc/passwd\")",
+    ] },
+  { name: 'oneOf: port mapping without target', edits: { 'stacks/db.yaml': replace('ports: ["5432:5432"]', 'ports: [{ published: 5432 }]') }, expected: [
+      "stacks/db.yaml:9:13 services.db.ports[0].target: required key is missing",
+    ] },
+  { name: 'duplicate YAML key', edits: { 'stacks/db.yaml': replace('    image: postgres:16-alpine', '    image: postgres:16-alpine\n    image: postgres:15') }, expected: [
+      "stacks/db.yaml:7:5 invalid YAML: Map keys must be unique",
+    ] },
+  { name: 'unknown top-level stack key', edits: { 'stacks/db.yaml': replace('services:', 'servics:') }, expected: [
+      "stacks/db.yaml:1:1 services: required key is missing",
+      "stacks/db.yaml:4:1 servics: unknown key (allowed version, x-ai-platform, services, volumes, networks, x-*, got \"servics\")",
+    ] },
+  { name: 'overlay network', edits: { 'stacks/db.yaml': (t) => `${t}networks:\n  mesh: { driver: overlay }\n` }, expected: [
+      "stacks/db.yaml:16:19 networks.mesh.driver: must be one of bridge (got \"overlay\")",
+    ] },
+  { name: 'missing x-ai-platform', edits: { 'stacks/db.yaml': replace('x-ai-platform:\n  placement: { tags: [db] }\n  phase: infra\n', '') }, expected: [
+      "stacks/db.yaml:1:1 x-ai-platform: required key is missing",
+    ] },
+  { name: 'unknown phase', edits: { 'stacks/db.yaml': replace('phase: infra', 'phase: database') }, expected: [
+      "stacks/db.yaml:3:10 x-ai-platform.phase: must be one of infra, ai, monitor (got \"database\")",
+    ] },
+  { name: 'build is not supported', edits: { 'stacks/db.yaml': replace('    image: postgres:16-alpine', '    image: postgres:16-alpine\n    build: .') }, expected: [
+      "stacks/db.yaml:7:5 services.db.build: build is not supported: hosts pull images, so build and push the image to a registry first",
+    ] },
+  { name: 'start_interval is not Compose v1', edits: { 'stacks/db.yaml': replace('test: ["CMD-SHELL", "pg_isready"]', 'test: ["CMD-SHELL", "pg_isready"]\n      start_interval: 1s') }, expected: [
+      "stacks/db.yaml:12:7 services.db.healthcheck.start_interval: unknown key (allowed test, interval, timeout, retries, start_period, disable, got \"start_interval\")",
+    ] },
+  { name: 'unknown host in placement', edits: { 'stacks/app.yaml': replace('hosts: [alpha]', 'hosts: [alpha, delta]') }, expected: [
+      "stacks/app.yaml:2:31 x-ai-platform.placement.hosts[1]: unknown host (allowed alpha, beta, gamma, got \"delta\")",
+    ] },
+  { name: 'unknown tag in placement', edits: { 'stacks/db.yaml': replace('tags: [db]', 'tags: [database]') }, expected: [
+      "stacks/db.yaml:2:23 x-ai-platform.placement.tags[0]: no host carries this tag (got \"database\")",
+    ] },
+  { name: 'requires an unknown service', edits: { 'stacks/app.yaml': replace('requires: [db, ollama]', 'requires: [db, ollama, cache]') }, expected: [
+      "stacks/app.yaml:16:30 services.app.x-ai-platform.requires[2]: requires an unknown service (allowed app, db, ollama, got \"cache\")",
+    ] },
+  { name: 'requires itself', edits: { 'stacks/app.yaml': replace('requires: [db, ollama]', 'requires: [db, app]') }, expected: [
+      "stacks/app.yaml:16:22 services.app.x-ai-platform.requires[1]: a service cannot require itself (got \"app\")",
+    ] },
+  { name: 'requires an unplaced service', edits: { 'stacks/db.yaml': replace('tags: [db]', 'hosts: []') }, expected: [
+      "stacks/app.yaml:16:18 services.app.x-ai-platform.requires[0]: requires \"db\", which is placed on no host (got \"db\")",
+    ] },
+  {
+    name: 'service dependency cycle',
+    edits: { 'stacks/db.yaml': replace('      health:\n        - tcp: { port: 5432 }', '      requires: [app]\n      health:\n        - tcp: { port: 5432 }') },
+    expected: [
+      "stacks/app.yaml:16:17 services.app.x-ai-platform.requires: dependency cycle: app -> db -> app (allowed requires without cycles)",
+    ],
+  },
+  {
+    name: 'host dependency cycle',
+    edits: { 'stacks/extra.yaml': 'x-ai-platform:\n  placement: { hosts: [gamma] }\n  phase: ai\nservices:\n  worker:\n    image: example/worker:1\n    x-ai-platform:\n      requires: [app]\n', 'stacks/db.yaml': replace('      health:\n        - tcp: { port: 5432 }', '      health:\n        - tcp: { port: 5432 }\n') },
+    expected: [
+      "stacks/app.yaml:16:17 services.app.x-ai-platform.requires: host dependency cycle: alpha -> gamma -> alpha (app on alpha requires db on gamma; worker on gamma requires app on alpha) (allowed requires that order hosts without cycles)",
+    ],
+  },
+  { name: 'port published twice on a host', edits: { 'stacks/app.yaml': replace('ports: ["8080:80"]', 'ports: ["11434:80"]') }, expected: [
+      "stacks/ollama.yaml:7:13 services.ollama.ports[0]: host \"alpha\" already publishes tcp port 11434 for service \"app\" (allowed one service per published port on a host, got 11434/tcp)",
+    ] },
+  { name: 'GPU service on a host without a GPU', edits: { 'stacks/ollama.yaml': replace('tags: [gpu]', 'tags: [gpu, db]') }, expected: [
+      "stacks/ollama.yaml:9:12 services.ollama.x-ai-platform.gpu: needs a GPU, but host \"gamma\" has none (allowed hosts with hardware.gpu, got gamma)",
+    ] },
+  { name: 'GPU vendor mismatch', edits: { 'stacks/ollama.yaml': replace('gpu: { count: all }', 'gpu: { count: all, vendor: nvidia }') }, expected: [
+      "stacks/ollama.yaml:9:34 services.ollama.x-ai-platform.gpu.vendor: needs an nvidia GPU, but host \"beta\" has amd (allowed nvidia, got amd)",
+    ] },
+  { name: 'more GPUs than the host has', edits: { 'stacks/ollama.yaml': replace('gpu: { count: all }', 'gpu: { count: 2 }') }, expected: [
+      "stacks/ollama.yaml:9:21 services.ollama.x-ai-platform.gpu.count: needs 2 GPUs, but host \"alpha\" has 1 (got 2)",
+    ] },
+  { name: 'secret used but not declared', edits: { 'stacks/db.yaml': replace('POSTGRES_PASSWORD: ${DB_PASSWORD}', 'POSTGRES_PASSWORD: ${DB_PASWORD}') }, expected: [
+      "stacks/db.yaml:8:26 services.db.environment.POSTGRES_PASSWORD: uses ${DB_PASWORD}, which is not a declared secret (allowed DB_PASSWORD, API_KEY (platform.secrets), or ${DB_PASWORD:-default}, got DB_PASWORD)",
+    ] },
+  { name: 'duplicate host across files', edits: { 'inventory/more.yaml': 'hosts:\n  gamma:\n    address: 10.0.0.9\n' }, expected: [
+      "inventory/more.yaml:2:3 hosts.gamma: duplicate host name: already defined in inventory/hosts.yaml",
+    ] },
+  { name: 'duplicate service across stacks', edits: { 'stacks/copy.yaml': 'x-ai-platform:\n  placement: { hosts: [gamma] }\n  phase: infra\nservices:\n  db:\n    image: postgres:16\n' }, expected: [
+      "stacks/db.yaml:5:3 services.db: duplicate service name: already defined in stacks/copy.yaml",
+    ] },
+  { name: 'duplicate model', edits: { 'inventory/more.yaml': 'models:\n  - { name: small }\n' }, expected: [
+      "inventory/platform.yaml:8:13 models[0].name: duplicate model: already declared in inventory/more.yaml (got \"small\")",
+    ] },
+  { name: 'platform defined twice', edits: { 'inventory/more.yaml': 'platform:\n  name: other\n' }, expected: [
+      "inventory/platform.yaml:1:1 platform: platform is already defined in inventory/more.yaml",
+    ] },
+  { name: 'no platform block', edits: { 'inventory/platform.yaml': 'models: []\n', 'stacks/app.yaml': null }, expected: [
+      "inventory/hosts.yaml:1:1 platform: no platform block in any inventory file (allowed platform: {name: ...} in one file)",
+    ] },
+  { name: 'mount of an export the NAS lacks', edits: { 'inventory/hosts.yaml': replace('    tags: [db]', '    tags: [db]\n    mounts: { models: { path: /mnt/models } }') }, expected: [
+      "inventory/hosts.yaml:13:15 hosts.gamma.mounts.models: mounts an export the NAS does not have (allowed none (platform.nas.exports is empty), got \"models\")",
+    ] },
+  {
+    name: 'two writers on one export',
+    edits: {
+      'inventory/platform.yaml': replace('  domain: lab.test', '  domain: lab.test\n  nas: { exports: { models: /tank/models } }'),
+      'inventory/hosts.yaml': (t) => t.replace('    tags: [gpu]\n    hardware: { gpu: { vendor: nvidia', '    tags: [gpu]\n    mounts: { models: { path: /mnt/models, mode: rw } }\n    hardware: { gpu: { vendor: nvidia').replace('    tags: [gpu]\n    hardware: { gpu: { vendor: amd', '    tags: [gpu]\n    mounts: { models: { path: /mnt/models, mode: rw } }\n    hardware: { gpu: { vendor: amd'),
+    },
+    expected: [
+      "inventory/hosts.yaml:10:50 hosts.beta.mounts.models.mode: export \"models\" already has a writer (alpha); concurrent writers corrupt a shared model store (allowed one host with mode rw per export, got alpha, beta)",
+    ],
+  },
+  { name: 'gfx_version on an NVIDIA GPU', edits: { 'inventory/hosts.yaml': replace('vendor: nvidia, count: 1, vram_gb: 12', 'vendor: nvidia, count: 1, vram_gb: 12, gfx_version: 10.3.0') }, expected: [
+      "inventory/hosts.yaml:5:63 hosts.alpha.hardware.gpu.gfx_version: gfx_version applies to AMD GPUs only (got vendor nvidia)",
+    ] },
+  { name: 'unknown model on a host', edits: { 'inventory/hosts.yaml': replace('    address: 10.0.0.1', '    address: 10.0.0.1\n    models: [smal]') }, expected: [
+      "inventory/hosts.yaml:4:14 hosts.alpha.models[0]: unknown model: declare it under models: (allowed small, big:70b, got \"smal\")",
+    ] },
+  { name: 'model on a host without Ollama', edits: { 'inventory/hosts.yaml': replace('    tags: [db]', '    tags: [db]\n    models: [small]') }, expected: [
+      "inventory/hosts.yaml:13:14 hosts.gamma.models[0]: this host runs no Ollama service to serve the model (got \"small\")",
+    ] },
+  { name: 'model placed on a host without Ollama', edits: { 'inventory/platform.yaml': replace('placement: { gpu: nvidia }', 'placement: { hosts: [alpha, gamma] }') }, expected: [
+      "inventory/platform.yaml:8:31 models[0].placement: places the model on \"gamma\", which runs no Ollama service (allowed alpha, beta, got gamma)",
+    ] },
+  { name: 'unknown fallback model', edits: { 'inventory/platform.yaml': replace('fallbacks: [small]', 'fallbacks: [tiny]') }, expected: [
+      "inventory/platform.yaml:9:68 models[1].fallbacks[0]: unknown model (allowed small, big:70b, got \"tiny\")",
+    ] },
+  { name: 'bind mount climbing out', edits: { 'stacks/db.yaml': replace('    ports: ["5432:5432"]', '    ports: ["5432:5432"]\n    volumes: ["./../../etc:/host-etc"]') }, expected: [
+      "stacks/db.yaml:10:15 services.db.volumes[0]: bind mount source must not climb out with .. (allowed an absolute path, or ./path inside the host base directory, got \"./../../etc\")",
+    ] },
+  { name: 'no such template', edits: { 'stacks/app.yaml': replace('template: app.conf.hbs', 'template: app.cfg.hbs') }, expected: [
+      "stacks/app.yaml:5:19 x-ai-platform.files[0].template: no such template in templates/ (got \"app.cfg.hbs\")",
+    ] },
+  { name: 'template: missing variable', edits: { 'templates/app.conf.hbs': replace('backend {{url}}', 'backend {{url}} weight {{weight}}') }, expected: [
+      "templates/app.conf.hbs:3:26 missing variable \"weight\" (rendering for host alpha) (allowed variables under platform, hosts, fleet, services, ollama, litellm, prometheus, routes, databases, host)",
+    ] },
+  { name: 'template: syntax error', edits: { 'templates/app.conf.hbs': replace('{{/each}}', '{{/eahc}}') }, expected: [
+      "templates/app.conf.hbs:2:4 template syntax error: each doesn't match eahc",
+    ] },
+  { name: 'template: unknown helper', edits: { 'templates/app.conf.hbs': replace('{{url}}', '{{upper url}}') }, expected: [
+      "templates/app.conf.hbs:3:9 unknown helper (allowed json, join, eq, ne, or, not, length, got upper)",
+    ] },
+  { name: 'stack value: missing variable', edits: { 'stacks/app.yaml': replace('{{services.db.address}}', '{{services.cache.address}}') }, expected: [
+      "stacks/app.yaml:10:15 services.app.environment.DB_URL: missing variable \"services.cache.address\" (allowed variables under platform, hosts, fleet, services, ollama, litellm, prometheus, routes, databases, host)",
+    ] },
+  { name: 'stack value: file not rendered here', edits: { 'stacks/app.yaml': replace("{{file 'app/app.conf'}}", "{{file 'app/other.conf'}}") }, expected: [
+      "stacks/app.yaml:13:9 services.app.volumes[0]: no stack on host alpha renders app/other.conf (allowed app/app.conf, got \"app/other.conf\")",
+    ] },
+  { name: 'two stacks write one path', edits: { 'stacks/ollama.yaml': replace('  phase: ai\n', '  phase: ai\n  files:\n    - { template: app.conf.hbs, path: app/app.conf }\n') }, expected: [
+      "stacks/ollama.yaml:5:39 x-ai-platform.files[0].path: host \"alpha\" already gets a file at this path from another stack (got \"app/app.conf\")",
+    ] },
+  { name: 'volume defined differently by two stacks', edits: { 'stacks/app.yaml': (t) => `${t}volumes:\n  cache: { driver: local }\n`, 'stacks/ollama.yaml': (t) => `${t}volumes:\n  cache: { driver: nfs }\n` }, expected: [
+      "stacks/ollama.yaml:16:10 volumes.cache: volume \"cache\" is defined differently by another stack on host \"alpha\"",
+    ] },
+  { name: 'override sets x-ai-platform', edits: { 'stacks/ollama.yaml': replace('set: { image: "ollama/ollama:0.5.7-rocm" }', 'set: { image: "ollama/ollama:0.5.7-rocm", x-ai-platform: {} }') }, expected: [
+      "stacks/ollama.yaml:14:53 services.ollama.x-ai-platform.overrides[0].set.x-ai-platform: overrides set Compose keys only",
+    ] },
+  { name: 'override selects an unknown host', edits: { 'stacks/ollama.yaml': replace('on: { gpu: amd }', 'on: { hosts: [hades] }') }, expected: [
+      "stacks/ollama.yaml:13:25 services.ollama.x-ai-platform.overrides[0].on.hosts[0]: unknown host (allowed alpha, beta, gamma, got \"hades\")",
+    ] },
+  { name: 'secret used in an override only', edits: { 'stacks/ollama.yaml': replace('set: { image: "ollama/ollama:0.5.7-rocm" }', 'set: { image: "ollama/ollama:0.5.7-rocm", environment: { TOKEN: "${ROCM_TOKEN}" } }') }, expected: [
+      "stacks/ollama.yaml:14:75 services.ollama.x-ai-platform.overrides[0].set.environment.TOKEN: uses ${ROCM_TOKEN}, which is not a declared secret (allowed DB_PASSWORD, API_KEY (platform.secrets), or ${ROCM_TOKEN:-default}, got ROCM_TOKEN)",
+    ] },
+  { name: 'the Compose version key is obsolete', edits: { 'stacks/db.yaml': (t) => `version: "3.8"\n${t}` }, expected: [
+      "stacks/db.yaml:1:1 warning: version: the Compose `version` key is obsolete and is ignored",
+    ] },
+]

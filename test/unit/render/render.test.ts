@@ -1,0 +1,115 @@
+import { execFileSync } from 'node:child_process'
+import { describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
+import { renderHost, renderHosts } from '../../../src/render/render.js'
+import { loadOk } from '../../helpers/load.js'
+import { MINIMAL, REPO } from '../../helpers/project.js'
+
+type Compose = { services: Record<string, Record<string, any>>; volumes?: object; networks?: object }
+const composeOf = (text: string): Compose => parse(text) as Compose
+
+describe('rendering the reference platform', () => {
+  it('renders all ten hosts without issues', async () => {
+    const { project, origins } = await loadOk()
+    const { renders, issues } = renderHosts(project, project.hostOrder, { origins })
+    expect(issues).toEqual([])
+    expect(renders.map((r) => r.host)).toEqual(['erebus', 'hephaestus', 'thanatos', 'zelus', 'orpheus', 'kratos', 'nyx', 'hades', 'moros', 'local'])
+  })
+
+  it('is deterministic: same bytes and hashes twice, and in a separate process', async () => {
+    const first = await loadOk()
+    const second = await loadOk()
+    const a = renderHosts(first.project, first.project.hostOrder).renders
+    const b = renderHosts(second.project, second.project.hostOrder).renders
+    expect(b.map((r) => [r.host, r.hash, r.compose.content, r.files.map((f) => f.content)])).toEqual(a.map((r) => [r.host, r.hash, r.compose.content, r.files.map((f) => f.content)]))
+    // A fresh process (different module state, different object key insertion) must agree.
+    // Uses the built CLI modules (npm test builds first).
+    const script = `import { loadProject } from './dist/src/config/load.js'; import { renderHosts } from './dist/src/render/render.js';
+      const r = await loadProject({ dir: process.cwd(), bundled: false }); console.log(JSON.stringify(renderHosts(r.project, r.project.hostOrder).renders.map((x) => x.hash)))`
+    const out = execFileSync(process.execPath, ['--input-type=module', '--eval', script], { cwd: REPO, encoding: 'utf8', env: { ...process.env, TZ: 'Pacific/Kiritimati', LANG: 'tr_TR.UTF-8' } })
+    expect(JSON.parse(out.trim())).toEqual(a.map((r) => r.hash))
+    for (const render of a) expect(render.compose.content).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:/)
+  })
+
+  it('gives NVIDIA hosts a device reservation, the AMD host /dev/kfd and /dev/dri, and no GPU section elsewhere', async () => {
+    const { project } = await loadOk()
+    for (const name of project.hostOrder) {
+      const render = renderHost(project, name).render!
+      const compose = composeOf(render.compose.content)
+      const text = render.compose.content
+      const vendor = project.hosts[name]!.gpu?.vendor
+      if (vendor === 'nvidia') {
+        expect(compose.services.ollama!.deploy.resources.reservations.devices).toEqual([{ driver: 'nvidia', count: 'all', capabilities: ['gpu'] }])
+        expect(text).not.toContain('/dev/kfd')
+      } else if (vendor === 'amd') {
+        const ollama = compose.services.ollama!
+        expect(ollama.image).toBe('ollama/ollama:0.5.7-rocm')
+        expect(ollama.devices).toEqual(['/dev/kfd', '/dev/dri'])
+        expect(ollama.group_add).toEqual(['video'])
+        expect(ollama.environment.HSA_OVERRIDE_GFX_VERSION).toBe('10.3.0')
+        expect(ollama.deploy.resources.limits).toEqual({ cpus: '20', memory: '96G' })
+        expect(text).not.toContain('driver: nvidia')
+      } else {
+        expect(text).not.toContain('driver: nvidia')
+        expect(text).not.toContain('/dev/kfd')
+        expect(text).not.toContain('reservations:\n          devices')
+      }
+    }
+  })
+
+  it('adds restart policy, log rotation and labels naming host and service; keeps limits', async () => {
+    const { project } = await loadOk()
+    const compose = composeOf(renderHost(project, 'erebus').render!.compose.content)
+    const postgres = compose.services.postgres!
+    expect(postgres.restart).toBe('unless-stopped')
+    expect(postgres.logging).toEqual({ driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } })
+    expect(postgres.labels).toMatchObject({ 'ai-platform.host': 'erebus', 'ai-platform.service': 'postgres', 'ai-platform.platform': 'reference', 'ai-platform.stack': 'databases' })
+    expect(postgres.deploy.resources.limits).toEqual({ cpus: '4', memory: '8G' })
+    expect(compose.services['postgres-init']!.restart).toBe('no')
+    // Same-host requirements become depends_on with the right condition.
+    expect(compose.services['postgres-exporter']!.depends_on).toEqual({ postgres: { condition: 'service_healthy' } })
+    expect(compose.services['redis-exporter']!.depends_on).toEqual({ redis: { condition: 'service_healthy' } })
+  })
+
+  it('keeps secret values out of compose files and lists only the secrets each host uses', async () => {
+    const { project } = await loadOk()
+    const erebus = renderHost(project, 'erebus').render!
+    expect(erebus.secrets).toEqual(['POSTGRES_PASSWORD', 'POSTGRES_REPLICATION_PASSWORD', 'QDRANT_API_KEY', 'REDIS_PASSWORD'])
+    expect(erebus.compose.content).toContain('POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}')
+    expect(renderHost(project, 'kratos').render!.secrets).toEqual([])
+    expect(renderHost(project, 'moros').render!.secrets).toEqual(['GRAFANA_ADMIN_PASSWORD'])
+  })
+
+  it('puts on-demand services under the on-demand profile', async () => {
+    const { project } = await loadOk()
+    const kratos = composeOf(renderHost(project, 'kratos').render!.compose.content)
+    expect(kratos.services.comfyui!.profiles).toEqual(['on-demand'])
+    expect(kratos.services.ollama!.profiles).toBeUndefined()
+  })
+
+  it('mounts the model store read-write on the one writer and read-only with no pruning elsewhere', async () => {
+    const { project } = await loadOk()
+    const hades = composeOf(renderHost(project, 'hades').render!.compose.content).services.ollama!
+    const nyx = composeOf(renderHost(project, 'nyx').render!.compose.content).services.ollama!
+    expect(hades.volumes).toContain('/mnt/models:/models:rw')
+    expect(hades.environment.OLLAMA_NOPRUNE).toBe('')
+    expect(nyx.volumes).toContain('/mnt/models:/models:ro')
+    expect(nyx.environment.OLLAMA_NOPRUNE).toBe('1')
+  })
+
+  it('content-addresses config files, so only a changed file changes its path and its host hash', async () => {
+    const base = await loadOk(MINIMAL)
+    const before = renderHost(base.project, 'alpha').render!
+    expect(before.files.map((f) => f.path)).toEqual([`files/${before.files[0]!.sha256.slice(0, 16)}/app/app.conf`])
+    expect(before.compose.content).toContain(`/opt/ai-platform/files/${before.files[0]!.sha256.slice(0, 16)}/app/app.conf:/etc/app.conf:ro`)
+    const gammaBefore = renderHost(base.project, 'gamma').render!.hash
+    const { projectFrom, removeProject } = await import('../../helpers/project.js')
+    const dir = await projectFrom(MINIMAL, { 'templates/app.conf.hbs': (t) => `${t}# changed\n` })
+    const changed = await loadOk(dir)
+    const after = renderHost(changed.project, 'alpha').render!
+    expect(after.files[0]!.path).not.toBe(before.files[0]!.path)
+    expect(after.hash).not.toBe(before.hash)
+    expect(renderHost(changed.project, 'gamma').render!.hash).toBe(gammaBefore)
+    await removeProject(dir)
+  })
+})
