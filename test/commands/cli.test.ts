@@ -1,0 +1,130 @@
+// The built CLI, run as a user runs it: exit codes, output streams, and no network in a dry run.
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { cli } from '../helpers/cli.js'
+import { MINIMAL, projectFrom, REPO, removeProject } from '../helpers/project.js'
+
+const temps: string[] = []
+async function temp(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'aip-cli-'))
+  temps.push(dir)
+  return dir
+}
+afterAll(async () => {
+  await Promise.all(temps.map((d) => rm(d, { recursive: true, force: true })))
+})
+
+const noStack = (text: string) => expect(text).not.toMatch(/^\s+at .+\(.+:\d+:\d+\)$/m)
+
+describe('ai-platform CLI', () => {
+  it('without a project uses the bundled reference platform', async () => {
+    const outside = await temp()
+    const result = await cli(['validate'], { cwd: outside })
+    expect(result).toMatchObject({ code: 0, stderr: '' })
+    expect(result.stdout).toBe('valid: (bundled reference platform): 10 hosts, 15 stacks, 61 services, 15 templates, 11 models\n')
+  })
+
+  it('deploy all --dry-run --json prints exactly the plan object, opening no network connection', async () => {
+    const outside = await temp()
+    const log = join(outside, 'network.log')
+    const env = { NODE_OPTIONS: `--import=${join(REPO, 'test/fixtures/no-network/hook.mjs')}`, AIP_NETWORK_LOG: log }
+    const dry = await cli(['deploy', 'all', '--dry-run', '--json'], { cwd: outside, env })
+    const plan = await cli(['plan', 'all', '--json'], { cwd: outside, env })
+    expect(dry.code).toBe(0)
+    expect(dry.stderr).toBe('')
+    expect(JSON.parse(dry.stdout)).toEqual(JSON.parse(plan.stdout))
+    expect(JSON.parse(dry.stdout)).toMatchObject({ kind: 'ai-platform/plan', summary: { hosts: 10, waves: 4 } })
+    expect(await readFile(log, 'utf8').catch(() => '(none)')).toBe('(none)')
+    // The hook really refuses: a command that must connect would fail loudly and be logged.
+    const probe = await cli(['--version'], { cwd: outside, env: { ...env, NODE_OPTIONS: `${env.NODE_OPTIONS} --eval=require("net").connect(9,"127.0.0.1")` } })
+    expect(probe.code).not.toBe(0)
+  })
+
+  it('the human dry run shows waves and secret names, never values', async () => {
+    const dir = await temp()
+    const project = join(dir, 'p')
+    expect((await cli(['init', project])).code).toBe(0)
+    const secrets = await readFile(join(project, 'secrets.env'), 'utf8')
+    const values = secrets.split('\n').filter((l) => l.includes('=')).map((l) => l.split('=')[1]!).filter((v) => v.length > 0)
+    expect(values.length).toBeGreaterThan(10)
+    const result = await cli(['deploy', 'all', '--dry-run', '--project', project])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain('wave 4 (1 host)')
+    expect(result.stdout).toContain('secrets POSTGRES_PASSWORD')
+    for (const value of values) expect(result.stdout).not.toContain(value)
+  })
+
+  it('init scaffolds a valid platform with a 0600 secrets file and refuses a non-empty directory', async () => {
+    const dir = await temp()
+    const project = join(dir, 'mine')
+    const created = await cli(['init', project, '--json'])
+    expect(created.code).toBe(0)
+    expect(JSON.parse(created.stdout)).toMatchObject({ copied: ['inventory', 'stacks', 'templates', 'schemas'] })
+    expect((await stat(join(project, 'secrets.env'))).mode & 0o777).toBe(0o600)
+    expect(await readFile(join(project, '.gitignore'), 'utf8')).toContain('secrets.env')
+    expect((await cli(['validate', '--project', project])).code).toBe(0)
+    const again = await cli(['init', project])
+    expect(again.code).toBe(1)
+    expect(again.stderr).toBe(`error: ${project} is not empty\nhint: init never overwrites: choose a new or empty directory.\n`)
+  })
+
+  it('render writes each host with a 0600 .env and refuses when a secret is missing', async () => {
+    const dir = await temp()
+    const project = join(dir, 'p')
+    await cli(['init', project])
+    const out = join(dir, 'out')
+    const result = await cli(['render', 'erebus', 'orpheus', '--project', project, '--out', out])
+    expect(result.code).toBe(0)
+    expect((await readdir(out)).sort()).toEqual(['erebus', 'orpheus'])
+    expect((await stat(join(out, 'erebus/.env'))).mode & 0o777).toBe(0o600)
+    expect((await readFile(join(out, 'erebus/.env'), 'utf8')).split('\n').filter(Boolean).map((l) => l.split('=')[0])).toEqual(['POSTGRES_PASSWORD', 'POSTGRES_REPLICATION_PASSWORD', 'QDRANT_API_KEY', 'REDIS_PASSWORD'])
+    const bare = await projectFrom(MINIMAL)
+    temps.push(bare)
+    const missing = await cli(['render', '--project', bare, '--out', join(dir, 'out2')])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toBe('error: host alpha needs secrets that secrets.env does not define: API_KEY, DB_PASSWORD\nhint: Run `ai-platform secrets init` to generate them.\n')
+    await expect(stat(join(dir, 'out2'))).rejects.toThrow()
+  })
+
+  it('a broken project: every located error on stderr, exit 1, no stack; --json gives the same as data', async () => {
+    const dir = await projectFrom(MINIMAL, { 'inventory/hosts.yaml': (t) => t.replace('vendor: amd', 'vendor: rocm'), 'stacks/db.yaml': (t) => t.replace('phase: infra', 'phase: db') })
+    temps.push(dir)
+    const result = await cli(['plan', '--project', dir])
+    expect(result.code).toBe(1)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toBe(
+      'inventory/hosts.yaml:9:32 hosts.beta.hardware.gpu.vendor: must be one of nvidia, amd (got "rocm")\nstacks/db.yaml:3:10 x-ai-platform.phase: must be one of infra, ai, monitor (got "db")\n2 errors\n',
+    )
+    const json = await cli(['validate', '--project', dir, '--json'])
+    expect(json.code).toBe(1)
+    expect(JSON.parse(json.stdout)).toMatchObject({ valid: false, summary: { errors: 2 } })
+  })
+
+  it('user mistakes on the command line are short errors with a hint', async () => {
+    const unknownTarget = await cli(['plan', 'erebos', '--project', MINIMAL])
+    expect(unknownTarget).toMatchObject({ code: 1, stdout: '' })
+    expect(unknownTarget.stderr).toBe('error: unknown target: erebos\nhint: Targets are host names (alpha, beta, gamma), tags (@db, @gpu) or all.\n')
+    const noDir = await cli(['validate', '--project', '/nonexistent/x'])
+    expect(noDir.stderr).toBe('error: --project /nonexistent/x: no such directory\nhint: Create one with `ai-platform init DIR`.\n')
+    const badPhase = await cli(['plan', '--phase', 'database', '--project', MINIMAL])
+    expect(badPhase.code).not.toBe(0)
+    noStack(badPhase.stderr)
+    const json = await cli(['plan', 'erebos', '--json', '--project', MINIMAL])
+    expect(JSON.parse(json.stdout)).toEqual({ error: { message: 'unknown target: erebos', hint: 'Targets are host names (alpha, beta, gamma), tags (@db, @gpu) or all.' } })
+  })
+
+  it('every command has help text', async () => {
+    for (const command of ['validate', 'plan', 'render', 'deploy', 'init', 'secrets init']) {
+      const result = await cli([...command.split(' '), '--help'])
+      expect(result.code, command).toBe(0)
+      expect(result.stdout, command).toContain('USAGE')
+      expect(result.stdout, command).toContain('--project')
+    }
+  })
+})
+
+afterAll(async () => {
+  await removeProject(join(tmpdir(), 'never-created'))
+})

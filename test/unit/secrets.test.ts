@@ -1,0 +1,71 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Platform } from '../../src/config/model.js'
+import { ConfigError, UserError } from '../../src/errors.js'
+import { envFileFor, generateSecret, initSecrets, parseSecrets, readSecrets, redact } from '../../src/secrets/secrets.js'
+
+const platform = {
+  secrets: {
+    A_KEY: { name: 'A_KEY', generate: true, length: 32, prefix: 'sk-', optional: false },
+    B_PASS: { name: 'B_PASS', generate: true, length: 20, prefix: '', optional: false },
+    CLOUD: { name: 'CLOUD', generate: false, length: 32, prefix: '', optional: false },
+    MAYBE: { name: 'MAYBE', generate: false, length: 32, prefix: '', optional: true },
+  },
+} as unknown as Platform
+
+let dir = ''
+afterEach(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true })
+})
+
+describe('secrets', () => {
+  it('generates strong values with the declared prefix and length', () => {
+    const values = new Set(Array.from({ length: 200 }, () => generateSecret({ length: 32, prefix: 'sk-' })))
+    expect(values.size).toBe(200)
+    for (const v of values) expect(v).toMatch(/^sk-[A-Za-z0-9]{32}$/)
+  })
+
+  it('init fills what is missing, never overwrites, writes mode 0600', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'aip-secrets-'))
+    await writeFile(join(dir, 'secrets.env'), '# mine\nB_PASS=keepme\n', { mode: 0o644 })
+    const result = await initSecrets({ dir, platform })
+    expect(result).toMatchObject({ created: ['A_KEY'], kept: ['B_PASS'], toSupply: ['CLOUD'] })
+    const text = await readFile(join(dir, 'secrets.env'), 'utf8')
+    expect(text.startsWith('# mine\nB_PASS=keepme\nA_KEY=sk-')).toBe(true)
+    expect((await stat(join(dir, 'secrets.env'))).mode & 0o777).toBe(0o600)
+    const again = await initSecrets({ dir, platform })
+    expect(again.created).toEqual([])
+    expect(await readFile(join(dir, 'secrets.env'), 'utf8')).toBe(text)
+  })
+
+  it('parses dotenv lines and refuses values .env files cannot carry, without echoing them', () => {
+    expect([...parseSecrets("A=1\n# c\n\nB='two'\nC=\"x/y+z=\"\n", 's').values]).toEqual([['A', '1'], ['B', 'two'], ['C', 'x/y+z=']])
+    const { issues } = parseSecrets('A=has space\nB=$(rm)\nnot a line\nA=again\n', 'secrets.env')
+    expect(issues.map((i) => [i.line, i.message])).toEqual([
+      [1, 'the value has characters .env files cannot carry safely'],
+      [2, 'the value has characters .env files cannot carry safely'],
+      [3, 'not a NAME=value line'],
+    ])
+    expect(JSON.stringify(issues)).not.toContain('has space')
+    expect(JSON.stringify(issues)).not.toContain('rm)')
+  })
+
+  it('a bad secrets file is a located user error', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'aip-secrets-'))
+    await writeFile(join(dir, 'secrets.env'), 'A_KEY=ok\nB_PASS=bad value\n')
+    await expect(readSecrets({ dir })).rejects.toBeInstanceOf(ConfigError)
+  })
+
+  it('a host .env holds exactly its secrets; a missing one is named with the fix', () => {
+    const values = new Map([['A_KEY', 'sk-1'], ['B_PASS', 'p']])
+    expect(envFileFor(['A_KEY', 'MAYBE'], values, { platform }, 'h')).toBe('A_KEY=sk-1\nMAYBE=\n')
+    expect(() => envFileFor(['CLOUD', 'B_PASS'], values, { platform }, 'h')).toThrow(UserError)
+    expect(() => envFileFor(['CLOUD', 'B_PASS'], values, { platform }, 'h')).toThrow('host h needs secrets that secrets.env does not define: CLOUD')
+  })
+
+  it('redacts every value, longest first', () => {
+    expect(redact('pw=abcdef and abcdefgh and abc', ['abcdef', 'abcdefgh', 'abc'])).toBe('pw=*** and *** and abc')
+  })
+})
