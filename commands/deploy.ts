@@ -4,32 +4,63 @@ import { targetArgs, targetFlags } from '../src/cli/target-flags.js'
 
 export default class Deploy extends BaseCommand {
   static override summary = 'Deploy hosts in dependency order over SSH, gated on health, rolling back what fails.'
-  static override description = `Targets are host names, @tag or all. Hosts in a wave go in parallel; a wave starts when the
-hosts it depends on are healthy. --dry-run prints the plan deploy would execute and touches nothing.`
+  static override description = `Targets are host names, @tag or all. A host starts when every host it depends on in this run is up
+and healthy; independent hosts go in parallel (--concurrency). Per host: preflight (Docker, Compose v2 or
+v1, GPU driver, disk, NAS mounts), lock, upload the release and switch \`current\` atomically, pull missing
+images, \`compose up\`, wait for health, record. A host whose rendered files equal what it runs is left
+alone (--force redeploys). A failure rolls that host back to its previous release and skips its
+dependents. --dry-run prints the plan and touches nothing.`
   static override enableJsonFlag = true
   static override strict = false
   static override args = targetArgs
   static override flags = {
     ...targetFlags,
     'dry-run': Flags.boolean({ description: 'Print the plan and stop: no connection is opened, nothing is written.', default: false }),
+    force: Flags.boolean({ description: 'Deploy hosts even when they already run the rendered release.', default: false }),
+    concurrency: Flags.integer({ description: 'Hosts deployed at once.', default: 10, min: 1 }),
+    'lock-wait': Flags.integer({ description: 'Seconds to wait for a host locked by another deploy (0: fail at once).', default: 0, min: 0, helpValue: 'SECONDS' }),
+    'health-timeout': Flags.integer({ description: 'Seconds a host may take to become healthy.', default: 300, min: 1, helpValue: 'SECONDS' }),
+    'accept-new': Flags.boolean({ description: 'Record first-seen host keys in known_hosts (as ssh -o StrictHostKeyChecking=accept-new); changed keys are always refused.', default: false }),
+    pull: Flags.string({ description: 'Pull images only when missing on the host, or always.', options: ['missing', 'always'], default: 'missing' }),
+    yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation before deploying all hosts.', default: false }),
   }
 
-  static override examples = ['<%= config.bin %> deploy erebus', '<%= config.bin %> deploy all --dry-run --json', '<%= config.bin %> deploy @ollama --with-deps']
+  static override examples = ['<%= config.bin %> deploy erebus', '<%= config.bin %> deploy all --yes', '<%= config.bin %> deploy all --dry-run --json', '<%= config.bin %> deploy @ollama --with-deps']
 
   async run(): Promise<unknown> {
     const { flags, argv } = await this.parse(Deploy)
     const { openProject } = await import('../src/config/open.js')
-    const { planRun } = await import('../src/plan/service.js')
     const open = await openProject(flags.project)
-    const { plan } = planRun(open, { selectors: argv as string[], phase: flags.phase as 'infra' | 'ai' | 'monitor' | undefined, withDeps: flags['with-deps'] })
+    const phase = flags.phase as 'infra' | 'ai' | 'monitor' | undefined
     if (flags['dry-run']) {
+      const { planRun } = await import('../src/plan/service.js')
+      const { plan } = planRun(open, { selectors: argv as string[], phase, withDeps: flags['with-deps'] })
       if (this.jsonEnabled()) return plan
       const { formatPlan } = await import('../src/ui/plan-text.js')
       this.log(formatPlan(plan, { title: 'Dry run' }))
       this.log('\nDry run: nothing was contacted or changed.')
       return undefined
     }
-    const { UserError } = await import('../src/errors.js')
-    throw new UserError('deploying without --dry-run is not available yet in this build', 'Use --dry-run to see the plan.')
+    const { deployCommand } = await import('../src/deploy/service.js')
+    const { formatSummary } = await import('../src/ui/deploy-reporters.js')
+    const { report } = await deployCommand(open, {
+      selectors: argv as string[],
+      phase,
+      withDeps: flags['with-deps'],
+      force: flags.force,
+      concurrency: flags.concurrency,
+      lockWaitS: flags['lock-wait'],
+      healthTimeoutS: flags['health-timeout'],
+      acceptNew: flags['accept-new'],
+      pull: flags.pull as 'missing' | 'always',
+      yes: flags.yes,
+      json: this.jsonEnabled(),
+      command: ['deploy', ...this.argv].join(' '),
+      tool: this.config.version,
+    })
+    if (!report.ok) process.exitCode = report.interrupted ? 130 : 1
+    if (this.jsonEnabled()) return report
+    process.stderr.write(`${formatSummary(report)}\n`)
+    return undefined
   }
 }

@@ -224,6 +224,7 @@ function buildSsh(raw: unknown): SshSettings {
   if (typeof raw.port === 'number') ssh.port = raw.port
   if (typeof raw.identity_file === 'string') ssh.identityFile = raw.identity_file
   if (typeof raw.proxy_jump === 'string') ssh.proxyJump = raw.proxy_jump
+  if (typeof raw.known_hosts === 'string') ssh.knownHosts = raw.known_hosts
   return ssh
 }
 

@@ -30,6 +30,7 @@ export interface SshSettings {
   port?: number
   identityFile?: string
   proxyJump?: string
+  knownHosts?: string
 }
 
 export interface Gpu {

@@ -1,0 +1,36 @@
+// The local audit log: one JSON line per host per run, under $XDG_STATE_HOME/ai-platform/audit.jsonl
+// (or $AIP_AUDIT_LOG). Secret values never reach it: messages are redacted before they get here.
+import { appendFile, mkdir, readFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { dirname, join } from 'node:path'
+
+export function auditLogPath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.AIP_AUDIT_LOG) return env.AIP_AUDIT_LOG
+  const state = env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state')
+  return join(state, 'ai-platform', 'audit.jsonl')
+}
+
+export async function appendAudit(records: readonly Record<string, unknown>[], path = auditLogPath()): Promise<void> {
+  if (records.length === 0) return
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+  await appendFile(path, records.map((r) => `${JSON.stringify(r)}\n`).join(''), { mode: 0o600 })
+}
+
+export async function readAudit(path = auditLogPath()): Promise<Record<string, unknown>[]> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch {
+    return []
+  }
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>]
+      } catch {
+        return []
+      }
+    })
+}

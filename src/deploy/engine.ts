@@ -1,0 +1,444 @@
+// The deploy engine: executes the plan. Hosts start as soon as every host they depend on in the plan
+// is up and healthy (bounded by --concurrency); a failed host is rolled back and its dependents are
+// skipped; independent hosts go on. Every host ends on a whole release with its lock released.
+import type { Project } from '../config/model.js'
+import { RemoteError, UserError, errorMessage } from '../errors.js'
+import type { Plan, PlanHost } from '../plan/plan.js'
+import type { HostRender } from '../render/render.js'
+import { envFileFor } from '../secrets/secrets.js'
+import type { Connector } from '../remote/connect.js'
+import type { Executor } from '../remote/executor.js'
+import {
+  acquireLock,
+  composeDown,
+  composeUp,
+  heartbeatLock,
+  recordAndPrune,
+  releaseLock,
+  removeCurrent,
+  removeRelease,
+  sh,
+  switchCurrent,
+  unpackRelease,
+  type ComposeTarget,
+  type LockInfo,
+} from '../remote/commands.js'
+import { factsScript, parseCompose, parseDf, parseNvidiaSmi, parseRocmSmi, parseSections, type ComposeInfo, type Section } from '../remote/facts.js'
+import { containerLogTail, evaluateReadiness, projectContainers, type ContainerState, type ExpectedService } from './containers.js'
+import { missingImages, pullImage, type PullProgress } from './images.js'
+import { buildRecord, envDigest, releaseId, releaseTarball, whoAmI, type ReleaseRecord } from './release.js'
+
+export type HostStatus = 'deployed' | 'unchanged' | 'repaired' | 'failed' | 'skipped' | 'cancelled'
+
+export interface HostReport {
+  host: string
+  status: HostStatus
+  durationMs: number
+  release: string | null
+  previous: string | null
+  compose: string | null
+  services: { name: string; state: string; health: string }[]
+  steps: { step: string; ms: number }[]
+  error?: string
+  rollback?: { status: 'done' | 'failed' | 'none'; release: string | null; error?: string }
+  reason?: string
+}
+
+export interface DeployReport {
+  kind: 'ai-platform/deploy'
+  ok: boolean
+  platform: string
+  durationMs: number
+  interrupted: boolean
+  hosts: HostReport[]
+  summary: Record<HostStatus, number>
+}
+
+export type DeployEvent =
+  | { type: 'host-start'; host: string }
+  | { type: 'step'; host: string; step: string; phase: 'start' | 'done' | 'failed'; ms?: number; detail?: string }
+  | { type: 'progress'; host: string; step: string; text: string }
+  | { type: 'host-done'; report: HostReport }
+
+export interface DeployOptions {
+  force: boolean
+  concurrency: number
+  lockWaitS: number
+  lockStaleS: number
+  healthTimeoutS: number
+  pull: 'missing' | 'always'
+  minFreeMb: number
+  command: string
+  tool: string
+  /** Start nothing new once aborted (first Ctrl-C). */
+  stop: AbortSignal
+  /** Abandon in-flight waits (second Ctrl-C): those hosts are rolled back. */
+  abort: AbortSignal
+  now?: () => Date
+}
+
+export interface DeployInput {
+  project: Project
+  plan: Plan
+  renders: readonly HostRender[]
+  secrets: ReadonlyMap<string, string>
+  connector: Connector
+  emit: (event: DeployEvent) => void
+  redact: (text: string) => string
+}
+
+export async function deploy(input: DeployInput, options: DeployOptions): Promise<DeployReport> {
+  const started = Date.now()
+  const reports = new Map<string, HostReport>()
+  const running = new Map<string, Promise<void>>()
+  const pending = [...input.plan.hosts]
+  const inPlan = new Set(pending.map((h) => h.name))
+  const good = (name: string) => ['deployed', 'unchanged', 'repaired'].includes(reports.get(name)?.status ?? '')
+
+  while (pending.length > 0 || running.size > 0) {
+    for (const host of [...pending]) {
+      const deps = host.dependsOn.map((d) => d.host).filter((d) => inPlan.has(d))
+      const bad = deps.filter((d) => reports.has(d) && !good(d))
+      if (bad.length > 0 || (options.stop.aborted && !running.has(host.name))) {
+        pending.splice(pending.indexOf(host), 1)
+        const report = skipped(host.name, options.stop.aborted ? 'cancelled' : 'skipped', options.stop.aborted ? 'interrupted before it started' : `depends on ${bad.join(', ')}, which ${bad.length > 1 ? 'did' : 'did'} not deploy`)
+        reports.set(host.name, report)
+        input.emit({ type: 'host-done', report })
+        continue
+      }
+      if (!deps.every(good) || running.size >= options.concurrency) continue
+      pending.splice(pending.indexOf(host), 1)
+      const render = input.renders.find((r) => r.host === host.name)!
+      input.emit({ type: 'host-start', host: host.name })
+      const work = deployHost(input, options, host, render).then((report) => {
+        reports.set(host.name, report)
+        running.delete(host.name)
+        input.emit({ type: 'host-done', report })
+      })
+      running.set(host.name, work)
+    }
+    if (running.size > 0) await Promise.race(running.values())
+    else if (pending.length > 0 && !pending.some((h) => h.dependsOn.every((d) => !inPlan.has(d.host) || reports.has(d.host)))) {
+      throw new Error('deploy scheduler: no runnable host left (dependency cycle in the plan?)')
+    }
+  }
+
+  const hosts = input.plan.hosts.map((h) => reports.get(h.name)!)
+  const summary: Record<HostStatus, number> = { deployed: 0, unchanged: 0, repaired: 0, failed: 0, skipped: 0, cancelled: 0 }
+  for (const report of hosts) summary[report.status]++
+  return {
+    kind: 'ai-platform/deploy',
+    ok: summary.failed === 0 && summary.skipped === 0 && summary.cancelled === 0,
+    platform: input.plan.platform,
+    durationMs: Date.now() - started,
+    interrupted: options.stop.aborted,
+    hosts,
+    summary,
+  }
+}
+
+function skipped(host: string, status: 'skipped' | 'cancelled', reason: string): HostReport {
+  return { host, status, durationMs: 0, release: null, previous: null, compose: null, services: [], steps: [], reason }
+}
+
+interface HostFacts {
+  compose: ComposeInfo
+  current: ReleaseRecord | null
+  envSha256: string | null
+}
+
+class StepFailure extends Error {}
+
+async function deployHost(input: DeployInput, options: DeployOptions, host: PlanHost, render: HostRender): Promise<HostReport> {
+  const started = Date.now()
+  const report: HostReport = { host: host.name, status: 'failed', durationMs: 0, release: null, previous: null, compose: null, services: [], steps: [] }
+  const step = async <T>(name: string, work: () => Promise<T>, detail?: (value: T) => string | undefined): Promise<T> => {
+    const t0 = Date.now()
+    input.emit({ type: 'step', host: host.name, step: name, phase: 'start' })
+    try {
+      const value = await work()
+      const ms = Date.now() - t0
+      report.steps.push({ step: name, ms })
+      const text = detail?.(value)
+      input.emit({ type: 'step', host: host.name, step: name, phase: 'done', ms, ...(text ? { detail: text } : {}) })
+      return value
+    } catch (error) {
+      input.emit({ type: 'step', host: host.name, step: name, phase: 'failed', ms: Date.now() - t0, detail: input.redact(errorMessage(error)) })
+      throw error
+    }
+  }
+
+  let exec: Executor | null = null
+  let lockToken: string | null = null
+  let heartbeat: NodeJS.Timeout | null = null
+  let switched = false
+  let unpacked: string | null = null
+  let facts: HostFacts | null = null
+  let target: ComposeTarget | null = null
+  try {
+    const env = envFileFor(render.secrets, input.secrets, input.project, host.name)
+    exec = await step('connect', () => input.connector.get(host.name))
+    const executor = exec
+    facts = await step('preflight', () => preflight(executor, input.project, host), (f) => `compose ${f.compose.variant} ${f.compose.version}${f.current ? `, running ${f.current.id}` : ', no release yet'}`)
+    report.compose = `${facts.compose.variant} ${facts.compose.version}`
+    report.previous = facts.current?.id ?? null
+    const expected = expectedServices(render)
+    const unchanged = facts.current?.hash === render.hash && facts.envSha256 === envDigest(env)
+
+    if (unchanged && !options.force) {
+      const containers = await step('check', () => projectContainers(executor.docker(), render.composeProject))
+      report.release = facts.current!.id
+      report.services = serviceStates(expected, containers)
+      if (evaluateReadiness(expected, containers).ready) {
+        report.status = 'unchanged'
+        return finish(report, started)
+      }
+    }
+
+    lockToken = `${whoAmI().machine}:${process.pid}:${Date.now()}:${Math.random().toString(36).slice(2, 10)}`
+    const token = lockToken
+    await step('lock', () => lock(executor, host, token, options))
+    heartbeat = setInterval(() => void executor.run(heartbeatLock(host.baseDir, token), { check: false, timeoutMs: 20_000 }).catch(() => undefined), 60_000)
+
+    if (unchanged && !options.force) {
+      // Same release, but containers are missing or stopped: converge without a new release.
+      target = { compose: facts.compose, project: render.composeProject, baseDir: host.baseDir, releaseId: facts.current!.id }
+      const repair = target
+      await step('up', () => executor.run(composeUp(repair), { timeoutMs: 30 * 60_000, signal: options.abort }))
+      report.services = await step('health', () => waitHealthy(executor, input, render, expected, options))
+      await step('record', () => executor.run(recordAndPrune(host.baseDir, historyLine(facts!.current!, 'repaired', options), input.project.platform.releasesKeep), { timeoutMs: 30_000 }))
+      report.status = 'repaired'
+      return finish(report, started)
+    }
+
+    const now = (options.now ?? (() => new Date()))()
+    const id = releaseId(now, render.hash)
+    const record = buildRecord(render, { id, platform: input.plan.platform, env, now, previous: facts.current?.id ?? null, tool: options.tool })
+    report.release = id
+    target = { compose: facts.compose, project: render.composeProject, baseDir: host.baseDir, releaseId: id }
+    const tarball = await releaseTarball(render, env, record)
+    await step('upload', () => executor.run(unpackRelease(host.baseDir, id), { stdin: tarball, timeoutMs: 5 * 60_000 }), () => `${(tarball.length / 1024).toFixed(1)} KiB`)
+    unpacked = id
+    await step('images', () => ensureImages(executor, input, host.name, render, options), (pulled) => (pulled.length > 0 ? `pulled ${pulled.join(', ')}` : 'all present'))
+    await step('switch', () => executor.run(switchCurrent(host.baseDir, id)))
+    switched = true
+    const up = target
+    await step('up', () => executor.run(composeUp(up), { timeoutMs: 30 * 60_000, signal: options.abort }))
+    report.services = await step('health', () => waitHealthy(executor, input, render, expected, options))
+    await step('record', () => executor.run(recordAndPrune(host.baseDir, historyLine(record, 'deployed', options), input.project.platform.releasesKeep), { timeoutMs: 30_000 }))
+    report.status = 'deployed'
+    return finish(report, started)
+  } catch (error) {
+    report.status = 'failed'
+    report.error = input.redact(errorMessage(error))
+    if (!(error instanceof UserError) && !(error instanceof RemoteError) && !(error instanceof StepFailure)) report.error = `${report.error} (${(error as Error).stack?.split('\n')[1]?.trim() ?? ''})`
+    if (switched && exec && facts && target) {
+      report.rollback = await rollback(input, options, exec, host, render, facts, target, report).catch((e: unknown) => ({ status: 'failed' as const, release: facts!.current?.id ?? null, error: input.redact(errorMessage(e)) }))
+    } else if (exec) {
+      // Nothing was switched: the host still runs its previous release; drop the unused upload.
+      if (unpacked) await exec.run(removeRelease(host.baseDir, unpacked), { check: false }).catch(() => undefined)
+      report.rollback = { status: 'none', release: facts?.current?.id ?? null }
+    }
+    return finish(report, started)
+  } finally {
+    if (heartbeat) clearInterval(heartbeat)
+    if (exec && lockToken) await exec.run(releaseLock(host.baseDir, lockToken), { check: false, timeoutMs: 20_000 }).catch(() => undefined)
+  }
+}
+
+function finish(report: HostReport, started: number): HostReport {
+  report.durationMs = Date.now() - started
+  return report
+}
+
+function expectedServices(render: HostRender): ExpectedService[] {
+  return render.services.filter((s) => s.tier !== 'on-demand').map((s) => ({ name: s.name, oneshot: s.oneshot }))
+}
+
+function serviceStates(expected: readonly ExpectedService[], containers: readonly ContainerState[]): HostReport['services'] {
+  return expected.map((service) => {
+    const container = containers.filter((c) => c.service === service.name).sort((a, b) => b.created - a.created)[0]
+    return { name: service.name, state: container?.state ?? 'missing', health: container?.health ?? 'none' }
+  })
+}
+
+function historyLine(record: ReleaseRecord, event: string, options: DeployOptions, extra: Record<string, unknown> = {}): string {
+  const { user, machine } = whoAmI()
+  return JSON.stringify({ time: new Date().toISOString(), event, release: record.id, hash: record.hash, previous: record.previous, user, machine, command: options.command, ...extra })
+}
+
+async function preflight(exec: Executor, project: Project, host: PlanHost): Promise<HostFacts> {
+  const inventoryHost = project.hosts[host.name]!
+  const mounts = Object.values(inventoryHost.mounts).map((m) => m.path)
+  const gpuStack = inventoryHost.gpu !== undefined && Object.values(project.services).some((s) => s.hosts.includes(host.name) && (s.gpu !== undefined || s.health.some((c) => c.ollama)))
+  const script = factsScript({ baseDir: host.baseDir, mounts, gpu: gpuStack ? inventoryHost.gpu!.vendor : null })
+  const result = await exec.run(sh(script), { check: false, timeoutMs: 60_000 })
+  const sections = parseSections(result.stdout)
+  const problems: string[] = []
+  const docker = sections.get('docker')
+  if (!docker || docker.code !== 0) problems.push(`Docker is not reachable for ${sections.get('user')?.output.trim() || 'the deploy user'}: ${firstLine(docker)}`)
+  const compose = parseCompose(sections)
+  if (!compose) problems.push('neither `docker compose` (v2) nor `docker-compose` (v1) works')
+  const base = sections.get('base')?.output.trim()
+  if (base === 'read-only') problems.push(`${host.baseDir} is not writable by ${sections.get('user')?.output.trim()}`)
+  if (base === 'missing') problems.push(`${host.baseDir} does not exist and cannot be created by ${sections.get('user')?.output.trim()}: create it once with \`sudo install -d -o ${sections.get('user')?.output.trim()} ${host.baseDir}\``)
+  const disk = parseDf(sections.get('disk')?.output ?? '')
+  if (disk && disk.availableKb < 512 * 1024) problems.push(`only ${Math.round(disk.availableKb / 1024)} MiB free on ${disk.mount}`)
+  mounts.forEach((path, i) => {
+    if (sections.get(`mount-${i}`)?.code !== 0) problems.push(`NAS mount ${path} is missing`)
+  })
+  const gpu = sections.get('gpu')
+  if (gpu) {
+    const probe = inventoryHost.gpu!.vendor === 'nvidia' ? parseNvidiaSmi(gpu.output, gpu.code) : parseRocmSmi(gpu.output, gpu.code)
+    if (!probe.ok) problems.push(`GPU driver check failed: ${probe.reason}`)
+  }
+  if (problems.length > 0) throw new StepFailure(`${host.name}: preflight failed: ${problems.join('; ')}`)
+  let current: ReleaseRecord | null = null
+  const release = sections.get('release')
+  if (release?.code === 0) {
+    try {
+      current = JSON.parse(release.output) as ReleaseRecord
+    } catch {
+      current = null
+    }
+  }
+  const env = sections.get('env')
+  return { compose: compose!, current, envSha256: env?.code === 0 ? env.output.trim().split(/\s+/)[0]! : null }
+}
+
+function firstLine(section: Section | undefined): string {
+  return section?.output.trim().split('\n')[0] ?? 'no answer'
+}
+
+async function lock(exec: Executor, host: PlanHost, token: string, options: DeployOptions): Promise<void> {
+  const { user, machine } = whoAmI()
+  const info: LockInfo = { token, user, machine, pid: process.pid, command: options.command, since: new Date().toISOString() }
+  const deadline = Date.now() + options.lockWaitS * 1000
+  for (;;) {
+    const result = await exec.run(acquireLock(host.baseDir, info, options.lockStaleS), { timeoutMs: 30_000 })
+    if (result.stdout.startsWith('acquired')) return
+    const holder = parseHolder(result.stdout)
+    if (Date.now() >= deadline || options.stop.aborted) {
+      throw new UserError(
+        `${host.name} is locked by ${holder.who}${holder.since ? ` since ${holder.since}` : ''}${holder.command ? ` (${holder.command})` : ''}`,
+        options.lockWaitS > 0 ? `Still locked after waiting ${options.lockWaitS} s. If that deploy is dead, \`ai-platform lock release ${host.name}\` frees it.` : `Wait for it with --lock-wait SECONDS, or if that deploy is dead, \`ai-platform lock release ${host.name}\`.`,
+      )
+    }
+    await new Promise((r) => setTimeout(r, Math.min(2000, Math.max(200, deadline - Date.now()))))
+  }
+}
+
+export function parseHolder(stdout: string): { who: string; since: string | null; command: string | null; ageS: number | null } {
+  const lines = stdout.split('\n')
+  const json = lines.find((l) => l.startsWith('{'))
+  const age = lines.find((l) => l.startsWith('@@age '))
+  let who = 'an unknown holder'
+  let since: string | null = null
+  let command: string | null = null
+  if (json) {
+    try {
+      const info = JSON.parse(json) as Partial<LockInfo>
+      who = `${info.user ?? '?'}@${info.machine ?? '?'} (pid ${info.pid ?? '?'})`
+      since = info.since ?? null
+      command = info.command ?? null
+    } catch {
+      // unreadable lock info: still a lock
+    }
+  }
+  return { who, since, command, ageS: age ? Number(age.slice(6)) : null }
+}
+
+async function ensureImages(exec: Executor, input: DeployInput, hostName: string, render: HostRender, options: DeployOptions): Promise<string[]> {
+  const images = [...new Set(render.services.filter((s) => s.tier !== 'on-demand').map((s) => s.image))]
+  const docker = exec.docker()
+  const toPull = options.pull === 'always' ? images : await missingImages(docker, images)
+  for (const image of toPull) {
+    await pullImage(
+      docker,
+      hostName,
+      image,
+      (p: PullProgress) => input.emit({ type: 'progress', host: hostName, step: 'images', text: p.totalBytes > 0 ? `${image} ${formatMb(p.currentBytes)}/${formatMb(p.totalBytes)}` : `${image} ${p.status}` }),
+      options.abort,
+    )
+  }
+  return toPull
+}
+
+function formatMb(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`
+}
+
+async function waitHealthy(exec: Executor, input: DeployInput, render: HostRender, expected: readonly ExpectedService[], options: DeployOptions): Promise<HostReport['services']> {
+  const docker = exec.docker()
+  const deadline = Date.now() + options.healthTimeoutS * 1000
+  let delay = 250
+  for (;;) {
+    const containers = await projectContainers(docker, render.composeProject)
+    const readiness = evaluateReadiness(expected, containers)
+    if (readiness.ready) return serviceStates(expected, containers)
+    if (readiness.failed.length > 0) {
+      const details: string[] = []
+      for (const failure of readiness.failed) {
+        const container = containers.filter((c) => c.service === failure.service).sort((a, b) => b.created - a.created)[0]
+        const logs = container ? await containerLogTail(docker, container.id, 15).catch(() => '') : ''
+        details.push(`${failure.service} ${failure.reason}${logs.trim() ? `; last log lines:\n${indent(input.redact(logs.trimEnd()))}` : ''}`)
+      }
+      throw new StepFailure(`${render.host}: ${details.join('\n')}`)
+    }
+    if (Date.now() >= deadline) {
+      throw new StepFailure(`${render.host}: not healthy within ${options.healthTimeoutS} s: ${readiness.waiting.map((w) => `${w.service} (${w.reason})`).join(', ')}`)
+    }
+    if (options.abort.aborted) throw new StepFailure(`${render.host}: interrupted while waiting for health`)
+    input.emit({ type: 'progress', host: render.host, step: 'health', text: `waiting for ${readiness.waiting.map((w) => w.service).join(', ')}` })
+    await new Promise((r) => setTimeout(r, delay))
+    delay = Math.min(1000, delay * 2)
+  }
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n')
+}
+
+async function rollback(
+  input: DeployInput,
+  options: DeployOptions,
+  exec: Executor,
+  host: PlanHost,
+  render: HostRender,
+  facts: HostFacts,
+  failed: ComposeTarget,
+  report: HostReport,
+): Promise<NonNullable<HostReport['rollback']>> {
+  const t0 = Date.now()
+  input.emit({ type: 'step', host: host.name, step: 'rollback', phase: 'start' })
+  const previous = facts.current
+  const note = (status: 'done' | 'failed', error?: string) => {
+    input.emit({ type: 'step', host: host.name, step: 'rollback', phase: status === 'done' ? 'done' : 'failed', ms: Date.now() - t0, detail: previous ? `back to ${previous.id}` : 'removed the new containers' })
+    report.steps.push({ step: 'rollback', ms: Date.now() - t0 })
+    return { status, release: previous?.id ?? null, ...(error ? { error } : {}) }
+  }
+  // The rollback must finish even after Ctrl-C: a fresh signal, not the aborted one.
+  const calm = new AbortController().signal
+  const failedRecord = { id: failed.releaseId, hash: render.hash, previous: previous?.id ?? null } as ReleaseRecord
+  if (!previous) {
+    await exec.run(composeDown(failed), { timeoutMs: 10 * 60_000 })
+    await exec.run(removeCurrent(host.baseDir))
+    await exec.run(recordAndPrune(host.baseDir, historyLine(failedRecord, 'failed', options, { error: report.error?.slice(0, 500) }), input.project.platform.releasesKeep), { check: false })
+    return note('done')
+  }
+  await exec.run(switchCurrent(host.baseDir, previous.id))
+  const target: ComposeTarget = { ...failed, releaseId: previous.id }
+  await exec.run(composeUp(target), { timeoutMs: 30 * 60_000 })
+  const expected = previous.services.filter((s) => s.tier !== 'on-demand').map((s) => ({ name: s.name, oneshot: s.oneshot }))
+  try {
+    await waitHealthy(exec, input, { ...render, services: previous.services.map((s) => ({ ...s, stack: '', phase: 'infra' as const, tier: s.tier as 'core' })) }, expected, { ...options, abort: calm })
+  } catch (error) {
+    await exec.run(recordAndPrune(host.baseDir, historyLine(failedRecord, 'rolled-back', options, { to: previous.id, healthy: false }), input.project.platform.releasesKeep), { check: false })
+    return note('failed', `rolled back to ${previous.id}, but it is not healthy either: ${input.redact(errorMessage(error))}`)
+  }
+  await exec.run(recordAndPrune(host.baseDir, historyLine(failedRecord, 'rolled-back', options, { to: previous.id, error: report.error?.slice(0, 500) }), input.project.platform.releasesKeep), { check: false })
+  return note('done')
+}

@@ -1,0 +1,86 @@
+// A release on a host: releases/<id>/{compose.yaml,.env,release.json}, config files in the shared
+// content-addressed files/ store, and `current` pointing at the live release. Pure builders here;
+// the engine runs them.
+import { createHash } from 'node:crypto'
+import { hostname, userInfo } from 'node:os'
+import { pack } from 'tar-stream'
+import type { HostRender } from '../render/render.js'
+import { COMPOSE_FILE, ENV_FILE } from '../render/render.js'
+
+export const RELEASE_FILE = 'release.json'
+export const HISTORY_FILE = 'history.jsonl'
+
+export interface ReleaseRecord {
+  id: string
+  host: string
+  platform: string
+  composeProject: string
+  /** The rendered bundle's hash: equal hashes mean nothing to deploy. */
+  hash: string
+  /** sha256 of the host's .env; compared on the host, never shown. */
+  envSha256: string
+  createdAt: string
+  by: { user: string; machine: string }
+  services: { name: string; image: string; tier: string; oneshot: boolean; hasHealthcheck: boolean }[]
+  files: string[]
+  previous: string | null
+  tool: string
+}
+
+export function releaseId(now: Date, hash: string): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+  return `${stamp}-${hash.slice(0, 8)}`
+}
+
+export function envDigest(env: string): string {
+  return createHash('sha256').update(env).digest('hex')
+}
+
+export function whoAmI(): { user: string; machine: string } {
+  let user = process.env.USER ?? 'unknown'
+  try {
+    user = userInfo().username
+  } catch {
+    // no passwd entry (containers): keep $USER
+  }
+  return { user, machine: hostname() }
+}
+
+export function buildRecord(render: HostRender, options: { id: string; platform: string; env: string; now: Date; previous: string | null; tool: string }): ReleaseRecord {
+  return {
+    id: options.id,
+    host: render.host,
+    platform: options.platform,
+    composeProject: render.composeProject,
+    hash: render.hash,
+    envSha256: envDigest(options.env),
+    createdAt: options.now.toISOString(),
+    by: whoAmI(),
+    services: render.services.map((s) => ({ name: s.name, image: s.image, tier: s.tier, oneshot: s.oneshot, hasHealthcheck: s.hasHealthcheck })),
+    files: render.files.map((f) => f.path),
+    previous: options.previous,
+    tool: options.tool,
+  }
+}
+
+/** The release as one tar stream: `release/` (compose, .env 0600, release.json) and `files/`. */
+export async function releaseTarball(render: HostRender, env: string, record: ReleaseRecord): Promise<Buffer> {
+  const archive = pack()
+  const chunks: Buffer[] = []
+  archive.on('data', (chunk: unknown) => chunks.push(chunk as Buffer))
+  const done = new Promise<void>((resolve, reject) => {
+    archive.on('end', resolve)
+    archive.on('error', reject)
+  })
+  const mtime = new Date(record.createdAt)
+  const add = (name: string, content: string, mode: number): void => {
+    archive.entry({ name, mode, mtime, uid: 0, gid: 0 }, content)
+  }
+  add(`release/${COMPOSE_FILE}`, render.compose.content, 0o644)
+  add(`release/${ENV_FILE}`, env, 0o600)
+  add(`release/${RELEASE_FILE}`, `${JSON.stringify(record, null, 2)}\n`, 0o644)
+  for (const file of render.files) add(file.path, file.content, parseInt(file.mode, 8))
+  archive.finalize()
+  await done
+  return Buffer.concat(chunks)
+}

@@ -1,0 +1,109 @@
+// `ai-platform deploy`: plan, then execute the same plan object. Wires the engine to the connectors,
+// the secrets, the reporter, the signals and the audit log.
+import { createInterface } from 'node:readline/promises'
+import { appendAudit } from '../audit/audit.js'
+import type { OpenProject } from '../config/open.js'
+import { UserError } from '../errors.js'
+import type { Plan } from '../plan/plan.js'
+import { planRun } from '../plan/service.js'
+import { connector } from '../remote/connect.js'
+import { readSecrets, redact } from '../secrets/secrets.js'
+import { deploy as runEngine, type DeployReport } from './engine.js'
+import { whoAmI } from './release.js'
+import { listrReporter, plainReporter, type Reporter } from '../ui/deploy-reporters.js'
+
+export interface DeployCommandOptions {
+  selectors: string[]
+  phase?: 'infra' | 'ai' | 'monitor' | undefined
+  withDeps: boolean
+  force: boolean
+  concurrency: number
+  lockWaitS: number
+  healthTimeoutS: number
+  acceptNew: boolean
+  pull: 'missing' | 'always'
+  yes: boolean
+  json: boolean
+  command: string
+  tool: string
+}
+
+export interface DeployOutcome {
+  report: DeployReport
+  plan: Plan
+}
+
+export async function deployCommand(open: OpenProject, options: DeployCommandOptions): Promise<DeployOutcome> {
+  const { plan, renders } = planRun(open, { selectors: options.selectors, phase: options.phase, withDeps: options.withDeps })
+  const secrets = await readSecrets(open.project)
+  if (!secrets.exists && renders.some((r) => r.secrets.length > 0)) {
+    throw new UserError(`${secrets.path} does not exist`, 'Run `ai-platform secrets init` (or `ai-platform init DIR` for a new platform) first.')
+  }
+  const interactive = process.stdin.isTTY === true && process.env.CI !== 'true'
+  if (options.selectors.includes('all') && !options.yes) {
+    if (!interactive) throw new UserError('deploy all needs --yes when not run interactively', 'Add --yes, or name the hosts to deploy.')
+    const rl = createInterface({ input: process.stdin, output: process.stderr })
+    const answer = await rl.question(`Deploy ${plan.summary.hosts} hosts of platform ${plan.platform} in ${plan.summary.waves} waves? [y/N] `)
+    rl.close()
+    if (!/^y(es)?$/i.test(answer.trim())) throw new UserError('deploy cancelled')
+  }
+
+  const values = [...secrets.values.values()]
+  const mask = (text: string) => redact(text, values)
+  const stop = new AbortController()
+  const abort = new AbortController()
+  const reporter: Reporter = options.json ? plainReporter((l) => process.stderr.write(`${l}\n`)) : process.stderr.isTTY && process.env.CI !== 'true' ? listrReporter(plan) : plainReporter((l) => process.stderr.write(`${l}\n`))
+  let signals = 0
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++
+    if (signals === 1) {
+      process.stderr.write(`\n${signal}: starting no new host; hosts in flight finish or roll back. ${signal === 'SIGINT' ? 'Ctrl-C again' : 'Again'} to abandon their health waits (they are rolled back).\n`)
+      stop.abort()
+    } else abort.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  const connections = connector(open.project, { acceptNew: options.acceptNew, redact: mask })
+  let report: DeployReport
+  try {
+    report = await runEngine(
+      { project: open.project, plan, renders, secrets: secrets.values, connector: connections, emit: (e) => reporter.emit(e), redact: mask },
+      {
+        force: options.force,
+        concurrency: options.concurrency,
+        lockWaitS: options.lockWaitS,
+        lockStaleS: 15 * 60,
+        healthTimeoutS: options.healthTimeoutS,
+        pull: options.pull,
+        minFreeMb: 512,
+        command: options.command,
+        tool: options.tool,
+        stop: stop.signal,
+        abort: abort.signal,
+      },
+    )
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    await connections.closeAll()
+    await reporter.done()
+  }
+  const { user, machine } = whoAmI()
+  await appendAudit(
+    report.hosts.map((h) => ({
+      time: new Date().toISOString(),
+      user,
+      machine,
+      command: options.command,
+      platform: plan.platform,
+      host: h.host,
+      status: h.status,
+      release: h.release,
+      previous: h.previous,
+      durationMs: h.durationMs,
+      ...(h.error ? { error: mask(h.error) } : {}),
+      ...(h.rollback ? { rollback: h.rollback } : {}),
+    })),
+  ).catch((error: Error) => process.stderr.write(`warning: cannot write the audit log: ${error.message}\n`))
+  return { report, plan }
+}

@@ -1,0 +1,139 @@
+// Pure builders of what runs on a host (STYLE.md habit 3): argv arrays and sh scripts whose every
+// variable part is quoted here. Each has a unit test on its exact text.
+import type { ComposeInfo } from './facts.js'
+import { quoteWord } from './quote.js'
+
+export interface ComposeTarget {
+  compose: ComposeInfo
+  project: string
+  baseDir: string
+  releaseId: string
+}
+
+export function releaseDir(baseDir: string, id: string): string {
+  return `${baseDir}/releases/${id}`
+}
+
+/** compose with the project, the release's file and .env, and the base directory for ./ paths. */
+export function composeArgs(target: ComposeTarget): string[] {
+  const dir = releaseDir(target.baseDir, target.releaseId)
+  return [...target.compose.command, '--project-name', target.project, '--project-directory', target.baseDir, '--file', `${dir}/compose.yaml`, '--env-file', `${dir}/.env`]
+}
+
+export function composeUp(target: ComposeTarget): string[] {
+  return [...composeArgs(target), 'up', '--detach', '--remove-orphans']
+}
+
+export function composeDown(target: ComposeTarget): string[] {
+  return [...composeArgs(target), 'down', '--remove-orphans']
+}
+
+export function sh(script: string): string[] {
+  return ['sh', '-c', script]
+}
+
+const header = (baseDir: string): string => `set -eu\numask 022\nb=${quoteWord(baseDir)}`
+
+/**
+ * Unpacks the release tarball (stdin) into a hidden directory, moves config files into the
+ * content-addressed store, and renames the directory into place: a release is whole or absent.
+ */
+export function unpackRelease(baseDir: string, id: string): string[] {
+  return sh(
+    [
+      header(baseDir),
+      `id=${quoteWord(id)}`,
+      'mkdir -p "$b/releases" "$b/files" "$b/data"',
+      'tmp="$b/releases/.incoming-$id"',
+      'rm -rf "$tmp" && mkdir -p "$tmp"',
+      'tar -x -C "$tmp" -f -',
+      'if [ -d "$tmp/files" ]; then for d in "$tmp"/files/*/; do k=$(basename "$d"); [ -e "$b/files/$k" ] || mv "$d" "$b/files/$k"; done; fi',
+      'chmod 600 "$tmp/release/.env"',
+      'test ! -e "$b/releases/$id"',
+      'mv "$tmp/release" "$b/releases/$id"',
+      'rm -rf "$tmp"',
+    ].join('\n'),
+  )
+}
+
+/** Points `current` at a release with one rename, so readers never see it missing. */
+export function switchCurrent(baseDir: string, id: string): string[] {
+  return sh([header(baseDir), `ln -sfn ${quoteWord(`releases/${id}`)} "$b/.current.new"`, 'mv -T "$b/.current.new" "$b/current"'].join('\n'))
+}
+
+/** Removes a release that was uploaded but never made current. */
+export function removeRelease(baseDir: string, id: string): string[] {
+  return sh([header(baseDir), `id=${quoteWord(id)}`, 'test "$(readlink "$b/current" 2>/dev/null)" != "releases/$id"', 'rm -rf "$b/releases/$id"'].join('\n'))
+}
+
+export function removeCurrent(baseDir: string): string[] {
+  return sh([header(baseDir), 'rm -f "$b/current"'].join('\n'))
+}
+
+export interface LockInfo {
+  token: string
+  user: string
+  machine: string
+  pid: number
+  command: string
+  since: string
+}
+
+/**
+ * mkdir is atomic: whoever creates .lock holds it. Prints `acquired`, or the holder's info and the
+ * seconds since its last heartbeat. A lock stale for `staleSeconds` is moved aside (rename is atomic,
+ * so two takers cannot both win) and taken.
+ */
+export function acquireLock(baseDir: string, info: LockInfo, staleSeconds: number): string[] {
+  const json = JSON.stringify(info)
+  return sh(
+    [
+      header(baseDir),
+      'mkdir -p "$b"',
+      `take() { mkdir "$b/.lock" 2>/dev/null || return 1; printf '%s\\n' ${quoteWord(json)} > "$b/.lock/info.json"; echo acquired; }`,
+      'take && exit 0',
+      'age=$(( $(date +%s) - $(stat -c %Y "$b/.lock/info.json" 2>/dev/null || date +%s) ))',
+      `if [ "$age" -ge ${staleSeconds} ] && mv "$b/.lock" "$b/.lock.stale-$$" 2>/dev/null; then rm -rf "$b/.lock.stale-$$"; take && echo "stale $age" && exit 0; fi`,
+      'echo held',
+      'cat "$b/.lock/info.json" 2>/dev/null || true',
+      'echo "@@age $age"',
+    ].join('\n'),
+  )
+}
+
+/** Keeps our lock fresh; fails if it is no longer ours. */
+export function heartbeatLock(baseDir: string, token: string): string[] {
+  return sh([header(baseDir), `grep -q ${quoteWord(token)} "$b/.lock/info.json"`, 'touch "$b/.lock/info.json"'].join('\n'))
+}
+
+/** Removes the lock only if it is still ours. */
+export function releaseLock(baseDir: string, token: string): string[] {
+  return sh([header(baseDir), `if grep -q ${quoteWord(token)} "$b/.lock/info.json" 2>/dev/null; then rm -rf "$b/.lock"; fi`].join('\n'))
+}
+
+/** Removes the lock whoever holds it (`lock release`). */
+export function forceReleaseLock(baseDir: string): string[] {
+  return sh([header(baseDir), 'rm -rf "$b/.lock"'].join('\n'))
+}
+
+/**
+ * Appends one history line, then keeps the newest `keep` releases plus the live one, and the config
+ * files still referenced by a kept release.
+ */
+export function recordAndPrune(baseDir: string, historyLine: string, keep: number): string[] {
+  return sh(
+    [
+      header(baseDir),
+      `printf '%s\\n' ${quoteWord(historyLine)} >> "$b/history.jsonl"`,
+      'cd "$b/releases"',
+      'live=$(readlink "$b/current" 2>/dev/null | sed "s#^releases/##" || true)',
+      `ls -1 | grep -v '^\\.' | sort -r | tail -n +${keep + 1} | while read -r r; do [ "$r" = "$live" ] || rm -rf "$r"; done`,
+      'cd "$b/files"',
+      'for f in *; do [ -e "$f" ] || continue; grep -qs "files/$f/" "$b"/releases/*/release.json || rm -rf "$f"; done',
+    ].join('\n'),
+  )
+}
+
+export function readHistory(baseDir: string): string[] {
+  return ['cat', `${baseDir}/history.jsonl`]
+}

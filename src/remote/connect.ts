@@ -1,0 +1,34 @@
+// Opens the executor for each host of a run: SSH through one shared pool, or local for the workstation.
+import type { Project } from '../config/model.js'
+import type { Executor } from './executor.js'
+import { LocalExecutor } from './local.js'
+import { SshExecutor, SshPool, type SshOptions } from './ssh.js'
+import { resolveSshTarget } from './ssh-target.js'
+
+export interface Connector {
+  get(host: string): Promise<Executor>
+  closeAll(): Promise<void>
+}
+
+export function connector(project: Project, options: SshOptions = {}): Connector {
+  const pool = new SshPool(options)
+  const executors = new Map<string, Promise<Executor>>()
+  return {
+    get(hostName: string): Promise<Executor> {
+      let pending = executors.get(hostName)
+      if (!pending) {
+        const host = project.hosts[hostName]!
+        pending = host.local
+          ? Promise.resolve(new LocalExecutor(hostName, process.env, options.redact))
+          : pool.connect(resolveSshTarget(host, { projectDir: project.dir })).then((connection) => new SshExecutor(hostName, connection))
+        pending.catch(() => executors.delete(hostName))
+        executors.set(hostName, pending)
+      }
+      return pending
+    },
+    async closeAll(): Promise<void> {
+      executors.clear()
+      await pool.closeAll()
+    },
+  }
+}

@@ -1,0 +1,35 @@
+// One executor interface (STYLE.md habit 4): SSH, local and recording implementations are injected
+// into services, which never know which transport they use.
+import type { Duplex, Readable } from 'node:stream'
+import type Docker from 'dockerode'
+
+export interface RunResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+export interface RunOptions {
+  /** Bytes for the command's stdin (a release tarball, a script). Never put secrets in argv. */
+  stdin?: string | Buffer | Readable
+  timeoutMs?: number
+  /** Throw a RemoteError on a non-zero exit (default true). */
+  check?: boolean
+  onStdout?: (chunk: string) => void
+  onStderr?: (chunk: string) => void
+  signal?: AbortSignal
+}
+
+export interface Executor {
+  readonly host: string
+  readonly transport: 'ssh' | 'local'
+  /** Runs argv (quoted by the executor, never by callers). */
+  run(argv: readonly string[], options?: RunOptions): Promise<RunResult>
+  /** The host's Docker Engine API, over this executor's own connection. */
+  docker(): Docker
+  /** A TCP stream to a port on the host's loopback, through the same connection. */
+  forward(port: number, address?: string): Promise<Duplex>
+  close(): Promise<void>
+}
+
+export const DEFAULT_TIMEOUT_MS = 120_000

@@ -1,0 +1,115 @@
+// OpenSSH known_hosts: plain and hashed (|1|salt|hash) entries, [host]:port forms, @revoked markers.
+// Strict by default: an unknown key is refused unless --accept-new, a changed key always.
+import { createHash, createHmac, randomBytes } from 'node:crypto'
+import { appendFile, mkdir, readFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+
+export interface KnownHostEntry {
+  line: number
+  patterns: string[] | null
+  hashed: { salt: Buffer; hash: Buffer } | null
+  keyType: string
+  key: Buffer
+  revoked: boolean
+}
+
+export function parseKnownHosts(text: string): KnownHostEntry[] {
+  const entries: KnownHostEntry[] = []
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.trim()
+    if (line === '' || line.startsWith('#')) return
+    let fields = line.split(/\s+/)
+    let revoked = false
+    if (fields[0]!.startsWith('@')) {
+      if (fields[0] === '@revoked') revoked = true
+      else if (fields[0] !== '@cert-authority') return
+      else return // certificate authorities are not supported: such hosts fall back to plain entries
+      fields = fields.slice(1)
+    }
+    if (fields.length < 3) return
+    const [hosts, keyType, keyData] = fields as [string, string, string]
+    let key: Buffer
+    try {
+      key = Buffer.from(keyData, 'base64')
+    } catch {
+      return
+    }
+    if (hosts.startsWith('|1|')) {
+      const [, , salt, hash] = hosts.split('|')
+      if (!salt || !hash) return
+      entries.push({ line: index + 1, patterns: null, hashed: { salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64') }, keyType, key, revoked })
+    } else {
+      entries.push({ line: index + 1, patterns: hosts.split(','), hashed: null, keyType, key, revoked })
+    }
+  })
+  return entries
+}
+
+/** The name OpenSSH looks up: `host`, or `[host]:port` when the port is not 22. */
+export function hostToken(host: string, port: number): string {
+  return port === 22 ? host : `[${host}]:${port}`
+}
+
+function globMatch(pattern: string, text: string): boolean {
+  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i')
+  return regex.test(text)
+}
+
+export function entryMatches(entry: KnownHostEntry, token: string): boolean {
+  if (entry.hashed) {
+    const digest = createHmac('sha1', entry.hashed.salt).update(token).digest()
+    return digest.equals(entry.hashed.hash)
+  }
+  let matched = false
+  for (const pattern of entry.patterns ?? []) {
+    if (pattern.startsWith('!')) {
+      if (globMatch(pattern.slice(1), token)) return false
+    } else if (globMatch(pattern, token)) matched = true
+  }
+  return matched
+}
+
+export type HostKeyVerdict =
+  | { status: 'known'; line: number }
+  | { status: 'unknown' }
+  | { status: 'changed'; lines: number[] }
+  | { status: 'revoked'; line: number }
+
+/** Keys are compared as raw SSH wire blobs, as OpenSSH does. */
+export function checkHostKey(entries: readonly KnownHostEntry[], tokens: readonly string[], key: Buffer): HostKeyVerdict {
+  const keyType = key.subarray(4, 4 + key.readUInt32BE(0)).toString()
+  const revoked = entries.find((e) => e.revoked && e.key.equals(key))
+  if (revoked) return { status: 'revoked', line: revoked.line }
+  const forHost = entries.filter((e) => !e.revoked && tokens.some((t) => entryMatches(e, t)))
+  const same = forHost.find((e) => e.key.equals(key))
+  if (same) return { status: 'known', line: same.line }
+  const sameType = forHost.filter((e) => e.keyType === keyType)
+  if (sameType.length > 0) return { status: 'changed', lines: sameType.map((e) => e.line) }
+  // A host known only under other key types: OpenSSH treats a new type as unknown too.
+  return { status: 'unknown' }
+}
+
+export function fingerprint(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`
+}
+
+export function keyTypeOf(key: Buffer): string {
+  return key.subarray(4, 4 + key.readUInt32BE(0)).toString()
+}
+
+export async function readKnownHosts(path: string): Promise<KnownHostEntry[]> {
+  try {
+    return parseKnownHosts(await readFile(path, 'utf8'))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
+}
+
+/** Records a first-seen key as OpenSSH's accept-new does, hashed like HashKnownHosts yes. */
+export async function appendKnownHost(path: string, token: string, key: Buffer): Promise<void> {
+  const salt = randomBytes(20)
+  const hash = createHmac('sha1', salt).update(token).digest()
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+  await appendFile(path, `|1|${salt.toString('base64')}|${hash.toString('base64')} ${keyTypeOf(key)} ${key.toString('base64')}\n`, { mode: 0o600 })
+}

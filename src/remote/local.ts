@@ -1,0 +1,61 @@
+// The local connector: the workstation host runs the same steps through execa, no SSH.
+import { connect } from 'node:net'
+import type { Duplex } from 'node:stream'
+import Docker from 'dockerode'
+import { execa } from 'execa'
+import { RemoteError } from '../errors.js'
+import { DEFAULT_TIMEOUT_MS, type Executor, type RunOptions, type RunResult } from './executor.js'
+
+export class LocalExecutor implements Executor {
+  readonly transport = 'local' as const
+  private dockerClient: Docker | undefined
+
+  constructor(
+    readonly host: string,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly redact: (text: string) => string = (t) => t,
+  ) {}
+
+  async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    const child = execa(argv[0]!, argv.slice(1), {
+      reject: false,
+      env: this.env,
+      extendEnv: false,
+      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      ...(options.signal ? { cancelSignal: options.signal } : {}),
+      ...(typeof options.stdin === 'string' || Buffer.isBuffer(options.stdin) ? { input: options.stdin } : options.stdin ? { stdin: options.stdin } : { stdin: 'ignore' as const }),
+      stripFinalNewline: false,
+      encoding: 'utf8',
+    })
+    if (options.onStdout) child.stdout?.on('data', (chunk: Buffer) => options.onStdout!(chunk.toString('utf8')))
+    if (options.onStderr) child.stderr?.on('data', (chunk: Buffer) => options.onStderr!(chunk.toString('utf8')))
+    const result = await child
+    const code = typeof result.exitCode === 'number' ? result.exitCode : 255
+    const out = { code, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') }
+    if (result.timedOut) throw new RemoteError(this.host, argv, null, out.stderr, `${this.host}: \`${argv.join(' ')}\` did not finish within ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s`)
+    if (result.isCanceled) throw new RemoteError(this.host, argv, null, '', `${this.host}: \`${argv.join(' ')}\` was interrupted`)
+    if ((result as { code?: string }).code === 'ENOENT') throw new RemoteError(this.host, argv, 127, '', `${this.host}: ${argv[0]} is not installed`)
+    if (options.check !== false && code !== 0) throw new RemoteError(this.host, argv, code, this.redact(out.stderr || out.stdout))
+    return out
+  }
+
+  docker(): Docker {
+    if (!this.dockerClient) {
+      const host = this.env.DOCKER_HOST
+      this.dockerClient = host?.startsWith('unix://') ? new Docker({ socketPath: host.slice('unix://'.length) }) : host ? new Docker() : new Docker({ socketPath: '/var/run/docker.sock' })
+    }
+    return this.dockerClient
+  }
+
+  forward(port: number, address = '127.0.0.1'): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, address)
+      socket.once('connect', () => resolve(socket))
+      socket.once('error', (error) => reject(new RemoteError(this.host, [`connect ${address}:${port}`], null, '', `${this.host}: cannot reach ${address}:${port}: ${error.message}`)))
+    })
+  }
+
+  async close(): Promise<void> {
+    // Nothing pooled: each command is its own process.
+  }
+}

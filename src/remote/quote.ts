@@ -1,0 +1,12 @@
+// The one place argv becomes a shell string (STYLE.md habit 3): every word single-quoted unless it is
+// plainly safe, so names and values from the inventory are carried as data, never as shell syntax.
+const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/
+
+export function quoteWord(word: string): string {
+  if (word !== '' && SAFE.test(word)) return word
+  return `'${word.replace(/'/g, `'\\''`)}'`
+}
+
+export function shellQuote(argv: readonly string[]): string {
+  return argv.map(quoteWord).join(' ')
+}

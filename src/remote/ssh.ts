@@ -1,0 +1,365 @@
+// The SSH connector: one connection per host for every command, file transfer and Docker API call of a
+// run; a cap on connection starts (sshd MaxStartups 10:30:100) and on channels per connection (sshd
+// MaxSessions 10); keepalives; timeouts; retries with backoff; strict host key checking.
+import { readFile } from 'node:fs/promises'
+import { Agent, type AgentOptions } from 'node:http'
+import type { Duplex } from 'node:stream'
+import Docker from 'dockerode'
+import { Client, type ClientChannel, type ConnectConfig } from 'ssh2'
+import { RemoteError, UserError } from '../errors.js'
+import { DEFAULT_TIMEOUT_MS, type Executor, type RunOptions, type RunResult } from './executor.js'
+import { appendKnownHost, checkHostKey, fingerprint, hostToken, keyTypeOf, readKnownHosts } from './known-hosts.js'
+import { shellQuote } from './quote.js'
+import type { SshTarget } from './ssh-target.js'
+import { Semaphore } from '../util/semaphore.js'
+
+export interface SshOptions {
+  acceptNew?: boolean
+  /** Connection attempts for network errors (not for refused keys or credentials). */
+  attempts?: number
+  readyTimeoutMs?: number
+  keepaliveIntervalMs?: number
+  channelsPerConnection?: number
+  /** Values to mask in every error message this connector builds. */
+  redact?: (text: string) => string
+}
+
+/** Shared by every connection of a run: at most this many handshakes at once. */
+export class SshPool {
+  private readonly starts: Semaphore
+  private readonly connections = new Map<string, Promise<SshConnection>>()
+  constructor(
+    readonly options: SshOptions = {},
+    maxStarts = 8,
+  ) {
+    this.starts = new Semaphore(maxStarts)
+  }
+
+  connect(target: SshTarget): Promise<SshConnection> {
+    const key = `${target.user}@${target.hostname}:${target.port}`
+    let pending = this.connections.get(key)
+    if (!pending) {
+      pending = SshConnection.open(target, this.options, this.starts)
+      pending.catch(() => this.connections.delete(key))
+      this.connections.set(key, pending)
+    }
+    return pending
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.connections.values()]
+    this.connections.clear()
+    await Promise.all(all.map(async (p) => (await p.catch(() => null))?.close()))
+  }
+}
+
+const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE'])
+
+export class SshConnection {
+  private readonly channels: Semaphore
+  private closed = false
+  private dockerClient: Docker | undefined
+
+  private constructor(
+    readonly target: SshTarget,
+    private readonly client: Client,
+    private readonly options: SshOptions,
+    private readonly jump: SshConnection | null,
+  ) {
+    this.channels = new Semaphore(options.channelsPerConnection ?? 8)
+    client.on('close', () => {
+      this.closed = true
+    })
+  }
+
+  static async open(target: SshTarget, options: SshOptions, starts: Semaphore): Promise<SshConnection> {
+    const jump = target.proxyJump ? await SshConnection.open(target.proxyJump, options, starts) : null
+    const attempts = Math.max(1, options.attempts ?? 3)
+    let lastError: unknown
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        const client = await starts.use(() => handshake(target, options, jump))
+        return new SshConnection(target, client, options, jump)
+      } catch (error) {
+        lastError = error
+        const code = (error as NodeJS.ErrnoException).code ?? ''
+        const retryable = RETRYABLE.has(code) || (error as { level?: string }).level === 'client-timeout'
+        if (!retryable || attempt === attempts) break
+        await new Promise((r) => setTimeout(r, 250 * 3 ** (attempt - 1)))
+      }
+    }
+    jump?.close()
+    throw describeConnectError(target, lastError)
+  }
+
+  get isClosed(): boolean {
+    return this.closed
+  }
+
+  /** An exec channel, counted against the per-connection cap until it closes. */
+  async channel(command: string): Promise<ClientChannel> {
+    const release = await this.channels.acquire()
+    return new Promise((resolve, reject) => {
+      if (this.closed) {
+        release()
+        reject(new RemoteError(this.target.name, [command], null, '', `${this.target.name}: the SSH connection is closed`))
+        return
+      }
+      this.client.exec(command, (error, stream) => {
+        if (error) {
+          release()
+          reject(new RemoteError(this.target.name, [command], null, '', `${this.target.name}: cannot open an SSH channel: ${error.message}`))
+          return
+        }
+        stream.once('close', release)
+        resolve(stream)
+      })
+    })
+  }
+
+  async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    const command = shellQuote(argv)
+    const stream = await this.channel(command)
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    return new Promise((resolve, reject) => {
+      const out: Buffer[] = []
+      const err: Buffer[] = []
+      let code: number | null = null
+      let signal: string | undefined
+      let settled = false
+      const finish = (error?: Error): void => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        options.signal?.removeEventListener('abort', onAbort)
+        if (error) return reject(error)
+        const result = { code: code ?? 255, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }
+        if (options.check !== false && result.code !== 0) {
+          const redact = this.options.redact ?? ((t: string) => t)
+          return reject(new RemoteError(this.target.name, argv, code, redact(result.stderr || result.stdout), signal ? `${this.target.name}: \`${argv.join(' ')}\` ended by signal ${signal}` : undefined))
+        }
+        resolve(result)
+      }
+      const timer = setTimeout(() => {
+        stream.close()
+        finish(new RemoteError(this.target.name, argv, null, Buffer.concat(err).toString('utf8'), `${this.target.name}: \`${argv.join(' ')}\` did not finish within ${Math.round(timeoutMs / 1000)} s`))
+      }, timeoutMs)
+      const onAbort = (): void => {
+        stream.close()
+        finish(new RemoteError(this.target.name, argv, null, '', `${this.target.name}: \`${argv.join(' ')}\` was interrupted`))
+      }
+      options.signal?.addEventListener('abort', onAbort, { once: true })
+      stream.on('data', (chunk: Buffer) => {
+        out.push(chunk)
+        options.onStdout?.(chunk.toString('utf8'))
+      })
+      stream.stderr.on('data', (chunk: Buffer) => {
+        err.push(chunk)
+        options.onStderr?.(chunk.toString('utf8'))
+      })
+      stream.on('exit', (exitCode: number | null, exitSignal?: string) => {
+        code = exitCode
+        signal = exitSignal
+      })
+      stream.on('close', () => finish())
+      stream.on('error', (error: Error) => finish(new RemoteError(this.target.name, argv, null, '', `${this.target.name}: ${error.message}`)))
+      if (options.stdin === undefined) stream.end()
+      else if (typeof options.stdin === 'string' || Buffer.isBuffer(options.stdin)) stream.end(options.stdin)
+      else options.stdin.pipe(stream)
+    })
+  }
+
+  forward(port: number, address = '127.0.0.1'): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      this.client.forwardOut('127.0.0.1', 0, address, port, (error, stream) => {
+        if (error) reject(new RemoteError(this.target.name, [`forward ${address}:${port}`], null, '', `${this.target.name}: cannot reach ${address}:${port} through SSH: ${error.message}`))
+        else resolve(addSocketMethods(stream))
+      })
+    })
+  }
+
+  /** dockerode whose every request rides a `docker system dial-stdio` channel of this connection. */
+  docker(): Docker {
+    this.dockerClient ??= new Docker({ protocol: 'http', host: 'docker', port: 2375, agent: new DialStdioAgent(this) } as Docker.DockerOptions)
+    return this.dockerClient
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    this.client.end()
+    this.jump?.close()
+  }
+}
+
+function addSocketMethods<T extends Duplex>(stream: T): T {
+  // http.ClientRequest expects a net.Socket; a channel needs these as no-ops.
+  const s = stream as unknown as Record<string, unknown>
+  for (const name of ['setTimeout', 'setNoDelay', 'setKeepAlive', 'ref', 'unref']) {
+    if (typeof s[name] !== 'function') {
+      s[name] = function (this: T) {
+        return this
+      }
+    }
+  }
+  return stream
+}
+
+/** HTTP/1.1 to the Docker Engine over exec channels of one SSH connection, kept alive between requests. */
+class DialStdioAgent extends Agent {
+  constructor(
+    private readonly connection: SshConnection,
+    options: AgentOptions = { keepAlive: true, maxSockets: 3, maxFreeSockets: 3 },
+  ) {
+    super(options)
+  }
+
+  override createConnection(_options: unknown, callback: (error: Error | null, socket?: Duplex) => void): undefined {
+    this.connection
+      .channel('docker system dial-stdio')
+      .then((stream) => {
+        let stderr = ''
+        stream.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString('utf8')
+        })
+        stream.on('exit', (code: number | null) => {
+          if (code !== 0 && stderr) stream.emit('error', new Error(`${this.connection.target.name}: docker system dial-stdio: ${stderr.trim()}`))
+        })
+        callback(null, addSocketMethods(stream))
+      })
+      .catch((error: Error) => callback(error))
+    return undefined
+  }
+}
+
+async function handshake(target: SshTarget, options: SshOptions, jump: SshConnection | null): Promise<Client> {
+  const entries = (await Promise.all(target.knownHostsFiles.map(readKnownHosts))).flat()
+  const tokens = [hostToken(target.hostname, target.port), ...(target.alias !== target.hostname ? [hostToken(target.alias, target.port)] : [])]
+  let refusal: UserError | null = null
+  let accepted: Buffer | null = null
+  const privateKeys: Buffer[] = []
+  for (const file of target.identityFiles) {
+    try {
+      privateKeys.push(await readFile(file))
+    } catch {
+      // An identity file that does not exist is skipped, as OpenSSH does.
+    }
+  }
+  const sock = jump ? await jump.forward(target.port, target.hostname) : undefined
+  const client = new Client()
+  return new Promise((resolve, reject) => {
+    let keyIndex = 0
+    const methods: string[] = []
+    const config: ConnectConfig = {
+      host: target.hostname,
+      port: target.port,
+      username: target.user,
+      readyTimeout: options.readyTimeoutMs ?? 10_000,
+      keepaliveInterval: options.keepaliveIntervalMs ?? 15_000,
+      keepaliveCountMax: 4,
+      ...(sock ? { sock: sock as ConnectConfig['sock'] } : {}),
+      hostVerifier: (key: Buffer): boolean => {
+        const verdict = checkHostKey(entries, tokens, key)
+        if (verdict.status === 'known') return true
+        refusal = hostKeyRefusal(target, key, verdict, options.acceptNew === true)
+        if (verdict.status === 'unknown' && options.acceptNew === true) {
+          refusal = null
+          accepted = key
+          return true
+        }
+        return false
+      },
+      // Agent first, then each identity file, like OpenSSH.
+      authHandler: (methodsLeft, _partial, next) => {
+        if (process.env.SSH_AUTH_SOCK && !methods.includes('agent')) {
+          methods.push('agent')
+          return next({ type: 'agent', username: target.user, agent: process.env.SSH_AUTH_SOCK } as never)
+        }
+        if (keyIndex < privateKeys.length && (methodsLeft === null || methodsLeft.includes('publickey'))) {
+          methods.push(target.identityFiles[keyIndex]!)
+          return next({ type: 'publickey', username: target.user, key: privateKeys[keyIndex++]! } as never)
+        }
+        return next(false as never)
+      },
+    }
+    client.once('ready', () => {
+      client.removeAllListeners('error')
+      client.on('error', () => undefined) // later errors surface on the channels that hit them
+      if (accepted) {
+        void appendKnownHost(target.knownHostsFiles[0]!, tokens[0]!, accepted).then(
+          () => resolve(client),
+          (error: Error) => {
+            client.end()
+            reject(new UserError(`${target.name}: cannot record the new host key in ${target.knownHostsFiles[0]}: ${error.message}`))
+          },
+        )
+      } else resolve(client)
+    })
+    client.once('error', (error: Error & { level?: string }) => {
+      client.end()
+      if (refusal) return reject(refusal)
+      if (error.level === 'client-authentication') {
+        return reject(new UserError(`${target.name}: SSH authentication failed for ${target.user}@${target.hostname}:${target.port} (tried ${methods.length > 0 ? methods.join(', ') : 'nothing: no agent and no identity file'})`, 'Check the user and identity_file in the inventory or ~/.ssh/config, or load the key into ssh-agent.'))
+      }
+      reject(error)
+    })
+    client.connect(config)
+  })
+}
+
+function hostKeyRefusal(target: SshTarget, key: Buffer, verdict: ReturnType<typeof checkHostKey>, acceptNew: boolean): UserError {
+  const where = `${target.hostname}${target.port !== 22 ? `:${target.port}` : ''}`
+  const print = `${keyTypeOf(key)} key ${fingerprint(key)}`
+  const file = target.knownHostsFiles[0]
+  if (verdict.status === 'changed') {
+    return new UserError(
+      `${target.name}: REMOTE HOST IDENTIFICATION HAS CHANGED for ${where}: it offers ${print}, which does not match ${file}:${verdict.lines.join(',')}. Someone could be eavesdropping (man-in-the-middle), or the host was reinstalled. Nothing was sent to this host.`,
+      `If the change is expected, remove the old key with \`ssh-keygen -R ${hostToken(target.hostname, target.port)} -f ${file}\` and connect again with --accept-new.`,
+    )
+  }
+  if (verdict.status === 'revoked') {
+    return new UserError(`${target.name}: the host key of ${where} (${print}) is marked @revoked in ${file}:${verdict.line}. Nothing was sent to this host.`)
+  }
+  return new UserError(
+    `${target.name}: the host key of ${where} is not known (${print} is in none of ${target.knownHostsFiles.join(', ')}). Nothing was sent to this host.`,
+    acceptNew ? undefined : `Check the fingerprint (on the host: ssh-keygen -lf /etc/ssh/ssh_host_${keyTypeOf(key).replace('ssh-', '')}_key.pub), then run again with --accept-new to record it, as ssh's StrictHostKeyChecking=accept-new does.`,
+  )
+}
+
+function describeConnectError(target: SshTarget, error: unknown): Error {
+  if (error instanceof UserError) return error
+  const e = error as NodeJS.ErrnoException & { level?: string }
+  const where = `${target.user}@${target.hostname}:${target.port}`
+  if (e.code === 'ECONNREFUSED') return new RemoteError(target.name, ['ssh', where], null, '', `${target.name}: connection refused by ${where}: is sshd running?`)
+  if (e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH') return new RemoteError(target.name, ['ssh', where], null, '', `${target.name}: ${where} is unreachable (${e.code})`)
+  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return new RemoteError(target.name, ['ssh', where], null, '', `${target.name}: cannot resolve ${target.hostname} (${e.code})`)
+  if (e.level === 'client-timeout' || e.code === 'ETIMEDOUT' || /Timed out/i.test(e.message ?? '')) {
+    return new RemoteError(target.name, ['ssh', where], null, '', `${target.name}: no SSH answer from ${where} in time: host down or network cut?`)
+  }
+  return new RemoteError(target.name, ['ssh', where], null, '', `${target.name}: cannot connect to ${where}: ${e.message ?? String(error)}`)
+}
+
+/** The SSH executor: a thin adapter from the Executor interface onto one pooled connection. */
+export class SshExecutor implements Executor {
+  readonly transport = 'ssh' as const
+  constructor(
+    readonly host: string,
+    private readonly connection: SshConnection,
+  ) {}
+
+  run(argv: readonly string[], options?: RunOptions): Promise<RunResult> {
+    return this.connection.run(argv, options)
+  }
+
+  docker(): Docker {
+    return this.connection.docker()
+  }
+
+  forward(port: number, address?: string): Promise<Duplex> {
+    return this.connection.forward(port, address)
+  }
+
+  async close(): Promise<void> {
+    this.connection.close()
+  }
+}

@@ -1,0 +1,92 @@
+// How a deploy looks: listr2 tasks per host in a terminal; plain timestamped lines when not a TTY or
+// in CI; nothing but the final JSON document with --json (progress then goes to stderr as lines).
+import chalk from 'chalk'
+import { Listr, type ListrTaskWrapper } from 'listr2'
+import type { DeployEvent, DeployReport, HostReport } from '../deploy/engine.js'
+import type { Plan } from '../plan/plan.js'
+
+export interface Reporter {
+  emit(event: DeployEvent): void
+  /** Resolves when the display has drawn its last frame. */
+  done(): Promise<void>
+}
+
+export function plainReporter(write: (line: string) => void, start = Date.now()): Reporter {
+  const stamp = () => `${((Date.now() - start) / 1000).toFixed(1).padStart(6)}s`
+  return {
+    emit(event) {
+      if (event.type === 'host-start') write(`${stamp()} ${event.host}: start`)
+      else if (event.type === 'step' && event.phase !== 'start') {
+        write(`${stamp()} ${event.host}: ${event.step} ${event.phase === 'done' ? 'ok' : 'FAILED'}${event.ms !== undefined ? ` (${event.ms} ms)` : ''}${event.detail ? `: ${event.detail}` : ''}`)
+      } else if (event.type === 'host-done') write(`${stamp()} ${event.report.host}: ${describe(event.report)}`)
+    },
+    async done() {},
+  }
+}
+
+export function describe(report: HostReport): string {
+  switch (report.status) {
+    case 'deployed':
+      return `deployed ${report.release} in ${(report.durationMs / 1000).toFixed(1)} s`
+    case 'unchanged':
+      return `unchanged (${report.release})`
+    case 'repaired':
+      return `repaired: restarted ${report.release}`
+    case 'skipped':
+    case 'cancelled':
+      return `${report.status}: ${report.reason ?? ''}`
+    case 'failed': {
+      const rollback = report.rollback
+      const back = rollback?.status === 'done' ? (rollback.release ? `; rolled back to ${rollback.release}` : '; new containers removed') : rollback?.status === 'failed' ? `; ROLLBACK FAILED: ${rollback.error ?? ''}` : rollback?.release ? `; still on ${rollback.release}` : ''
+      return `FAILED: ${report.error ?? ''}${back}`
+    }
+  }
+}
+
+export function listrReporter(plan: Plan): Reporter {
+  type Waiter = { resolve: (report: HostReport) => void; task?: ListrTaskWrapper<unknown, never, never> }
+  const waiters = new Map<string, Waiter>()
+  const finished = new Map<string, HostReport>()
+  const started = new Set<string>()
+  const tasks = new Listr(
+    plan.hosts.map((host) => ({
+      title: `${host.name} ${chalk.dim(`wave ${host.wave}`)}`,
+      task: async (_ctx: unknown, task: ListrTaskWrapper<unknown, never, never>) => {
+        const report = finished.get(host.name) ?? (await new Promise<HostReport>((resolve) => waiters.set(host.name, { resolve, task })))
+        task.title = `${host.name} ${chalk.dim(describe(report))}`
+        if (report.status === 'failed') throw new Error(describe(report))
+        if (report.status === 'skipped' || report.status === 'cancelled') task.skip(`${host.name}: ${describe(report)}`)
+      },
+    })),
+    { concurrent: true, exitOnError: false },
+  )
+  const running = tasks.run().catch(() => undefined)
+  const output = (host: string, text: string) => {
+    const waiter = waiters.get(host)
+    if (waiter?.task) waiter.task.output = text
+  }
+  return {
+    emit(event) {
+      if (event.type === 'host-start') {
+        started.add(event.host)
+        output(event.host, 'starting')
+      } else if (event.type === 'step') output(event.host, `${event.step}${event.phase === 'start' ? '...' : event.phase === 'done' ? ` ok${event.detail ? `: ${event.detail}` : ''}` : ' failed'}`)
+      else if (event.type === 'progress') output(event.host, `${event.step}: ${event.text}`)
+      else if (event.type === 'host-done') {
+        finished.set(event.report.host, event.report)
+        waiters.get(event.report.host)?.resolve(event.report)
+      }
+    },
+    async done() {
+      await running
+    },
+  }
+}
+
+export function formatSummary(report: DeployReport): string {
+  const s = report.summary
+  const parts = (['deployed', 'unchanged', 'repaired', 'failed', 'skipped', 'cancelled'] as const).filter((k) => s[k] > 0).map((k) => `${s[k]} ${k}`)
+  const lines = [`${report.ok ? chalk.green('ok') : chalk.red('FAILED')}: ${parts.join(', ')} in ${(report.durationMs / 1000).toFixed(1)} s${report.interrupted ? ' (interrupted)' : ''}`]
+  for (const host of report.hosts.filter((h) => h.status === 'failed' || h.status === 'skipped' || h.status === 'cancelled')) lines.push(`  ${host.host}: ${describe(host)}`)
+  return lines.join('\n')
+}

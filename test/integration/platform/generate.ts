@@ -1,0 +1,158 @@
+// The test platform: the reference platform's hosts, stacks, dependencies, published ports and health
+// endpoints, on stand-in images, generated for the fleet's addresses (strict host keys on).
+import { cp, mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { stringify } from 'yaml'
+import { loadProject } from '../../../src/config/load.js'
+import { publishedPorts, bindSource } from '../../../src/config/compose.js'
+import type { Service } from '../../../src/config/model.js'
+import { REPO } from '../../helpers/project.js'
+
+export interface FleetHost {
+  name: string
+  address: string
+  port: number
+  user: string
+  identityFile: string
+  compose: 'v1' | 'v2'
+  gpu: null | { vendor: 'nvidia' | 'amd'; count: number; vramGb: number }
+  baseDir: string
+  dockerSocket?: string
+}
+
+export interface Fleet {
+  hosts: FleetHost[]
+  subnet: string
+  knownHostsFile: string
+  identityFile: string
+  images: string[]
+}
+
+export const STANDIN_IMAGE = 'aip/standin:1'
+export const OLLAMA_IMAGE = 'aip/ollama-standin:1'
+/** Where each test host keeps its "NAS" model store (a plain directory made by the tests). */
+export const MODELS_DIR = '/opt/ai-platform-models'
+
+const SYSTEM_MOUNTS = /^(\/proc|\/sys|\/var\/run|\/var\/lib\/docker|\/dev|~|\/$|\/:)/
+
+export interface GenerateOptions {
+  /** Stacks to leave out (by file name without extension). */
+  skipStacks?: string[]
+  /** Health check timing for stand-ins, seconds. */
+  healthInterval?: string
+}
+
+export async function generateTestPlatform(fleet: Fleet, dir: string, options: GenerateOptions = {}): Promise<void> {
+  const { project, issues } = await loadProject({ dir: REPO, bundled: false })
+  if (!project) throw new Error(`reference platform does not load: ${JSON.stringify(issues)}`)
+  await mkdir(join(dir, 'inventory'), { recursive: true })
+  await mkdir(join(dir, 'stacks'), { recursive: true })
+  await cp(join(REPO, 'templates'), join(dir, 'templates'), { recursive: true })
+
+  const byName = new Map(fleet.hosts.map((h) => [h.name, h]))
+  const platform = {
+    name: 'fleet',
+    base_dir: '/opt/ai-platform',
+    compose_project: 'ai-platform',
+    releases_keep: 3,
+    lan_subnet: fleet.subnet,
+    image_registry: 'registry.invalid',
+    nas: { exports: { models: '/tank/models' } },
+    ssh: { user: 'deploy', identity_file: fleet.identityFile, known_hosts: fleet.knownHostsFile },
+    secrets: Object.fromEntries(Object.values(project.platform.secrets).map((s) => [s.name, { ...(s.prefix ? { prefix: s.prefix } : {}), ...(s.optional ? { optional: true } : {}), ...(!s.generate ? { generate: false } : {}) }])),
+  }
+  const hosts: Record<string, unknown> = {}
+  for (const name of project.hostOrder) {
+    const ref = project.hosts[name]!
+    const fleetHost = byName.get(name)
+    if (!fleetHost) throw new Error(`the fleet has no host ${name}`)
+    const host: Record<string, unknown> = { address: fleetHost.address, tags: ref.tags }
+    if (ref.local) {
+      host.local = true
+      host.base_dir = fleetHost.baseDir
+    }
+    const hardware: Record<string, unknown> = {}
+    if (ref.cpus) hardware.cpus = ref.cpus
+    if (ref.memoryGb) hardware.memory_gb = ref.memoryGb
+    if (ref.gpu) hardware.gpu = { vendor: ref.gpu.vendor, count: ref.gpu.count, ...(ref.gpu.vramGb ? { vram_gb: ref.gpu.vramGb } : {}) }
+    if (Object.keys(hardware).length > 0) host.hardware = hardware
+    if (Object.keys(ref.mounts).length > 0) host.mounts = Object.fromEntries(Object.entries(ref.mounts).map(([k, m]) => [k, { path: MODELS_DIR, mode: m.mode }]))
+    hosts[name] = host
+  }
+  const models = Object.values(project.models).map((m) => ({ name: m.name, mode: m.mode, ...(m.placement ? { placement: m.placement } : {}), ...(m.fallbacks.length ? { fallbacks: m.fallbacks } : {}), ...(m.timeoutS ? { timeout_s: m.timeoutS } : {}) }))
+  await writeFile(join(dir, 'inventory/platform.yaml'), stringify({ platform, models }))
+  await writeFile(join(dir, 'inventory/hosts.yaml'), stringify({ hosts }))
+
+  for (const stack of project.stacks) {
+    if (options.skipStacks?.includes(stack.name) || stack.hosts.length === 0) continue
+    const services: Record<string, unknown> = {}
+    for (const name of stack.services) services[name] = standIn(project.services[name]!, options)
+    const meta: Record<string, unknown> = { placement: stack.placement, phase: stack.phase }
+    if (stack.tier !== 'core') meta.tier = stack.tier
+    if (stack.files.length > 0) meta.files = stack.files.map((f) => ({ template: f.template, path: f.path }))
+    const document: Record<string, unknown> = { 'x-ai-platform': meta, services }
+    if (Object.keys(stack.volumes).length > 0) document.volumes = stack.volumes
+    await writeFile(join(dir, 'stacks', `${stack.name}.yaml`), stringify(document, { lineWidth: 0 }))
+  }
+}
+
+/** The same service on a stand-in image: same name, published ports, environment, health endpoints and dependencies. */
+function standIn(service: Service, options: GenerateOptions): Record<string, unknown> {
+  const compose = service.compose
+  const isOllama = service.health.some((c) => c.ollama)
+  const tcpPorts = new Set(service.health.flatMap((c) => (c.tcp ? [c.tcp.port] : [])))
+  const ports = (compose.ports as unknown[] | undefined) ?? []
+  const published = publishedPorts(ports)
+  const containerPorts = ports.map((p) => {
+    if (typeof p === 'object' && p !== null) return Number((p as { target: number }).target)
+    const spec = String(p).split('/')[0]!
+    return Number(spec.split(':').pop()!.split('-')[0])
+  })
+  const http: number[] = []
+  const tcp: number[] = []
+  containerPorts.forEach((containerPort, i) => {
+    const hostPort = published.find((p) => p.index === i)?.from
+    if (hostPort !== undefined && tcpPorts.has(hostPort)) tcp.push(containerPort)
+    else http.push(containerPort)
+  })
+  if (http.length === 0) http.push(8080)
+  const healthPaths = new Set(['/health', ...service.health.flatMap((c) => (c.http ? [c.http.path] : []))].filter((p) => p !== '/'))
+  const environment: Record<string, unknown> = { ...(toMap(compose.environment) ?? {}) }
+  const interval = options.healthInterval ?? '2s'
+  const out: Record<string, unknown> = {}
+  if (isOllama) {
+    out.image = OLLAMA_IMAGE
+    Object.assign(environment, { OLLAMA_MODELS: '/models' })
+    out.healthcheck = { test: ['CMD', 'ollama', 'list'], interval, timeout: '5s', retries: 5, start_period: '5s' }
+  } else {
+    out.image = STANDIN_IMAGE
+    Object.assign(environment, { STANDIN_NAME: service.name, STANDIN_HTTP_PORTS: http.join(','), STANDIN_TCP_PORTS: tcp.join(','), STANDIN_HEALTH_PATHS: [...healthPaths].join(',') })
+    if (service.oneshot) out.command = ['sh', '-c', 'echo done']
+    else out.healthcheck = { test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${http[0]}/health`], interval, timeout: '3s', retries: 3, start_period: '2s' }
+  }
+  out.environment = environment
+  if (ports.length > 0) out.ports = ports
+  const volumes = ((compose.volumes as unknown[] | undefined) ?? []).filter((v) => {
+    const source = bindSource(v)
+    return source !== null && !SYSTEM_MOUNTS.test(source)
+  })
+  if (volumes.length > 0) out.volumes = volumes
+  const memory = (compose.deploy as { resources?: { limits?: { memory?: string } } } | undefined)?.resources?.limits?.memory
+  if (memory) out.deploy = { resources: { limits: { memory } } }
+  const meta: Record<string, unknown> = {}
+  if (service.requires.length > 0) meta.requires = service.requires
+  if (service.health.length > 0) meta.health = service.health.map((c) => ({ ...(c.http ? { http: { port: c.http.port, path: c.http.path } } : {}), ...(c.tcp ? { tcp: c.tcp } : {}), ...(c.ollama ? { ollama: c.ollama } : {}), ...(c.required ? {} : { required: false }) }))
+  if (service.metrics) meta.metrics = { port: service.metrics.port, path: service.metrics.path, job: service.metrics.job }
+  if (service.route) meta.route = { name: service.route.name, port: service.route.port }
+  if (service.databases.length > 0) meta.databases = service.databases
+  if (service.oneshot) meta.oneshot = true
+  const stackTier = service.tier
+  if (stackTier === 'on-demand') meta.tier = 'on-demand'
+  if (Object.keys(meta).length > 0) out['x-ai-platform'] = meta
+  return out
+}
+
+function toMap(value: unknown): Record<string, unknown> | undefined {
+  if (Array.isArray(value)) return Object.fromEntries(value.map((v) => String(v).split(/=(.*)/s).slice(0, 2)))
+  return value as Record<string, unknown> | undefined
+}
