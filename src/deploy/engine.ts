@@ -26,6 +26,7 @@ import {
 import { factsScript, parseCompose, parseDf, parseNvidiaSmi, parseRocmSmi, parseSections, type ComposeInfo, type Section } from '../remote/facts.js'
 import { containerLogTail, evaluateReadiness, projectContainers, type ContainerState, type ExpectedService } from './containers.js'
 import { missingImages, pullImage, type PullProgress } from './images.js'
+import { newDispatcher, serviceChecks } from '../health/checks.js'
 import { buildRecord, envDigest, releaseId, releaseTarball, whoAmI, type ReleaseRecord } from './release.js'
 
 export type HostStatus = 'deployed' | 'unchanged' | 'repaired' | 'failed' | 'skipped' | 'cancelled'
@@ -369,13 +370,38 @@ function formatMb(bytes: number): string {
 }
 
 async function waitHealthy(exec: Executor, input: DeployInput, render: HostRender, expected: readonly ExpectedService[], options: DeployOptions): Promise<HostReport['services']> {
+  const dispatcher = newDispatcher(5000)
+  try {
+    return await waitHealthyWith(exec, input, render, expected, options, dispatcher)
+  } finally {
+    await dispatcher.close().catch(() => undefined)
+  }
+}
+
+/** Containers first (running, Docker health), then the services' own checks: the same code `health` runs. */
+async function waitHealthyWith(exec: Executor, input: DeployInput, render: HostRender, expected: readonly ExpectedService[], options: DeployOptions, dispatcher: ReturnType<typeof newDispatcher>): Promise<HostReport['services']> {
   const docker = exec.docker()
   const deadline = Date.now() + options.healthTimeoutS * 1000
+  const host = input.project.hosts[render.host]!
+  const declared = expected.filter((e) => !e.oneshot).map((e) => input.project.services[e.name]).filter((s): s is NonNullable<typeof s> => s !== undefined && s.health.length > 0)
   let delay = 250
+  let lastFailures: string[] = []
   for (;;) {
     const containers = await projectContainers(docker, render.composeProject)
     const readiness = evaluateReadiness(expected, containers)
-    if (readiness.ready) return serviceStates(expected, containers)
+    if (readiness.ready) {
+      const ctx = { project: input.project, host, exec, timeoutMs: 5000, models: false, dispatcher }
+      const results = (await Promise.all(declared.map((s) => serviceChecks(ctx, s)))).flat()
+      const failing = results.filter((r) => r.status === 'fail' && r.required)
+      if (failing.length === 0) return serviceStates(expected, containers)
+      lastFailures = failing.map((f) => `${f.service} ${f.check}: ${f.detail}`)
+      if (Date.now() >= deadline) throw new StepFailure(`${render.host}: containers run, but checks fail after ${options.healthTimeoutS} s: ${lastFailures.join('; ')}`)
+      if (options.abort.aborted) throw new StepFailure(`${render.host}: interrupted while waiting for health`)
+      input.emit({ type: 'progress', host: render.host, step: 'health', text: `waiting for ${lastFailures.join(', ')}` })
+      await new Promise((r) => setTimeout(r, delay))
+      delay = Math.min(1000, delay * 2)
+      continue
+    }
     if (readiness.failed.length > 0) {
       const details: string[] = []
       for (const failure of readiness.failed) {

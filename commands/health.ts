@@ -1,0 +1,55 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../src/cli/base-command.js'
+import { targetArgs } from '../src/cli/target-flags.js'
+
+export default class Health extends BaseCommand {
+  static override summary = 'Check the whole fleet: containers, HTTP/TCP endpoints, GPUs and Ollama models, in parallel.'
+  static override description = `Per host: the container of every service (running, Docker health), each service's declared checks
+(HTTP status and body, TCP, a command), the GPU driver (nvidia-smi / rocm-smi: GPUs seen, memory), and
+each Ollama node's API with the models the inventory places on it. Ports bound to a host's loopback are
+reached through its SSH connection. Exit 0 only if every required check passes; an unreachable host is
+reported, never a crash.
+
+JSON report (--json): {kind: "ai-platform/health", ok, platform, checkedAt, durationMs, summary: {hosts,
+unreachable, checks, ok, failed, optionalFailed}, hosts: [{host, reachable, error?, latencyMs, checks:
+[{host, service, check, status: ok|fail|warn, required, latencyMs, detail}]}]}.`
+  static override enableJsonFlag = true
+  static override strict = false
+  static override args = targetArgs
+  static override flags = {
+    timeout: Flags.integer({ description: 'Seconds each connection and check may take.', default: 5, min: 1, helpValue: 'SECONDS' }),
+    watch: Flags.boolean({ description: 'Check again every --interval seconds until Ctrl-C.', default: false }),
+    interval: Flags.integer({ description: 'Seconds between checks with --watch.', default: 5, min: 1, helpValue: 'SECONDS' }),
+    'accept-new': Flags.boolean({ description: 'Record first-seen host keys (changed keys are always refused).', default: false }),
+  }
+
+  static override examples = ['<%= config.bin %> health all', '<%= config.bin %> health @ollama --json', '<%= config.bin %> health erebus --watch']
+
+  async run(): Promise<unknown> {
+    const { flags, argv } = await this.parse(Health)
+    const { openProject } = await import('../src/config/open.js')
+    const { checkHealth } = await import('../src/health/service.js')
+    const { formatHealth } = await import('../src/ui/health-table.js')
+    const { project } = await openProject(flags.project)
+    const options = { selectors: argv as string[], timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'] }
+    if (!flags.watch) {
+      const report = await checkHealth(project, options)
+      if (!report.ok) process.exitCode = 1
+      if (this.jsonEnabled()) return report
+      this.log(formatHealth(report))
+      return undefined
+    }
+    let stopped = false
+    process.once('SIGINT', () => {
+      stopped = true
+    })
+    while (!stopped) {
+      const report = await checkHealth(project, options)
+      if (this.jsonEnabled()) this.log(JSON.stringify(report))
+      else process.stdout.write(`\x1b[2J\x1b[H${new Date().toLocaleTimeString()}  (every ${flags.interval} s, Ctrl-C to stop)\n\n${formatHealth(report)}\n`)
+      process.exitCode = report.ok ? 0 : 1
+      for (let waited = 0; waited < flags.interval * 10 && !stopped; waited++) await new Promise((r) => setTimeout(r, 100))
+    }
+    return undefined
+  }
+}

@@ -1,0 +1,210 @@
+// Health checks, one implementation for `health` and for the deploy engine's gates: HTTP (undici), TCP,
+// container state through the Docker API, a remote command, GPU drivers, and Ollama (the API answers
+// *and* the expected models are there).
+import { connect as netConnect } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { Agent, Client, request } from 'undici'
+import type { Host, Project, Service } from '../config/model.js'
+import { publishedPorts } from '../config/compose.js'
+import { serviceForHost } from '../config/load.js'
+import { errorMessage } from '../errors.js'
+import type { Executor } from '../remote/executor.js'
+import { NVIDIA_QUERY, ROCM_QUERY, parseNvidiaSmi, parseRocmSmi } from '../remote/facts.js'
+import { evaluateReadiness, projectContainers, type ContainerState } from '../deploy/containers.js'
+
+export type CheckStatus = 'ok' | 'fail' | 'warn'
+
+export interface CheckResult {
+  host: string
+  /** null for host-level checks (SSH, GPU). */
+  service: string | null
+  check: string
+  status: CheckStatus
+  required: boolean
+  latencyMs: number
+  detail: string
+}
+
+export interface CheckContext {
+  project: Project
+  host: Host
+  /** null when the host could not be reached over SSH. */
+  exec: Executor | null
+  timeoutMs: number
+  /** Check that the models the inventory places on a node are present (health: yes; deploy gate: no). */
+  models: boolean
+  dispatcher: Agent
+}
+
+/** Loopback-bound ports are reached through the host's SSH connection; others directly. */
+function isLoopback(service: Service, host: Host, project: Project, port: number): boolean {
+  const ports = publishedPorts(serviceForHost(service, host, project.hosts, project.hostOrder).ports)
+  const match = ports.find((p) => p.from <= port && port <= p.to)
+  return match !== undefined && (match.hostIp === '127.0.0.1' || match.hostIp === '::1') && !host.local
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ value?: T; error?: unknown; ms: number }> {
+  const t0 = performance.now()
+  try {
+    const value = await work()
+    return { value, ms: Math.round(performance.now() - t0) }
+  } catch (error) {
+    return { error, ms: Math.round(performance.now() - t0) }
+  }
+}
+
+async function httpGet(ctx: CheckContext, service: Service, port: number, path: string, scheme = 'http'): Promise<{ status: number; body: string }> {
+  const viaSsh = isLoopback(service, ctx.host, ctx.project, port)
+  if (viaSsh) {
+    if (!ctx.exec) throw new Error('host unreachable over SSH (port is bound to its loopback)')
+    const exec = ctx.exec
+    const client = new Client(`${scheme}://127.0.0.1:${port}`, {
+      connect: (_options, callback) => {
+        exec.forward(port).then(
+          (stream: Duplex) => callback(null, stream as never),
+          (error: Error) => callback(error, null),
+        )
+      },
+    })
+    try {
+      const response = await client.request({ method: 'GET', path, headersTimeout: ctx.timeoutMs, bodyTimeout: ctx.timeoutMs, signal: AbortSignal.timeout(ctx.timeoutMs) })
+      return { status: response.statusCode, body: await response.body.text() }
+    } finally {
+      await client.close().catch(() => undefined)
+    }
+  }
+  const address = ctx.host.address.includes(':') ? `[${ctx.host.address}]` : ctx.host.address
+  const response = await request(`${scheme}://${address}:${port}${path}`, { dispatcher: ctx.dispatcher, headersTimeout: ctx.timeoutMs, bodyTimeout: ctx.timeoutMs, signal: AbortSignal.timeout(ctx.timeoutMs) })
+  return { status: response.statusCode, body: await response.body.text() }
+}
+
+function tcpConnect(ctx: CheckContext, service: Service, port: number): Promise<void> {
+  if (isLoopback(service, ctx.host, ctx.project, port)) {
+    if (!ctx.exec) return Promise.reject(new Error('host unreachable over SSH (port is bound to its loopback)'))
+    return ctx.exec.forward(port).then((stream) => void stream.destroy())
+  }
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host: ctx.host.address, port, timeout: ctx.timeoutMs })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve()
+    })
+    socket.once('timeout', () => {
+      socket.destroy()
+      reject(new Error(`no answer within ${ctx.timeoutMs} ms`))
+    })
+    socket.once('error', reject)
+  })
+}
+
+function normalizeModel(name: string): string {
+  return name.includes(':') ? name : `${name}:latest`
+}
+
+function reason(error: unknown): string {
+  const e = error as { code?: string; name?: string; cause?: { code?: string } }
+  const code = e.code ?? e.cause?.code
+  if (code === 'ECONNREFUSED') return 'connection refused'
+  if (e.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') return 'timed out'
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'host unreachable'
+  return errorMessage(error)
+}
+
+/** The declared checks of one service on one host. */
+export async function serviceChecks(ctx: CheckContext, service: Service): Promise<CheckResult[]> {
+  const results: CheckResult[] = []
+  const base = { host: ctx.host.name, service: service.name }
+  for (const check of service.health) {
+    const required = check.required
+    if (check.http) {
+      const { port, path, status, body } = check.http
+      const name = check.name ?? `http :${port}${path}`
+      const r = await timed(() => httpGet(ctx, service, port, path, check.http!.scheme))
+      if (r.error) results.push({ ...base, check: name, status: 'fail', required, latencyMs: r.ms, detail: reason(r.error) })
+      else if (r.value!.status !== status) results.push({ ...base, check: name, status: 'fail', required, latencyMs: r.ms, detail: `HTTP ${r.value!.status} (expected ${status})` })
+      else if (body !== undefined && !r.value!.body.includes(body)) results.push({ ...base, check: name, status: 'fail', required, latencyMs: r.ms, detail: `body lacks ${JSON.stringify(body)}` })
+      else results.push({ ...base, check: name, status: 'ok', required, latencyMs: r.ms, detail: `HTTP ${r.value!.status}` })
+    }
+    if (check.tcp) {
+      const name = check.name ?? `tcp :${check.tcp.port}`
+      const r = await timed(() => tcpConnect(ctx, service, check.tcp!.port))
+      results.push({ ...base, check: name, status: r.error ? 'fail' : 'ok', required, latencyMs: r.ms, detail: r.error ? reason(r.error) : 'open' })
+    }
+    if (check.command) {
+      const name = check.name ?? `command ${check.command[0]}`
+      if (!ctx.exec) {
+        results.push({ ...base, check: name, status: 'fail', required, latencyMs: 0, detail: 'host unreachable' })
+        continue
+      }
+      const exec = ctx.exec
+      const r = await timed(() => exec.run(check.command!, { check: false, timeoutMs: ctx.timeoutMs }))
+      const ok = !r.error && r.value!.code === 0
+      results.push({ ...base, check: name, status: ok ? 'ok' : 'fail', required, latencyMs: r.ms, detail: r.error ? reason(r.error) : `exit ${r.value!.code}${ok ? '' : `: ${(r.value!.stderr || r.value!.stdout).trim().split('\n').pop() ?? ''}`}` })
+    }
+    if (check.ollama) {
+      const name = check.name ?? `ollama :${check.ollama.port}`
+      const r = await timed(() => httpGet(ctx, service, check.ollama!.port, '/api/tags'))
+      if (r.error || r.value!.status !== 200) {
+        results.push({ ...base, check: name, status: 'fail', required, latencyMs: r.ms, detail: r.error ? reason(r.error) : `HTTP ${r.value!.status}` })
+        continue
+      }
+      let present: string[] = []
+      try {
+        present = ((JSON.parse(r.value!.body) as { models?: { name: string }[] }).models ?? []).map((m) => m.name)
+      } catch {
+        results.push({ ...base, check: name, status: 'fail', required, latencyMs: r.ms, detail: 'answer is not Ollama JSON' })
+        continue
+      }
+      const expected = ctx.models ? ctx.host.models : []
+      const missing = expected.filter((m) => !present.includes(normalizeModel(m)))
+      results.push({
+        ...base,
+        check: name,
+        status: missing.length === 0 ? 'ok' : 'fail',
+        required,
+        latencyMs: r.ms,
+        detail: missing.length === 0 ? `${present.length} model${present.length === 1 ? '' : 's'}${expected.length > 0 ? `, all ${expected.length} expected present` : ''}` : `missing ${missing.join(', ')}`,
+      })
+    }
+  }
+  return results
+}
+
+/** Container state of every service placed on the host (on-demand ones only when running). */
+export function containerChecks(host: string, services: readonly Service[], containers: readonly ContainerState[], latencyMs: number): CheckResult[] {
+  return services
+    .filter((s) => s.tier !== 'on-demand')
+    .map((service) => {
+      const readiness = evaluateReadiness([{ name: service.name, oneshot: service.oneshot }], containers)
+      const container = containers.filter((c) => c.service === service.name).sort((a, b) => b.created - a.created)[0]
+      const detail = container ? `${container.state}${container.health !== 'none' ? `, ${container.health}` : ''}` : 'no container'
+      return { host, service: service.name, check: 'container', status: readiness.ready ? 'ok' : 'fail', required: true, latencyMs, detail } satisfies CheckResult
+    })
+}
+
+export async function gpuCheck(ctx: CheckContext): Promise<CheckResult | null> {
+  const gpu = ctx.host.gpu
+  if (!gpu) return null
+  const base = { host: ctx.host.name, service: null, check: `gpu ${gpu.vendor}`, required: true }
+  if (!ctx.exec) return { ...base, status: 'fail', latencyMs: 0, detail: 'host unreachable' }
+  const exec = ctx.exec
+  const command = gpu.vendor === 'nvidia' ? NVIDIA_QUERY : ROCM_QUERY
+  const r = await timed(() => exec.run(['sh', '-c', gpu.vendor === 'nvidia' ? `${command} 2>&1` : `${command} 2>/dev/null`], { check: false, timeoutMs: ctx.timeoutMs }))
+  if (r.error) return { ...base, status: 'fail', latencyMs: r.ms, detail: reason(r.error) }
+  const probe = gpu.vendor === 'nvidia' ? parseNvidiaSmi(r.value!.stdout, r.value!.code) : parseRocmSmi(r.value!.stdout, r.value!.code)
+  if (!probe.ok) return { ...base, status: 'fail', latencyMs: r.ms, detail: probe.reason }
+  const memory = probe.gpus.map((g) => (g.memoryTotalMiB !== null ? `${Math.round(g.memoryTotalMiB / 1024)} GiB` : '?')).join(' + ')
+  if (probe.gpus.length < gpu.count) return { ...base, status: 'fail', latencyMs: r.ms, detail: `${probe.gpus.length} of ${gpu.count} GPUs seen (${memory})` }
+  const used = probe.gpus.reduce((n, g) => n + (g.memoryUsedMiB ?? 0), 0)
+  return { ...base, status: 'ok', latencyMs: r.ms, detail: `${probe.gpus.length} GPU${probe.gpus.length === 1 ? '' : 's'}, ${memory}, ${Math.round(used / 1024)} GiB used` }
+}
+
+export async function hostContainers(exec: Executor, project: string): Promise<{ containers: ContainerState[]; ms: number }> {
+  const t0 = performance.now()
+  const containers = await projectContainers(exec.docker(), project)
+  return { containers, ms: Math.round(performance.now() - t0) }
+}
+
+export function newDispatcher(timeoutMs: number): Agent {
+  return new Agent({ connect: { timeout: timeoutMs }, keepAliveTimeout: 1000, connections: 4 })
+}

@@ -1,0 +1,103 @@
+// `ai-platform health`: every host and check in parallel over pooled connections. An unreachable host is
+// reported as such, never as a crash; exit 0 only when every required check passes.
+import type { Project, Service } from '../config/model.js'
+import { errorMessage } from '../errors.js'
+import { resolveTargets } from '../plan/plan.js'
+import { connector, type Connector } from '../remote/connect.js'
+import { containerChecks, gpuCheck, hostContainers, newDispatcher, serviceChecks, type CheckContext, type CheckResult } from './checks.js'
+
+export interface HostHealth {
+  host: string
+  reachable: boolean
+  error?: string
+  latencyMs: number
+  checks: CheckResult[]
+}
+
+export interface HealthReport {
+  kind: 'ai-platform/health'
+  ok: boolean
+  platform: string
+  checkedAt: string
+  durationMs: number
+  hosts: HostHealth[]
+  summary: { hosts: number; unreachable: number; checks: number; ok: number; failed: number; optionalFailed: number }
+}
+
+export interface HealthOptions {
+  selectors: string[]
+  timeoutMs: number
+  acceptNew?: boolean
+  connector?: Connector
+}
+
+export async function checkHealth(project: Project, options: HealthOptions): Promise<HealthReport> {
+  const started = performance.now()
+  const hosts = resolveTargets(project, { selectors: options.selectors })
+  const own = options.connector === undefined
+  const connections = options.connector ?? connector(project, { acceptNew: options.acceptNew === true, attempts: 1, readyTimeoutMs: options.timeoutMs })
+  const dispatcher = newDispatcher(options.timeoutMs)
+  try {
+    const results = await Promise.all(hosts.map((name) => checkHost(project, name, connections, options.timeoutMs, dispatcher)))
+    const all = results.flatMap((h) => h.checks)
+    const failed = all.filter((c) => c.status === 'fail' && c.required).length
+    return {
+      kind: 'ai-platform/health',
+      ok: failed === 0 && results.every((h) => h.reachable),
+      platform: project.platform.name,
+      checkedAt: new Date().toISOString(),
+      durationMs: Math.round(performance.now() - started),
+      hosts: results,
+      summary: {
+        hosts: results.length,
+        unreachable: results.filter((h) => !h.reachable).length,
+        checks: all.length,
+        ok: all.filter((c) => c.status === 'ok').length,
+        failed,
+        optionalFailed: all.filter((c) => c.status === 'fail' && !c.required).length,
+      },
+    }
+  } finally {
+    await dispatcher.close().catch(() => undefined)
+    if (own) await connections.closeAll()
+  }
+}
+
+export async function checkHost(project: Project, name: string, connections: Connector, timeoutMs: number, dispatcher: CheckContext['dispatcher'], models = true): Promise<HostHealth> {
+  const host = project.hosts[name]!
+  const services = Object.values(project.services)
+    .filter((s) => s.hosts.includes(name))
+    .sort((a, b) => a.name.localeCompare(b.name))
+  const t0 = performance.now()
+  let exec = null
+  let error: string | undefined
+  try {
+    exec = await connections.get(name)
+  } catch (e) {
+    error = errorMessage(e)
+  }
+  const ctx: CheckContext = { project, host, exec, timeoutMs, models, dispatcher }
+  const checks: CheckResult[] = []
+  const reachableChecks = async (): Promise<void> => {
+    if (!exec) {
+      checks.push(...active(services).map((s) => ({ host: name, service: s.name, check: 'container', status: 'fail' as const, required: true, latencyMs: 0, detail: 'host unreachable' })))
+      return
+    }
+    try {
+      const { containers, ms } = await hostContainers(exec, project.platform.composeProject)
+      checks.push(...containerChecks(name, services, containers, ms))
+    } catch (e) {
+      checks.push(...active(services).map((s) => ({ host: name, service: s.name, check: 'container', status: 'fail' as const, required: true, latencyMs: 0, detail: `Docker API: ${errorMessage(e)}` })))
+    }
+  }
+  const [, gpu, declared] = await Promise.all([reachableChecks(), gpuCheck(ctx), Promise.all(active(services).map((s) => serviceChecks(ctx, s)))])
+  if (gpu) checks.push(gpu)
+  checks.push(...declared.flat())
+  const report: HostHealth = { host: name, reachable: exec !== null, latencyMs: Math.round(performance.now() - t0), checks }
+  if (error) report.error = error
+  return report
+}
+
+function active(services: readonly Service[]): Service[] {
+  return services.filter((s) => s.tier !== 'on-demand' && !s.oneshot)
+}
