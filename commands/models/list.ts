@@ -1,0 +1,21 @@
+import { BaseCommand } from '../../src/cli/base-command.js'
+import { modelsFlags } from '../../src/cli/models-flags.js'
+
+export default class ModelsList extends BaseCommand {
+  static override summary = 'Nodes x models: what each Ollama node has, with sizes; missing and undeclared models marked.'
+  static override enableJsonFlag = true
+  static override flags = modelsFlags
+  static override examples = ['<%= config.bin %> models list', '<%= config.bin %> models list --on hades --json']
+
+  async run(): Promise<unknown> {
+    const { flags } = await this.parse(ModelsList)
+    const { openProject } = await import('../../src/config/open.js')
+    const { runModelsList } = await import('../../src/models/command.js')
+    const { project } = await openProject(flags.project)
+    const { report, text } = await runModelsList(project, { on: flags.on ?? [], timeoutMs: flags.timeout * 1000 })
+    if (report.nodes.some((n) => !n.reachable || n.models.some((m) => m.state === 'missing'))) process.exitCode = 1
+    if (this.jsonEnabled()) return report
+    this.log(text)
+    return undefined
+  }
+}

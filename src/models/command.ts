@@ -1,0 +1,84 @@
+// Glue between the models commands and the service: connections, signals, reporters, text output.
+import chalk from 'chalk'
+import type { Project } from '../config/model.js'
+import { connector } from '../remote/connect.js'
+import { listrModelsReporter, plainModelsReporter, formatPullSummary, bytes, type ModelsReporter } from '../ui/models-reporters.js'
+import { ollamaNodes, planPulls } from './placement.js'
+import { listModels, pullModels, removeModels, selectNodes, syncModels, type ModelsOptions, type PullReport, type SyncReport } from './service.js'
+
+function reporterFor(project: Project, options: { on: string[]; models: string[]; json: boolean }): ModelsReporter {
+  const tty = process.stderr.isTTY === true && process.env.CI !== 'true' && !options.json
+  if (!tty) return plainModelsReporter((l) => process.stderr.write(`${l}\n`))
+  const jobs = planPulls(ollamaNodes(project), { hosts: selectNodes(project, options.on).map((n) => n.host), ...(options.models.length ? { models: options.models } : {}) })
+  return listrModelsReporter(jobs)
+}
+
+async function withSignals<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController()
+  const onSignal = () => controller.abort()
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    return await work(controller.signal)
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
+export async function runModelsPull(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean }): Promise<PullReport> {
+  const connections = connector(project)
+  const reporter = reporterFor(project, options)
+  try {
+    const report = await withSignals((signal) => pullModels(project, connections, { ...options, signal, emit: (e) => reporter.emit(e) }))
+    await reporter.done()
+    if (!options.json) process.stderr.write(`${formatPullSummary(report)}\n`)
+    return report
+  } finally {
+    await connections.closeAll()
+  }
+}
+
+export async function runModelsSync(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean; prune: boolean }): Promise<SyncReport> {
+  const connections = connector(project)
+  const reporter = reporterFor(project, options)
+  try {
+    const report = await withSignals((signal) => syncModels(project, connections, { ...options, signal, emit: (e) => reporter.emit(e) }))
+    await reporter.done()
+    if (!options.json) {
+      process.stderr.write(`${formatPullSummary(report.pull)}\n`)
+      for (const r of report.removed) process.stderr.write(`${r.host} ${r.model}: ${r.status === 'deleted' ? 'deleted (not declared)' : r.status}${r.error ? `: ${r.error}` : ''}\n`)
+    }
+    return report
+  } finally {
+    await connections.closeAll()
+  }
+}
+
+export async function runModelsList(project: Project, options: { on: string[]; timeoutMs: number }) {
+  const connections = connector(project)
+  try {
+    const report = await listModels(project, connections, options)
+    const lines: string[] = []
+    for (const node of report.nodes) {
+      lines.push(chalk.bold(`${node.host}${node.store ? chalk.dim(` (store ${node.store})`) : ''}`) + (node.reachable ? '' : chalk.red(`  unreachable: ${node.error}`)))
+      for (const m of node.models) {
+        const state = m.state === 'present' ? chalk.green('present') : m.state === 'missing' ? chalk.red('missing') : chalk.yellow('undeclared')
+        lines.push(`  ${m.name.padEnd(28)} ${state.padEnd(20)} ${m.size !== null ? bytes(m.size).padStart(10) : ''.padStart(10)}  ${m.digest ? chalk.dim(m.digest.slice(0, 12)) : ''}`)
+      }
+    }
+    return { report, text: lines.join('\n') }
+  } finally {
+    await connections.closeAll()
+  }
+}
+
+export async function runModelsRm(project: Project, options: { on: string[]; models: string[]; timeoutMs: number }) {
+  const connections = connector(project)
+  try {
+    const report = await removeModels(project, connections, options)
+    return { report, text: report.results.map((r) => `${r.host} ${r.model}: ${r.status}${r.error ? `: ${r.error}` : ''}`).join('\n') }
+  } finally {
+    await connections.closeAll()
+  }
+}
