@@ -17,13 +17,14 @@ import {
   releaseLock,
   removeCurrent,
   removeRelease,
-  sh,
   switchCurrent,
   unpackRelease,
   type ComposeTarget,
   type LockInfo,
 } from '../remote/commands.js'
-import { factsScript, parseCompose, parseDf, parseNvidiaSmi, parseRocmSmi, parseSections, type ComposeInfo, type Section } from '../remote/facts.js'
+import { gatherFacts, type HostFacts } from './preflight.js'
+import { parseHolder } from './lock-holder.js'
+export { parseHolder } from './lock-holder.js'
 import { containerLogTail, evaluateReadiness, projectContainers, type ContainerState, type ExpectedService } from './containers.js'
 import { missingImages, pullImage, type PullProgress } from './images.js'
 import { newDispatcher, serviceChecks } from '../health/checks.js'
@@ -140,12 +141,6 @@ export async function deploy(input: DeployInput, options: DeployOptions): Promis
 
 function skipped(host: string, status: 'skipped' | 'cancelled', reason: string): HostReport {
   return { host, status, durationMs: 0, release: null, previous: null, compose: null, services: [], steps: [], reason }
-}
-
-interface HostFacts {
-  compose: ComposeInfo
-  current: ReleaseRecord | null
-  envSha256: string | null
 }
 
 class StepFailure extends Error {}
@@ -269,46 +264,10 @@ function historyLine(record: ReleaseRecord, event: string, options: DeployOption
 }
 
 async function preflight(exec: Executor, project: Project, host: PlanHost): Promise<HostFacts> {
-  const inventoryHost = project.hosts[host.name]!
-  const mounts = Object.values(inventoryHost.mounts).map((m) => m.path)
-  const gpuStack = inventoryHost.gpu !== undefined && Object.values(project.services).some((s) => s.hosts.includes(host.name) && (s.gpu !== undefined || s.health.some((c) => c.ollama)))
-  const script = factsScript({ baseDir: host.baseDir, mounts, gpu: gpuStack ? inventoryHost.gpu!.vendor : null })
-  const result = await exec.run(sh(script), { check: false, timeoutMs: 60_000 })
-  const sections = parseSections(result.stdout)
-  const problems: string[] = []
-  const docker = sections.get('docker')
-  if (!docker || docker.code !== 0) problems.push(`Docker is not reachable for ${sections.get('user')?.output.trim() || 'the deploy user'}: ${firstLine(docker)}`)
-  const compose = parseCompose(sections)
-  if (!compose) problems.push('neither `docker compose` (v2) nor `docker-compose` (v1) works')
-  const base = sections.get('base')?.output.trim()
-  if (base === 'read-only') problems.push(`${host.baseDir} is not writable by ${sections.get('user')?.output.trim()}`)
-  if (base === 'missing') problems.push(`${host.baseDir} does not exist and cannot be created by ${sections.get('user')?.output.trim()}: create it once with \`sudo install -d -o ${sections.get('user')?.output.trim()} ${host.baseDir}\``)
-  const disk = parseDf(sections.get('disk')?.output ?? '')
-  if (disk && disk.availableKb < 512 * 1024) problems.push(`only ${Math.round(disk.availableKb / 1024)} MiB free on ${disk.mount}`)
-  mounts.forEach((path, i) => {
-    if (sections.get(`mount-${i}`)?.code !== 0) problems.push(`NAS mount ${path} is missing`)
-  })
-  const gpu = sections.get('gpu')
-  if (gpu) {
-    const probe = inventoryHost.gpu!.vendor === 'nvidia' ? parseNvidiaSmi(gpu.output, gpu.code) : parseRocmSmi(gpu.output, gpu.code)
-    if (!probe.ok) problems.push(`GPU driver check failed: ${probe.reason}`)
-  }
-  if (problems.length > 0) throw new StepFailure(`${host.name}: preflight failed: ${problems.join('; ')}`)
-  let current: ReleaseRecord | null = null
-  const release = sections.get('release')
-  if (release?.code === 0) {
-    try {
-      current = JSON.parse(release.output) as ReleaseRecord
-    } catch {
-      current = null
-    }
-  }
-  const env = sections.get('env')
-  return { compose: compose!, current, envSha256: env?.code === 0 ? env.output.trim().split(/\s+/)[0]! : null }
-}
-
-function firstLine(section: Section | undefined): string {
-  return section?.output.trim().split('\n')[0] ?? 'no answer'
+  const result = await gatherFacts(exec, project, host.name)
+  const problems = result.checks.filter((c) => !c.ok).map((c) => c.detail)
+  if (problems.length > 0 || !result.facts) throw new StepFailure(`${host.name}: preflight failed: ${problems.join('; ')}`)
+  return result.facts
 }
 
 async function lock(exec: Executor, host: PlanHost, token: string, options: DeployOptions): Promise<void> {
@@ -327,26 +286,6 @@ async function lock(exec: Executor, host: PlanHost, token: string, options: Depl
     }
     await new Promise((r) => setTimeout(r, Math.min(2000, Math.max(200, deadline - Date.now()))))
   }
-}
-
-export function parseHolder(stdout: string): { who: string; since: string | null; command: string | null; ageS: number | null } {
-  const lines = stdout.split('\n')
-  const json = lines.find((l) => l.startsWith('{'))
-  const age = lines.find((l) => l.startsWith('@@age '))
-  let who = 'an unknown holder'
-  let since: string | null = null
-  let command: string | null = null
-  if (json) {
-    try {
-      const info = JSON.parse(json) as Partial<LockInfo>
-      who = `${info.user ?? '?'}@${info.machine ?? '?'} (pid ${info.pid ?? '?'})`
-      since = info.since ?? null
-      command = info.command ?? null
-    } catch {
-      // unreadable lock info: still a lock
-    }
-  }
-  return { who, since, command, ageS: age ? Number(age.slice(6)) : null }
 }
 
 async function ensureImages(exec: Executor, input: DeployInput, hostName: string, render: HostRender, options: DeployOptions): Promise<string[]> {

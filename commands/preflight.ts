@@ -1,0 +1,27 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../src/cli/base-command.js'
+import { targetArgs } from '../src/cli/target-flags.js'
+
+export default class Preflight extends BaseCommand {
+  static override summary = "The deploy's preflight on its own: SSH, Docker, Compose v2/v1, base directory, disk, NAS mounts, GPU driver."
+  static override enableJsonFlag = true
+  static override strict = false
+  static override args = targetArgs
+  static override flags = { 'accept-new': Flags.boolean({ description: 'Record first-seen host keys.', default: false }) }
+  static override examples = ['<%= config.bin %> preflight all', '<%= config.bin %> preflight @ollama --json']
+
+  async run(): Promise<unknown> {
+    const { flags, argv } = await this.parse(Preflight)
+    const { openProject } = await import('../src/config/open.js')
+    const { preflight } = await import('../src/ops/inspect.js')
+    const { project } = await openProject(flags.project)
+    const report = await preflight(project, argv as string[], { acceptNew: flags['accept-new'] })
+    if (!report.ok) process.exitCode = 1
+    if (this.jsonEnabled()) return report
+    for (const host of report.hosts) {
+      this.log(`${host.host}: ${host.ok ? 'ready' : 'NOT READY'}`)
+      for (const check of host.checks) this.log(`  ${check.ok ? 'ok  ' : 'FAIL'} ${check.name.padEnd(16)} ${check.detail}`)
+    }
+    return undefined
+  }
+}

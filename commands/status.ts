@@ -1,0 +1,29 @@
+import { BaseCommand } from '../src/cli/base-command.js'
+import { targetArgs } from '../src/cli/target-flags.js'
+
+export default class Status extends BaseCommand {
+  static override summary = 'Per host: the release it runs, when and by whom it was deployed, and its containers, read from the hosts.'
+  static override enableJsonFlag = true
+  static override strict = false
+  static override args = targetArgs
+  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status erebus --json']
+
+  async run(): Promise<unknown> {
+    const { flags, argv } = await this.parse(Status)
+    const { openProject } = await import('../src/config/open.js')
+    const { status } = await import('../src/ops/inspect.js')
+    const { project } = await openProject(flags.project)
+    const report = await status(project, argv as string[])
+    if (report.hosts.some((h) => !h.reachable)) process.exitCode = 1
+    if (this.jsonEnabled()) return report
+    for (const host of report.hosts) {
+      if (!host.reachable) {
+        this.log(`${host.host}: unreachable: ${host.error}`)
+        continue
+      }
+      this.log(`${host.host}: ${host.release ? `release ${host.release.id}, deployed ${host.release.createdAt} by ${host.release.by}` : 'no release'}${host.compose ? `, compose ${host.compose}` : ''}${host.lock ? `, LOCKED by ${host.lock.holder}` : ''}`)
+      for (const c of host.containers) this.log(`  ${c.service.padEnd(28)} ${c.state.padEnd(10)} ${(c.health === 'none' ? '' : c.health).padEnd(10)} ${c.status.padEnd(28)} ${c.image}`)
+    }
+    return undefined
+  }
+}

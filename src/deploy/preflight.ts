@@ -1,0 +1,82 @@
+// Preflight: one probe per host (protocols: probe + parser), each check reported on its own, so
+// `ai-platform preflight` and the deploy engine say the same thing.
+import type { Project } from '../config/model.js'
+import { sh } from '../remote/commands.js'
+import type { Executor } from '../remote/executor.js'
+import { factsScript, parseCompose, parseDf, parseNvidiaSmi, parseRocmSmi, parseSections, type ComposeInfo, type Section } from '../remote/facts.js'
+import { parseHolder } from './lock-holder.js'
+import type { ReleaseRecord } from './release.js'
+
+export interface HostFacts {
+  user: string
+  compose: ComposeInfo
+  current: ReleaseRecord | null
+  envSha256: string | null
+}
+
+export interface PreflightCheck {
+  name: string
+  ok: boolean
+  detail: string
+}
+
+export interface FactsResult {
+  checks: PreflightCheck[]
+  facts: HostFacts | null
+  lock: ReturnType<typeof parseHolder> | null
+}
+
+export const MIN_FREE_MIB = 512
+
+export async function gatherFacts(exec: Executor, project: Project, hostName: string): Promise<FactsResult> {
+  const host = project.hosts[hostName]!
+  const mounts = Object.values(host.mounts).map((m) => m.path)
+  // A GPU node that would silently fall back to CPU is worth stopping for: check the driver when it runs GPU work.
+  const gpuWork = host.gpu !== undefined && Object.values(project.services).some((s) => s.hosts.includes(hostName) && (s.gpu !== undefined || s.health.some((c) => c.ollama)))
+  const result = await exec.run(sh(factsScript({ baseDir: host.baseDir, mounts, gpu: gpuWork ? host.gpu!.vendor : null })), { check: false, timeoutMs: 60_000 })
+  const sections = parseSections(result.stdout)
+  const user = sections.get('user')?.output.trim() || 'the deploy user'
+  const checks: PreflightCheck[] = []
+  const docker = sections.get('docker')
+  checks.push(docker?.code === 0 ? { name: 'docker', ok: true, detail: `Docker Engine ${docker.output.trim()}` } : { name: 'docker', ok: false, detail: `Docker is not reachable for ${user}: ${firstLine(docker)}` })
+  const compose = parseCompose(sections)
+  checks.push(compose ? { name: 'compose', ok: true, detail: `Compose ${compose.variant} ${compose.version} (${compose.command.join(' ')})` } : { name: 'compose', ok: false, detail: 'neither `docker compose` (v2) nor `docker-compose` (v1) works' })
+  const base = sections.get('base')?.output.trim()
+  checks.push(
+    base === 'writable' || base === 'creatable'
+      ? { name: 'base directory', ok: true, detail: `${host.baseDir} ${base === 'writable' ? 'is writable' : 'can be created'} by ${user}` }
+      : base === 'read-only'
+        ? { name: 'base directory', ok: false, detail: `${host.baseDir} is not writable by ${user}` }
+        : { name: 'base directory', ok: false, detail: `${host.baseDir} does not exist and ${user} cannot create it: run \`sudo install -d -o ${user} ${host.baseDir}\` once` },
+  )
+  const disk = parseDf(sections.get('disk')?.output ?? '')
+  if (disk) checks.push({ name: 'disk', ok: disk.availableKb >= MIN_FREE_MIB * 1024, detail: `${Math.round(disk.availableKb / 1024)} MiB free on ${disk.mount}${disk.availableKb < MIN_FREE_MIB * 1024 ? ` (need ${MIN_FREE_MIB})` : ''}` })
+  else checks.push({ name: 'disk', ok: false, detail: `cannot read free space: ${firstLine(sections.get('disk'))}` })
+  mounts.forEach((path, i) => {
+    const mount = sections.get(`mount-${i}`)
+    checks.push(mount?.code === 0 ? { name: `mount ${path}`, ok: true, detail: mount.output.trim() === 'mounted' ? `${path} is mounted` : `${path} exists (not a mount point)` } : { name: `mount ${path}`, ok: false, detail: `NAS mount ${path} is missing` })
+  })
+  const gpu = sections.get('gpu')
+  if (gpu) {
+    const probe = host.gpu!.vendor === 'nvidia' ? parseNvidiaSmi(gpu.output, gpu.code) : parseRocmSmi(gpu.output, gpu.code)
+    checks.push(probe.ok ? { name: 'gpu', ok: true, detail: `${probe.gpus.length} ${host.gpu!.vendor} GPU(s): ${probe.gpus.map((g) => g.name).join(', ')}` } : { name: 'gpu', ok: false, detail: `GPU driver check failed: ${probe.reason}` })
+  }
+  const lockSection = sections.get('lock')
+  const lock = lockSection?.code === 0 ? parseHolder(lockSection.output) : null
+  let current: ReleaseRecord | null = null
+  const release = sections.get('release')
+  if (release?.code === 0) {
+    try {
+      current = JSON.parse(release.output) as ReleaseRecord
+    } catch {
+      current = null
+    }
+  }
+  const env = sections.get('env')
+  const facts = compose ? { user, compose, current, envSha256: env?.code === 0 ? env.output.trim().split(/\s+/)[0]! : null } : null
+  return { checks, facts, lock }
+}
+
+function firstLine(section: Section | undefined): string {
+  return section?.output.trim().split('\n')[0] || 'no answer'
+}

@@ -1,0 +1,112 @@
+// Day-two reads over the pooled connections: preflight, status, locks, history. Nothing here changes a host
+// except `releaseLocks`.
+import type { Project } from '../config/model.js'
+import { errorMessage } from '../errors.js'
+import { resolveTargets } from '../plan/plan.js'
+import { forceReleaseLock, readHistory } from '../remote/commands.js'
+import { connector, type Connector } from '../remote/connect.js'
+import { projectContainers } from '../deploy/containers.js'
+import { gatherFacts, type PreflightCheck } from '../deploy/preflight.js'
+
+async function perHost<T>(project: Project, selectors: string[], work: (host: string, connections: Connector) => Promise<T>, options: { acceptNew?: boolean; timeoutMs?: number } = {}): Promise<T[]> {
+  const hosts = resolveTargets(project, { selectors })
+  const connections = connector(project, { acceptNew: options.acceptNew === true, attempts: 1, readyTimeoutMs: options.timeoutMs ?? 10_000 })
+  try {
+    return await Promise.all(hosts.map((host) => work(host, connections)))
+  } finally {
+    await connections.closeAll()
+  }
+}
+
+export interface PreflightHost {
+  host: string
+  ok: boolean
+  error?: string
+  checks: PreflightCheck[]
+}
+
+export async function preflight(project: Project, selectors: string[], options: { acceptNew?: boolean } = {}) {
+  const hosts = await perHost(
+    project,
+    selectors,
+    async (host, connections): Promise<PreflightHost> => {
+      try {
+        const exec = await connections.get(host)
+        const { checks } = await gatherFacts(exec, project, host)
+        return { host, ok: checks.every((c) => c.ok), checks: [{ name: 'ssh', ok: true, detail: exec.transport === 'local' ? 'local host, no SSH' : 'connected' }, ...checks] }
+      } catch (error) {
+        return { host, ok: false, error: errorMessage(error), checks: [{ name: 'ssh', ok: false, detail: errorMessage(error) }] }
+      }
+    },
+    options,
+  )
+  return { kind: 'ai-platform/preflight' as const, ok: hosts.every((h) => h.ok), hosts }
+}
+
+export interface StatusHost {
+  host: string
+  reachable: boolean
+  error?: string
+  release: { id: string; createdAt: string; by: string; hash: string } | null
+  compose: string | null
+  lock: { holder: string; since: string | null; command: string | null } | null
+  containers: { service: string; name: string; state: string; health: string; image: string; status: string }[]
+}
+
+export async function status(project: Project, selectors: string[], options: { acceptNew?: boolean } = {}) {
+  const hosts = await perHost(
+    project,
+    selectors,
+    async (host, connections): Promise<StatusHost> => {
+      try {
+        const exec = await connections.get(host)
+        const [{ facts, lock }, containers] = await Promise.all([gatherFacts(exec, project, host), projectContainers(exec.docker(), project.platform.composeProject)])
+        const current = facts?.current ?? null
+        return {
+          host,
+          reachable: true,
+          release: current ? { id: current.id, createdAt: current.createdAt, by: `${current.by.user}@${current.by.machine}`, hash: current.hash } : null,
+          compose: facts ? `${facts.compose.variant} ${facts.compose.version}` : null,
+          lock: lock ? { holder: lock.who, since: lock.since, command: lock.command } : null,
+          containers: containers.sort((a, b) => a.service.localeCompare(b.service)).map((c) => ({ service: c.service, name: c.name, state: c.state, health: c.health, image: c.image, status: c.status })),
+        }
+      } catch (error) {
+        return { host, reachable: false, error: errorMessage(error), release: null, compose: null, lock: null, containers: [] }
+      }
+    },
+    options,
+  )
+  return { kind: 'ai-platform/status' as const, hosts }
+}
+
+export async function lockStatus(project: Project, selectors: string[]) {
+  const result = await status(project, selectors)
+  return { kind: 'ai-platform/locks' as const, hosts: result.hosts.map((h) => ({ host: h.host, reachable: h.reachable, ...(h.error ? { error: h.error } : {}), lock: h.lock })) }
+}
+
+export async function releaseLocks(project: Project, selectors: string[]) {
+  const hosts = await perHost(project, selectors, async (host, connections) => {
+    try {
+      const exec = await connections.get(host)
+      const before = (await gatherFacts(exec, project, host)).lock
+      await exec.run(forceReleaseLock(project.hosts[host]!.baseDir))
+      return { host, released: before !== null, holder: before?.who ?? null }
+    } catch (error) {
+      return { host, released: false, holder: null, error: errorMessage(error) }
+    }
+  })
+  return { kind: 'ai-platform/lock-release' as const, ok: hosts.every((h) => !('error' in h)), hosts }
+}
+
+export async function hostHistory(project: Project, selectors: string[]) {
+  return perHost(project, selectors, async (host, connections) => {
+    try {
+      const exec = await connections.get(host)
+      const result = await exec.run(readHistory(project.hosts[host]!.baseDir), { check: false })
+      const entries = result.code === 0 ? result.stdout.split('\n').filter((l) => l.trim()).flatMap((l) => { try { return [JSON.parse(l) as Record<string, unknown>] } catch { return [] } }) : []
+      return { host, entries }
+    } catch (error) {
+      return { host, entries: [], error: errorMessage(error) }
+    }
+  })
+}
