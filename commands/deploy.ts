@@ -21,7 +21,7 @@ dependents. --dry-run prints the plan and touches nothing.`
     'lock-wait': Flags.integer({ description: 'Seconds to wait for a host locked by another deploy (0: fail at once).', default: 0, min: 0, helpValue: 'SECONDS' }),
     'health-timeout': Flags.integer({ description: 'Seconds a host may take to become healthy.', default: 300, min: 1, helpValue: 'SECONDS' }),
     'accept-new': Flags.boolean({ description: 'Record first-seen host keys in known_hosts (as ssh -o StrictHostKeyChecking=accept-new); changed keys are always refused.', default: false }),
-    pull: Flags.string({ description: 'Pull images only when missing on the host, or always.', options: ['missing', 'always'], default: 'missing' }),
+    pull: Flags.string({ description: 'Pull images when missing on the host, always, or never (air-gapped hosts: a missing image fails the host before anything changes).', options: ['missing', 'always', 'never'], default: 'missing' }),
     yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation before deploying all hosts.', default: false }),
   }
 
@@ -52,7 +52,7 @@ dependents. --dry-run prints the plan and touches nothing.`
       lockWaitS: flags['lock-wait'],
       healthTimeoutS: flags['health-timeout'],
       acceptNew: flags['accept-new'],
-      pull: flags.pull as 'missing' | 'always',
+      pull: flags.pull as 'missing' | 'always' | 'never',
       yes: flags.yes,
       json: this.jsonEnabled(),
       command: ['deploy', ...this.argv].join(' '),

@@ -2,7 +2,7 @@
 // is up and healthy (bounded by --concurrency); a failed host is rolled back and its dependents are
 // skipped; independent hosts go on. Every host ends on a whole release with its lock released.
 import type { Project } from '../config/model.js'
-import { RemoteError, UserError, errorMessage } from '../errors.js'
+import { UserError, errorMessage } from '../errors.js'
 import type { Plan, PlanHost } from '../plan/plan.js'
 import type { HostRender } from '../render/render.js'
 import { envFileFor } from '../secrets/secrets.js'
@@ -68,8 +68,7 @@ export interface DeployOptions {
   lockWaitS: number
   lockStaleS: number
   healthTimeoutS: number
-  pull: 'missing' | 'always'
-  minFreeMb: number
+  pull: 'missing' | 'always' | 'never'
   command: string
   tool: string
   /** Start nothing new once aborted (first Ctrl-C). */
@@ -227,7 +226,6 @@ async function deployHost(input: DeployInput, options: DeployOptions, host: Plan
   } catch (error) {
     report.status = 'failed'
     report.error = input.redact(errorMessage(error))
-    if (!(error instanceof UserError) && !(error instanceof RemoteError) && !(error instanceof StepFailure)) report.error = `${report.error} (${(error as Error).stack?.split('\n')[1]?.trim() ?? ''})`
     if (switched && exec && facts && target) {
       report.rollback = await rollback(input, options, exec, host, render, facts, target, report).catch((e: unknown) => ({ status: 'failed' as const, release: facts!.current?.id ?? null, error: input.redact(errorMessage(e)) }))
     } else if (exec) {
@@ -291,7 +289,12 @@ async function lock(exec: Executor, host: PlanHost, token: string, options: Depl
 async function ensureImages(exec: Executor, input: DeployInput, hostName: string, render: HostRender, options: DeployOptions): Promise<string[]> {
   const images = [...new Set(render.services.filter((s) => s.tier !== 'on-demand').map((s) => s.image))]
   const docker = exec.docker()
-  const toPull = options.pull === 'always' ? images : await missingImages(docker, images)
+  const missing = options.pull === 'always' ? images : await missingImages(docker, images)
+  if (options.pull === 'never') {
+    if (missing.length > 0) throw new StepFailure(`${hostName}: images missing and --pull never: ${missing.join(', ')}`)
+    return []
+  }
+  const toPull = missing
   for (const image of toPull) {
     await pullImage(
       docker,

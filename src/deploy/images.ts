@@ -23,7 +23,13 @@ export async function missingImages(docker: Docker, images: readonly string[]): 
 }
 
 export async function pullImage(docker: Docker, host: string, image: string, onProgress: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
-  const stream = await docker.pull(image, signal ? { abortSignal: signal } : {})
+  let stream: NodeJS.ReadableStream
+  try {
+    stream = await docker.pull(image, signal ? { abortSignal: signal } : {})
+  } catch (error) {
+    const message = (error as { json?: { message?: string } }).json?.message ?? (error as Error).message
+    throw new RemoteError(host, ['docker', 'pull', image], null, message, `${host}: cannot pull ${image}: ${message.trim()}`)
+  }
   const layers = new Map<string, { current: number; total: number }>()
   await new Promise<void>((resolve, reject) => {
     docker.modem.followProgress(

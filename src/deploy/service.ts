@@ -21,7 +21,7 @@ export interface DeployCommandOptions {
   lockWaitS: number
   healthTimeoutS: number
   acceptNew: boolean
-  pull: 'missing' | 'always'
+  pull: 'missing' | 'always' | 'never'
   yes: boolean
   json: boolean
   command: string
@@ -75,7 +75,6 @@ export async function deployCommand(open: OpenProject, options: DeployCommandOpt
         lockStaleS: 15 * 60,
         healthTimeoutS: options.healthTimeoutS,
         pull: options.pull,
-        minFreeMb: 512,
         command: options.command,
         tool: options.tool,
         stop: stop.signal,

@@ -93,6 +93,9 @@ export async function checkHost(project: Project, name: string, connections: Con
   const [, gpu, declared] = await Promise.all([reachableChecks(), gpuCheck(ctx), Promise.all(active(services).map((s) => serviceChecks(ctx, s)))])
   if (gpu) checks.push(gpu)
   checks.push(...declared.flat())
+  // One block per service: its container first, then its own checks; host-level checks last.
+  const order = (c: CheckResult) => [c.service === null ? '~' : c.service, c.check === 'container' ? 0 : 1] as const
+  checks.sort((a, b) => order(a)[0].localeCompare(order(b)[0]) || order(a)[1] - order(b)[1])
   const report: HostHealth = { host: name, reachable: exec !== null, latencyMs: Math.round(performance.now() - t0), checks }
   if (error) report.error = error
   return report

@@ -31,7 +31,7 @@ export interface Fleet {
 export const STANDIN_IMAGE = 'aip/standin:1'
 export const OLLAMA_IMAGE = 'aip/ollama-standin:1'
 /** Where each test host keeps its "NAS" model store (a plain directory made by the tests). */
-export const MODELS_DIR = '/opt/ai-platform-models'
+export const MODELS_DIR = '/opt/ai-platform/nas/models'
 
 const SYSTEM_MOUNTS = /^(\/proc|\/sys|\/var\/run|\/var\/lib\/docker|\/dev|~|\/$|\/:)/
 

@@ -50,7 +50,7 @@ const mutation = fc.oneof(
   fc.record({ kind: fc.constant('indent' as const), line: fc.nat(), by: fc.integer({ min: -4, max: 4 }) }),
 )
 
-function mutate(text: string, m: fc.RecordValue<Record<string, unknown>> & { kind: string }): string {
+function mutate(text: string, m: Record<string, unknown> & { kind: string }): string {
   const at = (n: unknown) => (text.length === 0 ? 0 : Number(n) % (text.length + 1))
   const lines = text.split('\n')
   switch (m.kind) {
