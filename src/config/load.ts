@@ -6,7 +6,7 @@ import type { Issue } from '../errors.js'
 import type { Gpu, HealthCheck, Host, Model, Platform, Project, SecretSpec, Selector, Service, SshSettings, Stack } from './model.js'
 import { composeVariables, isPlainObject, mergeService, portsOverlap, publishedPorts, walkStrings, bindSource, type PublishedPort } from './compose.js'
 import type { ProjectLocation } from './project-dir.js'
-import { compileValidators, validateWith, type Validators } from './schema.js'
+import { loadValidators, validateWith, type Validators } from './schema.js'
 import { selectHosts } from './select.js'
 import { describeValue, issueAt, readYamlFile, type PathSegment, type SourceFile } from './source.js'
 import { compileTemplateIssues } from '../render/template.js'
@@ -27,15 +27,17 @@ export interface LoadResult {
   origins: Map<string, Origin>
 }
 
-let validatorsCache: Validators | undefined
-function validators(): Validators {
-  // Compiling the schemas costs tens of milliseconds; a process loads at most a few projects.
-  validatorsCache ??= compileValidators()
+let validatorsCache: Promise<Validators> | undefined
+function loadOnce(): Promise<Validators> {
+  // Compiling the schemas costs ~100 ms: the build precompiles them; a process loads them once.
+  validatorsCache ??= loadValidators()
   return validatorsCache
 }
 
 export async function loadProject(location: ProjectLocation): Promise<LoadResult> {
   const { dir } = location
+  const schemas = await loadOnce()
+  const validators = () => schemas
   const issues: Issue[] = []
   const origins = new Map<string, Origin>()
   const inventoryFiles = await listYaml(join(dir, 'inventory'))

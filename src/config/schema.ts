@@ -11,6 +11,17 @@ export interface Validators {
   stack: ValidateFunction
 }
 
+/** The validators compiled at build time (tools/postbuild.mjs), else compiled now (tests run from src/). */
+export async function loadValidators(): Promise<Validators> {
+  try {
+    // @ts-expect-error generated at build time, absent when running from src/
+    const generated = (await import('./validators.generated.js')) as { inventory: ValidateFunction; stack: ValidateFunction }
+    return { inventory: generated.inventory, stack: generated.stack }
+  } catch {
+    return compileValidators()
+  }
+}
+
 export function compileValidators(): Validators {
   const root = packageRoot()
   const inventorySchema = JSON.parse(readFileSync(join(root, 'schemas', 'inventory.schema.json'), 'utf8')) as object

@@ -1,6 +1,5 @@
 // inventory + stacks + templates -> per-host files. Pure and deterministic: same input, same bytes.
 import { createHash } from 'node:crypto'
-import { stringify } from 'yaml'
 import type { Issue } from '../errors.js'
 import { composeVariables, isPlainObject, walkStrings } from '../config/compose.js'
 import { serviceForHost, type Origin } from '../config/load.js'
@@ -8,7 +7,8 @@ import type { Host, Project, Service } from '../config/model.js'
 import type { PathSegment } from '../config/source.js'
 import { issueAt } from '../config/source.js'
 import { fleetContext, hostView, type FleetContext } from './context.js'
-import { helperError, renderTemplate } from './template.js'
+import { FILES, TemplateEngine } from './template.js'
+import { emitYaml } from './yaml-emit.js'
 
 export const COMPOSE_FILE = 'compose.yaml'
 export const ENV_FILE = '.env'
@@ -48,6 +48,7 @@ export interface HostRender {
 export interface RenderOptions {
   origins?: ReadonlyMap<string, Origin>
   context?: FleetContext
+  engine?: TemplateEngine
 }
 
 export interface RenderResult {
@@ -57,10 +58,11 @@ export interface RenderResult {
 
 export function renderHosts(project: Project, hostNames: readonly string[], options: RenderOptions = {}): RenderResult {
   const context = options.context ?? fleetContext(project)
+  const engine = options.engine ?? new TemplateEngine()
   const renders: HostRender[] = []
   const issues: Issue[] = []
   for (const name of hostNames) {
-    const result = renderHost(project, name, { ...options, context })
+    const result = renderHost(project, name, { ...options, context, engine })
     issues.push(...result.issues)
     if (result.render) renders.push(result.render)
   }
@@ -71,7 +73,9 @@ export function renderHost(project: Project, hostName: string, options: RenderOp
   const host = project.hosts[hostName]
   if (!host) throw new Error(`renderHost: unknown host ${hostName}`)
   const fleet = options.context ?? fleetContext(project)
-  const context = { ...fleet, host: hostView(host, project) }
+  const engine = options.engine ?? new TemplateEngine()
+  const fileTargets = new Map<string, string>()
+  const context = { ...fleet, host: hostView(host, project), [FILES]: fileTargets }
   const issues: Issue[] = []
   const locate = (key: string, path: PathSegment[], message: string, extra: { allowed?: string; got?: string } = {}): Issue => {
     const origin = options.origins?.get(key)
@@ -81,7 +85,6 @@ export function renderHost(project: Project, hostName: string, options: RenderOp
 
   // Config files first: services mount them by path.
   const files: RenderedFile[] = []
-  const fileTargets = new Map<string, string>()
   const stacks = project.stacks.filter((s) => s.hosts.includes(hostName))
   for (const stack of stacks) {
     stack.files.forEach((file, index) => {
@@ -91,7 +94,7 @@ export function renderHost(project: Project, hostName: string, options: RenderOp
       }
       const text = project.templates[file.template]
       if (text === undefined) return // reported by validation
-      const result = renderTemplate(`templates/${file.template}`, text, context)
+      const result = engine.render(`templates/${file.template}`, text, context)
       if (!result.ok) {
         issues.push({ ...result.issue, message: `${result.issue.message} (rendering for host ${hostName})` })
         fileTargets.set(file.path, `${host.baseDir}/files/unrendered/${file.path}`) // reported once, above
@@ -103,14 +106,6 @@ export function renderHost(project: Project, hostName: string, options: RenderOp
       fileTargets.set(file.path, `${host.baseDir}/${path}`)
     })
   }
-  const fileHelper = (path: unknown): string => {
-    const target = fileTargets.get(String(path))
-    if (target === undefined) {
-      throw helperError(`no stack on host ${hostName} renders ${String(path)}`, { allowed: [...fileTargets.keys()].join(', ') || 'none (x-ai-platform.files)', got: JSON.stringify(String(path)) })
-    }
-    return target
-  }
-
   // Services.
   const services = Object.values(project.services)
     .filter((s) => s.hosts.includes(hostName))
@@ -118,7 +113,7 @@ export function renderHost(project: Project, hostName: string, options: RenderOp
   const definitions = new Map<string, Record<string, unknown>>()
   for (const service of services) {
     const raw = serviceForHost(service, host, project.hosts, project.hostOrder)
-    const interpolated = interpolate(raw, context, fileHelper, (path, message, got, allowed) =>
+    const interpolated = interpolate(raw, context, engine, (path, message, got, allowed) =>
       issues.push(locate(`service:${service.name}`, path, message, { ...(got !== undefined ? { got } : {}), ...(allowed !== undefined ? { allowed } : {}) })),
     )
     definitions.set(service.name, interpolated as Record<string, unknown>)
@@ -145,7 +140,7 @@ export function renderHost(project: Project, hostName: string, options: RenderOp
   if (Object.keys(volumes).length > 0) document.volumes = volumes
   if (Object.keys(networks).length > 0) document.networks = networks
   const header = `# Rendered by ai-platform for host ${hostName} (platform ${project.platform.name}).\n# Do not edit on the host: the next deploy replaces it.\n`
-  const composeText = header + stringify(document, { version: '1.1', sortMapEntries: true, lineWidth: 0 })
+  const composeText = header + emitYaml(document)
 
   const secrets = new Set<string>()
   walkStrings(document, [], (text) => {
@@ -188,21 +183,21 @@ export function sha256(text: string): string {
 function interpolate(
   value: unknown,
   context: Record<string, unknown>,
-  fileHelper: (path: unknown) => string,
+  engine: TemplateEngine,
   report: (path: PathSegment[], message: string, got?: string, allowed?: string) => void,
   path: PathSegment[] = [],
 ): unknown {
   if (typeof value === 'string') {
     if (!value.includes('{{')) return value
-    const result = renderTemplate('(stack value)', value, context, { file: fileHelper })
+    const result = engine.render('(stack value)', value, context)
     if (result.ok) return result.text
     report(path, result.issue.message, result.issue.got, result.issue.allowed)
     return value
   }
-  if (Array.isArray(value)) return value.map((item, i) => interpolate(item, context, fileHelper, report, [...path, i]))
+  if (Array.isArray(value)) return value.map((item, i) => interpolate(item, context, engine, report, [...path, i]))
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {}
-    for (const [key, item] of Object.entries(value)) out[key] = interpolate(item, context, fileHelper, report, [...path, key])
+    for (const [key, item] of Object.entries(value)) out[key] = interpolate(item, context, engine, report, [...path, key])
     return out
   }
   return value

@@ -27,13 +27,47 @@ function engine(): typeof Handlebars {
   const instance = Handlebars.create()
   instance.unregisterHelper('log') // writes to the console: not for templates
   for (const [name, helper] of Object.entries(HELPERS)) instance.registerHelper(name, helper)
+  // `file 'path'`: where a rendered config file lands on the host, from the render's own table.
+  instance.registerHelper('file', function (path: unknown, options: Handlebars.HelperOptions) {
+    const root = (options.data as { root?: { [FILES]?: ReadonlyMap<string, string>; host?: { name?: string } } }).root
+    const files = root?.[FILES]
+    const target = files?.get(String(path))
+    if (target === undefined) {
+      const known = files ? [...files.keys()] : []
+      throw helperError(`no stack on host ${root?.host?.name ?? '?'} renders ${String(path)}`, { allowed: known.join(', ') || 'none (x-ai-platform.files)', got: JSON.stringify(String(path)) })
+    }
+    return target
+  })
   return instance
+}
+
+/** Context key holding the rendered files' targets for the `file` helper. */
+export const FILES = '_files'
+const ALL_HELPERS = { ...KNOWN_HELPERS, file: true }
+
+/** One Handlebars instance and a cache of compiled templates: a render compiles each distinct text once. */
+export class TemplateEngine {
+  private readonly instance = engine()
+  private readonly compiled = new Map<string, Handlebars.TemplateDelegate>()
+
+  render(display: string, text: string, context: Record<string, unknown>): TemplateResult {
+    let template = this.compiled.get(text)
+    if (!template) {
+      template = this.instance.compile(text, { ...OPTIONS, knownHelpers: ALL_HELPERS })
+      this.compiled.set(text, template)
+    }
+    try {
+      return { ok: true, text: template(context, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false }) }
+    } catch (error) {
+      return { ok: false, issue: templateIssue(display, text, error, Object.keys(context).filter((k) => k !== FILES)) }
+    }
+  }
 }
 
 /** Syntax and helper problems, found without rendering. */
 export function compileTemplateIssues(display: string, text: string): Issue[] {
   try {
-    engine().precompile(text, OPTIONS)
+    engine().precompile(text, { ...OPTIONS, knownHelpers: ALL_HELPERS })
     return []
   } catch (error) {
     return [templateIssue(display, text, error)]
@@ -42,15 +76,8 @@ export function compileTemplateIssues(display: string, text: string): Issue[] {
 
 export type TemplateResult = { ok: true; text: string } | { ok: false; issue: Issue }
 
-export function renderTemplate(display: string, text: string, context: Record<string, unknown>, extraHelpers: Record<string, Handlebars.HelperDelegate> = {}): TemplateResult {
-  const instance = engine()
-  for (const [name, helper] of Object.entries(extraHelpers)) instance.registerHelper(name, helper)
-  try {
-    const template = instance.compile(text, { ...OPTIONS, knownHelpers: { ...KNOWN_HELPERS, ...Object.fromEntries(Object.keys(extraHelpers).map((n) => [n, true])) } })
-    return { ok: true, text: template(context, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false }) }
-  } catch (error) {
-    return { ok: false, issue: templateIssue(display, text, error, Object.keys(context)) }
-  }
+export function renderTemplate(display: string, text: string, context: Record<string, unknown>): TemplateResult {
+  return new TemplateEngine().render(display, text, context)
 }
 
 function templateIssue(display: string, text: string, error: unknown, variables?: string[]): Issue {

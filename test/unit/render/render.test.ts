@@ -75,7 +75,7 @@ describe('rendering the reference platform', () => {
     const { project } = await loadOk()
     const erebus = renderHost(project, 'erebus').render!
     expect(erebus.secrets).toEqual(['POSTGRES_PASSWORD', 'POSTGRES_REPLICATION_PASSWORD', 'QDRANT_API_KEY', 'REDIS_PASSWORD'])
-    expect(erebus.compose.content).toContain('POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}')
+    expect(erebus.compose.content).toContain('POSTGRES_PASSWORD: "${POSTGRES_PASSWORD}"')
     expect(renderHost(project, 'kratos').render!.secrets).toEqual([])
     expect(renderHost(project, 'moros').render!.secrets).toEqual(['GRAFANA_ADMIN_PASSWORD'])
   })
