@@ -60,6 +60,7 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
       continue
     }
     const { source } = read
+    issues.push(...read.warnings)
     const value = read.value ?? {}
     const schemaIssues = validateWith(validators().inventory, value, source)
     issues.push(...schemaIssues)
@@ -125,6 +126,7 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
       continue
     }
     const { source } = read
+    issues.push(...read.warnings)
     const value = read.value ?? {}
     const schemaIssues = validateWith(validators().stack, value, source)
     issues.push(...schemaIssues)

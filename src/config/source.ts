@@ -1,5 +1,8 @@
 // Reading the user's YAML with positions, so every problem can say file:line:col.
-import { readFile, stat } from 'node:fs/promises'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
 import type { Issue } from '../errors.js'
 
@@ -12,11 +15,75 @@ export interface SourceFile {
   /** Path as shown to the user (relative to the project directory). */
   display: string
   text: string
-  doc: Document
-  lines: LineCounter
+  /** The parsed document with positions; built on first use when the value came from the cache. */
+  readonly doc: Document
+  readonly lines: LineCounter
 }
 
-export type ReadResult = { ok: true; source: SourceFile; value: unknown } | { ok: false; issues: Issue[] }
+export type ReadResult = { ok: true; source: SourceFile; value: unknown; warnings: Issue[] } | { ok: false; issues: Issue[] }
+
+const PARSE_OPTIONS = { merge: true, prettyErrors: false, uniqueKeys: true } as const
+
+function lazySource(display: string, text: string): SourceFile {
+  let parsed: { doc: Document; lines: LineCounter } | undefined
+  const parse = () => {
+    if (!parsed) {
+      const lines = new LineCounter()
+      parsed = { doc: parseDocument(text, { ...PARSE_OPTIONS, lineCounter: lines }), lines }
+    }
+    return parsed
+  }
+  return {
+    display,
+    text,
+    get doc() {
+      return parse().doc
+    },
+    get lines() {
+      return parse().lines
+    },
+  }
+}
+
+/**
+ * Parsed values of files that parsed cleanly, keyed by a hash of their text: YAML parsing is the
+ * largest cost of a cold start. Positions are parsed again only when a problem must be located.
+ * $AIP_CACHE_DIR (default $XDG_CACHE_HOME/ai-platform); AIP_NO_CACHE=1 turns it off.
+ */
+function cacheDir(): string | null {
+  if (process.env.AIP_NO_CACHE === '1') return null
+  return process.env.AIP_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ai-platform', 'yaml-v1')
+}
+
+async function readCache(text: string): Promise<{ key: string; hit: { value: unknown; warnings: Omit<Issue, 'file'>[] } | null } | null> {
+  const dir = cacheDir()
+  if (!dir) return null
+  const key = createHash('sha256').update(text).digest('hex')
+  try {
+    return { key, hit: JSON.parse(await readFile(join(dir, `${key}.json`), 'utf8')) as { value: unknown; warnings: Omit<Issue, 'file'>[] } }
+  } catch {
+    return { key, hit: null }
+  }
+}
+
+async function writeCache(key: string, value: unknown, warnings: Issue[]): Promise<void> {
+  const dir = cacheDir()
+  if (!dir) return
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    let exact = true
+    const json = JSON.stringify({ value, warnings: warnings.map(({ file: _file, ...rest }) => rest) }, (_key, v: unknown) => {
+      if (typeof v === 'number' && !Number.isFinite(v)) exact = false // .inf and .nan do not survive JSON
+      return v
+    })
+    if (!exact) return
+    const temp = join(dir, `.${key}.${randomBytes(4).toString('hex')}`)
+    await writeFile(temp, json, { mode: 0o600 })
+    await rename(temp, join(dir, `${key}.json`))
+  } catch {
+    // A cache that cannot be written only costs time.
+  }
+}
 
 export async function readYamlFile(absPath: string, display: string): Promise<ReadResult> {
   let size: number
@@ -32,7 +99,19 @@ export async function readYamlFile(absPath: string, display: string): Promise<Re
     }
   }
   const bytes = await readFile(absPath)
-  return parseYamlText(bytes, display)
+  let text: string | null = null
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    // parseYamlText reports where the bad bytes are.
+  }
+  const cached = text !== null ? await readCache(text) : null
+  if (text !== null && cached?.hit) {
+    return { ok: true, source: lazySource(display, text), value: cached.hit.value, warnings: cached.hit.warnings.map((w) => ({ ...w, file: display })) }
+  }
+  const result = parseYamlText(bytes, display)
+  if (result.ok && cached) await writeCache(cached.key, result.value, result.warnings)
+  return result
 }
 
 export function parseYamlText(bytes: Uint8Array, display: string): ReadResult {
@@ -55,7 +134,7 @@ export function parseYamlText(bytes: Uint8Array, display: string): ReadResult {
     }
   }
   const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, merge: true, prettyErrors: false, uniqueKeys: true })
+  const doc = parseDocument(text, { ...PARSE_OPTIONS, lineCounter: lines })
   const issues: Issue[] = []
   for (const error of doc.errors) {
     const pos = lines.linePos(error.pos[0])
@@ -69,11 +148,11 @@ export function parseYamlText(bytes: Uint8Array, display: string): ReadResult {
     return { ok: false, issues: [fileIssue(display, `invalid YAML: ${firstLine((error as Error).message)}`)] }
   }
   const source: SourceFile = { display, text, doc, lines }
-  for (const warning of doc.warnings) {
+  const warnings: Issue[] = doc.warnings.map((warning) => {
     const pos = lines.linePos(warning.pos[0])
-    issues.push({ file: display, line: pos.line, col: pos.col, path: '', message: firstLine(warning.message), severity: 'warning' })
-  }
-  return { ok: true, source, value }
+    return { file: display, line: pos.line, col: pos.col, path: '', message: firstLine(warning.message), severity: 'warning' as const }
+  })
+  return { ok: true, source, value, warnings }
 }
 
 /** Position of the node at `path` (or of its key when `key` is set); falls back to the nearest existing parent. */

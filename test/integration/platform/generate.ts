@@ -7,26 +7,7 @@ import { loadProject } from '../../../src/config/load.js'
 import { publishedPorts, bindSource } from '../../../src/config/compose.js'
 import type { Service } from '../../../src/config/model.js'
 import { REPO } from '../../helpers/project.js'
-
-export interface FleetHost {
-  name: string
-  address: string
-  port: number
-  user: string
-  identityFile: string
-  compose: 'v1' | 'v2'
-  gpu: null | { vendor: 'nvidia' | 'amd'; count: number; vramGb: number }
-  baseDir: string
-  dockerSocket?: string
-}
-
-export interface Fleet {
-  hosts: FleetHost[]
-  subnet: string
-  knownHostsFile: string
-  identityFile: string
-  images: string[]
-}
+import type { Fleet } from '../../fleet/fleet.js'
 
 export const STANDIN_IMAGE = 'aip/standin:1'
 export const OLLAMA_IMAGE = 'aip/ollama-standin:1'
@@ -40,6 +21,8 @@ export interface GenerateOptions {
   skipStacks?: string[]
   /** Health check timing for stand-ins, seconds. */
   healthInterval?: string
+  /** Last word on a generated service definition (tests use it to change or break one service). */
+  mutate?: (service: string, definition: Record<string, any>) => void
 }
 
 export async function generateTestPlatform(fleet: Fleet, dir: string, options: GenerateOptions = {}): Promise<void> {
@@ -49,7 +32,7 @@ export async function generateTestPlatform(fleet: Fleet, dir: string, options: G
   await mkdir(join(dir, 'stacks'), { recursive: true })
   await cp(join(REPO, 'templates'), join(dir, 'templates'), { recursive: true })
 
-  const byName = new Map(fleet.hosts.map((h) => [h.name, h]))
+  const byName = new Map<string, Fleet['hosts'][number]>(fleet.hosts.map((h) => [h.name, h]))
   const platform = {
     name: 'fleet',
     base_dir: '/opt/ai-platform',
@@ -86,7 +69,11 @@ export async function generateTestPlatform(fleet: Fleet, dir: string, options: G
   for (const stack of project.stacks) {
     if (options.skipStacks?.includes(stack.name) || stack.hosts.length === 0) continue
     const services: Record<string, unknown> = {}
-    for (const name of stack.services) services[name] = standIn(project.services[name]!, options)
+    for (const name of stack.services) {
+      const definition = standIn(project.services[name]!, options)
+      options.mutate?.(name, definition)
+      services[name] = definition
+    }
     const meta: Record<string, unknown> = { placement: stack.placement, phase: stack.phase }
     if (stack.tier !== 'core') meta.tier = stack.tier
     if (stack.files.length > 0) meta.files = stack.files.map((f) => ({ template: f.template, path: f.path }))
@@ -131,7 +118,8 @@ function standIn(service: Service, options: GenerateOptions): Record<string, unk
     else out.healthcheck = { test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${http[0]}/health`], interval, timeout: '3s', retries: 3, start_period: '2s' }
   }
   out.environment = environment
-  if (ports.length > 0) out.ports = ports
+  // The fleet's `local` is a namespace: its loopback is not the machine's, so publish on all addresses.
+  if (ports.length > 0) out.ports = ports.map((p) => (typeof p === 'string' ? p.replace(/^127\.0\.0\.1:/, '') : p))
   const volumes = ((compose.volumes as unknown[] | undefined) ?? []).filter((v) => {
     const source = bindSource(v)
     return source !== null && !SYSTEM_MOUNTS.test(source)
