@@ -31,20 +31,18 @@ wait_gone() {
 }
 
 # Pids whose mount or network namespace is the host's, or that sit in the host's cgroups.
+# (find reads the /proc/PID/ns links without a process per pid.)
 host_pids() {
-  local h=$1 H mnt netino p
+  local h=$1 H mnt netino
   H=$(host_dir "$h")
   mnt=$(cat "$H/pids/mntns" 2>/dev/null || true)
   netino=$(stat -L -c %i "/run/netns/$(host_netns "$h")" 2>/dev/null || true)
   {
-    for p in /proc/[0-9]*; do
-      p=${p#/proc/}
-      [[ $p == "$$" ]] && continue
-      if [[ -n $mnt && $(readlink "/proc/$p/ns/mnt" 2>/dev/null) == "$mnt" ]]; then echo "$p"; continue; fi
-      if [[ -n $netino && $(readlink "/proc/$p/ns/net" 2>/dev/null) == "net:[$netino]" ]]; then echo "$p"; fi
-    done
+    find /proc -mindepth 3 -maxdepth 3 \( -path '/proc/[0-9]*/ns/mnt' -o -path '/proc/[0-9]*/ns/net' \) \
+      -printf '%h %l\n' 2>/dev/null |
+      awk -v mnt="${mnt:-none}" -v net="net:[${netino:-none}]" '$2 == mnt || $2 == net { split($1, a, "/"); print a[3] }'
     cat /sys/fs/cgroup/*/aip-fleet/"$h"/cgroup.procs /sys/fs/cgroup/*/aip-fleet/"$h"/*/cgroup.procs 2>/dev/null || true
-  } | sort -un
+  } | grep -vx "$$" | sort -un
 }
 
 remove_cgroups() {

@@ -64,7 +64,7 @@ apt_opts=(
   -o "Dir::Etc::SourceList=$tmp/etc/sources.list" -o "Dir::Etc::SourceParts=$tmp/etc/none"
   -o "Dir::Etc::Parts=$tmp/etc/apt.conf.d" -o "Dir::Etc::PreferencesParts=$tmp/etc/preferences.d"
   -o "Dir::State=$tmp/state" -o "Dir::State::Lists=$tmp/lists" -o "Dir::State::status=/var/lib/dpkg/status"
-  -o "Dir::Cache=$tmp/cache" -o "APT::Architecture=amd64" -o "Debug::NoLocking=1"
+  -o "Dir::Cache=$tmp/cache" -o "APT::Architecture=amd64" -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root"
 )
 apt-get "${apt_opts[@]}" -qq update
 (cd "$tmp/dl" && apt-get "${apt_opts[@]}" -qq download docker-compose)
