@@ -26,7 +26,8 @@ describe.skipIf(!HAVE_FLEET)('fleet docker and compose', () => {
       const [server, info, images, v2, standalone] = r.stdout.split('--\n').map((s) => s.trim())
       expect(server).toMatch(/^20\.10\./)
       expect(info).toContain(host.name) // its own engine: the name is the host's hostname
-      expect(images!.split('\n')).toEqual([...host.images].sort())
+      // fleet:up loaded these; other tests may have shipped more since
+      expect(images!.split('\n')).toEqual(expect.arrayContaining(host.images))
       if (host.compose === 'v2') {
         expect(v2).toMatch(/^Docker Compose version v?2\.\d+\.\d+.*\nrc=0$/)
         expect(standalone).toMatch(/^2\.\d+\.\d+.*\nrc=0$/) // docker-compose is v2 too, as on Debian trixie
