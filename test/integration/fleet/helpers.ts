@@ -5,9 +5,12 @@ import { execa } from 'execa'
 import { Client, type SFTPWrapper } from 'ssh2'
 import { FLEET_JSON, fleetAvailable, fleetHost, knownHostKeys, loadFleet, type Fleet, type FleetHost } from '../../fleet/fleet.js'
 
-export const HAVE_FLEET = fleetAvailable()
 export const IS_ROOT = process.getuid?.() === 0
-export const SKIP_REASON = `test fleet not running (${FLEET_JSON} missing): run \`npm run fleet:up\` as root to enable these tests`
+// The fleet's keys and sockets belong to root: without root the suites skip too.
+export const HAVE_FLEET = fleetAvailable() && IS_ROOT
+export const SKIP_REASON = !fleetAvailable()
+  ? `test fleet not running (${process.env.AIP_FLEET_JSON ?? FLEET_JSON} missing): run \`npm run fleet:up\` as root to enable these tests`
+  : 'the fleet tests need root (the fleet key and sockets are root-only)'
 
 /** The fleet, or an empty stand-in when it is down (the suites are skipped then). */
 export function fleetOrEmpty(): Fleet {
