@@ -1,7 +1,7 @@
 // The Ollama stand-in's behaviour in detail, run as a plain process on loopback (no fleet, no root
 // needed): shared downloads, reference-counted cancellation, digest verification, pruning, names.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -126,7 +126,10 @@ describe('Ollama stand-in (local process)', () => {
     const first = await serve({ OLLAMA_STANDIN_CATALOG: v1 })
     const before = await collect(new Ollama({ host: first.base }), 'team/model:prod')
     expect(before.map((p) => p.status)).not.toContain('removing unused layers')
-    const oldModel = before[1]!.digest
+    // (from the manifest: a small blob may finish before its first 60 ms progress tick)
+    const manifestPath = join(first.models, 'manifests', 'registry.ollama.ai', 'team', 'model', 'prod')
+    const oldModel = (JSON.parse(readFileSync(manifestPath, 'utf8')) as { layers: Array<{ digest: string }> }).layers[0]!.digest
+    expect(existsSync(join(first.models, 'blobs', oldModel.replace(':', '-')))).toBe(true)
     await stop(first.proc)
     const second = await serve({ OLLAMA_STANDIN_CATALOG: v2 }, first.models)
     const ollama = new Ollama({ host: second.base })
