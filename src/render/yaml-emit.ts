@@ -19,6 +19,7 @@ function scalar(value: string | number | boolean | null): string {
 
 function isBlockable(text: string): boolean {
   // Literal blocks keep shell scripts readable; anything unusual is JSON-quoted instead.
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what must not go into a block
   return text.includes('\n') && !/[\r\t\u0000-\u0008\u000b-\u001f\u007f\u2028\u2029]/.test(text) && !/^[ \n]/.test(text) && !/ \n| $/.test(text) && !/\n\n+$/.test(text)
 }
 

@@ -1,0 +1,21 @@
+import { Args, Flags } from '@oclif/core'
+import { BaseCommand } from '../src/cli/base-command.js'
+
+export default class Exec extends BaseCommand {
+  static override summary = 'Run a command on a host, or inside a service container, and exit with its status.'
+  static override description = `The command after -- is passed as an argument list: on the host it is quoted word by word, in a
+container it goes to the Docker API as an array. Nothing is interpreted by a local shell.`
+  static override strict = false
+  static override args = { host: Args.string({ description: 'Host name.', required: true }) }
+  static override flags = { service: Flags.string({ char: 's', description: 'Run inside this service container instead of on the host.' }) }
+  static override examples = ['<%= config.bin %> exec erebus -- df -h /opt', '<%= config.bin %> exec erebus --service postgres -- psql -U postgres -c "select 1"']
+
+  async run(): Promise<void> {
+    const { flags, args, argv } = await this.parse(Exec)
+    const { openProject } = await import('../src/config/open.js')
+    const { execOn } = await import('../src/ops/logs.js')
+    const { project } = await openProject(flags.project)
+    const command = (argv as string[]).slice(1)
+    process.exitCode = await execOn(project, { host: args.host, ...(flags.service ? { service: flags.service } : {}), argv: command, out: process.stdout, err: process.stderr })
+  }
+}

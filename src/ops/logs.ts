@@ -1,0 +1,122 @@
+// `logs` and `exec`: container output streamed through the host's pooled connection; argv always passed
+// as an array, never through a shell.
+import { PassThrough, type Writable } from 'node:stream'
+import type { Project } from '../config/model.js'
+import { UserError } from '../errors.js'
+import { connector } from '../remote/connect.js'
+import { projectContainers, type ContainerState } from '../deploy/containers.js'
+
+/** `10m`, `2h`, `1d`, `30s`, or a date: to the unix seconds Docker's `since` wants. */
+export function parseSince(text: string, now = Date.now()): number {
+  const relative = /^(\d+)(s|m|h|d)$/.exec(text)
+  if (relative) return Math.floor(now / 1000) - Number(relative[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[relative[2] as 's' | 'm' | 'h' | 'd']
+  const date = Date.parse(text)
+  if (Number.isNaN(date)) throw new UserError(`--since ${text}: not a duration or a date`, 'Use 30s, 10m, 2h, 1d or an ISO date such as 2026-11-23T10:00:00Z.')
+  return Math.floor(date / 1000)
+}
+
+function pick(project: Project, host: string, containers: ContainerState[], service: string | undefined): ContainerState[] {
+  if (!project.hosts[host]) throw new UserError(`unknown host: ${host}`, `Hosts: ${project.hostOrder.join(', ')}.`)
+  if (service === undefined) return containers
+  const placed = Object.values(project.services).filter((s) => s.hosts.includes(host)).map((s) => s.name)
+  const mine = containers.filter((c) => c.service === service)
+  if (mine.length === 0) throw new UserError(`${host} runs no container for service ${service}`, `Services on ${host}: ${placed.join(', ')}.`)
+  return mine
+}
+
+export interface LogsOptions {
+  host: string
+  service?: string
+  follow: boolean
+  since?: string
+  tail: number
+  timestamps: boolean
+  out: Writable
+  err: Writable
+  signal: AbortSignal
+}
+
+export async function streamLogs(project: Project, options: LogsOptions): Promise<void> {
+  const since = options.since !== undefined ? parseSince(options.since) : undefined
+  const connections = connector(project)
+  try {
+    const exec = await connections.get(options.host)
+    const docker = exec.docker()
+    const containers = pick(project, options.host, await projectContainers(docker, project.platform.composeProject), options.service)
+    const width = Math.max(...containers.map((c) => c.service.length))
+    const streams: NodeJS.ReadableStream[] = []
+    await Promise.all(
+      containers.map(async (container) => {
+        const prefix = containers.length > 1 ? `${container.service.padEnd(width)} | ` : ''
+        const stream = (await docker.getContainer(container.id).logs({ follow: options.follow as true, stdout: true, stderr: true, tail: options.tail, timestamps: options.timestamps, ...(since !== undefined ? { since } : {}) })) as unknown as NodeJS.ReadableStream
+        streams.push(stream)
+        const out = prefixed(prefix, options.out)
+        const err = prefixed(prefix, options.err)
+        docker.modem.demuxStream(stream, out, err)
+        await new Promise<void>((resolve) => {
+          const done = () => resolve()
+          stream.on('end', done)
+          stream.on('close', done)
+          stream.on('error', done)
+          options.signal.addEventListener('abort', done, { once: true })
+        })
+        out.end()
+        err.end()
+      }),
+    )
+    for (const stream of streams) (stream as unknown as { destroy?: () => void }).destroy?.()
+  } finally {
+    await connections.closeAll()
+  }
+}
+
+/** Prefixes every line (for several containers interleaved). */
+function prefixed(prefix: string, target: Writable): PassThrough {
+  const through = new PassThrough()
+  let partial = ''
+  through.on('data', (chunk: Buffer) => {
+    const text = partial + chunk.toString('utf8')
+    const lines = text.split('\n')
+    partial = lines.pop() ?? ''
+    for (const line of lines) target.write(`${prefix}${line}\n`)
+  })
+  through.on('end', () => {
+    if (partial) target.write(`${prefix}${partial}\n`)
+  })
+  return through
+}
+
+export interface ExecOptions {
+  host: string
+  service?: string
+  argv: string[]
+  out: Writable
+  err: Writable
+}
+
+/** Runs argv on the host, or inside a service's container: resolves with the exit code. */
+export async function execOn(project: Project, options: ExecOptions): Promise<number> {
+  if (options.argv.length === 0) throw new UserError('no command given', 'Put the command after --, e.g. `ai-platform exec erebus -- df -h`.')
+  const connections = connector(project)
+  try {
+    const exec = await connections.get(options.host)
+    if (options.service === undefined) {
+      const result = await exec.run(options.argv, { check: false, timeoutMs: 24 * 3600_000, onStdout: (t) => options.out.write(t), onStderr: (t) => options.err.write(t) })
+      return result.code
+    }
+    const docker = exec.docker()
+    const [container] = pick(project, options.host, await projectContainers(docker, project.platform.composeProject), options.service)
+    if (container!.state !== 'running') throw new UserError(`${options.service} on ${options.host} is ${container!.state}, not running`)
+    const instance = await docker.getContainer(container!.id).exec({ Cmd: options.argv, AttachStdout: true, AttachStderr: true, Tty: false })
+    const stream = await instance.start({ hijack: true, stdin: false })
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.demuxStream(stream, options.out, options.err)
+      stream.on('end', resolve)
+      stream.on('close', resolve)
+      stream.on('error', reject)
+    })
+    return (await instance.inspect()).ExitCode ?? 1
+  } finally {
+    await connections.closeAll()
+  }
+}
