@@ -408,6 +408,8 @@ function buildService(name: string, stack: Stack, raw: Record<string, unknown>):
   if (gpu) service.gpu = { count: gpu.count ?? 1, vendor: gpu.vendor ?? 'any' }
   if (metrics) service.metrics = { port: metrics.port, path: metrics.path ?? '/metrics', job: metrics.job ?? name }
   if (route) service.route = { name: route.name, port: route.port, path: route.path ?? '/' }
+  const backup = meta.backup as { engine: 'postgres'; user?: string; keep?: number } | undefined
+  if (backup) service.backup = { engine: backup.engine, user: backup.user ?? 'postgres', keep: backup.keep ?? 7 }
   return service
 }
 

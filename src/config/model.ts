@@ -104,6 +104,7 @@ export interface Service {
   route?: { name: string; port: number; path: string }
   databases: string[]
   oneshot: boolean
+  backup?: { engine: 'postgres'; user: string; keep: number }
   /** Hosts the service is placed on, in inventory order. */
   hosts: string[]
 }

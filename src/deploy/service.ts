@@ -1,7 +1,7 @@
 // `ai-platform deploy`: plan, then execute the same plan object. Wires the engine to the connectors,
 // the secrets, the reporter, the signals and the audit log.
-import { createInterface } from 'node:readline/promises'
 import { appendAudit } from '../audit/audit.js'
+import { confirm } from '../cli/confirm.js'
 import type { OpenProject } from '../config/open.js'
 import { UserError } from '../errors.js'
 import type { Plan } from '../plan/plan.js'
@@ -39,14 +39,7 @@ export async function deployCommand(open: OpenProject, options: DeployCommandOpt
   if (!secrets.exists && renders.some((r) => r.secrets.length > 0)) {
     throw new UserError(`${secrets.path} does not exist`, 'Run `ai-platform secrets init` (or `ai-platform init DIR` for a new platform) first.')
   }
-  const interactive = process.stdin.isTTY === true && process.env.CI !== 'true'
-  if (options.selectors.includes('all') && !options.yes) {
-    if (!interactive) throw new UserError('deploy all needs --yes when not run interactively', 'Add --yes, or name the hosts to deploy.')
-    const rl = createInterface({ input: process.stdin, output: process.stderr })
-    const answer = await rl.question(`Deploy ${plan.summary.hosts} hosts of platform ${plan.platform} in ${plan.summary.waves} waves? [y/N] `)
-    rl.close()
-    if (!/^y(es)?$/i.test(answer.trim())) throw new UserError('deploy cancelled')
-  }
+  if (options.selectors.includes('all')) await confirm(`Deploy ${plan.summary.hosts} hosts of platform ${plan.platform} in ${plan.summary.waves} waves?`, options.yes)
 
   const values = [...secrets.values.values()]
   const mask = (text: string) => redact(text, values)

@@ -137,3 +137,53 @@ export function recordAndPrune(baseDir: string, historyLine: string, keep: numbe
 export function readHistory(baseDir: string): string[] {
   return ['cat', `${baseDir}/history.jsonl`]
 }
+
+/**
+ * Dumps every non-template database of a PostgreSQL container (pg_dump -Fc, plus the roles) into
+ * BASE/backups/<service>/<id>, written to a hidden directory and renamed when complete, then keeps
+ * the newest `keep` backups.
+ */
+export function postgresBackup(baseDir: string, service: string, container: string, user: string, id: string, keep: number): string[] {
+  return sh(
+    [
+      header(baseDir),
+      `s=${quoteWord(service)}`,
+      `c=${quoteWord(container)}`,
+      `u=${quoteWord(user)}`,
+      `id=${quoteWord(id)}`,
+      'd="$b/backups/$s"',
+      'mkdir -p "$d" && rm -rf "$d/.incoming-$id" && mkdir "$d/.incoming-$id"',
+      'docker exec "$c" pg_dumpall -U "$u" --globals-only > "$d/.incoming-$id/globals.sql"',
+      `for db in $(docker exec "$c" psql -U "$u" -At -c "select datname from pg_database where not datistemplate order by 1"); do docker exec "$c" pg_dump -U "$u" -Fc "$db" > "$d/.incoming-$id/$db.dump"; done`,
+      'chmod -R go-rwx "$d/.incoming-$id"',
+      'mv "$d/.incoming-$id" "$d/$id"',
+      `ls -1 "$d" | grep -v '^\\.' | sort -r | tail -n +${keep + 1} | while read -r old; do rm -rf "$d/$old"; done`,
+      'cd "$d/$id" && for f in *; do printf "%s %s\\n" "$(wc -c < "$f")" "$f"; done',
+    ].join('\n'),
+  )
+}
+
+/** Lists backups: `@@backup <id>` then `<bytes> <file>` lines. */
+export function listBackups(baseDir: string, service: string): string[] {
+  return sh(
+    [
+      header(baseDir),
+      `d="$b/backups/"${quoteWord(service)}`,
+      '[ -d "$d" ] || exit 0',
+      `for id in $(ls -1 "$d" | grep -v '^\\.' | sort -r); do echo "@@backup $id"; for f in "$d/$id"/*; do [ -e "$f" ] && printf "%s %s\\n" "$(wc -c < "$f")" "$(basename "$f")"; done; done`,
+    ].join('\n'),
+  )
+}
+
+/** Restores one database from a backup: drops and recreates its objects (pg_restore --clean --if-exists). */
+export function postgresRestore(baseDir: string, service: string, container: string, user: string, id: string, database: string): string[] {
+  return sh(
+    [
+      header(baseDir),
+      `f="$b/backups/"${quoteWord(service)}/${quoteWord(id)}/${quoteWord(`${database}.dump`)}`,
+      'test -f "$f"',
+      `docker exec ${quoteWord(container)} psql -U ${quoteWord(user)} -At -c ${quoteWord(`select 1 from pg_database where datname = '${database.replace(/'/g, "''")}'`)} | grep -q 1 || docker exec ${quoteWord(container)} createdb -U ${quoteWord(user)} ${quoteWord(database)}`,
+      `docker exec -i ${quoteWord(container)} pg_restore -U ${quoteWord(user)} --clean --if-exists --no-owner -d ${quoteWord(database)} < "$f"`,
+    ].join('\n'),
+  )
+}

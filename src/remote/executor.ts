@@ -29,6 +29,8 @@ export interface Executor {
   docker(): Docker
   /** A TCP stream to a port on the host's loopback, through the same connection. */
   forward(port: number, address?: string): Promise<Duplex>
+  /** Copies a file from the host to this machine (SFTP over the same connection). */
+  download(remotePath: string, localPath: string): Promise<void>
   close(): Promise<void>
 }
 

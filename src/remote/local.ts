@@ -1,4 +1,5 @@
 // The local connector: the workstation host runs the same steps through execa, no SSH.
+import { copyFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import type { Duplex } from 'node:stream'
 import Docker from 'dockerode'
@@ -53,6 +54,10 @@ export class LocalExecutor implements Executor {
       socket.once('connect', () => resolve(socket))
       socket.once('error', (error) => reject(new RemoteError(this.host, [`connect ${address}:${port}`], null, '', `${this.host}: cannot reach ${address}:${port}: ${error.message}`)))
     })
+  }
+
+  async download(remotePath: string, localPath: string): Promise<void> {
+    await copyFile(remotePath, localPath)
   }
 
   async close(): Promise<void> {

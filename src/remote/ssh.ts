@@ -178,6 +178,24 @@ export class SshConnection {
     })
   }
 
+  async download(remotePath: string, localPath: string): Promise<void> {
+    const release = await this.channels.acquire()
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.client.sftp((error, sftp) => {
+          if (error) return reject(new RemoteError(this.target.name, ['sftp', remotePath], null, '', `${this.target.name}: cannot open SFTP: ${error.message}`))
+          sftp.fastGet(remotePath, localPath, (getError) => {
+            sftp.end()
+            if (getError) reject(new RemoteError(this.target.name, ['sftp', 'get', remotePath], null, '', `${this.target.name}: cannot download ${remotePath}: ${getError.message}`))
+            else resolve()
+          })
+        })
+      })
+    } finally {
+      release()
+    }
+  }
+
   /** dockerode whose every request rides a `docker system dial-stdio` channel of this connection. */
   docker(): Docker {
     this.dockerClient ??= new Docker({ protocol: 'http', host: 'docker', port: 2375, agent: new DialStdioAgent(this) } as Docker.DockerOptions)
@@ -357,6 +375,10 @@ export class SshExecutor implements Executor {
 
   forward(port: number, address?: string): Promise<Duplex> {
     return this.connection.forward(port, address)
+  }
+
+  download(remotePath: string, localPath: string): Promise<void> {
+    return this.connection.download(remotePath, localPath)
   }
 
   async close(): Promise<void> {

@@ -134,6 +134,9 @@ function standIn(service: Service, options: GenerateOptions): Record<string, unk
   if (service.route) meta.route = { name: service.route.name, port: service.route.port }
   if (service.databases.length > 0) meta.databases = service.databases
   if (service.oneshot) meta.oneshot = true
+  // The fleet's GPU hosts accept NVIDIA reservations and have /dev/kfd and /dev/dri stand-ins.
+  if (service.gpu) meta.gpu = { count: service.gpu.count, vendor: service.gpu.vendor }
+  if (service.backup) meta.backup = service.backup
   const stackTier = service.tier
   if (stackTier === 'on-demand') meta.tier = 'on-demand'
   if (Object.keys(meta).length > 0) out['x-ai-platform'] = meta

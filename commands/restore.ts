@@ -1,0 +1,30 @@
+import { Args, Flags } from '@oclif/core'
+import { BaseCommand } from '../src/cli/base-command.js'
+
+export default class Restore extends BaseCommand {
+  static override summary = 'Restore databases from a backup kept on the host (asks for confirmation).'
+  static override description = 'pg_restore --clean --if-exists into the running database container: the restored databases lose what changed since the backup.'
+  static override enableJsonFlag = true
+  static override args = { host: Args.string({ description: 'Host holding the backup.', required: true }) }
+  static override flags = {
+    from: Flags.string({ description: 'Backup id (see `backup list`).', required: true }),
+    database: Flags.string({ description: 'Only these databases (repeatable; default all in the backup).', multiple: true }),
+    yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation.', default: false }),
+  }
+
+  static override examples = ['<%= config.bin %> restore erebus --from 20261123T040000Z --database litellm']
+
+  async run(): Promise<unknown> {
+    const { flags, args } = await this.parse(Restore)
+    const { openProject } = await import('../src/config/open.js')
+    const { restore } = await import('../src/ops/backup.js')
+    const { confirm } = await import('../src/cli/confirm.js')
+    const { project } = await openProject(flags.project)
+    const what = flags.database?.length ? flags.database.join(', ') : 'every database in it'
+    await confirm(`Restore ${what} on ${args.host} from backup ${flags.from}? Changes since then are lost.`, flags.yes)
+    const report = await restore(project, { host: args.host, from: flags.from, databases: flags.database ?? [] })
+    if (this.jsonEnabled()) return report
+    this.log(`${report.host} ${report.service}: restored ${report.restored.join(', ')} from ${report.from}`)
+    return undefined
+  }
+}
