@@ -22,7 +22,7 @@ import {
   type ComposeTarget,
   type LockInfo,
 } from '../remote/commands.js'
-import { gatherFacts, type HostFacts } from './preflight.js'
+import { gatherFacts, quickFacts, type HostFacts, type QuickFacts } from './preflight.js'
 import { parseHolder } from './lock-holder.js'
 export { parseHolder } from './lock-holder.js'
 import { containerLogTail, evaluateReadiness, projectContainers, type ContainerState, type ExpectedService } from './containers.js'
@@ -95,6 +95,13 @@ export async function deploy(input: DeployInput, options: DeployOptions): Promis
   const pending = [...input.plan.hosts]
   const inPlan = new Set(pending.map((h) => h.name))
   const good = (name: string) => ['deployed', 'unchanged', 'repaired'].includes(reports.get(name)?.status ?? '')
+  // Whether a host already runs its release is a read-only question: ask every host at once, so a
+  // no-op run costs one round of probes instead of one per wave.
+  const probes = new Map<string, Promise<Probe>>()
+  if (!options.force) {
+    for (const host of input.plan.hosts) probes.set(host.name, probe(input, host, input.renders.find((r) => r.host === host.name)!))
+    for (const pending of probes.values()) pending.catch(() => undefined)
+  }
 
   while (pending.length > 0 || running.size > 0) {
     for (const host of [...pending]) {
@@ -111,7 +118,7 @@ export async function deploy(input: DeployInput, options: DeployOptions): Promis
       pending.splice(pending.indexOf(host), 1)
       const render = input.renders.find((r) => r.host === host.name)!
       input.emit({ type: 'host-start', host: host.name })
-      const work = deployHost(input, options, host, render).then((report) => {
+      const work = deployHost(input, options, host, render, probes.get(host.name) ?? null).then((report) => {
         reports.set(host.name, report)
         running.delete(host.name)
         input.emit({ type: 'host-done', report })
@@ -144,7 +151,43 @@ function skipped(host: string, status: 'skipped' | 'cancelled', reason: string):
 
 class StepFailure extends Error {}
 
-async function deployHost(input: DeployInput, options: DeployOptions, host: PlanHost, render: HostRender): Promise<HostReport> {
+interface Probe {
+  exec: Executor
+  quick: QuickFacts
+  env: string
+  /** Same rendered hash and .env as the current release. */
+  same: boolean
+  /** ...and every expected container up and healthy: nothing to do. */
+  ready: boolean
+  containers: ContainerState[] | null
+  steps: { step: string; ms: number }[]
+}
+
+async function probe(input: DeployInput, host: PlanHost, render: HostRender): Promise<Probe> {
+  const steps: Probe['steps'] = []
+  const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now()
+    input.emit({ type: 'step', host: host.name, step: name, phase: 'start' })
+    try {
+      const value = await work()
+      steps.push({ step: name, ms: Date.now() - t0 })
+      input.emit({ type: 'step', host: host.name, step: name, phase: 'done', ms: Date.now() - t0 })
+      return value
+    } catch (error) {
+      input.emit({ type: 'step', host: host.name, step: name, phase: 'failed', ms: Date.now() - t0, detail: input.redact(errorMessage(error)) })
+      throw error
+    }
+  }
+  const env = envFileFor(render.secrets, input.secrets, input.project, host.name)
+  const exec = await timed('connect', () => input.connector.get(host.name))
+  const quick = await timed('facts', () => quickFacts(exec, host.baseDir))
+  const same = quick.current?.hash === render.hash && quick.envSha256 === envDigest(env)
+  if (!same) return { exec, quick, env, same, ready: false, containers: null, steps }
+  const containers = await timed('check', () => projectContainers(exec.docker(), render.composeProject))
+  return { exec, quick, env, same, ready: evaluateReadiness(expectedServices(render), containers).ready, containers, steps }
+}
+
+async function deployHost(input: DeployInput, options: DeployOptions, host: PlanHost, render: HostRender, probed: Promise<Probe> | null): Promise<HostReport> {
   const started = Date.now()
   const report: HostReport = { host: host.name, status: 'failed', durationMs: 0, release: null, previous: null, compose: null, services: [], steps: [] }
   const step = async <T>(name: string, work: () => Promise<T>, detail?: (value: T) => string | undefined): Promise<T> => {
@@ -171,24 +214,30 @@ async function deployHost(input: DeployInput, options: DeployOptions, host: Plan
   let facts: HostFacts | null = null
   let target: ComposeTarget | null = null
   try {
-    const env = envFileFor(render.secrets, input.secrets, input.project, host.name)
-    exec = await step('connect', () => input.connector.get(host.name))
+    const expected = expectedServices(render)
+    let env: string
+    let unchanged = false
+    if (probed) {
+      const found = await probed
+      report.steps.push(...found.steps)
+      exec = found.exec
+      env = found.env
+      unchanged = found.same
+      if (found.ready) {
+        report.release = found.quick.current!.id
+        report.previous = found.quick.current!.id
+        report.services = serviceStates(expected, found.containers!)
+        report.status = 'unchanged'
+        return finish(report, started)
+      }
+    } else {
+      env = envFileFor(render.secrets, input.secrets, input.project, host.name)
+      exec = await step('connect', () => input.connector.get(host.name))
+    }
     const executor = exec
     facts = await step('preflight', () => preflight(executor, input.project, host), (f) => `compose ${f.compose.variant} ${f.compose.version}${f.current ? `, running ${f.current.id}` : ', no release yet'}`)
     report.compose = `${facts.compose.variant} ${facts.compose.version}`
     report.previous = facts.current?.id ?? null
-    const expected = expectedServices(render)
-    const unchanged = facts.current?.hash === render.hash && facts.envSha256 === envDigest(env)
-
-    if (unchanged && !options.force) {
-      const containers = await step('check', () => projectContainers(executor.docker(), render.composeProject))
-      report.release = facts.current!.id
-      report.services = serviceStates(expected, containers)
-      if (evaluateReadiness(expected, containers).ready) {
-        report.status = 'unchanged'
-        return finish(report, started)
-      }
-    }
 
     lockToken = `${whoAmI().machine}:${process.pid}:${Date.now()}:${Math.random().toString(36).slice(2, 10)}`
     const token = lockToken

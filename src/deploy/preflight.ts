@@ -28,14 +28,48 @@ export interface FactsResult {
 
 export const MIN_FREE_MIB = 512
 
+export interface QuickFacts {
+  user: string
+  current: ReleaseRecord | null
+  envSha256: string | null
+  lock: ReturnType<typeof parseHolder> | null
+}
+
+/** What the host runs now: one short round trip, read-only. */
+export async function quickFacts(exec: Executor, baseDir: string): Promise<QuickFacts> {
+  const result = await exec.run(sh(factsScript({ baseDir, mounts: [], gpu: null, full: false })), { check: false, timeoutMs: 30_000 })
+  return readQuick(parseSections(result.stdout))
+}
+
+function readQuick(sections: Map<string, Section>): QuickFacts {
+  const lockSection = sections.get('lock')
+  let current: ReleaseRecord | null = null
+  const release = sections.get('release')
+  if (release?.code === 0) {
+    try {
+      current = JSON.parse(release.output) as ReleaseRecord
+    } catch {
+      current = null
+    }
+  }
+  const env = sections.get('env')
+  return {
+    user: sections.get('user')?.output.trim() || 'the deploy user',
+    current,
+    envSha256: env?.code === 0 ? env.output.trim().split(/\s+/)[0]! : null,
+    lock: lockSection?.code === 0 ? parseHolder(lockSection.output) : null,
+  }
+}
+
 export async function gatherFacts(exec: Executor, project: Project, hostName: string): Promise<FactsResult> {
   const host = project.hosts[hostName]!
   const mounts = Object.values(host.mounts).map((m) => m.path)
   // A GPU node that would silently fall back to CPU is worth stopping for: check the driver when it runs GPU work.
   const gpuWork = host.gpu !== undefined && Object.values(project.services).some((s) => s.hosts.includes(hostName) && (s.gpu !== undefined || s.health.some((c) => c.ollama)))
-  const result = await exec.run(sh(factsScript({ baseDir: host.baseDir, mounts, gpu: gpuWork ? host.gpu!.vendor : null })), { check: false, timeoutMs: 60_000 })
+  const result = await exec.run(sh(factsScript({ baseDir: host.baseDir, mounts, gpu: gpuWork ? host.gpu!.vendor : null, full: true })), { check: false, timeoutMs: 60_000 })
   const sections = parseSections(result.stdout)
-  const user = sections.get('user')?.output.trim() || 'the deploy user'
+  const quick = readQuick(sections)
+  const user = quick.user
   const checks: PreflightCheck[] = []
   const docker = sections.get('docker')
   checks.push(docker?.code === 0 ? { name: 'docker', ok: true, detail: `Docker Engine ${docker.output.trim()}` } : { name: 'docker', ok: false, detail: `Docker is not reachable for ${user}: ${firstLine(docker)}` })
@@ -61,20 +95,8 @@ export async function gatherFacts(exec: Executor, project: Project, hostName: st
     const probe = host.gpu!.vendor === 'nvidia' ? parseNvidiaSmi(gpu.output, gpu.code) : parseRocmSmi(gpu.output, gpu.code)
     checks.push(probe.ok ? { name: 'gpu', ok: true, detail: `${probe.gpus.length} ${host.gpu!.vendor} GPU(s): ${probe.gpus.map((g) => g.name).join(', ')}` } : { name: 'gpu', ok: false, detail: `GPU driver check failed: ${probe.reason}` })
   }
-  const lockSection = sections.get('lock')
-  const lock = lockSection?.code === 0 ? parseHolder(lockSection.output) : null
-  let current: ReleaseRecord | null = null
-  const release = sections.get('release')
-  if (release?.code === 0) {
-    try {
-      current = JSON.parse(release.output) as ReleaseRecord
-    } catch {
-      current = null
-    }
-  }
-  const env = sections.get('env')
-  const facts = compose ? { user, compose, current, envSha256: env?.code === 0 ? env.output.trim().split(/\s+/)[0]! : null } : null
-  return { checks, facts, lock }
+  const facts = compose ? { user, compose, current: quick.current, envSha256: quick.envSha256 } : null
+  return { checks, facts, lock: quick.lock }
 }
 
 function firstLine(section: Section | undefined): string {

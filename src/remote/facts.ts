@@ -5,6 +5,12 @@ export interface FactsRequest {
   baseDir: string
   mounts: string[]
   gpu: 'nvidia' | 'amd' | null
+  /**
+   * false: only what tells whether the host already runs a release (user, release, .env digest, lock):
+   * a few milliseconds. true: also the preflight (Docker, Compose, disk, mounts, GPU), which can take
+   * a second where the Python Compose v1 starts.
+   */
+  full: boolean
 }
 
 const SECTION = '@@aip:'
@@ -17,17 +23,21 @@ export function factsScript(request: FactsRequest): string {
     'export LC_ALL=C PATH="$PATH:/usr/sbin:/sbin:/usr/local/bin"',
     `b=${base}`,
     section('user', 'id -un'),
-    section('docker', "docker version --format '{{.Server.Version}}'"),
-    section('compose-v2', 'docker compose version --short'),
-    section('compose-v1', 'docker-compose version --short'),
-    // Read-only: the deploy creates the base directory later; here we only learn whether it can.
-    'p="$b"; while [ ! -d "$p" ]; do p=$(dirname "$p"); done',
-    section('base', `if [ "$p" = "$b" ]; then test -w "$b" && echo writable || echo read-only; else test -w "$p" && echo "creatable" || echo "missing"; fi`),
-    section('disk', `df -Pk "$p"`),
     section('release', `cat "$b/current/release.json"`),
     section('env', `sha256sum "$b/current/.env"`),
     section('lock', `cat "$b/.lock/info.json" && echo && echo "@@age $(( $(date +%s) - $(stat -c %Y "$b/.lock/info.json") ))"`),
   ]
+  if (!request.full) return lines.join('\n')
+  lines.push(
+    section('docker', "docker version --format '{{.Server.Version}}'"),
+    section('compose-v2', 'docker compose version --short'),
+    // The Python Compose v1 takes about a second to start: ask it only when the v2 plugin is absent.
+    `if [ "$rc" -ne 0 ]; then ${section('compose-v1', 'docker-compose version --short')}; fi`,
+    // Read-only: the deploy creates the base directory later; here we only learn whether it can.
+    'p="$b"; while [ ! -d "$p" ]; do p=$(dirname "$p"); done',
+    section('base', `if [ "$p" = "$b" ]; then test -w "$b" && echo writable || echo read-only; else test -w "$p" && echo "creatable" || echo "missing"; fi`),
+    section('disk', `df -Pk "$p"`),
+  )
   request.mounts.forEach((path, i) => lines.push(section(`mount-${i}`, `test -d ${q(path)} && (mountpoint -q ${q(path)} 2>/dev/null && echo mounted || echo directory)`)))
   if (request.gpu === 'nvidia') lines.push(section('gpu', NVIDIA_QUERY))
   if (request.gpu === 'amd') lines.push(section('gpu', ROCM_QUERY, true))
@@ -40,7 +50,7 @@ export const ROCM_QUERY = 'rocm-smi --showproductname --showmeminfo vram --showu
 function section(name: string, command: string, keepStderrApart = false): string {
   // nvidia-smi prints its errors on stdout; rocm-smi's go to stderr, and must not be parsed as JSON.
   const redirect = keepStderrApart ? '2>/dev/null' : '2>&1'
-  return `echo '${SECTION}${name}'; ( ${command} ) ${redirect}; echo "${SECTION}rc:$?"`
+  return `echo '${SECTION}${name}'; ( ${command} ) ${redirect}; rc=$?; echo "${SECTION}rc:$rc"`
 }
 
 export interface Section {

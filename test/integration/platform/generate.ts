@@ -105,12 +105,14 @@ function standIn(service: Service, options: GenerateOptions): Record<string, unk
   if (http.length === 0) http.push(8080)
   const healthPaths = new Set(['/health', ...service.health.flatMap((c) => (c.http ? [c.http.path] : []))].filter((p) => p !== '/'))
   const environment: Record<string, unknown> = { ...(toMap(compose.environment) ?? {}) }
-  const interval = options.healthInterval ?? '2s'
+  // Each check is a process in the container: on a 2-core machine running ~55 stand-ins, every 2 s is too much.
+  const interval = options.healthInterval ?? '5s'
   const out: Record<string, unknown> = {}
   if (isOllama) {
     out.image = OLLAMA_IMAGE
     Object.assign(environment, { OLLAMA_MODELS: '/models' })
-    out.healthcheck = { test: ['CMD', 'ollama', 'list'], interval, timeout: '5s', retries: 5, start_period: '5s' }
+    // `ollama list` is a Node process: check it less often.
+    out.healthcheck = { test: ['CMD', 'ollama', 'list'], interval: '10s', timeout: '8s', retries: 5, start_period: '5s' }
   } else {
     out.image = STANDIN_IMAGE
     Object.assign(environment, { STANDIN_NAME: service.name, STANDIN_HTTP_PORTS: http.join(','), STANDIN_TCP_PORTS: tcp.join(','), STANDIN_HEALTH_PATHS: [...healthPaths].join(',') })
