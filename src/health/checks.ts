@@ -191,6 +191,7 @@ export async function gpuCheck(ctx: CheckContext): Promise<CheckResult | null> {
   const command = gpu.vendor === 'nvidia' ? NVIDIA_QUERY : ROCM_QUERY
   const r = await timed(() => exec.run(['sh', '-c', gpu.vendor === 'nvidia' ? `${command} 2>&1` : `${command} 2>/dev/null`], { check: false, timeoutMs: ctx.timeoutMs }))
   if (r.error) return { ...base, status: 'fail', latencyMs: r.ms, detail: reason(r.error) }
+  if (r.value!.signal) return { ...base, status: 'fail', latencyMs: r.ms, detail: `${gpu.vendor === 'nvidia' ? 'nvidia-smi' : 'rocm-smi'} ended without an exit status (signal ${r.value!.signal})` }
   const probe = gpu.vendor === 'nvidia' ? parseNvidiaSmi(r.value!.stdout, r.value!.code) : parseRocmSmi(r.value!.stdout, r.value!.code)
   if (!probe.ok) return { ...base, status: 'fail', latencyMs: r.ms, detail: probe.reason }
   const memory = probe.gpus.map((g) => (g.memoryTotalMiB !== null ? `${Math.round(g.memoryTotalMiB / 1024)} GiB` : '?')).join(' + ')

@@ -7,6 +7,8 @@ export interface RunResult {
   code: number
   stdout: string
   stderr: string
+  /** Set when the command was ended by a signal (code is then 255). */
+  signal?: string
 }
 
 export interface RunOptions {

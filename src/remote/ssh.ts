@@ -133,7 +133,7 @@ export class SshConnection {
         clearTimeout(timer)
         options.signal?.removeEventListener('abort', onAbort)
         if (error) return reject(error)
-        const result = { code: code ?? 255, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }
+        const result: RunResult = { code: code ?? 255, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), ...(signal ? { signal } : code === null ? { signal: 'none reported' } : {}) }
         if (options.check !== false && result.code !== 0) {
           const redact = this.options.redact ?? ((t: string) => t)
           return reject(new RemoteError(this.target.name, argv, code, redact(result.stderr || result.stdout), signal ? `${this.target.name}: \`${argv.join(' ')}\` ended by signal ${signal}` : undefined))
@@ -157,11 +157,17 @@ export class SshConnection {
         err.push(chunk)
         options.onStderr?.(chunk.toString('utf8'))
       })
-      stream.on('exit', (exitCode: number | null, exitSignal?: string) => {
-        code = exitCode
-        signal = exitSignal
+      // The exit status can arrive in the same packet as the channel's confirmation, before these
+      // listeners exist (they are attached after a promise resolves): 'close' carries it as well.
+      const onExit = (exitCode?: number | null, exitSignal?: string): void => {
+        if (exitCode !== undefined && exitCode !== null) code = exitCode
+        if (exitSignal) signal = exitSignal
+      }
+      stream.on('exit', onExit)
+      stream.on('close', (exitCode?: number | null, exitSignal?: string) => {
+        onExit(exitCode, exitSignal)
+        finish()
       })
-      stream.on('close', () => finish())
       stream.on('error', (error: Error) => finish(new RemoteError(this.target.name, argv, null, '', `${this.target.name}: ${error.message}`)))
       if (options.stdin === undefined) stream.end()
       else if (typeof options.stdin === 'string' || Buffer.isBuffer(options.stdin)) stream.end(options.stdin)
