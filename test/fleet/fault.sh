@@ -46,13 +46,13 @@ case $action in
     ;;
   sshd-start)
     pid_alive "$(sshd_pid)" || control sshd-start
-    wait_for 10 "sshd on $h" tcp_open "$(host_address "$h")" 22
+    wait_for 30 "sshd on $h" tcp_open "$(host_address "$h")" 22
     refresh_fleet_json
     ;;
   link-down) ip link set "$(host_veth "$h")" down ;;
   link-up)
     ip link set "$(host_veth "$h")" up
-    wait_for 10 "link of $h" bash -c "ip link show $(host_veth "$h") | grep -q 'state UP'"
+    wait_for 30 "link of $h" bash -c "ip link show $(host_veth "$h") | grep -q 'state UP'"
     ;;
   docker-stop)
     p=$(dockerd_pid)

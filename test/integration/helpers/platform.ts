@@ -52,8 +52,6 @@ export async function testPlatform(options: GenerateOptions = {}): Promise<TestP
         resolve({ code, stdout, stderr, json })
       })
     })
-  const init = await cli(['secrets', 'init'])
-  if (init.code !== 0) throw new Error(`secrets init failed: ${init.stderr}`)
   return {
     fleet,
     dir,
@@ -135,4 +133,28 @@ export async function hostState(host: FleetHost, project = 'ai-platform'): Promi
     .filter(Boolean)
     .map((l) => JSON.parse(l))
   return { current, release, containers: containers.sort((a, b) => a.service.localeCompare(b.service)), history }
+}
+
+/** Deploys the platform (a no-op when the fleet already runs it) and fails loudly if anything did not deploy. */
+export async function ensureDeployed(platform: TestPlatform): Promise<void> {
+  const run = await platform.cli(['deploy', 'all', '--yes', '--json', '--pull', 'never'])
+  if (run.code !== 0) throw new Error(`deploy failed (${run.code}):\n${run.stderr.split('\n').slice(-30).join('\n')}`)
+}
+
+/** The first container of a service on a host, by its engine. */
+export async function serviceContainer(host: FleetHost, service: string, project = 'ai-platform') {
+  const docker = hostDocker(host)
+  const [info] = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`com.docker.compose.project=${project}`, `com.docker.compose.service=${service}`] }) })
+  if (!info) throw new Error(`${host.name} has no container for ${service}`)
+  return { docker, info, container: docker.getContainer(info.Id), name: info.Names[0]!.replace(/^\//, '') }
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000, everyMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value) return value
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, everyMs))
+  }
 }

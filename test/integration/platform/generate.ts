@@ -1,5 +1,6 @@
 // The test platform: the reference platform's hosts, stacks, dependencies, published ports and health
 // endpoints, on stand-in images, generated for the fleet's addresses (strict host keys on).
+import { createHash } from 'node:crypto'
 import { cp, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
@@ -17,6 +18,8 @@ export const MODELS_DIR = '/opt/ai-platform/nas/models'
 const SYSTEM_MOUNTS = /^(\/proc|\/sys|\/var\/run|\/var\/lib\/docker|\/dev|~|\/$|\/:)/
 
 export interface GenerateOptions {
+  /** Ollama stand-in download rate (bytes/s or '20MB'). */
+  ollamaRate?: string
   /** Stacks to leave out (by file name without extension). */
   skipStacks?: string[]
   /** Health check timing for stand-ins, seconds. */
@@ -59,11 +62,17 @@ export async function generateTestPlatform(fleet: Fleet, dir: string, options: G
     if (ref.memoryGb) hardware.memory_gb = ref.memoryGb
     if (ref.gpu) hardware.gpu = { vendor: ref.gpu.vendor, count: ref.gpu.count, ...(ref.gpu.vramGb ? { vram_gb: ref.gpu.vramGb } : {}) }
     if (Object.keys(hardware).length > 0) host.hardware = hardware
-    if (Object.keys(ref.mounts).length > 0) host.mounts = Object.fromEntries(Object.entries(ref.mounts).map(([k, m]) => [k, { path: MODELS_DIR, mode: m.mode }]))
+    // Fleet hosts have private /opt: a "shared" store could not be shared, so each Ollama node keeps
+    // its own (sharing is covered by the unit tests of the pull planner). zelus keeps its mount.
+    if (Object.keys(ref.mounts).length > 0 && !ref.gpu) host.mounts = Object.fromEntries(Object.entries(ref.mounts).map(([k, m]) => [k, { path: MODELS_DIR, mode: m.mode }]))
     hosts[name] = host
   }
   const models = Object.values(project.models).map((m) => ({ name: m.name, mode: m.mode, ...(m.placement ? { placement: m.placement } : {}), ...(m.fallbacks.length ? { fallbacks: m.fallbacks } : {}), ...(m.timeoutS ? { timeout_s: m.timeoutS } : {}) }))
   await writeFile(join(dir, 'inventory/platform.yaml'), stringify({ platform, models }))
+  // Fixed (but random-looking) secrets: every test file renders the same releases, so a file whose
+  // platform is already deployed redeploys nothing.
+  const secrets = Object.keys(platform.secrets).map((name) => `${name}=${createHash('sha256').update(`aip-test-secret-${name}`).digest('hex').slice(0, 32)}\n`)
+  await writeFile(join(dir, 'secrets.env'), secrets.join(''), { mode: 0o600 })
   await writeFile(join(dir, 'inventory/hosts.yaml'), stringify({ hosts }))
 
   for (const stack of project.stacks) {
@@ -110,7 +119,8 @@ function standIn(service: Service, options: GenerateOptions): Record<string, unk
   const out: Record<string, unknown> = {}
   if (isOllama) {
     out.image = OLLAMA_IMAGE
-    Object.assign(environment, { OLLAMA_MODELS: '/models' })
+    Object.assign(environment, { OLLAMA_MODELS: '/models', OLLAMA_STANDIN_RATE: options.ollamaRate ?? '20MB' })
+    delete environment.OLLAMA_NOPRUNE
     // `ollama list` is a Node process: check it less often.
     out.healthcheck = { test: ['CMD', 'ollama', 'list'], interval: '10s', timeout: '8s', retries: 5, start_period: '5s' }
   } else {
@@ -122,10 +132,12 @@ function standIn(service: Service, options: GenerateOptions): Record<string, unk
   out.environment = environment
   // The fleet's `local` is a namespace: its loopback is not the machine's, so publish on all addresses.
   if (ports.length > 0) out.ports = ports.map((p) => (typeof p === 'string' ? p.replace(/^127\.0\.0\.1:/, '') : p))
-  const volumes = ((compose.volumes as unknown[] | undefined) ?? []).filter((v) => {
-    const source = bindSource(v)
-    return source !== null && !SYSTEM_MOUNTS.test(source)
-  })
+  const volumes = ((compose.volumes as unknown[] | undefined) ?? [])
+    .filter((v) => {
+      const source = bindSource(v)
+      return source !== null && !SYSTEM_MOUNTS.test(source)
+    })
+    .map((v) => (isOllama && typeof v === 'string' && v.startsWith('{{host.mounts.models.path}}') ? '{{host.data_dir}}/ollama-models:/models' : v))
   if (volumes.length > 0) out.volumes = volumes
   const memory = (compose.deploy as { resources?: { limits?: { memory?: string } } } | undefined)?.resources?.limits?.memory
   if (memory) out.deploy = { resources: { limits: { memory } } }
