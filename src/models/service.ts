@@ -20,6 +20,8 @@ export interface PullResult {
   servedBy: string[]
   status: 'pulled' | 'present' | 'failed'
   bytes: number
+  /** When the pull started, ms after the run began (with durationMs: how pulls overlapped). */
+  startedMs: number
   durationMs: number
   attempts: number
   digest?: string
@@ -100,13 +102,13 @@ export async function pullModels(project: Project, connections: Connector, optio
       const listed = await tags
       const base = { host: job.host, model: job.model, servedBy: job.servedBy }
       if (listed instanceof Error) {
-        const result: PullResult = { ...base, status: 'failed', bytes: 0, durationMs: 0, attempts: 0, error: errorMessage(listed) }
+        const result: PullResult = { ...base, status: 'failed', bytes: 0, startedMs: Math.round(performance.now() - started), durationMs: 0, attempts: 0, error: errorMessage(listed) }
         emit({ type: 'job-done', result })
         return result
       }
       const have = listed.find((t) => t.name === normalizeModel(job.model))
       if (have) {
-        const result: PullResult = { ...base, status: 'present', bytes: have.size, durationMs: 0, attempts: 0, digest: have.digest }
+        const result: PullResult = { ...base, status: 'present', bytes: have.size, startedMs: Math.round(performance.now() - started), durationMs: 0, attempts: 0, digest: have.digest }
         emit({ type: 'job-done', result })
         return result
       }
@@ -139,13 +141,13 @@ export async function pullModels(project: Project, connections: Connector, optio
               },
               options.signal ? { signal: options.signal } : {},
             )
-            const result: PullResult = { ...base, status: 'pulled', bytes: progress.totals.total, durationMs: Math.round(performance.now() - t0), attempts }
+            const result: PullResult = { ...base, status: 'pulled', bytes: progress.totals.total, startedMs: Math.round(t0 - started), durationMs: Math.round(performance.now() - t0), attempts }
             emit({ type: 'job-done', result })
             return result
           } catch (error) {
             const retryable = error instanceof OllamaError && error.retryable && !options.signal?.aborted
             if (!retryable || attempts >= options.attempts) {
-              const result: PullResult = { ...base, status: 'failed', bytes: progress.totals.completed, durationMs: Math.round(performance.now() - t0), attempts, error: errorMessage(error) }
+              const result: PullResult = { ...base, status: 'failed', bytes: progress.totals.completed, startedMs: Math.round(t0 - started), durationMs: Math.round(performance.now() - t0), attempts, error: errorMessage(error) }
               emit({ type: 'job-done', result })
               return result
             }

@@ -38,7 +38,8 @@ export function plainModelsReporter(write: (line: string) => void): ModelsReport
     emit(event) {
       if (event.type === 'job-start') write(`${event.job.host} ${event.job.model}: pulling`)
       else if (event.type === 'job-progress') {
-        const decile = event.total > 0 ? Math.floor((event.completed / event.total) * 10) : 0
+        // Nothing to show until a layer's size is known ("pulling manifest" has none).
+        const decile = event.total > 0 ? Math.floor((event.completed / event.total) * 10) : -1
         if (decile > (lastDecile.get(key(event.job)) ?? -1)) {
           lastDecile.set(key(event.job), decile)
           write(`${event.job.host} ${event.job.model}: ${progressText(event.completed, event.total, event.rateBps, event.etaS)}`)

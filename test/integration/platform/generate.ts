@@ -18,6 +18,10 @@ export const MODELS_DIR = '/opt/ai-platform/nas/models'
 const SYSTEM_MOUNTS = /^(\/proc|\/sys|\/var\/run|\/var\/lib\/docker|\/dev|~|\/$|\/:)/
 
 export interface GenerateOptions {
+  /** Set by the generator: hosts whose model store is their own data directory. */
+  gpuHosts?: string[]
+  /** More models for the inventory (e.g. one the registry does not have). */
+  extraModels?: { name: string; placement: Record<string, unknown> }[]
   /** Ollama stand-in download rate (bytes/s or '20MB'). */
   ollamaRate?: string
   /** Stacks to leave out (by file name without extension). */
@@ -67,7 +71,8 @@ export async function generateTestPlatform(fleet: Fleet, dir: string, options: G
     if (Object.keys(ref.mounts).length > 0 && !ref.gpu) host.mounts = Object.fromEntries(Object.entries(ref.mounts).map(([k, m]) => [k, { path: MODELS_DIR, mode: m.mode }]))
     hosts[name] = host
   }
-  const models = Object.values(project.models).map((m) => ({ name: m.name, mode: m.mode, ...(m.placement ? { placement: m.placement } : {}), ...(m.fallbacks.length ? { fallbacks: m.fallbacks } : {}), ...(m.timeoutS ? { timeout_s: m.timeoutS } : {}) }))
+  const models: Record<string, unknown>[] = Object.values(project.models).map((m) => ({ name: m.name, mode: m.mode, ...(m.placement ? { placement: m.placement } : {}), ...(m.fallbacks.length ? { fallbacks: m.fallbacks } : {}), ...(m.timeoutS ? { timeout_s: m.timeoutS } : {}) }))
+  models.push(...(options.extraModels ?? []))
   await writeFile(join(dir, 'inventory/platform.yaml'), stringify({ platform, models }))
   // Fixed (but random-looking) secrets: every test file renders the same releases, so a file whose
   // platform is already deployed redeploys nothing.
@@ -79,7 +84,7 @@ export async function generateTestPlatform(fleet: Fleet, dir: string, options: G
     if (options.skipStacks?.includes(stack.name) || stack.hosts.length === 0) continue
     const services: Record<string, unknown> = {}
     for (const name of stack.services) {
-      const definition = standIn(project.services[name]!, options)
+      const definition = standIn(project.services[name]!, { ...options, gpuHosts: project.hostOrder.filter((h) => project.hosts[h]!.gpu) })
       options.mutate?.(name, definition)
       services[name] = definition
     }
@@ -132,12 +137,17 @@ function standIn(service: Service, options: GenerateOptions): Record<string, unk
   out.environment = environment
   // The fleet's `local` is a namespace: its loopback is not the machine's, so publish on all addresses.
   if (ports.length > 0) out.ports = ports.map((p) => (typeof p === 'string' ? p.replace(/^127\.0\.0\.1:/, '') : p))
+  // Keep the bind mounts under the base directory and the rendered config files ({{...}} sources);
+  // drop the hosts' system paths. Ollama keeps its models in its own data directory (see above).
   const volumes = ((compose.volumes as unknown[] | undefined) ?? [])
+    .map((v) => {
+      if (typeof v !== 'string' || !v.startsWith('{{host.mounts.models.path}}') || !options.gpuHosts?.some((h) => service.hosts.includes(h))) return v
+      return isOllama ? '{{host.data_dir}}/ollama-models:/models' : v.replace('{{host.mounts.models.path}}', '{{host.data_dir}}/ollama-models')
+    })
     .filter((v) => {
-      const source = bindSource(v)
+      const source = typeof v === 'string' && v.startsWith('{{') ? v.split(':')[0]! : bindSource(v)
       return source !== null && !SYSTEM_MOUNTS.test(source)
     })
-    .map((v) => (isOllama && typeof v === 'string' && v.startsWith('{{host.mounts.models.path}}') ? '{{host.data_dir}}/ollama-models:/models' : v))
   if (volumes.length > 0) out.volumes = volumes
   const memory = (compose.deploy as { resources?: { limits?: { memory?: string } } } | undefined)?.resources?.limits?.memory
   if (memory) out.deploy = { resources: { limits: { memory } } }
