@@ -42,6 +42,8 @@ export interface HostReport {
   services: { name: string; state: string; health: string }[]
   steps: { step: string; ms: number }[]
   error?: string
+  /** What to do about the error, when there is a known next step. */
+  hint?: string
   rollback?: { status: 'done' | 'failed' | 'none'; release: string | null; error?: string }
   reason?: string
 }
@@ -275,6 +277,7 @@ async function deployHost(input: DeployInput, options: DeployOptions, host: Plan
   } catch (error) {
     report.status = 'failed'
     report.error = input.redact(errorMessage(error))
+    if (error instanceof UserError && error.hint) report.hint = error.hint
     if (switched && exec && facts && target) {
       report.rollback = await rollback(input, options, exec, host, render, facts, target, report).catch((e: unknown) => ({ status: 'failed' as const, release: facts!.current?.id ?? null, error: input.redact(errorMessage(e)) }))
     } else if (exec) {

@@ -38,7 +38,7 @@ export function describe(report: HostReport): string {
     case 'failed': {
       const rollback = report.rollback
       const back = rollback?.status === 'done' ? (rollback.release ? `; rolled back to ${rollback.release}` : '; new containers removed') : rollback?.status === 'failed' ? `; ROLLBACK FAILED: ${rollback.error ?? ''}` : rollback?.release ? `; still on ${rollback.release}` : ''
-      return `FAILED: ${report.error ?? ''}${back}`
+      return `FAILED: ${report.error ?? ''}${back}${report.hint ? `\n    hint: ${report.hint}` : ''}`
     }
   }
 }

@@ -1,0 +1,65 @@
+// Strict host key checking against real sshd: an unknown key is refused (nothing reaches the host)
+// unless --accept-new; a changed key is always refused, with guidance.
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fault, fleetHost } from '../../fleet/fleet.js'
+import { ensureDeployed, HAVE_FLEET, hostState, testPlatform, type TestPlatform } from '../helpers/platform.js'
+
+let platform: TestPlatform
+
+describe.skipIf(!HAVE_FLEET)('host keys', () => {
+  beforeAll(async () => {
+    platform = await testPlatform()
+    await ensureDeployed(platform)
+  }, 600_000)
+
+  afterAll(async () => {
+    await platform?.cleanup()
+  })
+
+  it('an unknown host key is refused and nothing is sent; --accept-new records it as hashed', async () => {
+    const erebus = fleetHost(platform.fleet, 'erebus')
+    const knownHosts = join(platform.dir, 'known_hosts')
+    const all = await readFile(platform.fleet.knownHostsFile, 'utf8')
+    await writeFile(knownHosts, all.split('\n').filter((l) => !l.includes(`${erebus.address} `) && !l.startsWith(`${erebus.address},`)).join('\n'))
+    await platform.edit('inventory/platform.yaml', (t) => t.replace(platform.fleet.knownHostsFile, knownHosts))
+    const before = await hostState(erebus)
+    const refused = await platform.cli(['deploy', 'erebus', '--force', '--json'])
+    expect(refused.code).toBe(1)
+    const report = refused.json.hosts[0]
+    expect(report.status).toBe('failed')
+    expect(report.error).toMatch(/^erebus: the host key of 10\.77\.0\.11 is not known \(ssh-ed25519 key SHA256:[A-Za-z0-9+/]{43} is in none of .*known_hosts\)\. Nothing was sent to this host\.$/)
+    const after = await hostState(erebus)
+    expect(after.current).toBe(before.current)
+    expect(after.history).toEqual(before.history)
+    const human = await platform.cli(['deploy', 'erebus', '--force'])
+    expect(human.stderr).toContain('then run again with --accept-new to record it')
+    const accepted = await platform.cli(['deploy', 'erebus', '--accept-new', '--json'])
+    expect(accepted.code, accepted.stderr).toBe(0)
+    const recorded = (await readFile(knownHosts, 'utf8')).trim().split('\n').at(-1)!
+    expect(recorded).toMatch(/^\|1\|[A-Za-z0-9+/=]+\|[A-Za-z0-9+/=]+ ssh-ed25519 AAAA/)
+    const again = await platform.cli(['deploy', 'erebus', '--json'])
+    expect(again.code).toBe(0)
+    await platform.edit('inventory/platform.yaml', (t) => t.replace(knownHosts, platform.fleet.knownHostsFile))
+  }, 180_000)
+
+  it('a changed host key is refused even with --accept-new, naming the offending line', async () => {
+    const zelus = fleetHost(platform.fleet, 'zelus')
+    const before = await hostState(zelus)
+    await fault('zelus', 'hostkey-rotate')
+    try {
+      for (const extra of [[], ['--accept-new']]) {
+        const run = await platform.cli(['deploy', 'zelus', '--force', '--json', ...extra])
+        expect(run.code).toBe(1)
+        expect(run.json.hosts[0].error).toMatch(/^zelus: REMOTE HOST IDENTIFICATION HAS CHANGED for 10\.77\.0\.14: it offers ssh-ed25519 key SHA256:\S+, which does not match .*known_hosts:\d+\. Someone could be eavesdropping \(man-in-the-middle\), or the host was reinstalled\. Nothing was sent to this host\.$/)
+      }
+      const human = await platform.cli(['health', 'zelus'])
+      expect(human.code).toBe(1)
+      expect(human.stdout).toContain('REMOTE HOST IDENTIFICATION HAS CHANGED')
+      expect((await hostState(zelus)).history).toEqual(before.history)
+    } finally {
+      await fault('zelus', 'hostkey-restore')
+    }
+  }, 180_000)
+})

@@ -1,0 +1,111 @@
+// Day-two commands on the fleet: status, preflight, logs, exec, locks, audit.
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fault, fleetHost } from '../../fleet/fleet.js'
+import { REPO } from '../../helpers/project.js'
+import { ensureDeployed, HAVE_FLEET, hostState, testPlatform, waitFor, type TestPlatform } from '../helpers/platform.js'
+import { sshExec } from '../helpers/ssh.js'
+
+let platform: TestPlatform
+
+describe.skipIf(!HAVE_FLEET)('day-two commands', () => {
+  beforeAll(async () => {
+    platform = await testPlatform()
+    await ensureDeployed(platform)
+  }, 600_000)
+
+  afterAll(async () => {
+    await platform?.cleanup()
+  })
+
+  it('status: the release each host runs, who deployed it, and its containers', async () => {
+    const run = await platform.cli(['status', 'erebus', 'moros', '--json'])
+    expect(run.code).toBe(0)
+    for (const host of run.json.hosts) {
+      const state = await hostState(fleetHost(platform.fleet, host.host))
+      expect(host.release.id).toBe(state.current)
+      expect(host.release.by).toMatch(/^\S+@\S+$/)
+      expect(host.containers.map((c: any) => c.service)).toEqual(state.containers.map((c) => c.service))
+    }
+  }, 60_000)
+
+  it('preflight: every check per host; a missing GPU driver fails it', async () => {
+    const ok = await platform.cli(['preflight', 'all', '--json'])
+    expect(ok.code, JSON.stringify(ok.json?.hosts?.filter((h: any) => !h.ok))).toBe(0)
+    const orpheus = ok.json.hosts.find((h: any) => h.host === 'orpheus')
+    expect(orpheus.checks.map((c: any) => c.name)).toEqual(['ssh', 'docker', 'compose', 'base directory', 'disk', 'gpu'])
+    await fault('nyx', 'gpu-driver-missing')
+    try {
+      const bad = await platform.cli(['preflight', 'nyx'])
+      expect(bad.code).toBe(1)
+      expect(bad.stdout).toContain('nyx: NOT READY')
+      expect(bad.stdout).toMatch(/FAIL gpu +GPU driver check failed: nvidia-smi failed \(exit 9\)/)
+    } finally {
+      await fault('nyx', 'gpu-driver-ok')
+    }
+  }, 120_000)
+
+  it('logs: one service, all services prefixed, and -f ends cleanly on Ctrl-C with nothing left on the host', async () => {
+    const one = await platform.cli(['logs', 'erebus', 'postgres', '--tail', '5'])
+    expect(one.code).toBe(0)
+    expect(one.stdout).toContain('stand-in postgres: http 8080 tcp 5432')
+    const all = await platform.cli(['logs', 'erebus'])
+    expect(all.stdout).toMatch(/^postgres +\| stand-in postgres/m)
+    expect(all.stdout).toMatch(/^redis +\| stand-in redis/m)
+    const child = spawn(process.execPath, [join(REPO, 'bin/run.js'), 'logs', 'erebus', 'redis', '-f', '--project', platform.dir], { env: platform.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()))
+    await waitFor('the first log line', async () => out.includes('stand-in redis'), 30_000, 100)
+    const t0 = Date.now()
+    child.kill('SIGINT')
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(code).toBe(0)
+    expect(Date.now() - t0).toBeLessThan(3000)
+    const left = await sshExec(platform.fleet, fleetHost(platform.fleet, 'erebus'), 'pgrep -u deploy -fc "system dial-stdio" || true')
+    expect(left.stdout.trim()).toBe('0')
+  }, 120_000)
+
+  it('exec: argv carried as data, on the host and in a container; the exit status passes through', async () => {
+    const words = ['a b', "it's", '$(id)', '`id`', '; echo pwned']
+    const host = await platform.cli(['exec', 'erebus', '--', 'printf', '%s\\n', ...words])
+    expect(host.code).toBe(0)
+    expect(host.stdout).toBe(words.map((w) => `${w}\n`).join(''))
+    const failing = await platform.cli(['exec', 'erebus', '--', 'sh', '-c', 'exit 7'])
+    expect(failing.code).toBe(7)
+    const inside = await platform.cli(['exec', 'erebus', '--service', 'postgres', '--', 'sh', '-c', 'echo $STANDIN_NAME; exit 3'])
+    expect(inside.stdout).toBe('postgres\n')
+    expect(inside.code).toBe(3)
+    const unknown = await platform.cli(['exec', 'erebus', '--service', 'litellm', '--', 'true'])
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toMatch(/^error: erebus runs no container for service litellm\nhint: Services on erebus: /)
+  }, 60_000)
+
+  it('locks: a held lock stops a deploy naming its holder; lock status shows it; --lock-wait waits; lock release frees it', async () => {
+    const erebus = fleetHost(platform.fleet, 'erebus')
+    const info = JSON.stringify({ token: 'other', user: 'eve', machine: 'elsewhere', pid: 42, command: 'deploy all', since: '2026-11-23T04:00:00.000Z' })
+    await sshExec(platform.fleet, erebus, `mkdir /opt/ai-platform/.lock && printf '%s' '${info}' > /opt/ai-platform/.lock/info.json`)
+    const blocked = await platform.cli(['deploy', 'erebus', '--force', '--json'])
+    expect(blocked.code).toBe(1)
+    expect(blocked.json.hosts[0].error).toBe('erebus is locked by eve@elsewhere (pid 42) since 2026-11-23T04:00:00.000Z (deploy all)')
+    const status = await platform.cli(['lock', 'status', 'erebus'])
+    expect(status.stdout).toBe('erebus: locked by eve@elsewhere (pid 42) since 2026-11-23T04:00:00.000Z (deploy all)\n')
+    // The holder finishes in 3 s; a deploy willing to wait gets the host.
+    setTimeout(() => void sshExec(platform.fleet, erebus, 'rm -rf /opt/ai-platform/.lock'), 3000)
+    const waited = await platform.cli(['deploy', 'erebus', '--force', '--lock-wait', '30', '--json'])
+    expect(waited.code, waited.stderr).toBe(0)
+    expect(waited.json.hosts[0].status).toBe('deployed')
+    await sshExec(platform.fleet, erebus, `mkdir /opt/ai-platform/.lock && printf '%s' '${info}' > /opt/ai-platform/.lock/info.json`)
+    const released = await platform.cli(['lock', 'release', 'erebus'])
+    expect(released.stdout).toBe('erebus: released (was held by eve@elsewhere (pid 42))\n')
+    expect((await platform.cli(['lock', 'status', 'erebus'])).stdout).toBe('erebus: not locked\n')
+  }, 180_000)
+
+  it('audit: the local log and the hosts\' own histories', async () => {
+    const local = await platform.cli(['audit', 'erebus', '--json'])
+    expect(local.json.entries.length).toBeGreaterThan(0)
+    expect(local.json.entries.at(-1)).toMatchObject({ host: 'erebus', status: 'deployed', platform: 'fleet' })
+    const remote = await platform.cli(['audit', 'erebus', '--remote', '--json'])
+    expect(remote.json.entries.at(-1)).toMatchObject({ host: 'erebus', event: 'deployed' })
+  }, 60_000)
+})
