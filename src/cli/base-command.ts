@@ -9,6 +9,13 @@ export abstract class BaseCommand extends Command {
       description: 'Platform directory holding inventory/, stacks/ and templates/ (default: the current directory when it has an inventory, else the bundled reference platform).',
       helpValue: 'DIR',
     }),
+    verbose: Flags.boolean({ char: 'v', description: 'Trace every command run on a host (to stderr; secret values masked).', default: false }),
+  }
+
+  protected override async init(): Promise<void> {
+    await super.init()
+    // Any command may reach hosts: the trace switch is read where commands run (src/remote/trace.ts).
+    if (this.argv.includes('--verbose') || this.argv.includes('-v')) process.env.AIP_DEBUG = '1'
   }
 
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {

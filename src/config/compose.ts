@@ -86,6 +86,29 @@ export function composeVariables(text: string): VariableUse[] {
   return uses
 }
 
+/**
+ * Dollars Compose cannot interpolate: a `$` followed by neither `$`, `{...}` nor a name, or an
+ * unclosed `${`. Compose v2 refuses the file ("invalid interpolation format"); v1 too.
+ */
+export function badDollars(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] !== '$') continue
+    const next = text[i + 1]
+    if (next === '$') {
+      i++
+      continue
+    }
+    if (next === '{') {
+      const close = text.indexOf('}', i + 2)
+      if (close === -1 || !/^[A-Za-z_][A-Za-z0-9_]*([:]?[-?+].*)?$/s.test(text.slice(i + 2, close))) return true
+      i = close
+      continue
+    }
+    if (next === undefined || !/[A-Za-z_]/.test(next)) return true
+  }
+  return false
+}
+
 /** Every string inside a value, with its path. */
 export function walkStrings(value: unknown, path: (string | number)[], visit: (text: string, path: (string | number)[]) => void): void {
   if (typeof value === 'string') visit(value, path)

@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import type { Issue } from '../errors.js'
 import type { Gpu, HealthCheck, Host, Model, Platform, Project, SecretSpec, Selector, Service, SshSettings, Stack } from './model.js'
-import { composeVariables, isPlainObject, mergeService, portsOverlap, publishedPorts, walkStrings, bindSource, type PublishedPort } from './compose.js'
+import { badDollars, composeVariables, isPlainObject, mergeService, portsOverlap, publishedPorts, walkStrings, bindSource, type PublishedPort } from './compose.js'
 import type { ProjectLocation } from './project-dir.js'
 import { loadValidators, validateWith, type Validators } from './schema.js'
 import { selectHosts } from './select.js'
@@ -476,6 +476,10 @@ function serviceRules(services: Record<string, Service>, hosts: Record<string, H
     walkStrings(service.compose, [...path], (text, at) => variableSites.push({ text, at }))
     service.overrides.forEach((override, index) => walkStrings(override.set, [...meta, 'overrides', index, 'set'], (text, at) => variableSites.push({ text, at })))
     for (const { text, at } of variableSites) {
+      if (badDollars(text)) {
+        issues.push(issueAt(source, at, 'has a $ that Compose cannot interpolate', { allowed: '${NAME}, $NAME, or $$ for a literal dollar', got: describeValue(text) }))
+        continue
+      }
       for (const use of composeVariables(text)) {
         if (use.hasDefault || declared.includes(use.name)) continue
         issues.push(

@@ -18,6 +18,7 @@ import {
   removeCurrent,
   removeRelease,
   switchCurrent,
+  takeOverLock,
   unpackRelease,
   type ComposeTarget,
   type LockInfo,
@@ -328,6 +329,12 @@ async function lock(exec: Executor, host: PlanHost, token: string, options: Depl
     const result = await exec.run(acquireLock(host.baseDir, info, options.lockStaleS), { timeoutMs: 30_000 })
     if (result.stdout.startsWith('acquired')) return
     const holder = parseHolder(result.stdout)
+    // A deploy from this machine whose process is gone (killed, or cut off from the host) cannot
+    // release its lock: it is stale now, not in 15 minutes.
+    if (holder.machine === machine && holder.pid !== null && holder.token && !processAlive(holder.pid)) {
+      const taken = await exec.run(takeOverLock(host.baseDir, info, holder.token), { timeoutMs: 30_000, check: false })
+      if (taken.stdout.includes('acquired')) return
+    }
     if (Date.now() >= deadline || options.stop.aborted) {
       throw new UserError(
         `${host.name} is locked by ${holder.who}${holder.since ? ` since ${holder.since}` : ''}${holder.command ? ` (${holder.command})` : ''}`,
@@ -335,6 +342,15 @@ async function lock(exec: Executor, host: PlanHost, token: string, options: Depl
       )
     }
     await new Promise((r) => setTimeout(r, Math.min(2000, Math.max(200, deadline - Date.now()))))
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

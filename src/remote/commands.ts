@@ -101,6 +101,18 @@ export function acquireLock(baseDir: string, info: LockInfo, staleSeconds: numbe
   )
 }
 
+/** Takes over a lock whose holder is known dead, only if it is still that holder's (token). */
+export function takeOverLock(baseDir: string, info: LockInfo, deadToken: string): string[] {
+  return sh(
+    [
+      header(baseDir),
+      `grep -q ${quoteWord(deadToken)} "$b/.lock/info.json"`,
+      'mv "$b/.lock" "$b/.lock.stale-$$" && rm -rf "$b/.lock.stale-$$"',
+      `mkdir "$b/.lock" && printf '%s\n' ${quoteWord(JSON.stringify(info))} > "$b/.lock/info.json" && echo acquired`,
+    ].join('\n'),
+  )
+}
+
 /** Keeps our lock fresh; fails if it is no longer ours. */
 export function heartbeatLock(baseDir: string, token: string): string[] {
   return sh([header(baseDir), `grep -q ${quoteWord(token)} "$b/.lock/info.json"`, 'touch "$b/.lock/info.json"'].join('\n'))

@@ -5,6 +5,8 @@ import type { Duplex } from 'node:stream'
 import Docker from 'dockerode'
 import { execa } from 'execa'
 import { RemoteError } from '../errors.js'
+import { shellQuote } from './quote.js'
+import { trace } from './trace.js'
 import { DEFAULT_TIMEOUT_MS, type Executor, type RunOptions, type RunResult } from './executor.js'
 
 export class LocalExecutor implements Executor {
@@ -30,7 +32,9 @@ export class LocalExecutor implements Executor {
     })
     if (options.onStdout) child.stdout?.on('data', (chunk: Buffer) => options.onStdout!(chunk.toString('utf8')))
     if (options.onStderr) child.stderr?.on('data', (chunk: Buffer) => options.onStderr!(chunk.toString('utf8')))
+    const t0 = Date.now()
     const result = await child
+    trace(this.host, shellQuote(argv), typeof result.exitCode === 'number' ? result.exitCode : null, Date.now() - t0, this.redact)
     const code = typeof result.exitCode === 'number' ? result.exitCode : 255
     const out = { code, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') }
     if (result.timedOut) throw new RemoteError(this.host, argv, null, out.stderr, `${this.host}: \`${argv.join(' ')}\` did not finish within ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s`)

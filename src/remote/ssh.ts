@@ -10,6 +10,7 @@ import { RemoteError, UserError } from '../errors.js'
 import { DEFAULT_TIMEOUT_MS, type Executor, type RunOptions, type RunResult } from './executor.js'
 import { appendKnownHost, checkHostKey, fingerprint, hostToken, keyTypeOf, readKnownHosts } from './known-hosts.js'
 import { shellQuote } from './quote.js'
+import { trace } from './trace.js'
 import type { SshTarget } from './ssh-target.js'
 import { Semaphore } from '../util/semaphore.js'
 
@@ -119,6 +120,7 @@ export class SshConnection {
 
   async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     const command = shellQuote(argv)
+    const t0 = Date.now()
     const stream = await this.channel(command)
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     return new Promise((resolve, reject) => {
@@ -130,6 +132,7 @@ export class SshConnection {
       const finish = (error?: Error): void => {
         if (settled) return
         settled = true
+        trace(this.target.name, command, error ? null : (code ?? null), Date.now() - t0, this.options.redact)
         clearTimeout(timer)
         options.signal?.removeEventListener('abort', onAbort)
         if (error) return reject(error)

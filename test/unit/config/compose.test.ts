@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { bindSource, composeVariables, mergeService, portsOverlap, publishedPorts } from '../../../src/config/compose.js'
+import { badDollars, bindSource, composeVariables, mergeService, portsOverlap, publishedPorts } from '../../../src/config/compose.js'
 
 describe('Compose syntax readers', () => {
   it.each([
@@ -35,6 +35,11 @@ describe('Compose syntax readers', () => {
       { name: 'OPT', hasDefault: true },
       { name: 'REQ', hasDefault: false },
     ])
+  })
+
+  it('finds dollars Compose cannot interpolate', () => {
+    for (const ok of ['plain', '${A}', '$A', '$$', '$$(id)', '${A:-x y}', '${A?must}', 'a$$b$C', 'x: $${HOME}']) expect([ok, badDollars(ok)]).toEqual([ok, false])
+    for (const bad of ['$(id)', 'cost $5', 'end$', '${', '${A', '${1X}', '${ A}', '`$(id)`']) expect([bad, badDollars(bad)]).toEqual([bad, true])
   })
 
   it('merges overrides: mappings deep, lists replaced, base untouched', () => {

@@ -186,6 +186,9 @@ export const ERROR_CASES: ErrorCase[] = [
   { name: 'secret used in an override only', edits: { 'stacks/ollama.yaml': replace('set: { image: "ollama/ollama:0.5.7-rocm" }', 'set: { image: "ollama/ollama:0.5.7-rocm", environment: { TOKEN: "${ROCM_TOKEN}" } }') }, expected: [
       "stacks/ollama.yaml:14:75 services.ollama.x-ai-platform.overrides[0].set.environment.TOKEN: uses ${ROCM_TOKEN}, which is not a declared secret (allowed DB_PASSWORD, API_KEY (platform.secrets), or ${ROCM_TOKEN:-default}, got ROCM_TOKEN)",
     ] },
+  { name: 'a dollar Compose cannot interpolate', edits: { 'stacks/db.yaml': replace('POSTGRES_PASSWORD: ${DB_PASSWORD}', 'POSTGRES_PASSWORD: "pw$(id)"') }, expected: [
+      'stacks/db.yaml:8:26 services.db.environment.POSTGRES_PASSWORD: has a $ that Compose cannot interpolate (allowed ${NAME}, $NAME, or $$ for a literal dollar, got "pw$(id)")',
+    ] },
   { name: 'the Compose version key is obsolete', edits: { 'stacks/db.yaml': (t) => `version: "3.8"\n${t}` }, expected: [
       "stacks/db.yaml:1:1 warning: version: the Compose `version` key is obsolete and is ignored",
     ] },
