@@ -184,6 +184,11 @@ async function probe(input: DeployInput, host: PlanHost, render: HostRender): Pr
   const env = envFileFor(render.secrets, input.secrets, input.project, host.name)
   const exec = await timed('connect', () => input.connector.get(host.name))
   const quick = await timed('facts', () => quickFacts(exec, host.baseDir))
+  const { machine } = whoAmI()
+  if (quick.lock?.machine === machine && quick.lock.pid !== null && quick.lock.token && !processAlive(quick.lock.pid)) {
+    // Left by a deploy from this machine that died or was cut off: nobody else can release it.
+    await timed('stale lock', () => exec.run(releaseLock(host.baseDir, quick.lock!.token!), { check: false, timeoutMs: 20_000 }))
+  }
   const same = quick.current?.hash === render.hash && quick.envSha256 === envDigest(env)
   if (!same) return { exec, quick, env, same, ready: false, containers: null, steps }
   const containers = await timed('check', () => projectContainers(exec.docker(), render.composeProject))

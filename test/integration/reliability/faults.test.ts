@@ -1,0 +1,190 @@
+// Faults during deploys, verified on the hosts: no half-written release, no lock left behind, every
+// host on a whole release, and the next run succeeds.
+import { spawn } from 'node:child_process'
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fault, fleetHost, type FleetHost } from '../../fleet/fleet.js'
+import { REPO } from '../../helpers/project.js'
+import { ensureDeployed, HAVE_FLEET, hostDocker, hostState, testPlatform, waitFor, type TestPlatform } from '../helpers/platform.js'
+
+const NAMES = ['erebus', 'hephaestus', 'thanatos', 'zelus', 'orpheus', 'kratos', 'nyx', 'hades', 'moros', 'local']
+let platform: TestPlatform
+
+/** Every release directory complete, `current` pointing at one, nothing half-written, no lock. */
+async function wholeReleases(host: FleetHost): Promise<{ current: string | null; releases: string[] }> {
+  const base = host.outside.baseDir
+  const releases = (await readdir(join(base, 'releases')).catch(() => [] as string[])).sort()
+  expect(releases.filter((r) => r.startsWith('.')), `${host.name}: hidden upload directories`).toEqual([])
+  for (const id of releases) {
+    const files = (await readdir(join(base, 'releases', id))).sort()
+    expect([host.name, id, files]).toEqual([host.name, id, ['.env', 'compose.yaml', 'release.json']])
+    expect(JSON.parse(await readFile(join(base, 'releases', id, 'release.json'), 'utf8')).id).toBe(id)
+  }
+  await expect(stat(join(base, '.lock')), `${host.name}: lock left behind`).rejects.toThrow()
+  const state = await hostState(host)
+  if (state.current !== null) expect(releases).toContain(state.current)
+  return { current: state.current, releases }
+}
+
+function startDeploy(args: string[]) {
+  const child = spawn(process.execPath, [join(REPO, 'bin/run.js'), 'deploy', ...args, '--project', platform.dir], { env: platform.env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  let stdout = ''
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
+  return { child, done, output: () => stderr }
+}
+
+describe.skipIf(!HAVE_FLEET)('faults during deploys', () => {
+  beforeAll(async () => {
+    platform = await testPlatform()
+    await ensureDeployed(platform)
+  }, 600_000)
+
+  afterAll(async () => {
+    await platform?.cleanup()
+  })
+
+  it('a host unreachable before the deploy (sshd stopped): clear error, dependents skipped, nothing changed; the next run succeeds', async () => {
+    const before = await hostState(fleetHost(platform.fleet, 'hephaestus'))
+    await fault('hephaestus', 'sshd-stop')
+    try {
+      const run = await platform.cli(['deploy', 'all', '--yes', '--force', '--json', '--pull', 'never'])
+      expect(run.code).toBe(1)
+      const status = Object.fromEntries(run.json.hosts.map((h: any) => [h.host, h.status]))
+      expect(status.hephaestus).toBe('failed')
+      expect(run.json.hosts.find((h: any) => h.host === 'hephaestus').error).toBe('hephaestus: connection refused by deploy@10.77.0.12:22: is sshd running?')
+      expect([status.thanatos, status.moros]).toEqual(['skipped', 'skipped'])
+      expect(status.erebus).toBe('deployed')
+      expect((await hostState(fleetHost(platform.fleet, 'hephaestus'))).current).toBe(before.current)
+    } finally {
+      await fault('hephaestus', 'sshd-start')
+    }
+    const next = await platform.cli(['deploy', 'all', '--yes', '--json', '--pull', 'never'])
+    expect(next.code, next.stderr).toBe(0)
+    for (const name of NAMES) await wholeReleases(fleetHost(platform.fleet, name))
+  }, 600_000)
+
+  it('the link cut in the middle of a deploy: the host fails clearly, no half release, the next run repairs it', async () => {
+    const moros = fleetHost(platform.fleet, 'moros')
+    await platform.regenerate({ mutate: (name, def) => name === 'grafana' && (def.environment.RELIABILITY = 'cut') })
+    const run = startDeploy(['moros', '--json', '--pull', 'never'])
+    await waitFor('the switch on moros', async () => /moros: switch ok/.test(run.output()), 60_000, 50)
+    await fault('moros', 'link-down')
+    const t0 = Date.now()
+    let result
+    try {
+      result = await run.done
+    } finally {
+      await fault('moros', 'link-up')
+    }
+    const report = JSON.parse(result.stdout)
+    expect(result.code).toBe(1)
+    expect(report.hosts[0].status).toBe('failed')
+    expect(report.hosts[0].error).toMatch(/moros/)
+    expect(Date.now() - t0).toBeLessThan(120_000)
+    // The lock could not be released over a dead link; this machine's next deploy sees its holder is gone.
+    const next = await platform.cli(['deploy', 'moros', '--json', '--pull', 'never'])
+    expect(next.code, next.stderr).toBe(0)
+    // Cut off, the host may still have finished the release on its own: deployed, repaired or unchanged are all whole.
+    expect(['deployed', 'repaired', 'unchanged']).toContain(next.json.hosts[0].status)
+    const state = await wholeReleases(moros)
+    expect(await readFile(join(moros.outside.baseDir, 'current', 'compose.yaml'), 'utf8')).toContain('RELIABILITY: cut')
+    expect(state.current).not.toBeNull()
+  }, 600_000)
+
+  it('compose fails on a port already taken: the host is rolled back, verified on the host', async () => {
+    const erebus = fleetHost(platform.fleet, 'erebus')
+    const before = await hostState(erebus)
+    // Something else holds 9999 on erebus; the new release wants to publish it.
+    const docker = hostDocker(erebus)
+    const squatter = await docker.createContainer({ Image: 'aip/standin:1', name: 'squatter', Env: ['STANDIN_HTTP_PORTS=80'], ExposedPorts: { '80/tcp': {} }, HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '9999' }] } } })
+    await squatter.start()
+    try {
+      await platform.regenerate({ mutate: (name, def) => name === 'redis-exporter' && (def.ports = ['9121:9121', '9999:9998']) })
+      const run = await platform.cli(['deploy', 'erebus', '--json', '--pull', 'never'])
+      expect(run.code).toBe(1)
+      const host = run.json.hosts[0]
+      expect(host.error).toMatch(/port is already allocated|address already in use/)
+      expect(host.rollback).toMatchObject({ status: 'done', release: before.current })
+      const after = await hostState(erebus)
+      expect(after.current).toBe(before.current)
+      expect(after.containers.filter((c) => c.state !== 'running' && c.service !== 'postgres-init')).toEqual([])
+      expect(after.history.at(-1)).toMatchObject({ event: 'rolled-back', to: before.current })
+      await wholeReleases(erebus)
+    } finally {
+      await squatter.remove({ force: true })
+      await platform.regenerate({})
+    }
+  }, 600_000)
+
+  it('a missing image fails the host before anything is switched', async () => {
+    const zelus = fleetHost(platform.fleet, 'zelus')
+    const before = await hostState(zelus)
+    await platform.regenerate({ mutate: (name, def) => name === 'neo4j' && (def.image = 'aip/does-not-exist:1') })
+    try {
+      const run = await platform.cli(['deploy', 'zelus', '--json', '--pull', 'never'])
+      expect(run.code).toBe(1)
+      expect(run.json.hosts[0].error).toBe('zelus: images missing and --pull never: aip/does-not-exist:1')
+      expect(run.json.hosts[0].rollback).toEqual({ status: 'none', release: before.current })
+      const after = await hostState(zelus)
+      expect(after.current).toBe(before.current)
+      expect(after.containers.map((c) => c.id)).toEqual(before.containers.map((c) => c.id))
+      await wholeReleases(zelus)
+    } finally {
+      await platform.regenerate({})
+    }
+  }, 300_000)
+
+  it('two deploys to one host at once: one proceeds, the other refuses and names the holder', async () => {
+    await platform.regenerate({ mutate: (name, def) => name === 'qdrant' && (def.environment.RUN = 'two') })
+    const [a, b] = await Promise.all([platform.cli(['deploy', 'erebus', '--json', '--pull', 'never']), platform.cli(['deploy', 'erebus', '--json', '--pull', 'never'])])
+    const outcomes = [a, b].map((r) => r.json.hosts[0])
+    const winner = outcomes.find((h) => h.status === 'deployed')
+    const loser = outcomes.find((h) => h.status !== 'deployed')
+    expect(winner).toBeDefined()
+    // The loser either found the lock held, or (if the winner had finished) the host already up to date.
+    if (loser.status === 'failed') expect(loser.error).toMatch(/^erebus is locked by \S+@\S+ \(pid \d+\) since \S+ \(deploy erebus/)
+    else expect(loser.status).toBe('unchanged')
+    await wholeReleases(fleetHost(platform.fleet, 'erebus'))
+    await platform.regenerate({})
+  }, 300_000)
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} in the middle of deploy all: no new host starts, every host on a whole release, no lock left`, async () => {
+      const run = startDeploy(['all', '--yes', '--force', '--json', '--pull', 'never'])
+      await waitFor('the first hosts switching', async () => /(erebus|kratos|nyx|hades): switch ok/.test(run.output()), 120_000, 50)
+      run.child.kill(signal)
+      const result = await run.done
+      expect(result.code).toBe(130)
+      const report = JSON.parse(result.stdout)
+      expect(report.interrupted).toBe(true)
+      const statuses = report.hosts.map((h: any) => h.status)
+      expect(statuses).toContain('cancelled')
+      expect(statuses.every((s: string) => ['deployed', 'cancelled', 'failed', 'unchanged'].includes(s))).toBe(true)
+      for (const name of NAMES) await wholeReleases(fleetHost(platform.fleet, name))
+      const next = await platform.cli(['deploy', 'all', '--yes', '--json', '--pull', 'never'])
+      expect(next.code, next.stderr).toBe(0)
+    }, 600_000)
+  }
+
+  it('a second Ctrl-C abandons the health waits: those hosts are rolled back, and their locks released', async () => {
+    // hephaestus's registry never becomes healthy, so its deploy sits in the health wait.
+    await platform.regenerate({ mutate: (name, def) => name === 'service-registry' && (def.healthcheck.test = ['CMD', 'false']) })
+    const before = await hostState(fleetHost(platform.fleet, 'hephaestus'))
+    const run = startDeploy(['hephaestus', '--json', '--pull', 'never', '--health-timeout', '300'])
+    await waitFor('hephaestus waiting for health', async () => /hephaestus: up ok/.test(run.output()), 120_000, 50)
+    run.child.kill('SIGINT')
+    await new Promise((r) => setTimeout(r, 500))
+    run.child.kill('SIGINT')
+    const result = await run.done
+    const report = JSON.parse(result.stdout)
+    expect(report.hosts[0]).toMatchObject({ status: 'failed', rollback: { status: 'done', release: before.current } })
+    expect(report.hosts[0].error).toMatch(/^hephaestus: (interrupted while waiting for health|service-registry unhealthy)/)
+    expect((await hostState(fleetHost(platform.fleet, 'hephaestus'))).current).toBe(before.current)
+    await wholeReleases(fleetHost(platform.fleet, 'hephaestus'))
+    await platform.regenerate({})
+  }, 600_000)
+})
