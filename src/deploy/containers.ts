@@ -78,6 +78,9 @@ export function evaluateReadiness(expected: readonly ExpectedService[], containe
     }
     if (container.state === 'exited' || container.state === 'dead') {
       failed.push({ service: service.name, reason: `${container.state}${container.exitCode !== null ? ` with ${container.exitCode}` : ''}` })
+    } else if (container.state === 'restarting') {
+      // Docker is backing off between crashes: waiting out the health timeout would only delay the verdict.
+      failed.push({ service: service.name, reason: 'keeps crashing (restarting)' })
     } else if (container.health === 'unhealthy') {
       failed.push({ service: service.name, reason: 'unhealthy' })
     } else if (container.state !== 'running') {

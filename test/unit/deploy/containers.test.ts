@@ -39,6 +39,7 @@ describe('container readiness', () => {
       waiting: [{ service: 'db', reason: 'health: starting' }, { service: 'api', reason: 'no container' }],
     })
     expect(evaluateReadiness([{ name: 'db', oneshot: false }], [c('db', 'running', 'Up 1 minute (unhealthy)')])).toEqual({ ready: false, failed: [{ service: 'db', reason: 'unhealthy' }], waiting: [] })
+    expect(evaluateReadiness([{ name: 'db', oneshot: false }], [c('db', 'restarting', 'Restarting (3) 2 seconds ago')])).toEqual({ ready: false, failed: [{ service: 'db', reason: 'keeps crashing (restarting)' }], waiting: [] })
     // The newest container of a service decides (a replaced one may linger while exiting).
     expect(evaluateReadiness([{ name: 'db', oneshot: false }], [c('db', 'exited', 'Exited (0) 1 second ago', 1), c('db', 'running', 'Up 1 second', 2)])).toEqual({ ready: true })
   })
