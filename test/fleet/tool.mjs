@@ -2,7 +2,7 @@
 //   node tool.mjs gpu-config NAME VENDOR COUNT VRAM_GB   -> gpus.json for a host (stdout)
 //   node tool.mjs fleet-json                              -> writes .state/fleet.json from .state/hosts/*
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 

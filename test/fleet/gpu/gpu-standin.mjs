@@ -76,11 +76,26 @@ function parseNvidiaArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     let v
-    if (arg.startsWith('--query-gpu')) [v, i] = takeValue(i, arg, '--query-gpu'), (opts.query = v)
-    else if (arg.startsWith('--query-compute-apps')) [v, i] = takeValue(i, arg, '--query-compute-apps'), (opts.apps = v)
-    else if (arg.startsWith('--format')) [v, i] = takeValue(i, arg, '--format'), (opts.format = v)
-    else if (arg.startsWith('--id')) [v, i] = takeValue(i, arg, '--id'), (opts.ids = v)
-    else if (arg === '-i') [v, i] = takeValue(i, arg, '-i'), (opts.ids = v)
+    if (arg.startsWith('--query-gpu')) {
+      ;[v, i] = takeValue(i, arg, '--query-gpu')
+      opts.query = v
+    }
+    else if (arg.startsWith('--query-compute-apps')) {
+      ;[v, i] = takeValue(i, arg, '--query-compute-apps')
+      opts.apps = v
+    }
+    else if (arg.startsWith('--format')) {
+      ;[v, i] = takeValue(i, arg, '--format')
+      opts.format = v
+    }
+    else if (arg.startsWith('--id')) {
+      ;[v, i] = takeValue(i, arg, '--id')
+      opts.ids = v
+    }
+    else if (arg === '-i') {
+      ;[v, i] = takeValue(i, arg, '-i')
+      opts.ids = v
+    }
     else if (arg.startsWith('-i') && arg.length > 2) opts.ids = arg.slice(2)
     else if (arg === '-L' || arg === '--list-gpus') opts.list = true
     else if (arg === '--version') opts.version = true
