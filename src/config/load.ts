@@ -53,18 +53,23 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
   let platformRaw: { value: Record<string, unknown>; source: SourceFile } | undefined
   const hostRaw = new Map<string, { value: Record<string, unknown>; source: SourceFile }>()
   const modelRaw = new Map<string, { value: Record<string, unknown>; source: SourceFile; index: number }>()
-  for (const abs of inventoryFiles) {
-    const read = await readYamlFile(abs, display(abs))
-    if (!read.ok) {
-      issues.push(...read.issues)
-      continue
-    }
-    const { source } = read
-    issues.push(...read.warnings)
-    const value = read.value ?? {}
-    const schemaIssues = validateWith(validators().inventory, value, source)
-    issues.push(...schemaIssues)
-    if (schemaIssues.length > 0 || !isPlainObject(value)) continue
+  // Every file is read at once; their issues are reported in file order.
+  const readAll = (files: string[], validate: Validators[keyof Validators]) =>
+    Promise.all(
+      files.map(async (abs) => {
+        const read = await readYamlFile(abs, display(abs))
+        if (!read.ok) return { abs, issues: read.issues, checked: null }
+        const value = read.value ?? {}
+        const found = [...read.warnings, ...validateWith(validate, value, read.source)]
+        const clean = !found.some((i) => i.severity === 'error') && isPlainObject(value)
+        return { abs, issues: found, checked: clean ? { source: read.source, value: value as Record<string, unknown> } : null }
+      }),
+    )
+  const [inventoryRead, stackRead] = await Promise.all([readAll(inventoryFiles, validators().inventory), readAll(stackFiles, validators().stack)])
+  for (const { issues: found, checked } of inventoryRead) {
+    issues.push(...found)
+    if (!checked) continue
+    const { source, value } = checked
     if (isPlainObject(value.platform)) {
       if (platformRaw) {
         issues.push(issueAt(source, ['platform'], `platform is already defined in ${platformRaw.source.display}`, { key: true }))
@@ -119,18 +124,10 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
   // 3. Stacks.
   const stacks: Stack[] = []
   const services: Record<string, Service> = {}
-  for (const abs of stackFiles) {
-    const read = await readYamlFile(abs, display(abs))
-    if (!read.ok) {
-      issues.push(...read.issues)
-      continue
-    }
-    const { source } = read
-    issues.push(...read.warnings)
-    const value = read.value ?? {}
-    const schemaIssues = validateWith(validators().stack, value, source)
-    issues.push(...schemaIssues)
-    if (schemaIssues.length > 0 || !isPlainObject(value)) continue
+  for (const { abs, issues: found, checked } of stackRead) {
+    issues.push(...found)
+    if (!checked) continue
+    const { source, value } = checked
     const stackName = basenameNoExt(abs)
     if (stacks.some((s) => s.name === stackName)) {
       issues.push({ file: source.display, line: 1, col: 1, path: '', message: `duplicate stack name "${stackName}" (stacks/${stackName}.yaml and .yml)`, severity: 'error' })
