@@ -314,7 +314,7 @@ function serviceStates(expected: readonly ExpectedService[], containers: readonl
   })
 }
 
-function historyLine(record: ReleaseRecord, event: string, options: DeployOptions, extra: Record<string, unknown> = {}): string {
+function historyLine(record: Pick<ReleaseRecord, 'id' | 'hash' | 'previous'>, event: string, options: DeployOptions, extra: Record<string, unknown> = {}): string {
   const { user, machine } = whoAmI()
   return JSON.stringify({ time: new Date().toISOString(), event, release: record.id, hash: record.hash, previous: record.previous, user, machine, command: options.command, ...extra })
 }
@@ -384,7 +384,12 @@ function formatMb(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`
 }
 
-async function waitHealthy(exec: Executor, input: DeployInput, render: HostRender, expected: readonly ExpectedService[], options: DeployOptions): Promise<HostReport['services']> {
+interface HealthTarget {
+  host: string
+  composeProject: string
+}
+
+async function waitHealthy(exec: Executor, input: DeployInput, render: HealthTarget, expected: readonly ExpectedService[], options: DeployOptions): Promise<HostReport['services']> {
   const dispatcher = newDispatcher(5000)
   try {
     return await waitHealthyWith(exec, input, render, expected, options, dispatcher)
@@ -394,7 +399,7 @@ async function waitHealthy(exec: Executor, input: DeployInput, render: HostRende
 }
 
 /** Containers first (running, Docker health), then the services' own checks: the same code `health` runs. */
-async function waitHealthyWith(exec: Executor, input: DeployInput, render: HostRender, expected: readonly ExpectedService[], options: DeployOptions, dispatcher: ReturnType<typeof newDispatcher>): Promise<HostReport['services']> {
+async function waitHealthyWith(exec: Executor, input: DeployInput, render: HealthTarget, expected: readonly ExpectedService[], options: DeployOptions, dispatcher: ReturnType<typeof newDispatcher>): Promise<HostReport['services']> {
   const docker = exec.docker()
   const deadline = Date.now() + options.healthTimeoutS * 1000
   const host = input.project.hosts[render.host]!
@@ -463,7 +468,7 @@ async function rollback(
   }
   // The rollback must finish even after Ctrl-C: a fresh signal, not the aborted one.
   const calm = new AbortController().signal
-  const failedRecord = { id: failed.releaseId, hash: render.hash, previous: previous?.id ?? null } as ReleaseRecord
+  const failedRecord = { id: failed.releaseId, hash: render.hash, previous: previous?.id ?? null }
   if (!previous) {
     await exec.run(composeDown(failed), { timeoutMs: 10 * 60_000 })
     await exec.run(removeCurrent(host.baseDir))
@@ -475,7 +480,7 @@ async function rollback(
   await exec.run(composeUp(target), { timeoutMs: 30 * 60_000 })
   const expected = previous.services.filter((s) => s.tier !== 'on-demand').map((s) => ({ name: s.name, oneshot: s.oneshot }))
   try {
-    await waitHealthy(exec, input, { ...render, services: previous.services.map((s) => ({ ...s, stack: '', phase: 'infra' as const, tier: s.tier as 'core' })) }, expected, { ...options, abort: calm })
+    await waitHealthy(exec, input, render, expected, { ...options, abort: calm })
   } catch (error) {
     await exec.run(recordAndPrune(host.baseDir, historyLine(failedRecord, 'rolled-back', options, { to: previous.id, healthy: false }), input.project.platform.releasesKeep), { check: false })
     return note('failed', `rolled back to ${previous.id}, but it is not healthy either: ${input.redact(errorMessage(error))}`)
