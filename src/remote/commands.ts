@@ -80,9 +80,46 @@ export interface LockInfo {
 }
 
 /**
- * mkdir is atomic: whoever creates .lock holds it. Prints `acquired`, or the holder's info and the
- * seconds since its last heartbeat. A lock stale for `staleSeconds` is moved aside (rename is atomic,
- * so two takers cannot both win) and taken.
+ * A shell function `place` that creates .lock with its info already inside: the info is written
+ * into a private directory first, which is then renamed onto .lock. rename(2) fails when .lock
+ * exists (it is never empty), so exactly one taker wins, and nobody ever sees a lock without its
+ * holder's info.
+ */
+function placeLock(json: string): string {
+  return [
+    'place() {',
+    '  t="$b/.lock.new-$$"; rm -rf "$t"; mkdir "$t" || return 1',
+    `  printf '%s\\n' ${quoteWord(json)} > "$t/info.json"`,
+    '  if mv -T "$t" "$b/.lock" 2>/dev/null; then return 0; fi',
+    '  rm -rf "$t"; return 1',
+    '}',
+  ].join('\n')
+}
+
+/**
+ * A shell function `breakif CHECK...` that replaces a held lock with ours when CHECK still holds.
+ * Breakers serialize on .lock.break (mkdir is atomic) and run CHECK again inside it: without that,
+ * two takers that both saw the old lock stale would each move aside whatever .lock is by then, the
+ * second one the lock the first had just placed. A .lock.break left by a killed breaker expires
+ * after a minute.
+ */
+const BREAK_LOCK = [
+  'breakif() {',
+  '  if ! mkdir "$b/.lock.break" 2>/dev/null; then',
+  '    if [ $(( $(date +%s) - $(stat -c %Y "$b/.lock.break" 2>/dev/null || date +%s) )) -ge 60 ]; then rm -rf "$b/.lock.break"; fi',
+  '    return 1',
+  '  fi',
+  '  r=1',
+  '  if "$@" && mv -T "$b/.lock" "$b/.lock.stale-$$" 2>/dev/null; then rm -rf "$b/.lock.stale-$$"; if place; then r=0; fi; fi',
+  '  rmdir "$b/.lock.break"',
+  '  return $r',
+  '}',
+].join('\n')
+
+/**
+ * Renaming a directory is atomic: whoever places .lock holds it. Prints `acquired`, or `held`, the
+ * holder's info and the seconds since its last heartbeat. A lock stale for `staleSeconds` is broken
+ * and taken by exactly one taker (`acquired` then `stale AGE`).
  */
 export function acquireLock(baseDir: string, info: LockInfo, staleSeconds: number): string[] {
   const json = JSON.stringify(info)
@@ -90,13 +127,18 @@ export function acquireLock(baseDir: string, info: LockInfo, staleSeconds: numbe
     [
       header(baseDir),
       'mkdir -p "$b"',
-      `take() { mkdir "$b/.lock" 2>/dev/null || return 1; printf '%s\\n' ${quoteWord(json)} > "$b/.lock/info.json"; echo acquired; }`,
-      'take && exit 0',
-      'age=$(( $(date +%s) - $(stat -c %Y "$b/.lock/info.json" 2>/dev/null || date +%s) ))',
-      `if [ "$age" -ge ${staleSeconds} ] && mv "$b/.lock" "$b/.lock.stale-$$" 2>/dev/null; then rm -rf "$b/.lock.stale-$$"; take && echo "stale $age" && exit 0; fi`,
+      // what a taker killed halfway through `place` left behind
+      `find "$b" -maxdepth 1 -name '.lock.new-*' -mmin +1 -exec rm -rf {} + 2>/dev/null || true`,
+      placeLock(json),
+      BREAK_LOCK,
+      'lockage() { echo $(( $(date +%s) - $(stat -c %Y "$b/.lock/info.json" 2>/dev/null || stat -c %Y "$b/.lock" 2>/dev/null || date +%s) )); }',
+      `stale() { [ "$(lockage)" -ge ${staleSeconds} ]; }`,
+      'if place; then echo acquired; exit 0; fi',
+      'age=$(lockage)',
+      'if stale && breakif stale; then echo acquired; echo "stale $age"; exit 0; fi',
       'echo held',
       'cat "$b/.lock/info.json" 2>/dev/null || true',
-      'echo "@@age $age"',
+      'echo "@@age $(lockage)"',
     ].join('\n'),
   )
 }
@@ -106,9 +148,10 @@ export function takeOverLock(baseDir: string, info: LockInfo, deadToken: string)
   return sh(
     [
       header(baseDir),
-      `grep -q ${quoteWord(deadToken)} "$b/.lock/info.json"`,
-      'mv "$b/.lock" "$b/.lock.stale-$$" && rm -rf "$b/.lock.stale-$$"',
-      `mkdir "$b/.lock" && printf '%s\n' ${quoteWord(JSON.stringify(info))} > "$b/.lock/info.json" && echo acquired`,
+      placeLock(JSON.stringify(info)),
+      BREAK_LOCK,
+      `dead() { grep -q ${quoteWord(deadToken)} "$b/.lock/info.json" 2>/dev/null; }`,
+      'if breakif dead; then echo acquired; fi',
     ].join('\n'),
   )
 }
@@ -118,14 +161,14 @@ export function heartbeatLock(baseDir: string, token: string): string[] {
   return sh([header(baseDir), `grep -q ${quoteWord(token)} "$b/.lock/info.json"`, 'touch "$b/.lock/info.json"'].join('\n'))
 }
 
-/** Removes the lock only if it is still ours. */
+/** Removes the lock only if it is still ours; renamed away first, so no taker sees it half-deleted. */
 export function releaseLock(baseDir: string, token: string): string[] {
-  return sh([header(baseDir), `if grep -q ${quoteWord(token)} "$b/.lock/info.json" 2>/dev/null; then rm -rf "$b/.lock"; fi`].join('\n'))
+  return sh([header(baseDir), `if grep -q ${quoteWord(token)} "$b/.lock/info.json" 2>/dev/null && mv -T "$b/.lock" "$b/.lock.gone-$$"; then rm -rf "$b/.lock.gone-$$"; fi`].join('\n'))
 }
 
 /** Removes the lock whoever holds it (`lock release`). */
 export function forceReleaseLock(baseDir: string): string[] {
-  return sh([header(baseDir), 'rm -rf "$b/.lock"'].join('\n'))
+  return sh([header(baseDir), 'if mv -T "$b/.lock" "$b/.lock.gone-$$" 2>/dev/null; then rm -rf "$b/.lock.gone-$$"; fi'].join('\n'))
 }
 
 /**

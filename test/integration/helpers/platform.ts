@@ -34,6 +34,7 @@ export async function testPlatform(options: GenerateOptions = {}): Promise<TestP
   const fleet = loadFleet()
   const dir = await mkdtemp(join(tmpdir(), 'aip-fleet-platform-'))
   await generateTestPlatform(fleet, dir, options)
+  await ensureModelStores(fleet)
   const local = fleet.hosts.find((h) => h.name === 'local')
   const auditLog = join(dir, 'audit.jsonl')
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', CI: 'true', AIP_AUDIT_LOG: auditLog, ...(local?.env ?? {}) }
@@ -89,10 +90,14 @@ export async function resetFleet(fleet: Fleet, project = 'ai-platform'): Promise
       for (const entry of await readdir(base).catch(() => [] as string[])) {
         if (entry !== 'nas') await rm(join(base, entry), { recursive: true, force: true })
       }
-      // The "NAS" model store of the test platform lives under the base directory (MODELS_DIR).
-      await mkdir(join(base, MODELS_DIR.slice('/opt/ai-platform/'.length)), { recursive: true })
     }),
   )
+  await ensureModelStores(fleet)
+}
+
+/** The "NAS" model store of the test platform lives under each host's base directory (MODELS_DIR). */
+async function ensureModelStores(fleet: Fleet): Promise<void> {
+  await Promise.all(fleet.hosts.map((host) => mkdir(join(host.outside.baseDir, MODELS_DIR.slice('/opt/ai-platform/'.length)), { recursive: true })))
 }
 
 export interface HostState {

@@ -1,5 +1,12 @@
+import { mkdtemp, readdir, readFile, rm, utimes } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
-import { acquireLock, composeDown, composeUp, recordAndPrune, releaseLock, switchCurrent, unpackRelease } from '../../../src/remote/commands.js'
+import { acquireLock, takeOverLock, composeDown, composeUp, recordAndPrune, releaseLock, switchCurrent, unpackRelease } from '../../../src/remote/commands.js'
+
+/** ['sh', '-c', script] as execa's (file, args). */
+const split = (argv: string[]): [string, string[]] => [argv[0]!, argv.slice(1)]
 
 const v2 = { variant: 'v2' as const, version: '2.26.1', command: ['docker', 'compose'] }
 const v1 = { variant: 'v1' as const, version: '1.29.2', command: ['docker-compose'] }
@@ -40,11 +47,57 @@ describe('remote command builders', () => {
     expect(switchCurrent('/opt/ai-platform', 'r2')[2]).toBe('set -eu\numask 022\nb=/opt/ai-platform\nln -sfn releases/r2 "$b/.current.new"\nmv -T "$b/.current.new" "$b/current"')
   })
 
-  it('lock info is carried as one quoted word, whatever it holds', () => {
-    const script = acquireLock('/b', { token: "t'1", user: 'eve; rm -rf /', machine: 'm', pid: 1, command: 'deploy $(x)', since: 's' }, 900)[2]!
-    expect(script).toContain(`printf '%s\\n' '{"token":"t'\\''1","user":"eve; rm -rf /","machine":"m","pid":1,"command":"deploy $(x)","since":"s"}' > "$b/.lock/info.json"`)
-    expect(script).toContain('if [ "$age" -ge 900 ]')
-    expect(releaseLock('/b', 'tok')[2]).toBe('set -eu\numask 022\nb=/b\nif grep -q tok "$b/.lock/info.json" 2>/dev/null; then rm -rf "$b/.lock"; fi')
+  it('lock info is carried as one quoted word, whatever it holds', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'aip-lock-'))
+    const info = { token: "t'1", user: 'eve; rm -rf /', machine: 'm', pid: 1, command: 'deploy $(x) `y`', since: 's' }
+    const run = await execa(...split(acquireLock(base, info, 900)))
+    expect(run.stdout).toBe('acquired')
+    expect(JSON.parse(await readFile(join(base, '.lock/info.json'), 'utf8'))).toEqual(info)
+    await rm(base, { recursive: true })
+  })
+
+  it('of many concurrent takers exactly one gets the lock, and every other one sees its holder', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'aip-lock-'))
+    const takers = Array.from({ length: 24 }, (_, i) => ({ token: `tok-${i}`, user: 'u', machine: 'm', pid: i, command: 'deploy', since: 's' }))
+    const runs = await Promise.all(takers.map((t) => execa(...split(acquireLock(base, t, 900)))))
+    const winners = runs.filter((r) => r.stdout === 'acquired')
+    expect(winners).toHaveLength(1)
+    const holder = takers[runs.indexOf(winners[0]!)]!
+    for (const r of runs.filter((x) => x !== winners[0])) {
+      expect(r.stdout.split('\n')[0]).toBe('held')
+      expect(JSON.parse(r.stdout.split('\n')[1]!)).toEqual(holder)
+    }
+    expect((await readdir(base)).sort()).toEqual(['.lock'])
+    // only the holder's token releases it; a release leaves nothing behind
+    await execa(...split(releaseLock(base, 'tok-none')))
+    expect(await readdir(base)).toEqual(['.lock'])
+    await execa(...split(releaseLock(base, holder.token)))
+    expect(await readdir(base)).toEqual([])
+    await rm(base, { recursive: true })
+  })
+
+  it('a stale lock is taken over by one taker', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'aip-lock-'))
+    const old = { token: 'old', user: 'u', machine: 'm', pid: 1, command: 'deploy', since: 's' }
+    await execa(...split(acquireLock(base, old, 900)))
+    const past = new Date(Date.now() - 3600_000)
+    await utimes(join(base, '.lock/info.json'), past, past)
+    const runs = await Promise.all([1, 2, 3].map((i) => execa(...split(acquireLock(base, { ...old, token: `new-${i}` }, 900)))))
+    expect(runs.filter((r) => r.stdout.startsWith('acquired\nstale '))).toHaveLength(1)
+    expect((await readdir(base)).sort()).toEqual(['.lock'])
+    await rm(base, { recursive: true })
+  })
+
+  it('a dead holder\'s lock is taken over by one taker, and only while it is still that holder\'s', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'aip-lock-'))
+    const dead = { token: 'dead', user: 'u', machine: 'm', pid: 1, command: 'deploy', since: 's' }
+    await execa(...split(acquireLock(base, dead, 900)))
+    const runs = await Promise.all([1, 2, 3, 4].map((i) => execa(...split(takeOverLock(base, { ...dead, token: `new-${i}` }, 'dead')))))
+    expect(runs.filter((r) => r.stdout === 'acquired')).toHaveLength(1)
+    const holder = JSON.parse(await readFile(join(base, '.lock/info.json'), 'utf8')) as { token: string }
+    expect(holder.token).toBe(`new-${runs.findIndex((r) => r.stdout === 'acquired') + 1}`)
+    expect((await readdir(base)).sort()).toEqual(['.lock'])
+    await rm(base, { recursive: true })
   })
 
   it('prunes to the newest releases, never the live one', () => {
