@@ -1,6 +1,6 @@
 // `logs` and `exec`: container output streamed through the host's pooled connection; argv always passed
 // as an array, never through a shell.
-import { PassThrough, type Writable } from 'node:stream'
+import { PassThrough, Readable, type Writable } from 'node:stream'
 import type { Project } from '../config/model.js'
 import { UserError } from '../errors.js'
 import { connector } from '../remote/connect.js'
@@ -48,11 +48,19 @@ export async function streamLogs(project: Project, options: LogsOptions): Promis
     await Promise.all(
       containers.map(async (container) => {
         const prefix = containers.length > 1 ? `${container.service.padEnd(width)} | ` : ''
-        const stream = (await docker.getContainer(container.id).logs({ follow: options.follow as true, stdout: true, stderr: true, tail: options.tail, timestamps: options.timestamps, ...(since !== undefined ? { since } : {}) })) as unknown as NodeJS.ReadableStream
+        const handle = docker.getContainer(container.id)
+        const [info, logs] = await Promise.all([
+          handle.inspect(),
+          handle.logs({ follow: options.follow as true, stdout: true, stderr: true, tail: options.tail, timestamps: options.timestamps, ...(since !== undefined ? { since } : {}) }) as Promise<unknown>,
+        ])
+        // Without --follow the Docker API's answer comes whole (dockerode hands over a Buffer).
+        const stream = (Buffer.isBuffer(logs) ? Readable.from([logs]) : logs) as NodeJS.ReadableStream
         streams.push(stream)
         const out = prefixed(prefix, options.out)
         const err = prefixed(prefix, options.err)
-        docker.modem.demuxStream(stream, out, err)
+        // A container with a TTY sends raw output; others multiplex stdout and stderr in frames.
+        if (info.Config.Tty) stream.pipe(out)
+        else docker.modem.demuxStream(stream, out, err)
         await new Promise<void>((resolve) => {
           const done = () => resolve()
           stream.on('end', done)

@@ -137,7 +137,7 @@ export function acquireLock(baseDir: string, info: LockInfo, staleSeconds: numbe
       'age=$(lockage)',
       'if stale && breakif stale; then echo acquired; echo "stale $age"; exit 0; fi',
       'echo held',
-      'cat "$b/.lock/info.json" 2>/dev/null || true',
+      'cat "$b/.lock/info.json" 2>/dev/null && echo || true',
       'echo "@@age $(lockage)"',
     ].join('\n'),
   )

@@ -40,7 +40,9 @@ export async function testPlatform(options: GenerateOptions = {}): Promise<TestP
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', CI: 'true', AIP_AUDIT_LOG: auditLog, ...(local?.env ?? {}) }
   const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
     new Promise<CliRun>((resolve) => {
-      execFile(process.execPath, [join(REPO, 'bin/run.js'), ...args, '--project', dir], { env: { ...env, ...extraEnv }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      // before a `--`: what follows it is the remote command's argv (exec)
+      const end = args.includes('--') ? args.indexOf('--') : args.length
+      execFile(process.execPath, [join(REPO, 'bin/run.js'), ...args.slice(0, end), '--project', dir, ...args.slice(end)], { env: { ...env, ...extraEnv }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
         const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1) : 0
         let json: unknown = null
         if (args.includes('--json')) {
