@@ -6,6 +6,7 @@ export default class Exec extends BaseCommand {
   static override description = `The command after -- is passed as an argument list: on the host it is quoted word by word, in a
 container it goes to the Docker API as an array. Nothing is interpreted by a local shell.`
   static override strict = false
+  static override usage = 'exec HOST [--service SERVICE] [--project DIR] -- COMMAND [ARG...]'
   static override args = { host: Args.string({ description: 'Host name.', required: true }) }
   static override flags = { service: Flags.string({ char: 's', description: 'Run inside this service container instead of on the host.' }) }
   static override examples = ['<%= config.bin %> exec erebus -- df -h /opt', '<%= config.bin %> exec erebus --service postgres -- psql -U postgres -c "select 1"']

@@ -209,9 +209,13 @@ export function postgresBackup(baseDir: string, service: string, container: stri
       'd="$b/backups/$s"',
       'mkdir -p "$d" && rm -rf "$d/.incoming-$id" && mkdir "$d/.incoming-$id"',
       'docker exec "$c" pg_dumpall -U "$u" --globals-only > "$d/.incoming-$id/globals.sql"',
-      `for db in $(docker exec "$c" psql -U "$u" -At -c "select datname from pg_database where not datistemplate order by 1"); do docker exec "$c" pg_dump -U "$u" -Fc "$db" > "$d/.incoming-$id/$db.dump"; done`,
+      // an assignment, so that set -e stops here when psql fails (a `for` over $(...) would not)
+      'dbs=$(docker exec "$c" psql -U "$u" -At -c "select datname from pg_database where not datistemplate order by 1")',
+      'test -n "$dbs"',
+      'for db in $dbs; do docker exec "$c" pg_dump -U "$u" -Fc "$db" > "$d/.incoming-$id/$db.dump"; done',
       'chmod -R go-rwx "$d/.incoming-$id"',
-      'mv "$d/.incoming-$id" "$d/$id"',
+      // -T: never into an existing backup of the same second
+      'if ! mv -T "$d/.incoming-$id" "$d/$id" 2>/dev/null; then rm -rf "$d/.incoming-$id"; echo "a backup $id already exists" >&2; exit 1; fi',
       `ls -1 "$d" | grep -v '^\\.' | sort -r | tail -n +${keep + 1} | while read -r old; do rm -rf "$d/$old"; done`,
       'cd "$d/$id" && for f in *; do printf "%s %s\\n" "$(wc -c < "$f")" "$f"; done',
     ].join('\n'),

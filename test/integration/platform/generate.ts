@@ -28,6 +28,8 @@ export interface GenerateOptions {
   skipStacks?: string[]
   /** Health check timing for stand-ins, seconds. */
   healthInterval?: string
+  /** Services that keep their real definition, on a locally built image (service -> image). */
+  realImages?: Record<string, string>
   /** Last word on a generated service definition (tests use it to change or break one service). */
   mutate?: (service: string, definition: Record<string, any>) => void
 }
@@ -84,7 +86,8 @@ export async function generateTestPlatform(fleet: Fleet, dir: string, options: G
     if (options.skipStacks?.includes(stack.name) || stack.hosts.length === 0) continue
     const services: Record<string, unknown> = {}
     for (const name of stack.services) {
-      const definition = standIn(project.services[name]!, { ...options, gpuHosts: project.hostOrder.filter((h) => project.hosts[h]!.gpu) })
+      const real = options.realImages?.[name]
+      const definition = real ? realService(project.services[name]!, real) : standIn(project.services[name]!, { ...options, gpuHosts: project.hostOrder.filter((h) => project.hosts[h]!.gpu) })
       options.mutate?.(name, definition)
       services[name] = definition
     }
@@ -95,6 +98,23 @@ export async function generateTestPlatform(fleet: Fleet, dir: string, options: G
     if (Object.keys(stack.volumes).length > 0) document.volumes = stack.volumes
     await writeFile(join(dir, 'stacks', `${stack.name}.yaml`), stringify(document, { lineWidth: 0 }))
   }
+}
+
+/** The service as the catalog defines it, on a local image; CPU limits and reservations dropped (2-core machine). */
+function realService(service: Service, image: string): Record<string, unknown> {
+  const out = structuredClone(service.compose) as Record<string, any>
+  out.image = image
+  const memory = out.deploy?.resources?.limits?.memory
+  delete out.deploy
+  if (memory) out.deploy = { resources: { limits: { memory } } }
+  const meta: Record<string, unknown> = {}
+  if (service.requires.length > 0) meta.requires = service.requires
+  if (service.health.length > 0) meta.health = service.health.map((c) => ({ ...(c.http ? { http: { port: c.http.port, path: c.http.path } } : {}), ...(c.tcp ? { tcp: c.tcp } : {}), ...(c.required ? {} : { required: false }) }))
+  if (service.databases.length > 0) meta.databases = service.databases
+  if (service.oneshot) meta.oneshot = true
+  if (service.backup) meta.backup = service.backup
+  if (Object.keys(meta).length > 0) out['x-ai-platform'] = meta
+  return out
 }
 
 /** The same service on a stand-in image: same name, published ports, environment, health endpoints and dependencies. */
