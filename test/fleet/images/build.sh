@@ -16,7 +16,7 @@ cache_key() {
     echo "busybox $(dpkg-query -W -f='${Version}' busybox-static 2>/dev/null || /bin/busybox | head -1)"
     echo "node $(stat -c '%s %Y' /usr/bin/node) $(/usr/bin/node -v)"
     ldd /usr/bin/node | awk '{print $(NF-1)}' | xargs -r stat -L -c '%n %s %Y' 2>/dev/null
-    (cd "$FLEET_DIR" && find images standin ollama-standin -type f ! -name '*.test.*' -print0 | sort -z | xargs -0 sha256sum)
+    (cd "$FLEET_DIR" && find images standin ollama-standin -path images/postgres -prune -o -type f ! -name '*.test.*' -print0 | sort -z | xargs -0 sha256sum)
   } | sha256sum | cut -c1-16
 }
 
