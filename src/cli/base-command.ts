@@ -15,11 +15,17 @@ export abstract class BaseCommand extends Command {
   protected override async init(): Promise<void> {
     await super.init()
     // Any command may reach hosts: the trace switch is read where commands run (src/remote/trace.ts).
-    if (this.argv.includes('--verbose') || this.argv.includes('-v')) process.env.AIP_DEBUG = '1'
+    // Only before a `--`: what follows is a remote command's own argv (exec).
+    const own = this.argv.includes('--') ? this.argv.slice(0, this.argv.indexOf('--')) : this.argv
+    if (own.includes('--verbose') || own.includes('-v')) process.env.AIP_DEBUG = '1'
   }
 
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
-    if (error.oclif !== undefined) throw error // oclif's own parse errors and exits print themselves
+    if (error.oclif !== undefined) {
+      // oclif's own parse errors print themselves; a wrong flag or argument is a user mistake (exit 1)
+      if (error.oclif.exit === 2 && error.constructor.name !== 'ExitError') error.oclif.exit = 1
+      throw error
+    }
     const json = this.jsonEnabled()
     if (error instanceof UserError || error instanceof RemoteError) {
       process.exitCode = 1

@@ -1,5 +1,5 @@
 // The local connector: the workstation host runs the same steps through execa, no SSH.
-import { copyFile } from 'node:fs/promises'
+import { chmod, copyFile, rename, rm } from 'node:fs/promises'
 import { connect } from 'node:net'
 import type { Duplex } from 'node:stream'
 import Docker from 'dockerode'
@@ -61,7 +61,15 @@ export class LocalExecutor implements Executor {
   }
 
   async download(remotePath: string, localPath: string): Promise<void> {
-    await copyFile(remotePath, localPath)
+    const partial = `${localPath}.part-${process.pid}`
+    try {
+      await copyFile(remotePath, partial)
+      await chmod(partial, 0o600)
+      await rename(partial, localPath)
+    } catch (error) {
+      await rm(partial, { force: true })
+      throw error
+    }
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 // The SSH connector: one connection per host for every command, file transfer and Docker API call of a
 // run; a cap on connection starts (sshd MaxStartups 10:30:100) and on channels per connection (sshd
 // MaxSessions 10); keepalives; timeouts; retries with backoff; strict host key checking.
-import { readFile } from 'node:fs/promises'
+import { chmod, readFile, rename, rm } from 'node:fs/promises'
 import { Agent, type AgentOptions } from 'node:http'
 import type { Duplex } from 'node:stream'
 import Docker from 'dockerode'
@@ -187,19 +187,26 @@ export class SshConnection {
     })
   }
 
+  /** Into a private partial file (0600), renamed into place when complete: never a half-written file. */
   async download(remotePath: string, localPath: string): Promise<void> {
     const release = await this.channels.acquire()
+    const partial = `${localPath}.part-${process.pid}`
     try {
       await new Promise<void>((resolve, reject) => {
         this.client.sftp((error, sftp) => {
           if (error) return reject(new RemoteError(this.target.name, ['sftp', remotePath], null, '', `${this.target.name}: cannot open SFTP: ${error.message}`))
-          sftp.fastGet(remotePath, localPath, (getError) => {
+          sftp.fastGet(remotePath, partial, { mode: 0o600 }, (getError) => {
             sftp.end()
             if (getError) reject(new RemoteError(this.target.name, ['sftp', 'get', remotePath], null, '', `${this.target.name}: cannot download ${remotePath}: ${getError.message}`))
             else resolve()
           })
         })
       })
+      await chmod(partial, 0o600)
+      await rename(partial, localPath)
+    } catch (error) {
+      await rm(partial, { force: true })
+      throw error
     } finally {
       release()
     }

@@ -80,9 +80,9 @@ export function hostDocker(host: FleetHost): Docker {
 }
 
 /** Removes the platform's containers and every file under the base directory, keeping the model store. */
-export async function resetFleet(fleet: Fleet, project = 'ai-platform'): Promise<void> {
+export async function resetFleet(fleet: Fleet, project = 'ai-platform', only?: string[]): Promise<void> {
   await Promise.all(
-    fleet.hosts.map(async (host) => {
+    fleet.hosts.filter((h) => !only || only.includes(h.name)).map(async (host) => {
       const docker = hostDocker(host)
       const containers = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`com.docker.compose.project=${project}`] }) })
       await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)))

@@ -112,7 +112,7 @@ function realService(service: Service, image: string): Record<string, unknown> {
   if (service.health.length > 0) meta.health = service.health.map((c) => ({ ...(c.http ? { http: { port: c.http.port, path: c.http.path } } : {}), ...(c.tcp ? { tcp: c.tcp } : {}), ...(c.required ? {} : { required: false }) }))
   if (service.databases.length > 0) meta.databases = service.databases
   if (service.oneshot) meta.oneshot = true
-  if (service.backup) meta.backup = service.backup
+  if (service.backup) meta.backup = { ...service.backup }
   if (Object.keys(meta).length > 0) out['x-ai-platform'] = meta
   return out
 }
@@ -180,7 +180,7 @@ function standIn(service: Service, options: GenerateOptions): Record<string, unk
   if (service.oneshot) meta.oneshot = true
   // The fleet's GPU hosts accept NVIDIA reservations and have /dev/kfd and /dev/dri stand-ins.
   if (service.gpu) meta.gpu = { count: service.gpu.count, vendor: service.gpu.vendor }
-  if (service.backup) meta.backup = service.backup
+  if (service.backup) meta.backup = { ...service.backup }
   const stackTier = service.tier
   if (stackTier === 'on-demand') meta.tier = 'on-demand'
   if (Object.keys(meta).length > 0) out['x-ai-platform'] = meta

@@ -33,14 +33,17 @@ cache_key() {
   } | sha256sum | cut -c1-16
 }
 
+known() { [[ $(candidates "${ROOTS[@]}" | awk '$2 != "(none)"' | wc -l) -eq ${#ROOTS[@]} ]]; }
+if ! known; then
+  apt-get update -qq
+  known || die "apt knows no candidate for one of ${ROOTS[*]} even after apt-get update"
+fi
 KEY=$(cache_key)
 OUT="$DIR/image-$KEY"
 if [[ -f $OUT/complete ]]; then
   echo "$OUT"
   exit 0
 fi
-grep -q 'Candidate: (none)' <(apt-cache policy "${ROOTS[@]}") &&
-  die "apt knows no candidate for one of ${ROOTS[*]}: run apt-get update"
 log "building $IMAGE (cache key $KEY)"
 rm -rf "$OUT"
 mkdir -p "$OUT" "$DEBS"
