@@ -1,5 +1,6 @@
 // Build steps after tsc, both for start-up time: the JSON Schemas compiled to standalone validator code
 // (no ajv compile on each run), and oclif's command manifest (help without importing every command).
+import { execFileSync } from 'node:child_process'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -23,4 +24,9 @@ rmSync(join(root, 'oclif.manifest.json'), { force: true })
 const config = await Config.load(root)
 const manifest = config.getPluginsList()[0].manifest
 writeFileSync(join(root, 'oclif.manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`)
-console.log(`postbuild: validators and manifest (${Object.keys(manifest.commands).length} commands)`)
+// The top-level help as oclif prints it (80 columns, no colour), for bin/run.js to print without
+// loading oclif; generated from the manifest just written, so it lists exactly these commands.
+const help = execFileSync(process.execPath, [join(root, 'bin/run.js'), '--help'], { env: { ...process.env, AIP_NO_FAST_PATH: '1', NO_COLOR: '1', COLUMNS: '80' }, encoding: 'utf8' })
+// The version line names the Node that runs it: bin/run.js fills it in.
+writeFileSync(join(root, 'dist/help.txt'), help.replaceAll(config.userAgent, '@@USER_AGENT@@'))
+console.log(`postbuild: validators, manifest and top-level help (${Object.keys(manifest.commands).length} commands)`)

@@ -19,6 +19,25 @@ afterAll(async () => {
 const noStack = (text: string) => expect(text).not.toMatch(/^\s+at .+\(.+:\d+:\d+\)$/m)
 
 describe('ai-platform CLI', () => {
+  it('--version and --help answered without oclif say exactly what oclif says', async () => {
+    for (const args of [['--version'], ['--help']]) {
+      const [fast, oclif] = await Promise.all([cli(args), cli(args, { env: { AIP_NO_FAST_PATH: '1' } })])
+      expect(fast).toEqual(oclif)
+      expect(fast.code).toBe(0)
+    }
+    const help = (await cli(['--help'])).stdout
+    expect(help).toContain(`VERSION\n  ai-platform/`)
+    expect(help).toContain(` node-${process.version}\n`)
+    expect(help).toMatch(/^ {2}deploy +Deploy hosts/m)
+  })
+
+  it('a wrong flag or argument is a user error (exit 1), not a bug', async () => {
+    const wrong = await cli(['deploy', 'all', '--dry-run', '--nope'])
+    expect(wrong.code).toBe(1)
+    expect(wrong.stderr).toContain('Nonexistent flag: --nope')
+    noStack(wrong.stderr)
+  })
+
   it('without a project uses the bundled reference platform', async () => {
     const outside = await temp()
     const result = await cli(['validate'], { cwd: outside })
