@@ -112,7 +112,7 @@ export async function deploy(input: DeployInput, options: DeployOptions): Promis
       const bad = deps.filter((d) => reports.has(d) && !good(d))
       if (bad.length > 0 || (options.stop.aborted && !running.has(host.name))) {
         pending.splice(pending.indexOf(host), 1)
-        const report = skipped(host.name, options.stop.aborted ? 'cancelled' : 'skipped', options.stop.aborted ? 'interrupted before it started' : `depends on ${bad.join(', ')}, which ${bad.length > 1 ? 'did' : 'did'} not deploy`)
+        const report = skipped(host.name, options.stop.aborted ? 'cancelled' : 'skipped', options.stop.aborted ? 'interrupted before it started' : `depends on ${bad.join(', ')}, which did not deploy`)
         reports.set(host.name, report)
         input.emit({ type: 'host-done', report })
         continue
@@ -183,6 +183,12 @@ async function probe(input: DeployInput, host: PlanHost, render: HostRender): Pr
   }
   const env = envFileFor(render.secrets, input.secrets, input.project, host.name)
   const exec = await timed('connect', () => input.connector.get(host.name))
+  // The container listing goes out with the facts (a second channel of the same connection): when
+  // the release is the same, its answer is usually in by the time the facts are.
+  const listing = projectContainers(exec.docker(), render.composeProject).then(
+    (containers) => ({ containers }),
+    (error: unknown) => ({ error }),
+  )
   const quick = await timed('facts', () => quickFacts(exec, host.baseDir))
   const { machine } = whoAmI()
   if (quick.lock?.machine === machine && quick.lock.pid !== null && quick.lock.token && !processAlive(quick.lock.pid)) {
@@ -191,7 +197,11 @@ async function probe(input: DeployInput, host: PlanHost, render: HostRender): Pr
   }
   const same = quick.current?.hash === render.hash && quick.envSha256 === envDigest(env)
   if (!same) return { exec, quick, env, same, ready: false, containers: null, steps }
-  const containers = await timed('check', () => projectContainers(exec.docker(), render.composeProject))
+  const containers = await timed('check', async () => {
+    const answer = await listing
+    if ('error' in answer) throw answer.error
+    return answer.containers
+  })
   return { exec, quick, env, same, ready: evaluateReadiness(expectedServices(render), containers).ready, containers, steps }
 }
 

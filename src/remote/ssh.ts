@@ -25,15 +25,39 @@ export interface SshOptions {
   redact?: (text: string) => string
 }
 
-/** Shared by every connection of a run: at most this many handshakes at once. */
+/**
+ * Handshakes in flight: at most `perServer` with any one sshd (its MaxStartups, 10 by default, drops
+ * unauthenticated connections beyond it: that matters for a ProxyJump bastion, which every host's
+ * connection goes through), and at most `total` in all (CPU and sockets here).
+ */
+export class Handshakes {
+  private readonly all: Semaphore
+  private readonly servers = new Map<string, Semaphore>()
+  constructor(
+    private readonly perServer = 8,
+    total = 64,
+  ) {
+    this.all = new Semaphore(total)
+  }
+
+  use<T>(target: SshTarget, work: () => Promise<T>): Promise<T> {
+    const key = `${target.hostname}:${target.port}`
+    let server = this.servers.get(key)
+    if (!server) this.servers.set(key, (server = new Semaphore(this.perServer)))
+    const one = server
+    return one.use(() => this.all.use(work))
+  }
+}
+
+/** Shared by every connection of a run: one connection per host, handshakes capped (Handshakes). */
 export class SshPool {
-  private readonly starts: Semaphore
+  private readonly starts: Handshakes
   private readonly connections = new Map<string, Promise<SshConnection>>()
   constructor(
     readonly options: SshOptions = {},
-    maxStarts = 8,
+    starts = new Handshakes(),
   ) {
-    this.starts = new Semaphore(maxStarts)
+    this.starts = starts
   }
 
   connect(target: SshTarget): Promise<SshConnection> {
@@ -73,13 +97,13 @@ export class SshConnection {
     })
   }
 
-  static async open(target: SshTarget, options: SshOptions, starts: Semaphore): Promise<SshConnection> {
+  static async open(target: SshTarget, options: SshOptions, starts: Handshakes): Promise<SshConnection> {
     const jump = target.proxyJump ? await SshConnection.open(target.proxyJump, options, starts) : null
     const attempts = Math.max(1, options.attempts ?? 3)
     let lastError: unknown
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
-        const client = await starts.use(() => handshake(target, options, jump))
+        const client = await starts.use(target, () => handshake(target, options, jump))
         return new SshConnection(target, client, options, jump)
       } catch (error) {
         lastError = error
