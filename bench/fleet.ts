@@ -52,6 +52,8 @@ async function fleetScenario(): Promise<void> {
   const path = criticalPath(plan, report)
   const overhead = { wallMs: wall, engineMs: report.durationMs, criticalPathComposeMs: path.ms, criticalPath: path.hosts, overheadMs: wall - path.ms, overheadRatio: (wall - path.ms) / path.ms }
   const cold = hyperfine([{ name: 'cold deploy, 10 hosts', command: deploy }], { runs: 3, prepare: RESET, env: env(fleet) })
+  // A healthy fleet for what follows: the reset wiped the nodes' models, which `health all` checks.
+  cli('models pull', fleet)
   const warm = hyperfine(
     [
       { name: 'no-op redeploy, 10 hosts', command: deploy },
