@@ -6,6 +6,7 @@
 import { join } from 'node:path'
 
 import { CLI, hyperfine, save, table, WORK } from './lib/measure.js'
+import { scale } from './scale.js'
 
 async function startup(): Promise<void> {
   const rows = hyperfine(
@@ -36,11 +37,11 @@ async function dryrun(): Promise<void> {
   console.log(table(rows))
 }
 
-const scenarios: Record<string, () => Promise<void>> = { startup, dryrun }
+const scenarios: Record<string, () => Promise<void>> = { startup, dryrun, scale }
 
 const wanted = process.argv.slice(2)
 if (wanted.length === 0) {
-  console.error(`usage: tsx bench/run.ts ${Object.keys(scenarios).join('|')} ... (also: fleet, baselines, models, scale from bench/fleet.ts)`)
+  console.error(`usage: tsx bench/run.ts ${Object.keys(scenarios).join('|')} ... (also: fleet, baselines, models from bench/fleet.ts)`)
   process.exit(2)
 }
 for (const name of wanted) {

@@ -46,18 +46,7 @@ fi
 
 # 2. everything left in the hosts' namespaces: sessions, httpds, socat (each started through them)
 leftovers=()
-for h in "${hosts[@]}"; do
-  [[ -e /run/netns/$(host_netns "$h") ]] || continue
-  while read -r p; do [[ -n $p && $p != "$$" ]] && leftovers+=("$p"); done < <(ip netns pids "$(host_netns "$h")" 2>/dev/null || true)
-done
-# httpds recorded by compose.mjs (they are in the namespaces too; this catches a deleted namespace)
-for h in "${hosts[@]}"; do
-  f=$(host_dir "$h")/runtime/containers.json
-  [[ -f $f ]] || continue
-  for p in $(grep -oE '"pids": \[[^]]*\]' "$f" | grep -oE '[0-9]+' || true); do
-    pid_runs "$p" httpd && leftovers+=("$p")
-  done
-done
+for p in $(netns_pids "${hosts[@]}"); do [[ $p != "$$" ]] && leftovers+=("$p"); done
 if ((${#leftovers[@]})); then
   kill -TERM "${leftovers[@]}" 2>/dev/null || true
   wait_gone 30 "${leftovers[@]}" || kill -KILL "${leftovers[@]}" 2>/dev/null || true

@@ -44,3 +44,14 @@ pid_runs() { # pid pattern
 }
 
 tcp_open() { timeout 1 bash -c ":</dev/tcp/$1/$2" 2>/dev/null; }
+
+# Pids of processes in the given hosts' network namespaces (one pass over /proc), one per line.
+netns_pids() { # host...
+  local h ino want=""
+  for h in "$@"; do
+    ino=$(stat -L -c %i "/run/netns/$(host_netns "$h")" 2>/dev/null) && want+=" net:[$ino]"
+  done
+  [[ -n $want ]] || return 0
+  find /proc -mindepth 3 -maxdepth 3 -path '/proc/[0-9]*/ns/net' -printf '%h %l\n' 2>/dev/null |
+    awk -v want="$want " 'index(want, " " $2 " ") { split($1, a, "/"); print a[3] }'
+}

@@ -1,0 +1,130 @@
+// Scale benchmark: what orchestration costs at 100 hosts, on the scale fleet (test/fleet/scale: each
+// host only an sshd and a stand-in Docker, so the time measured is the CLI's and the SSH round trips,
+// not Compose's). Planning (dry run), no-op redeploy, health, and one cold deploy, at 100 hosts and at
+// 10 (the scaling ratio), with the CLI's peak RSS. Target (issue): no-op under 5 s, peak RSS under
+// 250 MB at 100 hosts.
+//   sudo bash test/fleet/scale/up.sh 100 && npx tsx bench/run.ts scale
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { loadavg } from 'node:os'
+import { join } from 'node:path'
+import { generateScalePlatform, loadScale, type Scale } from '../test/fleet/scale/platform.js'
+import { CLI, hyperfine, ms, ROOT, save, table, WORK, type Measured } from './lib/measure.js'
+
+const SIZES = [100, 10]
+const RESET = `bash ${join(ROOT, 'test/fleet/scale/reset.sh')}`
+const TARGET = { noopS: 5, rssMb: 250 }
+
+const platformDir = (n: number) => join(WORK, `scale-${n}`)
+const rssFile = (label: string) => join(WORK, `rss-${label}.txt`)
+const ENV: NodeJS.ProcessEnv = { AIP_AUDIT_LOG: join(WORK, 'scale-audit.jsonl'), CI: 'true', NO_COLOR: '1' }
+
+/** The command, under GNU time appending the CLI's peak RSS (KiB) and CPU seconds to a file per scenario. */
+function timed(label: string, args: string): string {
+  return `cd /tmp && /usr/bin/time -f '%M %U %S' -a -o ${rssFile(label)} ${CLI} ${args} > /dev/null 2>&1`
+}
+
+function cli(args: string): string {
+  return execFileSync('bash', ['-c', `cd /tmp && ${CLI} ${args}`], { env: { ...process.env, ...ENV }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] })
+}
+
+interface Rss {
+  label: string
+  runs: number
+  medianMb: number
+  maxMb: number
+  /** user + system CPU seconds of the CLI process: less sensitive to a loaded machine than wall time. */
+  medianCpuS: number
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0
+
+function rss(label: string): Rss {
+  const runs = readFileSync(rssFile(label), 'utf8')
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number))
+    .filter((f) => f.length === 3 && f[0]! > 0)
+  const kb = runs.map((f) => f[0]!)
+  const mb = (v: number) => Math.round((v / 1024) * 10) / 10
+  return { label, runs: runs.length, medianMb: mb(median(kb)), maxMb: mb(Math.max(...kb)), medianCpuS: Math.round(median(runs.map((f) => f[1]! + f[2]!)) * 100) / 100 }
+}
+
+/** Where and how loaded the measurement ran: other work on the machine inflates every wall time. */
+function context(): Record<string, unknown> {
+  const git = (args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim()
+  return { commit: git(['rev-parse', '--short', 'HEAD']), srcChanged: git(['status', '--porcelain', '--', 'src', 'commands']) !== '', distBuilt: statSync(join(ROOT, 'dist/src/deploy/engine.js')).mtime.toISOString(), loadavg: loadavg().map((l) => Math.round(l * 10) / 10) }
+}
+
+/** Where a no-op's time goes, from its own report: per step, across hosts. */
+function stepSummary(report: { durationMs: number; hosts: { host: string; durationMs: number; steps: { step: string; ms: number }[] }[] }) {
+  const byStep = new Map<string, number[]>()
+  for (const h of report.hosts) for (const s of h.steps) byStep.set(s.step, [...(byStep.get(s.step) ?? []), s.ms])
+  return {
+    engineMs: report.durationMs,
+    steps: Object.fromEntries([...byStep].map(([step, values]) => [step, { hosts: values.length, medianMs: median(values), maxMs: Math.max(...values), sumMs: values.reduce((a, b) => a + b, 0) }])),
+  }
+}
+
+async function measureSize(fleet: Scale, n: number): Promise<{ rows: Measured[]; rss: Rss[]; noop: ReturnType<typeof stepSummary>; health: { durationMs: number; checks: number; ok: boolean } }> {
+  const dir = platformDir(n)
+  await generateScalePlatform(fleet, dir, { hosts: n })
+  const project = `--project ${dir}`
+  for (const label of [`dryrun-${n}`, `noop-${n}`, `health-${n}`, `cold-${n}`]) rmSync(rssFile(label), { force: true })
+
+  const dryrun = hyperfine([{ name: `deploy all --dry-run --json, ${n} hosts (plan + render)`, command: timed(`dryrun-${n}`, `deploy all --dry-run --json ${project}`) }], { runs: 10, warmup: 1, env: ENV })
+
+  // Cold: every host reset (no release, no containers, no images), then one deploy.
+  const cold = hyperfine([{ name: `cold deploy all, ${n} hosts (--concurrency 10, the default)`, command: timed(`cold-${n}`, `deploy all --yes --json ${project}`) }], { runs: 1, prepare: `${RESET} ${fleet.hosts.slice(0, n).map((h) => h.name).join(' ')}`, env: ENV })
+
+  // Converged: the no-op report first (for its steps), then the measured runs.
+  const report = JSON.parse(cli(`deploy all --yes --json ${project}`))
+  if (report.summary.unchanged !== n) throw new Error(`no-op at ${n} hosts was not one: ${JSON.stringify(report.summary)}`)
+  const health = JSON.parse(cli(`health all --json ${project}`))
+  if (!health.ok) throw new Error(`health at ${n} hosts is not ok: ${JSON.stringify(health.summary)}`)
+  const warm = hyperfine(
+    [
+      { name: `no-op deploy all --yes --json, ${n} hosts`, command: timed(`noop-${n}`, `deploy all --yes --json ${project}`) },
+      { name: `health all --json, ${n} hosts`, command: timed(`health-${n}`, `health all --json ${project}`) },
+    ],
+    { runs: 7, warmup: 1, env: ENV },
+  )
+  return {
+    rows: [...dryrun, ...cold, ...warm],
+    rss: [`dryrun-${n}`, `cold-${n}`, `noop-${n}`, `health-${n}`].map(rss),
+    noop: stepSummary(report),
+    health: { durationMs: health.durationMs, checks: health.summary.checks, ok: health.ok },
+  }
+}
+
+export async function scale(): Promise<void> {
+  const fleet = loadScale()
+  if (fleet.hosts.length < Math.max(...SIZES)) throw new Error(`the scale fleet has ${fleet.hosts.length} hosts; run sudo bash test/fleet/scale/up.sh ${Math.max(...SIZES)}`)
+  mkdirSync(WORK, { recursive: true })
+  const before = context()
+  const startup = hyperfine([{ name: 'ai-platform --version (start-up alone)', command: `${CLI} --version` }], { runs: 10, warmup: 2 })
+  const results: Record<number, Awaited<ReturnType<typeof measureSize>>> = {}
+  for (const n of SIZES) results[n] = await measureSize(fleet, n)
+  // Leave the fleet converged on the full platform (s001's Prometheus targets differ between sizes).
+  cli(`deploy all --yes --json --project ${platformDir(Math.max(...SIZES))}`)
+
+  const row = (n: number, prefix: string) => results[n]!.rows.find((r) => r.name.startsWith(prefix))!
+  const ratio = (prefix: string) => row(100, prefix).median / row(10, prefix).median
+  const scaling = { noop: ratio('no-op'), health: ratio('health'), dryrun: ratio('deploy all --dry-run'), cold: ratio('cold') }
+  const noop100 = row(100, 'no-op').median
+  const rss100 = Math.max(...results[100]!.rss.filter((r) => r.label.startsWith('noop') || r.label.startsWith('health')).map((r) => r.maxMb))
+  const verdict = { noopS: noop100, noopOk: noop100 < TARGET.noopS, peakRssMb: rss100, rssOk: rss100 < TARGET.rssMb }
+  const after = context()
+  save('scale', { target: TARGET, verdict, scaling, before, after, startup, sizes: results })
+
+  const rows = [...startup, ...SIZES.flatMap((n) => results[n]!.rows)]
+  console.log(table(rows))
+  console.log('\n| the CLI process | peak RSS, median | peak RSS, max | CPU (user+sys), median | runs |\n|---|---|---|---|---|')
+  for (const n of SIZES) for (const r of results[n]!.rss) console.log(`| ${r.label.replace(/-(\d+)$/, ', $1 hosts')} | ${r.medianMb} MB | ${r.maxMb} MB | ${r.medianCpuS} s | ${r.runs} |`)
+  console.log(`\n100 / 10 hosts (medians): no-op ${scaling.noop.toFixed(2)}x, health ${scaling.health.toFixed(2)}x, dry run ${scaling.dryrun.toFixed(2)}x, cold ${scaling.cold.toFixed(2)}x`)
+  for (const n of SIZES) {
+    const s = results[n]!.noop
+    console.log(`no-op at ${n} hosts, engine ${ms(s.engineMs / 1000)}; per host: ${Object.entries(s.steps).map(([step, v]) => `${step} median ${v.medianMs} ms, max ${v.maxMs} ms`).join('; ')}`)
+  }
+  console.log(`\nload average before ${JSON.stringify(before.loadavg)}, after ${JSON.stringify(after.loadavg)} (2 cores); commit ${String(after.commit)}${after.srcChanged ? ' with uncommitted src/ changes' : ''}, dist built ${String(after.distBuilt)}`)
+  console.log(`target at 100 hosts: no-op ${ms(noop100)} (< ${TARGET.noopS} s: ${verdict.noopOk ? 'met' : 'MISSED'}), peak RSS ${rss100} MB (< ${TARGET.rssMb} MB: ${verdict.rssOk ? 'met' : 'MISSED'})`)
+}
