@@ -18,6 +18,7 @@ import {
   removeCurrent,
   removeRelease,
   switchCurrent,
+  readReleases,
   takeOverLock,
   unpackRelease,
   type ComposeTarget,
@@ -394,12 +395,15 @@ function formatMb(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`
 }
 
+/** What work on one host needs of a run (a rollback has no plan). */
+export type HostInput = Pick<DeployInput, 'project' | 'connector' | 'emit' | 'redact'>
+
 interface HealthTarget {
   host: string
   composeProject: string
 }
 
-async function waitHealthy(exec: Executor, input: DeployInput, render: HealthTarget, expected: readonly ExpectedService[], options: DeployOptions): Promise<HostReport['services']> {
+async function waitHealthy(exec: Executor, input: HostInput, render: HealthTarget, expected: readonly ExpectedService[], options: DeployOptions): Promise<HostReport['services']> {
   const dispatcher = newDispatcher(5000)
   try {
     return await waitHealthyWith(exec, input, render, expected, options, dispatcher)
@@ -409,7 +413,7 @@ async function waitHealthy(exec: Executor, input: DeployInput, render: HealthTar
 }
 
 /** Containers first (running, Docker health), then the services' own checks: the same code `health` runs. */
-async function waitHealthyWith(exec: Executor, input: DeployInput, render: HealthTarget, expected: readonly ExpectedService[], options: DeployOptions, dispatcher: ReturnType<typeof newDispatcher>): Promise<HostReport['services']> {
+async function waitHealthyWith(exec: Executor, input: HostInput, render: HealthTarget, expected: readonly ExpectedService[], options: DeployOptions, dispatcher: ReturnType<typeof newDispatcher>): Promise<HostReport['services']> {
   const docker = exec.docker()
   const deadline = Date.now() + options.healthTimeoutS * 1000
   const host = input.project.hosts[render.host]!
@@ -497,4 +501,72 @@ async function rollback(
   }
   await exec.run(recordAndPrune(host.baseDir, historyLine(failedRecord, 'rolled-back', options, { to: previous.id, error: report.error?.slice(0, 500) }), input.project.platform.releasesKeep), { check: false })
   return note('done')
+}
+
+export interface RollbackReport {
+  host: string
+  from: string
+  to: string
+  durationMs: number
+  services: HostReport['services']
+}
+
+/** The releases a host keeps, newest first, from `readReleases`. */
+export function parseReleases(stdout: string): ReleaseRecord[] {
+  const out: ReleaseRecord[] = []
+  for (const part of stdout.split('@@release ').slice(1)) {
+    const [id, ...rest] = part.split('\n')
+    try {
+      out.push({ ...(JSON.parse(rest.join('\n').trim()) as ReleaseRecord), id: id!.trim() })
+    } catch {
+      // a release without a readable record cannot be returned to
+    }
+  }
+  return out
+}
+
+/**
+ * `ai-platform rollback HOST [--to ID]`: the host back on a release it keeps (default: the one it
+ * ran before), under its deploy lock, gated on health like a deploy. When that release does not
+ * come up healthy the host is switched back to the release it ran, and the error says so.
+ */
+export async function rollbackHost(input: HostInput, options: DeployOptions, hostName: string, to: string | null): Promise<RollbackReport> {
+  const started = Date.now()
+  const ref = input.project.hosts[hostName]
+  if (!ref) throw new UserError(`unknown host ${hostName}`, `Hosts: ${input.project.hostOrder.join(', ')}.`)
+  const host = { name: hostName, baseDir: ref.baseDir } as PlanHost
+  const exec = await input.connector.get(hostName)
+  const facts = await preflight(exec, input.project, host).catch((error: unknown) => {
+    throw error instanceof StepFailure ? new UserError(error.message) : error
+  })
+  const current = facts.current
+  if (!current) throw new UserError(`${hostName} runs no release, so there is nothing to roll back`)
+  const releases = parseReleases((await exec.run(readReleases(host.baseDir))).stdout)
+  const older = releases.filter((r) => r.id < current.id)
+  const target = to !== null ? releases.find((r) => r.id === to) : (releases.find((r) => r.id === current.previous) ?? older[0])
+  const kept = releases.map((r) => `${r.id}${r.id === current.id ? ' (current)' : ''}`).join(', ')
+  if (!target) throw new UserError(to !== null ? `${hostName} keeps no release ${to}` : `${hostName} keeps no release older than ${current.id}`, `Releases on ${hostName}: ${kept}.`)
+  if (target.id === current.id) throw new UserError(`${hostName} already runs ${target.id}`, `Releases on ${hostName}: ${kept}.`)
+  const token = `${whoAmI().machine}:${process.pid}:${Date.now()}:${Math.random().toString(36).slice(2, 10)}`
+  await lock(exec, host, token, options)
+  const back: ComposeTarget = { compose: facts.compose, project: current.composeProject, baseDir: host.baseDir, releaseId: current.id }
+  const onto: ComposeTarget = { ...back, project: target.composeProject, releaseId: target.id }
+  try {
+    await exec.run(switchCurrent(host.baseDir, target.id))
+    try {
+      await exec.run(composeUp(onto), { timeoutMs: 30 * 60_000, signal: options.abort })
+      const expected = target.services.filter((s) => s.tier !== 'on-demand').map((s) => ({ name: s.name, oneshot: s.oneshot }))
+      const services = await waitHealthy(exec, input, { host: hostName, composeProject: target.composeProject }, expected, options)
+      await exec.run(recordAndPrune(host.baseDir, historyLine(current, 'rolled-back', options, { to: target.id, manual: true }), input.project.platform.releasesKeep), { timeoutMs: 30_000 })
+      return { host: hostName, from: current.id, to: target.id, durationMs: Date.now() - started, services }
+    } catch (error) {
+      // Not healthy (or interrupted): back onto what it ran, whatever the signal said.
+      await exec.run(switchCurrent(host.baseDir, current.id))
+      await exec.run(composeUp(back), { timeoutMs: 30 * 60_000 })
+      await exec.run(recordAndPrune(host.baseDir, historyLine(target, 'failed', options, { rollbackFrom: current.id, error: input.redact(errorMessage(error)).slice(0, 500) }), input.project.platform.releasesKeep), { check: false })
+      throw new UserError(`${hostName}: rollback to ${target.id} failed: ${input.redact(errorMessage(error))}`, `The host is back on ${current.id}.`)
+    }
+  } finally {
+    await exec.run(releaseLock(host.baseDir, token), { check: false, timeoutMs: 20_000 }).catch(() => undefined)
+  }
 }

@@ -3,12 +3,12 @@
 import { appendAudit } from '../audit/audit.js'
 import { confirm } from '../cli/confirm.js'
 import type { OpenProject } from '../config/open.js'
-import { UserError } from '../errors.js'
+import { UserError, errorMessage } from '../errors.js'
 import type { Plan } from '../plan/plan.js'
 import { planRun } from '../plan/service.js'
 import { connector } from '../remote/connect.js'
 import { readSecrets, redact } from '../secrets/secrets.js'
-import { deploy as runEngine, type DeployReport } from './engine.js'
+import { deploy as runEngine, rollbackHost, type DeployReport, type RollbackReport } from './engine.js'
 import { whoAmI } from './release.js'
 import { listrReporter, plainReporter, type Reporter } from '../ui/deploy-reporters.js'
 
@@ -98,4 +98,63 @@ export async function deployCommand(open: OpenProject, options: DeployCommandOpt
     })),
   ).catch((error: Error) => process.stderr.write(`warning: cannot write the audit log: ${error.message}\n`))
   return { report, plan }
+}
+
+export interface RollbackCommandOptions {
+  host: string
+  to: string | null
+  lockWaitS: number
+  healthTimeoutS: number
+  acceptNew: boolean
+  json: boolean
+  command: string
+  tool: string
+}
+
+/** `ai-platform rollback HOST [--to ID]`: one host back on a release it keeps; audited like a deploy. */
+export async function rollbackCommand(open: OpenProject, options: RollbackCommandOptions): Promise<RollbackReport> {
+  const secrets = await readSecrets(open.project)
+  const values = [...secrets.values.values()]
+  const mask = (text: string) => redact(text, values)
+  const abort = new AbortController()
+  const onSignal = () => abort.abort()
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  const connections = connector(open.project, { acceptNew: options.acceptNew, redact: mask })
+  const log = (line: string) => process.stderr.write(`${line}\n`)
+  const started = new Date()
+  let report: RollbackReport | null = null
+  let failure: string | null = null
+  try {
+    report = await rollbackHost(
+      { project: open.project, connector: connections, emit: (e) => (e.type === 'progress' ? log(`${e.host}: ${e.text}`) : undefined), redact: mask },
+      { force: false, concurrency: 1, lockWaitS: options.lockWaitS, lockStaleS: 15 * 60, healthTimeoutS: options.healthTimeoutS, pull: 'never', command: options.command, tool: options.tool, stop: abort.signal, abort: abort.signal },
+      options.host,
+      options.to,
+    )
+    return report
+  } catch (error) {
+    failure = mask(errorMessage(error))
+    throw error
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    await connections.closeAll()
+    const { user, machine } = whoAmI()
+    await appendAudit([
+      {
+        time: new Date().toISOString(),
+        user,
+        machine,
+        command: options.command,
+        platform: open.project.platform.name,
+        host: options.host,
+        status: report ? 'rolled-back' : 'failed',
+        release: report?.to ?? null,
+        previous: report?.from ?? null,
+        durationMs: Date.now() - started.getTime(),
+        ...(failure ? { error: failure } : {}),
+      },
+    ]).catch((error: Error) => process.stderr.write(`warning: cannot write the audit log: ${error.message}\n`))
+  }
 }

@@ -156,6 +156,17 @@ export function takeOverLock(baseDir: string, info: LockInfo, deadToken: string)
   )
 }
 
+/** Every release kept on the host: `@@release <id>` then its release.json, newest first. */
+export function readReleases(baseDir: string): string[] {
+  return sh(
+    [
+      header(baseDir),
+      '[ -d "$b/releases" ] || exit 0',
+      `for id in $(ls -1 "$b/releases" | grep -v '^\\.' | sort -r); do echo "@@release $id"; cat "$b/releases/$id/release.json" 2>/dev/null; echo; done`,
+    ].join('\n'),
+  )
+}
+
 /** Keeps our lock fresh; fails if it is no longer ours. */
 export function heartbeatLock(baseDir: string, token: string): string[] {
   return sh([header(baseDir), `grep -q ${quoteWord(token)} "$b/.lock/info.json"`, 'touch "$b/.lock/info.json"'].join('\n'))

@@ -1,0 +1,34 @@
+import { BaseCommand } from '../src/cli/base-command.js'
+import { targetArgs } from '../src/cli/target-flags.js'
+
+export default class Diff extends BaseCommand {
+  static override summary = 'What a deploy would change: the rendered files against those of the release each host runs, as unified diffs.'
+  static override description = `Reads each host's current release (compose.yaml, config files, the .env digest) in two round
+trips and compares it with what would be rendered now. Secret values never appear: a changed .env
+is reported as changed, without its content. Exit status 0 whether or not anything differs; 1 when a
+host cannot be read.`
+  static override enableJsonFlag = true
+  static override strict = false
+  static override args = targetArgs
+  static override examples = ['<%= config.bin %> diff erebus', '<%= config.bin %> diff all --json']
+
+  async run(): Promise<unknown> {
+    const { flags, argv } = await this.parse(Diff)
+    const { openProject } = await import('../src/config/open.js')
+    const { diffHosts } = await import('../src/ops/diff.js')
+    const report = await diffHosts(await openProject(flags.project), argv as string[])
+    if (report.hosts.some((h) => !h.reachable)) process.exitCode = 1
+    if (this.jsonEnabled()) return report
+    for (const host of report.hosts) {
+      if (!host.reachable) {
+        this.log(`${host.host}: unreachable: ${host.error}`)
+        continue
+      }
+      const env = host.env === 'changed' ? '; .env changed (values not shown)' : ''
+      if (host.same) this.log(`${host.host}: up to date (${host.current})`)
+      else this.log(`${host.host}: ${host.current ? `${host.changes.length} file(s) differ from ${host.current}` : 'no release yet'}${env}`)
+      for (const change of host.changes) this.log(change.diff.replace(/^=+\n/, '').trimEnd())
+    }
+    return undefined
+  }
+}
