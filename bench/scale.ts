@@ -20,8 +20,8 @@ const rssFile = (label: string) => join(WORK, `rss-${label}.txt`)
 const ENV: NodeJS.ProcessEnv = { AIP_AUDIT_LOG: join(WORK, 'scale-audit.jsonl'), CI: 'true', NO_COLOR: '1' }
 
 /** The command, under GNU time appending the CLI's peak RSS (KiB) and CPU seconds to a file per scenario. */
-function timed(label: string, args: string): string {
-  return `cd /tmp && /usr/bin/time -f '%M %U %S' -a -o ${rssFile(label)} ${CLI} ${args} > /dev/null 2>&1`
+function timed(label: string, args: string, stdout = '/dev/null'): string {
+  return `cd /tmp && /usr/bin/time -f '%M %U %S' -a -o ${rssFile(label)} ${CLI} ${args} > ${stdout} 2>/dev/null`
 }
 
 function cli(args: string): string {
@@ -65,7 +65,7 @@ function stepSummary(report: { durationMs: number; hosts: { host: string; durati
   }
 }
 
-async function measureSize(fleet: Scale, n: number): Promise<{ rows: Measured[]; rss: Rss[]; noop: ReturnType<typeof stepSummary>; health: { durationMs: number; checks: number; ok: boolean } }> {
+async function measureSize(fleet: Scale, n: number): Promise<{ rows: Measured[]; rss: Rss[]; noop: ReturnType<typeof stepSummary>; cold: ReturnType<typeof stepSummary>; health: { durationMs: number; checks: number; ok: boolean } }> {
   const dir = platformDir(n)
   await generateScalePlatform(fleet, dir, { hosts: n })
   const project = `--project ${dir}`
@@ -74,7 +74,8 @@ async function measureSize(fleet: Scale, n: number): Promise<{ rows: Measured[];
   const dryrun = hyperfine([{ name: `deploy all --dry-run --json, ${n} hosts (plan + render)`, command: timed(`dryrun-${n}`, `deploy all --dry-run --json ${project}`) }], { runs: 10, warmup: 1, env: ENV })
 
   // Cold: every host reset (no release, no containers, no images), then one deploy.
-  const cold = hyperfine([{ name: `cold deploy all, ${n} hosts (--concurrency 10, the default)`, command: timed(`cold-${n}`, `deploy all --yes --json ${project}`) }], { runs: 1, prepare: `${RESET} ${fleet.hosts.slice(0, n).map((h) => h.name).join(' ')}`, env: ENV })
+  const coldReport = join(WORK, `scale-cold-${n}.json`)
+  const cold = hyperfine([{ name: `cold deploy all, ${n} hosts (--concurrency 10, the default)`, command: timed(`cold-${n}`, `deploy all --yes --json ${project}`, coldReport) }], { runs: 1, prepare: `${RESET} ${fleet.hosts.slice(0, n).map((h) => h.name).join(' ')}`, env: ENV })
 
   // Converged: the no-op report first (for its steps), then the measured runs.
   const report = JSON.parse(cli(`deploy all --yes --json ${project}`))
@@ -92,6 +93,7 @@ async function measureSize(fleet: Scale, n: number): Promise<{ rows: Measured[];
     rows: [...dryrun, ...cold, ...warm],
     rss: [`dryrun-${n}`, `cold-${n}`, `noop-${n}`, `health-${n}`].map(rss),
     noop: stepSummary(report),
+    cold: stepSummary(JSON.parse(readFileSync(coldReport, 'utf8'))),
     health: { durationMs: health.durationMs, checks: health.summary.checks, ok: health.ok },
   }
 }
@@ -114,16 +116,28 @@ export async function scale(): Promise<void> {
   const rss100 = Math.max(...results[100]!.rss.filter((r) => r.label.startsWith('noop') || r.label.startsWith('health')).map((r) => r.maxMb))
   const verdict = { noopS: noop100, noopOk: noop100 < TARGET.noopS, peakRssMb: rss100, rssOk: rss100 < TARGET.rssMb }
   const after = context()
-  save('scale', { target: TARGET, verdict, scaling, before, after, startup, sizes: results })
-
   const rows = [...startup, ...SIZES.flatMap((n) => results[n]!.rows)]
+  const label = (r: Rss) => r.label.replace(/^noop/, 'no-op').replace(/^dryrun/, 'dry run').replace(/-(\d+)$/, ', $1 hosts')
+  // rows, rss (label -> MB) and notes are what bench/report.ts puts in BENCHMARKS.md; the rest is detail.
+  const rssByLabel = Object.fromEntries(SIZES.flatMap((n) => results[n]!.rss.map((r) => [`${label(r)} (max of ${r.runs} runs)`, r.maxMb])))
+  const cpu = (n: number, what: string) => results[n]!.rss.find((r) => r.label === `${what}-${n}`)!.medianCpuS
+  const notes = [
+    `Load average (1, 5, 15 min) before ${JSON.stringify(before.loadavg)}, after ${JSON.stringify(after.loadavg)} on 2 cores: the hosts' sshds run on the same cores as the CLI, and so does whatever else runs on the machine.`,
+    `CPU of the CLI process (user + sys, medians): no-op ${cpu(100, 'noop')} s at 100 hosts, ${cpu(10, 'noop')} s at 10; health ${cpu(100, 'health')} s / ${cpu(10, 'health')} s; dry run ${cpu(100, 'dryrun')} s / ${cpu(10, 'dryrun')} s.`,
+    `100 / 10 hosts: no-op ${scaling.noop.toFixed(2)}x, health ${scaling.health.toFixed(2)}x, dry run ${scaling.dryrun.toFixed(2)}x, cold ${scaling.cold.toFixed(2)}x.`,
+    `Commit ${String(after.commit)}${after.srcChanged ? ' (with uncommitted src/ changes)' : ''}, dist built ${String(after.distBuilt)}.`,
+  ].join(' ')
+  save('scale', { rows, rss: rssByLabel, notes, target: TARGET, verdict, scaling, before, after, sizes: results })
+
   console.log(table(rows))
   console.log('\n| the CLI process | peak RSS, median | peak RSS, max | CPU (user+sys), median | runs |\n|---|---|---|---|---|')
-  for (const n of SIZES) for (const r of results[n]!.rss) console.log(`| ${r.label.replace(/-(\d+)$/, ', $1 hosts')} | ${r.medianMb} MB | ${r.maxMb} MB | ${r.medianCpuS} s | ${r.runs} |`)
+  for (const n of SIZES) for (const r of results[n]!.rss) console.log(`| ${label(r)} | ${r.medianMb} MB | ${r.maxMb} MB | ${r.medianCpuS} s | ${r.runs} |`)
   console.log(`\n100 / 10 hosts (medians): no-op ${scaling.noop.toFixed(2)}x, health ${scaling.health.toFixed(2)}x, dry run ${scaling.dryrun.toFixed(2)}x, cold ${scaling.cold.toFixed(2)}x`)
   for (const n of SIZES) {
-    const s = results[n]!.noop
-    console.log(`no-op at ${n} hosts, engine ${ms(s.engineMs / 1000)}; per host: ${Object.entries(s.steps).map(([step, v]) => `${step} median ${v.medianMs} ms, max ${v.maxMs} ms`).join('; ')}`)
+    for (const kind of ['noop', 'cold'] as const) {
+      const s = results[n]![kind]
+      console.log(`${kind === 'noop' ? 'no-op' : 'cold'} at ${n} hosts, engine ${ms(s.engineMs / 1000)}; per host: ${Object.entries(s.steps).map(([step, v]) => `${step} median ${v.medianMs} ms, max ${v.maxMs} ms`).join('; ')}`)
+    }
   }
   console.log(`\nload average before ${JSON.stringify(before.loadavg)}, after ${JSON.stringify(after.loadavg)} (2 cores); commit ${String(after.commit)}${after.srcChanged ? ' with uncommitted src/ changes' : ''}, dist built ${String(after.distBuilt)}`)
   console.log(`target at 100 hosts: no-op ${ms(noop100)} (< ${TARGET.noopS} s: ${verdict.noopOk ? 'met' : 'MISSED'}), peak RSS ${rss100} MB (< ${TARGET.rssMb} MB: ${verdict.rssOk ? 'met' : 'MISSED'})`)
