@@ -4,6 +4,7 @@
 import { chmod, readFile, rename, rm } from 'node:fs/promises'
 import { Agent, type AgentOptions } from 'node:http'
 import type { Duplex } from 'node:stream'
+import { inspect } from 'node:util'
 import Docker from 'dockerode'
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2'
 import { RemoteError, UserError } from '../errors.js'
@@ -270,6 +271,14 @@ class DialStdioAgent extends Agent {
     options: AgentOptions = { keepAlive: true, maxSockets: 3, maxFreeSockets: 3 },
   ) {
     super(options)
+  }
+
+  /**
+   * docker-modem formats every request's options for its debug log, debug on or not; without this,
+   * util.inspect walks the agent and the whole SSH connection behind it (2-3 ms of CPU a request).
+   */
+  [inspect.custom](): string {
+    return `DialStdioAgent(${this.connection.target.name})`
   }
 
   override createConnection(_options: unknown, callback: (error: Error | null, socket?: Duplex) => void): undefined {
