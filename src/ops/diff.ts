@@ -32,16 +32,18 @@ export interface HostDiff {
 
 const MARK = '@@aip:'
 
+/** One section per file, base64 so that its bytes (a missing last newline included) come back exact. */
 const part = (name: string, command: string) => `echo '${MARK}${name}'; ( ${command} ) 2>/dev/null; echo "${MARK}rc:$?"`
+const decode = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'base64').toString('utf8')
 
 /** The current release's record, compose file and .env digest. */
 function releaseScript(baseDir: string): string[] {
-  return ['sh', '-c', [`b=${shellQuote([baseDir])}`, part('release', 'cat "$b/current/release.json"'), part('compose', 'cat "$b/current/compose.yaml"'), part('env', `sha256sum "$b/current/.env" | cut -d' ' -f1`)].join('\n')]
+  return ['sh', '-c', [`b=${shellQuote([baseDir])}`, part('release', 'cat "$b/current/release.json"'), part('compose', 'base64 "$b/current/compose.yaml"'), part('env', `sha256sum "$b/current/.env" | cut -d' ' -f1`)].join('\n')]
 }
 
 /** The config files a release names, each in its own section. */
 function filesScript(baseDir: string, files: readonly string[]): string[] {
-  return ['sh', '-c', [`b=${shellQuote([baseDir])}`, ...files.map((f, i) => part(`file:${i}`, `cat "$b"/${shellQuote([f])}`))].join('\n')]
+  return ['sh', '-c', [`b=${shellQuote([baseDir])}`, ...files.map((f, i) => part(`file:${i}`, `base64 "$b"/${shellQuote([f])}`))].join('\n')]
 }
 
 /** `files/<sha16>/<path>` -> `<path>` */
@@ -88,12 +90,12 @@ export async function diffHosts(open: OpenProject, selectors: string[]): Promise
             const read = parseSections((await exec.run(filesScript(baseDir, record.files), { check: false })).stdout)
             record.files.forEach((path, i) => {
               const section = read.get(`file:${i}`)
-              if (section?.code === 0) files.set(path, `${section.output}\n`)
+              if (section?.code === 0) files.set(path, decode(section.output))
             })
           }
           const compose = ok('compose')
           const env = envFileFor(render.secrets, secrets.values, open.project, render.host)
-          const result = compareHost(render, env, { record, compose: compose === null ? null : `${compose}\n`, envSha256: ok('env')?.trim() ?? null, files })
+          const result = compareHost(render, env, { record, compose: compose === null ? null : decode(compose), envSha256: ok('env')?.trim() ?? null, files })
           return { host: render.host, reachable: true, ...result }
         } catch (error) {
           return { host: render.host, reachable: false, error: errorMessage(error), current: null, same: false, env: 'no release', changes: [] }
