@@ -6,7 +6,7 @@ import type { OpenProject } from '../config/open.js'
 import { errorMessage } from '../errors.js'
 import { planRun } from '../plan/service.js'
 import { connector } from '../remote/connect.js'
-import { parseSections } from '../remote/facts.js'
+import { parseSections, section } from '../remote/facts.js'
 import { shellQuote } from '../remote/quote.js'
 import { envDigest, type ReleaseRecord } from '../deploy/release.js'
 import type { HostRender } from '../render/render.js'
@@ -30,10 +30,8 @@ export interface HostDiff {
   changes: FileChange[]
 }
 
-const MARK = '@@aip:'
-
-/** One section per file, base64 so that its bytes (a missing last newline included) come back exact. */
-const part = (name: string, command: string) => `echo '${MARK}${name}'; ( ${command} ) 2>/dev/null; echo "${MARK}rc:$?"`
+/** The facts probe's sections (stderr kept out); files travel base64 so their bytes come back exact. */
+const part = (name: string, command: string) => section(name, command, true)
 const decode = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'base64').toString('utf8')
 
 /** The current release's record, compose file and .env digest. */

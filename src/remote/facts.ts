@@ -47,7 +47,7 @@ export function factsScript(request: FactsRequest): string {
 export const NVIDIA_QUERY = 'nvidia-smi --query-gpu=index,name,uuid,driver_version,memory.total,memory.used,utilization.gpu,temperature.gpu --format=csv,noheader,nounits'
 export const ROCM_QUERY = 'rocm-smi --showproductname --showmeminfo vram --showuse --json'
 
-function section(name: string, command: string, keepStderrApart = false): string {
+export function section(name: string, command: string, keepStderrApart = false): string {
   // nvidia-smi prints its errors on stdout; rocm-smi's go to stderr, and must not be parsed as JSON.
   const redirect = keepStderrApart ? '2>/dev/null' : '2>&1'
   return `echo '${SECTION}${name}'; ( ${command} ) ${redirect}; rc=$?; echo "${SECTION}rc:$rc"`
