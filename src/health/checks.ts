@@ -3,7 +3,7 @@
 // *and* the expected models are there).
 import { connect as netConnect } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { Agent, Client, request } from 'undici'
+import type { Agent } from 'undici'
 import type { Host, Project, Service } from '../config/model.js'
 import { publishedPorts } from '../config/compose.js'
 import { serviceForHost } from '../config/load.js'
@@ -33,7 +33,7 @@ export interface CheckContext {
   timeoutMs: number
   /** Check that the models the inventory places on a node are present (health: yes; deploy gate: no). */
   models: boolean
-  dispatcher: Agent
+  dispatcher: HttpPool
 }
 
 /** Loopback-bound ports are reached through the host's SSH connection; others directly. */
@@ -58,6 +58,7 @@ async function httpGet(ctx: CheckContext, service: Service, port: number, path: 
   if (viaSsh) {
     if (!ctx.exec) throw new Error('host unreachable over SSH (port is bound to its loopback)')
     const exec = ctx.exec
+    const { Client } = await loadUndici()
     const client = new Client(`${scheme}://127.0.0.1:${port}`, {
       connect: (_options, callback) => {
         exec.forward(port).then(
@@ -74,7 +75,8 @@ async function httpGet(ctx: CheckContext, service: Service, port: number, path: 
     }
   }
   const address = ctx.host.address.includes(':') ? `[${ctx.host.address}]` : ctx.host.address
-  const response = await request(`${scheme}://${address}:${port}${path}`, { dispatcher: ctx.dispatcher, headersTimeout: ctx.timeoutMs, bodyTimeout: ctx.timeoutMs, signal: AbortSignal.timeout(ctx.timeoutMs) })
+  const { request } = await loadUndici()
+  const response = await request(`${scheme}://${address}:${port}${path}`, { dispatcher: await ctx.dispatcher.agent(), headersTimeout: ctx.timeoutMs, bodyTimeout: ctx.timeoutMs, signal: AbortSignal.timeout(ctx.timeoutMs) })
   return { status: response.statusCode, body: await response.body.text() }
 }
 
@@ -206,6 +208,28 @@ export async function hostContainers(exec: Executor, project: string): Promise<{
   return { containers, ms: Math.round(performance.now() - t0) }
 }
 
-export function newDispatcher(timeoutMs: number): Agent {
-  return new Agent({ connect: { timeout: timeoutMs }, keepAliveTimeout: 1000, connections: 4 })
+let undici: Promise<typeof import('undici')> | undefined
+
+/** undici is loaded on the first HTTP check: a no-op deploy makes none, and loading it costs start-up time. */
+function loadUndici(): Promise<typeof import('undici')> {
+  return (undici ??= import('undici'))
+}
+
+/** The connection pool of the HTTP checks of one run, created on its first use. */
+export class HttpPool {
+  private pool: Promise<Agent> | undefined
+
+  constructor(private readonly timeoutMs: number) {}
+
+  agent(): Promise<Agent> {
+    return (this.pool ??= loadUndici().then(({ Agent }) => new Agent({ connect: { timeout: this.timeoutMs }, keepAliveTimeout: 1000, connections: 4 })))
+  }
+
+  async close(): Promise<void> {
+    if (this.pool) await (await this.pool).close()
+  }
+}
+
+export function newDispatcher(timeoutMs: number): HttpPool {
+  return new HttpPool(timeoutMs)
 }

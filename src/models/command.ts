@@ -6,7 +6,7 @@ import { listrModelsReporter, plainModelsReporter, formatPullSummary, bytes, typ
 import { ollamaNodes, planPulls } from './placement.js'
 import { listModels, pullModels, removeModels, selectNodes, syncModels, type ModelsOptions, type PullReport, type SyncReport } from './service.js'
 
-function reporterFor(project: Project, options: { on: string[]; models: string[]; json: boolean }): ModelsReporter {
+async function reporterFor(project: Project, options: { on: string[]; models: string[]; json: boolean }): Promise<ModelsReporter> {
   const tty = process.stderr.isTTY === true && process.env.CI !== 'true' && !options.json
   if (!tty) return plainModelsReporter((l) => process.stderr.write(`${l}\n`))
   const jobs = planPulls(ollamaNodes(project), { hosts: selectNodes(project, options.on).map((n) => n.host), ...(options.models.length ? { models: options.models } : {}) })
@@ -28,7 +28,7 @@ async function withSignals<T>(work: (signal: AbortSignal) => Promise<T>): Promis
 
 export async function runModelsPull(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean }): Promise<PullReport> {
   const connections = connector(project)
-  const reporter = reporterFor(project, options)
+  const reporter = await reporterFor(project, options)
   try {
     const report = await withSignals((signal) => pullModels(project, connections, { ...options, signal, emit: (e) => reporter.emit(e) }))
     await reporter.done()
@@ -41,7 +41,7 @@ export async function runModelsPull(project: Project, options: Omit<ModelsOption
 
 export async function runModelsSync(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean; prune: boolean }): Promise<SyncReport> {
   const connections = connector(project)
-  const reporter = reporterFor(project, options)
+  const reporter = await reporterFor(project, options)
   try {
     const report = await withSignals((signal) => syncModels(project, connections, { ...options, signal, emit: (e) => reporter.emit(e) }))
     await reporter.done()

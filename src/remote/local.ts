@@ -2,8 +2,8 @@
 import { chmod, copyFile, rename, rm } from 'node:fs/promises'
 import { connect } from 'node:net'
 import type { Duplex } from 'node:stream'
-import Docker from 'dockerode'
-import { execa } from 'execa'
+import type Docker from 'dockerode'
+import { dockerode } from './dockerode.js'
 import { RemoteError } from '../errors.js'
 import { shellQuote } from './quote.js'
 import { trace } from './trace.js'
@@ -20,6 +20,8 @@ export class LocalExecutor implements Executor {
   ) {}
 
   async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    // Loaded here, not at start-up: only a `local` host runs commands through execa.
+    const { execa } = await import('execa')
     const child = execa(argv[0]!, argv.slice(1), {
       reject: false,
       env: this.env,
@@ -47,6 +49,7 @@ export class LocalExecutor implements Executor {
   docker(): Docker {
     if (!this.dockerClient) {
       const host = this.env.DOCKER_HOST
+      const Docker = dockerode()
       this.dockerClient = host?.startsWith('unix://') ? new Docker({ socketPath: host.slice('unix://'.length) }) : host ? new Docker() : new Docker({ socketPath: '/var/run/docker.sock' })
     }
     return this.dockerClient

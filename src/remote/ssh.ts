@@ -5,13 +5,14 @@ import { chmod, readFile, rename, rm } from 'node:fs/promises'
 import { Agent, type AgentOptions } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { inspect } from 'node:util'
-import Docker from 'dockerode'
+import type Docker from 'dockerode'
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2'
 import { RemoteError, UserError } from '../errors.js'
 import { DEFAULT_TIMEOUT_MS, type Executor, type RunOptions, type RunResult } from './executor.js'
 import { appendKnownHost, checkHostKey, fingerprint, hostToken, keyTypeOf, readKnownHosts } from './known-hosts.js'
 import { shellQuote } from './quote.js'
 import { trace } from './trace.js'
+import { dockerode } from './dockerode.js'
 import type { SshTarget } from './ssh-target.js'
 import { Semaphore } from '../util/semaphore.js'
 
@@ -239,7 +240,7 @@ export class SshConnection {
 
   /** dockerode whose every request rides a `docker system dial-stdio` channel of this connection. */
   docker(): Docker {
-    this.dockerClient ??= new Docker({ protocol: 'http', host: 'docker', port: 2375, agent: new DialStdioAgent(this) } as Docker.DockerOptions)
+    this.dockerClient ??= new (dockerode())({ protocol: 'http', host: 'docker', port: 2375, agent: new DialStdioAgent(this) } as Docker.DockerOptions)
     return this.dockerClient
   }
 

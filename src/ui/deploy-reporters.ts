@@ -1,7 +1,7 @@
 // How a deploy looks: listr2 tasks per host in a terminal; plain timestamped lines when not a TTY or
 // in CI; nothing but the final JSON document with --json (progress then goes to stderr as lines).
 import chalk from 'chalk'
-import { Listr, type ListrTaskWrapper } from 'listr2'
+import type { ListrTaskWrapper } from 'listr2'
 import type { DeployEvent, DeployReport, HostReport } from '../deploy/engine.js'
 import type { Plan } from '../plan/plan.js'
 
@@ -43,7 +43,9 @@ export function describe(report: HostReport): string {
   }
 }
 
-export function listrReporter(plan: Plan): Reporter {
+/** listr2 is loaded only here: a terminal display, never a CI run or --json (it costs start-up time). */
+export async function listrReporter(plan: Plan): Promise<Reporter> {
+  const { Listr } = await import('listr2')
   type Waiter = { resolve: (report: HostReport) => void; task?: ListrTaskWrapper<unknown, never, never> }
   const waiters = new Map<string, Waiter>()
   const finished = new Map<string, HostReport>()

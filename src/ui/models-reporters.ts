@@ -1,6 +1,6 @@
 // Live pull progress: a bar per node and model (bytes, rate, ETA) in a terminal, plain lines otherwise.
 import chalk from 'chalk'
-import { Listr, type ListrTaskWrapper } from 'listr2'
+import type { ListrTaskWrapper } from 'listr2'
 import type { ModelsEvent, PullReport, PullResult } from '../models/service.js'
 import type { PullJob } from '../models/placement.js'
 
@@ -50,7 +50,9 @@ export function plainModelsReporter(write: (line: string) => void): ModelsReport
   }
 }
 
-export function listrModelsReporter(jobs: readonly PullJob[]): ModelsReporter {
+/** listr2 is loaded only for a terminal display (it costs start-up time). */
+export async function listrModelsReporter(jobs: readonly PullJob[]): Promise<ModelsReporter> {
+  const { Listr } = await import('listr2')
   const waiters = new Map<string, { resolve: (r: PullResult) => void; task?: ListrTaskWrapper<unknown, never, never> }>()
   const finished = new Map<string, PullResult>()
   const tasks = new Listr(
