@@ -23,5 +23,20 @@ if (fast && argv[0] === '--version') {
   if (help !== null) process.stdout.write(help.replaceAll('@@USER_AGENT@@', userAgent()))
   else await (await import('@oclif/core')).execute({ dir: import.meta.url })
 } else {
-  await (await import('@oclif/core')).execute({ dir: import.meta.url })
+  // oclif checks its own `engines` with semver when it loads (20-60 ms here); ours is stricter
+  // (package.json: node >=20.18.1) and needs no semver.
+  const { engines } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  const need = /^>=\s*(\d+)\.(\d+)\.(\d+)$/.exec(engines.node)?.slice(1).map(Number)
+  const have = process.versions.node.split('.').map(Number)
+  const older = need && (have[0] - need[0] || have[1] - need[1] || have[2] - need[2]) < 0
+  if (older) {
+    process.stderr.write(`Error: ai-platform needs Node.js ${engines.node}; this is ${process.version}.\n`)
+    process.exit(1)
+  }
+  const quiet = process.env.OCLIF_DISABLE_ENGINE_WARNING
+  process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
+  const oclif = await import('@oclif/core')
+  if (quiet === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING
+  else process.env.OCLIF_DISABLE_ENGINE_WARNING = quiet
+  await oclif.execute({ dir: import.meta.url })
 }
