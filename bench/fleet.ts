@@ -1,7 +1,8 @@
 // Fleet benchmarks: the CLI against the ten-host test fleet, and the baselines users would pick
 // instead (Ansible with Compose, the original scripts' sequential scp/ssh loop), in the same run.
 import { execFileSync } from 'node:child_process'
-import { existsSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { loadFleet, type Fleet } from '../test/fleet/fleet.js'
 import { generateTestPlatform } from '../test/integration/platform/generate.js'
@@ -54,18 +55,49 @@ async function fleetScenario(): Promise<void> {
   const cold = hyperfine([{ name: 'cold deploy, 10 hosts', command: deploy }], { runs: 3, prepare: RESET, env: env(fleet) })
   // A healthy fleet for what follows: the reset wiped the nodes' models, which `health all` checks.
   cli('models pull', fleet)
+  // The CLI's own CPU (user + sys) beside its wall time: /usr/bin/time writes one line per run.
+  const cpuFile = (label: string) => join(WORK, `cpu-${label}.txt`)
+  for (const label of ['noop', 'health']) rmSync(cpuFile(label), { force: true })
+  const timed = (label: string, cli: string, args: string) => `cd /tmp && /usr/bin/time -f '%e %U %S %M' -a -o ${cpuFile(label)} ${cli} ${args} --project ${PLATFORM} > /dev/null 2>&1`
+  // BENCH_EARLIER=DIR: the same no-op and health runs with the CLI built in DIR (an earlier commit's
+  // worktree after `npm run build`), in the same hyperfine run, for a before/after ratio.
+  const earlier = process.env.BENCH_EARLIER ? `node ${join(process.env.BENCH_EARLIER, 'bin/run.js')}` : null
+  const load0 = loadavg()
   const warm = hyperfine(
     [
-      { name: 'no-op redeploy, 10 hosts', command: deploy },
-      { name: 'health all, 10 hosts', command: `cd /tmp && ${CLI} health all --project ${PLATFORM} > /dev/null` },
+      { name: 'no-op redeploy, 10 hosts', command: timed('noop', CLI, 'deploy all --yes --pull never') },
+      { name: 'health all, 10 hosts', command: timed('health', CLI, 'health all') },
+      ...(earlier
+        ? [
+            { name: `no-op redeploy, 10 hosts (earlier build: ${process.env.BENCH_EARLIER_LABEL ?? process.env.BENCH_EARLIER})`, command: `cd /tmp && ${earlier} deploy all --yes --pull never --project ${PLATFORM} > /dev/null 2>&1` },
+            { name: `health all, 10 hosts (earlier build: ${process.env.BENCH_EARLIER_LABEL ?? process.env.BENCH_EARLIER})`, command: `cd /tmp && ${earlier} health all --project ${PLATFORM} > /dev/null 2>&1` },
+          ]
+        : []),
     ],
     { runs: 10, warmup: 1, env: env(fleet) },
   )
+  const load1 = loadavg()
+  const cpu = Object.fromEntries(['noop', 'health'].map((label) => [label, cpuSummary(readFileSync(cpuFile(label), 'utf8'))]))
+  // Where a no-op's time goes, host by host (the engine's own step times).
+  const noopReport = JSON.parse(cli('deploy all --yes --json --pull never', fleet))
+  const noopSteps = Object.fromEntries(['connect', 'facts', 'check'].map((step) => [step, spread(noopReport.hosts.flatMap((h: any) => h.steps.filter((x: any) => x.step === step && h.host !== 'local').map((x: any) => x.ms)))]))
   const change = hyperfine([{ name: 'one-service change (grafana on moros), 10 hosts', command: deploy }], { runs: 5, prepare: `node ${join(ROOT, 'bench/lib/toggle.mjs')} ${PLATFORM}`, env: env(fleet) })
   const rows = [...cold, ...warm, ...change]
-  save('fleet', { rows, overhead, report: { steps: report.hosts.map((h: any) => ({ host: h.host, steps: h.steps })) } })
+  save('fleet', { rows, overhead, cpu, noop: { engineMs: noopReport.durationMs, steps: noopSteps, statuses: noopReport.summary }, loadavg: { before: load0, after: load1 }, report: { steps: report.hosts.map((h: any) => ({ host: h.host, steps: h.steps })) } })
   console.log(table(rows))
   console.log(`\ncold deploy: ${ms(wall / 1000)} wall; critical path of the hosts' own compose up + health wait: ${ms(path.ms / 1000)} (${path.hosts.join(' -> ')}); orchestration overhead ${ms(overhead.overheadMs / 1000)} = ${(overhead.overheadRatio * 100).toFixed(1)}%`)
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0
+
+/** Medians of /usr/bin/time lines "%e %U %S %M": wall s, CPU s (user + sys), peak RSS MB. */
+function cpuSummary(text: string): { runs: number; wallS: number; cpuS: number; rssMb: number } {
+  const runs = text.trim().split('\n').map((line) => line.trim().split(/\s+/).map(Number)).filter((v) => v.length === 4 && v.every(Number.isFinite))
+  return { runs: runs.length, wallS: median(runs.map((r) => r[0]!)), cpuS: Number(median(runs.map((r) => r[1]! + r[2]!)).toFixed(2)), rssMb: Math.round(median(runs.map((r) => r[3]!)) / 1024) }
+}
+
+function spread(values: number[]): { min: number; median: number; max: number } {
+  return { min: Math.min(...values), median: median(values), max: Math.max(...values) }
 }
 
 function composeCommand(fleet: Fleet, name: string): string[] {
