@@ -4,6 +4,7 @@
 import { chmod, readFile, rename, rm } from 'node:fs/promises'
 import { Agent, type AgentOptions } from 'node:http'
 import type { Duplex } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { inspect } from 'node:util'
 import type Docker from 'dockerode'
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2'
@@ -55,6 +56,8 @@ export class Handshakes {
 export class SshPool {
   private readonly starts: Handshakes
   private readonly connections = new Map<string, Promise<SshConnection>>()
+  /** Aborted by closeAll(): handshakes still in flight give up at once instead of being waited for. */
+  private closing = new AbortController()
   constructor(
     readonly options: SshOptions = {},
     starts = new Handshakes(),
@@ -66,7 +69,7 @@ export class SshPool {
     const key = `${target.user}@${target.hostname}:${target.port}`
     let pending = this.connections.get(key)
     if (!pending) {
-      pending = SshConnection.open(target, this.options, this.starts)
+      pending = SshConnection.open(target, this.options, this.starts, this.closing.signal)
       pending.catch(() => this.connections.delete(key))
       this.connections.set(key, pending)
     }
@@ -76,6 +79,9 @@ export class SshPool {
   async closeAll(): Promise<void> {
     const all = [...this.connections.values()]
     this.connections.clear()
+    const closing = this.closing
+    this.closing = new AbortController()
+    closing.abort()
     await Promise.all(all.map(async (p) => (await p.catch(() => null))?.close()))
   }
 }
@@ -99,20 +105,20 @@ export class SshConnection {
     })
   }
 
-  static async open(target: SshTarget, options: SshOptions, starts: Handshakes): Promise<SshConnection> {
-    const jump = target.proxyJump ? await SshConnection.open(target.proxyJump, options, starts) : null
+  static async open(target: SshTarget, options: SshOptions, starts: Handshakes, signal?: AbortSignal): Promise<SshConnection> {
+    const jump = target.proxyJump ? await SshConnection.open(target.proxyJump, options, starts, signal) : null
     const attempts = Math.max(1, options.attempts ?? 3)
     let lastError: unknown
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
-        const client = await starts.use(target, () => handshake(target, options, jump))
+        const client = await starts.use(target, () => handshake(target, options, jump, signal))
         return new SshConnection(target, client, options, jump)
       } catch (error) {
         lastError = error
         const code = (error as NodeJS.ErrnoException).code ?? ''
         const retryable = RETRYABLE.has(code) || (error as { level?: string }).level === 'client-timeout'
-        if (!retryable || attempt === attempts) break
-        await new Promise((r) => setTimeout(r, 250 * 3 ** (attempt - 1)))
+        if (!retryable || attempt === attempts || signal?.aborted) break
+        await sleep(250 * 3 ** (attempt - 1), undefined, signal ? { signal } : {}).catch(() => undefined)
       }
     }
     jump?.close()
@@ -300,7 +306,8 @@ class DialStdioAgent extends Agent {
   }
 }
 
-async function handshake(target: SshTarget, options: SshOptions, jump: SshConnection | null): Promise<Client> {
+async function handshake(target: SshTarget, options: SshOptions, jump: SshConnection | null, signal?: AbortSignal): Promise<Client> {
+  if (signal?.aborted) throw abandoned(target)
   const entries = (await Promise.all(target.knownHostsFiles.map(readKnownHosts))).flat()
   const tokens = [hostToken(target.hostname, target.port), ...(target.alias !== target.hostname ? [hostToken(target.alias, target.port)] : [])]
   let refusal: UserError | null = null
@@ -350,7 +357,14 @@ async function handshake(target: SshTarget, options: SshOptions, jump: SshConnec
         return next(false as never)
       },
     }
+    const onAbort = (): void => {
+      client.end()
+      reject(abandoned(target))
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    client.once('close', () => signal?.removeEventListener('abort', onAbort))
     client.once('ready', () => {
+      signal?.removeEventListener('abort', onAbort)
       client.removeAllListeners('error')
       client.on('error', () => undefined) // later errors surface on the channels that hit them
       if (accepted) {
@@ -373,6 +387,10 @@ async function handshake(target: SshTarget, options: SshOptions, jump: SshConnec
     })
     client.connect(config)
   })
+}
+
+function abandoned(target: SshTarget): Error {
+  return new RemoteError(target.name, ['ssh'], null, '', `${target.name}: connection abandoned (the run ended before it was needed)`)
 }
 
 function hostKeyRefusal(target: SshTarget, key: Buffer, verdict: ReturnType<typeof checkHostKey>, acceptNew: boolean): UserError {

@@ -8,7 +8,9 @@ import { connector } from '../../../src/remote/connect.js'
 import { MINIMAL, projectFrom, removeProject } from '../../helpers/project.js'
 
 let server: Server
+let silent: Server
 let port = 0
+let silentPort = 0
 let accepted = 0
 let dir = ''
 
@@ -19,12 +21,21 @@ beforeAll(async () => {
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   port = (server.address() as { port: number }).port
+  // Accepts and never says a word: a handshake that would hang until its ready timeout.
+  silent = createServer(() => undefined)
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  silentPort = (silent.address() as { port: number }).port
   dir = await projectFrom(MINIMAL, {
-    'inventory/hosts.yaml': (text) => text.replace('address: 10.0.0.3', `address: 127.0.0.1\n    ssh: { port: ${port}, known_hosts: known_hosts }`),
+    'inventory/hosts.yaml': (text) =>
+      text
+        .replace('address: 10.0.0.3', `address: 127.0.0.1\n    ssh: { port: ${port}, known_hosts: known_hosts }`)
+        .replace('address: 10.0.0.2', `address: 127.0.0.1\n    ssh: { port: ${silentPort}, known_hosts: known_hosts }`),
   })
 })
 afterAll(async () => {
   server.close()
+  silent.close()
+  silent.closeAllConnections?.()
   await removeProject(dir)
 })
 
@@ -43,4 +54,13 @@ describe('connector.warm', () => {
       await connections.closeAll()
     }
   })
+
+  it('closeAll() abandons a handshake still in flight instead of waiting out its timeout', async () => {
+    const { project } = await openProject(dir)
+    // A minute to answer: were closeAll() to wait for it, this test would time out.
+    const connections = connector(project, { attempts: 3, readyTimeoutMs: 60_000 })
+    connections.warm(['beta'])
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await connections.closeAll()
+  }, 10_000)
 })
