@@ -27,9 +27,12 @@ if (fast && argv[0] === '--version') {
   // (package.json: node >=20.18.1) and needs no semver.
   const { engines } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   const need = /^>=\s*(\d+)\.(\d+)\.(\d+)$/.exec(engines.node)?.slice(1).map(Number)
+  if (!need) {
+    process.stderr.write(`Error: package.json engines.node is ${JSON.stringify(engines.node)}; bin/run.js understands only ">=X.Y.Z".\n`)
+    process.exit(2)
+  }
   const have = process.versions.node.split('.').map(Number)
-  const older = need && (have[0] - need[0] || have[1] - need[1] || have[2] - need[2]) < 0
-  if (older) {
+  if ((have[0] - need[0] || have[1] - need[1] || have[2] - need[2]) < 0) {
     process.stderr.write(`Error: ai-platform needs Node.js ${engines.node}; this is ${process.version}.\n`)
     process.exit(1)
   }

@@ -4,7 +4,7 @@ import { appendAudit } from '../audit/audit.js'
 import { confirm } from '../cli/confirm.js'
 import type { OpenProject } from '../config/open.js'
 import { UserError, errorMessage } from '../errors.js'
-import { resolveTargets, type Plan } from '../plan/plan.js'
+import type { Plan } from '../plan/plan.js'
 import { planRun } from '../plan/service.js'
 import { connector } from '../remote/connect.js'
 import { readSecrets, redact } from '../secrets/secrets.js'
@@ -34,28 +34,15 @@ export interface DeployOutcome {
 }
 
 export async function deployCommand(open: OpenProject, options: DeployCommandOptions): Promise<DeployOutcome> {
-  const targets = { selectors: options.selectors, phase: options.phase, withDeps: options.withDeps }
+  const { plan, renders } = planRun(open, { selectors: options.selectors, phase: options.phase, withDeps: options.withDeps })
   const secrets = await readSecrets(open.project)
+  if (!secrets.exists && renders.some((r) => r.secrets.length > 0)) {
+    throw new UserError(`${secrets.path} does not exist`, 'Run `ai-platform secrets init` (or `ai-platform init DIR` for a new platform) first.')
+  }
+  if (options.selectors.includes('all')) await confirm(`Deploy ${plan.summary.hosts} hosts of platform ${plan.platform} in ${plan.summary.waves} waves?`, options.yes)
+
   const values = [...secrets.values.values()]
   const mask = (text: string) => redact(text, values)
-  const connections = connector(open.project, { acceptNew: options.acceptNew, redact: mask })
-  // SSH handshakes start now and run while the hosts are rendered; not when a question comes first
-  // (nothing is contacted before the answer).
-  const asks = options.selectors.includes('all') && !options.yes
-  if (!asks) connections.warm(resolveTargets(open.project, targets))
-  let planned: ReturnType<typeof planRun>
-  try {
-    planned = planRun(open, targets)
-    if (!secrets.exists && planned.renders.some((r) => r.secrets.length > 0)) {
-      throw new UserError(`${secrets.path} does not exist`, 'Run `ai-platform secrets init` (or `ai-platform init DIR` for a new platform) first.')
-    }
-    if (options.selectors.includes('all')) await confirm(`Deploy ${planned.plan.summary.hosts} hosts of platform ${planned.plan.platform} in ${planned.plan.summary.waves} waves?`, options.yes)
-  } catch (error) {
-    await connections.closeAll()
-    throw error
-  }
-  const { plan, renders } = planned
-
   const stop = new AbortController()
   const abort = new AbortController()
   const reporter: Reporter = options.json ? plainReporter((l) => process.stderr.write(`${l}\n`)) : process.stderr.isTTY && process.env.CI !== 'true' ? await listrReporter(plan) : plainReporter((l) => process.stderr.write(`${l}\n`))
@@ -69,6 +56,7 @@ export async function deployCommand(open: OpenProject, options: DeployCommandOpt
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  const connections = connector(open.project, { acceptNew: options.acceptNew, redact: mask })
   let report: DeployReport
   try {
     report = await runEngine(

@@ -4,6 +4,7 @@
 import { chmod, readFile, rename, rm } from 'node:fs/promises'
 import { Agent, type AgentOptions } from 'node:http'
 import type { Duplex } from 'node:stream'
+import { setMaxListeners } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { inspect } from 'node:util'
 import type Docker from 'dockerode'
@@ -57,7 +58,7 @@ export class SshPool {
   private readonly starts: Handshakes
   private readonly connections = new Map<string, Promise<SshConnection>>()
   /** Aborted by closeAll(): handshakes still in flight give up at once instead of being waited for. */
-  private closing = new AbortController()
+  private closing = abortController()
   constructor(
     readonly options: SshOptions = {},
     starts = new Handshakes(),
@@ -70,7 +71,10 @@ export class SshPool {
     let pending = this.connections.get(key)
     if (!pending) {
       pending = SshConnection.open(target, this.options, this.starts, this.closing.signal)
-      pending.catch(() => this.connections.delete(key))
+      const mine = pending
+      mine.catch(() => {
+        if (this.connections.get(key) === mine) this.connections.delete(key)
+      })
       this.connections.set(key, pending)
     }
     return pending
@@ -80,7 +84,7 @@ export class SshPool {
     const all = [...this.connections.values()]
     this.connections.clear()
     const closing = this.closing
-    this.closing = new AbortController()
+    this.closing = abortController()
     closing.abort()
     await Promise.all(all.map(async (p) => (await p.catch(() => null))?.close()))
   }
@@ -119,9 +123,11 @@ export class SshConnection {
         const retryable = RETRYABLE.has(code) || (error as { level?: string }).level === 'client-timeout'
         if (!retryable || attempt === attempts || signal?.aborted) break
         await sleep(250 * 3 ** (attempt - 1), undefined, signal ? { signal } : {}).catch(() => undefined)
+        if (signal?.aborted) break
       }
     }
     jump?.close()
+    if (signal?.aborted) throw abandoned(target)
     throw describeConnectError(target, lastError)
   }
 
@@ -358,11 +364,15 @@ async function handshake(target: SshTarget, options: SshOptions, jump: SshConnec
       },
     }
     const onAbort = (): void => {
-      client.end()
+      // destroy, not end: a socket still connecting, or an sshd that never answers, would otherwise
+      // keep the process alive until the ready timeout.
+      client.on('error', () => undefined)
+      client.destroy()
       reject(abandoned(target))
     }
     signal?.addEventListener('abort', onAbort, { once: true })
     client.once('close', () => signal?.removeEventListener('abort', onAbort))
+    if (signal?.aborted) return onAbort()
     client.once('ready', () => {
       signal?.removeEventListener('abort', onAbort)
       client.removeAllListeners('error')
@@ -378,6 +388,9 @@ async function handshake(target: SshTarget, options: SshOptions, jump: SshConnec
       } else resolve(client)
     })
     client.once('error', (error: Error & { level?: string }) => {
+      // ssh2 can emit a second error for the same failure (a reset, then "Connection lost before
+      // handshake" when the socket closes): with no listener left, that one would crash the process.
+      client.on('error', () => undefined)
       client.end()
       if (refusal) return reject(refusal)
       if (error.level === 'client-authentication') {
@@ -387,6 +400,13 @@ async function handshake(target: SshTarget, options: SshOptions, jump: SshConnec
     })
     client.connect(config)
   })
+}
+
+/** One signal is shared by every handshake of a pool (up to 64 at once): no listener-count warning. */
+function abortController(): AbortController {
+  const controller = new AbortController()
+  setMaxListeners(0, controller.signal)
+  return controller
 }
 
 function abandoned(target: SshTarget): Error {

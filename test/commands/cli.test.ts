@@ -37,12 +37,14 @@ describe('ai-platform CLI', () => {
     await mkdir(join(copy, 'bin'))
     await copyFile(join(REPO, 'bin/run.js'), join(copy, 'bin/run.js'))
     const pkg = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8'))
-    for (const [engines, refused] of [['>=99.0.0', true], [pkg.engines.node, false]] as const) {
+    for (const [engines, refused] of [['>=99.0.0', true], [pkg.engines.node, false], ['^20.18.1', null]] as const) {
       await writeFile(join(copy, 'package.json'), JSON.stringify({ ...pkg, engines: { node: engines } }))
       const result = await execa(process.execPath, [join(copy, 'bin/run.js'), 'validate'], { reject: false })
       // With the real engines the check passes and the copy goes on to oclif (which it cannot find).
       if (refused) expect(result).toMatchObject({ exitCode: 1, stdout: '', stderr: `Error: ai-platform needs Node.js >=99.0.0; this is ${process.version}.` })
-      else expect(result.stderr).not.toContain('needs Node.js')
+      else if (refused === false) expect(result.stderr).not.toMatch(/needs Node\.js|engines/)
+      // A range the launcher cannot read is a packaging bug, said so, not a skipped check.
+      else expect(result).toMatchObject({ exitCode: 2, stderr: 'Error: package.json engines.node is "^20.18.1"; bin/run.js understands only ">=X.Y.Z".' })
     }
   })
 
