@@ -12,6 +12,12 @@ for bin in dockerd /usr/sbin/sshd /bin/busybox nsenter unshare ip ssh-keygen; do
   command -v "$bin" >/dev/null || die "missing $bin: run test/fleet/install-deps.sh first"
 done
 [[ -x $COMPOSE_V2_PLUGIN ]] || die "missing Compose v2 plugin: run test/fleet/install-deps.sh first"
+# Each host mounts its own /tmp, /run, /opt, /var/log, /usr/local and /home/deploy over the machine's
+# (host-init.sh): a state directory under one of them would vanish from the host's view.
+case "$(realpath -m "$STATE")/" in
+  /tmp/* | /run/* | /opt/* | /var/log/* | /usr/local/* | /home/deploy/*)
+    die "the fleet's state directory $STATE is under a path each test host mounts its own copy of (/tmp, /run, /opt, /var/log, /usr/local, /home/deploy): clone the repository elsewhere" ;;
+esac
 
 if (($# == 0)); then
   hosts=("${ALL_HOSTS[@]}")
