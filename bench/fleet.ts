@@ -1,12 +1,12 @@
 // Fleet benchmarks: the CLI against the ten-host test fleet, and the baselines users would pick
 // instead (Ansible with Compose, the original scripts' sequential scp/ssh loop), in the same run.
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { loadFleet, type Fleet } from '../test/fleet/fleet.js'
 import { generateTestPlatform } from '../test/integration/platform/generate.js'
-import { CLI, hyperfine, ms, ROOT, save, table, WORK, type Measured } from './lib/measure.js'
+import { CLI, hyperfine, median, ms, readTime, ROOT, save, table, timeFile, underTime, WORK, type Measured } from './lib/measure.js'
 
 const PLATFORM = join(WORK, 'platform')
 const TSX = join(ROOT, 'node_modules/.bin/tsx')
@@ -55,10 +55,9 @@ async function fleetScenario(): Promise<void> {
   const cold = hyperfine([{ name: 'cold deploy, 10 hosts', command: deploy }], { runs: 3, prepare: RESET, env: env(fleet) })
   // A healthy fleet for what follows: the reset wiped the nodes' models, which `health all` checks.
   cli('models pull', fleet)
-  // The CLI's own CPU (user + sys) beside its wall time: /usr/bin/time writes one line per run.
-  const cpuFile = (label: string) => join(WORK, `cpu-${label}.txt`)
-  for (const label of ['noop', 'health']) rmSync(cpuFile(label), { force: true })
-  const timed = (label: string, cli: string, args: string) => `cd /tmp && /usr/bin/time -f '%e %U %S %M' -a -o ${cpuFile(label)} ${cli} ${args} --project ${PLATFORM} > /dev/null 2>&1`
+  // The CLI's own CPU (user + sys) and peak RSS per run, beside hyperfine's wall time.
+  for (const label of ['noop', 'health']) rmSync(timeFile(label), { force: true })
+  const timed = (label: string, cli: string, args: string) => `cd /tmp && ${underTime(label, `${cli} ${args} --project ${PLATFORM}`)} > /dev/null 2>&1`
   // BENCH_EARLIER=DIR: the same no-op and health runs with the CLI built in DIR (an earlier commit's
   // worktree after `npm run build`), in the same hyperfine run, for a before/after ratio.
   const earlier = process.env.BENCH_EARLIER ? `node ${join(process.env.BENCH_EARLIER, 'bin/run.js')}` : null
@@ -77,7 +76,7 @@ async function fleetScenario(): Promise<void> {
     { runs: 10, warmup: 1, env: env(fleet) },
   )
   const load1 = loadavg()
-  const cpu = Object.fromEntries(['noop', 'health'].map((label) => [label, cpuSummary(readFileSync(cpuFile(label), 'utf8'))]))
+  const cpu = { noop: readTime('noop'), health: readTime('health') }
   // Where a no-op's time goes, host by host (the engine's own step times).
   const noopReport = JSON.parse(cli('deploy all --yes --json --pull never', fleet))
   const noopSteps = Object.fromEntries(['connect', 'facts', 'check'].map((step) => [step, spread(noopReport.hosts.flatMap((h: any) => h.steps.filter((x: any) => x.step === step && h.host !== 'local').map((x: any) => x.ms)))]))
@@ -86,14 +85,6 @@ async function fleetScenario(): Promise<void> {
   save('fleet', { rows, overhead, cpu, noop: { engineMs: noopReport.durationMs, steps: noopSteps, statuses: noopReport.summary }, loadavg: { before: load0, after: load1 }, report: { steps: report.hosts.map((h: any) => ({ host: h.host, steps: h.steps })) } })
   console.log(table(rows))
   console.log(`\ncold deploy: ${ms(wall / 1000)} wall; critical path of the hosts' own compose up + health wait: ${ms(path.ms / 1000)} (${path.hosts.join(' -> ')}); orchestration overhead ${ms(overhead.overheadMs / 1000)} = ${(overhead.overheadRatio * 100).toFixed(1)}%`)
-}
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0
-
-/** Medians of /usr/bin/time lines "%e %U %S %M": wall s, CPU s (user + sys), peak RSS MB. */
-function cpuSummary(text: string): { runs: number; wallS: number; cpuS: number; rssMb: number } {
-  const runs = text.trim().split('\n').map((line) => line.trim().split(/\s+/).map(Number)).filter((v) => v.length === 4 && v.every(Number.isFinite))
-  return { runs: runs.length, wallS: median(runs.map((r) => r[0]!)), cpuS: Number(median(runs.map((r) => r[1]! + r[2]!)).toFixed(2)), rssMb: Math.round(median(runs.map((r) => r[3]!)) / 1024) }
 }
 
 function spread(values: number[]): { min: number; median: number; max: number } {

@@ -62,7 +62,7 @@ if (fleet) {
   }
   if (fleet.cpu) {
     const c = fleet.cpu
-    out.push(`The CLI's own CPU time (user + sys, median of ${c.noop.runs} runs, \`/usr/bin/time\`): no-op **${c.noop.cpuS} s** in a ${c.noop.wallS} s run (peak RSS ${c.noop.rssMb} MB); \`health all\` **${c.health.cpuS} s** in ${c.health.wallS} s (${c.health.rssMb} MB).`, '')
+    out.push(`The CLI's own CPU time (user + sys, median of ${c.noop.runs} runs, \`/usr/bin/time\`): no-op **${c.noop.medianCpuS} s** (peak RSS ${c.noop.medianMb} MB); \`health all\` **${c.health.medianCpuS} s** (${c.health.medianMb} MB).`, '')
   }
   if (fleet.noop) {
     const st = fleet.noop.steps
@@ -124,7 +124,7 @@ const missed = targets.filter((t) => !t.met)
 const scale10 = (label: string) => (scale?.rows as Measured[] | undefined)?.find((r) => r.name.startsWith(label) && r.name.includes(', 10 hosts'))
 const bounds = missed.length === 0 ? [] : [
   `**What bounds the missed targets** (${missed.map((t) => t.what).join('; ')}). ` +
-    (fleet?.cpu ? `The CLI itself needs ${fleet.cpu.noop.cpuS} s of CPU for a ten-host no-op and ${fleet.cpu.health.cpuS} s for \`health all\`: Node and oclif start-up, opening and validating the platform and rendering ten hosts (the dry run, ${dryrun ? ms(find(dryrun.rows, 'deploy all --dry-run --json, 10 hosts (parse cache warm)')!.median) : 'n/a'} wall), then ten SSH handshakes with their probes and Docker API calls. ` : '') +
+    (fleet?.cpu ? `The CLI itself needs ${fleet.cpu.noop.medianCpuS} s of CPU for a ten-host no-op and ${fleet.cpu.health.medianCpuS} s for \`health all\`: Node and oclif start-up, opening and validating the platform and rendering ten hosts (the dry run, ${dryrun ? ms(find(dryrun.rows, 'deploy all --dry-run --json, 10 hosts (parse cache warm)')!.median) : 'n/a'} wall), then ten SSH handshakes with their probes and Docker API calls. ` : '') +
     'On this machine it shares two cores with the ten hosts\' sshd and dockerd and their ~55 containers, each running a health check every 5 s, and every remote command, handshake and Docker API answer is computed on the same two cores. ' +
     (scale10('no-op') ? `On the scale fleet, whose hosts run only sshd and a stand-in runtime, the same ten-host no-op takes ${ms(scale10('no-op')!.median)} and \`health all\` ${ms(scale10('health all')!.median)}. ` : '') +
     'Taken: dockerode loads without gRPC; undici, execa and listr2 load only when used; oclif\'s own engines check (semver) is skipped (the launcher checks ours). Not taken: reusing SSH connections across runs (a control-master process, as Ansible\'s ControlPersist does), reaching the Docker socket by SSH stream forwarding instead of a `docker system dial-stdio` process per host (it would bypass the remote user\'s Docker context), a cache of rendered releases keyed by their inputs, and bundling the CLI into one file to cut module loading.',

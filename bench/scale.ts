@@ -9,44 +9,22 @@ import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { generateScalePlatform, loadScale, type Scale } from '../test/fleet/scale/platform.js'
-import { CLI, hyperfine, ms, ROOT, save, table, WORK, type Measured } from './lib/measure.js'
+import { CLI, hyperfine, median, ms, readTime, ROOT, save, table, timeFile, underTime, WORK, type Measured, type Rss } from './lib/measure.js'
 
 const SIZES = [100, 10]
 const RESET = `bash ${join(ROOT, 'test/fleet/scale/reset.sh')}`
 const TARGET = { noopS: 5, rssMb: 250 }
 
 const platformDir = (n: number) => join(WORK, `scale-${n}`)
-const rssFile = (label: string) => join(WORK, `rss-${label}.txt`)
 const ENV: NodeJS.ProcessEnv = { AIP_AUDIT_LOG: join(WORK, 'scale-audit.jsonl'), CI: 'true', NO_COLOR: '1' }
 
-/** The command, under GNU time appending the CLI's peak RSS (KiB) and CPU seconds to a file per scenario. */
+/** The command under GNU time (peak RSS and CPU per run, readTime(label)). */
 function timed(label: string, args: string, stdout = '/dev/null'): string {
-  return `cd /tmp && /usr/bin/time -f '%M %U %S' -a -o ${rssFile(label)} ${CLI} ${args} > ${stdout} 2>/dev/null`
+  return `cd /tmp && ${underTime(label, `${CLI} ${args}`)} > ${stdout} 2>/dev/null`
 }
 
 function cli(args: string): string {
   return execFileSync('bash', ['-c', `cd /tmp && ${CLI} ${args}`], { env: { ...process.env, ...ENV }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] })
-}
-
-interface Rss {
-  label: string
-  runs: number
-  medianMb: number
-  maxMb: number
-  /** user + system CPU seconds of the CLI process: less sensitive to a loaded machine than wall time. */
-  medianCpuS: number
-}
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0
-
-function rss(label: string): Rss {
-  const runs = readFileSync(rssFile(label), 'utf8')
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/).map(Number))
-    .filter((f) => f.length === 3 && f[0]! > 0)
-  const kb = runs.map((f) => f[0]!)
-  const mb = (v: number) => Math.round((v / 1024) * 10) / 10
-  return { label, runs: runs.length, medianMb: mb(median(kb)), maxMb: mb(Math.max(...kb)), medianCpuS: Math.round(median(runs.map((f) => f[1]! + f[2]!)) * 100) / 100 }
 }
 
 /** Where and how loaded the measurement ran: other work on the machine inflates every wall time. */
@@ -69,7 +47,7 @@ async function measureSize(fleet: Scale, n: number): Promise<{ rows: Measured[];
   const dir = platformDir(n)
   await generateScalePlatform(fleet, dir, { hosts: n })
   const project = `--project ${dir}`
-  for (const label of [`dryrun-${n}`, `noop-${n}`, `health-${n}`, `cold-${n}`]) rmSync(rssFile(label), { force: true })
+  for (const label of [`dryrun-${n}`, `noop-${n}`, `health-${n}`, `cold-${n}`]) rmSync(timeFile(label), { force: true })
 
   const dryrun = hyperfine([{ name: `deploy all --dry-run --json, ${n} hosts (plan + render)`, command: timed(`dryrun-${n}`, `deploy all --dry-run --json ${project}`) }], { runs: 10, warmup: 1, env: ENV })
 
@@ -91,7 +69,7 @@ async function measureSize(fleet: Scale, n: number): Promise<{ rows: Measured[];
   )
   return {
     rows: [...dryrun, ...cold, ...warm],
-    rss: [`dryrun-${n}`, `cold-${n}`, `noop-${n}`, `health-${n}`].map(rss),
+    rss: [`dryrun-${n}`, `cold-${n}`, `noop-${n}`, `health-${n}`].map(readTime),
     noop: stepSummary(report),
     cold: stepSummary(JSON.parse(readFileSync(coldReport, 'utf8'))),
     health: { durationMs: health.durationMs, checks: health.summary.checks, ok: health.ok },

@@ -69,3 +69,33 @@ export function table(rows: Measured[]): string {
   return lines.join('\n')
 }
 
+
+export const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0
+
+/** The file GNU time appends one line per run to, for a scenario label. */
+export const timeFile = (label: string): string => join(WORK, `rss-${label}.txt`)
+
+/** A command under GNU time, appending the CLI's peak RSS (KiB) and CPU seconds (user, sys) to timeFile(label). */
+export function underTime(label: string, command: string): string {
+  return `/usr/bin/time -f '%M %U %S' -a -o ${timeFile(label)} ${command}`
+}
+
+export interface Rss {
+  label: string
+  runs: number
+  medianMb: number
+  maxMb: number
+  /** user + system CPU seconds of the CLI process: less sensitive to a loaded machine than wall time. */
+  medianCpuS: number
+}
+
+/** What underTime(label, ...) recorded over its runs. */
+export function readTime(label: string): Rss {
+  const runs = readFileSync(timeFile(label), 'utf8')
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number))
+    .filter((f) => f.length === 3 && f[0]! > 0)
+  const kb = runs.map((f) => f[0]!)
+  const mb = (v: number) => Math.round((v / 1024) * 10) / 10
+  return { label, runs: runs.length, medianMb: mb(median(kb)), maxMb: mb(Math.max(...kb)), medianCpuS: Math.round(median(runs.map((f) => f[1]! + f[2]!)) * 100) / 100 }
+}
