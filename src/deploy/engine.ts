@@ -29,7 +29,7 @@ import { parseHolder } from './lock-holder.js'
 export { parseHolder } from './lock-holder.js'
 import { containerLogTail, evaluateReadiness, projectContainers, type ContainerState, type ExpectedService } from './containers.js'
 import { missingImages, pullImage, type PullProgress } from './images.js'
-import { newDispatcher, serviceChecks } from '../health/checks.js'
+import { HttpPool, serviceChecks } from '../health/checks.js'
 import { buildRecord, envDigest, releaseId, releaseTarball, whoAmI, type ReleaseRecord } from './release.js'
 
 export type HostStatus = 'deployed' | 'unchanged' | 'repaired' | 'failed' | 'skipped' | 'cancelled'
@@ -404,7 +404,7 @@ interface HealthTarget {
 }
 
 async function waitHealthy(exec: Executor, input: HostInput, render: HealthTarget, expected: readonly ExpectedService[], options: DeployOptions): Promise<HostReport['services']> {
-  const dispatcher = newDispatcher(5000)
+  const dispatcher = new HttpPool(5000)
   try {
     return await waitHealthyWith(exec, input, render, expected, options, dispatcher)
   } finally {
@@ -413,7 +413,7 @@ async function waitHealthy(exec: Executor, input: HostInput, render: HealthTarge
 }
 
 /** Containers first (running, Docker health), then the services' own checks: the same code `health` runs. */
-async function waitHealthyWith(exec: Executor, input: HostInput, render: HealthTarget, expected: readonly ExpectedService[], options: DeployOptions, dispatcher: ReturnType<typeof newDispatcher>): Promise<HostReport['services']> {
+async function waitHealthyWith(exec: Executor, input: HostInput, render: HealthTarget, expected: readonly ExpectedService[], options: DeployOptions, dispatcher: HttpPool): Promise<HostReport['services']> {
   const docker = exec.docker()
   const deadline = Date.now() + options.healthTimeoutS * 1000
   const host = input.project.hosts[render.host]!

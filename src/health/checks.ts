@@ -230,6 +230,3 @@ export class HttpPool {
   }
 }
 
-export function newDispatcher(timeoutMs: number): HttpPool {
-  return new HttpPool(timeoutMs)
-}

@@ -4,7 +4,7 @@ import type { Project, Service } from '../config/model.js'
 import { errorMessage } from '../errors.js'
 import { resolveTargets } from '../plan/plan.js'
 import { connector, type Connector } from '../remote/connect.js'
-import { containerChecks, gpuCheck, hostContainers, newDispatcher, serviceChecks, type CheckContext, type CheckResult } from './checks.js'
+import { containerChecks, gpuCheck, hostContainers, HttpPool, serviceChecks, type CheckContext, type CheckResult } from './checks.js'
 
 export interface HostHealth {
   host: string
@@ -36,7 +36,7 @@ export async function checkHealth(project: Project, options: HealthOptions): Pro
   const hosts = resolveTargets(project, { selectors: options.selectors })
   const own = options.connector === undefined
   const connections = options.connector ?? connector(project, { acceptNew: options.acceptNew === true, attempts: 1, readyTimeoutMs: options.timeoutMs })
-  const dispatcher = newDispatcher(options.timeoutMs)
+  const dispatcher = new HttpPool(options.timeoutMs)
   try {
     const results = await Promise.all(hosts.map((name) => checkHost(project, name, connections, options.timeoutMs, dispatcher)))
     const all = results.flatMap((h) => h.checks)

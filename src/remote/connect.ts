@@ -4,6 +4,7 @@ import type { Executor } from './executor.js'
 import { LocalExecutor } from './local.js'
 import { SshExecutor, SshPool, type SshOptions } from './ssh.js'
 import { resolveSshTarget } from './ssh-target.js'
+import { remember } from '../util/remember.js'
 
 export interface Connector {
   get(host: string): Promise<Executor>
@@ -18,14 +19,11 @@ export function connector(project: Project, options: SshOptions = {}): Connector
       let pending = executors.get(hostName)
       if (!pending) {
         const host = project.hosts[hostName]!
-        pending = host.local
-          ? Promise.resolve(new LocalExecutor(hostName, process.env, options.redact))
-          : pool.connect(resolveSshTarget(host, { projectDir: project.dir })).then((connection) => new SshExecutor(hostName, connection))
-        const mine = pending
-        mine.catch(() => {
-          if (executors.get(hostName) === mine) executors.delete(hostName)
-        })
-        executors.set(hostName, pending)
+        pending = remember(
+          executors,
+          hostName,
+          host.local ? Promise.resolve(new LocalExecutor(hostName, process.env, options.redact)) : pool.connect(resolveSshTarget(host, { projectDir: project.dir })).then((connection) => new SshExecutor(hostName, connection)),
+        )
       }
       return pending
     },

@@ -17,6 +17,7 @@ import { trace } from './trace.js'
 import { dockerode } from './dockerode.js'
 import type { SshTarget } from './ssh-target.js'
 import { Semaphore } from '../util/semaphore.js'
+import { remember } from '../util/remember.js'
 
 export interface SshOptions {
   acceptNew?: boolean
@@ -70,12 +71,7 @@ export class SshPool {
     const key = `${target.user}@${target.hostname}:${target.port}`
     let pending = this.connections.get(key)
     if (!pending) {
-      pending = SshConnection.open(target, this.options, this.starts, this.closing.signal)
-      const mine = pending
-      mine.catch(() => {
-        if (this.connections.get(key) === mine) this.connections.delete(key)
-      })
-      this.connections.set(key, pending)
+      pending = remember(this.connections, key, SshConnection.open(target, this.options, this.starts, this.closing.signal))
     }
     return pending
   }
