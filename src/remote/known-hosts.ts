@@ -50,23 +50,56 @@ export function hostToken(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`
 }
 
-function globMatch(pattern: string, text: string): boolean {
-  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i')
-  return regex.test(text)
+/**
+ * OpenSSH's match_pattern: `*` is any run of characters, `?` any one character, everything else
+ * (`[`, `]`, `.`, a backslash) stands for itself. Iterative with one backtrack point, so no pattern costs
+ * more than length x length steps (a regex built from the pattern would treat `[...]` as a class).
+ */
+export function matchPattern(text: string, pattern: string): boolean {
+  let t = 0
+  let p = 0
+  let star = -1
+  let resume = 0
+  while (t < text.length) {
+    if (p < pattern.length && (pattern[p] === '?' || (pattern[p] !== '*' && pattern[p] === text[t]))) {
+      t++
+      p++
+    } else if (p < pattern.length && pattern[p] === '*') {
+      star = p++
+      resume = t
+    } else if (star >= 0) {
+      p = star + 1
+      t = ++resume
+    } else return false
+  }
+  while (p < pattern.length && pattern[p] === '*') p++
+  return p === pattern.length
+}
+
+/**
+ * OpenSSH's match_hostname over a comma-separated list: a negated pattern (`!pat`) that matches
+ * rejects the host whatever else matches; otherwise any positive pattern that matches accepts it.
+ * Host names compare in lower case, as ssh lowercases the name it looks up.
+ */
+export function matchHostPatterns(host: string, patterns: readonly string[]): boolean {
+  const name = host.toLowerCase()
+  let matched = false
+  for (const raw of patterns) {
+    const negated = raw.startsWith('!')
+    const pattern = (negated ? raw.slice(1) : raw).toLowerCase()
+    if (!matchPattern(name, pattern)) continue
+    if (negated) return false
+    matched = true
+  }
+  return matched
 }
 
 export function entryMatches(entry: KnownHostEntry, token: string): boolean {
   if (entry.hashed) {
-    const digest = createHmac('sha1', entry.hashed.salt).update(token).digest()
+    const digest = createHmac('sha1', entry.hashed.salt).update(token.toLowerCase()).digest()
     return digest.equals(entry.hashed.hash)
   }
-  let matched = false
-  for (const pattern of entry.patterns ?? []) {
-    if (pattern.startsWith('!')) {
-      if (globMatch(pattern.slice(1), token)) return false
-    } else if (globMatch(pattern, token)) matched = true
-  }
-  return matched
+  return matchHostPatterns(token, entry.patterns ?? [])
 }
 
 export type HostKeyVerdict =
@@ -109,7 +142,7 @@ export async function readKnownHosts(path: string): Promise<KnownHostEntry[]> {
 /** Records a first-seen key as OpenSSH's accept-new does, hashed like HashKnownHosts yes. */
 export async function appendKnownHost(path: string, token: string, key: Buffer): Promise<void> {
   const salt = randomBytes(20)
-  const hash = createHmac('sha1', salt).update(token).digest()
+  const hash = createHmac('sha1', salt).update(token.toLowerCase()).digest()
   await mkdir(dirname(path), { recursive: true, mode: 0o700 })
   await appendFile(path, `|1|${salt.toString('base64')}|${hash.toString('base64')} ${keyTypeOf(key)} ${key.toString('base64')}\n`, { mode: 0o600 })
 }

@@ -1,7 +1,10 @@
 // Strict host key checking against real sshd: an unknown key is refused (nothing reaches the host)
 // unless --accept-new; a changed key is always refused, with guidance.
+import { execFile } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
+import { createServer, connect, type AddressInfo, type Server } from 'node:net'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fault, fleetHost } from '../../fleet/fleet.js'
 import { ensureDeployed, HAVE_FLEET, hostState, testPlatform, type TestPlatform } from '../helpers/platform.js'
@@ -62,4 +65,59 @@ describe.skipIf(!HAVE_FLEET)('host keys', () => {
       await fault('zelus', 'hostkey-restore')
     }
   }, 180_000)
+
+  it('an unhashed [addr]:port entry written by `ssh -p` itself: a changed key there is refused even with --accept-new', async () => {
+    // A port other than 22 through a forwarder on the machine, so that OpenSSH writes the bracketed form.
+    const zelus = fleetHost(platform.fleet, 'zelus')
+    const forwarder = await tcpForwarder(zelus.address, zelus.port)
+    const port = (forwarder.address() as AddressInfo).port
+    const knownHosts = join(platform.dir, 'known_hosts_port')
+    const sshConfig = join(platform.dir, 'ssh_config')
+    await writeFile(knownHosts, '')
+    await writeFile(sshConfig, `Host ${zelus.address}\n  HostName 127.0.0.1\n  Port ${port}\n`)
+    await platform.edit('inventory/platform.yaml', (t) => t.replace(platform.fleet.knownHostsFile, knownHosts))
+    try {
+      const ssh = ['-p', String(port), '-i', zelus.identityFile, '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'HashKnownHosts=no', '-o', 'StrictHostKeyChecking=accept-new', `${zelus.user}@127.0.0.1`, 'true']
+      await promisify(execFile)('ssh', ssh)
+      const written = await readFile(knownHosts, 'utf8')
+      expect(written).toMatch(new RegExp(`^\\[127\\.0\\.0\\.1\\]:${port} ssh-ed25519 AAAA\\S+\\n$`))
+      const env = { AIP_SSH_CONFIG: sshConfig }
+      const known = await platform.cli(['preflight', 'zelus', '--json'], env)
+      expect(known.code, known.stdout + known.stderr).toBe(0)
+      const before = await hostState(zelus)
+      await fault('zelus', 'hostkey-rotate')
+      try {
+        const run = await platform.cli(['deploy', 'zelus', '--force', '--accept-new', '--json'], env)
+        expect(run.code).toBe(1)
+        expect(run.json.hosts[0].error).toMatch(new RegExp(`^zelus: REMOTE HOST IDENTIFICATION HAS CHANGED for 127\\.0\\.0\\.1:${port}: it offers ssh-ed25519 key SHA256:\\S+, which does not match \\S+known_hosts_port:1\\.`))
+        // Nothing recorded: the attacker's key did not join the file.
+        expect(await readFile(knownHosts, 'utf8')).toBe(written)
+        expect((await hostState(zelus)).history).toEqual(before.history)
+      } finally {
+        await fault('zelus', 'hostkey-restore')
+      }
+    } finally {
+      await platform.edit('inventory/platform.yaml', (t) => t.replace(knownHosts, platform.fleet.knownHostsFile))
+      await new Promise((resolve) => forwarder.close(resolve))
+    }
+  }, 180_000)
 })
+
+/** 127.0.0.1:<random port> -> address:port, for as long as the test runs. */
+async function tcpForwarder(address: string, port: number): Promise<Server> {
+  const server = createServer((client) => {
+    const upstream = connect(port, address)
+    client.pipe(upstream).pipe(client)
+    const end = () => {
+      client.destroy()
+      upstream.destroy()
+    }
+    client.on('error', end)
+    upstream.on('error', end)
+    client.on('close', end)
+    upstream.on('close', end)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return server
+}
+
