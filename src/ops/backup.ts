@@ -1,11 +1,13 @@
 // `ai-platform backup | backup list | restore`: PostgreSQL dumps made inside the database container,
 // kept and rotated on its host, optionally copied to this machine.
 import { mkdir } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import type { Project, Service } from '../config/model.js'
-import { UserError, errorMessage } from '../errors.js'
+import { RemoteError, UserError, errorMessage } from '../errors.js'
 import { resolveTargets } from '../plan/plan.js'
-import { listBackups, postgresBackup, postgresRestore } from '../remote/commands.js'
+import { listBackups, postgresBackup, postgresDatabases, postgresRestore } from '../remote/commands.js'
+import { quoted } from '../util/printable.js'
+import { GLOBALS_FILE, databaseOfDump, dumpFileName, parseBackupFiles, parseBackupListing, parseDatabaseList, type BackupFile } from './backup-files.js'
 import { connector } from '../remote/connect.js'
 import { projectContainers } from '../deploy/containers.js'
 
@@ -35,17 +37,16 @@ export interface BackupResult {
   service: string
   id: string
   ok: boolean
-  files: { name: string; bytes: number }[]
+  files: BackupFile[]
   downloaded?: string
   error?: string
 }
 
-function parseFiles(stdout: string): { name: string; bytes: number }[] {
-  return stdout
-    .split('\n')
-    .map((l) => /^(\d+) (.+)$/.exec(l.trim()))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ name: m[2]!, bytes: Number(m[1]) }))
+/** Where a file of a backup lands here: always directly inside `dir`, whatever the name (refused otherwise). */
+export function downloadPath(dir: string, name: string, host: string): string {
+  const path = resolve(dir, name)
+  if (dirname(path) !== resolve(dir) || name === '.' || name === '..') throw new RemoteError(host, ['backup'], null, '', `${host}: refused to write ${quoted(name)} outside ${dir}`)
+  return path
 }
 
 export async function backup(project: Project, options: { selectors: string[]; download?: string; now?: Date }): Promise<{ kind: 'ai-platform/backup'; ok: boolean; backups: BackupResult[] }> {
@@ -61,12 +62,22 @@ export async function backup(project: Project, options: { selectors: string[]; d
           const container = await containerFor(exec, project, target)
           const { user, keep } = target.service.backup!
           const baseDir = project.hosts[target.host]!.baseDir
-          const out = await exec.run(postgresBackup(baseDir, target.service.name, container, user, id, keep), { timeoutMs: 6 * 3600_000 })
-          result.files = parseFiles(out.stdout)
+          const databases = parseDatabaseList((await exec.run(postgresDatabases(container, user), { timeoutMs: 60_000 })).stdout, target.host)
+          const dumps = databases.map((database) => ({ database, file: dumpFileName(database) }))
+          const out = await exec.run(postgresBackup(baseDir, target.service.name, container, user, id, keep, dumps), { timeoutMs: 6 * 3600_000 })
+          const files = parseBackupFiles(out.stdout, target.host)
+          // The listing must name exactly the files this backup wrote.
+          const expected = [GLOBALS_FILE, ...dumps.map((d) => d.file)].sort()
+          const listed = files.map((f) => f.name).sort()
+          if (listed.join('\n') !== expected.join('\n')) {
+            const odd = listed.filter((n) => !expected.includes(n))
+            throw new RemoteError(target.host, ['backup'], null, '', `${target.host}: backup ${id} lists ${odd.length > 0 ? `files it did not write (${odd.map((n) => quoted(n)).join(', ')})` : `only ${listed.length} of its ${expected.length} files`}; nothing was copied`)
+          }
+          result.files = files
           if (options.download) {
             const local = join(options.download, target.host, target.service.name, id)
             await mkdir(local, { recursive: true, mode: 0o700 })
-            for (const file of result.files) await exec.download(`${baseDir}/backups/${target.service.name}/${id}/${file.name}`, join(local, file.name))
+            for (const file of files) await exec.download(`${baseDir}/backups/${target.service.name}/${id}/${file.name}`, downloadPath(local, file.name, target.host))
             result.downloaded = local
           }
           result.ok = true
@@ -91,11 +102,7 @@ export async function backupList(project: Project, selectors: string[]) {
         try {
           const exec = await connections.get(target.host)
           const out = await exec.run(listBackups(project.hosts[target.host]!.baseDir, target.service.name))
-          const backups: { id: string; files: { name: string; bytes: number }[] }[] = []
-          for (const line of out.stdout.split('\n')) {
-            if (line.startsWith('@@backup ')) backups.push({ id: line.slice(9).trim(), files: [] })
-            else if (backups.length > 0) backups.at(-1)!.files.push(...parseFiles(line))
-          }
+          const backups = parseBackupListing(out.stdout, target.host)
           return { host: target.host, service: target.service.name, backups }
         } catch (error) {
           return { host: target.host, service: target.service.name, backups: [], error: errorMessage(error) }
@@ -113,9 +120,10 @@ export async function restore(project: Project, options: { host: string; from: s
   const listing = (await backupList(project, [options.host])).hosts.find((h) => h.service === target.service.name)
   const chosen = listing?.backups.find((b) => b.id === options.from)
   if (!chosen) throw new UserError(`${options.host} has no backup ${options.from} of ${target.service.name}`, `Backups: ${listing?.backups.map((b) => b.id).join(', ') || 'none'} (see \`ai-platform backup list ${options.host}\`).`)
-  const available = chosen.files.filter((f) => f.name.endsWith('.dump')).map((f) => f.name.slice(0, -5))
+  const dumps = new Map(chosen.files.flatMap((f) => { const database = databaseOfDump(f.name); return database === null ? [] : [[database, f.name] as const] }))
+  const available = [...dumps.keys()]
   const databases = options.databases.length > 0 ? options.databases : available
-  const unknown = databases.filter((d) => !available.includes(d))
+  const unknown = databases.filter((d) => !dumps.has(d))
   if (unknown.length > 0) throw new UserError(`backup ${options.from} has no dump of ${unknown.join(', ')}`, `It has: ${available.join(', ')}.`)
   const connections = connector(project)
   try {
@@ -123,7 +131,7 @@ export async function restore(project: Project, options: { host: string; from: s
     const container = await containerFor(exec, project, target)
     const restored: string[] = []
     for (const database of databases) {
-      await exec.run(postgresRestore(project.hosts[options.host]!.baseDir, target.service.name, container, target.service.backup!.user, options.from, database), { timeoutMs: 6 * 3600_000 })
+      await exec.run(postgresRestore(project.hosts[options.host]!.baseDir, target.service.name, container, target.service.backup!.user, options.from, database, dumps.get(database)!), { timeoutMs: 6 * 3600_000 })
       restored.push(database)
     }
     return { kind: 'ai-platform/restore' as const, host: options.host, service: target.service.name, from: options.from, restored }

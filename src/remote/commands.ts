@@ -204,56 +204,91 @@ export function readHistory(baseDir: string): string[] {
   return ['cat', `${baseDir}/history.jsonl`]
 }
 
+/** A libpq connection string naming one database: pg_dump and pg_restore read a `-d` value holding `=` as one. */
+export function conninfoFor(database: string): string {
+  return `dbname='${database.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
+}
+
+/** A SQL identifier, double-quoted: any name, whatever it holds. */
+export function sqlIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`
+}
+
 /**
- * Dumps every non-template database of a PostgreSQL container (pg_dump -Fc, plus the roles) into
- * BASE/backups/<service>/<id>, written to a hidden directory and renamed when complete, then keeps
- * the newest `keep` backups.
+ * The databases a PostgreSQL container holds that can be dumped, one per line, hex-encoded: a name can
+ * hold any character but NUL (newlines, `/`, a leading `-`), and a hex line cannot be misread.
  */
-export function postgresBackup(baseDir: string, service: string, container: string, user: string, id: string, keep: number): string[] {
+export function postgresDatabases(container: string, user: string): string[] {
+  return ['docker', 'exec', container, 'psql', '-U', user, '-X', '-At', '-c', "select encode(convert_to(datname, 'UTF8'), 'hex') from pg_database where not datistemplate and datallowconn order by 1"]
+}
+
+export interface DumpTarget {
+  database: string
+  /** A file name made of safe characters only (see dumpFileName). */
+  file: string
+}
+
+/**
+ * Dumps the given databases of a PostgreSQL container (pg_dump -Fc, plus the roles) into
+ * BASE/backups/<service>/<id>: private from the first byte (umask 077, 0700 directories), written to a
+ * hidden directory that is removed if anything fails and renamed when complete; then keeps the newest
+ * `keep` backups and prints `<bytes> <file>` for each file.
+ */
+export function postgresBackup(baseDir: string, service: string, container: string, user: string, id: string, keep: number, dumps: readonly DumpTarget[]): string[] {
   return sh(
     [
-      header(baseDir),
+      'set -eu',
+      'umask 077',
+      `b=${quoteWord(baseDir)}`,
       `s=${quoteWord(service)}`,
       `c=${quoteWord(container)}`,
       `u=${quoteWord(user)}`,
       `id=${quoteWord(id)}`,
       'd="$b/backups/$s"',
-      'mkdir -p "$d" && rm -rf "$d/.incoming-$id" && mkdir "$d/.incoming-$id"',
-      'docker exec "$c" pg_dumpall -U "$u" --globals-only > "$d/.incoming-$id/globals.sql"',
-      // an assignment, so that set -e stops here when psql fails (a `for` over $(...) would not)
-      'dbs=$(docker exec "$c" psql -U "$u" -At -c "select datname from pg_database where not datistemplate order by 1")',
-      'test -n "$dbs"',
-      'for db in $dbs; do docker exec "$c" pg_dump -U "$u" -Fc "$db" > "$d/.incoming-$id/$db.dump"; done',
-      'chmod -R go-rwx "$d/.incoming-$id"',
+      't="$d/.incoming-$id"',
+      'mkdir -p "$d" && chmod 700 "$b/backups" "$d"',
+      // whatever ends this script before the rename, the partial dumps go with it
+      `trap 'rm -rf "$t"' EXIT`,
+      "trap 'exit 1' HUP INT TERM PIPE",
+      'rm -rf "$t" && mkdir "$t"',
+      'docker exec "$c" pg_dumpall -U "$u" --globals-only > "$t/globals.sql"',
+      ...dumps.map((dump) => `docker exec "$c" pg_dump -U "$u" -Fc -d ${quoteWord(conninfoFor(dump.database))} > "$t"/${quoteWord(dump.file)}`),
       // -T: never into an existing backup of the same second
-      'if ! mv -T "$d/.incoming-$id" "$d/$id" 2>/dev/null; then rm -rf "$d/.incoming-$id"; echo "a backup $id already exists" >&2; exit 1; fi',
-      `ls -1 "$d" | grep -v '^\\.' | sort -r | tail -n +${keep + 1} | while read -r old; do rm -rf "$d/$old"; done`,
+      'if ! mv -T "$t" "$d/$id" 2>/dev/null; then echo "a backup $id already exists" >&2; exit 1; fi',
+      'trap - EXIT',
+      `ls -1 "$d" | grep -E '^[0-9]{8}T[0-9]{6}Z$' | sort -r | tail -n +${keep + 1} | while read -r old; do rm -rf "$d/$old"; done`,
       'cd "$d/$id" && for f in *; do printf "%s %s\\n" "$(wc -c < "$f")" "$f"; done',
     ].join('\n'),
   )
 }
 
-/** Lists backups: `@@backup <id>` then `<bytes> <file>` lines. */
+/** Lists backups: `@@backup <id>` then `<bytes> <file>` lines; only directories named like a backup id. */
 export function listBackups(baseDir: string, service: string): string[] {
   return sh(
     [
       header(baseDir),
       `d="$b/backups/"${quoteWord(service)}`,
       '[ -d "$d" ] || exit 0',
-      `for id in $(ls -1 "$d" | grep -v '^\\.' | sort -r); do echo "@@backup $id"; for f in "$d/$id"/*; do [ -e "$f" ] && printf "%s %s\\n" "$(wc -c < "$f")" "$(basename "$f")"; done; done`,
+      `for id in $(ls -1 "$d" | grep -E '^[0-9]{8}T[0-9]{6}Z$' | sort -r); do echo "@@backup $id"; for f in "$d/$id"/*; do [ -e "$f" ] && printf "%s %s\\n" "$(wc -c < "$f")" "$(basename "$f")"; done; done`,
     ].join('\n'),
   )
 }
 
-/** Restores one database from a backup: drops and recreates its objects (pg_restore --clean --if-exists). */
-export function postgresRestore(baseDir: string, service: string, container: string, user: string, id: string, database: string): string[] {
+/**
+ * Restores one database from a backup: creates it when missing, then drops and recreates its objects
+ * (pg_restore --clean --if-exists). The name reaches PostgreSQL as a quoted identifier and a connection
+ * string, never as a word a program could read as an option.
+ */
+export function postgresRestore(baseDir: string, service: string, container: string, user: string, id: string, database: string, file: string): string[] {
+  const c = quoteWord(container)
+  const u = quoteWord(user)
   return sh(
     [
       header(baseDir),
-      `f="$b/backups/"${quoteWord(service)}/${quoteWord(id)}/${quoteWord(`${database}.dump`)}`,
+      `f="$b/backups/"${quoteWord(service)}/${quoteWord(id)}/${quoteWord(file)}`,
       'test -f "$f"',
-      `docker exec ${quoteWord(container)} psql -U ${quoteWord(user)} -At -c ${quoteWord(`select 1 from pg_database where datname = '${database.replace(/'/g, "''")}'`)} | grep -q 1 || docker exec ${quoteWord(container)} createdb -U ${quoteWord(user)} ${quoteWord(database)}`,
-      `docker exec -i ${quoteWord(container)} pg_restore -U ${quoteWord(user)} --clean --if-exists --no-owner -d ${quoteWord(database)} < "$f"`,
+      `docker exec ${c} psql -U ${u} -X -At -c ${quoteWord(`select 1 from pg_database where datname = '${database.replace(/'/g, "''")}'`)} | grep -q 1 || docker exec ${c} psql -U ${u} -X -v ON_ERROR_STOP=1 -q -c ${quoteWord(`create database ${sqlIdentifier(database)}`)}`,
+      `docker exec -i ${c} pg_restore -U ${u} --clean --if-exists --no-owner -d ${quoteWord(conninfoFor(database))} < "$f"`,
     ].join('\n'),
   )
 }

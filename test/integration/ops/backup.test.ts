@@ -2,9 +2,9 @@
 // image aip/postgres:15 by test/fleet/images/postgres/build.sh), deployed on erebus with the catalog's
 // own postgres and postgres-init definitions: command, pg_hba.conf, init SQL and health check.
 import { execFile } from 'node:child_process'
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { access, chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fleetHost } from '../../fleet/fleet.js'
@@ -110,4 +110,58 @@ describe.skipIf(!HAVE_FLEET)('backup and restore on a real PostgreSQL', () => {
     expect(unknown.code).toBe(1)
     expect(unknown.stderr).toContain(`error: backup ${id} has no dump of nope`)
   }, 300_000)
+
+  it('databases named "../../../tmp/x", "with space" and "-leading" are backed up inside the backup, privately, and restored', async () => {
+    const names = ['../../../tmp/x', 'with space', '-leading']
+    for (const name of names) expect((await psql(`create database "${name}"`, 'postgres')).code).toBe(0)
+    expect((await psql("create table t (v text); insert into t values ('in the leading one')", '-leading')).code).toBe(0)
+    try {
+      const made = await platform.cli(['backup', 'erebus', '--json'])
+      expect(made.code, made.stdout + made.stderr).toBe(0)
+      const files: string[] = made.json.backups[0].files.map((f: any) => f.name)
+      expect(files).toEqual(expect.arrayContaining(['%2E%2E%2F%2E%2E%2F%2E%2E%2Ftmp%2Fx.dump', 'with%20space.dump', '%2Dleading.dump', 'litellm.dump', 'globals.sql']))
+      // on the host: every file inside the backup directory, directories 0700 and files 0600
+      const erebus = fleetHost(platform.fleet, 'erebus')
+      const dir = join(erebus.outside.baseDir, 'backups', 'postgres', made.json.backups[0].id)
+      expect((await readdir(dir)).sort()).toEqual([...files].sort())
+      for (const path of [join(erebus.outside.baseDir, 'backups'), join(erebus.outside.baseDir, 'backups', 'postgres'), dir]) expect((await stat(path)).mode & 0o777).toBe(0o700)
+      for (const file of files) expect((await stat(join(dir, file))).mode & 0o777).toBe(0o600)
+      expect((await readdir(join(erebus.outside.baseDir, 'backups', 'postgres'))).filter((n) => n.startsWith('.'))).toEqual([])
+      expect((await psql('drop table t', '-leading')).code).toBe(0)
+      const restored = await platform.cli(['restore', 'erebus', '--from', made.json.backups[0].id, '--database', '-leading', '--yes', '--json'])
+      expect(restored.code, restored.stdout + restored.stderr).toBe(0)
+      expect((await psql('select v from t', '-leading')).stdout.trim()).toBe('in the leading one')
+    } finally {
+      for (const name of names) await psql(`drop database if exists "${name}" with (force)`, 'postgres')
+    }
+  }, 300_000)
+
+  it('a host answering a hostile file name ("../../../../../tmp/...") gets nothing written here, and the backup fails', async () => {
+    // The host is compromised: its `sh` prints a listing of its own for the backup script.
+    const erebus = fleetHost(platform.fleet, 'erebus')
+    const download = await mkdtemp(join(tmpdir(), 'aip-backups-'))
+    const planted = join(tmpdir(), `aip-planted-${process.pid}`)
+    const local = join(download, 'erebus', 'postgres', 'x')
+    const name = relative(local, planted) // as deep on the host, under BASE/backups/postgres/ID
+    const hostile = join(erebus.outside.usrLocal, 'bin', 'sh')
+    await mkdir(join(erebus.outside.usrLocal, 'bin'), { recursive: true })
+    await writeFile(
+      hostile,
+      `#!/bin/sh\ncase "$2" in *pg_dumpall*)\n  id=$(printf '%s\\n' "$2" | sed -n 's/^id=//p')\n  mkdir -p "/opt/ai-platform/backups/postgres/$id"\n  printf 'planted by a hostile host\\n' > /tmp/${planted.split('/').pop()}\n  echo "26 ${name}"\n  exit 0;;\nesac\nexec /bin/sh "$@"\n`,
+    )
+    await chmod(hostile, 0o755)
+    try {
+      const run = await platform.cli(['backup', 'erebus', '--json', '--download', download])
+      expect(run.code).toBe(1)
+      expect(run.json.backups[0].ok).toBe(false)
+      expect(run.json.backups[0].error).toBe(`erebus: the host's backup listing has a line ai-platform did not write (line 1: "26 ${name}"); nothing was copied`)
+      await expect(access(planted)).rejects.toThrow()
+      expect(await readdir(download)).toEqual([])
+    } finally {
+      await rm(hostile, { force: true })
+      await rm(download, { recursive: true, force: true })
+      await rm(planted, { force: true })
+    }
+  }, 300_000)
 })
+

@@ -1,0 +1,99 @@
+// What a backup's files are called, and the parsers of what hosts print about them. A host's answer
+// decides which files this machine downloads and restores, so every name is held to the one pattern
+// ai-platform itself writes, and anything else is refused (never "fixed"): a name like
+// `../../.ssh/authorized_keys` must not become a path here.
+import { RemoteError } from '../errors.js'
+import { quoted } from '../util/printable.js'
+
+export const GLOBALS_FILE = 'globals.sql'
+/** What the backup step writes: globals.sql, and <encoded database name>.dump. */
+const FILE = /^(?:globals\.sql|[A-Za-z0-9_%][A-Za-z0-9_%-]*\.dump)$/
+/** A backup's id: its UTC second (backup() makes it). */
+export const BACKUP_ID = /^\d{8}T\d{6}Z$/
+const PLAIN_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/
+/** PostgreSQL's NAMEDATALEN - 1: a longer name cannot exist. */
+const MAX_NAME_BYTES = 63
+
+/**
+ * The dump file of a database: `<name>.dump` for plain names, every other byte written as %XX: a name
+ * holding `/`, `..`, a leading `-`, spaces or newlines still gives one safe file name, and decodes back.
+ */
+export function dumpFileName(database: string): string {
+  if (PLAIN_NAME.test(database)) return `${database}.dump`
+  let out = ''
+  for (const byte of Buffer.from(database, 'utf8')) {
+    const ch = String.fromCharCode(byte)
+    out += /[A-Za-z0-9_-]/.test(ch) && !(out === '' && ch === '-') ? ch : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`
+  }
+  return `${out}.dump`
+}
+
+/** The database a dump file holds, or null for a name dumpFileName cannot have written. */
+export function databaseOfDump(file: string): string | null {
+  if (!FILE.test(file) || file === GLOBALS_FILE) return null
+  const stem = file.slice(0, -'.dump'.length)
+  if (!/^(?:[A-Za-z0-9_-]|%[0-9A-F]{2})+$/.test(stem)) return null
+  const bytes = Buffer.from(stem.replace(/%([0-9A-F]{2})|(.)/g, (_m, hex: string | undefined, ch: string | undefined) => (hex ? String.fromCharCode(parseInt(hex, 16)) : ch!)), 'latin1')
+  const name = new TextDecoder('utf-8', { fatal: false }).decode(bytes)
+  return dumpFileName(name) === file ? name : null
+}
+
+export interface BackupFile {
+  name: string
+  bytes: number
+}
+
+function refuse(host: string, what: string, line: string, index: number): RemoteError {
+  return new RemoteError(host, ['backup'], null, '', `${host}: the host's ${what} has a line ai-platform did not write (line ${index + 1}: ${quoted(line)}); nothing was copied`)
+}
+
+/** `<bytes> <file>` lines, as the backup script prints them; any other line is refused. */
+export function parseBackupFiles(stdout: string, host: string, what = 'backup listing'): BackupFile[] {
+  const files: BackupFile[] = []
+  stdout.split('\n').forEach((line, index) => {
+    if (line === '') return
+    const match = /^(\d{1,15}) (.+)$/.exec(line)
+    if (!match || !FILE.test(match[2]!) || (match[2] !== GLOBALS_FILE && databaseOfDump(match[2]!) === null)) throw refuse(host, what, line, index)
+    if (files.some((f) => f.name === match[2])) throw refuse(host, what, line, index)
+    files.push({ name: match[2]!, bytes: Number(match[1]) })
+  })
+  return files
+}
+
+/** `@@backup <id>` headers, each followed by its files. */
+export function parseBackupListing(stdout: string, host: string): { id: string; files: BackupFile[] }[] {
+  const backups: { id: string; files: BackupFile[] }[] = []
+  stdout.split('\n').forEach((line, index) => {
+    if (line === '') return
+    if (line.startsWith('@@backup ')) {
+      const id = line.slice('@@backup '.length)
+      if (!BACKUP_ID.test(id)) throw refuse(host, 'list of backups', line, index)
+      backups.push({ id, files: [] })
+      return
+    }
+    const current = backups.at(-1)
+    if (!current) throw refuse(host, 'list of backups', line, index)
+    current.files.push(...parseBackupFiles(line, host, 'list of backups'))
+  })
+  return backups
+}
+
+/** postgresDatabases(): one hex-encoded UTF-8 name per line. */
+export function parseDatabaseList(stdout: string, host: string): string[] {
+  const names: string[] = []
+  stdout.split('\n').forEach((line, index) => {
+    if (line === '') return
+    if (!/^(?:[0-9a-f]{2})+$/.test(line) || line.length > MAX_NAME_BYTES * 2) throw refuse(host, 'list of databases', line, index)
+    const bytes = Buffer.from(line, 'hex')
+    let name: string
+    try {
+      name = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+    } catch {
+      throw refuse(host, 'list of databases', line, index)
+    }
+    if (name.includes('\0') || names.includes(name)) throw refuse(host, 'list of databases', line, index)
+    names.push(name)
+  })
+  if (names.length === 0) throw new RemoteError(host, ['backup'], null, '', `${host}: the database server lists no database to back up`)
+  return names
+}
