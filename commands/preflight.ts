@@ -1,13 +1,13 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base-command.js'
-import { targetArgs } from '../src/cli/target-flags.js'
+import { targetArgs, timeoutFlag } from '../src/cli/target-flags.js'
 
 export default class Preflight extends BaseCommand {
   static override summary = "The deploy's preflight on its own: SSH, Docker, Compose v2/v1, base directory, disk, NAS mounts, GPU driver."
   static override enableJsonFlag = true
   static override strict = false
   static override args = targetArgs
-  static override flags = { 'accept-new': Flags.boolean({ description: 'Record first-seen host keys.', default: false }) }
+  static override flags = { ...timeoutFlag(), 'accept-new': Flags.boolean({ description: 'Record first-seen host keys.', default: false }) }
   static override examples = ['<%= config.bin %> preflight all', '<%= config.bin %> preflight @ollama --json']
 
   async run(): Promise<unknown> {
@@ -15,7 +15,7 @@ export default class Preflight extends BaseCommand {
     const { openProject } = await import('../src/config/open.js')
     const { preflight } = await import('../src/ops/inspect.js')
     const { project } = await openProject(flags.project)
-    const report = await preflight(project, argv as string[], { acceptNew: flags['accept-new'] })
+    const report = await preflight(project, argv as string[], { acceptNew: flags['accept-new'], timeoutMs: flags.timeout * 1000 })
     if (!report.ok) process.exitCode = 1
     if (this.jsonEnabled()) return report
     for (const host of report.hosts) {

@@ -1,11 +1,13 @@
 import { BaseCommand } from '../src/cli/base-command.js'
-import { targetArgs } from '../src/cli/target-flags.js'
+import { Flags } from '@oclif/core'
+import { targetArgs, timeoutFlag } from '../src/cli/target-flags.js'
 
 export default class Status extends BaseCommand {
   static override summary = 'Per host: the release it runs, when and by whom it was deployed, and its containers, read from the hosts.'
   static override enableJsonFlag = true
   static override strict = false
   static override args = targetArgs
+  static override flags = { ...timeoutFlag(), 'accept-new': Flags.boolean({ description: 'Record first-seen host keys.', default: false }) }
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status erebus --json']
 
   async run(): Promise<unknown> {
@@ -13,7 +15,7 @@ export default class Status extends BaseCommand {
     const { openProject } = await import('../src/config/open.js')
     const { status } = await import('../src/ops/inspect.js')
     const { project } = await openProject(flags.project)
-    const report = await status(project, argv as string[])
+    const report = await status(project, argv as string[], { timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'] })
     if (report.hosts.some((h) => !h.reachable)) process.exitCode = 1
     if (this.jsonEnabled()) return report
     for (const host of report.hosts) {

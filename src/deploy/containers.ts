@@ -1,5 +1,8 @@
 // What a host's Compose project runs, read through the Docker Engine API, and whether it is ready.
 import type Docker from 'dockerode'
+import { RemoteError } from '../errors.js'
+import type { Executor, WaitOptions } from '../remote/executor.js'
+import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
 
 export interface ContainerState {
   id: string
@@ -38,25 +41,52 @@ export function exitCodeFromStatus(status: string): number | null {
   return match ? Number(match[1]) : null
 }
 
-export async function projectContainers(docker: Docker, project: string): Promise<ContainerState[]> {
-  const list: Docker.ContainerInfo[] = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`com.docker.compose.project=${project}`] }) })
+/**
+ * The project's containers. The answer is the host's: each entry must have the shape Docker gives it
+ * (strings where strings belong), or the whole answer is refused with what was wrong.
+ */
+export async function projectContainers(docker: Docker, project: string, signal?: AbortSignal, host = 'the host'): Promise<ContainerState[]> {
+  const list: unknown = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`com.docker.compose.project=${project}`] }), ...(signal ? { abortSignal: signal } : {}) })
+  return parseContainerList(list, host)
+}
+
+/** projectContainers over a host's executor, bounded by the caller's timeout (default REMOTE_WAIT_MS) and signal. */
+export function listProject(exec: Pick<Executor, 'host' | 'docker'>, project: string, options: WaitOptions = {}): Promise<ContainerState[]> {
+  return withDeadline(exec.host, 'the Docker API (list containers)', options.timeoutMs ?? REMOTE_WAIT_MS, (signal) => projectContainers(exec.docker(), project, signal, exec.host), options.signal)
+}
+
+export function parseContainerList(list: unknown, host: string): ContainerState[] {
+  const refuse = (detail: string) => new RemoteError(host, ['docker', 'ps'], null, '', `${host}: the Docker API's container list is not what Docker sends (${detail})`)
+  if (!Array.isArray(list)) throw refuse('not a list')
+  const text = (value: unknown): value is string => typeof value === 'string'
   return list
-    .filter((c) => (c.Labels ?? {})['com.docker.compose.oneoff'] !== 'True' && (c.Labels ?? {})['com.docker.compose.service'] !== undefined)
-    .map((c) => {
-      const labels = c.Labels ?? {}
-      const summary = c as typeof c & { Health?: { Status?: string } }
+    .map((item: unknown, index): ContainerState | null => {
+      const c = item as Record<string, unknown> | null
+      if (c === null || typeof c !== 'object') throw refuse(`entry ${index} is not an object`)
+      const labels = (c.Labels ?? {}) as Record<string, unknown>
+      if (typeof labels !== 'object' || labels === null || Object.values(labels).some((v) => !text(v))) throw refuse(`entry ${index}: Labels`)
+      if (!text(c.Id) || !/^[0-9a-f]{12,64}$/.test(c.Id)) throw refuse(`entry ${index}: Id`)
+      if (c.Names !== undefined && (!Array.isArray(c.Names) || !c.Names.every(text))) throw refuse(`entry ${index}: Names`)
+      for (const key of ['Image', 'State', 'Status'] as const) if (c[key] !== undefined && !text(c[key])) throw refuse(`entry ${index}: ${key}`)
+      if (typeof c.Created !== 'number' || !Number.isFinite(c.Created)) throw refuse(`entry ${index}: Created`)
+      const health = c.Health as { Status?: unknown } | undefined
+      if (health !== undefined && (typeof health !== 'object' || health === null || (health.Status !== undefined && !text(health.Status)))) throw refuse(`entry ${index}: Health`)
+      const service = labels['com.docker.compose.service'] as string | undefined
+      if (labels['com.docker.compose.oneoff'] === 'True' || service === undefined) return null
+      const status = (c.Status as string | undefined) ?? ''
       return {
         id: c.Id,
-        name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''),
-        service: labels['com.docker.compose.service'] ?? '',
-        image: c.Image,
-        state: c.State,
-        health: healthFromStatus(c.Status ?? '', summary.Health),
-        exitCode: exitCodeFromStatus(c.Status ?? ''),
-        status: c.Status ?? '',
+        name: ((c.Names as string[] | undefined)?.[0] ?? c.Id).replace(/^\//, ''),
+        service,
+        image: (c.Image as string | undefined) ?? '',
+        state: (c.State as string | undefined) ?? '',
+        health: healthFromStatus(status, health as { Status?: string } | undefined),
+        exitCode: exitCodeFromStatus(status),
+        status,
         created: c.Created,
       }
     })
+    .filter((c): c is ContainerState => c !== null)
 }
 
 /** Ready: every expected service has a running container that is healthy or has no healthcheck; one-shots exited 0. */
@@ -94,8 +124,8 @@ export function evaluateReadiness(expected: readonly ExpectedService[], containe
 }
 
 /** The last lines a container wrote, demultiplexed from Docker's stream format. */
-export async function containerLogTail(docker: Docker, id: string, lines = 20): Promise<string> {
-  const raw = (await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer
+export async function containerLogTail(docker: Docker, id: string, lines = 20, signal?: AbortSignal): Promise<string> {
+  const raw = (await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false, ...(signal ? { abortSignal: signal } : {}) })) as unknown as Buffer
   return demux(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)))
 }
 

@@ -27,7 +27,8 @@ import {
 import { gatherFacts, quickFacts, type HostFacts, type QuickFacts } from './preflight.js'
 import { parseHolder } from './lock-holder.js'
 export { parseHolder } from './lock-holder.js'
-import { containerLogTail, evaluateReadiness, projectContainers, type ContainerState, type ExpectedService } from './containers.js'
+import { containerLogTail, evaluateReadiness, listProject, type ContainerState, type ExpectedService } from './containers.js'
+import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
 import { missingImages, pullImage, type PullProgress } from './images.js'
 import { HttpPool, serviceChecks } from '../health/checks.js'
 import { buildRecord, envDigest, releaseId, releaseTarball, whoAmI, type ReleaseRecord } from './release.js'
@@ -186,7 +187,7 @@ async function probe(input: DeployInput, host: PlanHost, render: HostRender): Pr
   const exec = await timed('connect', () => input.connector.get(host.name))
   // The container listing goes out with the facts (a second channel of the same connection): when
   // the release is the same, its answer is usually in by the time the facts are.
-  const listing = projectContainers(exec.docker(), render.composeProject).then(
+  const listing = listProject(exec, render.composeProject).then(
     (containers) => ({ containers }),
     (error: unknown) => ({ error }),
   )
@@ -373,7 +374,7 @@ function processAlive(pid: number): boolean {
 async function ensureImages(exec: Executor, input: DeployInput, hostName: string, render: HostRender, options: DeployOptions): Promise<string[]> {
   const images = [...new Set(render.services.filter((s) => s.tier !== 'on-demand').map((s) => s.image))]
   const docker = exec.docker()
-  const missing = options.pull === 'always' ? images : await missingImages(docker, images)
+  const missing = options.pull === 'always' ? images : await withDeadline(hostName, 'the Docker API (inspect images)', REMOTE_WAIT_MS, (signal) => missingImages(docker, images, signal), options.abort)
   if (options.pull === 'never') {
     if (missing.length > 0) throw new StepFailure(`${hostName}: images missing and --pull never: ${missing.join(', ')}`)
     return []
@@ -416,12 +417,14 @@ async function waitHealthy(exec: Executor, input: HostInput, render: HealthTarge
 async function waitHealthyWith(exec: Executor, input: HostInput, render: HealthTarget, expected: readonly ExpectedService[], options: DeployOptions, dispatcher: HttpPool): Promise<HostReport['services']> {
   const docker = exec.docker()
   const deadline = Date.now() + options.healthTimeoutS * 1000
+  // Each read of the host is bounded too: by what is left of the health timeout (a few seconds at least).
+  const wait = () => ({ timeoutMs: Math.min(REMOTE_WAIT_MS, Math.max(5000, deadline - Date.now())), signal: options.abort })
   const host = input.project.hosts[render.host]!
   const declared = expected.filter((e) => !e.oneshot).map((e) => input.project.services[e.name]).filter((s): s is NonNullable<typeof s> => s !== undefined && s.health.length > 0)
   let delay = 250
   let lastFailures: string[] = []
   for (;;) {
-    const containers = await projectContainers(docker, render.composeProject)
+    const containers = await listProject(exec, render.composeProject, wait())
     const readiness = evaluateReadiness(expected, containers)
     if (readiness.ready) {
       const ctx = { project: input.project, host, exec, timeoutMs: 5000, models: false, dispatcher }
@@ -440,7 +443,7 @@ async function waitHealthyWith(exec: Executor, input: HostInput, render: HealthT
       const details: string[] = []
       for (const failure of readiness.failed) {
         const container = containers.filter((c) => c.service === failure.service).sort((a, b) => b.created - a.created)[0]
-        const logs = container ? await containerLogTail(docker, container.id, 15).catch(() => '') : ''
+        const logs = container ? await withDeadline(render.host, 'the Docker API (logs)', 10_000, (signal) => containerLogTail(docker, container.id, 15, signal)).catch(() => '') : ''
         details.push(`${failure.service} ${failure.reason}${logs.trim() ? `; last log lines:\n${indent(input.redact(logs.trimEnd()))}` : ''}`)
       }
       throw new StepFailure(`${render.host}: ${details.join('\n')}`)

@@ -61,12 +61,12 @@ function readQuick(sections: Map<string, Section>): QuickFacts {
   }
 }
 
-export async function gatherFacts(exec: Executor, project: Project, hostName: string): Promise<FactsResult> {
+export async function gatherFacts(exec: Executor, project: Project, hostName: string, timeoutMs = 60_000): Promise<FactsResult> {
   const host = project.hosts[hostName]!
   const mounts = Object.values(host.mounts).map((m) => m.path)
   // A GPU node that would silently fall back to CPU is worth stopping for: check the driver when it runs GPU work.
   const gpuWork = host.gpu !== undefined && Object.values(project.services).some((s) => s.hosts.includes(hostName) && (s.gpu !== undefined || s.health.some((c) => c.ollama)))
-  const result = await exec.run(sh(factsScript({ baseDir: host.baseDir, mounts, gpu: gpuWork ? host.gpu!.vendor : null, full: true })), { check: false, timeoutMs: 60_000 })
+  const result = await exec.run(sh(factsScript({ baseDir: host.baseDir, mounts, gpu: gpuWork ? host.gpu!.vendor : null, full: true })), { check: false, timeoutMs })
   const sections = parseSections(result.stdout)
   const quick = readQuick(sections)
   const user = quick.user

@@ -10,7 +10,7 @@ import { serviceForHost } from '../config/load.js'
 import { errorMessage } from '../errors.js'
 import type { Executor } from '../remote/executor.js'
 import { NVIDIA_QUERY, ROCM_QUERY, parseNvidiaSmi, parseRocmSmi } from '../remote/facts.js'
-import { evaluateReadiness, projectContainers, type ContainerState } from '../deploy/containers.js'
+import { evaluateReadiness, listProject, type ContainerState } from '../deploy/containers.js'
 
 export type CheckStatus = 'ok' | 'fail' | 'warn'
 
@@ -61,7 +61,7 @@ async function httpGet(ctx: CheckContext, service: Service, port: number, path: 
     const { Client } = await loadUndici()
     const client = new Client(`${scheme}://127.0.0.1:${port}`, {
       connect: (_options, callback) => {
-        exec.forward(port).then(
+        exec.forward(port, undefined, { timeoutMs: ctx.timeoutMs }).then(
           (stream: Duplex) => callback(null, stream as never),
           (error: Error) => callback(error, null),
         )
@@ -69,7 +69,7 @@ async function httpGet(ctx: CheckContext, service: Service, port: number, path: 
     })
     try {
       const response = await client.request({ method: 'GET', path, headersTimeout: ctx.timeoutMs, bodyTimeout: ctx.timeoutMs, signal: AbortSignal.timeout(ctx.timeoutMs) })
-      return { status: response.statusCode, body: await response.body.text() }
+      return { status: response.statusCode, body: await readBody(response.body, MAX_CHECK_BODY_BYTES) }
     } finally {
       await client.close().catch(() => undefined)
     }
@@ -77,13 +77,13 @@ async function httpGet(ctx: CheckContext, service: Service, port: number, path: 
   const address = ctx.host.address.includes(':') ? `[${ctx.host.address}]` : ctx.host.address
   const { request } = await loadUndici()
   const response = await request(`${scheme}://${address}:${port}${path}`, { dispatcher: await ctx.dispatcher.agent(), headersTimeout: ctx.timeoutMs, bodyTimeout: ctx.timeoutMs, signal: AbortSignal.timeout(ctx.timeoutMs) })
-  return { status: response.statusCode, body: await response.body.text() }
+  return { status: response.statusCode, body: await readBody(response.body, MAX_CHECK_BODY_BYTES) }
 }
 
 function tcpConnect(ctx: CheckContext, service: Service, port: number): Promise<void> {
   if (isLoopback(service, ctx.host, ctx.project, port)) {
     if (!ctx.exec) return Promise.reject(new Error('host unreachable over SSH (port is bound to its loopback)'))
-    return ctx.exec.forward(port).then((stream) => void stream.destroy())
+    return ctx.exec.forward(port, undefined, { timeoutMs: ctx.timeoutMs }).then((stream) => void stream.destroy())
   }
   return new Promise((resolve, reject) => {
     const socket = netConnect({ host: ctx.host.address, port, timeout: ctx.timeoutMs })
@@ -97,6 +97,25 @@ function tcpConnect(ctx: CheckContext, service: Service, port: number): Promise<
     })
     socket.once('error', reject)
   })
+}
+
+/** A health endpoint answers a status and a little text: what a check reads of a body is bounded. */
+export const MAX_CHECK_BODY_BYTES = 1024 * 1024
+
+/** The body as text, up to `limit` bytes; the rest is not read (the connection is closed). */
+export async function readBody(body: AsyncIterable<Uint8Array> & { destroy?: () => void }, limit: number): Promise<string> {
+  const chunks: Buffer[] = []
+  let bytes = 0
+  for await (const chunk of body) {
+    const left = limit - bytes
+    chunks.push(Buffer.from(chunk).subarray(0, Math.max(0, left)))
+    bytes += chunk.length
+    if (bytes >= limit) {
+      body.destroy?.()
+      break
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8')
 }
 
 function normalizeModel(name: string): string {
@@ -202,9 +221,9 @@ export async function gpuCheck(ctx: CheckContext): Promise<CheckResult | null> {
   return { ...base, status: 'ok', latencyMs: r.ms, detail: `${probe.gpus.length} GPU${probe.gpus.length === 1 ? '' : 's'}, ${memory}, ${Math.round(used / 1024)} GiB used` }
 }
 
-export async function hostContainers(exec: Executor, project: string): Promise<{ containers: ContainerState[]; ms: number }> {
+export async function hostContainers(exec: Executor, project: string, timeoutMs: number): Promise<{ containers: ContainerState[]; ms: number }> {
   const t0 = performance.now()
-  const containers = await projectContainers(exec.docker(), project)
+  const containers = await listProject(exec, project, { timeoutMs })
   return { containers, ms: Math.round(performance.now() - t0) }
 }
 

@@ -84,10 +84,10 @@ export async function checkHost(project: Project, name: string, connections: Con
       return
     }
     try {
-      const { containers, ms } = await hostContainers(exec, project.platform.composeProject)
+      const { containers, ms } = await hostContainers(exec, project.platform.composeProject, timeoutMs)
       checks.push(...containerChecks(name, services, containers, ms))
     } catch (e) {
-      checks.push(...active(services).map((s) => ({ host: name, service: s.name, check: 'container', status: 'fail' as const, required: true, latencyMs: 0, detail: `Docker API: ${errorMessage(e)}` })))
+      checks.push(...active(services).map((s) => ({ host: name, service: s.name, check: 'container', status: 'fail' as const, required: true, latencyMs: 0, detail: errorMessage(e).replace(`${name}: `, '') })))
     }
   }
   const [, gpu, declared] = await Promise.all([reachableChecks(), gpuCheck(ctx), Promise.all(active(services).map((s) => serviceChecks(ctx, s)))])

@@ -9,7 +9,7 @@ import { listBackups, postgresBackup, postgresDatabases, postgresRestore } from 
 import { quoted } from '../util/printable.js'
 import { GLOBALS_FILE, databaseOfDump, dumpFileName, parseBackupFiles, parseBackupListing, parseDatabaseList, type BackupFile } from './backup-files.js'
 import { connector } from '../remote/connect.js'
-import { projectContainers } from '../deploy/containers.js'
+import { listProject } from '../deploy/containers.js'
 
 export interface BackupTarget {
   host: string
@@ -26,7 +26,7 @@ export function backupTargets(project: Project, selectors: string[]): BackupTarg
 }
 
 async function containerFor(exec: Awaited<ReturnType<ReturnType<typeof connector>['get']>>, project: Project, target: BackupTarget): Promise<string> {
-  const containers = await projectContainers(exec.docker(), project.platform.composeProject)
+  const containers = await listProject(exec, project.platform.composeProject)
   const running = containers.find((c) => c.service === target.service.name && c.state === 'running')
   if (!running) throw new UserError(`${target.host}: ${target.service.name} is not running, so it cannot be backed up or restored`)
   return running.name

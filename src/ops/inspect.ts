@@ -5,14 +5,22 @@ import { errorMessage } from '../errors.js'
 import { resolveTargets } from '../plan/plan.js'
 import { forceReleaseLock, readHistory } from '../remote/commands.js'
 import { connector, type Connector } from '../remote/connect.js'
-import { projectContainers } from '../deploy/containers.js'
+import { listProject } from '../deploy/containers.js'
 import { gatherFacts, type PreflightCheck } from '../deploy/preflight.js'
+import { REMOTE_WAIT_MS } from '../util/deadline.js'
 
-async function perHost<T>(project: Project, selectors: string[], work: (host: string, connections: Connector) => Promise<T>, options: { acceptNew?: boolean; timeoutMs?: number } = {}): Promise<T[]> {
+export interface InspectOptions {
+  acceptNew?: boolean
+  /** Each connection and each answer from a host (default REMOTE_WAIT_MS). */
+  timeoutMs?: number
+}
+
+async function perHost<T>(project: Project, selectors: string[], work: (host: string, connections: Connector, timeoutMs: number) => Promise<T>, options: InspectOptions = {}): Promise<T[]> {
   const hosts = resolveTargets(project, { selectors })
-  const connections = connector(project, { acceptNew: options.acceptNew === true, attempts: 1, readyTimeoutMs: options.timeoutMs ?? 10_000 })
+  const timeoutMs = options.timeoutMs ?? REMOTE_WAIT_MS
+  const connections = connector(project, { acceptNew: options.acceptNew === true, attempts: 1, readyTimeoutMs: timeoutMs })
   try {
-    return await Promise.all(hosts.map((host) => work(host, connections)))
+    return await Promise.all(hosts.map((host) => work(host, connections, timeoutMs)))
   } finally {
     await connections.closeAll()
   }
@@ -25,14 +33,14 @@ export interface PreflightHost {
   checks: PreflightCheck[]
 }
 
-export async function preflight(project: Project, selectors: string[], options: { acceptNew?: boolean } = {}) {
+export async function preflight(project: Project, selectors: string[], options: InspectOptions = {}) {
   const hosts = await perHost(
     project,
     selectors,
-    async (host, connections): Promise<PreflightHost> => {
+    async (host, connections, timeoutMs): Promise<PreflightHost> => {
       try {
         const exec = await connections.get(host)
-        const { checks } = await gatherFacts(exec, project, host)
+        const { checks } = await gatherFacts(exec, project, host, timeoutMs)
         return { host, ok: checks.every((c) => c.ok), checks: [{ name: 'ssh', ok: true, detail: exec.transport === 'local' ? 'local host, no SSH' : 'connected' }, ...checks] }
       } catch (error) {
         return { host, ok: false, error: errorMessage(error), checks: [{ name: 'ssh', ok: false, detail: errorMessage(error) }] }
@@ -53,14 +61,14 @@ export interface StatusHost {
   containers: { service: string; name: string; state: string; health: string; image: string; status: string }[]
 }
 
-export async function status(project: Project, selectors: string[], options: { acceptNew?: boolean } = {}) {
+export async function status(project: Project, selectors: string[], options: InspectOptions = {}) {
   const hosts = await perHost(
     project,
     selectors,
-    async (host, connections): Promise<StatusHost> => {
+    async (host, connections, timeoutMs): Promise<StatusHost> => {
       try {
         const exec = await connections.get(host)
-        const [{ facts, lock }, containers] = await Promise.all([gatherFacts(exec, project, host), projectContainers(exec.docker(), project.platform.composeProject)])
+        const [{ facts, lock }, containers] = await Promise.all([gatherFacts(exec, project, host, timeoutMs), listProject(exec, project.platform.composeProject, { timeoutMs })])
         const current = facts?.current ?? null
         return {
           host,
@@ -79,17 +87,17 @@ export async function status(project: Project, selectors: string[], options: { a
   return { kind: 'ai-platform/status' as const, hosts }
 }
 
-export async function lockStatus(project: Project, selectors: string[]) {
-  const result = await status(project, selectors)
+export async function lockStatus(project: Project, selectors: string[], options: InspectOptions = {}) {
+  const result = await status(project, selectors, options)
   return { kind: 'ai-platform/locks' as const, hosts: result.hosts.map((h) => ({ host: h.host, reachable: h.reachable, ...(h.error ? { error: h.error } : {}), lock: h.lock })) }
 }
 
 export async function releaseLocks(project: Project, selectors: string[]) {
-  const hosts = await perHost(project, selectors, async (host, connections) => {
+  const hosts = await perHost(project, selectors, async (host, connections, timeoutMs) => {
     try {
       const exec = await connections.get(host)
-      const before = (await gatherFacts(exec, project, host)).lock
-      await exec.run(forceReleaseLock(project.hosts[host]!.baseDir))
+      const before = (await gatherFacts(exec, project, host, timeoutMs)).lock
+      await exec.run(forceReleaseLock(project.hosts[host]!.baseDir), { timeoutMs })
       return { host, released: before !== null, holder: before?.who ?? null }
     } catch (error) {
       return { host, released: false, holder: null, error: errorMessage(error) }
@@ -98,15 +106,29 @@ export async function releaseLocks(project: Project, selectors: string[]) {
   return { kind: 'ai-platform/lock-release' as const, ok: hosts.every((h) => !('error' in h)), hosts }
 }
 
-export async function hostHistory(project: Project, selectors: string[]) {
-  return perHost(project, selectors, async (host, connections) => {
+export async function hostHistory(project: Project, selectors: string[], options: InspectOptions & { limit?: number } = {}) {
+  const read = async (host: string, connections: Connector, timeoutMs: number) => {
     try {
       const exec = await connections.get(host)
-      const result = await exec.run(readHistory(project.hosts[host]!.baseDir), { check: false })
-      const entries = result.code === 0 ? result.stdout.split('\n').filter((l) => l.trim()).flatMap((l) => { try { return [JSON.parse(l) as Record<string, unknown>] } catch { return [] } }) : []
+      const result = await exec.run(readHistory(project.hosts[host]!.baseDir, options.limit ?? 1000), { check: false, timeoutMs })
+      const entries = result.code === 0 ? parseHistory(result.stdout) : []
       return { host, entries }
     } catch (error) {
       return { host, entries: [], error: errorMessage(error) }
+    }
+  }
+  return perHost(project, selectors, read, options)
+}
+
+/** history.jsonl as the host sent it: one JSON object per line; other lines are skipped. */
+export function parseHistory(stdout: string): Record<string, unknown>[] {
+  return stdout.split('\n').flatMap((line) => {
+    if (line.trim() === '') return []
+    try {
+      const value: unknown = JSON.parse(line)
+      return value !== null && typeof value === 'object' && !Array.isArray(value) ? [value as Record<string, unknown>] : []
+    } catch {
+      return []
     }
   })
 }

@@ -4,7 +4,8 @@ import { PassThrough, Readable, type Writable } from 'node:stream'
 import type { Project } from '../config/model.js'
 import { UserError } from '../errors.js'
 import { connector } from '../remote/connect.js'
-import { projectContainers, type ContainerState } from '../deploy/containers.js'
+import { listProject, type ContainerState } from '../deploy/containers.js'
+import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
 
 /** `10m`, `2h`, `1d`, `30s`, or a date: to the unix seconds Docker's `since` wants. */
 export function parseSince(text: string, now = Date.now()): number {
@@ -42,17 +43,25 @@ export async function streamLogs(project: Project, options: LogsOptions): Promis
   try {
     const exec = await connections.get(options.host)
     const docker = exec.docker()
-    const containers = pick(project, options.host, await projectContainers(docker, project.platform.composeProject), options.service)
+    const containers = pick(project, options.host, await listProject(exec, project.platform.composeProject, { signal: options.signal }), options.service)
     const width = Math.max(...containers.map((c) => c.service.length))
     const streams: NodeJS.ReadableStream[] = []
     await Promise.all(
       containers.map(async (container) => {
         const prefix = containers.length > 1 ? `${container.service.padEnd(width)} | ` : ''
         const handle = docker.getContainer(container.id)
-        const [info, logs] = await Promise.all([
-          handle.inspect(),
-          handle.logs({ follow: options.follow as true, stdout: true, stderr: true, tail: options.tail, timestamps: options.timestamps, ...(since !== undefined ? { since } : {}) }) as Promise<unknown>,
-        ])
+        // The answer's start is bounded; a followed stream then runs until Ctrl-C.
+        const [info, logs] = await withDeadline(
+          options.host,
+          'the Docker API (logs)',
+          REMOTE_WAIT_MS,
+          (signal) =>
+            Promise.all([
+              handle.inspect({ abortSignal: signal }),
+              handle.logs({ follow: options.follow as true, stdout: true, stderr: true, tail: options.tail, timestamps: options.timestamps, ...(since !== undefined ? { since } : {}), ...(options.follow ? {} : { abortSignal: signal }) }) as Promise<unknown>,
+            ]),
+          options.signal,
+        )
         // Without --follow the Docker API's answer comes whole (dockerode hands over a Buffer).
         const stream = (Buffer.isBuffer(logs) ? Readable.from([logs]) : logs) as NodeJS.ReadableStream
         streams.push(stream)
@@ -109,21 +118,24 @@ export async function execOn(project: Project, options: ExecOptions): Promise<nu
   try {
     const exec = await connections.get(options.host)
     if (options.service === undefined) {
-      const result = await exec.run(options.argv, { check: false, timeoutMs: 24 * 3600_000, onStdout: (t) => options.out.write(t), onStderr: (t) => options.err.write(t) })
+      const result = await exec.run(options.argv, { check: false, keepOutput: false, timeoutMs: 24 * 3600_000, onStdout: (t) => options.out.write(t), onStderr: (t) => options.err.write(t) })
       return result.code
     }
     const docker = exec.docker()
-    const [container] = pick(project, options.host, await projectContainers(docker, project.platform.composeProject), options.service)
+    const [container] = pick(project, options.host, await listProject(exec, project.platform.composeProject), options.service)
     if (container!.state !== 'running') throw new UserError(`${options.service} on ${options.host} is ${container!.state}, not running`)
-    const instance = await docker.getContainer(container!.id).exec({ Cmd: options.argv, AttachStdout: true, AttachStderr: true, Tty: false })
-    const stream = await instance.start({ hijack: true, stdin: false })
+    const { instance, stream } = await withDeadline(options.host, 'the Docker API (exec)', REMOTE_WAIT_MS, async (signal) => {
+      const instance = await docker.getContainer(container!.id).exec({ Cmd: options.argv, AttachStdout: true, AttachStderr: true, Tty: false, abortSignal: signal })
+      return { instance, stream: await instance.start({ hijack: true, stdin: false }) }
+    })
     await new Promise<void>((resolve, reject) => {
       docker.modem.demuxStream(stream, options.out, options.err)
       stream.on('end', resolve)
       stream.on('close', resolve)
       stream.on('error', reject)
     })
-    return (await instance.inspect()).ExitCode ?? 1
+    const code = (await withDeadline(options.host, 'the Docker API (exec)', REMOTE_WAIT_MS, (signal) => instance.inspect({ abortSignal: signal }))).ExitCode
+    return typeof code === 'number' ? code : 1
   } finally {
     await connections.closeAll()
   }

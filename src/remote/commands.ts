@@ -200,8 +200,9 @@ export function recordAndPrune(baseDir: string, historyLine: string, keep: numbe
   )
 }
 
-export function readHistory(baseDir: string): string[] {
-  return ['cat', `${baseDir}/history.jsonl`]
+/** The newest `limit` lines of the host's history (the file grows with every deploy). */
+export function readHistory(baseDir: string, limit: number): string[] {
+  return ['tail', '-n', String(limit), `${baseDir}/history.jsonl`]
 }
 
 /** A libpq connection string naming one database: pg_dump and pg_restore read a `-d` value holding `=` as one. */

@@ -1,5 +1,6 @@
 // Opens the executor for each host of a run: SSH through one shared pool, or local for the workstation.
 import type { Project } from '../config/model.js'
+import { UserError } from '../errors.js'
 import type { Executor } from './executor.js'
 import { LocalExecutor } from './local.js'
 import { SshExecutor, SshPool, type SshOptions } from './ssh.js'
@@ -18,7 +19,8 @@ export function connector(project: Project, options: SshOptions = {}): Connector
     get(hostName: string): Promise<Executor> {
       let pending = executors.get(hostName)
       if (!pending) {
-        const host = project.hosts[hostName]!
+        const host = project.hosts[hostName]
+        if (!host) return Promise.reject(new UserError(`unknown host ${hostName}`, `Hosts: ${project.hostOrder.join(', ')}.`))
         pending = remember(
           executors,
           hostName,

@@ -17,6 +17,10 @@ export interface RunOptions {
   timeoutMs?: number
   /** Throw a RemoteError on a non-zero exit (default true). */
   check?: boolean
+  /** false: hand output only to onStdout/onStderr, keep none (no bound then; for streaming to the user). */
+  keepOutput?: boolean
+  /** Output kept past this fails the command (default MAX_OUTPUT_BYTES). */
+  maxOutputBytes?: number
   onStdout?: (chunk: string) => void
   onStderr?: (chunk: string) => void
   signal?: AbortSignal
@@ -30,10 +34,18 @@ export interface Executor {
   /** The host's Docker Engine API, over this executor's own connection. */
   docker(): Docker
   /** A TCP stream to a port on the host's loopback, through the same connection. */
-  forward(port: number, address?: string): Promise<Duplex>
+  forward(port: number, address?: string, options?: WaitOptions): Promise<Duplex>
   /** Copies a file from the host to this machine (SFTP over the same connection). */
   download(remotePath: string, localPath: string): Promise<void>
   close(): Promise<void>
 }
 
+/** How long one wait may take, and the caller's signal that ends it sooner. */
+export interface WaitOptions {
+  timeoutMs?: number
+  signal?: AbortSignal
+}
+
 export const DEFAULT_TIMEOUT_MS = 120_000
+/** stdout and stderr together: far above any answer ai-platform reads, far below what would crash it. */
+export const MAX_OUTPUT_BYTES = 64 * 1024 * 1024

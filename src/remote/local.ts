@@ -7,7 +7,8 @@ import { dockerode } from './dockerode.js'
 import { RemoteError } from '../errors.js'
 import { shellQuote } from './quote.js'
 import { trace } from './trace.js'
-import { DEFAULT_TIMEOUT_MS, type Executor, type RunOptions, type RunResult } from './executor.js'
+import { DEFAULT_TIMEOUT_MS, MAX_OUTPUT_BYTES, type Executor, type RunOptions, type RunResult, type WaitOptions } from './executor.js'
+import { REMOTE_WAIT_MS, seconds } from '../util/deadline.js'
 
 export class LocalExecutor implements Executor {
   readonly transport = 'local' as const
@@ -31,6 +32,7 @@ export class LocalExecutor implements Executor {
       ...(typeof options.stdin === 'string' || Buffer.isBuffer(options.stdin) ? { input: options.stdin } : options.stdin ? { stdin: options.stdin } : { stdin: 'ignore' as const }),
       stripFinalNewline: false,
       encoding: 'utf8',
+      ...(options.keepOutput === false ? { buffer: false } : { maxBuffer: options.maxOutputBytes ?? MAX_OUTPUT_BYTES }),
     })
     if (options.onStdout) child.stdout?.on('data', (chunk: Buffer) => options.onStdout!(chunk.toString('utf8')))
     if (options.onStderr) child.stderr?.on('data', (chunk: Buffer) => options.onStderr!(chunk.toString('utf8')))
@@ -40,6 +42,7 @@ export class LocalExecutor implements Executor {
     const code = typeof result.exitCode === 'number' ? result.exitCode : 255
     const out = { code, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') }
     if (result.timedOut) throw new RemoteError(this.host, argv, null, out.stderr, `${this.host}: \`${argv.join(' ')}\` did not finish within ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s`)
+    if ((result as { isMaxBuffer?: boolean }).isMaxBuffer) throw new RemoteError(this.host, argv, null, '', `${this.host}: \`${argv.join(' ')}\` printed more than ${Math.round((options.maxOutputBytes ?? MAX_OUTPUT_BYTES) / (1024 * 1024))} MiB; stopped reading it`)
     if (result.isCanceled) throw new RemoteError(this.host, argv, null, '', `${this.host}: \`${argv.join(' ')}\` was interrupted`)
     if ((result as { code?: string }).code === 'ENOENT') throw new RemoteError(this.host, argv, 127, '', `${this.host}: ${argv[0]} is not installed`)
     if (options.check !== false && code !== 0) throw new RemoteError(this.host, argv, code, this.redact(out.stderr || out.stdout))
@@ -55,10 +58,18 @@ export class LocalExecutor implements Executor {
     return this.dockerClient
   }
 
-  forward(port: number, address = '127.0.0.1'): Promise<Duplex> {
+  forward(port: number, address = '127.0.0.1', options: WaitOptions = {}): Promise<Duplex> {
+    const timeoutMs = options.timeoutMs ?? REMOTE_WAIT_MS
     return new Promise((resolve, reject) => {
-      const socket = connect(port, address)
-      socket.once('connect', () => resolve(socket))
+      const socket = connect({ port, host: address, timeout: timeoutMs, ...(options.signal ? { signal: options.signal } : {}) })
+      socket.once('connect', () => {
+        socket.setTimeout(0)
+        resolve(socket)
+      })
+      socket.once('timeout', () => {
+        socket.destroy()
+        reject(new RemoteError(this.host, [`connect ${address}:${port}`], null, '', `${this.host}: cannot reach ${address}:${port}: no answer within ${seconds(timeoutMs)}`))
+      })
       socket.once('error', (error) => reject(new RemoteError(this.host, [`connect ${address}:${port}`], null, '', `${this.host}: cannot reach ${address}:${port}: ${error.message}`)))
     })
   }

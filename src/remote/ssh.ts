@@ -2,7 +2,7 @@
 // run; a cap on connection starts (sshd MaxStartups 10:30:100) and on channels per connection (sshd
 // MaxSessions 10); keepalives; timeouts; retries with backoff; strict host key checking.
 import { chmod, readFile, rename, rm } from 'node:fs/promises'
-import { Agent, type AgentOptions } from 'node:http'
+import { Agent, type AgentOptions, type ClientRequest, type IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { setMaxListeners } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -10,7 +10,7 @@ import { inspect } from 'node:util'
 import type Docker from 'dockerode'
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2'
 import { RemoteError, UserError } from '../errors.js'
-import { DEFAULT_TIMEOUT_MS, type Executor, type RunOptions, type RunResult } from './executor.js'
+import { DEFAULT_TIMEOUT_MS, MAX_OUTPUT_BYTES, type Executor, type RunOptions, type RunResult, type WaitOptions } from './executor.js'
 import { appendKnownHost, checkHostKey, fingerprint, hostToken, keyTypeOf, readKnownHosts } from './known-hosts.js'
 import { shellQuote } from './quote.js'
 import { trace } from './trace.js'
@@ -18,6 +18,7 @@ import { dockerode } from './dockerode.js'
 import type { SshTarget } from './ssh-target.js'
 import { Semaphore } from '../util/semaphore.js'
 import { remember } from '../util/remember.js'
+import { REMOTE_WAIT_MS, seconds } from '../util/deadline.js'
 
 export interface SshOptions {
   acceptNew?: boolean
@@ -131,22 +132,45 @@ export class SshConnection {
     return this.closed
   }
 
-  /** An exec channel, counted against the per-connection cap until it closes. */
-  async channel(command: string): Promise<ClientChannel> {
+  /**
+   * An exec channel, counted against the per-connection cap until it closes. Its opening is bounded: an
+   * sshd that never confirms it fails the caller by its deadline (a late confirmation is closed at once).
+   */
+  async channel(command: string, options: WaitOptions = {}): Promise<ClientChannel> {
     const release = await this.channels.acquire()
+    const timeoutMs = options.timeoutMs ?? REMOTE_WAIT_MS
     return new Promise((resolve, reject) => {
       if (this.closed) {
         release()
         reject(new RemoteError(this.target.name, [command], null, '', `${this.target.name}: the SSH connection is closed`))
         return
       }
+      let settled = false
+      const give = (error: RemoteError): void => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        options.signal?.removeEventListener('abort', onAbort)
+        reject(error)
+      }
+      const timer = setTimeout(() => give(new RemoteError(this.target.name, [command], null, '', `${this.target.name}: the SSH server did not open a channel within ${seconds(timeoutMs)}`)), timeoutMs)
+      const onAbort = (): void => give(new RemoteError(this.target.name, [command], null, '', `${this.target.name}: interrupted while opening an SSH channel`))
+      options.signal?.addEventListener('abort', onAbort, { once: true })
+      if (options.signal?.aborted) return onAbort()
       this.client.exec(command, (error, stream) => {
         if (error) {
           release()
-          reject(new RemoteError(this.target.name, [command], null, '', `${this.target.name}: cannot open an SSH channel: ${error.message}`))
+          give(new RemoteError(this.target.name, [command], null, '', `${this.target.name}: cannot open an SSH channel: ${error.message}`))
           return
         }
         stream.once('close', release)
+        if (settled) {
+          stream.close() // confirmed after its caller gave up
+          return
+        }
+        settled = true
+        clearTimeout(timer)
+        options.signal?.removeEventListener('abort', onAbort)
         resolve(stream)
       })
     })
@@ -155,11 +179,14 @@ export class SshConnection {
   async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     const command = shellQuote(argv)
     const t0 = Date.now()
-    const stream = await this.channel(command)
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    const stream = await this.channel(command, { timeoutMs, ...(options.signal ? { signal: options.signal } : {}) })
+    const keep = options.keepOutput !== false
+    const maxBytes = options.maxOutputBytes ?? MAX_OUTPUT_BYTES
     return new Promise((resolve, reject) => {
       const out: Buffer[] = []
       const err: Buffer[] = []
+      let bytes = 0
       let code: number | null = null
       let signal: string | undefined
       let settled = false
@@ -177,21 +204,35 @@ export class SshConnection {
         }
         resolve(result)
       }
-      const timer = setTimeout(() => {
-        stream.close()
-        finish(new RemoteError(this.target.name, argv, null, Buffer.concat(err).toString('utf8'), `${this.target.name}: \`${argv.join(' ')}\` did not finish within ${Math.round(timeoutMs / 1000)} s`))
-      }, timeoutMs)
+      const timer = setTimeout(
+        () => {
+          stream.close()
+          finish(new RemoteError(this.target.name, argv, null, Buffer.concat(err).toString('utf8'), `${this.target.name}: \`${argv.join(' ')}\` did not finish within ${Math.round(timeoutMs / 1000)} s`))
+        },
+        Math.max(0, timeoutMs - (Date.now() - t0)),
+      )
       const onAbort = (): void => {
         stream.close()
         finish(new RemoteError(this.target.name, argv, null, '', `${this.target.name}: \`${argv.join(' ')}\` was interrupted`))
       }
       options.signal?.addEventListener('abort', onAbort, { once: true })
+      // What a host prints is kept up to a bound: past it the command is stopped, not the CLI.
+      const collect = (into: Buffer[], chunk: Buffer): void => {
+        if (!keep || settled) return
+        bytes += chunk.length
+        if (bytes > maxBytes) {
+          stream.close()
+          finish(new RemoteError(this.target.name, argv, null, '', `${this.target.name}: \`${argv.join(' ')}\` printed more than ${Math.round(maxBytes / (1024 * 1024))} MiB; stopped reading it`))
+          return
+        }
+        into.push(chunk)
+      }
       stream.on('data', (chunk: Buffer) => {
-        out.push(chunk)
+        collect(out, chunk)
         options.onStdout?.(chunk.toString('utf8'))
       })
       stream.stderr.on('data', (chunk: Buffer) => {
-        err.push(chunk)
+        collect(err, chunk)
         options.onStderr?.(chunk.toString('utf8'))
       })
       // The exit status can arrive in the same packet as the channel's confirmation, before these
@@ -212,28 +253,75 @@ export class SshConnection {
     })
   }
 
-  forward(port: number, address = '127.0.0.1'): Promise<Duplex> {
+  /** A TCP stream to address:port as the host sees it; an sshd that never answers fails by the deadline. */
+  forward(port: number, address = '127.0.0.1', options: WaitOptions = {}): Promise<Duplex> {
+    const timeoutMs = options.timeoutMs ?? REMOTE_WAIT_MS
+    const what = [`forward ${address}:${port}`]
     return new Promise((resolve, reject) => {
+      let settled = false
+      const give = (error: RemoteError): void => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        options.signal?.removeEventListener('abort', onAbort)
+        reject(error)
+      }
+      const timer = setTimeout(() => give(new RemoteError(this.target.name, what, null, '', `${this.target.name}: cannot reach ${address}:${port} through SSH: no answer within ${seconds(timeoutMs)}`)), timeoutMs)
+      const onAbort = (): void => give(new RemoteError(this.target.name, what, null, '', `${this.target.name}: interrupted while reaching ${address}:${port} through SSH`))
+      options.signal?.addEventListener('abort', onAbort, { once: true })
+      if (options.signal?.aborted) return onAbort()
       this.client.forwardOut('127.0.0.1', 0, address, port, (error, stream) => {
-        if (error) reject(new RemoteError(this.target.name, [`forward ${address}:${port}`], null, '', `${this.target.name}: cannot reach ${address}:${port} through SSH: ${error.message}`))
-        else resolve(addSocketMethods(stream))
+        if (error) return give(new RemoteError(this.target.name, what, null, '', `${this.target.name}: cannot reach ${address}:${port} through SSH: ${error.message}`))
+        if (settled) {
+          stream.close()
+          return
+        }
+        settled = true
+        clearTimeout(timer)
+        options.signal?.removeEventListener('abort', onAbort)
+        resolve(addSocketMethods(stream))
       })
     })
   }
 
-  /** Into a private partial file (0600), renamed into place when complete: never a half-written file. */
-  async download(remotePath: string, localPath: string): Promise<void> {
+  /**
+   * Into a private partial file (0600), renamed into place when complete: never a half-written file.
+   * A transfer that makes no progress for `stallMs` (and an SFTP session that never opens) fails.
+   */
+  async download(remotePath: string, localPath: string, options: { stallMs?: number } = {}): Promise<void> {
     const release = await this.channels.acquire()
     const partial = `${localPath}.part-${process.pid}`
+    const stallMs = options.stallMs ?? 60_000
     try {
       await new Promise<void>((resolve, reject) => {
+        let settled = false
+        let session: { end(): void } | null = null
+        const settle = (error?: RemoteError): void => {
+          if (settled) return
+          settled = true
+          clearTimeout(timer)
+          session?.end()
+          if (error) reject(error)
+          else resolve()
+        }
+        let timer = setTimeout(() => settle(stalled()), stallMs)
+        const stalled = () => new RemoteError(this.target.name, ['sftp', 'get', remotePath], null, '', `${this.target.name}: the download of ${remotePath} made no progress for ${seconds(stallMs)}`)
         this.client.sftp((error, sftp) => {
-          if (error) return reject(new RemoteError(this.target.name, ['sftp', remotePath], null, '', `${this.target.name}: cannot open SFTP: ${error.message}`))
-          sftp.fastGet(remotePath, partial, { mode: 0o600 }, (getError) => {
-            sftp.end()
-            if (getError) reject(new RemoteError(this.target.name, ['sftp', 'get', remotePath], null, '', `${this.target.name}: cannot download ${remotePath}: ${getError.message}`))
-            else resolve()
-          })
+          if (error) return settle(new RemoteError(this.target.name, ['sftp', remotePath], null, '', `${this.target.name}: cannot open SFTP: ${error.message}`))
+          session = sftp
+          if (settled) return sftp.end()
+          sftp.fastGet(
+            remotePath,
+            partial,
+            {
+              mode: 0o600,
+              step: () => {
+                clearTimeout(timer)
+                timer = setTimeout(() => settle(stalled()), stallMs)
+              },
+            },
+            (getError) => settle(getError ? new RemoteError(this.target.name, ['sftp', 'get', remotePath], null, '', `${this.target.name}: cannot download ${remotePath}: ${getError.message}`) : undefined),
+          )
         })
       })
       await chmod(partial, 0o600)
@@ -296,7 +384,7 @@ class DialStdioAgent extends Agent {
       .then((stream) => {
         let stderr = ''
         stream.stderr.on('data', (chunk: Buffer) => {
-          stderr += chunk.toString('utf8')
+          if (stderr.length < 4096) stderr += chunk.toString('utf8')
         })
         stream.on('exit', (code: number | null) => {
           if (code !== 0 && stderr) stream.emit('error', new Error(`${this.connection.target.name}: docker system dial-stdio: ${stderr.trim()}`))
@@ -306,6 +394,32 @@ class DialStdioAgent extends Agent {
       .catch((error: Error) => callback(error))
     return undefined
   }
+
+  /**
+   * A Docker API answer that is one JSON document (or a log tail) is read whole by docker-modem: past
+   * MAX_DOCKER_ANSWER_BYTES the request is torn down instead. Streams (logs -f, pulls, exec) are
+   * consumed as they come and are not bounded here.
+   */
+  addRequest(request: ClientRequest, options: unknown): void {
+    if (!isDockerStream(request.method, request.path)) {
+      request.once('response', (response: IncomingMessage) => {
+        let bytes = 0
+        response.on('data', (chunk: Buffer) => {
+          bytes += chunk.length
+          if (bytes > MAX_DOCKER_ANSWER_BYTES) request.destroy(new Error(`${this.connection.target.name}: the Docker API answered more than ${MAX_DOCKER_ANSWER_BYTES / (1024 * 1024)} MiB to ${request.method} ${request.path.split('?')[0]}`))
+        })
+      })
+    }
+    ;(Agent.prototype as unknown as { addRequest(request: ClientRequest, options: unknown): void }).addRequest.call(this, request, options)
+  }
+}
+
+export const MAX_DOCKER_ANSWER_BYTES = 32 * 1024 * 1024
+
+/** Docker API requests whose answer is a stream the caller reads as it comes. */
+export function isDockerStream(method: string, path: string): boolean {
+  if (method === 'POST' && /^(\/v[\d.]+)?\/(images\/create|exec\/[^/]+\/start|containers\/[^/]+\/attach)/.test(path)) return true
+  return /^(\/v[\d.]+)?\/(containers\/[^/]+\/logs|events|containers\/[^/]+\/stats)\?/.test(path) && /[?&]follow=(true|1)(&|$)/.test(path)
 }
 
 async function handshake(target: SshTarget, options: SshOptions, jump: SshConnection | null, signal?: AbortSignal): Promise<Client> {
@@ -457,8 +571,8 @@ export class SshExecutor implements Executor {
     return this.connection.docker()
   }
 
-  forward(port: number, address?: string): Promise<Duplex> {
-    return this.connection.forward(port, address)
+  forward(port: number, address?: string, options?: WaitOptions): Promise<Duplex> {
+    return this.connection.forward(port, address, options)
   }
 
   download(remotePath: string, localPath: string): Promise<void> {

@@ -9,6 +9,8 @@
 #                                     rocm-smi prints the error on stderr and exits 0, GPU
 #                                     containers fail to start (hook error / no /dev/kfd)
 #   service-unhealthy | service-healthy CONTAINER   stand-in service: health paths 404 / 200
+#   docker-hang | docker-unhang       `docker system dial-stdio` (the Docker API over SSH) takes the
+#                                     request and never answers; every other docker command works
 #   status                            one line of state for the host
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -98,6 +100,12 @@ case $action in
     docker_host "$h" exec "$arg" /standin/fault "${action#service-}" ||
       die "$arg on $h is not a running stand-in service container"
     ;;
+  docker-hang)
+    # /usr/local/bin comes before /usr/bin in the PATH sshd gives the deploy user
+    printf '%s\n' '#!/bin/sh' 'if [ "$1" = system ] && [ "$2" = dial-stdio ]; then exec cat >/dev/null; fi' 'exec /usr/bin/docker "$@"' >"$H/usr-local/bin/docker"
+    chmod 755 "$H/usr-local/bin/docker"
+    ;;
+  docker-unhang) rm -f "$H/usr-local/bin/docker" ;;
   status)
     printf '%s sshd=%s dockerd=%s link=%s hostkey=%s gpu-driver=%s\n' "$h" \
       "$(pid_alive "$(sshd_pid)" && echo up || echo down)" \

@@ -111,6 +111,8 @@ export type FaultAction =
   | 'gpu-driver-ok'
   | 'service-unhealthy'
   | 'service-healthy'
+  | 'docker-hang'
+  | 'docker-unhang'
   | 'status'
 
 /** Runs test/fleet/fault.sh HOST ACTION [ARGS] (needs root); resolves with its stdout. */

@@ -1,0 +1,77 @@
+// Hosts that are broken, slow or hostile cannot hurt the operator: every wait on them ends by its
+// deadline, what they print is bounded, and nothing they answer reaches the terminal as a control
+// sequence. Each test puts one host in that state for real (a fault switch, a file on the host).
+import { readFile, rename, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fault, fleetHost } from '../../fleet/fleet.js'
+import { ensureDeployed, HAVE_FLEET, hostState, testPlatform, type TestPlatform } from '../helpers/platform.js'
+
+let platform: TestPlatform
+
+const timed = async <T>(work: () => Promise<T>): Promise<{ value: T; s: number }> => {
+  const t0 = Date.now()
+  const value = await work()
+  return { value, s: (Date.now() - t0) / 1000 }
+}
+
+describe.skipIf(!HAVE_FLEET)('hostile, broken and slow hosts', () => {
+  beforeAll(async () => {
+    platform = await testPlatform()
+    await ensureDeployed(platform)
+  }, 600_000)
+
+  afterAll(async () => {
+    await platform?.cleanup()
+  })
+
+  it('a host whose Docker API takes requests and never answers: health, status and deploy end by their deadlines', async () => {
+    const zelus = fleetHost(platform.fleet, 'zelus')
+    const before = await hostState(zelus)
+    await fault('zelus', 'docker-hang')
+    try {
+      const health = await timed(() => platform.cli(['health', 'zelus', '--timeout', '2', '--json']))
+      expect(health.value.code).toBe(1)
+      const containers = health.value.json.hosts[0].checks.filter((c: any) => c.check === 'container')
+      expect(containers.length).toBeGreaterThan(0)
+      for (const check of containers) expect(check).toMatchObject({ status: 'fail', detail: 'the Docker API (list containers): no answer within 2 s' })
+      expect(health.s).toBeLessThan(15)
+
+      const status = await timed(() => platform.cli(['status', 'zelus', '--timeout', '3', '--json']))
+      expect(status.value.code).toBe(1)
+      expect(status.value.json.hosts[0]).toMatchObject({ host: 'zelus', reachable: false, error: 'zelus: the Docker API (list containers): no answer within 3 s' })
+      expect(status.s).toBeLessThan(15)
+
+      const deploy = await timed(() => platform.cli(['deploy', 'zelus', '--force', '--yes', '--json']))
+      expect(deploy.value.code).toBe(1)
+      const report = deploy.value.json.hosts[0]
+      expect(report.error).toBe('zelus: the Docker API (inspect images): no answer within 30 s')
+      expect(report.rollback).toMatchObject({ status: 'none' })
+      expect(deploy.s).toBeLessThan(60)
+      const after = await hostState(zelus)
+      expect(after.current).toBe(before.current)
+      expect(after.containers.map((c) => c.id)).toEqual(before.containers.map((c) => c.id))
+    } finally {
+      await fault('zelus', 'docker-unhang')
+    }
+    const lock = await platform.cli(['lock', 'status', 'zelus', '--json'])
+    expect(lock.json.hosts[0].lock).toBeNull()
+  }, 240_000)
+
+  it('a host printing far more than any answer needs (an 80 MiB history line) gets an error, not a crash', async () => {
+    const thanatos = fleetHost(platform.fleet, 'thanatos')
+    const history = join(thanatos.outside.baseDir, 'history.jsonl')
+    await rename(history, `${history}.kept`)
+    try {
+      await writeFile(history, `{"event":"${'x'.repeat(80 * 1024 * 1024)}"}\n`)
+      const run = await platform.cli(['audit', 'thanatos', 'hephaestus', '--remote', '--json'])
+      expect(run.code).toBe(1)
+      expect(run.stderr).not.toMatch(/hit a bug|RangeError|at /)
+      expect(run.json.errors).toEqual([{ host: 'thanatos', error: expect.stringMatching(/^thanatos: `tail -n 20 \/opt\/ai-platform\/history\.jsonl` printed more than 64 MiB; stopped reading it$/) }])
+      expect(run.json.entries.filter((e: any) => e.host === 'hephaestus').length).toBeGreaterThan(0)
+    } finally {
+      await rename(`${history}.kept`, history)
+    }
+    expect((await readFile(history, 'utf8')).length).toBeLessThan(1024 * 1024)
+  }, 120_000)
+})

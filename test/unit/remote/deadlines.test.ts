@@ -1,0 +1,133 @@
+// Every wait on a host ends: the deadline helper, and the SSH connector against an SSH server that
+// takes the connection and then never confirms a channel or a tunnel (ssh2's own server, as the peer
+// that misbehaves in the way a frozen sshd would), or floods a command's output.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import ssh2, { type Connection } from 'ssh2'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseContainerList } from '../../../src/deploy/containers.js'
+import { isDockerStream, SshPool, type SshConnection } from '../../../src/remote/ssh.js'
+import { withDeadline } from '../../../src/util/deadline.js'
+
+describe('withDeadline', () => {
+  it('settles with the work when it is in time', async () => {
+    await expect(withDeadline('h', 'thing', 1000, async () => 42)).resolves.toBe(42)
+    await expect(withDeadline('h', 'thing', 1000, async () => Promise.reject(new Error('own error')))).rejects.toThrow('own error')
+  })
+
+  it('fails at its deadline even when the work never notices its signal, and aborts that signal', async () => {
+    let seen: AbortSignal | null = null
+    const started = Date.now()
+    await expect(withDeadline('erebus', 'the Docker API (list containers)', 200, (signal) => ((seen = signal), new Promise(() => undefined)))).rejects.toThrow('erebus: the Docker API (list containers): no answer within 0.2 s')
+    expect(Date.now() - started).toBeLessThan(1000)
+    expect(seen!.aborted).toBe(true)
+  })
+
+  it("the caller's signal ends it sooner", async () => {
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 50)
+    await expect(withDeadline('erebus', 'logs', 60_000, () => new Promise(() => undefined), controller.signal)).rejects.toThrow('erebus: logs was interrupted')
+  })
+})
+
+describe('Docker API answers', () => {
+  it.each([
+    ['GET', '/v1.41/containers/json?all=true', false],
+    ['GET', '/images/aip%2Fx/json', false],
+    ['GET', '/containers/abc/logs?stdout=true&tail=15', false],
+    ['GET', '/containers/abc/logs?follow=true&stdout=true', true],
+    ['POST', '/images/create?fromImage=x&tag=1', true],
+    ['POST', '/exec/abc/start', true],
+    ['POST', '/containers/abc/exec', false],
+  ])('%s %s is a stream: %s', (method, path, stream) => {
+    expect(isDockerStream(method, path)).toBe(stream)
+  })
+
+  it('a container list of the wrong shape is refused, saying what was wrong', () => {
+    const good = { Id: 'a'.repeat(64), Names: ['/p-db-1'], Image: 'x', State: 'running', Status: 'Up 1 second', Created: 1, Labels: { 'com.docker.compose.service': 'db' } }
+    expect(parseContainerList([good], 'erebus')).toMatchObject([{ service: 'db', name: 'p-db-1', state: 'running' }])
+    for (const [list, detail] of [
+      [{ containers: [] }, 'not a list'],
+      [[null], 'entry 0 is not an object'],
+      [[{ ...good, Names: '/x' }], 'entry 0: Names'],
+      [[{ ...good, Id: '../x' }], 'entry 0: Id'],
+      [[{ ...good, Labels: { 'com.docker.compose.service': 5 } }], 'entry 0: Labels'],
+      [[good, { ...good, Created: '1' }], 'entry 1: Created'],
+      [[{ ...good, State: { x: 1 } }], 'entry 0: State'],
+    ] as const) {
+      expect(() => parseContainerList(list, 'erebus')).toThrow(`erebus: the Docker API's container list is not what Docker sends (${detail})`)
+    }
+  })
+})
+
+describe('the SSH connector against a peer that stops answering', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aip-deadlines-'))
+  let server: ssh2.Server
+  let port = 0
+  let mode: 'silent' | 'flood' = 'silent'
+  let connection: SshConnection
+  const pool = new SshPool({ attempts: 1 })
+
+  beforeAll(async () => {
+    const hostKey = ssh2.utils.generateKeyPairSync('ed25519')
+    const clientKey = ssh2.utils.generateKeyPairSync('ed25519')
+    writeFileSync(join(dir, 'id'), clientKey.private, { mode: 0o600 })
+    server = new ssh2.Server({ hostKeys: [hostKey.private] }, (client: Connection) => {
+      client.on('authentication', (ctx) => ctx.accept())
+      client.on('error', () => undefined)
+      client.on('session', (accept) => {
+        if (mode === 'silent') return // never confirmed, never refused
+        const session = accept()
+        session.on('exec', (acceptExec) => {
+          const stream = acceptExec()
+          const chunk = Buffer.alloc(64 * 1024, 'x')
+          let sent = 0
+          const pump = (): void => {
+            while (sent < 4 * 1024 * 1024) {
+              sent += chunk.length
+              if (!stream.write(chunk)) return void stream.once('drain', pump)
+            }
+            stream.exit(0)
+            stream.end()
+          }
+          pump()
+        })
+      })
+      client.on('tcpip', () => undefined) // a tunnel request, never answered
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    port = (server.address() as { port: number }).port
+    writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostKey.public.split(' ').slice(0, 2).join(' ')}\n`)
+    connection = await pool.connect({ name: 'peer', alias: '127.0.0.1', hostname: '127.0.0.1', port, user: 'deploy', identityFiles: [join(dir, 'id')], knownHostsFiles: [join(dir, 'known_hosts')], proxyJump: null })
+  })
+  afterAll(async () => {
+    await pool.closeAll()
+    server.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('a channel the server never confirms fails the command by its timeout', async () => {
+    mode = 'silent'
+    const started = Date.now()
+    await expect(connection.run(['true'], { timeoutMs: 300 })).rejects.toThrow('peer: the SSH server did not open a channel within 0.3 s')
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 100)
+    await expect(connection.run(['true'], { timeoutMs: 60_000, signal: controller.signal })).rejects.toThrow('peer: interrupted while opening an SSH channel')
+    expect(Date.now() - started).toBeLessThan(3000)
+  })
+
+  it('a tunnel the server never opens fails by its timeout', async () => {
+    await expect(connection.forward(8080, '127.0.0.1', { timeoutMs: 300 })).rejects.toThrow('peer: cannot reach 127.0.0.1:8080 through SSH: no answer within 0.3 s')
+  })
+
+  it('output past the bound stops the command with a message, not the process', async () => {
+    mode = 'flood'
+    await expect(connection.run(['cat', '/dev/zero'], { maxOutputBytes: 1024 * 1024 })).rejects.toThrow('peer: `cat /dev/zero` printed more than 1 MiB; stopped reading it')
+    // a streaming caller keeps nothing, so nothing bounds it
+    let seen = 0
+    const result = await connection.run(['cat', 'big'], { keepOutput: false, maxOutputBytes: 1024 * 1024, onStdout: (t) => (seen += t.length) })
+    expect(seen).toBe(4 * 1024 * 1024)
+    expect(result.stdout).toBe('')
+  })
+})
