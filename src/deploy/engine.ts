@@ -277,7 +277,7 @@ async function deployHost(input: DeployInput, options: DeployOptions, host: Plan
 
     const now = (options.now ?? (() => new Date()))()
     const id = releaseId(now, render.hash)
-    const record = buildRecord(render, { id, platform: input.plan.platform, env, now, previous: facts.current?.id ?? null, tool: options.tool })
+    const record = buildRecord(render, { id, platform: input.plan.platform, now, previous: facts.current?.id ?? null, tool: options.tool })
     report.release = id
     target = { compose: facts.compose, project: render.composeProject, baseDir: host.baseDir, releaseId: id }
     const tarball = await releaseTarball(render, env, record)

@@ -8,8 +8,15 @@ import type { HostRender } from '../render/render.js'
 import { COMPOSE_FILE, ENV_FILE } from '../render/render.js'
 
 export const RELEASE_FILE = 'release.json'
+/** In each release: `sha256sum -c` lines for its config files, checked after unpacking. */
+export const SUMS_FILE = 'files.sha256'
 export const HISTORY_FILE = 'history.jsonl'
 
+/**
+ * What release.json (0644 on the host) holds. No digest of .env: an unsalted sha256 of a short secret
+ * can be guessed offline by anyone who reads the file; "unchanged" compares the host's own sha256sum
+ * of its 0600 .env instead.
+ */
 export interface ReleaseRecord {
   id: string
   host: string
@@ -17,8 +24,6 @@ export interface ReleaseRecord {
   composeProject: string
   /** The rendered bundle's hash: equal hashes mean nothing to deploy. */
   hash: string
-  /** sha256 of the host's .env; compared on the host, never shown. */
-  envSha256: string
   createdAt: string
   by: { user: string; machine: string }
   services: { name: string; image: string; tier: string; oneshot: boolean; hasHealthcheck: boolean }[]
@@ -46,14 +51,13 @@ export function whoAmI(): { user: string; machine: string } {
   return { user, machine: hostname() }
 }
 
-export function buildRecord(render: HostRender, options: { id: string; platform: string; env: string; now: Date; previous: string | null; tool: string }): ReleaseRecord {
+export function buildRecord(render: HostRender, options: { id: string; platform: string; now: Date; previous: string | null; tool: string }): ReleaseRecord {
   return {
     id: options.id,
     host: render.host,
     platform: options.platform,
     composeProject: render.composeProject,
     hash: render.hash,
-    envSha256: envDigest(options.env),
     createdAt: options.now.toISOString(),
     by: whoAmI(),
     services: render.services.map((s) => ({ name: s.name, image: s.image, tier: s.tier, oneshot: s.oneshot, hasHealthcheck: s.hasHealthcheck })),
@@ -61,6 +65,11 @@ export function buildRecord(render: HostRender, options: { id: string; platform:
     previous: options.previous,
     tool: options.tool,
   }
+}
+
+/** `<sha256>  files/<key>/<path>` per config file, as sha256sum -c reads them (paths are plain: see the stack schema). */
+export function fileSums(render: Pick<HostRender, 'files'>): string {
+  return render.files.map((f) => `${f.sha256}  ${f.path}\n`).join('')
 }
 
 /** The release as one tar stream: `release/` (compose, .env 0600, release.json) and `files/`. */
@@ -79,6 +88,7 @@ export async function releaseTarball(render: HostRender, env: string, record: Re
   add(`release/${COMPOSE_FILE}`, render.compose.content, 0o644)
   add(`release/${ENV_FILE}`, env, 0o600)
   add(`release/${RELEASE_FILE}`, `${JSON.stringify(record, null, 2)}\n`, 0o644)
+  add(`release/${SUMS_FILE}`, fileSums(render), 0o644)
   for (const file of render.files) add(file.path, file.content, parseInt(file.mode, 8))
   archive.finalize()
   await done

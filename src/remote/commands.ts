@@ -36,7 +36,9 @@ const header = (baseDir: string): string => `set -eu\numask 022\nb=${quoteWord(b
 
 /**
  * Unpacks the release tarball (stdin) into a hidden directory, moves config files into the
- * content-addressed store, and renames the directory into place: a release is whole or absent.
+ * content-addressed store, checks every file the release names against its files.sha256, and renames
+ * the directory into place: a release is whole or absent. A store entry whose files do not match
+ * their sums (damaged, or edited on the host) is replaced by the uploaded one.
  */
 export function unpackRelease(baseDir: string, id: string): string[] {
   return sh(
@@ -45,9 +47,13 @@ export function unpackRelease(baseDir: string, id: string): string[] {
       `id=${quoteWord(id)}`,
       'mkdir -p "$b/releases" "$b/files" "$b/data"',
       'tmp="$b/releases/.incoming-$id"',
+      `trap 'rm -rf "$tmp"' EXIT`,
       'rm -rf "$tmp" && mkdir -p "$tmp"',
       'tar -x -C "$tmp" -f -',
-      'if [ -d "$tmp/files" ]; then for d in "$tmp"/files/*/; do k=$(basename "$d"); [ -e "$b/files/$k" ] || mv "$d" "$b/files/$k"; done; fi',
+      'sums="$tmp/release/files.sha256"',
+      'intact() { grep -F " files/$1/" "$sums" | (cd "$b" && sha256sum -c -) >/dev/null 2>&1; }',
+      'if [ -d "$tmp/files" ]; then for d in "$tmp"/files/*/; do k=$(basename "$d"); if [ -e "$b/files/$k" ] && ! intact "$k"; then mv "$b/files/$k" "$b/files/.damaged-$k-$$" && rm -rf "$b/files/.damaged-$k-$$"; fi; [ -e "$b/files/$k" ] || mv "$d" "$b/files/$k"; done; fi',
+      'if [ -s "$sums" ] && ! check=$(cd "$b" && sha256sum -c "$sums" 2>&1); then printf \'%s\\n\' "$check" | grep -v \': OK$\' >&2; echo "the release\'s config files did not arrive intact" >&2; exit 1; fi',
       'chmod 600 "$tmp/release/.env"',
       'test ! -e "$b/releases/$id"',
       'mv "$tmp/release" "$b/releases/$id"',

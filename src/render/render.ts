@@ -36,7 +36,7 @@ export interface HostRender {
   host: string
   composeProject: string
   compose: RenderedFile
-  /** Config files, content-addressed: `files/<sha16>/<path>`, so a change recreates only the services that mount it. */
+  /** Config files, content-addressed: `files/<key>/<path>` (fileKey), so a change recreates only the services that mount it. */
   files: RenderedFile[]
   /** Names of the secrets this host's services use (values only ever go to the host's .env). */
   secrets: string[]
@@ -101,7 +101,9 @@ export function renderHost(project: Project, hostName: string, options: RenderOp
         return
       }
       const sha = sha256(result.text)
-      const path = `files/${sha.slice(0, 16)}/${file.path}`
+      // Keyed by path and mode as well as content: the same text at another path is another entry
+      // (keyed by content alone, it was never uploaded there, and Docker bind-mounted an empty directory).
+      const path = `files/${fileKey(file.path, file.mode, sha)}/${file.path}`
       files.push({ path, content: result.text, sha256: sha, mode: file.mode })
       fileTargets.set(file.path, `${host.baseDir}/${path}`)
     })
@@ -174,6 +176,11 @@ export function renderHost(project: Project, hostName: string, options: RenderOp
     },
     issues,
   }
+}
+
+/** A config file's directory in the host's store: 16 hex digits of sha256 over its path, mode and content. */
+export function fileKey(path: string, mode: string, contentSha256: string): string {
+  return sha256(`${path}\0${mode}\0${contentSha256}`).slice(0, 16)
 }
 
 export function sha256(text: string): string {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { renderHost, renderHosts } from '../../../src/render/render.js'
+import { fileKey, renderHost, renderHosts } from '../../../src/render/render.js'
 import { loadOk } from '../../helpers/load.js'
 import { MINIMAL, REPO } from '../../helpers/project.js'
 
@@ -100,8 +100,9 @@ describe('rendering the reference platform', () => {
   it('content-addresses config files, so only a changed file changes its path and its host hash', async () => {
     const base = await loadOk(MINIMAL)
     const before = renderHost(base.project, 'alpha').render!
-    expect(before.files.map((f) => f.path)).toEqual([`files/${before.files[0]!.sha256.slice(0, 16)}/app/app.conf`])
-    expect(before.compose.content).toContain(`/opt/ai-platform/files/${before.files[0]!.sha256.slice(0, 16)}/app/app.conf:/etc/app.conf:ro`)
+    const key = fileKey('app/app.conf', before.files[0]!.mode, before.files[0]!.sha256)
+    expect(before.files.map((f) => f.path)).toEqual([`files/${key}/app/app.conf`])
+    expect(before.compose.content).toContain(`/opt/ai-platform/files/${key}/app/app.conf:/etc/app.conf:ro`)
     const gammaBefore = renderHost(base.project, 'gamma').render!.hash
     const { projectFrom, removeProject } = await import('../../helpers/project.js')
     const dir = await projectFrom(MINIMAL, { 'templates/app.conf.hbs': (t) => `${t}# changed\n` })

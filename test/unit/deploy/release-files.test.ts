@@ -1,0 +1,77 @@
+// The release upload run by a real sh and tar on a directory standing for the host's base: config
+// files keyed by path, mode and content, and checked against their sums after unpacking.
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { buildRecord, releaseTarball } from '../../../src/deploy/release.js'
+import { unpackRelease } from '../../../src/remote/commands.js'
+import { fileKey, sha256, type HostRender } from '../../../src/render/render.js'
+
+const base = mkdtempSync(join(tmpdir(), 'aip-release-'))
+afterAll(() => rmSync(base, { recursive: true, force: true }))
+
+function render(files: { path: string; content: string; mode?: string }[]): HostRender {
+  const rendered = files.map((f) => {
+    const sum = sha256(f.content)
+    return { path: `files/${fileKey(f.path, f.mode ?? '0644', sum)}/${f.path}`, content: f.content, sha256: sum, mode: f.mode ?? '0644' }
+  })
+  const compose = { path: 'compose.yaml', content: 'services: {}\n', sha256: sha256('services: {}\n'), mode: '0644' }
+  return { host: 'h', composeProject: 'p', compose, files: rendered, secrets: [], services: [], hash: sha256(rendered.map((f) => f.path).join()) } as unknown as HostRender
+}
+
+async function upload(id: string, r: HostRender, tamper?: (tar: Buffer) => Buffer) {
+  const now = new Date('2026-11-30T00:00:00Z')
+  let tar = await releaseTarball(r, 'A=1\n', buildRecord(r, { id, platform: 'p', now, previous: null, tool: 't' }))
+  if (tamper) tar = tamper(tar)
+  const argv = unpackRelease(base, id)
+  return spawnSync(argv[0]!, argv.slice(1), { input: tar, encoding: 'utf8' })
+}
+
+describe('config files in the host store', () => {
+  it('the same content at a new path lands at that path (keyed by content alone, it never did)', async () => {
+    const first = render([{ path: 'app/a.conf', content: 'listen 8080\n' }])
+    expect((await upload('r1', first)).status).toBe(0)
+    const moved = render([{ path: 'app/b.conf', content: 'listen 8080\n' }])
+    expect(moved.files[0]!.path).not.toBe(first.files[0]!.path)
+    const second = await upload('r2', moved)
+    expect(second.status, second.stderr).toBe(0)
+    expect(readFileSync(join(base, moved.files[0]!.path), 'utf8')).toBe('listen 8080\n')
+    expect(readFileSync(join(base, 'releases', 'r2', 'files.sha256'), 'utf8')).toBe(`${sha256('listen 8080\n')}  ${moved.files[0]!.path}\n`)
+  })
+
+  it('a store entry damaged on the host is replaced by the upload', async () => {
+    const r = render([{ path: 'prometheus/prometheus.yml', content: 'scrape_configs: []\n' }])
+    expect((await upload('r3', r)).status).toBe(0)
+    writeFileSync(join(base, r.files[0]!.path), 'edited on the host\n')
+    const again = await upload('r4', r)
+    expect(again.status, again.stderr).toBe(0)
+    expect(readFileSync(join(base, r.files[0]!.path), 'utf8')).toBe('scrape_configs: []\n')
+    expect(readdirSync(join(base, 'files')).filter((n) => n.startsWith('.'))).toEqual([])
+  })
+
+  it('a file that does not match its sum fails the upload and leaves no release behind', async () => {
+    const r = render([{ path: 'x/y.conf', content: 'AAAAAAAAAAAAAAAA\n' }])
+    // one byte of the file changed in transit: the tar still unpacks
+    const result = await upload('r5', r, (tar) => Buffer.from(tar.toString('latin1').replace('AAAAAAAAAAAAAAAA', 'AAAAAAAABAAAAAAA'), 'latin1'))
+    expect(result.status).not.toBe(0)
+    expect(result.stderr).toContain(`${r.files[0]!.path}: FAILED`)
+    expect(result.stderr).toContain("the release's config files did not arrive intact")
+    expect(readdirSync(join(base, 'releases')).sort()).toEqual(['r1', 'r2', 'r3', 'r4'])
+  })
+
+  it('a release without config files unpacks', async () => {
+    expect((await upload('r6', render([]))).status).toBe(0)
+  })
+
+  it('outside .env, nothing in the release carries the secrets or a digest of them', async () => {
+    const r = render([{ path: 'a/b.conf', content: 'x\n' }])
+    const env = 'POSTGRES_PASSWORD=hunter2\n'
+    const record = buildRecord(r, { id: 'r7', platform: 'p', now: new Date(), previous: null, tool: 't' })
+    const tar = (await releaseTarball(r, env, record)).toString('latin1')
+    const withoutEnv = tar.replace(env, '')
+    expect(withoutEnv).not.toContain('hunter2')
+    expect(withoutEnv).not.toContain(sha256(env))
+  })
+})
