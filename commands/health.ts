@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base-command.js'
 import { targetArgs } from '../src/cli/target-flags.js'
+import { jsonSafe, terminalSafe } from '../src/util/printable.js'
 
 export default class Health extends BaseCommand {
   static override summary = 'Check the whole fleet: containers, HTTP/TCP endpoints, GPUs and Ollama models, in parallel.'
@@ -45,8 +46,9 @@ unreachable, checks, ok, failed, optionalFailed}, hosts: [{host, reachable, erro
     })
     while (!stopped) {
       const report = await checkHealth(project, options)
-      if (this.jsonEnabled()) this.log(JSON.stringify(report))
-      else process.stdout.write(`\x1b[2J\x1b[H${new Date().toLocaleTimeString()}  (every ${flags.interval} s, Ctrl-C to stop)\n\n${formatHealth(report)}\n`)
+      // --json: one document per round (NDJSON); otherwise the screen is cleared and drawn again
+      if (this.jsonEnabled()) process.stdout.write(`${jsonSafe(JSON.stringify(report))}\n`)
+      else process.stdout.write(`\x1b[2J\x1b[H${terminalSafe(`${new Date().toLocaleTimeString()}  (every ${flags.interval} s, Ctrl-C to stop)\n\n${formatHealth(report)}`)}\n`)
       process.exitCode = report.ok ? 0 : 1
       for (let waited = 0; waited < flags.interval * 10 && !stopped; waited++) await new Promise((r) => setTimeout(r, 100))
     }

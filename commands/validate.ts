@@ -14,7 +14,7 @@ Exit status 0 when valid, 1 when any error is found. Opens no network connection
     const report = await validateProject(flags.project)
     if (!report.valid) process.exitCode = 1
     if (this.jsonEnabled()) return report
-    for (const issue of report.issues) process.stderr.write(`${formatIssue(issue)}\n`)
+    for (const issue of report.issues) this.logToStderr(formatIssue(issue))
     const s = report.summary
     const counts = `${s.hosts} hosts, ${s.stacks} stacks, ${s.services} services, ${s.templates} templates, ${s.models} models`
     if (report.valid) this.log(`valid: ${report.project}: ${counts}${s.warnings > 0 ? `, ${s.warnings} warning(s)` : ''}`)

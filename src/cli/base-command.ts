@@ -2,6 +2,7 @@
 // (and a hint) without a stack and exit 1; anything else is a bug and shows its stack.
 import { Command, Flags } from '@oclif/core'
 import { ConfigError, RemoteError, UserError, formatIssue } from '../errors.js'
+import { jsonSafe, terminalSafe } from '../util/printable.js'
 
 export abstract class BaseCommand extends Command {
   static override baseFlags = {
@@ -20,6 +21,23 @@ export abstract class BaseCommand extends Command {
     if (own.includes('--verbose') || own.includes('-v')) process.env.AIP_DEBUG = '1'
   }
 
+  /**
+   * Every line a command prints may carry what a host sent (errors, names, listings): control
+   * sequences and bidi characters are escaped here, ai-platform's own colours kept (util/printable.ts).
+   */
+  override log(message = '', ...args: unknown[]): void {
+    super.log(typeof message === 'string' ? terminalSafe(message) : message, ...args)
+  }
+
+  override logToStderr(message = '', ...args: unknown[]): void {
+    super.logToStderr(typeof message === 'string' ? terminalSafe(message) : message, ...args)
+  }
+
+  /** One JSON document; characters JSON.stringify leaves raw (C1, bidi) written as \u escapes. */
+  override logJson(json: unknown): void {
+    process.stdout.write(`${jsonSafe(JSON.stringify(json, null, 2))}\n`)
+  }
+
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     if (error.oclif !== undefined) {
       // oclif's own parse errors print themselves; a wrong flag or argument is a user mistake (exit 1)
@@ -34,21 +52,21 @@ export abstract class BaseCommand extends Command {
         if (error instanceof ConfigError) body.issues = error.issues
         if (error instanceof UserError && error.hint) body.hint = error.hint
         if (error instanceof RemoteError) Object.assign(body, { host: error.host, exitCode: error.exitCode })
-        process.stdout.write(`${JSON.stringify({ error: body }, null, 2)}\n`)
+        process.stdout.write(`${jsonSafe(JSON.stringify({ error: body }, null, 2))}\n`)
         return undefined
       }
       if (error instanceof ConfigError) {
-        for (const issue of error.issues) process.stderr.write(`${formatIssue(issue)}\n`)
+        for (const issue of error.issues) process.stderr.write(`${terminalSafe(formatIssue(issue))}\n`)
         const count = error.issues.filter((i) => i.severity === 'error').length
         process.stderr.write(`${count} error${count === 1 ? '' : 's'}\n`)
       } else {
-        process.stderr.write(`error: ${error.message}\n`)
+        process.stderr.write(`error: ${terminalSafe(error.message)}\n`)
       }
-      if (error instanceof UserError && error.hint) process.stderr.write(`hint: ${error.hint}\n`)
+      if (error instanceof UserError && error.hint) process.stderr.write(`hint: ${terminalSafe(error.hint)}\n`)
       return undefined
     }
     process.exitCode = 2
-    process.stderr.write(`ai-platform hit a bug: ${error.stack ?? String(error)}\nPlease report it with the command you ran.\n`)
+    process.stderr.write(`ai-platform hit a bug: ${terminalSafe(error.stack ?? String(error))}\nPlease report it with the command you ran.\n`)
     return undefined
   }
 }

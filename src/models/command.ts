@@ -5,6 +5,7 @@ import { connector } from '../remote/connect.js'
 import { listrModelsReporter, plainModelsReporter, formatPullSummary, bytes, type ModelsReporter } from '../ui/models-reporters.js'
 import { ollamaNodes, planPulls } from './placement.js'
 import { listModels, pullModels, removeModels, selectNodes, syncModels, type ModelsOptions, type PullReport, type SyncReport } from './service.js'
+import { terminalSafe } from '../util/printable.js'
 
 async function reporterFor(project: Project, options: { on: string[]; models: string[]; json: boolean }): Promise<ModelsReporter> {
   const tty = process.stderr.isTTY === true && process.env.CI !== 'true' && !options.json
@@ -47,7 +48,7 @@ export async function runModelsSync(project: Project, options: Omit<ModelsOption
     await reporter.done()
     if (!options.json) {
       process.stderr.write(`${formatPullSummary(report.pull)}\n`)
-      for (const r of report.removed) process.stderr.write(`${r.host} ${r.model}: ${r.status === 'deleted' ? 'deleted (not declared)' : r.status}${r.error ? `: ${r.error}` : ''}\n`)
+      for (const r of report.removed) process.stderr.write(`${terminalSafe(`${r.host} ${r.model}: ${r.status === 'deleted' ? 'deleted (not declared)' : r.status}${r.error ? `: ${r.error}` : ''}`)}\n`)
     }
     return report
   } finally {

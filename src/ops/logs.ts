@@ -1,11 +1,13 @@
 // `logs` and `exec`: container output streamed through the host's pooled connection; argv always passed
 // as an array, never through a shell.
 import { PassThrough, Readable, type Writable } from 'node:stream'
+import { StringDecoder } from 'node:string_decoder'
 import type { Project } from '../config/model.js'
 import { UserError } from '../errors.js'
 import { connector } from '../remote/connect.js'
 import { listProject, type ContainerState } from '../deploy/containers.js'
 import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
+import { terminalSafe } from '../util/printable.js'
 
 /** `10m`, `2h`, `1d`, `30s`, or a date: to the unix seconds Docker's `since` wants. */
 export function parseSince(text: string, now = Date.now()): number {
@@ -87,18 +89,24 @@ export async function streamLogs(project: Project, options: LogsOptions): Promis
   }
 }
 
-/** Prefixes every line (for several containers interleaved). */
+/**
+ * Prefixes every line (for several containers interleaved). On a terminal, what a container wrote
+ * keeps its colours but no other control sequence (a title change, a cursor move, a link); into a
+ * file or a pipe it goes byte for byte.
+ */
 function prefixed(prefix: string, target: Writable): PassThrough {
   const through = new PassThrough()
+  const show = (target as { isTTY?: boolean }).isTTY ? (line: string) => terminalSafe(line.replace(/\r$/, '')) : (line: string) => line
+  const decoder = new StringDecoder('utf8') // a character split across chunks stays whole
   let partial = ''
   through.on('data', (chunk: Buffer) => {
-    const text = partial + chunk.toString('utf8')
+    const text = partial + decoder.write(chunk)
     const lines = text.split('\n')
     partial = lines.pop() ?? ''
-    for (const line of lines) target.write(`${prefix}${line}\n`)
+    for (const line of lines) target.write(`${prefix}${show(line)}\n`)
   })
   through.on('end', () => {
-    if (partial) target.write(`${prefix}${partial}\n`)
+    if (partial) target.write(`${prefix}${show(partial)}\n`)
   })
   return through
 }

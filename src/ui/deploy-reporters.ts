@@ -4,6 +4,7 @@ import chalk from 'chalk'
 import type { ListrTaskWrapper } from 'listr2'
 import type { DeployEvent, DeployReport, HostReport } from '../deploy/engine.js'
 import type { Plan } from '../plan/plan.js'
+import { terminalSafe } from '../util/printable.js'
 
 export interface Reporter {
   emit(event: DeployEvent): void
@@ -11,7 +12,9 @@ export interface Reporter {
   done(): Promise<void>
 }
 
-export function plainReporter(write: (line: string) => void, start = Date.now()): Reporter {
+/** Step details and errors carry what hosts printed: every line shown goes through terminalSafe. */
+export function plainReporter(writeLine: (line: string) => void, start = Date.now()): Reporter {
+  const write = (line: string) => writeLine(terminalSafe(line))
   const stamp = () => `${((Date.now() - start) / 1000).toFixed(1).padStart(6)}s`
   return {
     emit(event) {
@@ -55,9 +58,9 @@ export async function listrReporter(plan: Plan): Promise<Reporter> {
       title: `${host.name} ${chalk.dim(`wave ${host.wave}`)}`,
       task: async (_ctx: unknown, task: ListrTaskWrapper<unknown, never, never>) => {
         const report = finished.get(host.name) ?? (await new Promise<HostReport>((resolve) => waiters.set(host.name, { resolve, task })))
-        task.title = `${host.name} ${chalk.dim(describe(report))}`
-        if (report.status === 'failed') throw new Error(describe(report))
-        if (report.status === 'skipped' || report.status === 'cancelled') task.skip(`${host.name}: ${describe(report)}`)
+        task.title = `${host.name} ${chalk.dim(terminalSafe(describe(report)))}`
+        if (report.status === 'failed') throw new Error(terminalSafe(describe(report)))
+        if (report.status === 'skipped' || report.status === 'cancelled') task.skip(terminalSafe(`${host.name}: ${describe(report)}`))
       },
     })),
     { concurrent: true, exitOnError: false },
@@ -65,7 +68,7 @@ export async function listrReporter(plan: Plan): Promise<Reporter> {
   const running = tasks.run().catch(() => undefined)
   const output = (host: string, text: string) => {
     const waiter = waiters.get(host)
-    if (waiter?.task) waiter.task.output = text
+    if (waiter?.task) waiter.task.output = terminalSafe(text)
   }
   return {
     emit(event) {
@@ -90,5 +93,5 @@ export function formatSummary(report: DeployReport): string {
   const parts = (['deployed', 'unchanged', 'repaired', 'failed', 'skipped', 'cancelled'] as const).filter((k) => s[k] > 0).map((k) => `${s[k]} ${k}`)
   const lines = [`${report.ok ? chalk.green('ok') : chalk.red('FAILED')}: ${parts.join(', ')} in ${(report.durationMs / 1000).toFixed(1)} s${report.interrupted ? ' (interrupted)' : ''}`]
   for (const host of report.hosts.filter((h) => h.status === 'failed' || h.status === 'skipped' || h.status === 'cancelled')) lines.push(`  ${host.host}: ${describe(host)}`)
-  return lines.join('\n')
+  return terminalSafe(lines.join('\n'))
 }

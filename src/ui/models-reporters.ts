@@ -3,6 +3,7 @@ import chalk from 'chalk'
 import type { ListrTaskWrapper } from 'listr2'
 import type { ModelsEvent, PullReport, PullResult } from '../models/service.js'
 import type { PullJob } from '../models/placement.js'
+import { terminalSafe } from '../util/printable.js'
 
 export interface ModelsReporter {
   emit(event: ModelsEvent): void
@@ -32,7 +33,8 @@ export function describeResult(r: PullResult): string {
 
 const key = (job: { host: string; model: string }) => `${job.host}\0${job.model}`
 
-export function plainModelsReporter(write: (line: string) => void): ModelsReporter {
+export function plainModelsReporter(writeLine: (line: string) => void): ModelsReporter {
+  const write = (line: string) => writeLine(terminalSafe(line))
   const lastDecile = new Map<string, number>()
   return {
     emit(event) {
@@ -60,8 +62,8 @@ export async function listrModelsReporter(jobs: readonly PullJob[]): Promise<Mod
       title: `${job.host} ${chalk.bold(job.model)}`,
       task: async (_ctx: unknown, task: ListrTaskWrapper<unknown, never, never>) => {
         const result = finished.get(key(job)) ?? (await new Promise<PullResult>((resolve) => waiters.set(key(job), { resolve, task })))
-        task.title = `${job.host} ${chalk.bold(job.model)} ${chalk.dim(describeResult(result))}`
-        if (result.status === 'failed') throw new Error(describeResult(result))
+        task.title = `${job.host} ${chalk.bold(job.model)} ${chalk.dim(terminalSafe(describeResult(result)))}`
+        if (result.status === 'failed') throw new Error(terminalSafe(describeResult(result)))
       },
     })),
     { concurrent: true, exitOnError: false },
@@ -87,5 +89,5 @@ export function formatPullSummary(report: PullReport): string {
   const s = report.summary
   const lines = [`${report.ok ? chalk.green('ok') : chalk.red('FAILED')}: ${s.pulled} pulled (${bytes(s.bytes)}), ${s.present} already present, ${s.failed} failed in ${(report.durationMs / 1000).toFixed(1)} s`]
   for (const r of report.results.filter((x) => x.status === 'failed')) lines.push(`  ${r.host} ${r.model}: ${describeResult(r)}`)
-  return lines.join('\n')
+  return terminalSafe(lines.join('\n'))
 }

@@ -1,13 +1,15 @@
 // Hosts that are broken, slow or hostile cannot hurt the operator: every wait on them ends by its
 // deadline, what they print is bounded, and nothing they answer reaches the terminal as a control
 // sequence. Each test puts one host in that state for real (a fault switch, a file on the host).
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fault, fleetHost } from '../../fleet/fleet.js'
 import { ensureDeployed, HAVE_FLEET, hostState, testPlatform, type TestPlatform } from '../helpers/platform.js'
 
 let platform: TestPlatform
+
+const hasControls = (text: string) => ['\u001b', '\u0007', '\u202e'].some((c) => text.includes(c))
 
 const timed = async <T>(work: () => Promise<T>): Promise<{ value: T; s: number }> => {
   const t0 = Date.now()
@@ -74,4 +76,43 @@ describe.skipIf(!HAVE_FLEET)('hostile, broken and slow hosts', () => {
     }
     expect((await readFile(history, 'utf8')).length).toBeLessThan(1024 * 1024)
   }, 120_000)
+
+  it('escape sequences a host plants (lock holder, history, a config file) reach the terminal escaped', async () => {
+    // a host whose release has config files, for diff
+    let name = ''
+    for (const candidate of ['moros', 'orpheus', 'erebus', 'hephaestus']) {
+      if (((await hostState(fleetHost(platform.fleet, candidate))).release?.files ?? []).length > 0) {
+        name = candidate
+        break
+      }
+    }
+    expect(name).not.toBe('')
+    const host = fleetHost(platform.fleet, name)
+    const base = host.outside.baseDir
+    const evil = '\u001b]0;pwned\u0007\u001b[2K\u001b]8;;https://evil.example\u001b\\link\u202eexe.txt'
+    const state = await hostState(host)
+    const file = join(base, state.release.files[0])
+    const fileBefore = await readFile(file, 'utf8')
+    const historyBefore = await readFile(join(base, 'history.jsonl'), 'utf8')
+    await mkdir(join(base, '.lock'))
+    await writeFile(join(base, '.lock', 'info.json'), `${JSON.stringify({ token: 'planted', user: evil, machine: 'elsewhere', pid: 1, command: evil, since: '2026-11-30T00:00:00Z' })}\n`)
+    await appendFile(join(base, 'history.jsonl'), `${JSON.stringify({ time: '2026-11-30T00:00:00Z', event: 'deployed', release: evil, user: evil, machine: 'm' })}\n`)
+    await writeFile(file, `${fileBefore}${evil}\n`)
+    try {
+      const runs = await Promise.all([['lock', 'status', name], ['status', name], ['audit', name, '--remote'], ['diff', name]].map((args) => platform.cli(args)))
+      for (const run of runs) {
+        const shown = run.stdout + run.stderr
+        expect(shown).toContain('\\x1b]0;pwned\\x07\\x1b[2K\\x1b]8;;https://evil.example')
+        expect(hasControls(shown)).toBe(false)
+      }
+      const json = await platform.cli(['lock', 'status', name, '--json'])
+      expect(json.json.hosts[0].lock.holder).toContain(evil) // the data itself, exact
+      expect(hasControls(json.stdout)).toBe(false)
+    } finally {
+      await rm(join(base, '.lock'), { recursive: true, force: true })
+      await writeFile(join(base, 'history.jsonl'), historyBefore)
+      await writeFile(file, fileBefore)
+    }
+  }, 120_000)
 })
+
