@@ -11,6 +11,8 @@ import { errorMessage } from '../errors.js'
 import type { Executor } from '../remote/executor.js'
 import { NVIDIA_QUERY, ROCM_QUERY, parseNvidiaSmi, parseRocmSmi } from '../remote/facts.js'
 import { evaluateReadiness, listProject, type ContainerState } from '../deploy/containers.js'
+import { parseTags } from '../models/ollama.js'
+import { readBody } from '../util/read-body.js'
 
 export type CheckStatus = 'ok' | 'fail' | 'warn'
 
@@ -102,22 +104,6 @@ function tcpConnect(ctx: CheckContext, service: Service, port: number): Promise<
 /** A health endpoint answers a status and a little text: what a check reads of a body is bounded. */
 export const MAX_CHECK_BODY_BYTES = 1024 * 1024
 
-/** The body as text, up to `limit` bytes; the rest is not read (the connection is closed). */
-export async function readBody(body: AsyncIterable<Uint8Array> & { destroy?: () => void }, limit: number): Promise<string> {
-  const chunks: Buffer[] = []
-  let bytes = 0
-  for await (const chunk of body) {
-    const left = limit - bytes
-    chunks.push(Buffer.from(chunk).subarray(0, Math.max(0, left)))
-    bytes += chunk.length
-    if (bytes >= limit) {
-      body.destroy?.()
-      break
-    }
-  }
-  return Buffer.concat(chunks).toString('utf8')
-}
-
 function normalizeModel(name: string): string {
   return name.includes(':') ? name : `${name}:latest`
 }
@@ -171,9 +157,9 @@ export async function serviceChecks(ctx: CheckContext, service: Service): Promis
       }
       let present: string[] = []
       try {
-        present = ((JSON.parse(r.value!.body) as { models?: { name: string }[] }).models ?? []).map((m) => m.name)
-      } catch {
-        results.push({ ...base, check: name, status: 'fail', required, latencyMs: r.ms, detail: 'answer is not Ollama JSON' })
+        present = parseTags(r.value!.body, ctx.host.name).map((m) => m.name)
+      } catch (error) {
+        results.push({ ...base, check: name, status: 'fail', required, latencyMs: r.ms, detail: errorMessage(error).replace(`${ctx.host.name}: `, '') })
         continue
       }
       const expected = ctx.models ? ctx.host.models : []

@@ -4,6 +4,8 @@
 import type { Duplex } from 'node:stream'
 import { Client, type Dispatcher } from 'undici'
 import { errorMessage } from '../errors.js'
+import { quoted } from '../util/printable.js'
+import { readBody } from '../util/read-body.js'
 
 export interface TagModel {
   name: string
@@ -58,7 +60,7 @@ async function call(endpoint: OllamaEndpoint, options: Dispatcher.RequestOptions
   const client = clientFor(endpoint, timeoutMs)
   try {
     const response = await client.request({ ...options, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
-    return { status: response.statusCode, text: await response.body.text() }
+    return { status: response.statusCode, text: await readBody(response.body, MAX_ANSWER_BYTES) }
   } catch (error) {
     throw new OllamaError(`${endpoint.host}: Ollama at ${endpoint.origin} does not answer: ${errorMessage(error)}`, true)
   } finally {
@@ -68,11 +70,62 @@ async function call(endpoint: OllamaEndpoint, options: Dispatcher.RequestOptions
 
 export async function listTags(endpoint: OllamaEndpoint, timeoutMs = 5000): Promise<TagModel[]> {
   const { status, text } = await call(endpoint, { method: 'GET', path: '/api/tags' }, timeoutMs)
-  if (status !== 200) throw new OllamaError(`${endpoint.host}: GET /api/tags answered HTTP ${status}: ${text.slice(0, 200)}`, status >= 500)
+  if (status !== 200) throw new OllamaError(`${endpoint.host}: GET /api/tags answered HTTP ${status}: ${quoted(text, 200)}`, status >= 500)
+  return parseTags(text, endpoint.host)
+}
+
+/** A model name as Ollama writes it: `[host/][namespace/]model[:tag]`. */
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,299}$/
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+
+/**
+ * GET /api/tags, checked: `{"models": [...]}` (null read as empty), each model an object with a name
+ * of model-name characters and, where present, a byte size, a digest and a time of the right types.
+ * Any other shape is refused with where it went wrong.
+ */
+export function parseTags(text: string, host: string): TagModel[] {
+  const refuse = (detail: string) => new OllamaError(`${host}: GET /api/tags is not what Ollama answers (${detail})`, false)
+  let data: unknown
   try {
-    return ((JSON.parse(text) as { models: TagModel[] | null }).models ?? []) as TagModel[]
+    data = JSON.parse(text)
   } catch {
-    throw new OllamaError(`${endpoint.host}: /api/tags is not Ollama JSON`, false)
+    throw refuse(`not JSON: ${quoted(text, 60)}`)
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw refuse('not an object')
+  const models = (data as { models?: unknown }).models
+  if (models === null || models === undefined) return []
+  if (!Array.isArray(models)) throw refuse('models is not a list')
+  return models.map((item: unknown, index): TagModel => {
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) throw refuse(`models[${index}] is not an object`)
+    const m = item as Record<string, unknown>
+    if (typeof m.name !== 'string' || !MODEL_NAME.test(m.name)) throw refuse(`models[${index}].name is ${typeof m.name === 'string' ? `not a model name: ${quoted(m.name, 60)}` : 'missing'}`)
+    if (m.model !== undefined && (typeof m.model !== 'string' || !MODEL_NAME.test(m.model))) throw refuse(`models[${index}].model is not a model name`)
+    if (m.size !== undefined && !isCount(m.size)) throw refuse(`models[${index}].size is not a byte count`)
+    if (m.digest !== undefined && (typeof m.digest !== 'string' || !/^(sha256:)?[0-9a-f]{64}$/.test(m.digest))) throw refuse(`models[${index}].digest is not a sha256 digest`)
+    if (m.modified_at !== undefined && typeof m.modified_at !== 'string') throw refuse(`models[${index}].modified_at is not a time`)
+    return { name: m.name, model: (m.model as string | undefined) ?? m.name, size: (m.size as number | undefined) ?? 0, digest: (m.digest as string | undefined) ?? '', modified_at: (m.modified_at as string | undefined) ?? '' }
+  })
+}
+
+/** One NDJSON line of POST /api/pull, checked: an object whose known keys have their types. */
+export function parsePullLine(raw: string, host: string, model: string): PullLine {
+  const refuse = (detail: string) => new OllamaError(`${host}: pull ${model}: a progress line is not what Ollama sends (${detail}): ${quoted(raw, 120)}`, false)
+  let value: unknown
+  try {
+    value = JSON.parse(raw)
+  } catch {
+    throw refuse('not JSON')
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw refuse('not an object')
+  const line = value as Record<string, unknown>
+  if (line.error !== undefined) return { error: typeof line.error === 'string' ? line.error : JSON.stringify(line.error) }
+  for (const key of ['status', 'digest'] as const) if (line[key] !== undefined && typeof line[key] !== 'string') throw refuse(`${key} is not text`)
+  for (const key of ['total', 'completed'] as const) if (line[key] !== undefined && !isCount(line[key])) throw refuse(`${key} is not a byte count`)
+  return {
+    ...(line.status !== undefined ? { status: line.status as string } : {}),
+    ...(line.digest !== undefined ? { digest: line.digest as string } : {}),
+    ...(line.total !== undefined ? { total: line.total as number } : {}),
+    ...(line.completed !== undefined ? { completed: line.completed as number } : {}),
   }
 }
 
@@ -85,11 +138,18 @@ export async function deleteModel(endpoint: OllamaEndpoint, model: string, timeo
 
 function errorText(text: string): string {
   try {
-    return (JSON.parse(text) as { error?: string }).error ?? text.slice(0, 200)
+    const error = (JSON.parse(text) as { error?: unknown } | null)?.error
+    return typeof error === 'string' ? error.slice(0, 500) : quoted(text, 200)
   } catch {
-    return text.slice(0, 200)
+    return quoted(text, 200)
   }
 }
+
+/** /api/tags for a node with hundreds of models is some hundred KiB. */
+const MAX_ANSWER_BYTES = 16 * 1024 * 1024
+
+/** Ollama's progress lines are a few hundred bytes: a "line" past this is not one. */
+const MAX_PULL_LINE = 64 * 1024
 
 /**
  * POST /api/pull, streaming. Every NDJSON line goes to onLine; any line with an `error` key is a
@@ -116,7 +176,7 @@ export async function pull(endpoint: OllamaEndpoint, model: string, onLine: (lin
       throw new OllamaError(`${endpoint.host}: cannot reach Ollama at ${endpoint.origin}: ${errorMessage(error)}`, true)
     }
     if (response.statusCode !== 200) {
-      const text = await response.body.text()
+      const text = await readBody(response.body, MAX_ANSWER_BYTES)
       throw new OllamaError(`${endpoint.host}: pull ${model}: HTTP ${response.statusCode}: ${errorText(text)}`, response.statusCode >= 500 && !/file does not exist|invalid model name/.test(text))
     }
     let buffer = ''
@@ -125,16 +185,12 @@ export async function pull(endpoint: OllamaEndpoint, model: string, onLine: (lin
       for await (const chunk of response.body) {
         buffer += (chunk as Buffer).toString('utf8')
         let newline: number
+        if (buffer.length > MAX_PULL_LINE && buffer.indexOf('\n') < 0) throw new OllamaError(`${endpoint.host}: pull ${model}: a progress line longer than ${MAX_PULL_LINE / 1024} KiB`, false)
         while ((newline = buffer.indexOf('\n')) >= 0) {
           const raw = buffer.slice(0, newline).trim()
           buffer = buffer.slice(newline + 1)
           if (raw === '') continue
-          let line: PullLine
-          try {
-            line = JSON.parse(raw) as PullLine
-          } catch {
-            throw new OllamaError(`${endpoint.host}: pull ${model}: not NDJSON: ${raw.slice(0, 120)}`, false)
-          }
+          const line = parsePullLine(raw, endpoint.host, model)
           if (line.error !== undefined) throw new OllamaError(`${endpoint.host}: pull ${model}: ${line.error}`, /max retries|stalled|connection reset|EOF|timeout/i.test(line.error))
           onLine(line)
           if (line.status === 'success') succeeded = true
