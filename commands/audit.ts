@@ -25,7 +25,7 @@ export default class Audit extends BaseCommand {
     const errors: { host: string; error: string }[] = []
     if (flags.remote) {
       const { hostHistory } = await import('../src/ops/inspect.js')
-      const read = await hostHistory(project, hosts, { timeoutMs: flags.timeout * 1000, limit: flags.limit })
+      const read = await hostHistory(project, hosts, { timeoutMs: flags.timeout * 1000, limit: flags.limit, redact: await this.secretsMask(project) })
       entries = read.flatMap((h) => h.entries.slice(-flags.limit).map((e) => ({ ...e, host: h.host })))
       for (const h of read) if ('error' in h && h.error) errors.push({ host: h.host, error: h.error })
       if (errors.length > 0) process.exitCode = 1

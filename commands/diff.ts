@@ -16,7 +16,9 @@ host cannot be read.`
     const { flags, argv } = await this.parse(Diff)
     const { openProject } = await import('../src/config/open.js')
     const { diffHosts } = await import('../src/ops/diff.js')
-    const report = await diffHosts(await openProject(flags.project), argv as string[])
+    const open = await openProject(flags.project)
+    await this.secretsMask(open.project)
+    const report = await diffHosts(open, argv as string[])
     if (report.hosts.some((h) => !h.reachable)) process.exitCode = 1
     if (this.jsonEnabled()) return report
     for (const host of report.hosts) {

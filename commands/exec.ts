@@ -19,6 +19,7 @@ container it goes to the Docker API as an array. Nothing is interpreted by a loc
     const { openProject } = await import('../src/config/open.js')
     const { execOn } = await import('../src/ops/logs.js')
     const { project } = await openProject(flags.project)
-    process.exitCode = await execOn(project, { host: args.host, ...(flags.service ? { service: flags.service } : {}), argv: command, out: process.stdout, err: process.stderr })
+    const redact = await this.secretsMask(project)
+    process.exitCode = await execOn(project, { host: args.host, ...(flags.service ? { service: flags.service } : {}), argv: command, out: process.stdout, err: process.stderr, redact })
   }
 }

@@ -32,7 +32,8 @@ unreachable, checks, ok, failed, optionalFailed}, hosts: [{host, reachable, erro
     const { checkHealth } = await import('../src/health/service.js')
     const { formatHealth } = await import('../src/ui/health-table.js')
     const { project } = await openProject(flags.project)
-    const options = { selectors: argv as string[], timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'] }
+    const redact = await this.secretsMask(project)
+    const options = { selectors: argv as string[], timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'], redact }
     if (!flags.watch) {
       const report = await checkHealth(project, options)
       if (!report.ok) process.exitCode = 1

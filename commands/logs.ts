@@ -23,12 +23,13 @@ export default class Logs extends BaseCommand {
     const { openProject } = await import('../src/config/open.js')
     const { streamLogs } = await import('../src/ops/logs.js')
     const { project } = await openProject(flags.project)
+    const redact = await this.secretsMask(project)
     const controller = new AbortController()
     const stop = () => controller.abort()
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
     try {
-      await streamLogs(project, { host: args.host, ...(args.service ? { service: args.service } : {}), follow: flags.follow, ...(flags.since ? { since: flags.since } : {}), tail: flags.tail, timestamps: flags.timestamps, out: process.stdout, err: process.stderr, signal: controller.signal })
+      await streamLogs(project, { host: args.host, ...(args.service ? { service: args.service } : {}), follow: flags.follow, ...(flags.since ? { since: flags.since } : {}), tail: flags.tail, timestamps: flags.timestamps, out: process.stdout, err: process.stderr, signal: controller.signal, redact })
     } finally {
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)

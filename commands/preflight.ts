@@ -15,7 +15,8 @@ export default class Preflight extends BaseCommand {
     const { openProject } = await import('../src/config/open.js')
     const { preflight } = await import('../src/ops/inspect.js')
     const { project } = await openProject(flags.project)
-    const report = await preflight(project, argv as string[], { acceptNew: flags['accept-new'], timeoutMs: flags.timeout * 1000 })
+    const redact = await this.secretsMask(project)
+    const report = await preflight(project, argv as string[], { acceptNew: flags['accept-new'], timeoutMs: flags.timeout * 1000, redact })
     if (!report.ok) process.exitCode = 1
     if (this.jsonEnabled()) return report
     for (const host of report.hosts) {

@@ -20,9 +20,10 @@ export default class Restore extends BaseCommand {
     const { restore } = await import('../src/ops/backup.js')
     const { confirm } = await import('../src/cli/confirm.js')
     const { project } = await openProject(flags.project)
+    const redact = await this.secretsMask(project)
     const what = flags.database?.length ? flags.database.join(', ') : 'every database in it'
     await confirm(`Restore ${what} on ${args.host} from backup ${flags.from}? Changes since then are lost.`, flags.yes)
-    const report = await restore(project, { host: args.host, from: flags.from, databases: flags.database ?? [] })
+    const report = await restore(project, { host: args.host, from: flags.from, databases: flags.database ?? [], redact })
     if (this.jsonEnabled()) return report
     this.log(`${report.host} ${report.service}: restored ${report.restored.join(', ')} from ${report.from}`)
     return undefined

@@ -15,7 +15,8 @@ export default class Status extends BaseCommand {
     const { openProject } = await import('../src/config/open.js')
     const { status } = await import('../src/ops/inspect.js')
     const { project } = await openProject(flags.project)
-    const report = await status(project, argv as string[], { timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'] })
+    const redact = await this.secretsMask(project)
+    const report = await status(project, argv as string[], { timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'], redact })
     if (report.hosts.some((h) => !h.reachable)) process.exitCode = 1
     if (this.jsonEnabled()) return report
     for (const host of report.hosts) {

@@ -18,7 +18,8 @@ database with pg_dump -Fc, plus the roles, into BASE/backups/<service>/<id> on i
     const { openProject } = await import('../../src/config/open.js')
     const { backup } = await import('../../src/ops/backup.js')
     const { project } = await openProject(flags.project)
-    const report = await backup(project, { selectors: argv as string[], ...(flags.download ? { download: flags.download } : {}) })
+    const redact = await this.secretsMask(project)
+    const report = await backup(project, { selectors: argv as string[], ...(flags.download ? { download: flags.download } : {}), redact })
     if (!report.ok) process.exitCode = 1
     if (this.jsonEnabled()) return report
     for (const b of report.backups) {

@@ -13,7 +13,8 @@ export default class BackupList extends BaseCommand {
     const { openProject } = await import('../../src/config/open.js')
     const { backupList } = await import('../../src/ops/backup.js')
     const { project } = await openProject(flags.project)
-    const report = await backupList(project, argv as string[])
+    const redact = await this.secretsMask(project)
+    const report = await backupList(project, argv as string[], { redact })
     if (report.hosts.some((h) => 'error' in h)) process.exitCode = 1
     if (this.jsonEnabled()) return report
     for (const h of report.hosts) {

@@ -13,7 +13,8 @@ export default class LockRelease extends BaseCommand {
     const { openProject } = await import('../../src/config/open.js')
     const { releaseLocks } = await import('../../src/ops/inspect.js')
     const { project } = await openProject(flags.project)
-    const report = await releaseLocks(project, argv as string[])
+    const redact = await this.secretsMask(project)
+    const report = await releaseLocks(project, argv as string[], { redact })
     if (!report.ok) process.exitCode = 1
     if (this.jsonEnabled()) return report
     for (const h of report.hosts) this.log(`${h.host}: ${'error' in h ? `FAILED: ${h.error}` : h.released ? `released (was held by ${h.holder})` : 'was not locked'}`)

@@ -14,7 +14,8 @@ export default class LockStatus extends BaseCommand {
     const { openProject } = await import('../../src/config/open.js')
     const { lockStatus } = await import('../../src/ops/inspect.js')
     const { project } = await openProject(flags.project)
-    const report = await lockStatus(project, argv as string[], { timeoutMs: flags.timeout * 1000 })
+    const redact = await this.secretsMask(project)
+    const report = await lockStatus(project, argv as string[], { timeoutMs: flags.timeout * 1000, redact })
     if (this.jsonEnabled()) return report
     for (const h of report.hosts) this.log(`${h.host}: ${!h.reachable ? `unreachable: ${h.error}` : h.lock ? `locked by ${h.lock.holder} since ${h.lock.since ?? '?'} (${h.lock.command ?? '?'})` : 'not locked'}`)
     return undefined

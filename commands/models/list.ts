@@ -12,7 +12,8 @@ export default class ModelsList extends BaseCommand {
     const { openProject } = await import('../../src/config/open.js')
     const { runModelsList } = await import('../../src/models/command.js')
     const { project } = await openProject(flags.project)
-    const { report, text } = await runModelsList(project, { on: flags.on ?? [], timeoutMs: flags.timeout * 1000 })
+    const redact = await this.secretsMask(project)
+    const { report, text } = await runModelsList(project, { on: flags.on ?? [], timeoutMs: flags.timeout * 1000, redact })
     if (report.nodes.some((n) => !n.reachable || n.models.some((m) => m.state === 'missing'))) process.exitCode = 1
     if (this.jsonEnabled()) return report
     this.log(text)

@@ -15,7 +15,8 @@ export default class ModelsRm extends BaseCommand {
     const { openProject } = await import('../../src/config/open.js')
     const { runModelsRm } = await import('../../src/models/command.js')
     const { project } = await openProject(flags.project)
-    const { report, text } = await runModelsRm(project, { on: flags.on ?? [], models: argv as string[], timeoutMs: flags.timeout * 1000 })
+    const redact = await this.secretsMask(project)
+    const { report, text } = await runModelsRm(project, { on: flags.on ?? [], models: argv as string[], timeoutMs: flags.timeout * 1000, redact })
     if (!report.ok) process.exitCode = 1
     if (this.jsonEnabled()) return report
     this.log(text)

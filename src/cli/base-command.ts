@@ -21,21 +21,36 @@ export abstract class BaseCommand extends Command {
     if (own.includes('--verbose') || own.includes('-v')) process.env.AIP_DEBUG = '1'
   }
 
+  /** Masks secret values in everything this command prints (set by secretsMask()). */
+  protected mask: (text: string) => string = (text) => text
+
   /**
-   * Every line a command prints may carry what a host sent (errors, names, listings): control
-   * sequences and bidi characters are escaped here, ai-platform's own colours kept (util/printable.ts).
+   * For a command that reaches hosts: reads secrets.env (when there is one), so that no secret value a
+   * host echoes back is printed, and returns the mask for the service's own messages and traces.
+   */
+  protected async secretsMask(project: { dir: string }): Promise<(text: string) => string> {
+    const { readSecrets, redactor } = await import('../secrets/secrets.js')
+    const mask = redactor((await readSecrets(project)).values.values())
+    this.mask = mask
+    return mask
+  }
+
+  /**
+   * Every line a command prints may carry what a host sent (errors, names, listings): secret values
+   * are masked, control sequences and bidi characters escaped, ai-platform's own colours kept
+   * (util/printable.ts).
    */
   override log(message = '', ...args: unknown[]): void {
-    super.log(typeof message === 'string' ? terminalSafe(message) : message, ...args)
+    super.log(typeof message === 'string' ? terminalSafe(this.mask(message)) : message, ...args)
   }
 
   override logToStderr(message = '', ...args: unknown[]): void {
-    super.logToStderr(typeof message === 'string' ? terminalSafe(message) : message, ...args)
+    super.logToStderr(typeof message === 'string' ? terminalSafe(this.mask(message)) : message, ...args)
   }
 
-  /** One JSON document; characters JSON.stringify leaves raw (C1, bidi) written as \u escapes. */
+  /** One JSON document, secret values masked in its strings; C1 and bidi characters written as \u escapes. */
   override logJson(json: unknown): void {
-    process.stdout.write(`${jsonSafe(JSON.stringify(json, null, 2))}\n`)
+    process.stdout.write(`${jsonSafe(JSON.stringify(json, (_key, value: unknown) => (typeof value === 'string' ? this.mask(value) : value), 2))}\n`)
   }
 
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
@@ -52,7 +67,7 @@ export abstract class BaseCommand extends Command {
         if (error instanceof ConfigError) body.issues = error.issues
         if (error instanceof UserError && error.hint) body.hint = error.hint
         if (error instanceof RemoteError) Object.assign(body, { host: error.host, exitCode: error.exitCode })
-        process.stdout.write(`${jsonSafe(JSON.stringify({ error: body }, null, 2))}\n`)
+        this.logJson({ error: body })
         return undefined
       }
       if (error instanceof ConfigError) {
@@ -60,13 +75,13 @@ export abstract class BaseCommand extends Command {
         const count = error.issues.filter((i) => i.severity === 'error').length
         process.stderr.write(`${count} error${count === 1 ? '' : 's'}\n`)
       } else {
-        process.stderr.write(`error: ${terminalSafe(error.message)}\n`)
+        process.stderr.write(`error: ${terminalSafe(this.mask(error.message))}\n`)
       }
-      if (error instanceof UserError && error.hint) process.stderr.write(`hint: ${terminalSafe(error.hint)}\n`)
+      if (error instanceof UserError && error.hint) process.stderr.write(`hint: ${terminalSafe(this.mask(error.hint))}\n`)
       return undefined
     }
     process.exitCode = 2
-    process.stderr.write(`ai-platform hit a bug: ${terminalSafe(error.stack ?? String(error))}\nPlease report it with the command you ran.\n`)
+    process.stderr.write(`ai-platform hit a bug: ${terminalSafe(this.mask(error.stack ?? String(error)))}\nPlease report it with the command you ran.\n`)
     return undefined
   }
 }

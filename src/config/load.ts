@@ -487,13 +487,15 @@ function serviceRules(services: Record<string, Service>, hosts: Record<string, H
         )
       }
     }
-    // Bind mounts stay inside the host's base directory or absolute paths.
-    const volumes = service.compose.volumes
-    if (Array.isArray(volumes)) {
+    // Bind mounts stay inside the host's base directory or absolute paths, overrides included.
+    const volumeLists: { volumes: unknown; at: PathSegment[] }[] = [{ volumes: service.compose.volumes, at: [...path, 'volumes'] }]
+    service.overrides.forEach((override, index) => volumeLists.push({ volumes: override.set.volumes, at: [...meta, 'overrides', index, 'set', 'volumes'] }))
+    for (const { volumes, at } of volumeLists) {
+      if (!Array.isArray(volumes)) continue
       volumes.forEach((volume, index) => {
         const bind = bindSource(volume)
         if (bind !== null && /(^|\/)\.\.(\/|$)/.test(bind)) {
-          issues.push(issueAt(source, [...path, 'volumes', index], 'bind mount source must not climb out with ..', { allowed: 'an absolute path, or ./path inside the host base directory', got: describeValue(bind) }))
+          issues.push(issueAt(source, [...at, index], 'bind mount source must not climb out with ..', { allowed: 'an absolute path, or ./path inside the host base directory', got: describeValue(bind) }))
         }
       })
     }

@@ -1,6 +1,7 @@
 // Reading the user's YAML with positions, so every problem can say file:line:col.
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { lstat, mkdir, open, readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
@@ -55,24 +56,59 @@ function cacheDir(): string | null {
   return process.env.AIP_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ai-platform', 'yaml-v1')
 }
 
-async function readCache(text: string): Promise<{ key: string; hit: { value: unknown; warnings: Omit<Issue, 'file'>[] } | null } | null> {
+/**
+ * Only a cache no one else can write is used: what it holds becomes the platform's configuration. The
+ * directory and the entry must be ours and not group- or world-writable, and the entry must name the
+ * text it was parsed from and have the shape writeCache() gives it.
+ */
+function ours(info: { uid: number; mode: number }): boolean {
+  const uid = process.getuid?.()
+  return (uid === undefined || info.uid === uid) && (info.mode & 0o022) === 0
+}
+
+async function trustedCacheDir(): Promise<string | null> {
   const dir = cacheDir()
   if (!dir) return null
-  const key = createHash('sha256').update(text).digest('hex')
   try {
-    return { key, hit: JSON.parse(await readFile(join(dir, `${key}.json`), 'utf8')) as { value: unknown; warnings: Omit<Issue, 'file'>[] } }
-  } catch {
-    return { key, hit: null }
+    const info = await lstat(dir)
+    return info.isDirectory() && ours(info) ? dir : null
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? dir : null
   }
 }
 
-async function writeCache(key: string, value: unknown, warnings: Issue[]): Promise<void> {
-  const dir = cacheDir()
-  if (!dir) return
+type CacheEntry = { key: string; value: unknown; warnings: Omit<Issue, 'file'>[] }
+
+function isEntry(data: unknown, key: string): data is CacheEntry {
+  if (data === null || typeof data !== 'object') return false
+  const entry = data as Partial<CacheEntry>
+  return entry.key === key && 'value' in entry && Array.isArray(entry.warnings) && entry.warnings.every((w) => w !== null && typeof w === 'object' && typeof w.message === 'string' && Number.isInteger(w.line) && Number.isInteger(w.col))
+}
+
+async function readCache(text: string): Promise<{ key: string; dir: string; hit: CacheEntry | null } | null> {
+  const dir = await trustedCacheDir()
+  if (!dir) return null
+  const key = createHash('sha256').update(text).digest('hex')
+  try {
+    const handle = await open(join(dir, `${key}.json`), constants.O_RDONLY | constants.O_NOFOLLOW)
+    try {
+      const info = await handle.stat()
+      if (!info.isFile() || !ours(info)) return { key, dir, hit: null }
+      const data: unknown = JSON.parse(await handle.readFile('utf8'))
+      return { key, dir, hit: isEntry(data, key) ? data : null }
+    } finally {
+      await handle.close()
+    }
+  } catch {
+    return { key, dir, hit: null }
+  }
+}
+
+async function writeCache(dir: string, key: string, value: unknown, warnings: Issue[]): Promise<void> {
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 })
     let exact = true
-    const json = JSON.stringify({ value, warnings: warnings.map(({ file: _file, ...rest }) => rest) }, (_key, v: unknown) => {
+    const json = JSON.stringify({ key, value, warnings: warnings.map(({ file: _file, ...rest }) => rest) }, (_key, v: unknown) => {
       if (typeof v === 'number' && !Number.isFinite(v)) exact = false // .inf and .nan do not survive JSON
       return v
     })
@@ -110,7 +146,7 @@ export async function readYamlFile(absPath: string, display: string): Promise<Re
     return { ok: true, source: lazySource(display, text), value: cached.hit.value, warnings: cached.hit.warnings.map((w) => ({ ...w, file: display })) }
   }
   const result = parseYamlText(bytes, display)
-  if (result.ok && cached) await writeCache(cached.key, result.value, result.warnings)
+  if (result.ok && cached) await writeCache(cached.dir, cached.key, result.value, result.warnings)
   return result
 }
 

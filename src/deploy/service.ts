@@ -7,7 +7,7 @@ import { UserError, errorMessage } from '../errors.js'
 import type { Plan } from '../plan/plan.js'
 import { planRun } from '../plan/service.js'
 import { connector } from '../remote/connect.js'
-import { readSecrets, redact } from '../secrets/secrets.js'
+import { readSecrets, redactor } from '../secrets/secrets.js'
 import { deploy as runEngine, rollbackHost, type DeployReport, type RollbackReport } from './engine.js'
 import { whoAmI } from './release.js'
 import { listrReporter, plainReporter, type Reporter } from '../ui/deploy-reporters.js'
@@ -43,7 +43,7 @@ export async function deployCommand(open: OpenProject, options: DeployCommandOpt
   if (options.selectors.includes('all')) await confirm(`Deploy ${plan.summary.hosts} hosts of platform ${plan.platform} in ${plan.summary.waves} waves?`, options.yes)
 
   const values = [...secrets.values.values()]
-  const mask = (text: string) => redact(text, values)
+  const mask = redactor(values)
   const stop = new AbortController()
   const abort = new AbortController()
   const reporter: Reporter = options.json ? plainReporter((l) => process.stderr.write(`${l}\n`)) : process.stderr.isTTY && process.env.CI !== 'true' ? await listrReporter(plan) : plainReporter((l) => process.stderr.write(`${l}\n`))
@@ -116,7 +116,7 @@ export interface RollbackCommandOptions {
 export async function rollbackCommand(open: OpenProject, options: RollbackCommandOptions): Promise<RollbackReport> {
   const secrets = await readSecrets(open.project)
   const values = [...secrets.values.values()]
-  const mask = (text: string) => redact(text, values)
+  const mask = redactor(values)
   const abort = new AbortController()
   const onSignal = () => abort.abort()
   process.on('SIGINT', onSignal)

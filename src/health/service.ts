@@ -29,13 +29,15 @@ export interface HealthOptions {
   timeoutMs: number
   acceptNew?: boolean
   connector?: Connector
+  /** Masks secret values in what hosts print (see BaseCommand.secretsMask). */
+  redact?: (text: string) => string
 }
 
 export async function checkHealth(project: Project, options: HealthOptions): Promise<HealthReport> {
   const started = performance.now()
   const hosts = resolveTargets(project, { selectors: options.selectors })
   const own = options.connector === undefined
-  const connections = options.connector ?? connector(project, { acceptNew: options.acceptNew === true, attempts: 1, readyTimeoutMs: options.timeoutMs })
+  const connections = options.connector ?? connector(project, { acceptNew: options.acceptNew === true, attempts: 1, readyTimeoutMs: options.timeoutMs, ...(options.redact ? { redact: options.redact } : {}) })
   const dispatcher = new HttpPool(options.timeoutMs)
   try {
     const results = await Promise.all(hosts.map((name) => checkHost(project, name, connections, options.timeoutMs, dispatcher)))

@@ -22,7 +22,7 @@ export async function initProject(target: string): Promise<InitResult> {
   const root = packageRoot()
   const copied = ['inventory', 'stacks', 'templates', 'schemas']
   for (const part of copied) await cp(join(root, part), join(dir, part), { recursive: true })
-  await writeFile(join(dir, '.gitignore'), `${SECRETS_FILE}\nrendered/\n`)
+  await writeFile(join(dir, '.gitignore'), `${SECRETS_FILE}\n${SECRETS_FILE}.tmp-*\nrendered/\n`)
   const { project } = await loadProject({ dir, bundled: false })
   if (!project) throw new Error('the bundled reference platform does not load')
   const secrets = await initSecrets(project)

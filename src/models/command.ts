@@ -7,6 +7,9 @@ import { ollamaNodes, planPulls } from './placement.js'
 import { listModels, pullModels, removeModels, selectNodes, syncModels, type ModelsOptions, type PullReport, type SyncReport } from './service.js'
 import { terminalSafe } from '../util/printable.js'
 
+/** Masks secret values in what hosts print (see BaseCommand.secretsMask). */
+type Mask = { redact?: (text: string) => string }
+
 async function reporterFor(project: Project, options: { on: string[]; models: string[]; json: boolean }): Promise<ModelsReporter> {
   const tty = process.stderr.isTTY === true && process.env.CI !== 'true' && !options.json
   if (!tty) return plainModelsReporter((l) => process.stderr.write(`${l}\n`))
@@ -27,8 +30,8 @@ async function withSignals<T>(work: (signal: AbortSignal) => Promise<T>): Promis
   }
 }
 
-export async function runModelsPull(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean }): Promise<PullReport> {
-  const connections = connector(project)
+export async function runModelsPull(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean } & Mask): Promise<PullReport> {
+  const connections = connector(project, options.redact ? { redact: options.redact } : {})
   const reporter = await reporterFor(project, options)
   try {
     const report = await withSignals((signal) => pullModels(project, connections, { ...options, signal, emit: (e) => reporter.emit(e) }))
@@ -40,8 +43,8 @@ export async function runModelsPull(project: Project, options: Omit<ModelsOption
   }
 }
 
-export async function runModelsSync(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean; prune: boolean }): Promise<SyncReport> {
-  const connections = connector(project)
+export async function runModelsSync(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean; prune: boolean } & Mask): Promise<SyncReport> {
+  const connections = connector(project, options.redact ? { redact: options.redact } : {})
   const reporter = await reporterFor(project, options)
   try {
     const report = await withSignals((signal) => syncModels(project, connections, { ...options, signal, emit: (e) => reporter.emit(e) }))
@@ -56,8 +59,8 @@ export async function runModelsSync(project: Project, options: Omit<ModelsOption
   }
 }
 
-export async function runModelsList(project: Project, options: { on: string[]; timeoutMs: number }) {
-  const connections = connector(project)
+export async function runModelsList(project: Project, options: { on: string[]; timeoutMs: number } & Mask) {
+  const connections = connector(project, options.redact ? { redact: options.redact } : {})
   try {
     const report = await listModels(project, connections, options)
     const lines: string[] = []
@@ -74,8 +77,8 @@ export async function runModelsList(project: Project, options: { on: string[]; t
   }
 }
 
-export async function runModelsRm(project: Project, options: { on: string[]; models: string[]; timeoutMs: number }) {
-  const connections = connector(project)
+export async function runModelsRm(project: Project, options: { on: string[]; models: string[]; timeoutMs: number } & Mask) {
+  const connections = connector(project, options.redact ? { redact: options.redact } : {})
   try {
     const report = await removeModels(project, connections, options)
     return { report, text: report.results.map((r) => `${r.host} ${r.model}: ${r.status}${r.error ? `: ${r.error}` : ''}`).join('\n') }

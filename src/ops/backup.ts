@@ -49,10 +49,12 @@ export function downloadPath(dir: string, name: string, host: string): string {
   return path
 }
 
-export async function backup(project: Project, options: { selectors: string[]; download?: string; now?: Date }): Promise<{ kind: 'ai-platform/backup'; ok: boolean; backups: BackupResult[] }> {
+type Mask = { redact?: (text: string) => string }
+
+export async function backup(project: Project, options: { selectors: string[]; download?: string; now?: Date } & Mask): Promise<{ kind: 'ai-platform/backup'; ok: boolean; backups: BackupResult[] }> {
   const targets = backupTargets(project, options.selectors)
   const id = (options.now ?? new Date()).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
-  const connections = connector(project)
+  const connections = connector(project, options.redact ? { redact: options.redact } : {})
   try {
     const backups = await Promise.all(
       targets.map(async (target): Promise<BackupResult> => {
@@ -93,9 +95,9 @@ export async function backup(project: Project, options: { selectors: string[]; d
   }
 }
 
-export async function backupList(project: Project, selectors: string[]) {
+export async function backupList(project: Project, selectors: string[], options: Mask = {}) {
   const targets = backupTargets(project, selectors)
-  const connections = connector(project)
+  const connections = connector(project, options.redact ? { redact: options.redact } : {})
   try {
     const hosts = await Promise.all(
       targets.map(async (target) => {
@@ -115,9 +117,9 @@ export async function backupList(project: Project, selectors: string[]) {
   }
 }
 
-export async function restore(project: Project, options: { host: string; from: string; databases: string[] }) {
+export async function restore(project: Project, options: { host: string; from: string; databases: string[] } & Mask) {
   const target = backupTargets(project, [options.host]).find((t) => t.host === options.host)!
-  const listing = (await backupList(project, [options.host])).hosts.find((h) => h.service === target.service.name)
+  const listing = (await backupList(project, [options.host], options)).hosts.find((h) => h.service === target.service.name)
   const chosen = listing?.backups.find((b) => b.id === options.from)
   if (!chosen) throw new UserError(`${options.host} has no backup ${options.from} of ${target.service.name}`, `Backups: ${listing?.backups.map((b) => b.id).join(', ') || 'none'} (see \`ai-platform backup list ${options.host}\`).`)
   const dumps = new Map(chosen.files.flatMap((f) => { const database = databaseOfDump(f.name); return database === null ? [] : [[database, f.name] as const] }))
@@ -125,7 +127,7 @@ export async function restore(project: Project, options: { host: string; from: s
   const databases = options.databases.length > 0 ? options.databases : available
   const unknown = databases.filter((d) => !dumps.has(d))
   if (unknown.length > 0) throw new UserError(`backup ${options.from} has no dump of ${unknown.join(', ')}`, `It has: ${available.join(', ')}.`)
-  const connections = connector(project)
+  const connections = connector(project, options.redact ? { redact: options.redact } : {})
   try {
     const exec = await connections.get(options.host)
     const container = await containerFor(exec, project, target)

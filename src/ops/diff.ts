@@ -10,7 +10,7 @@ import { parseSections, section } from '../remote/facts.js'
 import { shellQuote } from '../remote/quote.js'
 import { envDigest, type ReleaseRecord } from '../deploy/release.js'
 import type { HostRender } from '../render/render.js'
-import { envFileFor, readSecrets } from '../secrets/secrets.js'
+import { envFileFor, readSecrets, redactor } from '../secrets/secrets.js'
 
 export interface FileChange {
   /** compose.yaml, or a config file's path under files/ without its content hash. */
@@ -72,7 +72,7 @@ export function compareHost(render: HostRender, env: string, remote: { record: R
 export async function diffHosts(open: OpenProject, selectors: string[]): Promise<{ kind: 'ai-platform/diff'; hosts: HostDiff[] }> {
   const { renders } = planRun(open, { selectors: selectors.length > 0 ? selectors : ['all'] })
   const secrets = await readSecrets(open.project)
-  const connections = connector(open.project)
+  const connections = connector(open.project, { redact: redactor(secrets.values.values()) })
   try {
     const hosts = await Promise.all(
       renders.map(async (render): Promise<HostDiff> => {

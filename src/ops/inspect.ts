@@ -13,12 +13,14 @@ export interface InspectOptions {
   acceptNew?: boolean
   /** Each connection and each answer from a host (default REMOTE_WAIT_MS). */
   timeoutMs?: number
+  /** Masks secret values in what hosts print (see BaseCommand.secretsMask). */
+  redact?: (text: string) => string
 }
 
 async function perHost<T>(project: Project, selectors: string[], work: (host: string, connections: Connector, timeoutMs: number) => Promise<T>, options: InspectOptions = {}): Promise<T[]> {
   const hosts = resolveTargets(project, { selectors })
   const timeoutMs = options.timeoutMs ?? REMOTE_WAIT_MS
-  const connections = connector(project, { acceptNew: options.acceptNew === true, attempts: 1, readyTimeoutMs: timeoutMs })
+  const connections = connector(project, { acceptNew: options.acceptNew === true, attempts: 1, readyTimeoutMs: timeoutMs, ...(options.redact ? { redact: options.redact } : {}) })
   try {
     return await Promise.all(hosts.map((host) => work(host, connections, timeoutMs)))
   } finally {
@@ -92,7 +94,7 @@ export async function lockStatus(project: Project, selectors: string[], options:
   return { kind: 'ai-platform/locks' as const, hosts: result.hosts.map((h) => ({ host: h.host, reachable: h.reachable, ...(h.error ? { error: h.error } : {}), lock: h.lock })) }
 }
 
-export async function releaseLocks(project: Project, selectors: string[]) {
+export async function releaseLocks(project: Project, selectors: string[], options: InspectOptions = {}) {
   const hosts = await perHost(project, selectors, async (host, connections, timeoutMs) => {
     try {
       const exec = await connections.get(host)
@@ -102,7 +104,7 @@ export async function releaseLocks(project: Project, selectors: string[]) {
     } catch (error) {
       return { host, released: false, holder: null, error: errorMessage(error) }
     }
-  })
+  }, options)
   return { kind: 'ai-platform/lock-release' as const, ok: hosts.every((h) => !('error' in h)), hosts }
 }
 

@@ -37,11 +37,13 @@ export interface LogsOptions {
   out: Writable
   err: Writable
   signal: AbortSignal
+  /** Masks secret values in what containers print. */
+  redact?: (text: string) => string
 }
 
 export async function streamLogs(project: Project, options: LogsOptions): Promise<void> {
   const since = options.since !== undefined ? parseSince(options.since) : undefined
-  const connections = connector(project)
+  const connections = connector(project, options.redact ? { redact: options.redact } : {})
   try {
     const exec = await connections.get(options.host)
     const docker = exec.docker()
@@ -67,8 +69,8 @@ export async function streamLogs(project: Project, options: LogsOptions): Promis
         // Without --follow the Docker API's answer comes whole (dockerode hands over a Buffer).
         const stream = (Buffer.isBuffer(logs) ? Readable.from([logs]) : logs) as NodeJS.ReadableStream
         streams.push(stream)
-        const out = prefixed(prefix, options.out)
-        const err = prefixed(prefix, options.err)
+        const out = prefixed(prefix, options.out, options.redact)
+        const err = prefixed(prefix, options.err, options.redact)
         // A container with a TTY sends raw output; others multiplex stdout and stderr in frames.
         if (info.Config.Tty) stream.pipe(out)
         else docker.modem.demuxStream(stream, out, err)
@@ -94,9 +96,9 @@ export async function streamLogs(project: Project, options: LogsOptions): Promis
  * keeps its colours but no other control sequence (a title change, a cursor move, a link); into a
  * file or a pipe it goes byte for byte.
  */
-function prefixed(prefix: string, target: Writable): PassThrough {
+function prefixed(prefix: string, target: Writable, redact: (text: string) => string = (t) => t): PassThrough {
   const through = new PassThrough()
-  const show = (target as { isTTY?: boolean }).isTTY ? (line: string) => terminalSafe(line.replace(/\r$/, '')) : (line: string) => line
+  const show = (target as { isTTY?: boolean }).isTTY ? (line: string) => terminalSafe(redact(line.replace(/\r$/, ''))) : redact
   const decoder = new StringDecoder('utf8') // a character split across chunks stays whole
   let partial = ''
   through.on('data', (chunk: Buffer) => {
@@ -117,12 +119,14 @@ export interface ExecOptions {
   argv: string[]
   out: Writable
   err: Writable
+  /** Masks secret values in ai-platform's own messages (the command's output is passed through as it is). */
+  redact?: (text: string) => string
 }
 
 /** Runs argv on the host, or inside a service's container: resolves with the exit code. */
 export async function execOn(project: Project, options: ExecOptions): Promise<number> {
   if (options.argv.length === 0) throw new UserError('no command given', 'Put the command after --, e.g. `ai-platform exec erebus -- df -h`.')
-  const connections = connector(project)
+  const connections = connector(project, options.redact ? { redact: options.redact } : {})
   try {
     const exec = await connections.get(options.host)
     if (options.service === undefined) {

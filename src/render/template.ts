@@ -23,9 +23,33 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object'
 }
 
+/**
+ * What one render may do: nested {{#each}} over the fleet multiplies (a 200-byte template of eight
+ * nested loops is 10^8 iterations), so iterations are counted and the output is measured.
+ */
+export const MAX_ITERATIONS = 100_000
+export const MAX_OUTPUT_CHARS = 4 * 1024 * 1024
+
+interface Budget {
+  iterations: number
+}
+
 function engine(): typeof Handlebars {
   const instance = Handlebars.create()
   instance.unregisterHelper('log') // writes to the console: not for templates
+  const each = instance.helpers.each!
+  instance.registerHelper('each', function (this: unknown, context: unknown, options: Handlebars.HelperOptions) {
+    const budget = (options.data as { budget?: Budget } | undefined)?.budget
+    if (!budget) return each.call(this, context, options)
+    const fn = options.fn
+    const counted = Object.assign({}, options, {
+      fn: (value: unknown, runtime?: Handlebars.RuntimeOptions) => {
+        if (++budget.iterations > MAX_ITERATIONS) throw helperError(`{{#each}} ran more than ${MAX_ITERATIONS} times in one render: nested loops multiply`, { allowed: `at most ${MAX_ITERATIONS} iterations` })
+        return fn(value, runtime)
+      },
+    })
+    return each.call(this, context, counted)
+  })
   for (const [name, helper] of Object.entries(HELPERS)) instance.registerHelper(name, helper)
   // `file 'path'`: where a rendered config file lands on the host, from the render's own table.
   instance.registerHelper('file', function (path: unknown, options: Handlebars.HelperOptions) {
@@ -57,7 +81,11 @@ export class TemplateEngine {
       this.compiled.set(text, template)
     }
     try {
-      return { ok: true, text: template(context, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false }) }
+      const text = template(context, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false, data: { budget: { iterations: 0 } satisfies Budget } })
+      if (text.length > MAX_OUTPUT_CHARS) {
+        return { ok: false, issue: { file: display, line: 1, col: 1, path: '', message: `renders to ${(text.length / (1024 * 1024)).toFixed(1)} MiB, more than a config file may be`, allowed: `at most ${MAX_OUTPUT_CHARS / (1024 * 1024)} MiB`, severity: 'error' } }
+      }
+      return { ok: true, text }
     } catch (error) {
       return { ok: false, issue: templateIssue(display, text, error, Object.keys(context).filter((k) => k !== FILES)) }
     }

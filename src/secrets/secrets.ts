@@ -49,12 +49,26 @@ export function parseSecrets(text: string, display: string): { values: Map<strin
   return { values, issues }
 }
 
-export async function readSecrets(project: Pick<Project, 'dir'>): Promise<SecretsFile> {
+/**
+ * The secrets file's values. Like ssh with a private key, a file that others may read is refused
+ * (`secrets init`, which makes it 0600, passes `openModeOk`).
+ */
+export async function readSecrets(project: Pick<Project, 'dir'>, options: { openModeOk?: boolean } = {}): Promise<SecretsFile> {
   const path = secretsPath(project)
   let text: string
   try {
-    text = await readFile(path, 'utf8')
+    const handle = await open(path, 'r')
+    try {
+      const mode = (await handle.stat()).mode & 0o777
+      if (mode & 0o077 && !options.openModeOk) {
+        throw new UserError(`${path} can be read by others (mode ${mode.toString(8).padStart(4, '0')}): secret values must be private to you`, `chmod 600 ${path} (and consider whether the values have been seen).`)
+      }
+      text = await handle.readFile('utf8')
+    } finally {
+      await handle.close()
+    }
   } catch (error) {
+    if (error instanceof UserError) throw error
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { path, values: new Map(), exists: false }
     throw new UserError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)
   }
@@ -84,7 +98,7 @@ export interface SecretsInitResult {
 
 /** Adds a strong random value for every declared secret that has none; never touches an existing value. */
 export async function initSecrets(project: Pick<Project, 'dir' | 'platform'>): Promise<SecretsInitResult> {
-  const current = await readSecrets(project)
+  const current = await readSecrets(project, { openModeOk: true })
   const created: string[] = []
   const kept: string[] = []
   const toSupply: string[] = []
@@ -148,10 +162,50 @@ export async function fileMode(path: string): Promise<number | null> {
   }
 }
 
-/** Replaces every secret value in text with ***, longest first so a value containing another is masked whole. */
+/** Replaces every secret value in text with *** (redactor() once, then the function for many texts). */
 export function redact(text: string, values: Iterable<string>): string {
-  const sorted = [...values].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length)
-  let out = text
-  for (const value of sorted) out = out.split(value).join('***')
-  return out
+  return redactor(values)(text)
+}
+
+/**
+ * A function masking every secret value in a text, in the forms it travels in: as written, URL-encoded
+ * (a connection string), JSON-escaped, and base64 at each of its three alignments (basic auth, a
+ * Kubernetes-style secret, a token), so `user:pass` inside a base64 blob is masked too. Longest first,
+ * so a value containing another is masked whole. A value of 1-3 characters is masked where it stands
+ * as a whole word: inside longer words it would mask half of every message.
+ */
+export function redactor(values: Iterable<string>): (text: string) => string {
+  const long = new Set<string>()
+  const short = new Set<string>()
+  for (const value of values) {
+    if (value === '') continue
+    for (const form of encodedForms(value)) (form.length >= 4 ? long : short).add(form)
+  }
+  const sorted = [...long].sort((a, b) => b.length - a.length)
+  const word = short.size > 0 ? new RegExp(`(?<![A-Za-z0-9])(?:${[...short].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|')})(?![A-Za-z0-9])`, 'g') : null
+  return (text: string) => {
+    let out = text
+    for (const form of sorted) if (out.includes(form)) out = out.split(form).join('***')
+    return word ? out.replace(word, '***') : out
+  }
+}
+
+function encodedForms(value: string): string[] {
+  const forms = [value, encodeURIComponent(value), JSON.stringify(value).slice(1, -1)]
+  if (value.length >= 4) {
+    const bytes = Buffer.from(value, 'utf8')
+    for (let offset = 0; offset < 3; offset++) {
+      // base64 of the value at this offset in a longer text; drop the characters the neighbours change
+      const b64 = Buffer.concat([Buffer.alloc(offset), bytes]).toString('base64').replace(/=+$/, '')
+      const start = Math.ceil((offset * 4) / 3)
+      const end = Math.floor(((offset + bytes.length) * 4) / 3)
+      const middle = b64.slice(start, end)
+      if (middle.length >= 6) forms.push(middle, middle.replace(/\+/g, '-').replace(/\//g, '_'))
+    }
+  }
+  return [...new Set(forms)]
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }

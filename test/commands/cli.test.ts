@@ -99,7 +99,7 @@ describe('ai-platform CLI', () => {
     expect(created.code).toBe(0)
     expect(JSON.parse(created.stdout)).toMatchObject({ copied: ['inventory', 'stacks', 'templates', 'schemas'] })
     expect((await stat(join(project, 'secrets.env'))).mode & 0o777).toBe(0o600)
-    expect(await readFile(join(project, '.gitignore'), 'utf8')).toContain('secrets.env')
+    expect(await readFile(join(project, '.gitignore'), 'utf8')).toBe('secrets.env\nsecrets.env.tmp-*\nrendered/\n')
     expect((await cli(['validate', '--project', project])).code).toBe(0)
     const again = await cli(['init', project])
     expect(again.code).toBe(1)
@@ -149,6 +149,27 @@ describe('ai-platform CLI', () => {
     noStack(badPhase.stderr)
     const json = await cli(['plan', 'erebos', '--json', '--project', MINIMAL])
     expect(JSON.parse(json.stdout)).toEqual({ error: { message: 'unknown target: erebos', hint: 'Targets are host names (alpha, beta, gamma), tags (@db, @gpu) or all.' } })
+  })
+
+  it('an unknown host for logs and exec is a short error, not a crash; nothing is connected', async () => {
+    for (const args of [['logs', 'nosuchhost'], ['exec', 'nosuchhost', '--', 'true']]) {
+      const run = await cli([...args.slice(0, 2), '--project', MINIMAL, ...args.slice(2)])
+      expect(run.code, args.join(' ')).toBe(1)
+      expect(run.stderr).toBe('error: unknown host nosuchhost\nhint: Hosts: alpha, beta, gamma.\n')
+    }
+  })
+
+  it('a secrets file others can read is refused by every command that would use it, naming the fix', async () => {
+    const dir = await projectFrom(MINIMAL)
+    temps.push(dir)
+    await writeFile(join(dir, 'secrets.env'), 'DB_PASSWORD=hunter2hunter2\nAPI_KEY=k\n', { mode: 0o644 })
+    for (const args of [['status'], ['health'], ['render', '--out', join(dir, 'out')], ['deploy', 'gamma', '--yes']]) {
+      const run = await cli([...args, '--project', dir])
+      expect(run.code, args.join(' ')).toBe(1)
+      expect(run.stderr).toBe(`error: ${join(dir, 'secrets.env')} can be read by others (mode 0644): secret values must be private to you\nhint: chmod 600 ${join(dir, 'secrets.env')} (and consider whether the values have been seen).\n`)
+    }
+    // a dry run reads no secret
+    expect((await cli(['deploy', 'all', '--dry-run', '--project', dir])).code).toBe(0)
   })
 
   it('every command has help text', async () => {

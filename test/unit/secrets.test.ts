@@ -1,10 +1,11 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Platform } from '../../src/config/model.js'
 import { ConfigError, UserError } from '../../src/errors.js'
-import { envFileFor, generateSecret, initSecrets, parseSecrets, readSecrets, redact } from '../../src/secrets/secrets.js'
+import { envFileFor, generateSecret, initSecrets, parseSecrets, readSecrets, redact, redactor } from '../../src/secrets/secrets.js'
 
 const platform = {
   secrets: {
@@ -54,7 +55,7 @@ describe('secrets', () => {
 
   it('a bad secrets file is a located user error', async () => {
     dir = await mkdtemp(join(tmpdir(), 'aip-secrets-'))
-    await writeFile(join(dir, 'secrets.env'), 'A_KEY=ok\nB_PASS=bad value\n')
+    await writeFile(join(dir, 'secrets.env'), 'A_KEY=ok\nB_PASS=bad value\n', { mode: 0o600 })
     await expect(readSecrets({ dir })).rejects.toBeInstanceOf(ConfigError)
   })
 
@@ -65,7 +66,33 @@ describe('secrets', () => {
     expect(() => envFileFor(['CLOUD', 'B_PASS'], values, { platform }, 'h')).toThrow('host h needs secrets that secrets.env does not define: CLOUD')
   })
 
-  it('redacts every value, longest first', () => {
-    expect(redact('pw=abcdef and abcdefgh and abc', ['abcdef', 'abcdefgh', 'abc'])).toBe('pw=*** and *** and abc')
+  it('redacts every value, longest first; a short one where it stands as a word', () => {
+    expect(redact('pw=abcdef and abcdefgh and abc, not abcx', ['abcdef', 'abcdefgh', 'abc'])).toBe('pw=*** and *** and ***, not abcx')
+    expect(redact('PIN=42 at 420', ['42'])).toBe('PIN=*** at 420')
+  })
+
+  it('redacts the encoded forms a value travels in: URL-encoded, JSON-escaped, base64 at any alignment', () => {
+    const secret = 'p@ss w/rd"é+1'
+    const url = `postgresql://app:${encodeURIComponent(secret)}@db:5432/x`
+    expect(redact(url, [secret])).toBe('postgresql://app:***@db:5432/x')
+    expect(redact(JSON.stringify({ password: secret }), [secret])).toBe('{"password":"***"}')
+    fc.assert(
+      fc.property(fc.string({ minLength: 6, maxLength: 40 }), fc.string({ maxLength: 12 }), fc.string({ maxLength: 12 }), (value, before, after) => {
+        const mask = redactor([value])
+        for (const encoded of [Buffer.from(before + value + after).toString('base64'), Buffer.from(before + value + after).toString('base64url')]) {
+          expect(mask(encoded)).not.toBe(encoded)
+        }
+        expect(mask(`${before}${value}${after}`)).not.toContain(value)
+      }),
+      { numRuns: 2000, seed: 11 },
+    )
+  })
+
+  it('a secrets file others can read is refused, as ssh refuses such a key; secrets init makes it private', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'aip-secrets-'))
+    await writeFile(join(dir, 'secrets.env'), 'A_KEY=sk-1\n', { mode: 0o644 })
+    await expect(readSecrets({ dir })).rejects.toThrow(`${join(dir, 'secrets.env')} can be read by others (mode 0644): secret values must be private to you`)
+    await initSecrets({ dir, platform })
+    expect((await readSecrets({ dir })).values.get('A_KEY')).toBe('sk-1')
   })
 })

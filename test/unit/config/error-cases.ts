@@ -153,6 +153,9 @@ export const ERROR_CASES: ErrorCase[] = [
   { name: 'bind mount climbing out', edits: { 'stacks/db.yaml': replace('    ports: ["5432:5432"]', '    ports: ["5432:5432"]\n    volumes: ["./../../etc:/host-etc"]') }, expected: [
       "stacks/db.yaml:10:15 services.db.volumes[0]: bind mount source must not climb out with .. (allowed an absolute path, or ./path inside the host base directory, got \"./../../etc\")",
     ] },
+  { name: 'bind mount climbing out in an override', edits: { 'stacks/db.yaml': replace('        - tcp: { port: 5432 }', '        - tcp: { port: 5432 }\n      overrides:\n        - on: { tags: [db] }\n          set: { volumes: ["/data:/data", "./x/../../../etc:/host-etc"] }') }, expected: [
+      "stacks/db.yaml:17:43 services.db.x-ai-platform.overrides[0].set.volumes[1]: bind mount source must not climb out with .. (allowed an absolute path, or ./path inside the host base directory, got \"./x/../../../etc\")",
+    ] },
   { name: 'no such template', edits: { 'stacks/app.yaml': replace('template: app.conf.hbs', 'template: app.cfg.hbs') }, expected: [
       "stacks/app.yaml:5:19 x-ai-platform.files[0].template: no such template in templates/ (got \"app.cfg.hbs\")",
     ] },

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { chmod, chown, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -25,7 +25,7 @@ describe('the parsed-YAML cache', () => {
     const key = createHash('sha256').update(text).digest('hex')
     expect(await readdir(join(dir, 'cache'))).toEqual([`${key}.json`])
     // Prove the second read comes from the cache: change what the cache holds.
-    await writeFile(join(dir, 'cache', `${key}.json`), JSON.stringify({ value: { from: 'cache' }, warnings: [] }))
+    await writeFile(join(dir, 'cache', `${key}.json`), JSON.stringify({ key, value: { from: 'cache' }, warnings: [] }))
     const second = await readYamlFile(join(dir, 'f.yaml'), 'f.yaml')
     expect(second.ok && second.value).toEqual({ from: 'cache' })
     if (second.ok) expect(issueAt(second.source, ['hosts', 'alpha', 'address'], 'x')).toMatchObject({ file: 'f.yaml', line: 3, col: 14 })
@@ -42,5 +42,35 @@ describe('the parsed-YAML cache', () => {
     await writeFile(join(dir, 'ok.yaml'), 'a: 1\n')
     await readYamlFile(join(dir, 'ok.yaml'), 'ok.yaml')
     expect(await readdir(join(dir, 'cache')).catch(() => [])).toEqual([])
+  })
+
+  it('an entry anyone else could have written is not used: wrong key, wrong shape, writable by others, another owner', async () => {
+    const text = 'a: 1\n'
+    await writeFile(join(dir, 'f.yaml'), text)
+    const key = createHash('sha256').update(text).digest('hex')
+    await readYamlFile(join(dir, 'f.yaml'), 'f.yaml')
+    const entry = join(dir, 'cache', `${key}.json`)
+    const forged = (body: unknown) => writeFile(entry, JSON.stringify(body), { mode: 0o600 })
+    const read = async () => {
+      const result = await readYamlFile(join(dir, 'f.yaml'), 'f.yaml')
+      return result.ok ? result.value : null
+    }
+    await forged({ key: '0'.repeat(64), value: { forged: 1 }, warnings: [] })
+    expect(await read()).toEqual({ a: 1 })
+    await forged({ key, value: { forged: 2 }, warnings: [{ message: 5 }] })
+    expect(await read()).toEqual({ a: 1 })
+    await forged({ key, value: { forged: 3 }, warnings: [] })
+    await chmod(entry, 0o666)
+    expect(await read()).toEqual({ a: 1 })
+    await chmod(entry, 0o600)
+    await chmod(join(dir, 'cache'), 0o777)
+    expect(await read()).toEqual({ a: 1 })
+    await chmod(join(dir, 'cache'), 0o700)
+    await forged({ key, value: { forged: 4 }, warnings: [] })
+    expect(await read()).toEqual({ forged: 4 }) // the control: a private, well-formed entry is used
+    if (process.getuid?.() === 0) {
+      await chown(entry, 1, 1)
+      expect(await read()).toEqual({ a: 1 })
+    }
   })
 })

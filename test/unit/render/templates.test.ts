@@ -4,7 +4,8 @@ import { parse } from 'yaml'
 import { renderHosts, type HostRender } from '../../../src/render/render.js'
 import { renderTemplate } from '../../../src/render/template.js'
 import { loadOk } from '../../helpers/load.js'
-import { projectFrom, REPO, removeProject } from '../../helpers/project.js'
+import { MINIMAL, projectFrom, REPO, removeProject } from '../../helpers/project.js'
+import { formatIssue } from '../../../src/errors.js'
 
 async function referenceRenders(): Promise<HostRender[]> {
   // SutazAI is unplaced in the reference; place it so its Kong template renders too.
@@ -114,5 +115,26 @@ describe('templates', async () => {
     const lookup = renderTemplate('t', '{{#with this}}{{__proto__}}{{/with}}', { a: 1 })
     expect(lookup.ok ? lookup.text : '').toBe('')
     expect(renderTemplate('t', '{{log "x"}}', {}).ok).toBe(false)
+  })
+})
+
+describe('what one template may cost', () => {
+  it('nested loops over the fleet stop at the iteration bound with a located error (eight loops over ten hosts were 10^8 iterations: 34 s and 3 GB)', async () => {
+    // three hosts here: twelve loops are 3^12 = 531441 iterations
+    const nested = `${'{{#each @root.fleet}}'.repeat(12)}x${'{{/each}}'.repeat(12)}`
+    const dir = await projectFrom(MINIMAL, { 'templates/app.conf.hbs': () => nested })
+    const { validateProject } = await import('../../../src/config/validate.js')
+    try {
+      const report = await validateProject(dir)
+      expect(report.valid).toBe(false)
+      expect(report.issues.map(formatIssue)).toContain('templates/app.conf.hbs:1:1 {{#each}} ran more than 100000 times in one render: nested loops multiply (rendering for host alpha) (allowed at most 100000 iterations)')
+    } finally {
+      await removeProject(dir)
+    }
+  })
+
+  it('output past 4 MiB is refused', () => {
+    const result = renderTemplate('templates/big.hbs', `${'{{#each list}}{{@root.big}}{{/each}}'}`, { list: Array.from({ length: 5 }, () => ({})), big: 'x'.repeat(1024 * 1024) })
+    expect(result).toEqual({ ok: false, issue: { file: 'templates/big.hbs', line: 1, col: 1, path: '', message: 'renders to 5.0 MiB, more than a config file may be', allowed: 'at most 4 MiB', severity: 'error' } })
   })
 })
