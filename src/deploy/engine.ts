@@ -31,7 +31,7 @@ import { containerLogTail, evaluateReadiness, listProject, type ContainerState, 
 import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
 import { missingImages, pullImage, type PullProgress } from './images.js'
 import { HttpPool, serviceChecks } from '../health/checks.js'
-import { buildRecord, envDigest, releaseId, releaseTarball, whoAmI, type ReleaseRecord } from './release.js'
+import { buildRecord, envDigest, parseReleaseRecord, RELEASE_ID, releaseId, releaseTarball, whoAmI, type ReleaseRecord } from './release.js'
 
 export type HostStatus = 'deployed' | 'unchanged' | 'repaired' | 'failed' | 'skipped' | 'cancelled'
 
@@ -519,11 +519,9 @@ export function parseReleases(stdout: string): ReleaseRecord[] {
   const out: ReleaseRecord[] = []
   for (const part of stdout.split('@@release ').slice(1)) {
     const [id, ...rest] = part.split('\n')
-    try {
-      out.push({ ...(JSON.parse(rest.join('\n').trim()) as ReleaseRecord), id: id!.trim() })
-    } catch {
-      // a release without a readable record cannot be returned to
-    }
+    // a release without a readable record (or named unlike one) cannot be returned to
+    const record = parseReleaseRecord(rest.join('\n').trim())
+    if (record && RELEASE_ID.test(id!.trim()) && record.id === id!.trim()) out.push(record)
   }
   return out
 }

@@ -1,5 +1,3 @@
-import type { LockInfo } from '../remote/commands.js'
-
 /** Who holds a lock, from what the lock script or the facts probe printed. */
 export function parseHolder(stdout: string): { who: string; since: string | null; command: string | null; ageS: number | null; machine: string | null; pid: number | null; token: string | null } {
   const lines = stdout.split('\n')
@@ -12,17 +10,22 @@ export function parseHolder(stdout: string): { who: string; since: string | null
   let pid: number | null = null
   let token: string | null = null
   if (json) {
+    // The host's file: only fields of the right type are believed (a token goes into the next lock script).
+    let info: Record<string, unknown> = {}
     try {
-      const info = JSON.parse(json) as Partial<LockInfo>
-      who = `${info.user ?? '?'}@${info.machine ?? '?'} (pid ${info.pid ?? '?'})`
-      since = info.since ?? null
-      command = info.command ?? null
-      machine = info.machine ?? null
-      pid = typeof info.pid === 'number' ? info.pid : null
-      token = info.token ?? null
+      const value: unknown = JSON.parse(json)
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) info = value as Record<string, unknown>
     } catch {
       // unreadable lock info: still a lock
     }
+    const text = (v: unknown): string | null => (typeof v === 'string' && v.length <= 4096 ? v : null)
+    machine = text(info.machine)
+    pid = typeof info.pid === 'number' && Number.isSafeInteger(info.pid) && info.pid > 0 ? info.pid : null
+    token = text(info.token)
+    since = text(info.since)
+    command = text(info.command)
+    if (Object.keys(info).length > 0) who = `${text(info.user) ?? '?'}@${machine ?? '?'} (pid ${pid ?? '?'})`
   }
-  return { who, since, command, ageS: age ? Number(age.slice(6)) : null, machine, pid, token }
+  const ageS = age && /^@@age \d{1,12}$/.test(age) ? Number(age.slice(6)) : null
+  return { who, since, command, ageS, machine, pid, token }
 }

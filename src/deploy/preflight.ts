@@ -5,7 +5,7 @@ import { sh } from '../remote/commands.js'
 import type { Executor } from '../remote/executor.js'
 import { factsScript, parseCompose, parseDf, parseNvidiaSmi, parseRocmSmi, parseSections, type ComposeInfo, type Section } from '../remote/facts.js'
 import { parseHolder } from './lock-holder.js'
-import type { ReleaseRecord } from './release.js'
+import { parseReleaseRecord, type ReleaseRecord } from './release.js'
 
 export interface HostFacts {
   user: string
@@ -41,22 +41,21 @@ export async function quickFacts(exec: Executor, baseDir: string): Promise<Quick
   return readQuick(parseSections(result.stdout))
 }
 
+/** The quick probe's output, as parsed for quickFacts(): for tests and the fuzz tier. */
+export function parseQuickFacts(stdout: string): QuickFacts {
+  return readQuick(parseSections(stdout))
+}
+
 function readQuick(sections: Map<string, Section>): QuickFacts {
   const lockSection = sections.get('lock')
   let current: ReleaseRecord | null = null
   const release = sections.get('release')
-  if (release?.code === 0) {
-    try {
-      current = JSON.parse(release.output) as ReleaseRecord
-    } catch {
-      current = null
-    }
-  }
+  if (release?.code === 0) current = parseReleaseRecord(release.output)
   const env = sections.get('env')
   return {
-    user: sections.get('user')?.output.trim() || 'the deploy user',
+    user: sections.get('user')?.output.trim().slice(0, 64) || 'the deploy user',
     current,
-    envSha256: env?.code === 0 ? env.output.trim().split(/\s+/)[0]! : null,
+    envSha256: env?.code === 0 && /^[0-9a-f]{64}(\s|$)/.test(env.output.trim()) ? env.output.trim().slice(0, 64) : null,
     lock: lockSection?.code === 0 ? parseHolder(lockSection.output) : null,
   }
 }

@@ -32,6 +32,44 @@ export interface ReleaseRecord {
   tool: string
 }
 
+/** What releaseId() makes: a release directory name, nothing that could climb out of releases/. */
+export const RELEASE_ID = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/
+const COMPOSE_PROJECT = /^[a-z0-9][a-z0-9_-]{0,62}$/
+const STORE_PATH = /^files\/[0-9a-f]{16}\/(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._/-]+$/
+
+/**
+ * A release.json as a host holds it, checked before any of it is used: the id and the files name
+ * paths on the host (a rollback switches `current` to the id), the services decide what is waited
+ * for. null for anything that is not a record buildRecord() could have written.
+ */
+export function parseReleaseRecord(text: string): ReleaseRecord | null {
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch {
+    return null
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return null
+  const r = data as Record<string, unknown>
+  const str = (v: unknown): v is string => typeof v === 'string' && v.length <= 1024
+  const by = r.by as Record<string, unknown> | null | undefined
+  const services = r.services
+  const ok =
+    str(r.id) && RELEASE_ID.test(r.id) &&
+    str(r.hash) && /^[0-9a-f]{64}$/.test(r.hash) &&
+    str(r.composeProject) && COMPOSE_PROJECT.test(r.composeProject) &&
+    (r.previous === null || (str(r.previous) && RELEASE_ID.test(r.previous))) &&
+    str(r.createdAt) && str(r.host) && str(r.platform) && str(r.tool) &&
+    by !== null && typeof by === 'object' && str(by.user) && str(by.machine) &&
+    Array.isArray(r.files) && r.files.every((f) => str(f) && STORE_PATH.test(f)) &&
+    Array.isArray(services) &&
+    services.every((s: unknown) => {
+      const v = s as Record<string, unknown> | null
+      return v !== null && typeof v === 'object' && str(v.name) && /^[a-z0-9][a-z0-9_-]*$/.test(v.name) && str(v.image) && str(v.tier) && typeof v.oneshot === 'boolean' && typeof v.hasHealthcheck === 'boolean'
+    })
+  return ok ? (r as unknown as ReleaseRecord) : null
+}
+
 export function releaseId(now: Date, hash: string): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
   return `${stamp}-${hash.slice(0, 8)}`

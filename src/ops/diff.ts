@@ -8,7 +8,7 @@ import { planRun } from '../plan/service.js'
 import { connector } from '../remote/connect.js'
 import { parseSections, section } from '../remote/facts.js'
 import { shellQuote } from '../remote/quote.js'
-import { envDigest, type ReleaseRecord } from '../deploy/release.js'
+import { envDigest, parseReleaseRecord, type ReleaseRecord } from '../deploy/release.js'
 import type { HostRender } from '../render/render.js'
 import { envFileFor, readSecrets, redactor } from '../secrets/secrets.js'
 
@@ -82,7 +82,7 @@ export async function diffHosts(open: OpenProject, selectors: string[]): Promise
           const sections = parseSections((await exec.run(releaseScript(baseDir), { check: false })).stdout)
           const ok = (name: string) => (sections.get(name)?.code === 0 ? sections.get(name)!.output : null)
           const releaseText = ok('release')
-          const record = releaseText ? (JSON.parse(releaseText) as ReleaseRecord) : null
+          const record = releaseText ? parseReleaseRecord(releaseText) : null
           const files = new Map<string, string>()
           if (record && record.files.length > 0) {
             const read = parseSections((await exec.run(filesScript(baseDir, record.files), { check: false })).stdout)

@@ -137,21 +137,23 @@ export function parseRocmSmi(output: string, code: number): GpuProbe {
   const text = output.trim()
   if (code === 127) return { ok: false, reason: 'rocm-smi is not installed' }
   if (text === '') return { ok: false, reason: `rocm-smi printed nothing (exit ${code}): the amdgpu driver is not loaded` }
-  let data: Record<string, Record<string, string>>
+  let data: Record<string, Record<string, unknown>>
   try {
-    data = JSON.parse(text) as Record<string, Record<string, string>>
+    data = JSON.parse(text) as Record<string, Record<string, unknown>>
   } catch {
     return { ok: false, reason: `rocm-smi output is not JSON (exit ${code}): ${text.split('\n')[0]!.slice(0, 120)}` }
   }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return { ok: false, reason: 'rocm-smi output is not a JSON object' }
   const gpus: GpuInfo[] = Object.keys(data)
-    .filter((k) => /^card\d+$/.test(k))
+    .filter((k) => /^card\d{1,3}$/.test(k) && data[k] !== null && typeof data[k] === 'object')
     .sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)))
     .map((card) => {
       const info = data[card]!
-      const bytes = (v: string | undefined): number | null => (v !== undefined && /^\d+$/.test(v) ? Math.round(Number(v) / (1024 * 1024)) : null)
+      const bytes = (v: unknown): number | null => (typeof v === 'string' && /^\d{1,20}$/.test(v) ? Math.round(Number(v) / (1024 * 1024)) : null)
+      const name = [info['Card Series'], info['Card series'], info['Card Model'], info['Card model']].find((v): v is string => typeof v === 'string')
       return {
         index: Number(card.slice(4)),
-        name: info['Card Series'] ?? info['Card series'] ?? info['Card Model'] ?? info['Card model'] ?? card,
+        name: name ?? card,
         memoryTotalMiB: bytes(info['VRAM Total Memory (B)']),
         memoryUsedMiB: bytes(info['VRAM Total Used Memory (B)']),
         driver: null,

@@ -5,7 +5,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { buildRecord, releaseTarball } from '../../../src/deploy/release.js'
+import { parseHolder } from '../../../src/deploy/lock-holder.js'
+import { buildRecord, parseReleaseRecord, releaseTarball } from '../../../src/deploy/release.js'
 import { unpackRelease } from '../../../src/remote/commands.js'
 import { fileKey, sha256, type HostRender } from '../../../src/render/render.js'
 
@@ -73,5 +74,30 @@ describe('config files in the host store', () => {
     const withoutEnv = tar.replace(env, '')
     expect(withoutEnv).not.toContain('hunter2')
     expect(withoutEnv).not.toContain(sha256(env))
+  })
+})
+
+describe('what a host says it runs', () => {
+  const record = { ...buildRecord(render([{ path: 'a/b.conf', content: 'x\n' }]), { id: '20261130T010203Z-0123abcd', platform: 'p', now: new Date(), previous: null, tool: 't' }), hash: 'a'.repeat(64), composeProject: 'p' }
+  const good = () => structuredClone(record)
+
+  it('a record buildRecord() wrote is read back', () => {
+    expect(parseReleaseRecord(JSON.stringify(good()))).toEqual(good())
+  })
+
+  it.each([
+    ['an id that climbs out of releases/ (a rollback would point current at it)', { id: '../../../etc' }],
+    ['a config file path outside the store', { files: ['files/0123456789abcdef/../../../etc/shadow'] }],
+    ['services that are not a list', { services: 5 }],
+    ['a service without a name', { services: [{ image: 'x', tier: 'core', oneshot: false, hasHealthcheck: false }] }],
+    ['a previous release that is not an id', { previous: 'x;y' }],
+    ['a compose project that is not a name', { composeProject: 'a b' }],
+  ])('refuses %s', (_what, change) => {
+    expect(parseReleaseRecord(JSON.stringify({ ...good(), ...change }))).toBeNull()
+  })
+
+  it('a lock holder believes only fields of the right type', () => {
+    expect(parseHolder('held\n{"token":{"$(id)":1},"user":["x"],"machine":"m","pid":"12","since":5}\n@@age 12x')).toEqual({ who: '?@m (pid ?)', since: null, command: null, ageS: null, machine: 'm', pid: null, token: null })
+    expect(parseHolder('held\n{"token":"t","user":"u","machine":"m","pid":12,"command":"deploy","since":"s"}\n@@age 12')).toEqual({ who: 'u@m (pid 12)', since: 's', command: 'deploy', ageS: 12, machine: 'm', pid: 12, token: 't' })
   })
 })
