@@ -37,7 +37,7 @@ dependents. --dry-run prints the plan and touches nothing.`
       const { plan } = planRun(open, { selectors: argv as string[], phase, withDeps: flags['with-deps'] })
       if (this.jsonEnabled()) return plan
       const { formatPlan } = await import('../src/ui/plan-text.js')
-      this.log(formatPlan(plan, { title: 'Dry run' }))
+      this.logStyled(formatPlan(plan, { title: 'Dry run' }))
       this.log('\nDry run: nothing was contacted or changed.')
       return undefined
     }

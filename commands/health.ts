@@ -38,7 +38,7 @@ unreachable, checks, ok, failed, optionalFailed}, hosts: [{host, reachable, erro
       const report = await checkHealth(project, options)
       if (!report.ok) process.exitCode = 1
       if (this.jsonEnabled()) return report
-      this.log(formatHealth(report))
+      this.logStyled(formatHealth(report))
       return undefined
     }
     let stopped = false
@@ -48,8 +48,8 @@ unreachable, checks, ok, failed, optionalFailed}, hosts: [{host, reachable, erro
     while (!stopped) {
       const report = await checkHealth(project, options)
       // --json: one document per round (NDJSON); otherwise the screen is cleared and drawn again
-      if (this.jsonEnabled()) process.stdout.write(`${jsonSafe(JSON.stringify(report))}\n`)
-      else process.stdout.write(`\x1b[2J\x1b[H${terminalSafe(`${new Date().toLocaleTimeString()}  (every ${flags.interval} s, Ctrl-C to stop)\n\n${formatHealth(report)}`)}\n`)
+      if (this.jsonEnabled()) process.stdout.write(`${jsonSafe(JSON.stringify(report, (_key, value: unknown) => (typeof value === 'string' ? redact(value) : value)))}\n`)
+      else process.stdout.write(`\x1b[2J\x1b[H${terminalSafe(redact(`${new Date().toLocaleTimeString()}  (every ${flags.interval} s, Ctrl-C to stop)\n\n${formatHealth(report)}`))}\n`)
       process.exitCode = report.ok ? 0 : 1
       for (let waited = 0; waited < flags.interval * 10 && !stopped; waited++) await new Promise((r) => setTimeout(r, 100))
     }

@@ -19,7 +19,7 @@ Pure: reads only the platform directory, opens no network connection.`
     const { plan } = planRun(open, { selectors: argv as string[], phase: flags.phase as 'infra' | 'ai' | 'monitor' | undefined, withDeps: flags['with-deps'] })
     if (this.jsonEnabled()) return plan
     const { formatPlan } = await import('../src/ui/plan-text.js')
-    this.log(formatPlan(plan))
+    this.logStyled(formatPlan(plan))
     return undefined
   }
 }

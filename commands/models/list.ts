@@ -16,7 +16,7 @@ export default class ModelsList extends BaseCommand {
     const { report, text } = await runModelsList(project, { on: flags.on ?? [], timeoutMs: flags.timeout * 1000, redact })
     if (report.nodes.some((n) => !n.reachable || n.models.some((m) => m.state === 'missing'))) process.exitCode = 1
     if (this.jsonEnabled()) return report
-    this.log(text)
+    this.logStyled(text)
     return undefined
   }
 }

@@ -2,7 +2,7 @@
 // (and a hint) without a stack and exit 1; anything else is a bug and shows its stack.
 import { Command, Flags } from '@oclif/core'
 import { ConfigError, RemoteError, UserError, formatIssue } from '../errors.js'
-import { jsonSafe, terminalSafe } from '../util/printable.js'
+import { jsonSafe, printable, terminalSafe } from '../util/printable.js'
 
 export abstract class BaseCommand extends Command {
   static override baseFlags = {
@@ -37,15 +37,22 @@ export abstract class BaseCommand extends Command {
 
   /**
    * Every line a command prints may carry what a host sent (errors, names, listings): secret values
-   * are masked, control sequences and bidi characters escaped, ai-platform's own colours kept
-   * (util/printable.ts).
+   * are masked, and every control sequence and bidi character is escaped (util/printable.ts).
    */
   override log(message = '', ...args: unknown[]): void {
-    super.log(typeof message === 'string' ? terminalSafe(this.mask(message)) : message, ...args)
+    super.log(typeof message === 'string' ? printable(this.mask(message)) : message, ...args)
   }
 
   override logToStderr(message = '', ...args: unknown[]): void {
-    super.logToStderr(typeof message === 'string' ? terminalSafe(this.mask(message)) : message, ...args)
+    super.logToStderr(typeof message === 'string' ? printable(this.mask(message)) : message, ...args)
+  }
+
+  /**
+   * For text from ai-platform's formatters (src/ui/), which escape what hosts sent themselves and add
+   * colours of their own: only those colour (SGR) sequences are kept.
+   */
+  protected logStyled(text: string): void {
+    super.log(terminalSafe(this.mask(text)))
   }
 
   /** One JSON document, secret values masked in its strings; C1 and bidi characters written as \u escapes. */
@@ -71,17 +78,17 @@ export abstract class BaseCommand extends Command {
         return undefined
       }
       if (error instanceof ConfigError) {
-        for (const issue of error.issues) process.stderr.write(`${terminalSafe(formatIssue(issue))}\n`)
+        for (const issue of error.issues) process.stderr.write(`${printable(formatIssue(issue))}\n`)
         const count = error.issues.filter((i) => i.severity === 'error').length
         process.stderr.write(`${count} error${count === 1 ? '' : 's'}\n`)
       } else {
-        process.stderr.write(`error: ${terminalSafe(this.mask(error.message))}\n`)
+        process.stderr.write(`error: ${printable(this.mask(error.message))}\n`)
       }
-      if (error instanceof UserError && error.hint) process.stderr.write(`hint: ${terminalSafe(this.mask(error.hint))}\n`)
+      if (error instanceof UserError && error.hint) process.stderr.write(`hint: ${printable(this.mask(error.hint))}\n`)
       return undefined
     }
     process.exitCode = 2
-    process.stderr.write(`ai-platform hit a bug: ${terminalSafe(this.mask(error.stack ?? String(error)))}\nPlease report it with the command you ran.\n`)
+    process.stderr.write(`ai-platform hit a bug: ${printable(this.mask(error.stack ?? String(error)))}\nPlease report it with the command you ran.\n`)
     return undefined
   }
 }

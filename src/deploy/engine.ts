@@ -424,7 +424,9 @@ async function waitHealthyWith(exec: Executor, input: HostInput, render: HealthT
   let delay = 250
   let lastFailures: string[] = []
   for (;;) {
-    const containers = await listProject(exec, render.composeProject, wait())
+    const containers = await listProject(exec, render.composeProject, wait()).catch((error: unknown) => {
+      throw options.abort.aborted ? new StepFailure(`${render.host}: interrupted while waiting for health`) : error
+    })
     const readiness = evaluateReadiness(expected, containers)
     if (readiness.ready) {
       const ctx = { project: input.project, host, exec, timeoutMs: 5000, models: false, dispatcher }

@@ -1,6 +1,8 @@
 // Images: pull only what a host lacks (or everything with --pull always), with progress.
 import type Docker from 'dockerode'
-import { RemoteError } from '../errors.js'
+import { StringDecoder } from 'node:string_decoder'
+import { RemoteError, errorMessage } from '../errors.js'
+import { quoted } from '../util/printable.js'
 
 export interface PullProgress {
   image: string
@@ -32,19 +34,22 @@ export async function missingImages(docker: Docker, images: readonly string[], s
 
 /**
  * Pulls one image with progress. A pull that reports nothing for `stallMs` is abandoned: a registry
- * or engine that stops answering fails the step instead of holding the deploy.
+ * or engine that stops answering fails the step instead of holding the deploy. The progress stream is
+ * the host's: each line is parsed here, and one that is not a JSON object fails the pull.
  */
 export async function pullImage(docker: Docker, host: string, image: string, onProgress: (p: PullProgress) => void, signal?: AbortSignal, stallMs = 5 * 60_000): Promise<void> {
   const controller = new AbortController()
-  const abort = () => controller.abort()
-  signal?.addEventListener('abort', abort, { once: true })
   let stalled = false
+  const abort = () => controller.abort()
+  const failed = (message: string) => new RemoteError(host, ['docker', 'pull', image], null, message, `${host}: cannot pull ${image}: ${stalled ? `no progress for ${Math.round(stallMs / 1000)} s` : message.trim()}`)
+  if (signal?.aborted) throw failed('interrupted')
+  signal?.addEventListener('abort', abort, { once: true })
   let timer = setTimeout(() => ((stalled = true), controller.abort()), stallMs)
   const alive = () => {
+    if (controller.signal.aborted) return
     clearTimeout(timer)
     timer = setTimeout(() => ((stalled = true), controller.abort()), stallMs)
   }
-  const failed = (message: string) => new RemoteError(host, ['docker', 'pull', image], null, message, `${host}: cannot pull ${image}: ${stalled ? `no progress for ${Math.round(stallMs / 1000)} s` : message.trim()}`)
   try {
     let stream: NodeJS.ReadableStream
     try {
@@ -53,33 +58,58 @@ export async function pullImage(docker: Docker, host: string, image: string, onP
       throw failed((error as { json?: { message?: string } }).json?.message ?? (error as Error).message)
     }
     const layers = new Map<string, { current: number; total: number }>()
-    await new Promise<void>((resolve, reject) => {
-      docker.modem.followProgress(
-        stream,
-        (error: Error | null, output: { error?: string }[]) => {
-          const message = error?.message ?? output?.find((o) => o.error)?.error
-          if (message || stalled) reject(failed(message ?? 'aborted'))
-          else resolve()
-        },
-        (event: { id?: string; status?: string; progressDetail?: { current?: number; total?: number } }) => {
-          alive()
-          const total = event.progressDetail?.total
-          const current = event.progressDetail?.current
-          if (typeof event.id === 'string' && typeof total === 'number' && total > 0) layers.set(event.id, { current: typeof current === 'number' ? current : 0, total })
-          let sumCurrent = 0
-          let sumTotal = 0
+    const decoder = new StringDecoder('utf8')
+    let buffer = ''
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+        alive()
+        buffer += typeof chunk === 'string' ? chunk : decoder.write(chunk)
+        if (buffer.length > 1024 * 1024 && !buffer.includes('\n')) throw failed('a progress line longer than 1 MiB')
+        let newline: number
+        while ((newline = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, newline).trim()
+          buffer = buffer.slice(newline + 1)
+          if (line === '') continue
+          const event = progressEvent(line)
+          if (event === null) throw failed(`not a progress line: ${quoted(line, 80)}`)
+          if (typeof event.error === 'string') throw failed(event.error)
+          const detail = event.progressDetail
+          if (typeof event.id === 'string' && detail && typeof detail.total === 'number' && detail.total > 0) layers.set(event.id, { current: typeof detail.current === 'number' ? detail.current : 0, total: detail.total })
+          let current = 0
+          let total = 0
           for (const layer of layers.values()) {
-            sumCurrent += layer.current
-            sumTotal += layer.total
+            current += layer.current
+            total += layer.total
           }
-          onProgress({ image, currentBytes: sumCurrent, totalBytes: sumTotal, status: typeof event.status === 'string' ? event.status : '' })
-        },
-      )
-      // A stall aborts the request; followProgress may not report it when the stream just stops.
-      controller.signal.addEventListener('abort', () => reject(failed(stalled ? 'stalled' : 'interrupted')), { once: true })
-    })
+          onProgress({ image, currentBytes: current, totalBytes: total, status: typeof event.status === 'string' ? event.status : '' })
+        }
+      }
+    } catch (error) {
+      if (error instanceof RemoteError) throw error
+      throw failed(controller.signal.aborted ? (stalled ? 'stalled' : 'interrupted') : errorMessage(error))
+    }
+    if (controller.signal.aborted) throw failed(stalled ? 'stalled' : 'interrupted')
   } finally {
     clearTimeout(timer)
     signal?.removeEventListener('abort', abort)
+  }
+}
+
+interface ProgressEvent {
+  id?: unknown
+  status?: unknown
+  error?: unknown
+  progressDetail?: { current?: unknown; total?: unknown } | null
+}
+
+function progressEvent(line: string): ProgressEvent | null {
+  try {
+    const value: unknown = JSON.parse(line)
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return null
+    const event = value as ProgressEvent
+    if (event.progressDetail !== undefined && (event.progressDetail === null || typeof event.progressDetail !== 'object')) event.progressDetail = null
+    return event
+  } catch {
+    return null
   }
 }

@@ -11,7 +11,7 @@ import { readSecrets, redactor } from '../secrets/secrets.js'
 import { deploy as runEngine, rollbackHost, type DeployReport, type RollbackReport } from './engine.js'
 import { whoAmI } from './release.js'
 import { listrReporter, plainReporter, type Reporter } from '../ui/deploy-reporters.js'
-import { terminalSafe } from '../util/printable.js'
+import { printable } from '../util/printable.js'
 
 export interface DeployCommandOptions {
   selectors: string[]
@@ -122,7 +122,7 @@ export async function rollbackCommand(open: OpenProject, options: RollbackComman
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   const connections = connector(open.project, { acceptNew: options.acceptNew, redact: mask })
-  const log = (line: string) => process.stderr.write(`${terminalSafe(line)}\n`)
+  const log = (line: string) => process.stderr.write(`${printable(line)}\n`)
   const started = new Date()
   let report: RollbackReport | null = null
   let failure: string | null = null

@@ -5,7 +5,7 @@ import { connector } from '../remote/connect.js'
 import { listrModelsReporter, plainModelsReporter, formatPullSummary, bytes, type ModelsReporter } from '../ui/models-reporters.js'
 import { ollamaNodes, planPulls } from './placement.js'
 import { listModels, pullModels, removeModels, selectNodes, syncModels, type ModelsOptions, type PullReport, type SyncReport } from './service.js'
-import { terminalSafe } from '../util/printable.js'
+import { printable } from '../util/printable.js'
 
 /** Masks secret values in what hosts print (see BaseCommand.secretsMask). */
 type Mask = { redact?: (text: string) => string }
@@ -51,7 +51,7 @@ export async function runModelsSync(project: Project, options: Omit<ModelsOption
     await reporter.done()
     if (!options.json) {
       process.stderr.write(`${formatPullSummary(report.pull)}\n`)
-      for (const r of report.removed) process.stderr.write(`${terminalSafe(`${r.host} ${r.model}: ${r.status === 'deleted' ? 'deleted (not declared)' : r.status}${r.error ? `: ${r.error}` : ''}`)}\n`)
+      for (const r of report.removed) process.stderr.write(`${printable(`${r.host} ${r.model}: ${r.status === 'deleted' ? 'deleted (not declared)' : r.status}${r.error ? `: ${r.error}` : ''}`)}\n`)
     }
     return report
   } finally {
@@ -65,10 +65,10 @@ export async function runModelsList(project: Project, options: { on: string[]; t
     const report = await listModels(project, connections, options)
     const lines: string[] = []
     for (const node of report.nodes) {
-      lines.push(chalk.bold(`${node.host}${node.store ? chalk.dim(` (store ${node.store})`) : ''}`) + (node.reachable ? '' : chalk.red(`  unreachable: ${node.error}`)))
+      lines.push(chalk.bold(`${node.host}${node.store ? chalk.dim(` (store ${node.store})`) : ''}`) + (node.reachable ? '' : chalk.red(`  unreachable: ${printable(node.error ?? '')}`)))
       for (const m of node.models) {
         const state = m.state === 'present' ? chalk.green('present') : m.state === 'missing' ? chalk.red('missing') : chalk.yellow('undeclared')
-        lines.push(`  ${m.name.padEnd(28)} ${state.padEnd(20)} ${m.size !== null ? bytes(m.size).padStart(10) : ''.padStart(10)}  ${m.digest ? chalk.dim(m.digest.slice(0, 12)) : ''}`)
+        lines.push(`  ${printable(m.name).padEnd(28)} ${state.padEnd(20)} ${m.size !== null ? bytes(m.size).padStart(10) : ''.padStart(10)}  ${m.digest ? chalk.dim(printable(m.digest.slice(0, 12))) : ''}`)
       }
     }
     return { report, text: lines.join('\n') }

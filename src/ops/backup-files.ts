@@ -7,10 +7,11 @@ import { quoted } from '../util/printable.js'
 
 export const GLOBALS_FILE = 'globals.sql'
 /** What the backup step writes: globals.sql, and <encoded database name>.dump. */
-const FILE = /^(?:globals\.sql|[A-Za-z0-9_%][A-Za-z0-9_%-]*\.dump)$/
+const FILE = /^(?:globals\.sql|[a-z0-9_%][a-z0-9_%A-F-]*\.dump)$/
 /** A backup's id: its UTC second (backup() makes it). */
 export const BACKUP_ID = /^\d{8}T\d{6}Z$/
-const PLAIN_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/
+/** Lower case only: on a case-insensitive disk (macOS) `App.dump` and `app.dump` would be one file. */
+const PLAIN_NAME = /^[a-z0-9_][a-z0-9_-]*$/
 /** PostgreSQL's NAMEDATALEN - 1: a longer name cannot exist. */
 const MAX_NAME_BYTES = 63
 
@@ -23,7 +24,7 @@ export function dumpFileName(database: string): string {
   let out = ''
   for (const byte of Buffer.from(database, 'utf8')) {
     const ch = String.fromCharCode(byte)
-    out += /[A-Za-z0-9_-]/.test(ch) && !(out === '' && ch === '-') ? ch : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`
+    out += /[a-z0-9_-]/.test(ch) && !(out === '' && ch === '-') ? ch : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`
   }
   return `${out}.dump`
 }
@@ -32,7 +33,7 @@ export function dumpFileName(database: string): string {
 export function databaseOfDump(file: string): string | null {
   if (!FILE.test(file) || file === GLOBALS_FILE) return null
   const stem = file.slice(0, -'.dump'.length)
-  if (!/^(?:[A-Za-z0-9_-]|%[0-9A-F]{2})+$/.test(stem)) return null
+  if (!/^(?:[a-z0-9_-]|%[0-9A-F]{2})+$/.test(stem)) return null
   const bytes = Buffer.from(stem.replace(/%([0-9A-F]{2})|(.)/g, (_m, hex: string | undefined, ch: string | undefined) => (hex ? String.fromCharCode(parseInt(hex, 16)) : ch!)), 'latin1')
   const name = new TextDecoder('utf-8', { fatal: false }).decode(bytes)
   return dumpFileName(name) === file ? name : null
@@ -60,7 +61,11 @@ export function parseBackupFiles(stdout: string, host: string, what = 'backup li
   return files
 }
 
-/** `@@backup <id>` headers, each followed by its files. */
+/**
+ * `@@backup <id>` headers, each followed by its files. A file ai-platform would not have written (an
+ * operator's README, an old dump's name) is left out: it is never downloaded or restored, and does not
+ * hide the backup's other files.
+ */
 export function parseBackupListing(stdout: string, host: string): { id: string; files: BackupFile[] }[] {
   const backups: { id: string; files: BackupFile[] }[] = []
   stdout.split('\n').forEach((line, index) => {
@@ -73,7 +78,10 @@ export function parseBackupListing(stdout: string, host: string): { id: string; 
     }
     const current = backups.at(-1)
     if (!current) throw refuse(host, 'list of backups', line, index)
-    current.files.push(...parseBackupFiles(line, host, 'list of backups'))
+    const match = /^(\d{1,15}) (.+)$/.exec(line)
+    if (!match) throw refuse(host, 'list of backups', line, index)
+    const name = match[2]!
+    if ((name === GLOBALS_FILE || databaseOfDump(name) !== null) && !current.files.some((f) => f.name === name)) current.files.push({ name, bytes: Number(match[1]) })
   })
   return backups
 }

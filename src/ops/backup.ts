@@ -79,7 +79,7 @@ export async function backup(project: Project, options: { selectors: string[]; d
           if (options.download) {
             const local = join(options.download, target.host, target.service.name, id)
             await mkdir(local, { recursive: true, mode: 0o700 })
-            for (const file of files) await exec.download(`${baseDir}/backups/${target.service.name}/${id}/${file.name}`, downloadPath(local, file.name, target.host))
+            for (const file of files) await exec.download(`${baseDir}/backups/${target.service.name}/${id}/${file.name}`, downloadPath(local, file.name, target.host), { maxBytes: file.bytes })
             result.downloaded = local
           }
           result.ok = true

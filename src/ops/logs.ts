@@ -54,11 +54,12 @@ export async function streamLogs(project: Project, options: LogsOptions): Promis
       containers.map(async (container) => {
         const prefix = containers.length > 1 ? `${container.service.padEnd(width)} | ` : ''
         const handle = docker.getContainer(container.id)
-        // The answer's start is bounded; a followed stream then runs until Ctrl-C.
+        // A followed stream's start is bounded, and it then runs until Ctrl-C; a whole log (no -f) may
+        // take longer to come, but not forever.
         const [info, logs] = await withDeadline(
           options.host,
           'the Docker API (logs)',
-          REMOTE_WAIT_MS,
+          options.follow ? REMOTE_WAIT_MS : 10 * 60_000,
           (signal) =>
             Promise.all([
               handle.inspect({ abortSignal: signal }),

@@ -252,7 +252,7 @@ export function postgresBackup(baseDir: string, service: string, container: stri
       `u=${quoteWord(user)}`,
       `id=${quoteWord(id)}`,
       'd="$b/backups/$s"',
-      't="$d/.incoming-$id"',
+      't="$d/.incoming-$id-$$"',
       'mkdir -p "$d" && chmod 700 "$b/backups" "$d"',
       // whatever ends this script before the rename, the partial dumps go with it
       `trap 'rm -rf "$t"' EXIT`,
@@ -276,7 +276,7 @@ export function listBackups(baseDir: string, service: string): string[] {
       header(baseDir),
       `d="$b/backups/"${quoteWord(service)}`,
       '[ -d "$d" ] || exit 0',
-      `for id in $(ls -1 "$d" | grep -E '^[0-9]{8}T[0-9]{6}Z$' | sort -r); do echo "@@backup $id"; for f in "$d/$id"/*; do [ -e "$f" ] && printf "%s %s\\n" "$(wc -c < "$f")" "$(basename "$f")"; done; done`,
+      `for id in $(ls -1 "$d" | grep -E '^[0-9]{8}T[0-9]{6}Z$' | sort -r); do echo "@@backup $id"; for f in "$d/$id"/*; do if [ -e "$f" ]; then printf "%s %s\\n" "$(wc -c < "$f")" "$(basename "$f")"; fi; done; done`,
     ].join('\n'),
   )
 }

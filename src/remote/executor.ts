@@ -36,7 +36,7 @@ export interface Executor {
   /** A TCP stream to a port on the host's loopback, through the same connection. */
   forward(port: number, address?: string, options?: WaitOptions): Promise<Duplex>
   /** Copies a file from the host to this machine (SFTP over the same connection). */
-  download(remotePath: string, localPath: string): Promise<void>
+  download(remotePath: string, localPath: string, options?: { maxBytes?: number }): Promise<void>
   close(): Promise<void>
 }
 

@@ -1,5 +1,5 @@
 // The local connector: the workstation host runs the same steps through execa, no SSH.
-import { chmod, copyFile, rename, rm } from 'node:fs/promises'
+import { chmod, copyFile, rename, rm, stat } from 'node:fs/promises'
 import { connect } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type Docker from 'dockerode'
@@ -74,9 +74,11 @@ export class LocalExecutor implements Executor {
     })
   }
 
-  async download(remotePath: string, localPath: string): Promise<void> {
+  async download(remotePath: string, localPath: string, options: { maxBytes?: number } = {}): Promise<void> {
     const partial = `${localPath}.part-${process.pid}`
     try {
+      const { size } = await stat(remotePath)
+      if (options.maxBytes !== undefined && size > options.maxBytes) throw new RemoteError(this.host, ['copy', remotePath], null, '', `${this.host}: ${remotePath} is ${size} bytes, more than the ${options.maxBytes} announced`)
       await copyFile(remotePath, partial)
       await chmod(partial, 0o600)
       await rename(partial, localPath)

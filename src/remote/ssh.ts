@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { inspect } from 'node:util'
 import type Docker from 'dockerode'
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2'
-import { RemoteError, UserError } from '../errors.js'
+import { RemoteError, UserError, errorMessage } from '../errors.js'
 import { DEFAULT_TIMEOUT_MS, MAX_OUTPUT_BYTES, type Executor, type RunOptions, type RunResult, type WaitOptions } from './executor.js'
 import { appendKnownHost, checkHostKey, fingerprint, hostToken, keyTypeOf, readKnownHosts } from './known-hosts.js'
 import { shellQuote } from './quote.js'
@@ -137,8 +137,9 @@ export class SshConnection {
    * sshd that never confirms it fails the caller by its deadline (a late confirmation is closed at once).
    */
   async channel(command: string, options: WaitOptions = {}): Promise<ClientChannel> {
-    const release = await this.channels.acquire()
     const timeoutMs = options.timeoutMs ?? REMOTE_WAIT_MS
+    const started = Date.now()
+    const release = await this.slot([command], timeoutMs, options.signal)
     return new Promise((resolve, reject) => {
       if (this.closed) {
         release()
@@ -153,17 +154,27 @@ export class SshConnection {
         options.signal?.removeEventListener('abort', onAbort)
         reject(error)
       }
-      const timer = setTimeout(() => give(new RemoteError(this.target.name, [command], null, '', `${this.target.name}: the SSH server did not open a channel within ${seconds(timeoutMs)}`)), timeoutMs)
+      const timer = setTimeout(() => give(new RemoteError(this.target.name, [command], null, '', `${this.target.name}: the SSH server did not open a channel within ${seconds(timeoutMs)}`)), Math.max(0, timeoutMs - (Date.now() - started)))
       const onAbort = (): void => give(new RemoteError(this.target.name, [command], null, '', `${this.target.name}: interrupted while opening an SSH channel`))
       options.signal?.addEventListener('abort', onAbort, { once: true })
-      if (options.signal?.aborted) return onAbort()
-      this.client.exec(command, (error, stream) => {
+      if (options.signal?.aborted) {
+        release()
+        return onAbort()
+      }
+      const opened = (error: Error | undefined, stream: ClientChannel): void => {
         if (error) {
           release()
           give(new RemoteError(this.target.name, [command], null, '', `${this.target.name}: cannot open an SSH channel: ${error.message}`))
           return
         }
         stream.once('close', release)
+        // A server that never confirms the close must not keep the place for good (every close,
+        // ours or http's destroy(), goes through close()).
+        const close = stream.close.bind(stream)
+        stream.close = () => {
+          setTimeout(release, CLOSE_GRACE_MS).unref()
+          return close()
+        }
         if (settled) {
           stream.close() // confirmed after its caller gave up
           return
@@ -172,8 +183,25 @@ export class SshConnection {
         clearTimeout(timer)
         options.signal?.removeEventListener('abort', onAbort)
         resolve(stream)
-      })
+      }
+      try {
+        this.client.exec(command, opened)
+      } catch (error) {
+        // ssh2 throws at once on a connection that is half closed
+        release()
+        give(new RemoteError(this.target.name, [command], null, '', `${this.target.name}: cannot open an SSH channel: ${errorMessage(error)}`))
+      }
     })
+  }
+
+  /** A place among this connection's channels, waited for no longer than the caller's deadline. */
+  private async slot(what: string[], timeoutMs: number, signal?: AbortSignal): Promise<() => void> {
+    const deadline = AbortSignal.timeout(Math.max(1, timeoutMs))
+    try {
+      return await this.channels.acquire(signal ? AbortSignal.any([signal, deadline]) : deadline)
+    } catch {
+      throw new RemoteError(this.target.name, what, null, '', signal?.aborted ? `${this.target.name}: interrupted while waiting for an SSH channel` : `${this.target.name}: no SSH channel came free within ${seconds(timeoutMs)} (the host holds them all)`)
+    }
   }
 
   async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
@@ -204,15 +232,25 @@ export class SshConnection {
         }
         resolve(result)
       }
+      // A session without a terminal gets no signal when its channel closes: ask for TERM first, so
+      // a script's trap can clean up (OpenSSH honours signal requests).
+      const stop = (): void => {
+        try {
+          stream.signal('TERM')
+        } catch {
+          // the channel is already gone
+        }
+        stream.close()
+      }
       const timer = setTimeout(
         () => {
-          stream.close()
+          stop()
           finish(new RemoteError(this.target.name, argv, null, Buffer.concat(err).toString('utf8'), `${this.target.name}: \`${argv.join(' ')}\` did not finish within ${Math.round(timeoutMs / 1000)} s`))
         },
         Math.max(0, timeoutMs - (Date.now() - t0)),
       )
       const onAbort = (): void => {
-        stream.close()
+        stop()
         finish(new RemoteError(this.target.name, argv, null, '', `${this.target.name}: \`${argv.join(' ')}\` was interrupted`))
       }
       options.signal?.addEventListener('abort', onAbort, { once: true })
@@ -221,7 +259,7 @@ export class SshConnection {
         if (!keep || settled) return
         bytes += chunk.length
         if (bytes > maxBytes) {
-          stream.close()
+          stop()
           finish(new RemoteError(this.target.name, argv, null, '', `${this.target.name}: \`${argv.join(' ')}\` printed more than ${Math.round(maxBytes / (1024 * 1024))} MiB; stopped reading it`))
           return
         }
@@ -270,17 +308,21 @@ export class SshConnection {
       const onAbort = (): void => give(new RemoteError(this.target.name, what, null, '', `${this.target.name}: interrupted while reaching ${address}:${port} through SSH`))
       options.signal?.addEventListener('abort', onAbort, { once: true })
       if (options.signal?.aborted) return onAbort()
-      this.client.forwardOut('127.0.0.1', 0, address, port, (error, stream) => {
-        if (error) return give(new RemoteError(this.target.name, what, null, '', `${this.target.name}: cannot reach ${address}:${port} through SSH: ${error.message}`))
-        if (settled) {
-          stream.close()
-          return
-        }
-        settled = true
-        clearTimeout(timer)
-        options.signal?.removeEventListener('abort', onAbort)
-        resolve(addSocketMethods(stream))
-      })
+      try {
+        this.client.forwardOut('127.0.0.1', 0, address, port, (error, stream) => {
+          if (error) return give(new RemoteError(this.target.name, what, null, '', `${this.target.name}: cannot reach ${address}:${port} through SSH: ${error.message}`))
+          if (settled) {
+            stream.close()
+            return
+          }
+          settled = true
+          clearTimeout(timer)
+          options.signal?.removeEventListener('abort', onAbort)
+          resolve(addSocketMethods(stream))
+        })
+      } catch (error) {
+        give(new RemoteError(this.target.name, what, null, '', `${this.target.name}: cannot reach ${address}:${port} through SSH: ${errorMessage(error)}`))
+      }
     })
   }
 
@@ -288,10 +330,10 @@ export class SshConnection {
    * Into a private partial file (0600), renamed into place when complete: never a half-written file.
    * A transfer that makes no progress for `stallMs` (and an SFTP session that never opens) fails.
    */
-  async download(remotePath: string, localPath: string, options: { stallMs?: number } = {}): Promise<void> {
-    const release = await this.channels.acquire()
-    const partial = `${localPath}.part-${process.pid}`
+  async download(remotePath: string, localPath: string, options: { stallMs?: number; maxBytes?: number } = {}): Promise<void> {
     const stallMs = options.stallMs ?? 60_000
+    const release = await this.slot(['sftp', 'get', remotePath], stallMs)
+    const partial = `${localPath}.part-${process.pid}`
     try {
       await new Promise<void>((resolve, reject) => {
         let settled = false
@@ -306,23 +348,31 @@ export class SshConnection {
         }
         let timer = setTimeout(() => settle(stalled()), stallMs)
         const stalled = () => new RemoteError(this.target.name, ['sftp', 'get', remotePath], null, '', `${this.target.name}: the download of ${remotePath} made no progress for ${seconds(stallMs)}`)
-        this.client.sftp((error, sftp) => {
-          if (error) return settle(new RemoteError(this.target.name, ['sftp', remotePath], null, '', `${this.target.name}: cannot open SFTP: ${error.message}`))
-          session = sftp
-          if (settled) return sftp.end()
-          sftp.fastGet(
-            remotePath,
-            partial,
-            {
-              mode: 0o600,
-              step: () => {
-                clearTimeout(timer)
-                timer = setTimeout(() => settle(stalled()), stallMs)
+        const tooBig = (bytes: number) => new RemoteError(this.target.name, ['sftp', 'get', remotePath], null, '', `${this.target.name}: ${remotePath} is ${bytes} bytes, more than the ${options.maxBytes} the host announced`)
+        try {
+          this.client.sftp((error, sftp) => {
+            if (error) return settle(new RemoteError(this.target.name, ['sftp', remotePath], null, '', `${this.target.name}: cannot open SFTP: ${error.message}`))
+            session = sftp
+            if (settled) return sftp.end()
+            sftp.fastGet(
+              remotePath,
+              partial,
+              {
+                mode: 0o600,
+                step: (transferred: number, _chunk: number, total: number) => {
+                  if (settled) return
+                  // the size is the host's word: what it announced before bounds what it may send
+                  if (options.maxBytes !== undefined && Math.max(transferred, total) > options.maxBytes) return settle(tooBig(Math.max(transferred, total)))
+                  clearTimeout(timer)
+                  timer = setTimeout(() => settle(stalled()), stallMs)
+                },
               },
-            },
-            (getError) => settle(getError ? new RemoteError(this.target.name, ['sftp', 'get', remotePath], null, '', `${this.target.name}: cannot download ${remotePath}: ${getError.message}`) : undefined),
-          )
-        })
+              (getError) => settle(getError ? new RemoteError(this.target.name, ['sftp', 'get', remotePath], null, '', `${this.target.name}: cannot download ${remotePath}: ${getError.message}`) : undefined),
+            )
+          })
+        } catch (error) {
+          settle(new RemoteError(this.target.name, ['sftp', remotePath], null, '', `${this.target.name}: cannot open SFTP: ${errorMessage(error)}`))
+        }
       })
       await chmod(partial, 0o600)
       await rename(partial, localPath)
@@ -415,11 +465,16 @@ class DialStdioAgent extends Agent {
 }
 
 export const MAX_DOCKER_ANSWER_BYTES = 32 * 1024 * 1024
+/** How long a channel we closed may go unconfirmed before its place is given back. */
+const CLOSE_GRACE_MS = 10_000
 
 /** Docker API requests whose answer is a stream the caller reads as it comes. */
 export function isDockerStream(method: string, path: string): boolean {
-  if (method === 'POST' && /^(\/v[\d.]+)?\/(images\/create|exec\/[^/]+\/start|containers\/[^/]+\/attach)/.test(path)) return true
-  return /^(\/v[\d.]+)?\/(containers\/[^/]+\/logs|events|containers\/[^/]+\/stats)\?/.test(path) && /[?&]follow=(true|1)(&|$)/.test(path)
+  const p = path.replace(/^\/v[\d.]+/, '')
+  if (method === 'POST' && /^\/(images\/create|exec\/[^/]+\/start|containers\/[^/]+\/attach)/.test(p)) return true
+  // a log tail is read whole too, but a long --tail is the operator's to ask for
+  if (/^\/(events|containers\/[^/]+\/logs)([?/]|$)/.test(p)) return true
+  return /^\/containers\/[^/]+\/stats([?/]|$)/.test(p) && !/[?&]stream=(false|0)(&|$)/.test(p)
 }
 
 async function handshake(target: SshTarget, options: SshOptions, jump: SshConnection | null, signal?: AbortSignal): Promise<Client> {
@@ -575,8 +630,8 @@ export class SshExecutor implements Executor {
     return this.connection.forward(port, address, options)
   }
 
-  download(remotePath: string, localPath: string): Promise<void> {
-    return this.connection.download(remotePath, localPath)
+  download(remotePath: string, localPath: string, options?: { maxBytes?: number }): Promise<void> {
+    return this.connection.download(remotePath, localPath, options)
   }
 
   async close(): Promise<void> {

@@ -9,6 +9,7 @@ import type { Project, SecretSpec } from '../config/model.js'
 export const SECRETS_FILE = 'secrets.env'
 /** Characters a value may hold: Compose v1 and v2 read .env files differently once quotes, `$` or spaces appear. */
 const SAFE_VALUE = /^[A-Za-z0-9._~+/=@:,%^-]*$/
+const MIN_VALUE_LENGTH = 4
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
 
 export function secretsPath(project: Pick<Project, 'dir'>): string {
@@ -38,6 +39,11 @@ export function parseSecrets(text: string, display: string): { values: Map<strin
     if (!SAFE_VALUE.test(value)) {
       // Never echo the value itself.
       issues.push({ file: display, line: index + 1, col: name.length + 2, path: name, message: 'the value has characters .env files cannot carry safely', allowed: 'letters, digits and . _ ~ + / = @ : , % ^ -', got: 'quotes, spaces, $, # or other characters', severity: 'error' })
+      return
+    }
+    if (value.length > 0 && value.length < MIN_VALUE_LENGTH) {
+      // masking "42" wherever it stands would garble every message; such a value protects nothing anyway
+      issues.push({ file: display, line: index + 1, col: name.length + 2, path: name, message: 'the value is too short to be a secret, or to be masked in output', allowed: `at least ${MIN_VALUE_LENGTH} characters (or empty)`, got: `${value.length}`, severity: 'error' })
       return
     }
     if (values.has(name)) {

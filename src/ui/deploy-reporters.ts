@@ -4,7 +4,7 @@ import chalk from 'chalk'
 import type { ListrTaskWrapper } from 'listr2'
 import type { DeployEvent, DeployReport, HostReport } from '../deploy/engine.js'
 import type { Plan } from '../plan/plan.js'
-import { terminalSafe } from '../util/printable.js'
+import { printable } from '../util/printable.js'
 
 export interface Reporter {
   emit(event: DeployEvent): void
@@ -12,9 +12,9 @@ export interface Reporter {
   done(): Promise<void>
 }
 
-/** Step details and errors carry what hosts printed: every line shown goes through terminalSafe. */
+/** Step details and errors carry what hosts printed: every line shown is escaped (printable). */
 export function plainReporter(writeLine: (line: string) => void, start = Date.now()): Reporter {
-  const write = (line: string) => writeLine(terminalSafe(line))
+  const write = (line: string) => writeLine(printable(line))
   const stamp = () => `${((Date.now() - start) / 1000).toFixed(1).padStart(6)}s`
   return {
     emit(event) {
@@ -58,9 +58,9 @@ export async function listrReporter(plan: Plan): Promise<Reporter> {
       title: `${host.name} ${chalk.dim(`wave ${host.wave}`)}`,
       task: async (_ctx: unknown, task: ListrTaskWrapper<unknown, never, never>) => {
         const report = finished.get(host.name) ?? (await new Promise<HostReport>((resolve) => waiters.set(host.name, { resolve, task })))
-        task.title = `${host.name} ${chalk.dim(terminalSafe(describe(report)))}`
-        if (report.status === 'failed') throw new Error(terminalSafe(describe(report)))
-        if (report.status === 'skipped' || report.status === 'cancelled') task.skip(terminalSafe(`${host.name}: ${describe(report)}`))
+        task.title = `${host.name} ${chalk.dim(printable(describe(report)))}`
+        if (report.status === 'failed') throw new Error(printable(describe(report)))
+        if (report.status === 'skipped' || report.status === 'cancelled') task.skip(printable(`${host.name}: ${describe(report)}`))
       },
     })),
     { concurrent: true, exitOnError: false },
@@ -68,7 +68,7 @@ export async function listrReporter(plan: Plan): Promise<Reporter> {
   const running = tasks.run().catch(() => undefined)
   const output = (host: string, text: string) => {
     const waiter = waiters.get(host)
-    if (waiter?.task) waiter.task.output = terminalSafe(text)
+    if (waiter?.task) waiter.task.output = printable(text)
   }
   return {
     emit(event) {
@@ -92,6 +92,6 @@ export function formatSummary(report: DeployReport): string {
   const s = report.summary
   const parts = (['deployed', 'unchanged', 'repaired', 'failed', 'skipped', 'cancelled'] as const).filter((k) => s[k] > 0).map((k) => `${s[k]} ${k}`)
   const lines = [`${report.ok ? chalk.green('ok') : chalk.red('FAILED')}: ${parts.join(', ')} in ${(report.durationMs / 1000).toFixed(1)} s${report.interrupted ? ' (interrupted)' : ''}`]
-  for (const host of report.hosts.filter((h) => h.status === 'failed' || h.status === 'skipped' || h.status === 'cancelled')) lines.push(`  ${host.host}: ${describe(host)}`)
-  return terminalSafe(lines.join('\n'))
+  for (const host of report.hosts.filter((h) => h.status === 'failed' || h.status === 'skipped' || h.status === 'cancelled')) lines.push(`  ${host.host}: ${printable(describe(host))}`)
+  return lines.join('\n')
 }

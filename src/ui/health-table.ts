@@ -1,5 +1,6 @@
 import chalk from 'chalk'
 import type { HealthReport } from '../health/service.js'
+import { printable } from '../util/printable.js'
 
 const paint = { ok: chalk.green, fail: chalk.red, warn: chalk.yellow }
 
@@ -21,6 +22,8 @@ export function formatHealth(report: HealthReport): string {
       lastService = check.service
     }
   }
+  // Details and errors are what hosts answered: escaped before they are padded and coloured.
+  for (const row of rows) row.forEach((cell, i) => (row[i] = printable(cell).replace(/\n/g, ' ')))
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
   const lines = rows.map((row, r) =>
     row

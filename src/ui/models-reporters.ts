@@ -3,7 +3,7 @@ import chalk from 'chalk'
 import type { ListrTaskWrapper } from 'listr2'
 import type { ModelsEvent, PullReport, PullResult } from '../models/service.js'
 import type { PullJob } from '../models/placement.js'
-import { terminalSafe } from '../util/printable.js'
+import { printable } from '../util/printable.js'
 
 export interface ModelsReporter {
   emit(event: ModelsEvent): void
@@ -34,7 +34,7 @@ export function describeResult(r: PullResult): string {
 const key = (job: { host: string; model: string }) => `${job.host}\0${job.model}`
 
 export function plainModelsReporter(writeLine: (line: string) => void): ModelsReporter {
-  const write = (line: string) => writeLine(terminalSafe(line))
+  const write = (line: string) => writeLine(printable(line))
   const lastDecile = new Map<string, number>()
   return {
     emit(event) {
@@ -62,8 +62,8 @@ export async function listrModelsReporter(jobs: readonly PullJob[]): Promise<Mod
       title: `${job.host} ${chalk.bold(job.model)}`,
       task: async (_ctx: unknown, task: ListrTaskWrapper<unknown, never, never>) => {
         const result = finished.get(key(job)) ?? (await new Promise<PullResult>((resolve) => waiters.set(key(job), { resolve, task })))
-        task.title = `${job.host} ${chalk.bold(job.model)} ${chalk.dim(terminalSafe(describeResult(result)))}`
-        if (result.status === 'failed') throw new Error(terminalSafe(describeResult(result)))
+        task.title = `${job.host} ${chalk.bold(job.model)} ${chalk.dim(printable(describeResult(result)))}`
+        if (result.status === 'failed') throw new Error(printable(describeResult(result)))
       },
     })),
     { concurrent: true, exitOnError: false },
@@ -88,6 +88,6 @@ export async function listrModelsReporter(jobs: readonly PullJob[]): Promise<Mod
 export function formatPullSummary(report: PullReport): string {
   const s = report.summary
   const lines = [`${report.ok ? chalk.green('ok') : chalk.red('FAILED')}: ${s.pulled} pulled (${bytes(s.bytes)}), ${s.present} already present, ${s.failed} failed in ${(report.durationMs / 1000).toFixed(1)} s`]
-  for (const r of report.results.filter((x) => x.status === 'failed')) lines.push(`  ${r.host} ${r.model}: ${describeResult(r)}`)
-  return terminalSafe(lines.join('\n'))
+  for (const r of report.results.filter((x) => x.status === 'failed')) lines.push(printable(`  ${r.host} ${r.model}: ${describeResult(r)}`))
+  return lines.join('\n')
 }

@@ -6,9 +6,11 @@ export class Semaphore {
     if (limit < 1) throw new Error(`Semaphore limit must be >= 1, got ${limit}`)
   }
 
-  acquire(): Promise<() => void> {
-    return new Promise((resolve) => {
+  /** A place, or a rejection with the signal's reason when it aborts first (the wait is then given up). */
+  acquire(signal?: AbortSignal): Promise<() => void> {
+    return new Promise((resolve, reject) => {
       const grant = (): void => {
+        signal?.removeEventListener('abort', giveUp)
         this.active++
         let released = false
         resolve(() => {
@@ -18,8 +20,15 @@ export class Semaphore {
           this.waiting.shift()?.()
         })
       }
-      if (this.active < this.limit) grant()
-      else this.waiting.push(grant)
+      const giveUp = (): void => {
+        const index = this.waiting.indexOf(grant)
+        if (index >= 0) this.waiting.splice(index, 1)
+        reject(signal!.reason)
+      }
+      if (this.active < this.limit) return grant()
+      if (signal?.aborted) return reject(signal.reason)
+      this.waiting.push(grant)
+      signal?.addEventListener('abort', giveUp, { once: true })
     })
   }
 

@@ -162,7 +162,7 @@ describe('ai-platform CLI', () => {
   it('a secrets file others can read is refused by every command that would use it, naming the fix', async () => {
     const dir = await projectFrom(MINIMAL)
     temps.push(dir)
-    await writeFile(join(dir, 'secrets.env'), 'DB_PASSWORD=hunter2hunter2\nAPI_KEY=k\n', { mode: 0o644 })
+    await writeFile(join(dir, 'secrets.env'), 'DB_PASSWORD=hunter2hunter2\nAPI_KEY=key-1\n', { mode: 0o644 })
     for (const args of [['status'], ['health'], ['render', '--out', join(dir, 'out')], ['deploy', 'gamma', '--yes']]) {
       const run = await cli([...args, '--project', dir])
       expect(run.code, args.join(' ')).toBe(1)

@@ -42,12 +42,13 @@ describe('secrets', () => {
   })
 
   it('parses dotenv lines and refuses values .env files cannot carry, without echoing them', () => {
-    expect([...parseSecrets("A=1\n# c\n\nB='two'\nC=\"x/y+z=\"\n", 's').values]).toEqual([['A', '1'], ['B', 'two'], ['C', 'x/y+z=']])
-    const { issues } = parseSecrets('A=has space\nB=$(rm)\nnot a line\nA=again\n', 'secrets.env')
+    expect([...parseSecrets("A=1111\n# c\n\nB='two2'\nC=\"x/y+z=\"\n", 's').values]).toEqual([['A', '1111'], ['B', 'two2'], ['C', 'x/y+z=']])
+    const { issues } = parseSecrets('A=has space\nB=$(rm)\nnot a line\nA=again\nC=42\nD=\n', 'secrets.env')
     expect(issues.map((i) => [i.line, i.message])).toEqual([
       [1, 'the value has characters .env files cannot carry safely'],
       [2, 'the value has characters .env files cannot carry safely'],
       [3, 'not a NAME=value line'],
+      [5, 'the value is too short to be a secret, or to be masked in output'],
     ])
     expect(JSON.stringify(issues)).not.toContain('has space')
     expect(JSON.stringify(issues)).not.toContain('rm)')

@@ -18,7 +18,7 @@ async function wholeReleases(host: FleetHost): Promise<{ current: string | null;
   expect(releases.filter((r) => r.startsWith('.')), `${host.name}: hidden upload directories`).toEqual([])
   for (const id of releases) {
     const files = (await readdir(join(base, 'releases', id))).sort()
-    expect([host.name, id, files]).toEqual([host.name, id, ['.env', 'compose.yaml', 'release.json']])
+    expect([host.name, id, files]).toEqual([host.name, id, ['.env', 'compose.yaml', 'files.sha256', 'release.json']])
     expect(JSON.parse(await readFile(join(base, 'releases', id, 'release.json'), 'utf8')).id).toBe(id)
   }
   await expect(stat(join(base, '.lock')), `${host.name}: lock left behind`).rejects.toThrow()

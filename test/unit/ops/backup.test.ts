@@ -9,7 +9,7 @@ import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { databaseOfDump, dumpFileName, parseBackupFiles, parseBackupListing, parseDatabaseList } from '../../../src/ops/backup-files.js'
 import { downloadPath } from '../../../src/ops/backup.js'
-import { conninfoFor, postgresBackup, sqlIdentifier } from '../../../src/remote/commands.js'
+import { conninfoFor, listBackups, postgresBackup, sqlIdentifier } from '../../../src/remote/commands.js'
 
 describe('dump file names', () => {
   it.each([
@@ -137,4 +137,20 @@ describe('the backup script in a real sh', () => {
     expect(run(base, '20261130T010203Z', ['litellm']).status).toBe(0)
     expect(readdirSync(d).sort()).toEqual(['-rf', '20261102T000000Z', '20261130T010203Z', 'keep-me'])
   })
+
+  it('the listing of backups: an empty backup and a file ai-platform did not write do not hide the rest', () => {
+    const base = join(root, 'four')
+    const d = join(base, 'backups', 'postgres')
+    execFileSync('mkdir', ['-p', join(d, '20261101T000000Z'), join(d, '20261102T000000Z')])
+    writeFileSync(join(d, '20261102T000000Z', 'litellm.dump'), 'x')
+    writeFileSync(join(d, '20261102T000000Z', 'README'), 'notes')
+    const argv = listBackups(base, 'postgres')
+    const result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' })
+    expect(result.status, result.stderr).toBe(0)
+    expect(parseBackupListing(result.stdout, 'test')).toEqual([
+      { id: '20261102T000000Z', files: [{ name: 'litellm.dump', bytes: 1 }] },
+      { id: '20261101T000000Z', files: [] },
+    ])
+  })
 })
+

@@ -35,7 +35,10 @@ describe('Docker API answers', () => {
   it.each([
     ['GET', '/v1.41/containers/json?all=true', false],
     ['GET', '/images/aip%2Fx/json', false],
-    ['GET', '/containers/abc/logs?stdout=true&tail=15', false],
+    ['GET', '/containers/abc/logs?stdout=true&tail=15', true],
+    ['GET', '/v1.41/events?since=1', true],
+    ['GET', '/containers/abc/stats?stream=false', false],
+    ['GET', '/containers/abc/stats', true],
     ['GET', '/containers/abc/logs?follow=true&stdout=true', true],
     ['POST', '/images/create?fromImage=x&tag=1', true],
     ['POST', '/exec/abc/start', true],
@@ -67,7 +70,7 @@ describe('the SSH connector against a peer that stops answering', () => {
   let port = 0
   let mode: 'silent' | 'flood' = 'silent'
   let connection: SshConnection
-  const pool = new SshPool({ attempts: 1 })
+  const opened: SshConnection[] = []
 
   beforeAll(async () => {
     const hostKey = ssh2.utils.generateKeyPairSync('ed25519')
@@ -99,10 +102,16 @@ describe('the SSH connector against a peer that stops answering', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     port = (server.address() as { port: number }).port
     writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostKey.public.split(' ').slice(0, 2).join(' ')}\n`)
-    connection = await pool.connect({ name: 'peer', alias: '127.0.0.1', hostname: '127.0.0.1', port, user: 'deploy', identityFiles: [join(dir, 'id')], knownHostsFiles: [join(dir, 'known_hosts')], proxyJump: null })
+    connection = await freshConnection()
   })
+  // a pool per connection: the one above keeps its channel places held by the silent tests
+  const freshConnection = async () => {
+    const fresh = await new SshPool({ attempts: 1 }).connect({ name: 'peer', alias: '127.0.0.1', hostname: '127.0.0.1', port, user: 'deploy', identityFiles: [join(dir, 'id')], knownHostsFiles: [join(dir, 'known_hosts')], proxyJump: null })
+    opened.push(fresh)
+    return fresh
+  }
   afterAll(async () => {
-    await pool.closeAll()
+    for (const c of opened) c.close()
     server.close()
     rmSync(dir, { recursive: true, force: true })
   })
@@ -117,12 +126,22 @@ describe('the SSH connector against a peer that stops answering', () => {
     expect(Date.now() - started).toBeLessThan(3000)
   })
 
+  it('a host that holds every channel place: the next command fails by its deadline, not waiting for a place forever', async () => {
+    mode = 'silent'
+    // eight channels the server never confirms keep their places (a late confirmation must still be closed)
+    await Promise.all(Array.from({ length: 8 }, () => connection.run(['true'], { timeoutMs: 200 }).catch(() => undefined)))
+    const started = Date.now()
+    await expect(connection.run(['true'], { timeoutMs: 300 })).rejects.toThrow('peer: no SSH channel came free within 0.3 s (the host holds them all)')
+    expect(Date.now() - started).toBeLessThan(2000)
+  })
+
   it('a tunnel the server never opens fails by its timeout', async () => {
     await expect(connection.forward(8080, '127.0.0.1', { timeoutMs: 300 })).rejects.toThrow('peer: cannot reach 127.0.0.1:8080 through SSH: no answer within 0.3 s')
   })
 
   it('output past the bound stops the command with a message, not the process', async () => {
     mode = 'flood'
+    connection = await freshConnection()
     await expect(connection.run(['cat', '/dev/zero'], { maxOutputBytes: 1024 * 1024 })).rejects.toThrow('peer: `cat /dev/zero` printed more than 1 MiB; stopped reading it')
     // a streaming caller keeps nothing, so nothing bounds it
     let seen = 0
