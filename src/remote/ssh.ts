@@ -140,33 +140,20 @@ export class SshConnection {
     const timeoutMs = options.timeoutMs ?? REMOTE_WAIT_MS
     const started = Date.now()
     const release = await this.slot([command], timeoutMs, options.signal)
-    return new Promise((resolve, reject) => {
-      if (this.closed) {
-        release()
-        reject(new RemoteError(this.target.name, [command], null, '', `${this.target.name}: the SSH connection is closed`))
-        return
-      }
-      let settled = false
-      const give = (error: RemoteError): void => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        options.signal?.removeEventListener('abort', onAbort)
-        reject(error)
-      }
-      const timer = setTimeout(() => give(new RemoteError(this.target.name, [command], null, '', `${this.target.name}: the SSH server did not open a channel within ${seconds(timeoutMs)}`)), Math.max(0, timeoutMs - (Date.now() - started)))
-      const onAbort = (): void => give(new RemoteError(this.target.name, [command], null, '', `${this.target.name}: interrupted while opening an SSH channel`))
-      options.signal?.addEventListener('abort', onAbort, { once: true })
-      if (options.signal?.aborted) {
-        release()
-        return onAbort()
-      }
-      const opened = (error: Error | undefined, stream: ClientChannel): void => {
-        if (error) {
-          release()
-          give(new RemoteError(this.target.name, [command], null, '', `${this.target.name}: cannot open an SSH channel: ${error.message}`))
-          return
-        }
+    if (this.closed) {
+      release()
+      throw new RemoteError(this.target.name, [command], null, '', `${this.target.name}: the SSH connection is closed`)
+    }
+    return this.opening<ClientChannel>({
+      what: [command],
+      timeoutMs: Math.max(0, timeoutMs - (Date.now() - started)),
+      signal: options.signal,
+      timeout: `the SSH server did not open a channel within ${seconds(timeoutMs)}`,
+      aborted: 'interrupted while opening an SSH channel',
+      failed: 'cannot open an SSH channel',
+      open: (callback) => this.client.exec(command, callback),
+      never: release,
+      adopt: (stream) => {
         stream.once('close', release)
         // A server that never confirms the close must not keep the place for good (every close,
         // ours or http's destroy(), goes through close()).
@@ -175,21 +162,60 @@ export class SshConnection {
           setTimeout(release, CLOSE_GRACE_MS).unref()
           return close()
         }
-        if (settled) {
-          stream.close() // confirmed after its caller gave up
-          return
-        }
+      },
+    })
+  }
+
+  /**
+   * Waits for something ssh2 opens (a channel, a tunnel) no longer than its deadline or the caller's
+   * signal. What the server confirms after the caller gave up is closed at once; `never` runs when
+   * nothing will come (refused, aborted before asking, or ssh2 threw at once on a half-closed
+   * connection).
+   */
+  private opening<T extends { close(): unknown }>(spec: {
+    what: string[]
+    timeoutMs: number
+    signal: AbortSignal | undefined
+    timeout: string
+    aborted: string
+    failed: string
+    open: (callback: (error: Error | undefined, value: T) => void) => void
+    never?: () => void
+    adopt?: (value: T) => void
+  }): Promise<T> {
+    const fail = (text: string) => new RemoteError(this.target.name, spec.what, null, '', `${this.target.name}: ${text}`)
+    return new Promise((resolve, reject) => {
+      let settled = false
+      const give = (error: RemoteError): void => {
+        if (settled) return
         settled = true
         clearTimeout(timer)
-        options.signal?.removeEventListener('abort', onAbort)
-        resolve(stream)
+        spec.signal?.removeEventListener('abort', onAbort)
+        reject(error)
       }
+      const timer = setTimeout(() => give(fail(spec.timeout)), spec.timeoutMs)
+      const onAbort = (): void => give(fail(spec.aborted))
+      if (spec.signal?.aborted) {
+        spec.never?.()
+        return onAbort()
+      }
+      spec.signal?.addEventListener('abort', onAbort, { once: true })
       try {
-        this.client.exec(command, opened)
+        spec.open((error, value) => {
+          if (error) {
+            spec.never?.()
+            return give(fail(`${spec.failed}: ${error.message}`))
+          }
+          spec.adopt?.(value)
+          if (settled) return void value.close()
+          settled = true
+          clearTimeout(timer)
+          spec.signal?.removeEventListener('abort', onAbort)
+          resolve(value)
+        })
       } catch (error) {
-        // ssh2 throws at once on a connection that is half closed
-        release()
-        give(new RemoteError(this.target.name, [command], null, '', `${this.target.name}: cannot open an SSH channel: ${errorMessage(error)}`))
+        spec.never?.()
+        give(fail(`${spec.failed}: ${errorMessage(error)}`))
       }
     })
   }
@@ -292,38 +318,18 @@ export class SshConnection {
   }
 
   /** A TCP stream to address:port as the host sees it; an sshd that never answers fails by the deadline. */
-  forward(port: number, address = '127.0.0.1', options: WaitOptions = {}): Promise<Duplex> {
+  async forward(port: number, address = '127.0.0.1', options: WaitOptions = {}): Promise<Duplex> {
     const timeoutMs = options.timeoutMs ?? REMOTE_WAIT_MS
-    const what = [`forward ${address}:${port}`]
-    return new Promise((resolve, reject) => {
-      let settled = false
-      const give = (error: RemoteError): void => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        options.signal?.removeEventListener('abort', onAbort)
-        reject(error)
-      }
-      const timer = setTimeout(() => give(new RemoteError(this.target.name, what, null, '', `${this.target.name}: cannot reach ${address}:${port} through SSH: no answer within ${seconds(timeoutMs)}`)), timeoutMs)
-      const onAbort = (): void => give(new RemoteError(this.target.name, what, null, '', `${this.target.name}: interrupted while reaching ${address}:${port} through SSH`))
-      options.signal?.addEventListener('abort', onAbort, { once: true })
-      if (options.signal?.aborted) return onAbort()
-      try {
-        this.client.forwardOut('127.0.0.1', 0, address, port, (error, stream) => {
-          if (error) return give(new RemoteError(this.target.name, what, null, '', `${this.target.name}: cannot reach ${address}:${port} through SSH: ${error.message}`))
-          if (settled) {
-            stream.close()
-            return
-          }
-          settled = true
-          clearTimeout(timer)
-          options.signal?.removeEventListener('abort', onAbort)
-          resolve(addSocketMethods(stream))
-        })
-      } catch (error) {
-        give(new RemoteError(this.target.name, what, null, '', `${this.target.name}: cannot reach ${address}:${port} through SSH: ${errorMessage(error)}`))
-      }
+    const stream = await this.opening<ClientChannel>({
+      what: [`forward ${address}:${port}`],
+      timeoutMs,
+      signal: options.signal,
+      timeout: `cannot reach ${address}:${port} through SSH: no answer within ${seconds(timeoutMs)}`,
+      aborted: `interrupted while reaching ${address}:${port} through SSH`,
+      failed: `cannot reach ${address}:${port} through SSH`,
+      open: (callback) => this.client.forwardOut('127.0.0.1', 0, address, port, callback),
     })
+    return addSocketMethods(stream)
   }
 
   /**
