@@ -261,11 +261,7 @@ export class SshConnection {
       // A session without a terminal gets no signal when its channel closes: ask for TERM first, so
       // a script's trap can clean up (OpenSSH honours signal requests).
       const stop = (): void => {
-        try {
-          stream.signal('TERM')
-        } catch {
-          // the channel is already gone
-        }
+        signalChannel(stream, 'TERM')
         stream.close()
       }
       const timer = setTimeout(
@@ -401,6 +397,20 @@ export class SshConnection {
     this.closed = true
     this.client.end()
     this.jump?.close()
+  }
+}
+
+/**
+ * Sends a signal request on an exec channel. ssh2's ClientChannel.signal() sends nothing once our side
+ * is ended, and every command's stdin is ended as soon as it has been written; the request itself is
+ * allowed on a half-closed channel (RFC 4254 6.9), so it goes through ssh2's protocol object directly.
+ */
+function signalChannel(stream: ClientChannel, name: string): void {
+  const channel = stream as unknown as { _client?: { _protocol?: { signal(id: number, name: string): void } }; outgoing?: { id: number; state: string } }
+  try {
+    if (channel.outgoing && channel.outgoing.state !== 'closed' && channel.outgoing.state !== 'closing') channel._client?._protocol?.signal(channel.outgoing.id, name)
+  } catch {
+    // the connection is gone: nothing to signal
   }
 }
 
