@@ -17,8 +17,7 @@ host cannot be read.`
     const { openProject } = await import('../src/config/open.js')
     const { diffHosts } = await import('../src/ops/diff.js')
     const open = await openProject(flags.project)
-    await this.secretsMask(open.project)
-    const report = await diffHosts(open, argv as string[])
+    const report = await diffHosts(open, argv as string[], { redact: await this.secretsMask(open.project) })
     if (report.hosts.some((h) => !h.reachable)) process.exitCode = 1
     if (this.jsonEnabled()) return report
     for (const host of report.hosts) {

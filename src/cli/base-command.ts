@@ -3,6 +3,7 @@
 import { Command, Flags } from '@oclif/core'
 import { ConfigError, RemoteError, UserError, formatIssue } from '../errors.js'
 import { jsonSafe, printable, terminalSafe } from '../util/printable.js'
+import type { Redact } from '../remote/executor.js'
 
 export abstract class BaseCommand extends Command {
   static override baseFlags = {
@@ -22,13 +23,13 @@ export abstract class BaseCommand extends Command {
   }
 
   /** Masks secret values in everything this command prints (set by secretsMask()). */
-  protected mask: (text: string) => string = (text) => text
+  protected mask: Redact = (text) => text
 
   /**
    * For a command that reaches hosts: reads secrets.env (when there is one), so that no secret value a
    * host echoes back is printed, and returns the mask for the service's own messages and traces.
    */
-  protected async secretsMask(project: { dir: string }): Promise<(text: string) => string> {
+  protected async secretsMask(project: { dir: string }): Promise<Redact> {
     const { readSecrets, redactor } = await import('../secrets/secrets.js')
     const mask = redactor((await readSecrets(project)).values.values())
     this.mask = mask

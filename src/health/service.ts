@@ -5,6 +5,7 @@ import { errorMessage } from '../errors.js'
 import { resolveTargets } from '../plan/plan.js'
 import { connector, type Connector } from '../remote/connect.js'
 import { containerChecks, gpuCheck, hostContainers, HttpPool, serviceChecks, type CheckContext, type CheckResult } from './checks.js'
+import type { Masked } from '../remote/executor.js'
 
 export interface HostHealth {
   host: string
@@ -24,20 +25,18 @@ export interface HealthReport {
   summary: { hosts: number; unreachable: number; checks: number; ok: number; failed: number; optionalFailed: number }
 }
 
-export interface HealthOptions {
+export interface HealthOptions extends Masked {
   selectors: string[]
   timeoutMs: number
   acceptNew?: boolean
   connector?: Connector
-  /** Masks secret values in what hosts print (see BaseCommand.secretsMask). */
-  redact?: (text: string) => string
 }
 
 export async function checkHealth(project: Project, options: HealthOptions): Promise<HealthReport> {
   const started = performance.now()
   const hosts = resolveTargets(project, { selectors: options.selectors })
   const own = options.connector === undefined
-  const connections = options.connector ?? connector(project, { acceptNew: options.acceptNew === true, attempts: 1, readyTimeoutMs: options.timeoutMs, ...(options.redact ? { redact: options.redact } : {}) })
+  const connections = options.connector ?? connector(project, { acceptNew: options.acceptNew === true, attempts: 1, readyTimeoutMs: options.timeoutMs, redact: options.redact })
   const dispatcher = new HttpPool(options.timeoutMs)
   try {
     const results = await Promise.all(hosts.map((name) => checkHost(project, name, connections, options.timeoutMs, dispatcher)))

@@ -6,9 +6,7 @@ import { listrModelsReporter, plainModelsReporter, formatPullSummary, bytes, typ
 import { ollamaNodes, planPulls } from './placement.js'
 import { listModels, pullModels, removeModels, selectNodes, syncModels, type ModelsOptions, type PullReport, type SyncReport } from './service.js'
 import { printable } from '../util/printable.js'
-
-/** Masks secret values in what hosts print (see BaseCommand.secretsMask). */
-type Mask = { redact?: (text: string) => string }
+import type { Masked } from '../remote/executor.js'
 
 async function reporterFor(project: Project, options: { on: string[]; models: string[]; json: boolean }): Promise<ModelsReporter> {
   const tty = process.stderr.isTTY === true && process.env.CI !== 'true' && !options.json
@@ -30,8 +28,8 @@ async function withSignals<T>(work: (signal: AbortSignal) => Promise<T>): Promis
   }
 }
 
-export async function runModelsPull(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean } & Mask): Promise<PullReport> {
-  const connections = connector(project, options.redact ? { redact: options.redact } : {})
+export async function runModelsPull(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean } & Masked): Promise<PullReport> {
+  const connections = connector(project, { redact: options.redact })
   const reporter = await reporterFor(project, options)
   try {
     const report = await withSignals((signal) => pullModels(project, connections, { ...options, signal, emit: (e) => reporter.emit(e) }))
@@ -43,8 +41,8 @@ export async function runModelsPull(project: Project, options: Omit<ModelsOption
   }
 }
 
-export async function runModelsSync(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean; prune: boolean } & Mask): Promise<SyncReport> {
-  const connections = connector(project, options.redact ? { redact: options.redact } : {})
+export async function runModelsSync(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean; prune: boolean } & Masked): Promise<SyncReport> {
+  const connections = connector(project, { redact: options.redact })
   const reporter = await reporterFor(project, options)
   try {
     const report = await withSignals((signal) => syncModels(project, connections, { ...options, signal, emit: (e) => reporter.emit(e) }))
@@ -59,8 +57,8 @@ export async function runModelsSync(project: Project, options: Omit<ModelsOption
   }
 }
 
-export async function runModelsList(project: Project, options: { on: string[]; timeoutMs: number } & Mask) {
-  const connections = connector(project, options.redact ? { redact: options.redact } : {})
+export async function runModelsList(project: Project, options: { on: string[]; timeoutMs: number } & Masked) {
+  const connections = connector(project, { redact: options.redact })
   try {
     const report = await listModels(project, connections, options)
     const lines: string[] = []
@@ -77,8 +75,8 @@ export async function runModelsList(project: Project, options: { on: string[]; t
   }
 }
 
-export async function runModelsRm(project: Project, options: { on: string[]; models: string[]; timeoutMs: number } & Mask) {
-  const connections = connector(project, options.redact ? { redact: options.redact } : {})
+export async function runModelsRm(project: Project, options: { on: string[]; models: string[]; timeoutMs: number } & Masked) {
+  const connections = connector(project, { redact: options.redact })
   try {
     const report = await removeModels(project, connections, options)
     return { report, text: report.results.map((r) => `${r.host} ${r.model}: ${r.status}${r.error ? `: ${r.error}` : ''}`).join('\n') }

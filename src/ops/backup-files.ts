@@ -6,8 +6,8 @@ import { RemoteError } from '../errors.js'
 import { quoted } from '../util/printable.js'
 
 export const GLOBALS_FILE = 'globals.sql'
-/** What the backup step writes: globals.sql, and <encoded database name>.dump. */
-const FILE = /^(?:globals\.sql|[a-z0-9_%][a-z0-9_%A-F-]*\.dump)$/
+/** A dump's name as dumpFileName() writes it (round trip checked by databaseOfDump). */
+const DUMP_FILE = /^(?:[a-z0-9_-]|%[0-9A-F]{2})+\.dump$/
 /** A backup's id: its UTC second (backup() makes it). */
 export const BACKUP_ID = /^\d{8}T\d{6}Z$/
 /** Lower case only: on a case-insensitive disk (macOS) `App.dump` and `app.dump` would be one file. */
@@ -31,9 +31,8 @@ export function dumpFileName(database: string): string {
 
 /** The database a dump file holds, or null for a name dumpFileName cannot have written. */
 export function databaseOfDump(file: string): string | null {
-  if (!FILE.test(file) || file === GLOBALS_FILE) return null
+  if (!DUMP_FILE.test(file)) return null
   const stem = file.slice(0, -'.dump'.length)
-  if (!/^(?:[a-z0-9_-]|%[0-9A-F]{2})+$/.test(stem)) return null
   const bytes = Buffer.from(stem.replace(/%([0-9A-F]{2})|(.)/g, (_m, hex: string | undefined, ch: string | undefined) => (hex ? String.fromCharCode(parseInt(hex, 16)) : ch!)), 'latin1')
   const name = new TextDecoder('utf-8', { fatal: false }).decode(bytes)
   return dumpFileName(name) === file ? name : null
@@ -48,15 +47,22 @@ function refuse(host: string, what: string, line: string, index: number): Remote
   return new RemoteError(host, ['backup'], null, '', `${host}: the host's ${what} has a line ai-platform did not write (line ${index + 1}: ${quoted(line)}); nothing was copied`)
 }
 
+/** A `<bytes> <file>` line, or null; `written` when the name is one the backup step writes. */
+function fileLine(line: string): (BackupFile & { written: boolean }) | null {
+  const match = /^(\d{1,15}) (.+)$/.exec(line)
+  if (!match) return null
+  const name = match[2]!
+  return { name, bytes: Number(match[1]), written: name === GLOBALS_FILE || databaseOfDump(name) !== null }
+}
+
 /** `<bytes> <file>` lines, as the backup script prints them; any other line is refused. */
-export function parseBackupFiles(stdout: string, host: string, what = 'backup listing'): BackupFile[] {
+export function parseBackupFiles(stdout: string, host: string): BackupFile[] {
   const files: BackupFile[] = []
   stdout.split('\n').forEach((line, index) => {
     if (line === '') return
-    const match = /^(\d{1,15}) (.+)$/.exec(line)
-    if (!match || !FILE.test(match[2]!) || (match[2] !== GLOBALS_FILE && databaseOfDump(match[2]!) === null)) throw refuse(host, what, line, index)
-    if (files.some((f) => f.name === match[2])) throw refuse(host, what, line, index)
-    files.push({ name: match[2]!, bytes: Number(match[1]) })
+    const file = fileLine(line)
+    if (!file?.written || files.some((f) => f.name === file.name)) throw refuse(host, 'backup listing', line, index)
+    files.push({ name: file.name, bytes: file.bytes })
   })
   return files
 }
@@ -78,10 +84,9 @@ export function parseBackupListing(stdout: string, host: string): { id: string; 
     }
     const current = backups.at(-1)
     if (!current) throw refuse(host, 'list of backups', line, index)
-    const match = /^(\d{1,15}) (.+)$/.exec(line)
-    if (!match) throw refuse(host, 'list of backups', line, index)
-    const name = match[2]!
-    if ((name === GLOBALS_FILE || databaseOfDump(name) !== null) && !current.files.some((f) => f.name === name)) current.files.push({ name, bytes: Number(match[1]) })
+    const file = fileLine(line)
+    if (!file) throw refuse(host, 'list of backups', line, index)
+    if (file.written && !current.files.some((f) => f.name === file.name)) current.files.push({ name: file.name, bytes: file.bytes })
   })
   return backups
 }

@@ -10,7 +10,8 @@ import { parseSections, section } from '../remote/facts.js'
 import { shellQuote } from '../remote/quote.js'
 import { envDigest, parseReleaseRecord, type ReleaseRecord } from '../deploy/release.js'
 import type { HostRender } from '../render/render.js'
-import { envFileFor, readSecrets, redactor } from '../secrets/secrets.js'
+import { envFileFor, readSecrets } from '../secrets/secrets.js'
+import type { Masked } from '../remote/executor.js'
 
 export interface FileChange {
   /** compose.yaml, or a config file's path under files/ without its content hash. */
@@ -69,10 +70,10 @@ export function compareHost(render: HostRender, env: string, remote: { record: R
   return { current: remote.record.id, same: remote.record.hash === render.hash && envSame, env: envSame ? 'same' : 'changed', changes }
 }
 
-export async function diffHosts(open: OpenProject, selectors: string[]): Promise<{ kind: 'ai-platform/diff'; hosts: HostDiff[] }> {
+export async function diffHosts(open: OpenProject, selectors: string[], options: Masked = {}): Promise<{ kind: 'ai-platform/diff'; hosts: HostDiff[] }> {
   const { renders } = planRun(open, { selectors: selectors.length > 0 ? selectors : ['all'] })
   const secrets = await readSecrets(open.project)
-  const connections = connector(open.project, { redact: redactor(secrets.values.values()) })
+  const connections = connector(open.project, { redact: options.redact })
   try {
     const hosts = await Promise.all(
       renders.map(async (render): Promise<HostDiff> => {

@@ -8,19 +8,18 @@ import { connector, type Connector } from '../remote/connect.js'
 import { listProject } from '../deploy/containers.js'
 import { gatherFacts, type PreflightCheck } from '../deploy/preflight.js'
 import { REMOTE_WAIT_MS } from '../util/deadline.js'
+import type { Masked } from '../remote/executor.js'
 
-export interface InspectOptions {
+export interface InspectOptions extends Masked {
   acceptNew?: boolean
   /** Each connection and each answer from a host (default REMOTE_WAIT_MS). */
   timeoutMs?: number
-  /** Masks secret values in what hosts print (see BaseCommand.secretsMask). */
-  redact?: (text: string) => string
 }
 
 async function perHost<T>(project: Project, selectors: string[], work: (host: string, connections: Connector, timeoutMs: number) => Promise<T>, options: InspectOptions = {}): Promise<T[]> {
   const hosts = resolveTargets(project, { selectors })
   const timeoutMs = options.timeoutMs ?? REMOTE_WAIT_MS
-  const connections = connector(project, { acceptNew: options.acceptNew === true, attempts: 1, readyTimeoutMs: timeoutMs, ...(options.redact ? { redact: options.redact } : {}) })
+  const connections = connector(project, { acceptNew: options.acceptNew === true, attempts: 1, readyTimeoutMs: timeoutMs, redact: options.redact })
   try {
     return await Promise.all(hosts.map((host) => work(host, connections, timeoutMs)))
   } finally {

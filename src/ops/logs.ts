@@ -8,6 +8,7 @@ import { connector } from '../remote/connect.js'
 import { listProject, type ContainerState } from '../deploy/containers.js'
 import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
 import { terminalSafe } from '../util/printable.js'
+import type { Masked, Redact } from '../remote/executor.js'
 
 /** `10m`, `2h`, `1d`, `30s`, or a date: to the unix seconds Docker's `since` wants. */
 export function parseSince(text: string, now = Date.now()): number {
@@ -27,7 +28,7 @@ function pick(project: Project, host: string, containers: ContainerState[], serv
   return mine
 }
 
-export interface LogsOptions {
+export interface LogsOptions extends Masked {
   host: string
   service?: string
   follow: boolean
@@ -37,13 +38,11 @@ export interface LogsOptions {
   out: Writable
   err: Writable
   signal: AbortSignal
-  /** Masks secret values in what containers print. */
-  redact?: (text: string) => string
 }
 
 export async function streamLogs(project: Project, options: LogsOptions): Promise<void> {
   const since = options.since !== undefined ? parseSince(options.since) : undefined
-  const connections = connector(project, options.redact ? { redact: options.redact } : {})
+  const connections = connector(project, { redact: options.redact })
   try {
     const exec = await connections.get(options.host)
     const docker = exec.docker()
@@ -97,7 +96,7 @@ export async function streamLogs(project: Project, options: LogsOptions): Promis
  * keeps its colours but no other control sequence (a title change, a cursor move, a link); into a
  * file or a pipe it goes byte for byte.
  */
-function prefixed(prefix: string, target: Writable, redact: (text: string) => string = (t) => t): PassThrough {
+function prefixed(prefix: string, target: Writable, redact: Redact = (t) => t): PassThrough {
   const through = new PassThrough()
   const show = (target as { isTTY?: boolean }).isTTY ? (line: string) => terminalSafe(redact(line.replace(/\r$/, ''))) : redact
   const decoder = new StringDecoder('utf8') // a character split across chunks stays whole
@@ -114,20 +113,21 @@ function prefixed(prefix: string, target: Writable, redact: (text: string) => st
   return through
 }
 
-export interface ExecOptions {
+export interface ExecOptions extends Masked {
   host: string
   service?: string
   argv: string[]
   out: Writable
   err: Writable
-  /** Masks secret values in ai-platform's own messages (the command's output is passed through as it is). */
-  redact?: (text: string) => string
 }
 
-/** Runs argv on the host, or inside a service's container: resolves with the exit code. */
+/**
+ * Runs argv on the host, or inside a service's container: resolves with the exit code. The command's
+ * output passes through as it is, as with ssh: options.redact masks only ai-platform's own messages.
+ */
 export async function execOn(project: Project, options: ExecOptions): Promise<number> {
   if (options.argv.length === 0) throw new UserError('no command given', 'Put the command after --, e.g. `ai-platform exec erebus -- df -h`.')
-  const connections = connector(project, options.redact ? { redact: options.redact } : {})
+  const connections = connector(project, { redact: options.redact })
   try {
     const exec = await connections.get(options.host)
     if (options.service === undefined) {

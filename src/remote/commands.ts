@@ -32,7 +32,7 @@ export function sh(script: string): string[] {
   return ['sh', '-c', script]
 }
 
-const header = (baseDir: string): string => `set -eu\numask 022\nb=${quoteWord(baseDir)}`
+const header = (baseDir: string, umask = '022'): string => `set -eu\numask ${umask}\nb=${quoteWord(baseDir)}`
 
 /**
  * Unpacks the release tarball (stdin) into a hidden directory, moves config files into the
@@ -244,9 +244,7 @@ export interface DumpTarget {
 export function postgresBackup(baseDir: string, service: string, container: string, user: string, id: string, keep: number, dumps: readonly DumpTarget[]): string[] {
   return sh(
     [
-      'set -eu',
-      'umask 077',
-      `b=${quoteWord(baseDir)}`,
+      header(baseDir, '077'),
       `s=${quoteWord(service)}`,
       `c=${quoteWord(container)}`,
       `u=${quoteWord(user)}`,

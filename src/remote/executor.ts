@@ -40,6 +40,14 @@ export interface Executor {
   close(): Promise<void>
 }
 
+/** Masks secret values in a text (see secrets/secrets.ts redactor()). */
+export type Redact = (text: string) => string
+
+/** Options of a service that reaches hosts: what it and its connections print is masked with this. */
+export interface Masked {
+  redact?: Redact
+}
+
 /** How long one wait may take, and the caller's signal that ends it sooner. */
 export interface WaitOptions {
   timeoutMs?: number

@@ -10,7 +10,7 @@ import { inspect } from 'node:util'
 import type Docker from 'dockerode'
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2'
 import { RemoteError, UserError, errorMessage } from '../errors.js'
-import { DEFAULT_TIMEOUT_MS, MAX_OUTPUT_BYTES, type Executor, type RunOptions, type RunResult, type WaitOptions } from './executor.js'
+import { DEFAULT_TIMEOUT_MS, MAX_OUTPUT_BYTES, type Executor, type Redact, type RunOptions, type RunResult, type WaitOptions } from './executor.js'
 import { appendKnownHost, checkHostKey, fingerprint, hostToken, keyTypeOf, readKnownHosts } from './known-hosts.js'
 import { shellQuote } from './quote.js'
 import { trace } from './trace.js'
@@ -28,7 +28,7 @@ export interface SshOptions {
   keepaliveIntervalMs?: number
   channelsPerConnection?: number
   /** Values to mask in every error message this connector builds. */
-  redact?: (text: string) => string
+  redact?: Redact | undefined
 }
 
 /**
@@ -462,8 +462,8 @@ class DialStdioAgent extends Agent {
   }
 
   /**
-   * A Docker API answer that is one JSON document (or a log tail) is read whole by docker-modem: past
-   * MAX_DOCKER_ANSWER_BYTES the request is torn down instead. Streams (logs -f, pulls, exec) are
+   * A Docker API answer that is one JSON document is read whole by docker-modem: past
+   * MAX_DOCKER_ANSWER_BYTES the request is torn down instead. Streams and logs (isDockerStream) are
    * consumed as they come and are not bounded here.
    */
   addRequest(request: ClientRequest, options: unknown): void {

@@ -5,6 +5,7 @@ import { chmod, open, readFile, rename, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ConfigError, UserError, type Issue } from '../errors.js'
 import type { Project, SecretSpec } from '../config/model.js'
+import type { Redact } from '../remote/executor.js'
 
 export const SECRETS_FILE = 'secrets.env'
 /** Characters a value may hold: Compose v1 and v2 read .env files differently once quotes, `$` or spaces appear. */
@@ -177,22 +178,17 @@ export function redact(text: string, values: Iterable<string>): string {
  * A function masking every secret value in a text, in the forms it travels in: as written, URL-encoded
  * (a connection string), JSON-escaped, and base64 at each of its three alignments (basic auth, a
  * Kubernetes-style secret, a token), so `user:pass` inside a base64 blob is masked too. Longest first,
- * so a value containing another is masked whole. A value of 1-3 characters is masked where it stands
- * as a whole word: inside longer words it would mask half of every message.
+ * so a value containing another is masked whole. (parseSecrets refuses values under four characters:
+ * masked wherever they stood, they would garble every message.)
  */
-export function redactor(values: Iterable<string>): (text: string) => string {
-  const long = new Set<string>()
-  const short = new Set<string>()
-  for (const value of values) {
-    if (value === '') continue
-    for (const form of encodedForms(value)) (form.length >= 4 ? long : short).add(form)
-  }
-  const sorted = [...long].sort((a, b) => b.length - a.length)
-  const word = short.size > 0 ? new RegExp(`(?<![A-Za-z0-9])(?:${[...short].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|')})(?![A-Za-z0-9])`, 'g') : null
+export function redactor(values: Iterable<string>): Redact {
+  const forms = new Set<string>()
+  for (const value of values) if (value !== '') for (const form of encodedForms(value)) forms.add(form)
+  const sorted = [...forms].sort((a, b) => b.length - a.length)
   return (text: string) => {
     let out = text
     for (const form of sorted) if (out.includes(form)) out = out.split(form).join('***')
-    return word ? out.replace(word, '***') : out
+    return out
   }
 }
 
@@ -212,6 +208,3 @@ function encodedForms(value: string): string[] {
   return [...new Set(forms)]
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-}

@@ -67,9 +67,8 @@ describe('secrets', () => {
     expect(() => envFileFor(['CLOUD', 'B_PASS'], values, { platform }, 'h')).toThrow('host h needs secrets that secrets.env does not define: CLOUD')
   })
 
-  it('redacts every value, longest first; a short one where it stands as a word', () => {
-    expect(redact('pw=abcdef and abcdefgh and abc, not abcx', ['abcdef', 'abcdefgh', 'abc'])).toBe('pw=*** and *** and ***, not abcx')
-    expect(redact('PIN=42 at 420', ['42'])).toBe('PIN=*** at 420')
+  it('redacts every value wherever it stands, longest first', () => {
+    expect(redact('pw=abcdef and abcdefgh and abc, and abcx', ['abcdef', 'abcdefgh', 'abc'])).toBe('pw=*** and *** and ***, and ***x')
   })
 
   it('redacts the encoded forms a value travels in: URL-encoded, JSON-escaped, base64 at any alignment', () => {

@@ -9,7 +9,10 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fleetHost } from '../../fleet/fleet.js'
 import { REPO } from '../../helpers/project.js'
-import { HAVE_FLEET, hostState, resetFleet, testPlatform, type TestPlatform } from '../helpers/platform.js'
+import { HAVE_FLEET, hostState, resetFleet, serviceContainer, testPlatform, type TestPlatform } from '../helpers/platform.js'
+import { dumpFileName } from '../../../src/ops/backup-files.js'
+import { postgresBackup } from '../../../src/remote/commands.js'
+import { SshPool } from '../../../src/remote/ssh.js'
 
 const run = promisify(execFile)
 const IMAGE = 'aip/postgres:15'
@@ -112,14 +115,14 @@ describe.skipIf(!HAVE_FLEET)('backup and restore on a real PostgreSQL', () => {
   }, 300_000)
 
   it('databases named "../../../tmp/x", "with space" and "-leading" are backed up inside the backup, privately, and restored', async () => {
-    const names = ['../../../tmp/x', 'with space', '-leading']
-    for (const name of names) expect((await psql(`create database "${name}"`, 'postgres')).code).toBe(0)
+    const names = ['../../../tmp/x', 'with space', '-leading', "it's"]
+    for (const name of names) expect((await psql(`create database "${name}"`, 'postgres')).code, name).toBe(0)
     expect((await psql("create table t (v text); insert into t values ('in the leading one')", '-leading')).code).toBe(0)
     try {
       const made = await platform.cli(['backup', 'erebus', '--json'])
       expect(made.code, made.stdout + made.stderr).toBe(0)
       const files: string[] = made.json.backups[0].files.map((f: any) => f.name)
-      expect(files).toEqual(expect.arrayContaining(['%2E%2E%2F%2E%2E%2F%2E%2E%2Ftmp%2Fx.dump', 'with%20space.dump', '%2Dleading.dump', 'litellm.dump', 'globals.sql']))
+      expect(files).toEqual(expect.arrayContaining(['%2E%2E%2F%2E%2E%2F%2E%2E%2Ftmp%2Fx.dump', 'with%20space.dump', '%2Dleading.dump', 'it%27s.dump', 'litellm.dump', 'globals.sql']))
       // on the host: every file inside the backup directory, directories 0700 and files 0600
       const erebus = fleetHost(platform.fleet, 'erebus')
       const dir = join(erebus.outside.baseDir, 'backups', 'postgres', made.json.backups[0].id)
@@ -161,6 +164,39 @@ describe.skipIf(!HAVE_FLEET)('backup and restore on a real PostgreSQL', () => {
       await rm(hostile, { force: true })
       await rm(download, { recursive: true, force: true })
       await rm(planted, { force: true })
+    }
+  }, 300_000)
+
+  it('a dump that fails (a database gone since the listing) leaves nothing behind on the host; rotation touches only backups', async () => {
+    const erebus = fleetHost(platform.fleet, 'erebus')
+    const dir = join(erebus.outside.baseDir, 'backups', 'postgres')
+    const pool = new SshPool({ attempts: 1 })
+    try {
+      const connection = await pool.connect({ name: 'erebus', alias: erebus.address, hostname: erebus.address, port: erebus.port, user: erebus.user, identityFiles: [erebus.identityFile], knownHostsFiles: [platform.fleet.knownHostsFile], proxyJump: null })
+      const { name: container } = await serviceContainer(erebus, 'postgres')
+      const before = (await readdir(dir)).sort()
+      const dumps = ['litellm', 'gone-since'].map((database) => ({ database, file: dumpFileName(database) }))
+      const failed = await connection.run(postgresBackup('/opt/ai-platform', 'postgres', container, 'postgres', '20261130T000000Z', 2, dumps), { check: false })
+      expect(failed.code).not.toBe(0)
+      expect(failed.stderr).toContain('database "gone-since" does not exist')
+      expect((await readdir(dir)).sort()).toEqual(before)
+    } finally {
+      await pool.closeAll()
+    }
+    // directories that are not backups survive rotation (keep: 2)
+    await mkdir(join(dir, 'keep-me'))
+    await mkdir(join(dir, '-rf'))
+    try {
+      for (let i = 0; i < 2; i++) {
+        await new Promise((r) => setTimeout(r, 1100))
+        expect((await platform.cli(['backup', 'erebus', '--json'])).code).toBe(0)
+      }
+      const left = await readdir(dir)
+      expect(left).toEqual(expect.arrayContaining(['keep-me', '-rf']))
+      expect(left.filter((n) => /^\d{8}T\d{6}Z$/.test(n))).toHaveLength(2)
+    } finally {
+      await rm(join(dir, 'keep-me'), { recursive: true, force: true })
+      await rm(join(dir, '-rf'), { recursive: true, force: true })
     }
   }, 300_000)
 })
