@@ -53,7 +53,8 @@ function readQuick(sections: Map<string, Section>): QuickFacts {
   if (release?.code === 0) current = parseReleaseRecord(release.output)
   const env = sections.get('env')
   return {
-    user: sections.get('user')?.output.trim().slice(0, 64) || 'the deploy user',
+    // shown in hints such as `sudo install -d -o USER DIR`: only a user name is believed
+    user: /^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/.test(sections.get('user')?.output.trim() ?? '') ? sections.get('user')!.output.trim() : 'the deploy user',
     current,
     envSha256: env?.code === 0 && /^[0-9a-f]{64}(\s|$)/.test(env.output.trim()) ? env.output.trim().slice(0, 64) : null,
     lock: lockSection?.code === 0 ? parseHolder(lockSection.output) : null,

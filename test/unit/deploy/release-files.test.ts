@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseHolder } from '../../../src/deploy/lock-holder.js'
+import { parseQuickFacts } from '../../../src/deploy/preflight.js'
 import { buildRecord, parseReleaseRecord, releaseTarball } from '../../../src/deploy/release.js'
 import { unpackRelease } from '../../../src/remote/commands.js'
 import { fileKey, sha256, type HostRender } from '../../../src/render/render.js'
@@ -99,5 +100,14 @@ describe('what a host says it runs', () => {
   it('a lock holder believes only fields of the right type', () => {
     expect(parseHolder('held\n{"token":{"$(id)":1},"user":["x"],"machine":"m","pid":"12","since":5}\n@@age 12x')).toEqual({ who: '?@m (pid ?)', since: null, command: null, ageS: null, machine: 'm', pid: null, token: null })
     expect(parseHolder('held\n{"token":"t","user":"u","machine":"m","pid":12,"command":"deploy","since":"s"}\n@@age 12')).toEqual({ who: 'u@m (pid 12)', since: 's', command: 'deploy', ageS: 12, machine: 'm', pid: 12, token: 't' })
+  })
+})
+
+describe('the quick probe', () => {
+  it('believes a user name only when it is one (it goes into a suggested sudo command)', () => {
+    const probe = (user: string) => parseQuickFacts(`@@aip:user\n${user}\n@@aip:rc:0\n`).user
+    expect(probe('deploy')).toBe('deploy')
+    expect(probe('x; rm -rf /')).toBe('the deploy user')
+    expect(probe('\u001b]0;t\u0007')).toBe('the deploy user')
   })
 })
