@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import { execa } from 'execa'
 import { Client, type SFTPWrapper } from 'ssh2'
 import { FLEET_JSON, fleetAvailable, fleetHost, knownHostKeys, loadFleet, type Fleet, type FleetHost } from '../../fleet/fleet.js'
+import type { SshTarget } from '../../../src/remote/ssh-target.js'
 
 export const IS_ROOT = process.getuid?.() === 0
 // The fleet's keys and sockets belong to root: without root the suites skip too.
@@ -138,3 +139,8 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 
 /** Shell-quotes one word for a remote command line. */
 export const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`
+
+/** A fleet host as the CLI's SSH connector reaches it: the deploy key, strict host keys from the fleet's known_hosts. */
+export function fleetTarget(fleet: Fleet, host: FleetHost): SshTarget {
+  return { name: host.name, alias: host.address, hostname: host.address, port: host.port, user: host.user, identityFiles: [host.identityFile], knownHostsFiles: [fleet.knownHostsFile], proxyJump: null }
+}

@@ -13,6 +13,7 @@ import { HAVE_FLEET, hostState, resetFleet, serviceContainer, testPlatform, type
 import { dumpFileName } from '../../../src/ops/backup-files.js'
 import { postgresBackup } from '../../../src/remote/commands.js'
 import { SshPool } from '../../../src/remote/ssh.js'
+import { fleetTarget } from '../fleet/helpers.js'
 
 const run = promisify(execFile)
 const IMAGE = 'aip/postgres:15'
@@ -172,7 +173,7 @@ describe.skipIf(!HAVE_FLEET)('backup and restore on a real PostgreSQL', () => {
     const dir = join(erebus.outside.baseDir, 'backups', 'postgres')
     const pool = new SshPool({ attempts: 1 })
     try {
-      const connection = await pool.connect({ name: 'erebus', alias: erebus.address, hostname: erebus.address, port: erebus.port, user: erebus.user, identityFiles: [erebus.identityFile], knownHostsFiles: [platform.fleet.knownHostsFile], proxyJump: null })
+      const connection = await pool.connect(fleetTarget(platform.fleet, erebus))
       const { name: container } = await serviceContainer(erebus, 'postgres')
       const before = (await readdir(dir)).sort()
       const dumps = ['litellm', 'gone-since'].map((database) => ({ database, file: dumpFileName(database) }))

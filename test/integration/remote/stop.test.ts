@@ -3,7 +3,7 @@
 // terminal never learns that its client left (a backup went on and renamed its dumps into place).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SshPool, type SshConnection } from '../../../src/remote/ssh.js'
-import { HAVE_FLEET, fleetHost, fleetOrEmpty } from '../fleet/helpers.js'
+import { HAVE_FLEET, fleetHost, fleetOrEmpty, fleetTarget } from '../fleet/helpers.js'
 
 const fleet = fleetOrEmpty()
 const pool = new SshPool({ attempts: 1 })
@@ -22,8 +22,7 @@ const marker = async (path: string) => {
 
 describe.skipIf(!HAVE_FLEET)('stopping a command on a host', () => {
   beforeAll(async () => {
-    const erebus = fleetHost(fleet, 'erebus')
-    connection = await pool.connect({ name: 'erebus', alias: erebus.address, hostname: erebus.address, port: erebus.port, user: erebus.user, identityFiles: [erebus.identityFile], knownHostsFiles: [fleet.knownHostsFile], proxyJump: null })
+    connection = await pool.connect(fleetTarget(fleet, fleetHost(fleet, 'erebus')))
   })
   afterAll(async () => {
     await pool.closeAll()
