@@ -1,4 +1,5 @@
 // Pure readings of Compose syntax shared by validation and rendering.
+import type { HealthCheck } from './model.js'
 
 export interface PublishedPort {
   hostIp: string
@@ -49,6 +50,17 @@ function parseRange(text: string): { from: number; to: number } | null {
   if (!match) return null
   const from = Number(match[1])
   return { from, to: match[2] === undefined ? from : Number(match[2]) }
+}
+
+/** The ports a service's declared checks connect to. */
+export function checkPorts(health: readonly HealthCheck[]): number[] {
+  return health.flatMap((c) => [c.http?.port, c.tcp?.port, c.ollama?.port]).filter((p): p is number => p !== undefined)
+}
+
+/** The ports a service's checks use that its `ports` list publishes on the host's loopback only. */
+export function loopbackPorts(checkPorts: readonly number[], ports: unknown): number[] {
+  const loopback = publishedPorts(ports).filter((p) => p.hostIp === '127.0.0.1' || p.hostIp === '::1')
+  return [...new Set(checkPorts.filter((port) => loopback.some((p) => p.from <= port && port <= p.to)))].sort((a, b) => a - b)
 }
 
 export function portsOverlap(a: PublishedPort, b: PublishedPort): boolean {

@@ -32,6 +32,8 @@ export interface QuickFacts {
   user: string
   current: ReleaseRecord | null
   envSha256: string | null
+  /** Whether history.jsonl names the current release (false: switched, then cut off before recording). */
+  recorded: boolean
   lock: ReturnType<typeof parseHolder> | null
 }
 
@@ -57,6 +59,7 @@ function readQuick(sections: Map<string, Section>): QuickFacts {
     user: /^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/.test(sections.get('user')?.output.trim() ?? '') ? sections.get('user')!.output.trim() : 'the deploy user',
     current,
     envSha256: env?.code === 0 && /^[0-9a-f]{64}(\s|$)/.test(env.output.trim()) ? env.output.trim().slice(0, 64) : null,
+    recorded: current === null || sections.get('recorded')?.output.trim() !== 'no',
     lock: lockSection?.code === 0 ? parseHolder(lockSection.output) : null,
   }
 }

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto'
 import { hostname, userInfo } from 'node:os'
 import { pack } from 'tar-stream'
+import type { HealthCheck } from '../config/model.js'
 import type { HostRender } from '../render/render.js'
 import { COMPOSE_FILE, ENV_FILE } from '../render/render.js'
 
@@ -26,10 +27,21 @@ export interface ReleaseRecord {
   hash: string
   createdAt: string
   by: { user: string; machine: string }
-  services: { name: string; image: string; tier: string; oneshot: boolean; hasHealthcheck: boolean }[]
+  services: RecordedService[]
   files: string[]
   previous: string | null
   tool: string
+}
+
+export interface RecordedService {
+  name: string
+  image: string
+  tier: string
+  oneshot: boolean
+  hasHealthcheck: boolean
+  /** The declared checks this release was deployed with (absent in records written before they were kept). */
+  health?: HealthCheck[]
+  loopbackPorts?: number[]
 }
 
 /** What releaseId() makes: a release directory name, nothing that could climb out of releases/. */
@@ -65,9 +77,36 @@ export function parseReleaseRecord(text: string): ReleaseRecord | null {
     Array.isArray(services) &&
     services.every((s: unknown) => {
       const v = s as Record<string, unknown> | null
-      return v !== null && typeof v === 'object' && str(v.name) && /^[a-z0-9][a-z0-9_-]*$/.test(v.name) && str(v.image) && str(v.tier) && typeof v.oneshot === 'boolean' && typeof v.hasHealthcheck === 'boolean'
+      return (
+        v !== null && typeof v === 'object' && str(v.name) && /^[a-z0-9][a-z0-9_-]*$/.test(v.name) && str(v.image) && str(v.tier) && typeof v.oneshot === 'boolean' && typeof v.hasHealthcheck === 'boolean' &&
+        (v.health === undefined || (Array.isArray(v.health) && v.health.length <= 256 && v.health.every(isHealthCheck))) &&
+        (v.loopbackPorts === undefined || (Array.isArray(v.loopbackPorts) && v.loopbackPorts.length <= 64 && v.loopbackPorts.every(isPort)))
+      )
     })
   return ok ? (r as unknown as ReleaseRecord) : null
+}
+
+const isPort = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535
+
+/**
+ * A check as a release record holds it: it decides whether a rollback succeeded, and a command check
+ * runs on the host, so each field is checked like the stack file's own (see the stack schema).
+ */
+function isHealthCheck(value: unknown): value is HealthCheck {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
+  const c = value as Record<string, unknown>
+  const known = ['name', 'required', 'http', 'tcp', 'command', 'ollama']
+  if (Object.keys(c).some((k) => !known.includes(k))) return false
+  if (typeof c.required !== 'boolean') return false
+  const object = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+  const text = (v: unknown): boolean => typeof v === 'string' && v.length <= 4096
+  const h = c.http
+  const ok =
+    (h === undefined || (object(h) && isPort(h.port) && text(h.path) && (h.path as string).startsWith('/') && Number.isInteger(h.status) && (h.status as number) >= 100 && (h.status as number) <= 599 && (h.body === undefined || text(h.body)) && (h.scheme === 'http' || h.scheme === 'https'))) &&
+    (c.tcp === undefined || (object(c.tcp) && isPort(c.tcp.port))) &&
+    (c.ollama === undefined || (object(c.ollama) && isPort(c.ollama.port))) &&
+    (c.command === undefined || (Array.isArray(c.command) && c.command.length >= 1 && c.command.length <= 64 && c.command.every(text)))
+  return ok && (c.name === undefined || text(c.name)) && ['http', 'tcp', 'command', 'ollama'].some((k) => c[k] !== undefined)
 }
 
 export function releaseId(now: Date, hash: string): string {
@@ -98,7 +137,7 @@ export function buildRecord(render: HostRender, options: { id: string; platform:
     hash: render.hash,
     createdAt: options.now.toISOString(),
     by: whoAmI(),
-    services: render.services.map((s) => ({ name: s.name, image: s.image, tier: s.tier, oneshot: s.oneshot, hasHealthcheck: s.hasHealthcheck })),
+    services: render.services.map((s) => ({ name: s.name, image: s.image, tier: s.tier, oneshot: s.oneshot, hasHealthcheck: s.hasHealthcheck, health: s.health, loopbackPorts: s.loopbackPorts })),
     files: render.files.map((f) => f.path),
     previous: options.previous,
     tool: options.tool,

@@ -4,8 +4,8 @@
 import { connect as netConnect } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Agent } from 'undici'
-import type { Host, Project, Service } from '../config/model.js'
-import { publishedPorts } from '../config/compose.js'
+import type { HealthCheck, Host, Project, Service } from '../config/model.js'
+import { checkPorts, loopbackPorts } from '../config/compose.js'
 import { serviceForHost } from '../config/load.js'
 import { errorMessage } from '../errors.js'
 import type { Executor } from '../remote/executor.js'
@@ -38,11 +38,24 @@ export interface CheckContext {
   dispatcher: HttpPool
 }
 
-/** Loopback-bound ports are reached through the host's SSH connection; others directly. */
-function isLoopback(service: Service, host: Host, project: Project, port: number): boolean {
-  const ports = publishedPorts(serviceForHost(service, host, project.hosts, project.hostOrder).ports)
-  const match = ports.find((p) => p.from <= port && port <= p.to)
-  return match !== undefined && (match.hostIp === '127.0.0.1' || match.hostIp === '::1') && !host.local
+/**
+ * What the checks of one service on one host need: the checks, and which of their ports are bound to
+ * the host's loopback (reached through its SSH connection, the others directly). Built from the
+ * inventory (checkedService) or from a release record, so a release is judged by its own checks.
+ */
+export interface CheckedService {
+  name: string
+  health: readonly HealthCheck[]
+  loopbackPorts: readonly number[]
+}
+
+/** A service's checks as the inventory declares them today. */
+export function checkedService(service: Service, host: Host, project: Project): CheckedService {
+  return { name: service.name, health: service.health, loopbackPorts: loopbackPorts(checkPorts(service.health), serviceForHost(service, host, project.hosts, project.hostOrder).ports) }
+}
+
+function isLoopback(service: CheckedService, host: Host, port: number): boolean {
+  return service.loopbackPorts.includes(port) && !host.local
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ value?: T; error?: unknown; ms: number }> {
@@ -55,8 +68,8 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value?: T; error?: un
   }
 }
 
-async function httpGet(ctx: CheckContext, service: Service, port: number, path: string, scheme = 'http'): Promise<{ status: number; body: string }> {
-  const viaSsh = isLoopback(service, ctx.host, ctx.project, port)
+async function httpGet(ctx: CheckContext, service: CheckedService, port: number, path: string, scheme = 'http'): Promise<{ status: number; body: string }> {
+  const viaSsh = isLoopback(service, ctx.host, port)
   if (viaSsh) {
     if (!ctx.exec) throw new Error('host unreachable over SSH (port is bound to its loopback)')
     const exec = ctx.exec
@@ -82,8 +95,8 @@ async function httpGet(ctx: CheckContext, service: Service, port: number, path: 
   return { status: response.statusCode, body: await readBody(response.body, MAX_CHECK_BODY_BYTES) }
 }
 
-function tcpConnect(ctx: CheckContext, service: Service, port: number): Promise<void> {
-  if (isLoopback(service, ctx.host, ctx.project, port)) {
+function tcpConnect(ctx: CheckContext, service: CheckedService, port: number): Promise<void> {
+  if (isLoopback(service, ctx.host, port)) {
     if (!ctx.exec) return Promise.reject(new Error('host unreachable over SSH (port is bound to its loopback)'))
     return ctx.exec.forward(port, undefined, { timeoutMs: ctx.timeoutMs }).then((stream) => void stream.destroy())
   }
@@ -118,7 +131,7 @@ function reason(error: unknown): string {
 }
 
 /** The declared checks of one service on one host. */
-export async function serviceChecks(ctx: CheckContext, service: Service): Promise<CheckResult[]> {
+export async function serviceChecks(ctx: CheckContext, service: CheckedService): Promise<CheckResult[]> {
   const results: CheckResult[] = []
   const base = { host: ctx.host.name, service: service.name }
   for (const check of service.health) {

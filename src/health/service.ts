@@ -4,7 +4,7 @@ import type { Project, Service } from '../config/model.js'
 import { errorMessage } from '../errors.js'
 import { resolveTargets } from '../plan/plan.js'
 import { connector, type Connector } from '../remote/connect.js'
-import { containerChecks, gpuCheck, hostContainers, HttpPool, serviceChecks, type CheckContext, type CheckResult } from './checks.js'
+import { checkedService, containerChecks, gpuCheck, hostContainers, HttpPool, serviceChecks, type CheckContext, type CheckResult } from './checks.js'
 import type { Masked } from '../remote/executor.js'
 
 export interface HostHealth {
@@ -91,7 +91,7 @@ export async function checkHost(project: Project, name: string, connections: Con
       checks.push(...active(services).map((s) => ({ host: name, service: s.name, check: 'container', status: 'fail' as const, required: true, latencyMs: 0, detail: errorMessage(e).replace(`${name}: `, '') })))
     }
   }
-  const [, gpu, declared] = await Promise.all([reachableChecks(), gpuCheck(ctx), Promise.all(active(services).map((s) => serviceChecks(ctx, s)))])
+  const [, gpu, declared] = await Promise.all([reachableChecks(), gpuCheck(ctx), Promise.all(active(services).map((s) => serviceChecks(ctx, checkedService(s, host, project))))])
   if (gpu) checks.push(gpu)
   checks.push(...declared.flat())
   // One block per service: its container first, then its own checks; host-level checks last.

@@ -1,7 +1,7 @@
 // Pure builders of what runs on a host (STYLE.md habit 3): argv arrays and sh scripts whose every
 // variable part is quoted here. Each has a unit test on its exact text.
 import type { ComposeInfo } from './facts.js'
-import { quoteWord } from './quote.js'
+import { quoteWord, shellQuote } from './quote.js'
 
 export interface ComposeTarget {
   compose: ComposeInfo
@@ -14,18 +14,31 @@ export function releaseDir(baseDir: string, id: string): string {
   return `${baseDir}/releases/${id}`
 }
 
-/** compose with the project, the release's file and .env, and the base directory for ./ paths. */
-export function composeArgs(target: ComposeTarget): string[] {
+/**
+ * compose on a release, as a script: the secrets reach compose in its process environment, read by the
+ * shell from the release's .env (`NAME='value'` lines, 0600), never in any argv. Compose v1 and v2
+ * read an --env-file differently once a value holds `$`, quotes or spaces; a value in the environment
+ * reaches both byte for byte. A release written before (plain NAME=value lines, values of safe
+ * characters only) is still given as --env-file.
+ */
+export function composeScript(target: ComposeTarget, action: readonly string[]): string[] {
   const dir = releaseDir(target.baseDir, target.releaseId)
-  return [...target.compose.command, '--project-name', target.project, '--project-directory', target.baseDir, '--file', `${dir}/compose.yaml`, '--env-file', `${dir}/.env`]
+  return sh(
+    [
+      'set -eu',
+      `d=${quoteWord(dir)}`,
+      `if [ -s "$d/.env" ] && grep -qv "^[A-Za-z_][A-Za-z0-9_]*='" "$d/.env"; then set -- --env-file "$d/.env"; else set -a; [ ! -f "$d/.env" ] || . "$d/.env"; set +a; set --; fi`,
+      `exec ${shellQuote([...target.compose.command, '--project-name', target.project, '--project-directory', target.baseDir])} --file "$d/compose.yaml" "$@" ${shellQuote(action)}`,
+    ].join('\n'),
+  )
 }
 
 export function composeUp(target: ComposeTarget): string[] {
-  return [...composeArgs(target), 'up', '--detach', '--remove-orphans']
+  return composeScript(target, ['up', '--detach', '--remove-orphans'])
 }
 
 export function composeDown(target: ComposeTarget): string[] {
-  return [...composeArgs(target), 'down', '--remove-orphans']
+  return composeScript(target, ['down', '--remove-orphans'])
 }
 
 export function sh(script: string): string[] {
@@ -127,7 +140,7 @@ const BREAK_LOCK = [
  * holder's info and the seconds since its last heartbeat. A lock stale for `staleSeconds` is broken
  * and taken by exactly one taker (`acquired` then `stale AGE`).
  */
-export function acquireLock(baseDir: string, info: LockInfo, staleSeconds: number): string[] {
+export function acquireLock(baseDir: string, info: LockInfo, staleSeconds: number, after = ''): string[] {
   const json = JSON.stringify(info)
   return sh(
     [
@@ -139,9 +152,10 @@ export function acquireLock(baseDir: string, info: LockInfo, staleSeconds: numbe
       BREAK_LOCK,
       'lockage() { echo $(( $(date +%s) - $(stat -c %Y "$b/.lock/info.json" 2>/dev/null || stat -c %Y "$b/.lock" 2>/dev/null || date +%s) )); }',
       `stale() { [ "$(lockage)" -ge ${staleSeconds} ]; }`,
-      'if place; then echo acquired; exit 0; fi',
+      afterAcquired(after),
+      'if place; then echo acquired; after; exit 0; fi',
       'age=$(lockage)',
-      'if stale && breakif stale; then echo acquired; echo "stale $age"; exit 0; fi',
+      'if stale && breakif stale; then echo acquired; echo "stale $age"; after; exit 0; fi',
       'echo held',
       'cat "$b/.lock/info.json" 2>/dev/null && echo || true',
       'echo "@@age $(lockage)"',
@@ -149,26 +163,40 @@ export function acquireLock(baseDir: string, info: LockInfo, staleSeconds: numbe
   )
 }
 
+/**
+ * A shell function `after` run once the lock is ours: what is read there (the host's facts) is read
+ * under the lock, in the same round trip. It may fail freely: its output is parsed, not its status.
+ */
+function afterAcquired(script: string): string {
+  return script === '' ? 'after() { :; }' : `after() {\nset +e\n${script}\n}`
+}
+
 /** Takes over a lock whose holder is known dead, only if it is still that holder's (token). */
-export function takeOverLock(baseDir: string, info: LockInfo, deadToken: string): string[] {
+export function takeOverLock(baseDir: string, info: LockInfo, deadToken: string, after = ''): string[] {
   return sh(
     [
       header(baseDir),
       placeLock(JSON.stringify(info)),
       BREAK_LOCK,
       `dead() { grep -q ${quoteWord(deadToken)} "$b/.lock/info.json" 2>/dev/null; }`,
-      'if breakif dead; then echo acquired; fi',
+      afterAcquired(after),
+      'if breakif dead; then echo acquired; after; fi',
     ].join('\n'),
   )
 }
 
-/** Every release kept on the host: `@@release <id>` then its release.json, newest first. */
+/** How much of history.jsonl decisions read: far more lines than releases are ever kept. */
+export const HISTORY_TAIL = 2000
+
+/** Every release kept on the host: `@@release <id>` then its release.json, newest first; then `@@history` and its newest lines. */
 export function readReleases(baseDir: string): string[] {
   return sh(
     [
       header(baseDir),
       '[ -d "$b/releases" ] || exit 0',
       `for id in $(ls -1 "$b/releases" | grep -v '^\\.' | sort -r); do echo "@@release $id"; cat "$b/releases/$id/release.json" 2>/dev/null; echo; done`,
+      'echo "@@history"',
+      `tail -n ${HISTORY_TAIL} "$b/history.jsonl" 2>/dev/null || true`,
     ].join('\n'),
   )
 }
@@ -189,18 +217,38 @@ export function forceReleaseLock(baseDir: string): string[] {
 }
 
 /**
- * Appends one history line, then keeps the newest `keep` releases plus the live one, and the config
- * files still referenced by a kept release.
+ * Appends one history line, then prints what pruning decides from (see releasesToPrune): the
+ * release directories, the live one and the history's newest lines.
  */
-export function recordAndPrune(baseDir: string, historyLine: string, keep: number): string[] {
+export function recordHistory(baseDir: string, historyLine: string): string[] {
   return sh(
     [
       header(baseDir),
       `printf '%s\\n' ${quoteWord(historyLine)} >> "$b/history.jsonl"`,
-      'cd "$b/releases"',
+      'echo "@@live $(readlink "$b/current" 2>/dev/null | sed "s#^releases/##")"',
+      `ls -1 "$b/releases" 2>/dev/null | grep -v '^\\.' | sed 's/^/@@release /' || true`,
+      'echo "@@history"',
+      `tail -n ${HISTORY_TAIL} "$b/history.jsonl"`,
+    ].join('\n'),
+  )
+}
+
+/** What recordHistory printed. */
+export function parseRecorded(stdout: string): { live: string | null; releases: string[]; history: string } {
+  const at = stdout.indexOf('@@history\n')
+  const head = (at < 0 ? stdout : stdout.slice(0, at)).split('\n')
+  const live = head.find((l) => l.startsWith('@@live '))?.slice(7).trim() ?? ''
+  return { live: live === '' ? null : live, releases: head.filter((l) => l.startsWith('@@release ')).map((l) => l.slice(10).trim()), history: at < 0 ? '' : stdout.slice(at + 10) }
+}
+
+/** Deletes the given releases (never the live one, whatever the list says), then the config files no kept release names. */
+export function pruneReleases(baseDir: string, ids: readonly string[]): string[] {
+  return sh(
+    [
+      header(baseDir),
       'live=$(readlink "$b/current" 2>/dev/null | sed "s#^releases/##" || true)',
-      `ls -1 | grep -v '^\\.' | sort -r | tail -n +${keep + 1} | while read -r r; do [ "$r" = "$live" ] || rm -rf "$r"; done`,
-      'cd "$b/files"',
+      `for r in ${ids.map(quoteWord).join(' ')}; do [ "$r" = "$live" ] || rm -rf "$b/releases/$r"; done`,
+      'cd "$b/files" 2>/dev/null || exit 0',
       'for f in *; do [ -e "$f" ] || continue; grep -qs "files/$f/" "$b"/releases/*/release.json || rm -rf "$f"; done',
     ].join('\n'),
   )

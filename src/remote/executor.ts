@@ -37,6 +37,8 @@ export interface Executor {
   forward(port: number, address?: string, options?: WaitOptions): Promise<Duplex>
   /** Copies a file from the host to this machine (SFTP over the same connection). */
   download(remotePath: string, localPath: string, options?: { maxBytes?: number }): Promise<void>
+  /** The connection dropped under us (keepalives unanswered, host or network gone): what ran may or may not have finished. */
+  readonly lost: boolean
   close(): Promise<void>
 }
 

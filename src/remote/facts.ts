@@ -25,6 +25,8 @@ export function factsScript(request: FactsRequest): string {
     section('user', 'id -un'),
     section('release', `cat "$b/current/release.json"`),
     section('env', `sha256sum "$b/current/.env"`),
+    // whether history.jsonl names the live release: a deploy cut off after its switch never recorded it
+    section('recorded', `id=$(readlink "$b/current") && id=\${id#releases/} && if grep -Fqs -e "\\"release\\":\\"$id\\"" -e "\\"to\\":\\"$id\\"" "$b/history.jsonl"; then echo yes; else echo no; fi`),
     section('lock', `cat "$b/.lock/info.json" && echo && echo "@@age $(( $(date +%s) - $(stat -c %Y "$b/.lock/info.json") ))"`),
   ]
   if (!request.full) return lines.join('\n')

@@ -11,6 +11,7 @@ import { DEFAULT_TIMEOUT_MS, MAX_OUTPUT_BYTES, type Executor, type RunOptions, t
 import { REMOTE_WAIT_MS, seconds } from '../util/deadline.js'
 
 export class LocalExecutor implements Executor {
+  readonly lost = false
   readonly transport = 'local' as const
   private dockerClient: Docker | undefined
 

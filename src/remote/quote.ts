@@ -4,6 +4,11 @@ const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/
 
 export function quoteWord(word: string): string {
   if (word !== '' && SAFE.test(word)) return word
+  return singleQuoted(word)
+}
+
+/** Always quoted: where a reader relies on the quotes being there (a release's .env). */
+export function singleQuoted(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`
 }
 

@@ -92,6 +92,7 @@ const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNRE
 export class SshConnection {
   private readonly channels: Semaphore
   private closed = false
+  private dropped = false
   private dockerClient: Docker | undefined
 
   private constructor(
@@ -102,6 +103,8 @@ export class SshConnection {
   ) {
     this.channels = new Semaphore(options.channelsPerConnection ?? 8)
     client.on('close', () => {
+      // closed without our close(): keepalives went unanswered, or the host or network dropped it
+      if (!this.closed) this.dropped = true
       this.closed = true
     })
   }
@@ -130,6 +133,11 @@ export class SshConnection {
 
   get isClosed(): boolean {
     return this.closed
+  }
+
+  /** The connection dropped (not closed by us): what ran on it may or may not have finished. */
+  get isLost(): boolean {
+    return this.dropped
   }
 
   /**
@@ -251,6 +259,9 @@ export class SshConnection {
         clearTimeout(timer)
         options.signal?.removeEventListener('abort', onAbort)
         if (error) return reject(error)
+        if (code === null && signal === undefined && this.dropped) {
+          return reject(new RemoteError(this.target.name, argv, null, '', `${this.target.name}: the connection was lost while \`${argv.join(' ')}\` ran: it may or may not have finished`))
+        }
         const result: RunResult = { code: code ?? 255, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), ...(signal ? { signal } : code === null ? { signal: 'none reported' } : {}) }
         if (options.check !== false && result.code !== 0) {
           const redact = this.options.redact ?? ((t: string) => t)
@@ -304,7 +315,9 @@ export class SshConnection {
       stream.on('exit', onExit)
       stream.on('close', (exitCode?: number | null, exitSignal?: string) => {
         onExit(exitCode, exitSignal)
-        finish()
+        // a dropped connection closes its channels first, then itself: look once it has
+        if (code === null && signal === undefined) setImmediate(() => finish())
+        else finish()
       })
       stream.on('error', (error: Error) => finish(new RemoteError(this.target.name, argv, null, '', `${this.target.name}: ${error.message}`)))
       if (options.stdin === undefined) stream.end()
@@ -517,8 +530,9 @@ async function handshake(target: SshTarget, options: SshOptions, jump: SshConnec
       port: target.port,
       username: target.user,
       readyTimeout: options.readyTimeoutMs ?? 10_000,
-      keepaliveInterval: options.keepaliveIntervalMs ?? 15_000,
-      keepaliveCountMax: 4,
+      // a host that stops answering is given up after about 15 s (OpenSSH's ServerAliveCountMax is 3 too)
+      keepaliveInterval: options.keepaliveIntervalMs ?? 5_000,
+      keepaliveCountMax: 3,
       ...(sock ? { sock: sock as ConnectConfig['sock'] } : {}),
       hostVerifier: (key: Buffer): boolean => {
         const verdict = checkHostKey(entries, tokens, key)
@@ -648,6 +662,10 @@ export class SshExecutor implements Executor {
 
   download(remotePath: string, localPath: string, options?: { maxBytes?: number }): Promise<void> {
     return this.connection.download(remotePath, localPath, options)
+  }
+
+  get lost(): boolean {
+    return this.connection.isLost
   }
 
   async close(): Promise<void> {

@@ -1,9 +1,9 @@
 // inventory + stacks + templates -> per-host files. Pure and deterministic: same input, same bytes.
 import { createHash } from 'node:crypto'
 import type { Issue } from '../errors.js'
-import { composeVariables, isPlainObject, walkStrings } from '../config/compose.js'
+import { checkPorts, composeVariables, isPlainObject, loopbackPorts, walkStrings } from '../config/compose.js'
 import { serviceForHost, type Origin } from '../config/load.js'
-import type { Host, Project, Service } from '../config/model.js'
+import type { HealthCheck, Host, Project, Service } from '../config/model.js'
 import type { PathSegment } from '../config/source.js'
 import { issueAt } from '../config/source.js'
 import { fleetContext, hostView, type FleetContext } from './context.js'
@@ -30,6 +30,10 @@ export interface RenderedService {
   image: string
   oneshot: boolean
   hasHealthcheck: boolean
+  /** Its declared checks, recorded with the release so that a rollback is judged by the release's own. */
+  health: HealthCheck[]
+  /** The checks' ports this host publishes on its loopback only (reached through SSH). */
+  loopbackPorts: number[]
 }
 
 export interface HostRender {
@@ -152,7 +156,9 @@ export function renderHost(project: Project, hostName: string, options: RenderOp
 
   if (issues.length > 0) return { render: null, issues }
   const compose: RenderedFile = { path: COMPOSE_FILE, content: composeText, sha256: sha256(composeText), mode: '0644' }
-  const hashInput = [compose, ...files].map((f) => `${f.path}\0${f.sha256}`).concat(secretNames.map((s) => `secret\0${s}`))
+  // The checks are part of a release (its record carries them): changing one is a change to deploy.
+  const checks = services.filter((s) => s.health.length > 0).map((s) => `checks\0${s.name}\0${JSON.stringify(s.health)}`)
+  const hashInput = [compose, ...files].map((f) => `${f.path}\0${f.sha256}`).concat(secretNames.map((s) => `secret\0${s}`), checks)
   return {
     render: {
       host: hostName,
@@ -170,6 +176,8 @@ export function renderHost(project: Project, hostName: string, options: RenderOp
           image: String(definition.image),
           oneshot: s.oneshot,
           hasHealthcheck: isPlainObject(definition.healthcheck) && definition.healthcheck.disable !== true,
+          health: s.health,
+          loopbackPorts: loopbackPorts(checkPorts(s.health), definition.ports),
         }
       }),
       hash: sha256(hashInput.join('\n')),

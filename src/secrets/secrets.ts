@@ -1,15 +1,20 @@
-// The secrets file: dotenv lines NAME=value in the project directory, mode 0600, never committed.
-// Values go only into each host's .env (0600 on the host); everywhere else they are names or ***.
+// The secrets file: NAME=value lines in the project directory, mode 0600, never committed. The value is
+// everything after `=` to the end of the line, exactly as written (spaces, quotes, `$`, `#`, `!`
+// included); one pair of quotes around the whole value is dropped, so `P="a b "` keeps its spaces.
+// Values go only into each host's .env (`NAME='value'`, 0600 on the host, read by the shell that starts
+// compose); everywhere else they are names or ***.
 import { randomBytes } from 'node:crypto'
 import { chmod, open, readFile, rename, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ConfigError, UserError, type Issue } from '../errors.js'
 import type { Project, SecretSpec } from '../config/model.js'
 import type { Redact } from '../remote/executor.js'
+import { singleQuoted } from '../remote/quote.js'
 
 export const SECRETS_FILE = 'secrets.env'
-/** Characters a value may hold: Compose v1 and v2 read .env files differently once quotes, `$` or spaces appear. */
-const SAFE_VALUE = /^[A-Za-z0-9._~+/=@:,%^-]*$/
+/** Control characters (C0, DEL, C1): a value is one line of printable text. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 const MIN_VALUE_LENGTH = 4
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
 
@@ -37,9 +42,11 @@ export function parseSecrets(text: string, display: string): { values: Map<strin
     const name = match[1]!
     let value = match[2]!
     if (value.length >= 2 && ((value.startsWith("'") && value.endsWith("'")) || (value.startsWith('"') && value.endsWith('"')))) value = value.slice(1, -1)
-    if (!SAFE_VALUE.test(value)) {
-      // Never echo the value itself.
-      issues.push({ file: display, line: index + 1, col: name.length + 2, path: name, message: 'the value has characters .env files cannot carry safely', allowed: 'letters, digits and . _ ~ + / = @ : , % ^ -', got: 'quotes, spaces, $, # or other characters', severity: 'error' })
+    const control = CONTROL.exec(value)
+    if (control) {
+      // Never echo the value itself: where the character is and which one.
+      const code = control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')
+      issues.push({ file: display, line: index + 1, col: name.length + 2, path: name, message: `the value holds a control character (U+${code}) at character ${control.index + 1}`, allowed: 'any printable character, spaces included', got: `U+${code}`, severity: 'error' })
       return
     }
     if (value.length > 0 && value.length < MIN_VALUE_LENGTH) {
@@ -158,7 +165,7 @@ export function envFileFor(secretNames: readonly string[], values: ReadonlyMap<s
       `Run \`ai-platform secrets init\` to generate them${missing.some((m) => project.platform.secrets[m]?.generate === false) ? ', and add the ones marked generate: false by hand' : ''}.`,
     )
   }
-  return secretNames.map((name) => `${name}=${values.get(name) ?? ''}\n`).join('')
+  return secretNames.map((name) => `${name}=${singleQuoted(values.get(name) ?? '')}\n`).join('')
 }
 
 export async function fileMode(path: string): Promise<number | null> {

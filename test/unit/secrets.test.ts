@@ -41,28 +41,31 @@ describe('secrets', () => {
     expect(await readFile(join(dir, 'secrets.env'), 'utf8')).toBe(text)
   })
 
-  it('parses dotenv lines and refuses values .env files cannot carry, without echoing them', () => {
-    expect([...parseSecrets("A=1111\n# c\n\nB='two2'\nC=\"x/y+z=\"\n", 's').values]).toEqual([['A', '1111'], ['B', 'two2'], ['C', 'x/y+z=']])
-    const { issues } = parseSecrets('A=has space\nB=$(rm)\nnot a line\nA=again\nC=42\nD=\n', 'secrets.env')
+  it('takes every printable character as written, refuses control characters by position, without echoing the value', () => {
+    const text = "A=1111\n# c\n\nB='two2'\nC=\"x/y+z=\"\nD=has space # and a hash\nE=$(rm) ${X} $HOME !&*\nF=\" padded \"\nG='it's'\n"
+    expect([...parseSecrets(text, 's').values]).toEqual([['A', '1111'], ['B', 'two2'], ['C', 'x/y+z='], ['D', 'has space # and a hash'], ['E', '$(rm) ${X} $HOME !&*'], ['F', ' padded '], ['G', "it's"]])
+    const { issues } = parseSecrets('A=tab\there\nB=bell\u0007\nnot a line\nA=again\nC=42\nD=\nE=ok\u0085no\n', 'secrets.env')
     expect(issues.map((i) => [i.line, i.message])).toEqual([
-      [1, 'the value has characters .env files cannot carry safely'],
-      [2, 'the value has characters .env files cannot carry safely'],
+      [1, 'the value holds a control character (U+0009) at character 4'],
+      [2, 'the value holds a control character (U+0007) at character 5'],
       [3, 'not a NAME=value line'],
       [5, 'the value is too short to be a secret, or to be masked in output'],
+      [7, 'the value holds a control character (U+0085) at character 3'],
     ])
-    expect(JSON.stringify(issues)).not.toContain('has space')
-    expect(JSON.stringify(issues)).not.toContain('rm)')
+    expect(JSON.stringify(issues)).not.toContain('here')
+    expect(JSON.stringify(issues)).not.toContain('bell')
   })
 
   it('a bad secrets file is a located user error', async () => {
     dir = await mkdtemp(join(tmpdir(), 'aip-secrets-'))
-    await writeFile(join(dir, 'secrets.env'), 'A_KEY=ok\nB_PASS=bad value\n', { mode: 0o600 })
+    await writeFile(join(dir, 'secrets.env'), 'A_KEY=okay\nB_PASS=bad\tvalue\n', { mode: 0o600 })
     await expect(readSecrets({ dir })).rejects.toBeInstanceOf(ConfigError)
   })
 
   it('a host .env holds exactly its secrets; a missing one is named with the fix', () => {
     const values = new Map([['A_KEY', 'sk-1'], ['B_PASS', 'p']])
-    expect(envFileFor(['A_KEY', 'MAYBE'], values, { platform }, 'h')).toBe('A_KEY=sk-1\nMAYBE=\n')
+    expect(envFileFor(['A_KEY', 'MAYBE'], values, { platform }, 'h')).toBe("A_KEY='sk-1'\nMAYBE=''\n")
+    expect(envFileFor(['A_KEY'], new Map([['A_KEY', "it's $HOME"]]), { platform }, 'h')).toBe("A_KEY='it'\\''s $HOME'\n")
     expect(() => envFileFor(['CLOUD', 'B_PASS'], values, { platform }, 'h')).toThrow(UserError)
     expect(() => envFileFor(['CLOUD', 'B_PASS'], values, { platform }, 'h')).toThrow('host h needs secrets that secrets.env does not define: CLOUD')
   })

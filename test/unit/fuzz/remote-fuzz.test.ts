@@ -10,6 +10,9 @@ import { parseHolder } from '../../../src/deploy/lock-holder.js'
 import { parseQuickFacts } from '../../../src/deploy/preflight.js'
 import { parseReleaseRecord } from '../../../src/deploy/release.js'
 import { parseReleases } from '../../../src/deploy/engine.js'
+import { parseKept } from '../../../src/deploy/rollback.js'
+import { parseHistoryEntries, releasesToPrune, verdicts } from '../../../src/deploy/history.js'
+import { parseRecorded } from '../../../src/remote/commands.js'
 import { RemoteError } from '../../../src/errors.js'
 import { OllamaError, parsePullLine, parseTags } from '../../../src/models/ollama.js'
 import { parseBackupFiles, parseBackupListing, parseDatabaseList } from '../../../src/ops/backup-files.js'
@@ -44,7 +47,7 @@ const record = {
   hash: 'a'.repeat(64),
   createdAt: '2026-11-30T01:02:03.000Z',
   by: { user: 'root', machine: 'ws' },
-  services: [{ name: 'postgres', image: 'postgres:16', tier: 'persistent', oneshot: false, hasHealthcheck: true }],
+  services: [{ name: 'postgres', image: 'postgres:16', tier: 'persistent', oneshot: false, hasHealthcheck: true, health: [{ required: true, http: { port: 8080, path: '/', status: 200, scheme: 'http' } }, { name: 'c', required: false, command: ['true'] }], loopbackPorts: [8080] }],
   files: ['files/0123456789abcdef/postgres/pg_hba.conf'],
   previous: null,
   tool: 'ai-platform/0.1.0',
@@ -85,6 +88,11 @@ describe('fuzz: parsers of what hosts return', () => {
     ['a host\'s releases', fc.oneof(lines, mutated(record).map((r) => `@@release 20261130T010203Z-0123abcd\n${r}\n`)), (s) => parseReleases(s)],
     ['lock holders', fc.oneof(text, lines, mutated(lock).map((l) => `held\n${l}\n@@age 3`)), (s) => parseHolder(s)],
     ['history', fc.oneof(text, lines, mutated({ time: 't', event: 'deployed', release: record.id })), (s) => parseHistory(s)],
+    ['history entries and what pruning reads', fc.oneof(text, lines, mutated({ event: 'rolled-back', release: record.id, to: record.id, healthy: false }).map((h) => `@@live ${record.id}\n@@release ${record.id}\n@@history\n${h}\n`)), (s) => {
+      const recorded = parseRecorded(s)
+      const entries = parseHistoryEntries(recorded.history)
+      return [verdicts(entries), releasesToPrune(recorded.releases, recorded.live, entries, 2), parseKept(s)]
+    }],
     ['backup listings', fc.oneof(text, lines), (s) => [parseBackupFiles(s, 'h'), parseBackupListing(s, 'h')]],
     ['database lists', fc.oneof(text, fc.array(fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), maxLength: 140 }), { maxLength: 5 }).map((l) => l.join('\n'))), (s) => parseDatabaseList(s, 'h')],
     ['Ollama tags', fc.oneof(text, mutated(tags)), (s) => parseTags(s, 'h')],

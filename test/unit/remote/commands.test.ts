@@ -1,9 +1,11 @@
-import { mkdtemp, readdir, readFile, rm, utimes } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
-import { acquireLock, takeOverLock, composeDown, composeUp, recordAndPrune, releaseLock, switchCurrent, unpackRelease } from '../../../src/remote/commands.js'
+import { acquireLock, takeOverLock, composeDown, composeUp, parseRecorded, pruneReleases, recordHistory, releaseLock, switchCurrent, unpackRelease } from '../../../src/remote/commands.js'
+import { parseHistoryEntries, releasesToPrune } from '../../../src/deploy/history.js'
+import { envFileFor } from '../../../src/secrets/secrets.js'
 
 /** ['sh', '-c', script] as execa's (file, args). */
 const split = (argv: string[]): [string, string[]] => [argv[0]!, argv.slice(1)]
@@ -12,13 +14,40 @@ const v2 = { variant: 'v2' as const, version: '2.26.1', command: ['docker', 'com
 const v1 = { variant: 'v1' as const, version: '1.29.2', command: ['docker-compose'] }
 
 describe('remote command builders', () => {
-  it('compose up through v2 and v1, with the release file, its .env and the base directory', () => {
+  it('compose up through v2 and v1: the release file, the base directory, secrets from the release\'s .env in the environment', () => {
     expect(composeUp({ compose: v2, project: 'ai-platform', baseDir: '/opt/ai-platform', releaseId: '20261123T010203Z-abcdef12' })).toEqual([
-      'docker', 'compose', '--project-name', 'ai-platform', '--project-directory', '/opt/ai-platform',
-      '--file', '/opt/ai-platform/releases/20261123T010203Z-abcdef12/compose.yaml', '--env-file', '/opt/ai-platform/releases/20261123T010203Z-abcdef12/.env',
-      'up', '--detach', '--remove-orphans',
+      'sh',
+      '-c',
+      [
+        'set -eu',
+        'd=/opt/ai-platform/releases/20261123T010203Z-abcdef12',
+        `if [ -s "$d/.env" ] && grep -qv "^[A-Za-z_][A-Za-z0-9_]*='" "$d/.env"; then set -- --env-file "$d/.env"; else set -a; [ ! -f "$d/.env" ] || . "$d/.env"; set +a; set --; fi`,
+        'exec docker compose --project-name ai-platform --project-directory /opt/ai-platform --file "$d/compose.yaml" "$@" up --detach --remove-orphans',
+      ].join('\n'),
     ])
-    expect(composeDown({ compose: v1, project: 'p', baseDir: '/b', releaseId: 'r' })).toEqual(['docker-compose', '--project-name', 'p', '--project-directory', '/b', '--file', '/b/releases/r/compose.yaml', '--env-file', '/b/releases/r/.env', 'down', '--remove-orphans'])
+    expect(composeDown({ compose: v1, project: 'p', baseDir: '/b b', releaseId: 'r' })[2]!.split('\n').at(-1)).toBe(`exec docker-compose --project-name p --project-directory '/b b' --file "$d/compose.yaml" "$@" down --remove-orphans`)
+  })
+
+  it('a real sh hands compose every value byte for byte in its environment, and a release of plain NAME=value lines as --env-file', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'aip-compose-'))
+    // a stand-in compose that prints its argv and the secrets it was given
+    const bin = join(base, 'fake-compose')
+    await writeFile(bin, '#!/bin/sh\nprintf "%s\\n" "$@" > "$0.argv"\nprintf "%s" "$PASSWORD" > "$0.password"\n', { mode: 0o755 })
+    const value = ` !"#$%&'()*+,-./:;<=>?@[\\]^_\`{|}~ $HOME \${X} $(id) end `
+    const release = join(base, 'releases/r1')
+    await mkdir(release, { recursive: true })
+    await writeFile(join(release, '.env'), envFileFor(['PASSWORD'], new Map([['PASSWORD', value]]), { platform: { secrets: {} } } as never, 'h'))
+    const target = { compose: { variant: 'v2' as const, version: '2', command: [bin] }, project: 'p', baseDir: base, releaseId: 'r1' }
+    await execa(...split(composeUp(target)))
+    expect(await readFile(`${bin}.password`, 'utf8')).toBe(value)
+    expect(await readFile(`${bin}.argv`, 'utf8')).not.toContain('--env-file')
+    // written by an earlier ai-platform: values of safe characters, no quotes
+    await mkdir(join(base, 'releases/r0'))
+    await writeFile(join(base, 'releases/r0/.env'), 'PASSWORD=~plain:~value\n')
+    await execa(...split(composeUp({ ...target, releaseId: 'r0' })))
+    expect((await readFile(`${bin}.argv`, 'utf8')).split('\n').slice(6, 8)).toEqual(['--env-file', `${base}/releases/r0/.env`])
+    expect(await readFile(`${bin}.password`, 'utf8')).toBe('')
+    await rm(base, { recursive: true })
   })
 
   it('unpacks into a hidden directory and renames it into place', () => {
@@ -106,9 +135,38 @@ describe('remote command builders', () => {
     await rm(base, { recursive: true })
   })
 
-  it('prunes to the newest releases, never the live one', () => {
-    const script = recordAndPrune('/b', '{"event":"deployed"}', 3)[2]!
-    expect(script).toContain("printf '%s\\n' '{\"event\":\"deployed\"}' >> \"$b/history.jsonl\"")
-    expect(script).toContain('tail -n +4')
+  it('records a history line, then prunes what releasesToPrune picks: failed releases first, never the live one', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'aip-prune-'))
+    const ids = ['20261101T000000Z-aaaaaaaa', '20261102T000000Z-bbbbbbbb', '20261103T000000Z-cccccccc', '20261104T000000Z-dddddddd']
+    for (const id of ids) {
+      await mkdir(join(base, 'releases', id), { recursive: true })
+      await writeFile(join(base, 'releases', id, 'release.json'), `{"files":["files/${id.slice(-8)}00000000/a.conf"]}`)
+      await mkdir(join(base, 'files', `${id.slice(-8)}00000000`), { recursive: true })
+    }
+    await mkdir(join(base, 'files/ffffffffffffffff'))
+    await symlink(`releases/${ids[0]}`, join(base, 'current'))
+    const line = (event: string, release: string, extra = {}) => JSON.stringify({ event, release, ...extra })
+    await writeFile(join(base, 'history.jsonl'), [line('deployed', ids[0]!), line('rolled-back', ids[1]!, { to: ids[0] })].join('\n') + '\n')
+    const recorded = parseRecorded((await execa(...split(recordHistory(base, line('failed', ids[2]!))))).stdout)
+    expect(recorded.live).toBe(ids[0])
+    expect(recorded.releases.sort()).toEqual(ids)
+    const prune = releasesToPrune(recorded.releases, recorded.live, parseHistoryEntries(recorded.history), 2)
+    // kept: the live one and the unknown newest; the two failed ones go
+    expect(prune.sort()).toEqual([ids[1], ids[2]])
+    await execa(...split(pruneReleases(base, [...prune, ids[0]!])))
+    expect((await readdir(join(base, 'releases'))).sort()).toEqual([ids[0], ids[3]])
+    expect((await readdir(join(base, 'files'))).sort()).toEqual([`${ids[0]!.slice(-8)}00000000`, `${ids[3]!.slice(-8)}00000000`])
+    expect((await readFile(join(base, 'history.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(3)
+    await rm(base, { recursive: true })
+  })
+
+  it('what runs after the lock is taken is read under it, in the same round trip', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'aip-lock-'))
+    const info = { token: 't1', user: 'u', machine: 'm', pid: 1, command: 'deploy', since: 's' }
+    const run = await execa(...split(acquireLock(base, info, 900, 'false; echo "@@facts $(cat "$b/.lock/info.json" | wc -l)"')))
+    expect(run.stdout.split('\n')).toEqual(['acquired', '@@facts 1'])
+    const held = await execa(...split(acquireLock(base, { ...info, token: 't2' }, 900, 'echo never')))
+    expect(held.stdout).not.toContain('never')
+    await rm(base, { recursive: true })
   })
 })

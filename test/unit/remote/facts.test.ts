@@ -10,12 +10,12 @@ describe('facts: probe and parsers', () => {
     const dir = mkdtempSync(join(tmpdir(), 'aip-facts-'))
     try {
       const quick = parseSections(execFileSync('sh', ['-c', factsScript({ baseDir: join(dir, 'base'), mounts: [dir], gpu: null, full: false })], { encoding: 'utf8' }))
-      expect([...quick.keys()]).toEqual(['user', 'release', 'env', 'lock'])
+      expect([...quick.keys()]).toEqual(['user', 'release', 'env', 'recorded', 'lock'])
       const out = execFileSync('sh', ['-c', factsScript({ baseDir: join(dir, 'base'), mounts: [dir, join(dir, 'nope')], gpu: null, full: true })], { encoding: 'utf8' })
       const sections = parseSections(out)
       // Compose v1 is asked only when the v2 plugin does not answer.
       const v2 = sections.get('compose-v2')!.code === 0
-      expect([...sections.keys()]).toEqual(['user', 'release', 'env', 'lock', 'docker', 'compose-v2', ...(v2 ? [] : ['compose-v1']), 'base', 'disk', 'mount-0', 'mount-1'])
+      expect([...sections.keys()]).toEqual(['user', 'release', 'env', 'recorded', 'lock', 'docker', 'compose-v2', ...(v2 ? [] : ['compose-v1']), 'base', 'disk', 'mount-0', 'mount-1'])
       expect(sections.get('base')).toEqual({ output: 'creatable', code: 0 })
       expect(sections.get('release')!.code).not.toBe(0)
       expect(sections.get('mount-0')).toEqual({ output: 'directory', code: 0 })

@@ -1,0 +1,116 @@
+// A host's history.jsonl: one JSON line per deploy, repair, recovery and rollback, appended under the
+// host's lock. Read back it decides which releases were healthy: those are the ones worth keeping
+// and the ones a rollback may go back to. Pure functions; the engine runs the builders.
+import { RELEASE_ID, whoAmI, type ReleaseRecord } from './release.js'
+
+export type HistoryEvent = 'deployed' | 'repaired' | 'recovered' | 'rolled-back' | 'failed'
+
+/** The fields of a history line that decisions read (a line may carry more: user, command, error...). */
+export interface HistoryEntry {
+  event: string
+  release: string
+  /** rolled-back: the release the host went back to. */
+  to?: string
+  /** rolled-back: whether `to` came up healthy. */
+  healthy?: boolean
+  /** rolled-back: run by `ai-platform rollback` (the release left was healthy), not after a failed deploy. */
+  manual?: boolean
+}
+
+export type Verdict = 'healthy' | 'failed' | 'unknown'
+
+export interface HistoryContext {
+  command: string
+}
+
+/** One history line: who, when, what, and the event's own fields. */
+export function historyLine(record: Pick<ReleaseRecord, 'id' | 'hash' | 'previous'>, event: HistoryEvent, context: HistoryContext, extra: Record<string, unknown> = {}, now = new Date()): string {
+  const { user, machine } = whoAmI()
+  return JSON.stringify({ time: now.toISOString(), event, release: record.id, hash: record.hash, previous: record.previous, user, machine, command: context.command, ...extra })
+}
+
+/** The lines of a history file that name releases as ours do; anything else a host holds is skipped. */
+export function parseHistoryEntries(text: string): HistoryEntry[] {
+  const out: HistoryEntry[] = []
+  for (const line of text.split('\n')) {
+    if (line.trim() === '' || line.length > 64 * 1024) continue
+    let data: unknown
+    try {
+      data = JSON.parse(line)
+    } catch {
+      continue
+    }
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) continue
+    const r = data as Record<string, unknown>
+    if (typeof r.event !== 'string' || typeof r.release !== 'string' || !RELEASE_ID.test(r.release)) continue
+    const entry: HistoryEntry = { event: r.event, release: r.release }
+    if (typeof r.to === 'string' && RELEASE_ID.test(r.to)) entry.to = r.to
+    if (typeof r.healthy === 'boolean') entry.healthy = r.healthy
+    if (r.manual === true) entry.manual = true
+    out.push(entry)
+  }
+  return out
+}
+
+/**
+ * What the history says of each release, the last word winning: deployed or repaired is healthy; the
+ * release a failed deploy rolled back from is failed; a rollback's target is healthy unless it came up
+ * unhealthy; a recovered release (switched but never recorded) is unknown.
+ */
+export function verdicts(history: readonly HistoryEntry[]): Map<string, Verdict> {
+  const out = new Map<string, Verdict>()
+  for (const entry of history) {
+    if (entry.event === 'deployed' || entry.event === 'repaired') out.set(entry.release, 'healthy')
+    else if (entry.event === 'recovered') {
+      if (!out.has(entry.release)) out.set(entry.release, 'unknown')
+    } else if (entry.event === 'failed') out.set(entry.release, 'failed')
+    else if (entry.event === 'rolled-back') {
+      if (!entry.manual) out.set(entry.release, 'failed')
+      if (entry.to) out.set(entry.to, entry.healthy === false ? 'failed' : 'healthy')
+    }
+  }
+  return out
+}
+
+/**
+ * The releases to delete so that the live one and the newest `keep` others worth keeping stay, healthy
+ * ones first: a failed release never takes the place of one a rollback could go back to. Release ids
+ * sort by time.
+ */
+export function releasesToPrune(ids: readonly string[], live: string | null, history: readonly HistoryEntry[], keep: number): string[] {
+  const verdict = verdicts(history)
+  const rank = (id: string): number => (id === live ? 0 : verdict.get(id) === 'healthy' ? 1 : verdict.get(id) === 'failed' ? 3 : 2)
+  const ordered = ids.filter((id) => RELEASE_ID.test(id)).sort((a, b) => rank(a) - rank(b) || b.localeCompare(a))
+  return ordered.slice(Math.max(keep, live && ids.includes(live) ? 1 : 0)).filter((id) => id !== live)
+}
+
+/**
+ * Where `rollback HOST` goes without --to: the release the current one replaced when it still is a
+ * candidate, else the newest older one; a candidate is not failed and differs from the current
+ * release's content (a release of the same hash is no rollback at all).
+ */
+export function rollbackTarget(current: ReleaseRecord, releases: readonly ReleaseRecord[], history: readonly HistoryEntry[]): ReleaseRecord | null {
+  const verdict = verdicts(history)
+  const candidates = releases.filter((r) => r.id !== current.id && r.hash !== current.hash && verdict.get(r.id) !== 'failed')
+  return candidates.find((r) => r.id === current.previous) ?? candidates.filter((r) => r.id < current.id).sort((a, b) => b.id.localeCompare(a.id))[0] ?? null
+}
+
+export type HostDecision =
+  | { action: 'unchanged'; current: ReleaseRecord }
+  | { action: 'repair'; current: ReleaseRecord }
+  | { action: 'deploy'; previous: ReleaseRecord | null }
+
+/** Whether a host runs exactly this render: the same bundle hash and the same .env. */
+export function runsRender(facts: { current: ReleaseRecord | null; envSha256: string | null }, wanted: { hash: string; envSha256: string }): boolean {
+  return facts.current !== null && facts.current.hash === wanted.hash && facts.envSha256 === wanted.envSha256
+}
+
+/**
+ * What to do with a host, from what it runs (read under its lock) and, when that is this very render,
+ * whether its containers are up and healthy: nothing, bring the containers back (repair), or a new
+ * release whose `previous` is what the host runs now.
+ */
+export function decide(facts: { current: ReleaseRecord | null; envSha256: string | null }, wanted: { hash: string; envSha256: string }, ready: boolean, force: boolean): HostDecision {
+  if (!force && facts.current && runsRender(facts, wanted)) return ready ? { action: 'unchanged', current: facts.current } : { action: 'repair', current: facts.current }
+  return { action: 'deploy', previous: facts.current }
+}

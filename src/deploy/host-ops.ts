@@ -1,0 +1,199 @@
+// What deploy and rollback do to one host beyond running a builder: take its lock (reading its facts
+// under it), record a history line and prune, wait for health. Decisions are made elsewhere, from
+// what these return.
+import type { Project } from '../config/model.js'
+import { UserError } from '../errors.js'
+import { HttpPool, serviceChecks, type CheckedService } from '../health/checks.js'
+import { acquireLock, parseRecorded, pruneReleases, recordHistory, takeOverLock, type LockInfo } from '../remote/commands.js'
+import type { Executor } from '../remote/executor.js'
+import { factsScript } from '../remote/facts.js'
+import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
+import { containerLogTail, evaluateReadiness, listProject, type ContainerState, type ExpectedService } from './containers.js'
+import { parseHistoryEntries, releasesToPrune } from './history.js'
+import { parseHolder } from './lock-holder.js'
+import { gatherFacts, parseQuickFacts, type HostFacts, type QuickFacts } from './preflight.js'
+import type { DeployInput } from './engine.js'
+import type { ReleaseRecord } from './release.js'
+import { whoAmI } from './release.js'
+import type { HostRender } from '../render/render.js'
+
+/** A step on a host failed for a reason already worded for the user (host first). */
+export class StepFailure extends Error {}
+
+export interface LockOptions {
+  lockWaitS: number
+  lockStaleS: number
+  command: string
+  stop: AbortSignal
+}
+
+export function lockToken(): string {
+  return `${whoAmI().machine}:${process.pid}:${Date.now()}:${Math.random().toString(36).slice(2, 10)}`
+}
+
+/**
+ * Takes the host's deploy lock, waiting up to --lock-wait, and returns what the host runs as read
+ * under the lock: another deploy may have landed while this one waited.
+ */
+export async function lockHost(exec: Executor, host: { name: string; baseDir: string }, token: string, options: LockOptions): Promise<QuickFacts> {
+  const { user, machine } = whoAmI()
+  const info: LockInfo = { token, user, machine, pid: process.pid, command: options.command, since: new Date().toISOString() }
+  const facts = factsScript({ baseDir: host.baseDir, mounts: [], gpu: null, full: false })
+  const deadline = Date.now() + options.lockWaitS * 1000
+  for (;;) {
+    const result = await exec.run(acquireLock(host.baseDir, info, options.lockStaleS, facts), { timeoutMs: 30_000 })
+    if (result.stdout.startsWith('acquired')) return parseQuickFacts(result.stdout)
+    const holder = parseHolder(result.stdout)
+    // A deploy from this machine whose process is gone (killed, or cut off from the host) cannot
+    // release its lock: it is stale now, not in 15 minutes.
+    if (holder.machine === machine && holder.pid !== null && holder.token && !processAlive(holder.pid)) {
+      const taken = await exec.run(takeOverLock(host.baseDir, info, holder.token, facts), { timeoutMs: 30_000, check: false })
+      if (taken.stdout.startsWith('acquired')) return parseQuickFacts(taken.stdout)
+    }
+    if (Date.now() >= deadline || options.stop.aborted) {
+      throw new UserError(
+        `${host.name} is locked by ${holder.who}${holder.since ? ` since ${holder.since}` : ''}${holder.command ? ` (${holder.command})` : ''}`,
+        options.lockWaitS > 0 ? `Still locked after waiting ${options.lockWaitS} s. If that deploy is dead, \`ai-platform lock release ${host.name}\` frees it.` : `Wait for it with --lock-wait SECONDS, or if that deploy is dead, \`ai-platform lock release ${host.name}\`.`,
+      )
+    }
+    await new Promise((r) => setTimeout(r, Math.min(2000, Math.max(200, deadline - Date.now()))))
+  }
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Appends a history line, then prunes: the live release and the newest `keep` others, healthy ones
+ * first (a second round trip only when something goes).
+ */
+export async function recordAndPrune(exec: Executor, baseDir: string, line: string, keep: number): Promise<void> {
+  const recorded = await exec.run(recordHistory(baseDir, line), { timeoutMs: 30_000 })
+  const { live, releases, history } = parseRecorded(recorded.stdout)
+  const prune = releasesToPrune(releases, live, parseHistoryEntries(history), keep)
+  if (prune.length > 0) await exec.run(pruneReleases(baseDir, prune), { timeoutMs: 60_000 })
+}
+
+/** What a host runs and how to judge it: the containers expected, and each service's own checks. */
+export interface HealthTarget {
+  host: string
+  composeProject: string
+  expected: ExpectedService[]
+  /** null: the release recorded no checks (written by an older ai-platform): containers only. */
+  checks: CheckedService[] | null
+}
+
+/** A release about to be deployed is judged by the checks the inventory declares now. */
+export function renderTarget(render: HostRender): HealthTarget {
+  const running = render.services.filter((s) => s.tier !== 'on-demand')
+  return {
+    host: render.host,
+    composeProject: render.composeProject,
+    expected: running.map((s) => ({ name: s.name, oneshot: s.oneshot })),
+    checks: running.filter((s) => !s.oneshot && s.health.length > 0).map((s) => ({ name: s.name, health: s.health, loopbackPorts: s.loopbackPorts })),
+  }
+}
+
+/** A release a host keeps is judged by the checks it was deployed with, from its record. */
+export function recordTarget(record: ReleaseRecord): HealthTarget {
+  const running = record.services.filter((s) => s.tier !== 'on-demand')
+  const recorded = running.every((s) => s.health !== undefined)
+  return {
+    host: record.host,
+    composeProject: record.composeProject,
+    expected: running.map((s) => ({ name: s.name, oneshot: s.oneshot })),
+    checks: recorded ? running.filter((s) => !s.oneshot && s.health!.length > 0).map((s) => ({ name: s.name, health: s.health!, loopbackPorts: s.loopbackPorts ?? [] })) : null,
+  }
+}
+
+export interface HealthWait {
+  healthTimeoutS: number
+  abort: AbortSignal
+}
+
+export type ServiceState = { name: string; state: string; health: string }
+
+/** Containers first (running, Docker health), then the services' own checks: the same code `health` runs. */
+export async function waitHealthy(exec: Executor, project: Project, target: HealthTarget, options: HealthWait, onProgress: (text: string) => void): Promise<ServiceState[]> {
+  const dispatcher = new HttpPool(5000)
+  try {
+    return await waitHealthyWith(exec, project, target, options, onProgress, dispatcher)
+  } finally {
+    await dispatcher.close().catch(() => undefined)
+  }
+}
+
+async function waitHealthyWith(exec: Executor, project: Project, target: HealthTarget, options: HealthWait, onProgress: (text: string) => void, dispatcher: HttpPool): Promise<ServiceState[]> {
+  const docker = exec.docker()
+  const deadline = Date.now() + options.healthTimeoutS * 1000
+  // Each read of the host is bounded too: by what is left of the health timeout (a few seconds at least).
+  const wait = () => ({ timeoutMs: Math.min(REMOTE_WAIT_MS, Math.max(5000, deadline - Date.now())), signal: options.abort })
+  const host = project.hosts[target.host]!
+  const interrupted = () => new StepFailure(`${target.host}: interrupted while waiting for health`)
+  let delay = 250
+  for (;;) {
+    const containers = await listProject(exec, target.composeProject, wait()).catch((error: unknown) => {
+      throw options.abort.aborted ? interrupted() : error
+    })
+    const readiness = evaluateReadiness(target.expected, containers)
+    if (readiness.ready) {
+      const ctx = { project, host, exec, timeoutMs: 5000, models: false, dispatcher }
+      const results = (await Promise.all((target.checks ?? []).map((s) => serviceChecks(ctx, s)))).flat()
+      const failing = results.filter((r) => r.status === 'fail' && r.required).map((f) => `${f.service} ${f.check}: ${f.detail}`)
+      if (failing.length === 0) return serviceStates(target.expected, containers)
+      if (Date.now() >= deadline) throw new StepFailure(`${target.host}: containers run, but checks fail after ${options.healthTimeoutS} s: ${failing.join('; ')}`)
+      if (options.abort.aborted) throw interrupted()
+      onProgress(`waiting for ${failing.join(', ')}`)
+    } else {
+      if (readiness.failed.length > 0) {
+        const details: string[] = []
+        for (const failure of readiness.failed) {
+          const container = newest(containers, failure.service)
+          const logs = container ? await withDeadline(target.host, 'the Docker API (logs)', 10_000, (signal) => containerLogTail(docker, container.id, 15, signal)).catch(() => '') : ''
+          details.push(`${failure.service} ${failure.reason}${logs.trim() ? `; last log lines:\n${indent(logs.trimEnd())}` : ''}`)
+        }
+        throw new StepFailure(`${target.host}: ${details.join('\n')}`)
+      }
+      if (Date.now() >= deadline) throw new StepFailure(`${target.host}: not healthy within ${options.healthTimeoutS} s: ${readiness.waiting.map((w) => `${w.service} (${w.reason})`).join(', ')}`)
+      if (options.abort.aborted) throw interrupted()
+      onProgress(`waiting for ${readiness.waiting.map((w) => w.service).join(', ')}`)
+    }
+    await new Promise((r) => setTimeout(r, delay))
+    delay = Math.min(1000, delay * 2)
+  }
+}
+
+function newest(containers: readonly ContainerState[], service: string): ContainerState | undefined {
+  return containers.filter((c) => c.service === service).sort((a, b) => b.created - a.created)[0]
+}
+
+export function serviceStates(expected: readonly ExpectedService[], containers: readonly ContainerState[]): ServiceState[] {
+  return expected.map((service) => {
+    const container = newest(containers, service.name)
+    return { name: service.name, state: container?.state ?? 'missing', health: container?.health ?? 'none' }
+  })
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n')
+}
+
+export function progress(input: { emit: DeployInput['emit'] }, host: string, step = 'health'): (text: string) => void {
+  return (text) => input.emit({ type: 'progress', host, step, text })
+}
+
+export async function hostPreflight(exec: Executor, input: { project: Project }, host: { name: string }): Promise<HostFacts> {
+  const result = await gatherFacts(exec, input.project, host.name)
+  const problems = result.checks.filter((c) => !c.ok).map((c) => c.detail)
+  if (problems.length > 0 || !result.facts) throw new StepFailure(`${host.name}: preflight failed: ${problems.join('; ')}`)
+  return result.facts
+}

@@ -1,0 +1,130 @@
+// What a host's history decides: which releases were healthy, which to prune, where a rollback goes,
+// and what a deploy does with a host given what it runs under the lock.
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { decide, historyLine, parseHistoryEntries, releasesToPrune, rollbackTarget, verdicts, type HistoryEntry } from '../../../src/deploy/history.js'
+import { parseQuickFacts } from '../../../src/deploy/preflight.js'
+import { parseReleaseRecord, type ReleaseRecord } from '../../../src/deploy/release.js'
+import { factsScript } from '../../../src/remote/facts.js'
+
+const id = (day: number, hash = 'a') => `202611${String(day).padStart(2, '0')}T000000Z-${hash.repeat(8)}`
+function release(day: number, hash = 'a', previous: string | null = null): ReleaseRecord {
+  return {
+    id: id(day, hash),
+    host: 'h',
+    platform: 'p',
+    composeProject: 'ai-platform',
+    hash: hash.repeat(64),
+    createdAt: '2026-11-01T00:00:00.000Z',
+    by: { user: 'u', machine: 'm' },
+    services: [{ name: 'app', image: 'app:1', tier: 'core', oneshot: false, hasHealthcheck: false, health: [{ required: true, http: { port: 8080, path: '/health', status: 200, scheme: 'http' } }], loopbackPorts: [] }],
+    files: [],
+    previous,
+    tool: 't',
+  }
+}
+const entries = (...lines: object[]): HistoryEntry[] => parseHistoryEntries(lines.map((l) => JSON.stringify(l)).join('\n'))
+
+describe('history: verdicts', () => {
+  it('deployed and repaired are healthy; a failed deploy\'s release is failed; a rollback target is healthy unless it came up unhealthy; the last word wins', () => {
+    const v = verdicts(
+      entries(
+        { event: 'deployed', release: id(1) },
+        { event: 'rolled-back', release: id(2), to: id(1), healthy: true },
+        { event: 'rolled-back', release: id(3), to: id(1), healthy: false },
+        { event: 'rolled-back', release: id(4), to: id(5), manual: true },
+        { event: 'recovered', release: id(6) },
+        { event: 'failed', release: id(7) },
+        { event: 'repaired', release: id(7) },
+      ),
+    )
+    expect(Object.fromEntries(v)).toEqual({ [id(1)]: 'failed', [id(2)]: 'failed', [id(3)]: 'failed', [id(5)]: 'healthy', [id(6)]: 'unknown', [id(7)]: 'healthy' })
+    // a manual rollback leaves a healthy release: it says nothing against it
+    expect(v.has(id(4))).toBe(false)
+  })
+
+  it('skips lines that do not name releases as ours do', () => {
+    expect(parseHistoryEntries('{"event":"deployed","release":"../../etc"}\nnot json\n[]\n{"event":"deployed","release":"' + id(1) + '","to":"x"}')).toEqual([{ event: 'deployed', release: id(1) }])
+  })
+})
+
+describe('history: pruning', () => {
+  it('one good and two failed deploys with releases_keep 3: the good one stays to go back to', () => {
+    const ids = [id(1), id(2), id(3), id(4)]
+    const history = entries({ event: 'deployed', release: id(1) }, { event: 'deployed', release: id(2) }, { event: 'rolled-back', release: id(3), to: id(2) }, { event: 'rolled-back', release: id(4), to: id(2) })
+    // live: id(2); keep 3: live, id(1) (healthy), then the newest failed one
+    expect(releasesToPrune(ids, id(2), history, 3)).toEqual([id(3)])
+    expect(releasesToPrune(ids, id(2), history, 2)).toEqual([id(4), id(3)])
+    // the old rule (the newest 3 by time) kept both failed ones and dropped id(1)
+  })
+
+  it('never the live one, even with keep 0 or an unrecorded live release', () => {
+    expect(releasesToPrune([id(1), id(2)], id(1), [], 0)).toEqual([id(2)])
+    expect(releasesToPrune([id(1), id(2), 'not-a-release'], null, [], 1)).toEqual([id(1)])
+  })
+})
+
+describe('history: where a rollback goes', () => {
+  it('the release before, unless it failed or has the same content; else the newest older candidate', () => {
+    const r1 = release(1, 'a')
+    const r2 = release(2, 'b', r1.id)
+    const r3 = release(3, 'b', r2.id) // deployed again with --force: same content as r2
+    const r4 = release(4, 'c', r3.id)
+    expect(rollbackTarget(r4, [r4, r3, r2, r1], [])?.id).toBe(r3.id)
+    expect(rollbackTarget(r3, [r3, r2, r1], [])?.id).toBe(r1.id)
+    expect(rollbackTarget(r4, [r4, r3, r2, r1], entries({ event: 'rolled-back', release: r3.id, to: r2.id }))?.id).toBe(r2.id)
+    expect(rollbackTarget(r1, [r1], [])).toBeNull()
+  })
+})
+
+describe('decide (facts read under the lock)', () => {
+  const wanted = { hash: 'b'.repeat(64), envSha256: 'e'.repeat(64) }
+  it('this very render and its containers ready: nothing; not ready: repair; else a new release on top of what runs', () => {
+    const runs = release(2, 'b')
+    const facts = { current: runs, envSha256: 'e'.repeat(64) }
+    expect(decide(facts, wanted, true, false)).toEqual({ action: 'unchanged', current: runs })
+    expect(decide(facts, wanted, false, false)).toEqual({ action: 'repair', current: runs })
+    expect(decide(facts, wanted, true, true)).toEqual({ action: 'deploy', previous: runs })
+    expect(decide({ ...facts, envSha256: 'f'.repeat(64) }, wanted, true, false)).toEqual({ action: 'deploy', previous: runs })
+    // another deploy landed while this one waited: it is what a failure goes back to
+    const landed = release(3, 'c')
+    expect(decide({ current: landed, envSha256: 'e'.repeat(64) }, wanted, false, false)).toEqual({ action: 'deploy', previous: landed })
+    expect(decide({ current: null, envSha256: null }, wanted, false, false)).toEqual({ action: 'deploy', previous: null })
+  })
+})
+
+describe('the recorded fact, in a real sh', () => {
+  it('says whether history names the live release', () => {
+    const base = mkdtempSync(join(tmpdir(), 'aip-recorded-'))
+    try {
+      const r = release(2, 'b')
+      mkdirSync(join(base, 'releases', r.id), { recursive: true })
+      writeFileSync(join(base, 'releases', r.id, 'release.json'), `${JSON.stringify(r)}\n`)
+      symlinkSync(`releases/${r.id}`, join(base, 'current'))
+      const facts = () => parseQuickFacts(execFileSync('sh', ['-c', factsScript({ baseDir: base, mounts: [], gpu: null, full: false })], { encoding: 'utf8' }))
+      expect(facts().current?.id).toBe(r.id)
+      expect(facts().recorded).toBe(false)
+      writeFileSync(join(base, 'history.jsonl'), `${historyLine(release(1), 'deployed', { command: 'deploy' })}\n`)
+      expect(facts().recorded).toBe(false)
+      writeFileSync(join(base, 'history.jsonl'), `${historyLine(r, 'deployed', { command: 'deploy' })}\n`)
+      expect(facts().recorded).toBe(true)
+    } finally {
+      rmSync(base, { recursive: true, force: true })
+    }
+  })
+
+  it('a release record keeps its checks, and one with a check of the wrong shape is refused', () => {
+    const r = release(1)
+    expect(parseReleaseRecord(JSON.stringify(r))?.services[0]?.health).toEqual(r.services[0]!.health)
+    const bad = (health: unknown) => parseReleaseRecord(JSON.stringify({ ...r, services: [{ ...r.services[0], health }] }))
+    expect(bad([{ required: true, http: { port: 0, path: '/', status: 200, scheme: 'http' } }])).toBeNull()
+    expect(bad([{ required: true, command: [] }])).toBeNull()
+    expect(bad([{ required: true }])).toBeNull()
+    expect(bad([{ required: 'yes', tcp: { port: 80 } }])).toBeNull()
+    expect(bad([{ required: true, tcp: { port: 80 }, extra: 1 }])).toBeNull()
+    expect(bad(undefined)?.services[0]?.health).toBeUndefined()
+  })
+})
