@@ -130,6 +130,7 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
     if (!checked) continue
     const { source, value } = checked
     const stackName = basenameNoExt(abs)
+    issues.push(...nonFiniteNumbers(source, value))
     if (stacks.some((s) => s.name === stackName)) {
       issues.push({ file: source.display, line: 1, col: 1, path: '', message: `duplicate stack name "${stackName}" (stacks/${stackName}.yaml and .yml)`, severity: 'error' })
       continue
@@ -411,6 +412,17 @@ function buildService(name: string, stack: Stack, raw: Record<string, unknown>):
   const backup = meta.backup as { engine: 'postgres'; user?: string; keep?: number } | undefined
   if (backup) service.backup = { engine: backup.engine, user: backup.user ?? 'postgres', keep: backup.keep ?? 7 }
   return service
+}
+
+/** `.inf` and `.nan` pass the schema as numbers, but no compose file can hold them (the renderer refused them as a bug). */
+function nonFiniteNumbers(source: SourceFile, value: unknown, path: PathSegment[] = []): Issue[] {
+  if (typeof value === 'number') {
+    if (Number.isFinite(value)) return []
+    return [issueAt(source, path, 'is not a finite number', { allowed: 'a finite number, or a quoted string such as ".inf"', got: Number.isNaN(value) ? '.nan' : value > 0 ? '.inf' : '-.inf' })]
+  }
+  if (Array.isArray(value)) return value.flatMap((item, index) => nonFiniteNumbers(source, item, [...path, index]))
+  if (isPlainObject(value)) return Object.entries(value).flatMap(([key, item]) => nonFiniteNumbers(source, item, [...path, key]))
+  return []
 }
 
 /**

@@ -210,6 +210,11 @@ export const ERROR_CASES: ErrorCase[] = [
   { name: 'a {{...}} image whose variable is unset', edits: { 'stacks/ollama.yaml': replace('set: { image: "ollama/ollama:0.5.7-rocm" }', 'set: { image: "{{platform.image_registry}}/ollama:rocm" }') }, expected: [
       "stacks/ollama.yaml:14:25 services.ollama.x-ai-platform.overrides[0].set.image: not an image reference Docker accepts: the path \"/ollama\" has an empty component (rendered for host beta) (allowed lowercase letters and digits with '.', '_', '__' or '-' between them, components joined by '/', got \"/ollama:rocm\")",
     ] },
+  { name: 'a number no compose file can hold', edits: { 'stacks/db.yaml': replace('      POSTGRES_PASSWORD: ${DB_PASSWORD}', '      POSTGRES_PASSWORD: ${DB_PASSWORD}\n      RATIO: .inf\n      LIMIT: -.Inf\n      SCALE: .NaN') }, expected: [
+      'stacks/db.yaml:9:14 services.db.environment.RATIO: is not a finite number (allowed a finite number, or a quoted string such as ".inf", got .inf)',
+      'stacks/db.yaml:10:14 services.db.environment.LIMIT: is not a finite number (allowed a finite number, or a quoted string such as ".inf", got -.inf)',
+      'stacks/db.yaml:11:14 services.db.environment.SCALE: is not a finite number (allowed a finite number, or a quoted string such as ".inf", got .nan)',
+    ] },
   { name: 'the Compose version key is obsolete', edits: { 'stacks/db.yaml': (t) => `version: "3.8"\n${t}` }, expected: [
       "stacks/db.yaml:1:1 warning: version: the Compose `version` key is obsolete and is ignored",
     ] },
