@@ -5,6 +5,7 @@ import { join, relative } from 'node:path'
 import type { Issue } from '../errors.js'
 import type { Gpu, HealthCheck, Host, Model, Platform, Project, SecretSpec, Selector, Service, SshSettings, Stack } from './model.js'
 import { badDollars, composeVariables, isPlainObject, mergeService, portsOverlap, publishedPorts, walkStrings, bindSource, type PublishedPort } from './compose.js'
+import { imageProblemMessage, imageReferenceProblem } from './image-ref.js'
 import type { ProjectLocation } from './project-dir.js'
 import { loadValidators, validateWith, type Validators } from './schema.js'
 import { selectHosts } from './select.js'
@@ -129,6 +130,7 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
     if (!checked) continue
     const { source, value } = checked
     const stackName = basenameNoExt(abs)
+    issues.push(...nonFiniteNumbers(source, value))
     if (stacks.some((s) => s.name === stackName)) {
       issues.push({ file: source.display, line: 1, col: 1, path: '', message: `duplicate stack name "${stackName}" (stacks/${stackName}.yaml and .yml)`, severity: 'error' })
       continue
@@ -143,8 +145,10 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
         continue
       }
       origins.set(`service:${serviceName}`, { source, path: ['services', serviceName] })
-      services[serviceName] = buildService(serviceName, stack, raw)
+      const service = buildService(serviceName, stack, raw)
+      services[serviceName] = service
       stack.services.push(serviceName)
+      issues.push(...imageRules(service, source, ['services', serviceName]))
     }
     if (isPlainObject(value) && typeof value.version === 'string') {
       issues.push(issueAt(source, ['version'], 'the Compose `version` key is obsolete and is ignored', { key: true, severity: 'warning' }))
@@ -408,6 +412,36 @@ function buildService(name: string, stack: Stack, raw: Record<string, unknown>):
   const backup = meta.backup as { engine: 'postgres'; user?: string; keep?: number } | undefined
   if (backup) service.backup = { engine: backup.engine, user: backup.user ?? 'postgres', keep: backup.keep ?? 7 }
   return service
+}
+
+/** `.inf` and `.nan` pass the schema as numbers, but no compose file can hold them (the renderer refused them as a bug). */
+function nonFiniteNumbers(source: SourceFile, value: unknown, path: PathSegment[] = []): Issue[] {
+  if (typeof value === 'number') {
+    if (Number.isFinite(value)) return []
+    return [issueAt(source, path, 'is not a finite number', { allowed: 'a finite number, or a quoted string such as ".inf"', got: Number.isNaN(value) ? '.nan' : value > 0 ? '.inf' : '-.inf' })]
+  }
+  if (Array.isArray(value)) return value.flatMap((item, index) => nonFiniteNumbers(source, item, [...path, index]))
+  if (isPlainObject(value)) return Object.entries(value).flatMap(([key, item]) => nonFiniteNumbers(source, item, [...path, key]))
+  return []
+}
+
+/**
+ * Image references Docker would refuse at the pull, in the service and in each override. Values with
+ * `{{...}}` are checked once rendered (render.ts); those with Compose variables take their value on
+ * the host, from .env, and are left to Compose.
+ */
+function imageRules(service: Service, source: SourceFile, path: PathSegment[]): Issue[] {
+  const sites: { image: unknown; at: PathSegment[] }[] = [{ image: service.compose.image, at: [...path, 'image'] }]
+  service.overrides.forEach((override, index) => {
+    if ('image' in override.set) sites.push({ image: override.set.image, at: [...path, 'x-ai-platform', 'overrides', index, 'set', 'image'] })
+  })
+  const issues: Issue[] = []
+  for (const { image, at } of sites) {
+    if (typeof image !== 'string' || image.includes('{{') || composeVariables(image).length > 0) continue
+    const problem = imageReferenceProblem(image)
+    if (problem) issues.push(issueAt(source, at, imageProblemMessage(problem), { allowed: problem.allowed, got: describeValue(image) }))
+  }
+  return issues
 }
 
 function buildHealthCheck(raw: Record<string, unknown>): HealthCheck {

@@ -1,7 +1,9 @@
-// `ai-platform validate`: load everything and render every host in memory, so template and
-// interpolation mistakes are found too. Nothing is written, nothing leaves the machine.
+// `ai-platform validate`: load everything, render every host in memory and read secrets.env as deploy
+// would, so that whatever deploy refuses before touching a host is found here, located. Nothing is
+// written, nothing leaves the machine, no secret value is printed.
 import type { Issue } from '../errors.js'
 import { renderHosts } from '../render/render.js'
+import { checkSecrets } from '../secrets/check.js'
 import { hasErrors, loadProject } from './load.js'
 import { resolveProjectDir } from './project-dir.js'
 
@@ -9,14 +11,27 @@ export interface ValidationReport {
   valid: boolean
   project: string
   issues: Issue[]
-  summary: { hosts: number; stacks: number; services: number; templates: number; models: number; errors: number; warnings: number }
+  summary: {
+    hosts: number
+    stacks: number
+    services: number
+    templates: number
+    models: number
+    errors: number
+    warnings: number
+    /** `absent`: there is no secrets.env, so its values were not checked; `needed` says whether a deploy would need one. */
+    secrets: { file: 'checked' | 'absent'; needed: boolean }
+  }
 }
 
 export async function validateProject(projectFlag: string | undefined): Promise<ValidationReport> {
   const location = resolveProjectDir(projectFlag)
   const { project, issues, origins } = await loadProject(location)
   const all = [...issues]
-  if (project && !hasErrors(issues)) all.push(...renderHosts(project, project.hostOrder, { origins }).issues)
+  const rendered = project && !hasErrors(issues) ? renderHosts(project, project.hostOrder, { origins }) : null
+  if (rendered) all.push(...rendered.issues)
+  const secrets = await checkSecrets(location.dir, project && rendered ? { project, renders: rendered.renders } : null)
+  all.push(...secrets.issues)
   const errors = all.filter((i) => i.severity === 'error').length
   return {
     valid: errors === 0,
@@ -30,6 +45,7 @@ export async function validateProject(projectFlag: string | undefined): Promise<
       models: project ? Object.keys(project.models).length : 0,
       errors,
       warnings: all.length - errors,
+      secrets: { file: secrets.found ? 'checked' : 'absent', needed: rendered?.renders.some((r) => r.secrets.length > 0) ?? false },
     },
   }
 }

@@ -5,7 +5,8 @@ import { checkPorts, composeVariables, isPlainObject, loopbackPorts, walkStrings
 import { serviceForHost, type Origin } from '../config/load.js'
 import type { HealthCheck, Host, Project, Service } from '../config/model.js'
 import type { PathSegment } from '../config/source.js'
-import { issueAt } from '../config/source.js'
+import { describeValue, issueAt } from '../config/source.js'
+import { imageProblemMessage, imageReferenceProblem } from '../config/image-ref.js'
 import { fleetContext, hostView, type FleetContext } from './context.js'
 import { FILES, TemplateEngine } from './template.js'
 import { emitYaml } from './yaml-emit.js'
@@ -123,6 +124,12 @@ export function renderHost(project: Project, hostName: string, options: RenderOp
       issues.push(locate(`service:${service.name}`, path, message, { ...(got !== undefined ? { got } : {}), ...(allowed !== undefined ? { allowed } : {}) })),
     )
     definitions.set(service.name, interpolated as Record<string, unknown>)
+    const image = (interpolated as Record<string, unknown>).image
+    if (typeof raw.image === 'string' && raw.image.includes('{{') && typeof image === 'string' && image !== raw.image && composeVariables(image).length === 0) {
+      // Filled in per host, so checked here: the loader sees only the template.
+      const problem = imageReferenceProblem(image)
+      if (problem) issues.push(locate(`service:${service.name}`, imageSite(service, raw.image), `${imageProblemMessage(problem)} (rendered for host ${hostName})`, { allowed: problem.allowed, got: describeValue(image) }))
+    }
   }
   const composeServices: Record<string, unknown> = {}
   for (const service of services) {
@@ -216,6 +223,13 @@ function interpolate(
     return out
   }
   return value
+}
+
+/** Where the image a host gets was written: the service's own `image`, or the last override setting this text. */
+function imageSite(service: Service, image: string): PathSegment[] {
+  if (service.compose.image === image) return ['image']
+  const index = service.overrides.findLastIndex((o) => o.set.image === image)
+  return index === -1 ? ['image'] : ['x-ai-platform', 'overrides', index, 'set', 'image']
 }
 
 function toMap(value: unknown): Record<string, unknown> {

@@ -59,7 +59,7 @@ describe('ai-platform CLI', () => {
     const outside = await temp()
     const result = await cli(['validate'], { cwd: outside })
     expect(result).toMatchObject({ code: 0, stderr: '' })
-    expect(result.stdout).toBe('valid: (bundled reference platform): 10 hosts, 15 stacks, 61 services, 15 templates, 11 models\n')
+    expect(result.stdout).toBe('valid: (bundled reference platform): 10 hosts, 15 stacks, 61 services, 15 templates, 11 models, secrets.env absent (not checked)\n')
   })
 
   it('deploy all --dry-run --json prints exactly the plan object, opening no network connection', async () => {

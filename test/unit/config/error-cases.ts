@@ -192,6 +192,29 @@ export const ERROR_CASES: ErrorCase[] = [
   { name: 'a dollar Compose cannot interpolate', edits: { 'stacks/db.yaml': replace('POSTGRES_PASSWORD: ${DB_PASSWORD}', 'POSTGRES_PASSWORD: "pw$(id)"') }, expected: [
       'stacks/db.yaml:8:26 services.db.environment.POSTGRES_PASSWORD: has a $ that Compose cannot interpolate (allowed ${NAME}, $NAME, or $$ for a literal dollar, got "pw$(id)")',
     ] },
+  { name: 'an image reference Docker refuses', edits: { 'stacks/db.yaml': replace('image: postgres:16-alpine', 'image: "a;b"') }, expected: [
+      "stacks/db.yaml:6:12 services.db.image: not an image reference Docker accepts: the path component \"a;b\" is not allowed (allowed lowercase letters and digits with '.', '_', '__' or '-' between them, components joined by '/', got \"a;b\")",
+    ] },
+  { name: 'an image with an uppercase repository', edits: { 'stacks/app.yaml': replace('image: example/app:1', 'image: Example/app:1') }, expected: [
+      "stacks/app.yaml:8:12 services.app.image: not an image reference Docker accepts: the path component \"Example\" has uppercase letters (allowed lowercase letters and digits with '.', '_', '__' or '-' between them, components joined by '/'; a registry host is written with a '.' or a ':port', or is localhost, got \"Example/app:1\")",
+    ] },
+  { name: 'an image tag with a space, in an override', edits: { 'stacks/ollama.yaml': replace('set: { image: "ollama/ollama:0.5.7-rocm" }', 'set: { image: "ollama/ollama:0.5.7 rocm" }') }, expected: [
+      "stacks/ollama.yaml:14:25 services.ollama.x-ai-platform.overrides[0].set.image: not an image reference Docker accepts: the tag \"0.5.7 rocm\" is not allowed (allowed 1 to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-', got \"ollama/ollama:0.5.7 rocm\")",
+    ] },
+  { name: 'an image digest that is too short', edits: { 'stacks/db.yaml': replace('image: postgres:16-alpine', 'image: postgres@sha256:abc123') }, expected: [
+      "stacks/db.yaml:6:12 services.db.image: not an image reference Docker accepts: the digest \"sha256:abc123\" after '@' is not one Docker can verify (allowed sha256: and 64 lowercase hex digits, sha384: and 96, or sha512: and 128, got \"postgres@sha256:abc123\")",
+    ] },
+  { name: 'a {{...}} image that renders to a reference Docker refuses', edits: { 'stacks/app.yaml': replace('image: example/app:1', 'image: "{{platform.image_registry}}/App:1"'), 'inventory/platform.yaml': replace('  domain: lab.test', '  domain: lab.test\n  image_registry: registry.lab.test:5000') }, expected: [
+      "stacks/app.yaml:8:12 services.app.image: not an image reference Docker accepts: the path component \"App\" has uppercase letters (rendered for host alpha) (allowed lowercase letters and digits with '.', '_', '__' or '-' between them, components joined by '/'; a registry host is written with a '.' or a ':port', or is localhost, got \"registry.lab.test:5000/App:1\")",
+    ] },
+  { name: 'a {{...}} image whose variable is unset', edits: { 'stacks/ollama.yaml': replace('set: { image: "ollama/ollama:0.5.7-rocm" }', 'set: { image: "{{platform.image_registry}}/ollama:rocm" }') }, expected: [
+      "stacks/ollama.yaml:14:25 services.ollama.x-ai-platform.overrides[0].set.image: not an image reference Docker accepts: the path \"/ollama\" has an empty component (rendered for host beta) (allowed lowercase letters and digits with '.', '_', '__' or '-' between them, components joined by '/', got \"/ollama:rocm\")",
+    ] },
+  { name: 'a number no compose file can hold', edits: { 'stacks/db.yaml': replace('      POSTGRES_PASSWORD: ${DB_PASSWORD}', '      POSTGRES_PASSWORD: ${DB_PASSWORD}\n      RATIO: .inf\n      LIMIT: -.Inf\n      SCALE: .NaN') }, expected: [
+      'stacks/db.yaml:9:14 services.db.environment.RATIO: is not a finite number (allowed a finite number, or a quoted string such as ".inf", got .inf)',
+      'stacks/db.yaml:10:14 services.db.environment.LIMIT: is not a finite number (allowed a finite number, or a quoted string such as ".inf", got -.inf)',
+      'stacks/db.yaml:11:14 services.db.environment.SCALE: is not a finite number (allowed a finite number, or a quoted string such as ".inf", got .nan)',
+    ] },
   { name: 'the Compose version key is obsolete', edits: { 'stacks/db.yaml': (t) => `version: "3.8"\n${t}` }, expected: [
       "stacks/db.yaml:1:1 warning: version: the Compose `version` key is obsolete and is ignored",
     ] },
