@@ -73,15 +73,30 @@ export function verdicts(history: readonly HistoryEntry[]): Map<string, Verdict>
 }
 
 /**
- * The releases to delete so that the live one and the newest `keep` others worth keeping stay, healthy
- * ones first: a failed release never takes the place of one a rollback could go back to. Release ids
- * sort by time.
+ * The releases to delete so that the live one and the newest `keep` others worth keeping stay: healthy
+ * ones first, then those of unknown health, each of content not kept already (a release id ends with
+ * its content hash: a redeploy with --force adds nothing a rollback could go back to), then the
+ * repeats, then failed ones. Release ids sort by time.
  */
 export function releasesToPrune(ids: readonly string[], live: string | null, history: readonly HistoryEntry[], keep: number): string[] {
   const verdict = verdicts(history)
   const rank = (id: string): number => (id === live ? 0 : verdict.get(id) === 'healthy' ? 1 : verdict.get(id) === 'failed' ? 3 : 2)
   const ordered = ids.filter((id) => RELEASE_ID.test(id)).sort((a, b) => rank(a) - rank(b) || b.localeCompare(a))
-  return ordered.slice(Math.max(keep, live && ids.includes(live) ? 1 : 0)).filter((id) => id !== live)
+  const content = (id: string): string => id.slice(id.lastIndexOf('-') + 1)
+  const seen = new Set<string>()
+  const distinct: string[] = []
+  const repeats: string[] = []
+  const failed: string[] = []
+  for (const id of ordered) {
+    if (rank(id) === 3) failed.push(id)
+    else if (seen.has(content(id))) repeats.push(id)
+    else {
+      seen.add(content(id))
+      distinct.push(id)
+    }
+  }
+  const kept = new Set([...distinct, ...repeats, ...failed].slice(0, Math.max(keep, live && ids.includes(live) ? 1 : 0)))
+  return ordered.filter((id) => !kept.has(id) && id !== live)
 }
 
 /**

@@ -37,7 +37,7 @@ async function containerEnv(host: string, service: string): Promise<Record<strin
 }
 
 /** A stand-in healthcheck that passes only some seconds after the container started: holds a deploy in its health wait. */
-const slowHealth = (seconds: number) => ({ test: ['CMD', 'sh', '-c', `test $(( $(date +%s) - $(stat -c %Y /proc/1) )) -ge ${seconds}`], interval: '2s', timeout: '2s', retries: 30, start_period: '1s' })
+const slowHealth = (seconds: number) => ({ test: ['CMD', 'sh', '-c', `test $$(( $$(date +%s) - $$(stat -c %Y /proc/1) )) -ge ${seconds}`], interval: '2s', timeout: '2s', retries: 30, start_period: '1s' })
 
 describe.skipIf(!HAVE_FLEET)('deploy correctness', () => {
   beforeAll(async () => {

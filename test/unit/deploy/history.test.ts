@@ -61,6 +61,14 @@ describe('history: pruning', () => {
     // the old rule (the newest 3 by time) kept both failed ones and dropped id(1)
   })
 
+  it('a release of content already kept goes before one of other content: --force adds nothing to go back to', () => {
+    const s0 = id(1, 'a')
+    const [g1, g2, g3] = [id(2, 'b'), id(3, 'b'), id(4, 'b')]
+    const history = entries(...[s0, g1, g2, g3].map((release) => ({ event: 'deployed', release })))
+    expect(releasesToPrune([s0, g1, g2, g3], g3, history, 3)).toEqual([g1])
+    expect(releasesToPrune([s0, g1, g2, g3], g3, history, 2)).toEqual([g2, g1])
+  })
+
   it('never the live one, even with keep 0 or an unrecorded live release', () => {
     expect(releasesToPrune([id(1), id(2)], id(1), [], 0)).toEqual([id(2)])
     expect(releasesToPrune([id(1), id(2), 'not-a-release'], null, [], 1)).toEqual([id(1)])
