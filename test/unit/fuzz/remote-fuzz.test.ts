@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { parseContainerList, demux } from '../../../src/deploy/containers.js'
+import { gpuContainerChecks } from '../../../src/deploy/gpu-preflight.js'
 import { parseHolder } from '../../../src/deploy/lock-holder.js'
 import { parseQuickFacts } from '../../../src/deploy/preflight.js'
 import { parseReleaseRecord } from '../../../src/deploy/release.js'
@@ -94,6 +95,16 @@ describe('fuzz: parsers of what hosts return', () => {
     ['rocm-smi', fc.oneof(text, mutated(rocm)), (s) => parseRocmSmi(s, 0)],
     ['nvidia-smi and df', fc.oneof(text, lines), (s) => [parseNvidiaSmi(s, 0), parseNvidiaSmi(s, 9), parseDf(s), parseCompose(parseSections(s))]],
     ['GPU container facts (Docker runtimes, toolkit paths, device nodes, groups)', fc.oneof(text, lines, mutated(runtimes)), (s) => [parseDockerRuntimes(s, 0), parseToolPaths(s), parseDeviceNodes(s), parseHostGroups(s)]],
+    [
+      'GPU preflight checks: printable details whatever the sections hold',
+      fc.array(fc.tuple(fc.constantFrom('docker-runtimes', 'nvidia-toolkit', 'amd-devices', 'host-groups'), fc.oneof(text, lines, mutated(runtimes))), { maxLength: 4 }).map((parts) => parts.map(([name, body]) => `@@aip:${name}\n${body}\n@@aip:rc:0`).join('\n')),
+      (s) => {
+        const sections = parseSections(s)
+        const checks = [...gpuContainerChecks('h', { vendor: 'nvidia', count: 1 }, sections), ...gpuContainerChecks('h', { vendor: 'amd', count: 1, renderGid: 109 }, sections)]
+        for (const check of checks) if (RAW_CONTROL.test(check.detail)) throw new Error(`unprintable detail: ${JSON.stringify(check.detail)}`)
+        return checks
+      },
+    ],
     ['Docker container lists', fc.oneof(text, mutated([container])), (s) => parseContainerList(JSON.parse(s) as unknown, 'h')],
     ['Docker log frames', text, (s) => demux(Buffer.from(s, 'latin1'))],
     ['known_hosts lines', fc.oneof(text, lines), (s) => checkHostKey(parseKnownHosts(s), ['[10.0.0.1]:2222', 'erebus'], Buffer.from('0000000b7373682d656432353531390000000141', 'hex'))],
