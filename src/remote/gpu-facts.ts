@@ -5,8 +5,8 @@
 export const GPU_CONTAINER_PROBES: Readonly<Record<'nvidia' | 'amd', readonly (readonly [string, string])[]>> = {
   nvidia: [
     ['docker-runtimes', "docker info --format '{{json .Runtimes}}'"],
-    // dockerd registers its "nvidia" device driver at start when this hook is on its PATH
-    // (moby daemon/devices_nvidia_linux.go); nvidia-ctk tells a half-installed toolkit apart.
+    // dockerd registers its "nvidia" device driver at start only when this hook is on its PATH;
+    // nvidia-ctk tells a half-installed toolkit apart.
     ['nvidia-toolkit', 'for t in nvidia-container-runtime-hook nvidia-ctk; do command -v "$t"; done; true'],
   ],
   amd: [
