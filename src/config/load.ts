@@ -283,6 +283,7 @@ function buildHost(name: string, raw: Record<string, unknown>, platform: Platfor
     if (typeof gpuRaw.vram_gb === 'number') gpu.vramGb = gpuRaw.vram_gb
     if (typeof gpuRaw.model === 'string') gpu.model = gpuRaw.model
     if (typeof gpuRaw.gfx_version === 'string') gpu.gfxVersion = gpuRaw.gfx_version
+    if (typeof gpuRaw.video_gid === 'number') gpu.videoGid = gpuRaw.video_gid
     if (typeof gpuRaw.render_gid === 'number') gpu.renderGid = gpuRaw.render_gid
     host.gpu = gpu
   }
@@ -307,7 +308,7 @@ function hostRules(name: string, raw: Record<string, unknown>, source: SourceFil
     }
   }
   const gpu = (raw.hardware as { gpu?: Record<string, unknown> } | undefined)?.gpu
-  for (const key of ['gfx_version', 'render_gid']) {
+  for (const key of ['gfx_version', 'video_gid', 'render_gid']) {
     if (gpu && gpu[key] !== undefined && gpu.vendor !== 'amd') {
       issues.push(issueAt(source, ['hosts', name, 'hardware', 'gpu', key], `${key} applies to AMD GPUs only`, { key: true, got: `vendor ${String(gpu.vendor)}` }))
     }

@@ -39,6 +39,8 @@ export interface Gpu {
   vramGb?: number
   model?: string
   gfxVersion?: string
+  /** AMD: the host's video and render group ids, added to GPU containers by number. */
+  videoGid?: number
   renderGid?: number
 }
 

@@ -4,6 +4,7 @@ import type { Project } from '../config/model.js'
 import { sh } from '../remote/commands.js'
 import type { Executor } from '../remote/executor.js'
 import { factsScript, parseCompose, parseDf, parseNvidiaSmi, parseRocmSmi, parseSections, type ComposeInfo, type Section } from '../remote/facts.js'
+import { gpuContainerChecks } from './gpu-preflight.js'
 import { parseHolder } from './lock-holder.js'
 import { parseReleaseRecord, type ReleaseRecord } from './release.js'
 
@@ -69,7 +70,9 @@ export async function gatherFacts(exec: Executor, project: Project, hostName: st
   const mounts = Object.values(host.mounts).map((m) => m.path)
   // A GPU node that would silently fall back to CPU is worth stopping for: check the driver when it runs GPU work.
   const gpuWork = host.gpu !== undefined && Object.values(project.services).some((s) => s.hosts.includes(hostName) && (s.gpu !== undefined || s.health.some((c) => c.ollama)))
-  const result = await exec.run(sh(factsScript({ baseDir: host.baseDir, mounts, gpu: gpuWork ? host.gpu!.vendor : null, full: true })), { check: false, timeoutMs })
+  // Where a service asks for the GPU, Docker must also be able to hand it over (device driver, /dev nodes).
+  const gpuContainers = host.gpu !== undefined && Object.values(project.services).some((s) => s.hosts.includes(hostName) && s.gpu !== undefined)
+  const result = await exec.run(sh(factsScript({ baseDir: host.baseDir, mounts, gpu: gpuWork ? host.gpu!.vendor : null, gpuContainers, full: true })), { check: false, timeoutMs })
   const sections = parseSections(result.stdout)
   const quick = readQuick(sections)
   const user = quick.user
@@ -98,6 +101,7 @@ export async function gatherFacts(exec: Executor, project: Project, hostName: st
     const probe = host.gpu!.vendor === 'nvidia' ? parseNvidiaSmi(gpu.output, gpu.code) : parseRocmSmi(gpu.output, gpu.code)
     checks.push(probe.ok ? { name: 'gpu', ok: true, detail: `${probe.gpus.length} ${host.gpu!.vendor} GPU(s): ${probe.gpus.map((g) => g.name).join(', ')}` } : { name: 'gpu', ok: false, detail: `GPU driver check failed: ${probe.reason}` })
   }
+  if (gpuContainers) checks.push(...gpuContainerChecks(hostName, host.gpu!, sections))
   const facts = compose ? { user, compose, current: quick.current, envSha256: quick.envSha256 } : null
   return { checks, facts, lock: quick.lock }
 }

@@ -1,10 +1,13 @@
 // Remote reads are probe + parser (STYLE.md habit 5): one shell script gathers every fact a deploy needs
 // in a single round trip; pure parsers turn its sections into data and are tested on captured output.
+import { GPU_CONTAINER_PROBES } from './gpu-facts.js'
 
 export interface FactsRequest {
   baseDir: string
   mounts: string[]
   gpu: 'nvidia' | 'amd' | null
+  /** A service on the host asks for the GPU: also probe what Docker needs to hand it to containers. */
+  gpuContainers?: boolean
   /**
    * false: only what tells whether the host already runs a release (user, release, .env digest, lock):
    * a few milliseconds. true: also the preflight (Docker, Compose, disk, mounts, GPU), which can take
@@ -43,6 +46,7 @@ export function factsScript(request: FactsRequest): string {
   request.mounts.forEach((path, i) => lines.push(section(`mount-${i}`, `test -d ${q(path)} && (mountpoint -q ${q(path)} 2>/dev/null && echo mounted || echo directory)`)))
   if (request.gpu === 'nvidia') lines.push(section('gpu', NVIDIA_QUERY))
   if (request.gpu === 'amd') lines.push(section('gpu', ROCM_QUERY, true))
+  if (request.gpu && request.gpuContainers) for (const [name, command] of GPU_CONTAINER_PROBES[request.gpu]) lines.push(section(name, command))
   return lines.join('\n')
 }
 

@@ -278,8 +278,13 @@ function finishService(service: Service, definition: Record<string, unknown>, al
     } else {
       const devices = Array.isArray(out.devices) ? (out.devices as string[]) : []
       out.devices = [...new Set([...devices, '/dev/kfd', '/dev/dri'])]
-      const groups = Array.isArray(out.group_add) ? (out.group_add as (string | number)[]) : []
-      out.group_add = [...new Set([...groups, 'video', ...(host.gpu.renderGid !== undefined ? [host.gpu.renderGid] : [])])]
+      // By number, from the inventory: a group name resolves in the image's /etc/group, which may
+      // lack it or number it differently from the host's device nodes. None given, none added.
+      const gids = [host.gpu.videoGid, host.gpu.renderGid].filter((gid): gid is number => gid !== undefined)
+      if (gids.length > 0) {
+        const groups = Array.isArray(out.group_add) ? (out.group_add as (string | number)[]) : []
+        out.group_add = [...new Set([...groups, ...gids])]
+      }
       if (host.gpu.gfxVersion !== undefined) {
         const environment = toMap(out.environment)
         environment.HSA_OVERRIDE_GFX_VERSION ??= host.gpu.gfxVersion

@@ -8,6 +8,10 @@
 #   gpu-driver-missing | gpu-driver-ok  GPU hosts: nvidia-smi exits 9 with the driver message,
 #                                     rocm-smi prints the error on stderr and exits 0, GPU
 #                                     containers fail to start (hook error / no /dev/kfd)
+#   gpu-runtime-missing | gpu-runtime-ok  NVIDIA hosts: nvidia-container-runtime-hook gone / back,
+#                                     dockerd restarted (it registers its nvidia device driver at
+#                                     start), so GPU containers fail with `could not select device
+#                                     driver "nvidia"` / start; the host's containers restart with it
 #   service-unhealthy | service-healthy CONTAINER   stand-in service: health paths 404 / 200
 #   docker-hang | docker-unhang       `docker system dial-stdio` (the Docker API over SSH) takes the
 #                                     request and never answers; every other docker command works
@@ -37,6 +41,7 @@ wait_dead() {
   return 1
 }
 gpu_vendor() { sed -n 's/^GPU_VENDOR=//p' "$H/host.env"; }
+nvidia_hook="$H/usr-local/bin/nvidia-container-runtime-hook"
 
 case $action in
   sshd-stop)
@@ -95,6 +100,17 @@ case $action in
       if [[ $vendor == amd ]]; then control gpu-nodes-create; fi
     fi
     ;;
+  gpu-runtime-missing | gpu-runtime-ok)
+    [[ $(gpu_vendor) == nvidia ]] || die "$h has no NVIDIA GPU"
+    if [[ $action == gpu-runtime-missing ]]; then
+      rm -f "$nvidia_hook"
+    else
+      install -m 755 "$FLEET_DIR/gpu/nvidia-container-runtime-hook" "$nvidia_hook"
+    fi
+    # dockerd looks the hook up once, at start (restarted either way, so a half-done switch heals)
+    "$0" "$h" docker-stop
+    "$0" "$h" docker-start
+    ;;
   service-unhealthy | service-healthy)
     [[ -n $arg ]] || die "usage: fault.sh HOST $action CONTAINER"
     docker_host "$h" exec "$arg" /standin/fault "${action#service-}" ||
@@ -107,12 +123,13 @@ case $action in
     ;;
   docker-unhang) rm -f "$H/usr-local/bin/docker" ;;
   status)
-    printf '%s sshd=%s dockerd=%s link=%s hostkey=%s gpu-driver=%s\n' "$h" \
+    printf '%s sshd=%s dockerd=%s link=%s hostkey=%s gpu-driver=%s gpu-runtime=%s\n' "$h" \
       "$(pid_alive "$(sshd_pid)" && echo up || echo down)" \
       "$(pid_alive "$(dockerd_pid)" && echo up || echo down)" \
       "$(ip link show "$(host_veth "$h")" | grep -q 'state UP' && echo up || echo down)" \
       "$([[ -f $H/ssh/original_host_key ]] && echo rotated || echo original)" \
-      "$([[ -z $(gpu_vendor) ]] && echo none || { [[ -e $H/usr-local/etc/aip-gpu/driver-missing ]] && echo missing || echo ok; })"
+      "$([[ -z $(gpu_vendor) ]] && echo none || { [[ -e $H/usr-local/etc/aip-gpu/driver-missing ]] && echo missing || echo ok; })" \
+      "$([[ $(gpu_vendor) != nvidia ]] && echo none || { [[ -e $nvidia_hook ]] && echo ok || echo missing; })"
     ;;
   *) die "unknown action '$action' (see the header of $0)" ;;
 esac

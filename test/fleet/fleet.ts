@@ -109,6 +109,8 @@ export type FaultAction =
   | 'hostkey-restore'
   | 'gpu-driver-missing'
   | 'gpu-driver-ok'
+  | 'gpu-runtime-missing'
+  | 'gpu-runtime-ok'
   | 'service-unhealthy'
   | 'service-healthy'
   | 'docker-hang'

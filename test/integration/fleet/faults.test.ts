@@ -83,6 +83,6 @@ describe.skipIf(!HAVE_FLEET || !IS_ROOT)('fleet fault switches', () => {
   })
 
   it('status reports every switch back in its normal position', async () => {
-    expect((await fault(HOST, 'status')).trim()).toBe(`${HOST} sshd=up dockerd=up link=up hostkey=original gpu-driver=none`)
+    expect((await fault(HOST, 'status')).trim()).toBe(`${HOST} sshd=up dockerd=up link=up hostkey=original gpu-driver=none gpu-runtime=none`)
   })
 })

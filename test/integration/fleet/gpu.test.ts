@@ -90,6 +90,21 @@ describe.skipIf(!HAVE_FLEET)('fleet GPU stand-ins', () => {
       expect(back.stdout).toMatch(/^GPU 0: .*\nok\n$/)
     })
 
+    it('nvidia runtime: without the hook (dockerd restarted) nvidia-smi still works but GPU containers cannot select the nvidia driver', async () => {
+      const host = fleetHost(fleet, 'kratos')
+      await fault('kratos', 'gpu-runtime-missing')
+      try {
+        expect(await fault('kratos', 'status')).toMatch(/ gpu-driver=ok gpu-runtime=missing$/m)
+        const r = await onHost(fleet, host, 'command -v nvidia-container-runtime-hook; nvidia-smi -L >/dev/null; echo "rc=$?"; docker run --rm --gpus all aip/busybox:1 true 2>&1; echo "rc=$?"')
+        expect(r.stdout).toMatch(/^rc=0\n[\s\S]*could not select device driver "" with capabilities: \[\[gpu\]\][\s\S]*rc=[1-9]\d*\n$/)
+      } finally {
+        await fault('kratos', 'gpu-runtime-ok')
+      }
+      expect(await fault('kratos', 'status')).toMatch(/ gpu-driver=ok gpu-runtime=ok$/m)
+      const back = await onHost(fleet, host, 'command -v nvidia-container-runtime-hook && docker run --rm --gpus all aip/busybox:1 echo ok')
+      expect(back.stdout).toBe('/usr/local/bin/nvidia-container-runtime-hook\nok\n')
+    })
+
     it('amd: rocm-smi prints the error on stderr, nothing on stdout, exits 0; /dev/kfd disappears', async () => {
       const host = fleetHost(fleet, 'hades')
       await fault('hades', 'gpu-driver-missing')

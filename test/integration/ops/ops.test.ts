@@ -1,7 +1,9 @@
 // Day-two commands on the fleet: status, preflight, logs, exec, locks, audit.
 import { spawn } from 'node:child_process'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parse, stringify } from 'yaml'
 import { fault, fleetHost } from '../../fleet/fleet.js'
 import { REPO } from '../../helpers/project.js'
 import { ensureDeployed, HAVE_FLEET, hostState, testPlatform, waitFor, type TestPlatform } from '../helpers/platform.js'
@@ -34,7 +36,7 @@ describe.skipIf(!HAVE_FLEET)('day-two commands', () => {
     const ok = await platform.cli(['preflight', 'all', '--json'])
     expect(ok.code, JSON.stringify(ok.json?.hosts?.filter((h: any) => !h.ok))).toBe(0)
     const orpheus = ok.json.hosts.find((h: any) => h.host === 'orpheus')
-    expect(orpheus.checks.map((c: any) => c.name)).toEqual(['ssh', 'docker', 'compose', 'base directory', 'disk', 'gpu'])
+    expect(orpheus.checks.map((c: any) => c.name)).toEqual(['ssh', 'docker', 'compose', 'base directory', 'disk', 'gpu', 'gpu runtime'])
     await fault('nyx', 'gpu-driver-missing')
     try {
       const bad = await platform.cli(['preflight', 'nyx'])
@@ -43,6 +45,73 @@ describe.skipIf(!HAVE_FLEET)('day-two commands', () => {
       expect(bad.stdout).toMatch(/FAIL gpu +GPU driver check failed: nvidia-smi failed \(exit 9\)/)
     } finally {
       await fault('nyx', 'gpu-driver-ok')
+    }
+  }, 120_000)
+
+  it('preflight: an NVIDIA host with nvidia-smi but without the container toolkit fails naming nvidia-container-toolkit; with it, ok', async () => {
+    const ok = await platform.cli(['preflight', 'nyx', '--json'])
+    expect(ok.code, ok.stdout).toBe(0)
+    const runtime = ok.json.hosts[0].checks.find((c: any) => c.name === 'gpu runtime')
+    expect(runtime).toEqual({ name: 'gpu runtime', ok: true, detail: expect.stringMatching(/^Docker can select the nvidia device driver: \/usr\/local\/bin\/nvidia-container-runtime-hook \(Docker runtimes: [^)]*runc/) })
+    await fault('nyx', 'gpu-runtime-missing')
+    try {
+      // what preflight foretells, on the host's own engine
+      const run = await sshExec(platform.fleet, fleetHost(platform.fleet, 'nyx'), 'docker run --rm --gpus all aip/busybox:1 true 2>&1; echo "rc=$?"')
+      expect(run.stdout).toMatch(/could not select device driver "" with capabilities: \[\[gpu\]\][\s\S]*rc=[1-9]/)
+      const bad = await platform.cli(['preflight', 'nyx'])
+      expect(bad.code).toBe(1)
+      expect(bad.stdout).toContain('nyx: NOT READY')
+      expect(bad.stdout).toMatch(/ok +gpu +1 nvidia GPU\(s\)/)
+      expect(bad.stdout).toContain(
+          'FAIL gpu runtime      Docker cannot hand the GPU to containers: nvidia-container-runtime-hook is not installed, so `compose up` would fail with \'could not select device driver "nvidia"\'. ' +
+          'Install nvidia-container-toolkit, run `sudo nvidia-ctk runtime configure --runtime=docker` and restart Docker (`sudo systemctl restart docker`)',
+      )
+      // the deploy stops at the same check, before it uploads or switches anything
+      const nyx = fleetHost(platform.fleet, 'nyx')
+      const before = (await hostState(nyx)).current
+      const deploy = await platform.cli(['deploy', 'nyx', '--yes', '--force', '--json', '--pull', 'never'])
+      expect(deploy.code).toBe(1)
+      expect(deploy.json.hosts.find((h: any) => h.host === 'nyx').error).toMatch(/^nyx: preflight failed: Docker cannot hand the GPU to containers: nvidia-container-runtime-hook is not installed, .*Install nvidia-container-toolkit/)
+      expect((await hostState(nyx)).current).toBe(before)
+    } finally {
+      await fault('nyx', 'gpu-runtime-ok')
+    }
+    expect((await platform.cli(['preflight', 'nyx'])).code).toBe(0)
+    // dockerd was restarted twice, and Ollama could not start in between: the next deploy repairs nyx
+    const repaired = await platform.cli(['deploy', 'nyx', '--yes', '--json', '--pull', 'never'])
+    expect(repaired.code, repaired.stderr).toBe(0)
+  }, 300_000)
+
+  it('preflight: AMD /dev/kfd, /dev/dri and the host\'s group ids against the inventory', async () => {
+    const hades = fleetHost(platform.fleet, 'hades')
+    const getent = await sshExec(platform.fleet, hades, 'getent group video render; true')
+    const video = Number(/^video:[^:]*:(\d+):/m.exec(getent.stdout)![1])
+    const ok = await platform.cli(['preflight', 'hades', '--json'])
+    expect(ok.code, ok.stdout).toBe(0)
+    const checks = ok.json.hosts[0].checks
+    expect(checks.map((c: any) => c.name).slice(-3)).toEqual(['gpu', 'gpu devices', 'gpu groups'])
+    expect(checks.find((c: any) => c.name === 'gpu devices').detail).toBe('/dev/kfd and /dev/dri present (render nodes: renderD128, renderD129)')
+    expect(checks.find((c: any) => c.name === 'gpu groups').detail).toContain(`set hosts.hades.hardware.gpu.video_gid: ${video}`)
+    const inventory = await readFile(join(platform.dir, 'inventory/hosts.yaml'), 'utf8')
+    await platform.edit('inventory/hosts.yaml', (text) => {
+      const doc = parse(text) as { hosts: Record<string, any> }
+      doc.hosts.hades.hardware.gpu.video_gid = video + 1
+      return stringify(doc)
+    })
+    try {
+      const wrong = await platform.cli(['preflight', 'hades'])
+      expect(wrong.code).toBe(1)
+      expect(wrong.stdout).toContain(`FAIL gpu groups       hosts.hades.hardware.gpu.video_gid is ${video + 1}, but the video group on hades is ${video}: set hosts.hades.hardware.gpu.video_gid: ${video}`)
+    } finally {
+      await writeFile(join(platform.dir, 'inventory/hosts.yaml'), inventory)
+    }
+    await fault('hades', 'gpu-driver-missing')
+    try {
+      const bad = await platform.cli(['preflight', 'hades'])
+      expect(bad.code).toBe(1)
+      expect(bad.stdout).toMatch(/FAIL gpu devices +\/dev\/kfd and \/dev\/dri are missing: the amdgpu kernel driver is not loaded, .*Install the amdgpu\/ROCm kernel driver/)
+    } finally {
+      await fault('hades', 'gpu-driver-ok')
     }
   }, 120_000)
 

@@ -138,6 +138,12 @@ export const ERROR_CASES: ErrorCase[] = [
   { name: 'gfx_version on an NVIDIA GPU', edits: { 'inventory/hosts.yaml': replace('vendor: nvidia, count: 1, vram_gb: 12', 'vendor: nvidia, count: 1, vram_gb: 12, gfx_version: 10.3.0') }, expected: [
       "inventory/hosts.yaml:5:63 hosts.alpha.hardware.gpu.gfx_version: gfx_version applies to AMD GPUs only (got vendor nvidia)",
     ] },
+  { name: 'video_gid on an NVIDIA GPU', edits: { 'inventory/hosts.yaml': replace('vendor: nvidia, count: 1, vram_gb: 12', 'vendor: nvidia, count: 1, vram_gb: 12, video_gid: 44') }, expected: [
+      "inventory/hosts.yaml:5:63 hosts.alpha.hardware.gpu.video_gid: video_gid applies to AMD GPUs only (got vendor nvidia)",
+    ] },
+  { name: 'video_gid not a number', edits: { 'inventory/hosts.yaml': replace('vendor: amd, count: 2, vram_gb: 24', 'vendor: amd, count: 2, vram_gb: 24, video_gid: video') }, expected: [
+      "inventory/hosts.yaml:9:71 hosts.beta.hardware.gpu.video_gid: must be an integer (got \"video\")",
+    ] },
   { name: 'unknown model on a host', edits: { 'inventory/hosts.yaml': replace('    address: 10.0.0.1', '    address: 10.0.0.1\n    models: [smal]') }, expected: [
       "inventory/hosts.yaml:4:14 hosts.alpha.models[0]: unknown model: declare it under models: (allowed small, big:70b, got \"smal\")",
     ] },

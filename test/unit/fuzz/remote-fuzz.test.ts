@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { parseContainerList, demux } from '../../../src/deploy/containers.js'
+import { gpuContainerChecks } from '../../../src/deploy/gpu-preflight.js'
 import { parseHolder } from '../../../src/deploy/lock-holder.js'
 import { parseQuickFacts } from '../../../src/deploy/preflight.js'
 import { parseReleaseRecord } from '../../../src/deploy/release.js'
@@ -18,6 +19,7 @@ import { OllamaError, parsePullLine, parseTags } from '../../../src/models/ollam
 import { parseBackupFiles, parseBackupListing, parseDatabaseList } from '../../../src/ops/backup-files.js'
 import { parseHistory } from '../../../src/ops/inspect.js'
 import { parseCompose, parseDf, parseNvidiaSmi, parseRocmSmi, parseSections } from '../../../src/remote/facts.js'
+import { parseDeviceNodes, parseDockerRuntimes, parseHostGroups, parseToolPaths } from '../../../src/remote/gpu-facts.js'
 import { checkHostKey, parseKnownHosts } from '../../../src/remote/known-hosts.js'
 import { quoteWord } from '../../../src/remote/quote.js'
 import { renderTemplate } from '../../../src/render/template.js'
@@ -56,6 +58,7 @@ const lock = { token: 'ws:1:2:abc', user: 'root', machine: 'ws', pid: 4242, comm
 const tags = { models: [{ name: 'llama3.2:latest', model: 'llama3.2:latest', modified_at: '2025-05-04T17:37:44.706015396-07:00', size: 2019393189, digest: 'a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72', details: { format: 'gguf' } }] }
 const pullLine = { status: 'pulling c5396e06af29', digest: 'sha256:c5396e06af29', total: 397807936, completed: 52428800 }
 const rocm = { card0: { 'Card Series': 'Radeon RX 7900 XTX', 'VRAM Total Memory (B)': '25753026560', 'VRAM Total Used Memory (B)': '26034176', 'GPU use (%)': '0' } }
+const runtimes = { 'io.containerd.runc.v2': { path: 'runc' }, nvidia: { path: 'nvidia-container-runtime' }, runc: { path: 'runc' } }
 const container = { Id: 'a'.repeat(64), Names: ['/ai-platform-postgres-1'], Image: 'postgres:16', State: 'running', Status: 'Up 2 hours (healthy)', Created: 1764464523, Labels: { 'com.docker.compose.project': 'ai-platform', 'com.docker.compose.service': 'postgres' } }
 
 /** A seed with one value somewhere in it replaced by anything JSON can hold. */
@@ -99,6 +102,17 @@ describe('fuzz: parsers of what hosts return', () => {
     ['Ollama pull lines', fc.oneof(text, mutated(pullLine)), (s) => parsePullLine(s, 'h', 'm')],
     ['rocm-smi', fc.oneof(text, mutated(rocm)), (s) => parseRocmSmi(s, 0)],
     ['nvidia-smi and df', fc.oneof(text, lines), (s) => [parseNvidiaSmi(s, 0), parseNvidiaSmi(s, 9), parseDf(s), parseCompose(parseSections(s))]],
+    ['GPU container facts (Docker runtimes, toolkit paths, device nodes, groups)', fc.oneof(text, lines, mutated(runtimes)), (s) => [parseDockerRuntimes(s, 0), parseToolPaths(s), parseDeviceNodes(s), parseHostGroups(s)]],
+    [
+      'GPU preflight checks: printable details whatever the sections hold',
+      fc.array(fc.tuple(fc.constantFrom('docker-runtimes', 'nvidia-toolkit', 'amd-devices', 'host-groups'), fc.oneof(text, lines, mutated(runtimes))), { maxLength: 4 }).map((parts) => parts.map(([name, body]) => `@@aip:${name}\n${body}\n@@aip:rc:0`).join('\n')),
+      (s) => {
+        const sections = parseSections(s)
+        const checks = [...gpuContainerChecks('h', { vendor: 'nvidia', count: 1 }, sections), ...gpuContainerChecks('h', { vendor: 'amd', count: 1, renderGid: 109 }, sections)]
+        for (const check of checks) if (RAW_CONTROL.test(check.detail)) throw new Error(`unprintable detail: ${JSON.stringify(check.detail)}`)
+        return checks
+      },
+    ],
     ['Docker container lists', fc.oneof(text, mutated([container])), (s) => parseContainerList(JSON.parse(s) as unknown, 'h')],
     ['Docker log frames', text, (s) => demux(Buffer.from(s, 'latin1'))],
     ['known_hosts lines', fc.oneof(text, lines), (s) => checkHostKey(parseKnownHosts(s), ['[10.0.0.1]:2222', 'erebus'], Buffer.from('0000000b7373682d656432353531390000000141', 'hex'))],

@@ -45,7 +45,8 @@ describe('rendering the reference platform', () => {
         const ollama = compose.services.ollama!
         expect(ollama.image).toBe('ollama/ollama:0.5.7-rocm')
         expect(ollama.devices).toEqual(['/dev/kfd', '/dev/dri'])
-        expect(ollama.group_add).toEqual(['video'])
+        // No gid in the inventory: no group by name, which the image's /etc/group may lack.
+        expect(ollama.group_add).toBeUndefined()
         expect(ollama.environment.HSA_OVERRIDE_GFX_VERSION).toBe('10.3.0')
         expect(ollama.deploy.resources.limits).toEqual({ cpus: '20', memory: '96G' })
         expect(text).not.toContain('driver: nvidia')
@@ -54,6 +55,31 @@ describe('rendering the reference platform', () => {
         expect(text).not.toContain('/dev/kfd')
         expect(text).not.toContain('reservations:\n          devices')
       }
+    }
+  })
+
+  it('AMD: adds the inventory\'s video and render gids by number, after the stack\'s own groups', async () => {
+    const { projectFrom, removeProject } = await import('../../helpers/project.js')
+    const gpu = 'gpu: { vendor: amd, count: 2, vram_gb: 24, gfx_version: 10.3.0'
+    const edit = (extra: string) => (text: string) => {
+      if (!text.includes(gpu)) throw new Error('hosts.yaml has no hades GPU line')
+      return text.replace(gpu, `${gpu}, ${extra}`)
+    }
+    const both = await projectFrom(REPO, {
+      'inventory/hosts.yaml': edit('video_gid: 44, render_gid: 109'),
+      'stacks/ollama.yaml': (t) => t.replace('            security_opt: ["seccomp=unconfined"]\n', '            security_opt: ["seccomp=unconfined"]\n            group_add: [audio, 44]\n'),
+    })
+    const renderOnly = await projectFrom(REPO, { 'inventory/hosts.yaml': edit('render_gid: 110') })
+    try {
+      const text = renderHost((await loadOk(both)).project, 'hades').render!.compose.content
+      expect(composeOf(text).services.ollama!.group_add).toEqual(['audio', 44, 109])
+      expect(text).toContain('    group_add:\n      - audio\n      - 44\n      - 109\n')
+      const only = renderHost((await loadOk(renderOnly)).project, 'hades').render!.compose.content
+      expect(only).toContain('    group_add:\n      - 110\n')
+      expect(only).not.toMatch(/- "?video"?\n/)
+    } finally {
+      await removeProject(both)
+      await removeProject(renderOnly)
     }
   })
 
