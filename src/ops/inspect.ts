@@ -6,7 +6,7 @@ import { resolveTargets } from '../plan/plan.js'
 import { forceReleaseLock, readHistory } from '../remote/commands.js'
 import { connector, type Connector } from '../remote/connect.js'
 import { listProject } from '../deploy/containers.js'
-import { gatherFacts, type PreflightCheck } from '../deploy/preflight.js'
+import { gatherFacts, quickFacts, type PreflightCheck } from '../deploy/preflight.js'
 import { REMOTE_WAIT_MS } from '../util/deadline.js'
 import type { Masked } from '../remote/executor.js'
 
@@ -88,9 +88,30 @@ export async function status(project: Project, selectors: string[], options: Ins
   return { kind: 'ai-platform/status' as const, hosts }
 }
 
+export interface LockHost {
+  host: string
+  reachable: boolean
+  error?: string
+  lock: { holder: string; since: string | null; command: string | null } | null
+}
+
+/** Who holds each host's lock: only the lock is read, so a host whose Docker is down still answers. */
 export async function lockStatus(project: Project, selectors: string[], options: InspectOptions = {}) {
-  const result = await status(project, selectors, options)
-  return { kind: 'ai-platform/locks' as const, hosts: result.hosts.map((h) => ({ host: h.host, reachable: h.reachable, ...(h.error ? { error: h.error } : {}), lock: h.lock })) }
+  const hosts = await perHost(
+    project,
+    selectors,
+    async (host, connections, timeoutMs): Promise<LockHost> => {
+      try {
+        const exec = await connections.get(host)
+        const { lock } = await quickFacts(exec, project.hosts[host]!.baseDir, timeoutMs)
+        return { host, reachable: true, lock: lock ? { holder: lock.who, since: lock.since, command: lock.command } : null }
+      } catch (error) {
+        return { host, reachable: false, error: errorMessage(error), lock: null }
+      }
+    },
+    options,
+  )
+  return { kind: 'ai-platform/locks' as const, ok: hosts.every((h) => h.reachable), hosts }
 }
 
 export async function releaseLocks(project: Project, selectors: string[], options: InspectOptions = {}) {

@@ -102,6 +102,35 @@ describe.skipIf(!HAVE_FLEET)('day-two commands', () => {
     expect((await platform.cli(['lock', 'status', 'erebus'])).stdout).toBe('erebus: not locked\n')
   }, 180_000)
 
+  it('a host down (sshd stopped): audit --remote and lock status list it with why, still read the others, and exit 1', async () => {
+    const why = `connection refused by deploy@${fleetHost(platform.fleet, 'hephaestus').address}:22: is sshd running?`
+    await fault('hephaestus', 'sshd-stop')
+    try {
+      const audit = await platform.cli(['audit', 'erebus', 'hephaestus', '--remote'])
+      expect(audit.code).toBe(1)
+      expect(audit.stdout).toMatch(/^\S+ {2}erebus +\S+/m)
+      expect(audit.stdout.endsWith(`-                         hephaestus   -          cannot read its history: ${why}\n`)).toBe(true)
+      const auditJson = await platform.cli(['audit', 'erebus', 'hephaestus', '--remote', '--json'])
+      expect(auditJson.code).toBe(1)
+      expect(auditJson.json.errors).toEqual([{ host: 'hephaestus', error: `hephaestus: ${why}` }])
+      expect(auditJson.json.entries.filter((e: any) => e.host === 'erebus').length).toBeGreaterThan(0)
+      const locks = await platform.cli(['lock', 'status', 'erebus', 'hephaestus'])
+      expect(locks).toMatchObject({ code: 1, stdout: `erebus: not locked\nhephaestus: unreachable: ${why}\n` })
+      const locksJson = await platform.cli(['lock', 'status', 'erebus', 'hephaestus', '--json'])
+      expect(locksJson.code).toBe(1)
+      expect(locksJson.json).toEqual({
+        kind: 'ai-platform/locks',
+        ok: false,
+        hosts: [
+          { host: 'erebus', reachable: true, lock: null },
+          { host: 'hephaestus', reachable: false, error: `hephaestus: ${why}`, lock: null },
+        ],
+      })
+    } finally {
+      await fault('hephaestus', 'sshd-start')
+    }
+  }, 120_000)
+
   it('audit: the local log and the hosts\' own histories', async () => {
     const local = await platform.cli(['audit', 'erebus', '--json'])
     expect(local.json.entries.length).toBeGreaterThan(0)
