@@ -7,6 +7,8 @@ import { forceReleaseLock, readHistory } from '../remote/commands.js'
 import { connector, type Connector } from '../remote/connect.js'
 import { listProject } from '../deploy/containers.js'
 import { gatherFacts, quickFacts, type PreflightCheck } from '../deploy/preflight.js'
+import { describeHolder, holderRunning } from '../deploy/lock-holder.js'
+import { whoAmI } from '../deploy/release.js'
 import { REMOTE_WAIT_MS } from '../util/deadline.js'
 import type { Masked } from '../remote/executor.js'
 
@@ -92,11 +94,13 @@ export interface LockHost {
   host: string
   reachable: boolean
   error?: string
-  lock: { holder: string; since: string | null; command: string | null } | null
+  /** pidRunning: whether the holder's process runs, known only for a holder on this machine (else null). */
+  lock: { holder: string; since: string | null; command: string | null; pidRunning: boolean | null } | null
 }
 
 /** Who holds each host's lock: only the lock is read, so a host whose Docker is down still answers. */
 export async function lockStatus(project: Project, selectors: string[], options: InspectOptions = {}) {
+  const { machine } = whoAmI()
   const hosts = await perHost(
     project,
     selectors,
@@ -104,7 +108,9 @@ export async function lockStatus(project: Project, selectors: string[], options:
       try {
         const exec = await connections.get(host)
         const { lock } = await quickFacts(exec, project.hosts[host]!.baseDir, timeoutMs)
-        return { host, reachable: true, lock: lock ? { holder: lock.who, since: lock.since, command: lock.command } : null }
+        if (!lock) return { host, reachable: true, lock: null }
+        const running = holderRunning(lock, machine)
+        return { host, reachable: true, lock: { holder: describeHolder(lock, host, running), since: lock.since, command: lock.command, pidRunning: running } }
       } catch (error) {
         return { host, reachable: false, error: errorMessage(error), lock: null }
       }

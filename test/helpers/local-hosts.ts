@@ -1,6 +1,6 @@
 // A platform whose hosts need no fleet: gamma is this machine (`local: true`, its base directory a
 // temporary one), alpha refuses connections (127.0.0.1, port 1) and beta is never contacted.
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MINIMAL, projectFrom } from './project.js'
@@ -9,15 +9,29 @@ export interface LocalHosts {
   dir: string
   /** gamma's base directory (BASE/current, BASE/.lock, BASE/history.jsonl). */
   base: string
-  /** For the CLI: the audit log and anything else it keeps go to a temporary state directory. */
+  /** For the CLI: its state (the audit log) in a temporary directory, the stub docker first on the PATH. */
   env: NodeJS.ProcessEnv
   cleanup(): Promise<void>
 }
+
+/**
+ * A `docker` that answers the deploy's preflight (Engine and Compose v2 versions) and fails anything
+ * else, first on the PATH: a deploy of gamma gets as far as its lock without a Docker engine.
+ */
+const STUB_DOCKER = `#!/bin/sh
+case "$1 $2" in
+  "version --format") echo 24.0.7 ;;
+  "compose version") echo 2.26.1 ;;
+  *) echo "stub docker: no $*" >&2; exit 1 ;;
+esac
+`
 
 export async function localHosts(): Promise<LocalHosts> {
   const scratch = await mkdtemp(join(tmpdir(), 'aip-local-'))
   const base = join(scratch, 'base')
   await mkdir(base)
+  await mkdir(join(scratch, 'bin'))
+  await writeFile(join(scratch, 'bin/docker'), STUB_DOCKER, { mode: 0o755 })
   const hosts = `hosts:
   alpha:
     address: 127.0.0.1
@@ -39,7 +53,7 @@ export async function localHosts(): Promise<LocalHosts> {
   return {
     dir,
     base,
-    env: { XDG_STATE_HOME: join(scratch, 'state') },
+    env: { XDG_STATE_HOME: join(scratch, 'state'), PATH: `${join(scratch, 'bin')}:${process.env.PATH ?? ''}` },
     async cleanup() {
       await rm(dir, { recursive: true, force: true })
       await rm(scratch, { recursive: true, force: true })

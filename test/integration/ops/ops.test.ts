@@ -1,5 +1,6 @@
 // Day-two commands on the fleet: status, preflight, logs, exec, locks, audit.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fault, fleetHost } from '../../fleet/fleet.js'
@@ -101,6 +102,24 @@ describe.skipIf(!HAVE_FLEET)('day-two commands', () => {
     expect(released.stdout).toBe('erebus: released (was held by eve@elsewhere (pid 42))\n')
     expect((await platform.cli(['lock', 'status', 'erebus'])).stdout).toBe('erebus: not locked\n')
   }, 180_000)
+
+  it('a lock left by a dead deploy from this machine: lock status and the refused deploy say its holder is no longer running', async () => {
+    const erebus = fleetHost(platform.fleet, 'erebus')
+    // No token: a lock no deploy takes over by itself (written by hand, or by an older ai-platform).
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!
+    const info = JSON.stringify({ user: 'ops', machine: hostname(), pid: gone, command: 'deploy all', since: '2026-11-23T04:00:00.000Z' })
+    await sshExec(platform.fleet, erebus, `mkdir /opt/ai-platform/.lock && printf '%s' '${info}' > /opt/ai-platform/.lock/info.json`)
+    try {
+      const holder = `ops@${hostname()} (pid ${gone}, no longer running: \`ai-platform lock release erebus\` frees it)`
+      const status = await platform.cli(['lock', 'status', 'erebus'])
+      expect(status).toMatchObject({ code: 0, stdout: `erebus: locked by ${holder} since 2026-11-23T04:00:00.000Z (deploy all)\n` })
+      const blocked = await platform.cli(['deploy', 'erebus', '--force', '--json'])
+      expect(blocked.code).toBe(1)
+      expect(blocked.json.hosts[0].error).toBe(`erebus is locked by ${holder} since 2026-11-23T04:00:00.000Z (deploy all)`)
+    } finally {
+      await sshExec(platform.fleet, erebus, 'rm -rf /opt/ai-platform/.lock')
+    }
+  }, 120_000)
 
   it('a host down (sshd stopped): audit --remote and lock status list it with why, still read the others, and exit 1', async () => {
     const why = `connection refused by deploy@${fleetHost(platform.fleet, 'hephaestus').address}:22: is sshd running?`
