@@ -9,7 +9,9 @@ export interface LocalHosts {
   dir: string
   /** gamma's base directory (BASE/current, BASE/.lock, BASE/history.jsonl). */
   base: string
-  /** For the CLI: its state (the audit log) in a temporary directory, the stub docker first on the PATH. */
+  /** First on the CLI's PATH (and so gamma's): holds the stub docker; a test may add stubs of its own. */
+  bin: string
+  /** For the CLI: its state (the audit log) in a temporary directory, bin first on the PATH. */
   env: NodeJS.ProcessEnv
   cleanup(): Promise<void>
 }
@@ -30,8 +32,9 @@ export async function localHosts(): Promise<LocalHosts> {
   const scratch = await mkdtemp(join(tmpdir(), 'aip-local-'))
   const base = join(scratch, 'base')
   await mkdir(base)
-  await mkdir(join(scratch, 'bin'))
-  await writeFile(join(scratch, 'bin/docker'), STUB_DOCKER, { mode: 0o755 })
+  const bin = join(scratch, 'bin')
+  await mkdir(bin)
+  await writeFile(join(bin, 'docker'), STUB_DOCKER, { mode: 0o755 })
   const hosts = `hosts:
   alpha:
     address: 127.0.0.1
@@ -53,7 +56,8 @@ export async function localHosts(): Promise<LocalHosts> {
   return {
     dir,
     base,
-    env: { XDG_STATE_HOME: join(scratch, 'state'), PATH: `${join(scratch, 'bin')}:${process.env.PATH ?? ''}` },
+    bin,
+    env: { XDG_STATE_HOME: join(scratch, 'state'), PATH: `${bin}:${process.env.PATH ?? ''}` },
     async cleanup() {
       await rm(dir, { recursive: true, force: true })
       await rm(scratch, { recursive: true, force: true })

@@ -47,7 +47,7 @@ describe.skipIf(!HAVE_FLEET)('day-two commands', () => {
     }
   }, 120_000)
 
-  it('logs: one service, all services prefixed, and -f ends cleanly on Ctrl-C with nothing left on the host', async () => {
+  it('logs: one service, all services prefixed, and -f ends cleanly on Ctrl-C (0) and SIGTERM (143) with nothing left on the host', async () => {
     const one = await platform.cli(['logs', 'erebus', 'postgres', '--tail', '5'])
     expect(one.code).toBe(0)
     expect(one.stdout).toContain('stand-in postgres: http 8080 tcp 5432')
@@ -66,6 +66,15 @@ describe.skipIf(!HAVE_FLEET)('day-two commands', () => {
     // [d]ial: the pattern must not match the shell running pgrep
     const left = await sshExec(platform.fleet, fleetHost(platform.fleet, 'erebus'), 'pgrep -u deploy -fa "system [d]ial-stdio" || true')
     expect(left.stdout.trim()).toBe('')
+    // SIGTERM (a supervisor, timeout(1)) ends it the same clean way, with 143
+    const term = spawn(process.execPath, [join(REPO, 'bin/run.js'), 'logs', 'erebus', 'redis', '-f', '--project', platform.dir], { env: platform.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let termOut = ''
+    term.stdout.on('data', (c: Buffer) => (termOut += c.toString()))
+    await waitFor('the first log line', async () => termOut.includes('stand-in redis'), 30_000, 100)
+    term.kill('SIGTERM')
+    expect(await new Promise<number | null>((resolve) => term.on('close', resolve))).toBe(143)
+    const leftAfterTerm = await sshExec(platform.fleet, fleetHost(platform.fleet, 'erebus'), 'pgrep -u deploy -fa "system [d]ial-stdio" || true')
+    expect(leftAfterTerm.stdout.trim()).toBe('')
   }, 120_000)
 
   it('exec: argv carried as data, on the host and in a container; the exit status passes through', async () => {
