@@ -4,6 +4,12 @@ import { targetArgs, timeoutFlag } from '../src/cli/target-flags.js'
 
 export default class Audit extends BaseCommand {
   static override summary = "Deploy history: the local audit log, and with --remote each host's own release history."
+  static override description = `With --remote, a host whose history cannot be read is listed in its place
+with the reason (and in the JSON's errors), the others are still shown, and
+the exit status is 1.
+
+JSON report (--json): {kind: "ai-platform/audit", entries: [{host, time,
+...}], errors?: [{host, error}]}.`
   static override enableJsonFlag = true
   static override strict = false
   static override args = targetArgs
@@ -21,23 +27,22 @@ export default class Audit extends BaseCommand {
     const { project } = await openProject(flags.project)
     const { resolveTargets } = await import('../src/plan/plan.js')
     const hosts = resolveTargets(project, { selectors: argv as string[] })
-    let entries: Record<string, unknown>[]
-    const errors: { host: string; error: string }[] = []
+    const { formatAudit } = await import('../src/ui/ops-text.js')
+    let read: { host: string; entries: Record<string, unknown>[]; error?: string }[]
     if (flags.remote) {
       const { hostHistory } = await import('../src/ops/inspect.js')
-      const read = await hostHistory(project, hosts, { timeoutMs: flags.timeout * 1000, limit: flags.limit, redact: await this.secretsMask(project) })
-      entries = read.flatMap((h) => h.entries.slice(-flags.limit).map((e) => ({ ...e, host: h.host })))
-      for (const h of read) if ('error' in h && h.error) errors.push({ host: h.host, error: h.error })
-      if (errors.length > 0) process.exitCode = 1
+      const histories = await hostHistory(project, hosts, { timeoutMs: flags.timeout * 1000, limit: flags.limit, redact: await this.secretsMask(project) })
+      read = histories.map((h) => ({ ...h, entries: h.entries.slice(-flags.limit).map((e) => ({ ...e, host: h.host })) }))
     } else {
       const { readAudit, auditLogPath } = await import('../src/audit/audit.js')
       const all = (await readAudit()).filter((e) => hosts.includes(String(e.host)) && e.platform === project.platform.name)
-      entries = hosts.flatMap((h) => all.filter((e) => e.host === h).slice(-flags.limit))
-      if (!this.jsonEnabled() && entries.length === 0) this.log(`no entries in ${auditLogPath()}`)
+      read = hosts.map((h) => ({ host: h, entries: all.filter((e) => e.host === h).slice(-flags.limit) }))
+      if (!this.jsonEnabled() && all.length === 0) this.log(`no entries in ${auditLogPath()}`)
     }
-    if (this.jsonEnabled()) return { kind: 'ai-platform/audit', entries, ...(errors.length > 0 ? { errors } : {}) }
-    for (const e of errors) this.logToStderr(`${e.host}: cannot read its history: ${e.error}`)
-    for (const e of entries) this.log(`${String(e.time)}  ${String(e.host).padEnd(12)} ${String(e.status ?? e.event).padEnd(10)} ${String(e.release ?? '')}  ${String(e.user ?? '')}@${String(e.machine ?? '')}${e.error ? `  ${String(e.error)}` : ''}`)
+    const errors = read.flatMap((h) => (h.error !== undefined ? [{ host: h.host, error: h.error }] : []))
+    if (errors.length > 0) process.exitCode = 1
+    if (this.jsonEnabled()) return { kind: 'ai-platform/audit', entries: read.flatMap((h) => h.entries), ...(errors.length > 0 ? { errors } : {}) }
+    for (const line of formatAudit(read)) this.log(line)
     return undefined
   }
 }

@@ -4,12 +4,20 @@ import { targetArgs, targetFlags } from '../src/cli/target-flags.js'
 
 export default class Deploy extends BaseCommand {
   static override summary = 'Deploy hosts in dependency order over SSH, gated on health, rolling back what fails.'
-  static override description = `Targets are host names, @tag or all. A host starts when every host it depends on in this run is up
-and healthy; independent hosts go in parallel (--concurrency). Per host: preflight (Docker, Compose v2 or
-v1, GPU driver, disk, NAS mounts), lock, upload the release and switch \`current\` atomically, pull missing
-images, \`compose up\`, wait for health, record. A host whose rendered files equal what it runs is left
-alone (--force redeploys). A failure rolls that host back to its previous release and skips its
-dependents. --dry-run prints the plan and touches nothing.`
+  static override description = `Targets are host names, @tag or all. A host starts when every host it
+depends on in this run is up and healthy; independent hosts go in parallel
+(--concurrency). Per host: preflight (Docker, Compose v2 or v1, GPU driver,
+disk, NAS mounts), lock, upload the release and switch \`current\`
+atomically, pull missing images, \`compose up\`, wait for health, record. A
+host whose rendered files equal what it runs is left alone (--force
+redeploys). A failure rolls that host back to its previous release and skips
+its dependents. --dry-run prints the plan and touches nothing.
+
+Ctrl-C (or SIGTERM) starts no new host; hosts in flight finish or roll back.
+A second abandons their health waits (they are rolled back); a third exits
+at once, naming the hosts it may leave mid-deploy and locked. Exit status: 0
+when every host is deployed, unchanged or repaired; 1 otherwise; after a
+signal 130 (SIGINT) or 143 (SIGTERM), whatever the hosts did.`
   static override enableJsonFlag = true
   static override strict = false
   static override args = targetArgs
@@ -57,8 +65,9 @@ dependents. --dry-run prints the plan and touches nothing.`
       json: this.jsonEnabled(),
       command: ['deploy', ...this.argv].join(' '),
       tool: this.config.version,
+      interruptible: this.interruptible,
     })
-    if (!report.ok) process.exitCode = report.interrupted ? 130 : 1
+    if (!report.ok) process.exitCode = 1
     if (this.jsonEnabled()) return report
     process.stderr.write(`${formatSummary(report)}\n`)
     return undefined

@@ -3,10 +3,15 @@ import { targetArgs } from '../src/cli/target-flags.js'
 
 export default class Diff extends BaseCommand {
   static override summary = 'What a deploy would change: the rendered files against those of the release each host runs, as unified diffs.'
-  static override description = `Reads each host's current release (compose.yaml, config files, the .env digest) in two round
-trips and compares it with what would be rendered now. Secret values never appear: a changed .env
-is reported as changed, without its content. Exit status 0 whether or not anything differs; 1 when a
-host cannot be read.`
+  static override description = `Reads each host's current release (compose.yaml, config files, the .env
+digest) in two round trips and compares it with what would be rendered now.
+Secret values never appear: a changed .env is reported as changed, without
+its content.
+
+Exit status, as diff(1) and \`git diff --exit-code\`: 0 when every host runs
+what would be rendered (a deploy would change nothing), 1 when a host
+differs or cannot be read (it cannot be shown to be up to date; the others
+are still compared and shown). A broken project is also 1, with its errors.`
   static override enableJsonFlag = true
   static override strict = false
   static override args = targetArgs
@@ -18,11 +23,12 @@ host cannot be read.`
     const { diffHosts } = await import('../src/ops/diff.js')
     const open = await openProject(flags.project)
     const report = await diffHosts(open, argv as string[], { redact: await this.secretsMask(open.project) })
-    if (report.hosts.some((h) => !h.reachable)) process.exitCode = 1
+    if (report.hosts.some((h) => !h.reachable || !h.same)) process.exitCode = 1
     if (this.jsonEnabled()) return report
+    const { unreadReason } = await import('../src/ui/ops-text.js')
     for (const host of report.hosts) {
       if (!host.reachable) {
-        this.log(`${host.host}: unreachable: ${host.error}`)
+        this.log(`${host.host}: unreachable: ${unreadReason(host.host, host.error ?? 'no answer')}`)
         continue
       }
       const env = host.env === 'changed' ? '; .env changed (values not shown)' : ''

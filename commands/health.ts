@@ -19,7 +19,7 @@ unreachable, checks, ok, failed, optionalFailed}, hosts: [{host, reachable, erro
   static override args = targetArgs
   static override flags = {
     timeout: Flags.integer({ description: 'Seconds each connection and check may take.', default: 5, min: 1, helpValue: 'SECONDS' }),
-    watch: Flags.boolean({ description: 'Check again every --interval seconds until Ctrl-C.', default: false }),
+    watch: Flags.boolean({ description: 'Check again every --interval seconds until Ctrl-C (exit status: the last round\'s; after SIGTERM 143).', default: false }),
     interval: Flags.integer({ description: 'Seconds between checks with --watch.', default: 5, min: 1, helpValue: 'SECONDS' }),
     'accept-new': Flags.boolean({ description: 'Record first-seen host keys (changed keys are always refused).', default: false }),
   }
@@ -41,18 +41,18 @@ unreachable, checks, ok, failed, optionalFailed}, hosts: [{host, reachable, erro
       this.logStyled(formatHealth(report))
       return undefined
     }
-    let stopped = false
-    process.once('SIGINT', () => {
-      stopped = true
-    })
-    while (!stopped) {
+    // Ctrl-C ends the watch after the round in progress, with that round's status; SIGTERM with 143.
+    const signals = this.interruptible({ steps: [{ called: 'stop watching', doing: null }], left: () => 'health only reads: nothing is left on the hosts.', endsOnCtrlC: true })
+    const stopped = signals.after(1)
+    while (!stopped.aborted) {
       const report = await checkHealth(project, options)
       // --json: one document per round (NDJSON); otherwise the screen is cleared and drawn again
       if (this.jsonEnabled()) process.stdout.write(`${jsonSafe(JSON.stringify(report, (_key, value: unknown) => (typeof value === 'string' ? redact(value) : value)))}\n`)
       else process.stdout.write(`\x1b[2J\x1b[H${terminalSafe(redact(`${new Date().toLocaleTimeString()}  (every ${flags.interval} s, Ctrl-C to stop)\n\n${formatHealth(report)}`))}\n`)
       process.exitCode = report.ok ? 0 : 1
-      for (let waited = 0; waited < flags.interval * 10 && !stopped; waited++) await new Promise((r) => setTimeout(r, 100))
+      for (let waited = 0; waited < flags.interval * 10 && !stopped.aborted; waited++) await new Promise((r) => setTimeout(r, 100))
     }
+    signals.dispose()
     return undefined
   }
 }

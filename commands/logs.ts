@@ -3,7 +3,9 @@ import { BaseCommand } from '../src/cli/base-command.js'
 
 export default class Logs extends BaseCommand {
   static override summary = "Stream a host's container logs (one service, or all of them interleaved with a prefix)."
-  static override description = 'Ctrl-C ends cleanly: the log streams and the SSH connection are closed, nothing is left running.'
+  static override description = `Ctrl-C ends cleanly (exit 0): the log streams and the SSH connection are
+closed, nothing is left running; a second Ctrl-C exits at once (130).
+SIGTERM ends it the same way, with 143.`
   static override args = {
     host: Args.string({ description: 'Host name.', required: true }),
     service: Args.string({ description: 'Service (default: every service on the host).', required: false }),
@@ -24,15 +26,11 @@ export default class Logs extends BaseCommand {
     const { streamLogs } = await import('../src/ops/logs.js')
     const { project } = await openProject(flags.project)
     const redact = await this.secretsMask(project)
-    const controller = new AbortController()
-    const stop = () => controller.abort()
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
+    const signals = this.interruptible({ steps: [{ called: 'close the log streams', doing: null }], left: () => `logs only reads: nothing is left on ${args.host}.`, endsOnCtrlC: true })
     try {
-      await streamLogs(project, { host: args.host, ...(args.service ? { service: args.service } : {}), follow: flags.follow, ...(flags.since ? { since: flags.since } : {}), tail: flags.tail, timestamps: flags.timestamps, out: process.stdout, err: process.stderr, signal: controller.signal, redact })
+      await streamLogs(project, { host: args.host, ...(args.service ? { service: args.service } : {}), follow: flags.follow, ...(flags.since ? { since: flags.since } : {}), tail: flags.tail, timestamps: flags.timestamps, out: process.stdout, err: process.stderr, signal: signals.after(1), redact })
     } finally {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
+      signals.dispose()
     }
   }
 }

@@ -3,6 +3,16 @@ import { targetArgs, timeoutFlag } from '../../src/cli/target-flags.js'
 
 export default class LockStatus extends BaseCommand {
   static override summary = 'Show who holds the deploy lock on each host, since when, for what.'
+  static override description = `Only the lock is read (one short command per host). A host that cannot be
+reached is listed with the reason, the others are still shown, and the exit
+status is 1.
+
+A lock left by a deploy from this machine whose process is gone says so (and
+\`ai-platform lock release HOST\` frees it); pidRunning in the JSON tells
+the same (null for a holder on another machine).
+
+JSON report (--json): {kind: "ai-platform/locks", ok, hosts: [{host,
+reachable, error?, lock: {holder, since, command, pidRunning} | null}]}.`
   static override enableJsonFlag = true
   static override strict = false
   static override args = targetArgs
@@ -16,8 +26,10 @@ export default class LockStatus extends BaseCommand {
     const { project } = await openProject(flags.project)
     const redact = await this.secretsMask(project)
     const report = await lockStatus(project, argv as string[], { timeoutMs: flags.timeout * 1000, redact })
+    if (!report.ok) process.exitCode = 1
     if (this.jsonEnabled()) return report
-    for (const h of report.hosts) this.log(`${h.host}: ${!h.reachable ? `unreachable: ${h.error}` : h.lock ? `locked by ${h.lock.holder} since ${h.lock.since ?? '?'} (${h.lock.command ?? '?'})` : 'not locked'}`)
+    const { formatLocks } = await import('../../src/ui/ops-text.js')
+    for (const line of formatLocks(report.hosts)) this.log(line)
     return undefined
   }
 }

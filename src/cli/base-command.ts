@@ -1,7 +1,9 @@
 // The one place that turns errors into output and exit codes: user and remote errors print a message
-// (and a hint) without a stack and exit 1; anything else is a bug and shows its stack.
+// (and a hint) without a stack and exit 1; anything else is a bug and shows its stack; a run a signal
+// interrupted ends with 130 or 143.
 import { Command, Flags } from '@oclif/core'
 import { ConfigError, RemoteError, UserError, formatIssue } from '../errors.js'
+import { interrupts, type Interruptible, type Interrupts } from './interrupts.js'
 import { jsonSafe, printable, terminalSafe } from '../util/printable.js'
 import type { Redact } from '../remote/executor.js'
 
@@ -20,6 +22,29 @@ export abstract class BaseCommand extends Command {
     // Only before a `--`: what follows is a remote command's own argv (exec).
     const own = this.argv.includes('--') ? this.argv.slice(0, this.argv.indexOf('--')) : this.argv
     if (own.includes('--verbose') || own.includes('-v')) process.env.AIP_DEBUG = '1'
+  }
+
+  /** The signal escalations this run installed (interruptible()): they decide its exit status at the end. */
+  private readonly escalations: Interrupts[] = []
+
+  /**
+   * Ctrl-C and SIGTERM for this run, as src/cli/interrupts.ts escalates them. A run that saw one ends
+   * with 130 (SIGINT) or 143 (SIGTERM) whatever its outcome, unless Ctrl-C is how the command ends.
+   * An arrow function: services receive it to install their own steps.
+   */
+  protected interruptible: Interruptible = (spec) => {
+    const escalation = interrupts(spec)
+    this.escalations.push(escalation)
+    return escalation
+  }
+
+  protected override async finally(error: Error | undefined): Promise<unknown> {
+    for (const escalation of this.escalations) {
+      escalation.dispose()
+      const status = escalation.status()
+      if (status !== null) process.exitCode = status
+    }
+    return super.finally(error)
   }
 
   /** Masks secret values in everything this command prints (set by secretsMask()). */

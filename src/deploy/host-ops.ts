@@ -10,7 +10,8 @@ import { factsScript } from '../remote/facts.js'
 import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
 import { containerLogTail, evaluateReadiness, listProject, type ContainerState, type ExpectedService } from './containers.js'
 import { parseHistoryEntries, releasesToPrune } from './history.js'
-import { parseHolder } from './lock-holder.js'
+import { describeHolder, holderRunning, parseHolder } from './lock-holder.js'
+import { processAlive } from '../util/process-alive.js'
 import { gatherFacts, parseQuickFacts, type HostFacts, type QuickFacts } from './preflight.js'
 import type { DeployInput } from './engine.js'
 import type { ReleaseRecord } from './release.js'
@@ -52,20 +53,11 @@ export async function lockHost(exec: Executor, host: { name: string; baseDir: st
     }
     if (Date.now() >= deadline || options.stop.aborted) {
       throw new UserError(
-        `${host.name} is locked by ${holder.who}${holder.since ? ` since ${holder.since}` : ''}${holder.command ? ` (${holder.command})` : ''}`,
+        `${host.name} is locked by ${describeHolder(holder, host.name, holderRunning(holder, machine))}${holder.since ? ` since ${holder.since}` : ''}${holder.command ? ` (${holder.command})` : ''}`,
         options.lockWaitS > 0 ? `Still locked after waiting ${options.lockWaitS} s. If that deploy is dead, \`ai-platform lock release ${host.name}\` frees it.` : `Wait for it with --lock-wait SECONDS, or if that deploy is dead, \`ai-platform lock release ${host.name}\`.`,
       )
     }
     await new Promise((r) => setTimeout(r, Math.min(2000, Math.max(200, deadline - Date.now()))))
-  }
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

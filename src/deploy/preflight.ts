@@ -39,8 +39,8 @@ export interface QuickFacts {
 }
 
 /** What the host runs now: one short round trip, read-only. */
-export async function quickFacts(exec: Executor, baseDir: string): Promise<QuickFacts> {
-  const result = await exec.run(sh(factsScript({ baseDir, mounts: [], gpu: null, full: false })), { check: false, timeoutMs: 30_000 })
+export async function quickFacts(exec: Executor, baseDir: string, timeoutMs = 30_000): Promise<QuickFacts> {
+  const result = await exec.run(sh(factsScript({ baseDir, mounts: [], gpu: null, full: false })), { check: false, timeoutMs })
   return readQuick(parseSections(result.stdout))
 }
 

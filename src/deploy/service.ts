@@ -2,6 +2,7 @@
 // the secrets, the reporter, the signals and the audit log.
 import { appendAudit } from '../audit/audit.js'
 import { confirm } from '../cli/confirm.js'
+import type { Interruptible } from '../cli/interrupts.js'
 import type { OpenProject } from '../config/open.js'
 import { UserError, errorMessage } from '../errors.js'
 import type { Plan } from '../plan/plan.js'
@@ -10,7 +11,7 @@ import { connector } from '../remote/connect.js'
 import { readSecrets, redactor } from '../secrets/secrets.js'
 import { deploy as runEngine, rollbackHost, type DeployReport, type RollbackReport } from './engine.js'
 import { whoAmI } from './release.js'
-import { listrReporter, plainReporter, type Reporter } from '../ui/deploy-reporters.js'
+import { formatLeftInFlight, inFlightTracker, listrReporter, plainReporter, type Reporter } from '../ui/deploy-reporters.js'
 import { printable } from '../util/printable.js'
 
 export interface DeployCommandOptions {
@@ -27,6 +28,8 @@ export interface DeployCommandOptions {
   json: boolean
   command: string
   tool: string
+  /** Ctrl-C and SIGTERM: the command's escalation, given the deploy's steps. */
+  interruptible: Interruptible
 }
 
 export interface DeployOutcome {
@@ -44,24 +47,31 @@ export async function deployCommand(open: OpenProject, options: DeployCommandOpt
 
   const values = [...secrets.values.values()]
   const mask = redactor(values)
-  const stop = new AbortController()
-  const abort = new AbortController()
   const reporter: Reporter = options.json ? plainReporter((l) => process.stderr.write(`${l}\n`)) : process.stderr.isTTY && process.env.CI !== 'true' ? await listrReporter(plan) : plainReporter((l) => process.stderr.write(`${l}\n`))
-  let signals = 0
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++
-    if (signals === 1) {
-      process.stderr.write(`\n${signal}: starting no new host; hosts in flight finish or roll back. ${signal === 'SIGINT' ? 'Ctrl-C again' : 'Again'} to abandon their health waits (they are rolled back).\n`)
-      stop.abort()
-    } else abort.abort()
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  const inFlight = inFlightTracker()
+  const signals = options.interruptible({
+    steps: [
+      { called: 'stop starting hosts', doing: 'starting no new host; hosts in flight finish or roll back' },
+      { called: 'abandon their health waits (they are rolled back)', doing: 'abandoning the health waits in flight; those hosts are rolled back' },
+    ],
+    left: () => formatLeftInFlight(inFlight.hosts()),
+  })
   const connections = connector(open.project, { acceptNew: options.acceptNew, redact: mask })
   let report: DeployReport
   try {
     report = await runEngine(
-      { project: open.project, plan, renders, secrets: secrets.values, connector: connections, emit: (e) => reporter.emit(e), redact: mask },
+      {
+        project: open.project,
+        plan,
+        renders,
+        secrets: secrets.values,
+        connector: connections,
+        emit: (e) => {
+          inFlight.emit(e)
+          reporter.emit(e)
+        },
+        redact: mask,
+      },
       {
         force: options.force,
         concurrency: options.concurrency,
@@ -71,13 +81,12 @@ export async function deployCommand(open: OpenProject, options: DeployCommandOpt
         pull: options.pull,
         command: options.command,
         tool: options.tool,
-        stop: stop.signal,
-        abort: abort.signal,
+        stop: signals.after(1),
+        abort: signals.after(2),
       },
     )
   } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    signals.dispose()
     await connections.closeAll()
     await reporter.done()
   }
@@ -110,6 +119,8 @@ export interface RollbackCommandOptions {
   json: boolean
   command: string
   tool: string
+  /** Ctrl-C and SIGTERM: the command's escalation, given the rollback's step. */
+  interruptible: Interruptible
 }
 
 /** `ai-platform rollback HOST [--to ID]`: one host back on a release it keeps; audited like a deploy. */
@@ -117,10 +128,11 @@ export async function rollbackCommand(open: OpenProject, options: RollbackComman
   const secrets = await readSecrets(open.project)
   const values = [...secrets.values.values()]
   const mask = redactor(values)
-  const abort = new AbortController()
-  const onSignal = () => abort.abort()
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  const signals = options.interruptible({
+    steps: [{ called: 'abandon the rollback', doing: `abandoning the rollback; ${options.host} stays on, or goes back to, the release it ran` }],
+    left: () => `${options.host} may be mid-rollback, on either release, its lock held: \`ai-platform lock release ${options.host}\` frees it (the next deploy from this machine does too).`,
+  })
+  const abort = signals.after(1)
   const connections = connector(open.project, { acceptNew: options.acceptNew, redact: mask })
   const log = (line: string) => process.stderr.write(`${printable(line)}\n`)
   const started = new Date()
@@ -129,7 +141,7 @@ export async function rollbackCommand(open: OpenProject, options: RollbackComman
   try {
     report = await rollbackHost(
       { project: open.project, connector: connections, emit: (e) => (e.type === 'progress' ? log(`${e.host}: ${e.text}`) : undefined), redact: mask },
-      { force: false, concurrency: 1, lockWaitS: options.lockWaitS, lockStaleS: 15 * 60, healthTimeoutS: options.healthTimeoutS, pull: 'never', command: options.command, tool: options.tool, stop: abort.signal, abort: abort.signal },
+      { force: false, concurrency: 1, lockWaitS: options.lockWaitS, lockStaleS: 15 * 60, healthTimeoutS: options.healthTimeoutS, pull: 'never', command: options.command, tool: options.tool, stop: abort, abort },
       options.host,
       options.to,
     )
@@ -138,8 +150,7 @@ export async function rollbackCommand(open: OpenProject, options: RollbackComman
     failure = mask(errorMessage(error))
     throw error
   } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    signals.dispose()
     await connections.closeAll()
     const { user, machine } = whoAmI()
     await appendAudit([

@@ -7,6 +7,7 @@ import { ollamaNodes, planPulls } from './placement.js'
 import { listModels, pullModels, removeModels, selectNodes, syncModels, type ModelsOptions, type PullReport, type SyncReport } from './service.js'
 import { printable } from '../util/printable.js'
 import type { Masked } from '../remote/executor.js'
+import type { Interruptible } from '../cli/interrupts.js'
 
 async function reporterFor(project: Project, options: { on: string[]; models: string[]; json: boolean }): Promise<ModelsReporter> {
   const tty = process.stderr.isTTY === true && process.env.CI !== 'true' && !options.json
@@ -15,24 +16,26 @@ async function reporterFor(project: Project, options: { on: string[]; models: st
   return listrModelsReporter(jobs)
 }
 
-async function withSignals<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController()
-  const onSignal = () => controller.abort()
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+/** Ctrl-C (or SIGTERM) stops the transfers in flight; Ollama keeps what they fetched, and the next pull resumes from it. */
+async function withSignals<T>(interruptible: Interruptible, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const signals = interruptible({
+    steps: [{ called: 'stop the pulls', doing: 'stopping the pulls in flight; what they fetched stays for the next pull' }],
+    left: () => 'pulls in flight stop where they are; their partial files stay, and the next `ai-platform models pull` resumes them.',
+  })
   try {
-    return await work(controller.signal)
+    return await work(signals.after(1))
   } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    signals.dispose()
   }
 }
 
-export async function runModelsPull(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean } & Masked): Promise<PullReport> {
+type Interruptions = { interruptible: Interruptible }
+
+export async function runModelsPull(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean } & Masked & Interruptions): Promise<PullReport> {
   const connections = connector(project, { redact: options.redact })
   const reporter = await reporterFor(project, options)
   try {
-    const report = await withSignals((signal) => pullModels(project, connections, { ...options, signal, emit: (e) => reporter.emit(e) }))
+    const report = await withSignals(options.interruptible, (signal) => pullModels(project, connections, { ...options, signal, emit: (e) => reporter.emit(e) }))
     await reporter.done()
     if (!options.json) process.stderr.write(`${formatPullSummary(report)}\n`)
     return report
@@ -41,11 +44,11 @@ export async function runModelsPull(project: Project, options: Omit<ModelsOption
   }
 }
 
-export async function runModelsSync(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean; prune: boolean } & Masked): Promise<SyncReport> {
+export async function runModelsSync(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean; prune: boolean } & Masked & Interruptions): Promise<SyncReport> {
   const connections = connector(project, { redact: options.redact })
   const reporter = await reporterFor(project, options)
   try {
-    const report = await withSignals((signal) => syncModels(project, connections, { ...options, signal, emit: (e) => reporter.emit(e) }))
+    const report = await withSignals(options.interruptible, (signal) => syncModels(project, connections, { ...options, signal, emit: (e) => reporter.emit(e) }))
     await reporter.done()
     if (!options.json) {
       process.stderr.write(`${formatPullSummary(report.pull)}\n`)

@@ -6,7 +6,9 @@ import { resolveTargets } from '../plan/plan.js'
 import { forceReleaseLock, readHistory } from '../remote/commands.js'
 import { connector, type Connector } from '../remote/connect.js'
 import { listProject } from '../deploy/containers.js'
-import { gatherFacts, type PreflightCheck } from '../deploy/preflight.js'
+import { gatherFacts, quickFacts, type PreflightCheck } from '../deploy/preflight.js'
+import { describeHolder, holderRunning } from '../deploy/lock-holder.js'
+import { whoAmI } from '../deploy/release.js'
 import { REMOTE_WAIT_MS } from '../util/deadline.js'
 import type { Masked } from '../remote/executor.js'
 
@@ -88,9 +90,34 @@ export async function status(project: Project, selectors: string[], options: Ins
   return { kind: 'ai-platform/status' as const, hosts }
 }
 
+export interface LockHost {
+  host: string
+  reachable: boolean
+  error?: string
+  /** pidRunning: whether the holder's process runs, known only for a holder on this machine (else null). */
+  lock: { holder: string; since: string | null; command: string | null; pidRunning: boolean | null } | null
+}
+
+/** Who holds each host's lock: only the lock is read, so a host whose Docker is down still answers. */
 export async function lockStatus(project: Project, selectors: string[], options: InspectOptions = {}) {
-  const result = await status(project, selectors, options)
-  return { kind: 'ai-platform/locks' as const, hosts: result.hosts.map((h) => ({ host: h.host, reachable: h.reachable, ...(h.error ? { error: h.error } : {}), lock: h.lock })) }
+  const { machine } = whoAmI()
+  const hosts = await perHost(
+    project,
+    selectors,
+    async (host, connections, timeoutMs): Promise<LockHost> => {
+      try {
+        const exec = await connections.get(host)
+        const { lock } = await quickFacts(exec, project.hosts[host]!.baseDir, timeoutMs)
+        if (!lock) return { host, reachable: true, lock: null }
+        const running = holderRunning(lock, machine)
+        return { host, reachable: true, lock: { holder: describeHolder(lock, host, running), since: lock.since, command: lock.command, pidRunning: running } }
+      } catch (error) {
+        return { host, reachable: false, error: errorMessage(error), lock: null }
+      }
+    },
+    options,
+  )
+  return { kind: 'ai-platform/locks' as const, ok: hosts.every((h) => h.reachable), hosts }
 }
 
 export async function releaseLocks(project: Project, selectors: string[], options: InspectOptions = {}) {

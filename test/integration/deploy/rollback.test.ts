@@ -36,7 +36,8 @@ describe.skipIf(!HAVE_FLEET)('diff and rollback', () => {
     await platform.regenerate({ mutate: (name, def) => name === 'qdrant' && (def.environment.ROLLBACK_MARK = 'new') })
     // diff: what the deploy will change, read from the host, before it does
     const diff = await platform.cli(['diff', 'erebus', '--json'])
-    expect(diff.code, diff.stderr).toBe(0)
+    // 1: the host differs (as diff(1)); 0 only when a deploy would change nothing
+    expect(diff.code, diff.stderr).toBe(1)
     expect(diff.json.hosts[0]).toMatchObject({ host: 'erebus', current: before.current, same: false, env: 'same' })
     expect(diff.json.hosts[0].changes.map((c: any) => c.file)).toEqual(['compose.yaml'])
     expect(diff.json.hosts[0].changes[0].diff).toMatch(/^\+ +ROLLBACK_MARK: new$/m)

@@ -1,6 +1,7 @@
 // Day-two commands on the fleet: status, preflight, logs, exec, locks, audit.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse, stringify } from 'yaml'
@@ -115,7 +116,7 @@ describe.skipIf(!HAVE_FLEET)('day-two commands', () => {
     }
   }, 120_000)
 
-  it('logs: one service, all services prefixed, and -f ends cleanly on Ctrl-C with nothing left on the host', async () => {
+  it('logs: one service, all services prefixed, and -f ends cleanly on Ctrl-C (0) and SIGTERM (143) with nothing left on the host', async () => {
     const one = await platform.cli(['logs', 'erebus', 'postgres', '--tail', '5'])
     expect(one.code).toBe(0)
     expect(one.stdout).toContain('stand-in postgres: http 8080 tcp 5432')
@@ -134,6 +135,15 @@ describe.skipIf(!HAVE_FLEET)('day-two commands', () => {
     // [d]ial: the pattern must not match the shell running pgrep
     const left = await sshExec(platform.fleet, fleetHost(platform.fleet, 'erebus'), 'pgrep -u deploy -fa "system [d]ial-stdio" || true')
     expect(left.stdout.trim()).toBe('')
+    // SIGTERM (a supervisor, timeout(1)) ends it the same clean way, with 143
+    const term = spawn(process.execPath, [join(REPO, 'bin/run.js'), 'logs', 'erebus', 'redis', '-f', '--project', platform.dir], { env: platform.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let termOut = ''
+    term.stdout.on('data', (c: Buffer) => (termOut += c.toString()))
+    await waitFor('the first log line', async () => termOut.includes('stand-in redis'), 30_000, 100)
+    term.kill('SIGTERM')
+    expect(await new Promise<number | null>((resolve) => term.on('close', resolve))).toBe(143)
+    const leftAfterTerm = await sshExec(platform.fleet, fleetHost(platform.fleet, 'erebus'), 'pgrep -u deploy -fa "system [d]ial-stdio" || true')
+    expect(leftAfterTerm.stdout.trim()).toBe('')
   }, 120_000)
 
   it('exec: argv carried as data, on the host and in a container; the exit status passes through', async () => {
@@ -170,6 +180,53 @@ describe.skipIf(!HAVE_FLEET)('day-two commands', () => {
     expect(released.stdout).toBe('erebus: released (was held by eve@elsewhere (pid 42))\n')
     expect((await platform.cli(['lock', 'status', 'erebus'])).stdout).toBe('erebus: not locked\n')
   }, 180_000)
+
+  it('a lock left by a dead deploy from this machine: lock status and the refused deploy say its holder is no longer running', async () => {
+    const erebus = fleetHost(platform.fleet, 'erebus')
+    // No token: a lock no deploy takes over by itself (written by hand, or by an older ai-platform).
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!
+    const info = JSON.stringify({ user: 'ops', machine: hostname(), pid: gone, command: 'deploy all', since: '2026-11-23T04:00:00.000Z' })
+    await sshExec(platform.fleet, erebus, `mkdir /opt/ai-platform/.lock && printf '%s' '${info}' > /opt/ai-platform/.lock/info.json`)
+    try {
+      const holder = `ops@${hostname()} (pid ${gone}, no longer running: \`ai-platform lock release erebus\` frees it)`
+      const status = await platform.cli(['lock', 'status', 'erebus'])
+      expect(status).toMatchObject({ code: 0, stdout: `erebus: locked by ${holder} since 2026-11-23T04:00:00.000Z (deploy all)\n` })
+      const blocked = await platform.cli(['deploy', 'erebus', '--force', '--json'])
+      expect(blocked.code).toBe(1)
+      expect(blocked.json.hosts[0].error).toBe(`erebus is locked by ${holder} since 2026-11-23T04:00:00.000Z (deploy all)`)
+    } finally {
+      await sshExec(platform.fleet, erebus, 'rm -rf /opt/ai-platform/.lock')
+    }
+  }, 120_000)
+
+  it('a host down (sshd stopped): audit --remote and lock status list it with why, still read the others, and exit 1', async () => {
+    const why = `connection refused by deploy@${fleetHost(platform.fleet, 'hephaestus').address}:22: is sshd running?`
+    await fault('hephaestus', 'sshd-stop')
+    try {
+      const audit = await platform.cli(['audit', 'erebus', 'hephaestus', '--remote'])
+      expect(audit.code).toBe(1)
+      expect(audit.stdout).toMatch(/^\S+ {2}erebus +\S+/m)
+      expect(audit.stdout.endsWith(`-                         hephaestus   -          cannot read its history: ${why}\n`)).toBe(true)
+      const auditJson = await platform.cli(['audit', 'erebus', 'hephaestus', '--remote', '--json'])
+      expect(auditJson.code).toBe(1)
+      expect(auditJson.json.errors).toEqual([{ host: 'hephaestus', error: `hephaestus: ${why}` }])
+      expect(auditJson.json.entries.filter((e: any) => e.host === 'erebus').length).toBeGreaterThan(0)
+      const locks = await platform.cli(['lock', 'status', 'erebus', 'hephaestus'])
+      expect(locks).toMatchObject({ code: 1, stdout: `erebus: not locked\nhephaestus: unreachable: ${why}\n` })
+      const locksJson = await platform.cli(['lock', 'status', 'erebus', 'hephaestus', '--json'])
+      expect(locksJson.code).toBe(1)
+      expect(locksJson.json).toEqual({
+        kind: 'ai-platform/locks',
+        ok: false,
+        hosts: [
+          { host: 'erebus', reachable: true, lock: null },
+          { host: 'hephaestus', reachable: false, error: `hephaestus: ${why}`, lock: null },
+        ],
+      })
+    } finally {
+      await fault('hephaestus', 'sshd-start')
+    }
+  }, 120_000)
 
   it('audit: the local log and the hosts\' own histories', async () => {
     const local = await platform.cli(['audit', 'erebus', '--json'])

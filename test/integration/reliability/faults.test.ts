@@ -173,7 +173,8 @@ describe.skipIf(!HAVE_FLEET)('faults during deploys', () => {
       await waitFor('the first hosts switching', async () => /(erebus|kratos|nyx|hades): switch ok/.test(run.output()), 120_000, 50)
       run.child.kill(signal)
       const result = await run.done
-      expect(result.code).toBe(130)
+      // 128 + the signal's number, as a shell reports it: 130 for SIGINT, 143 for SIGTERM
+      expect(result.code).toBe(signal === 'SIGINT' ? 130 : 143)
       const report = JSON.parse(result.stdout)
       expect(report.interrupted).toBe(true)
       const statuses = report.hosts.map((h: any) => h.status)
@@ -195,11 +196,38 @@ describe.skipIf(!HAVE_FLEET)('faults during deploys', () => {
     await new Promise((r) => setTimeout(r, 500))
     run.child.kill('SIGINT')
     const result = await run.done
+    expect(result.code).toBe(130)
+    expect(result.stderr).toContain('\nSIGINT: abandoning the health waits in flight; those hosts are rolled back. Ctrl-C again to exit at once.\n')
     const report = JSON.parse(result.stdout)
     expect(report.hosts[0]).toMatchObject({ status: 'failed', rollback: { status: 'done', release: before.current } })
     expect(report.hosts[0].error).toMatch(/^hephaestus: (interrupted while waiting for health|service-registry unhealthy)/)
     expect((await hostState(fleetHost(platform.fleet, 'hephaestus'))).current).toBe(before.current)
     await wholeReleases(fleetHost(platform.fleet, 'hephaestus'))
     await platform.regenerate({})
+  }, 600_000)
+
+  it('a third Ctrl-C exits at once, naming the host it leaves mid-deploy; its lock shows a dead holder and the next deploy takes it over', async () => {
+    await platform.regenerate({ mutate: (name, def) => name === 'service-registry' && (def.healthcheck.test = ['CMD', 'false']) })
+    try {
+      const run = startDeploy(['hephaestus', '--json', '--pull', 'never', '--health-timeout', '300'])
+      await waitFor('hephaestus waiting for health', async () => /hephaestus: up ok/.test(run.output()), 120_000, 50)
+      run.child.kill('SIGINT')
+      await waitFor('the first step said', async () => run.output().includes('SIGINT: starting no new host'), 10_000, 50)
+      run.child.kill('SIGINT')
+      await waitFor('the second step said', async () => run.output().includes('SIGINT: abandoning the health waits'), 10_000, 50)
+      // at once: the rollback the second Ctrl-C started is still running
+      run.child.kill('SIGINT')
+      const result = await run.done
+      expect(result.code).toBe(130)
+      expect(result.stdout).toBe('')
+      expect(result.stderr.trimEnd().split('\n').at(-1)).toBe('SIGINT: exiting at once; left mid-deploy: hephaestus (switched to a release not yet checked healthy); `ai-platform lock release hephaestus` frees its lock (the next deploy from this machine does too).')
+      const lock = await platform.cli(['lock', 'status', 'hephaestus', '--json'])
+      expect(lock.json.hosts[0].lock).toMatchObject({ pidRunning: false, holder: expect.stringContaining('no longer running: `ai-platform lock release hephaestus` frees it') })
+    } finally {
+      await platform.regenerate({})
+    }
+    const next = await platform.cli(['deploy', 'hephaestus', '--json', '--pull', 'never'])
+    expect(next.code, next.stderr).toBe(0)
+    await wholeReleases(fleetHost(platform.fleet, 'hephaestus'))
   }, 600_000)
 })

@@ -57,7 +57,7 @@ describe('container readiness', () => {
 
   it('names the lock holder from what the lock script printed', () => {
     const printed = 'held\n{"token":"t","user":"alice","machine":"laptop","pid":42,"command":"deploy all","since":"2026-11-23T10:00:00.000Z"}\n@@age 12\n'
-    expect(parseHolder(printed)).toEqual({ who: 'alice@laptop (pid 42)', since: '2026-11-23T10:00:00.000Z', command: 'deploy all', ageS: 12, machine: 'laptop', pid: 42, token: 't' })
+    expect(parseHolder(printed)).toEqual({ who: 'alice@laptop (pid 42)', since: '2026-11-23T10:00:00.000Z', command: 'deploy all', ageS: 12, user: 'alice', machine: 'laptop', pid: 42, token: 't' })
   })
 
   it('release ids sort by time and name the content', () => {

@@ -153,6 +153,7 @@ describe('gatherFacts: the GPU container checks where a service asks for the GPU
     const exec: Executor = {
       host,
       transport: 'ssh',
+      lost: false,
       run: async (argv): Promise<RunResult> => {
         scripts.push(argv.at(-1)!)
         return { code: 0, stdout: sectionsText(sections), stderr: '' }

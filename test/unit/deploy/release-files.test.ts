@@ -98,8 +98,8 @@ describe('what a host says it runs', () => {
   })
 
   it('a lock holder believes only fields of the right type', () => {
-    expect(parseHolder('held\n{"token":{"$(id)":1},"user":["x"],"machine":"m","pid":"12","since":5}\n@@age 12x')).toEqual({ who: '?@m (pid ?)', since: null, command: null, ageS: null, machine: 'm', pid: null, token: null })
-    expect(parseHolder('held\n{"token":"t","user":"u","machine":"m","pid":12,"command":"deploy","since":"s"}\n@@age 12')).toEqual({ who: 'u@m (pid 12)', since: 's', command: 'deploy', ageS: 12, machine: 'm', pid: 12, token: 't' })
+    expect(parseHolder('held\n{"token":{"$(id)":1},"user":["x"],"machine":"m","pid":"12","since":5}\n@@age 12x')).toEqual({ who: '?@m (pid ?)', since: null, command: null, ageS: null, user: null, machine: 'm', pid: null, token: null })
+    expect(parseHolder('held\n{"token":"t","user":"u","machine":"m","pid":12,"command":"deploy","since":"s"}\n@@age 12')).toEqual({ who: 'u@m (pid 12)', since: 's', command: 'deploy', ageS: 12, user: 'u', machine: 'm', pid: 12, token: 't' })
   })
 })
 

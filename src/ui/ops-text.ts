@@ -1,0 +1,35 @@
+// Text output of the day-two reads (audit, lock status): one line per host or entry, a host that could
+// not be read listed in its place with why, never left out.
+
+/** Why a host could not be read, in one line: its first line, without the `HOST: ` the message starts with. */
+export function unreadReason(host: string, error: string): string {
+  const first = error.trim().split('\n')[0] ?? ''
+  return first.startsWith(`${host}: `) ? first.slice(host.length + 2) : first
+}
+
+export interface AuditHost {
+  host: string
+  entries: readonly Record<string, unknown>[]
+  error?: string
+}
+
+/** The audit listing in host order: each entry on a line, and a host whose history could not be read on one line saying why. */
+export function formatAudit(hosts: readonly AuditHost[]): string[] {
+  const line = (time: string, host: string, status: string, rest: string) => `${time}  ${host.padEnd(12)} ${status.padEnd(10)} ${rest}`
+  return hosts.flatMap((h) => {
+    if (h.error !== undefined) return [line('-'.padEnd(24), h.host, '-', `cannot read its history: ${unreadReason(h.host, h.error)}`)]
+    return h.entries.map((e) => line(String(e.time), String(e.host ?? h.host), String(e.status ?? e.event), `${String(e.release ?? '')}  ${String(e.user ?? '')}@${String(e.machine ?? '')}${e.error ? `  ${String(e.error)}` : ''}`))
+  })
+}
+
+export interface LockLine {
+  host: string
+  reachable: boolean
+  error?: string
+  lock: { holder: string; since: string | null; command: string | null } | null
+}
+
+/** `lock status`: each host locked (by whom, since when, for what), not locked, or unreachable and why. */
+export function formatLocks(hosts: readonly LockLine[]): string[] {
+  return hosts.map((h) => `${h.host}: ${!h.reachable ? `unreachable: ${unreadReason(h.host, h.error ?? 'no answer')}` : h.lock ? `locked by ${h.lock.holder} since ${h.lock.since ?? '?'} (${h.lock.command ?? '?'})` : 'not locked'}`)
+}
