@@ -1,6 +1,7 @@
 // A host's history.jsonl: one JSON line per deploy, repair, recovery and rollback, appended under the
 // host's lock. Read back it decides which releases were healthy: those are the ones worth keeping
 // and the ones a rollback may go back to. Pure functions; the engine runs the builders.
+import type { KeptRelease } from '../remote/commands.js'
 import { RELEASE_ID, whoAmI, type ReleaseRecord } from './release.js'
 
 export type HistoryEvent = 'deployed' | 'repaired' | 'recovered' | 'rolled-back' | 'failed'
@@ -73,25 +74,26 @@ export function verdicts(history: readonly HistoryEntry[]): Map<string, Verdict>
 }
 
 /**
- * The releases to delete so that the live one and the newest `keep` others worth keeping stay: healthy
- * ones first, then those of unknown health, each of content not kept already (a release id ends with
- * its content hash: a redeploy with --force adds nothing a rollback could go back to), then the
- * repeats, then failed ones. Release ids sort by time.
+ * The releases to delete so that `keep` stay: the live one, then healthy ones, then those of unknown
+ * health, each of content not kept already (a redeploy with --force adds nothing a rollback could go
+ * back to), then the repeats, then failed ones; newest first within each. Release ids sort by time.
  */
-export function releasesToPrune(ids: readonly string[], live: string | null, history: readonly HistoryEntry[], keep: number): string[] {
+export function releasesToPrune(releases: readonly KeptRelease[], live: string | null, history: readonly HistoryEntry[], keep: number): string[] {
   const verdict = verdicts(history)
   const rank = (id: string): number => (id === live ? 0 : verdict.get(id) === 'healthy' ? 1 : verdict.get(id) === 'failed' ? 3 : 2)
+  const env = new Map(releases.map((r) => [r.id, r.env]))
+  const ids = releases.map((r) => r.id)
   const ordered = ids.filter((id) => RELEASE_ID.test(id)).sort((a, b) => rank(a) - rank(b) || b.localeCompare(a))
-  const content = (id: string): string => id.slice(id.lastIndexOf('-') + 1)
   const seen = new Set<string>()
   const distinct: string[] = []
   const repeats: string[] = []
   const failed: string[] = []
   for (const id of ordered) {
+    const key = sameContentKey(id, env.get(id) ?? null)
     if (rank(id) === 3) failed.push(id)
-    else if (seen.has(content(id))) repeats.push(id)
+    else if (seen.has(key)) repeats.push(id)
     else {
-      seen.add(content(id))
+      seen.add(key)
       distinct.push(id)
     }
   }
@@ -99,14 +101,20 @@ export function releasesToPrune(ids: readonly string[], live: string | null, his
   return ordered.filter((id) => !kept.has(id) && id !== live)
 }
 
+/** Releases of the same files and the same .env: a release id ends with its bundle hash. An unknown .env is nobody's twin. */
+function sameContentKey(id: string, env: string | null): string {
+  return env === null ? id : `${id.slice(id.lastIndexOf('-') + 1)}:${env}`
+}
+
 /**
  * Where `rollback HOST` goes without --to: the release the current one replaced when it still is a
  * candidate, else the newest older one; a candidate is not failed and differs from the current
- * release's content (a release of the same hash is no rollback at all).
+ * release in its files or its .env (one of the same files and secrets is no rollback at all).
  */
-export function rollbackTarget(current: ReleaseRecord, releases: readonly ReleaseRecord[], history: readonly HistoryEntry[]): ReleaseRecord | null {
+export function rollbackTarget(current: ReleaseRecord, releases: readonly ReleaseRecord[], history: readonly HistoryEntry[], envOf: ReadonlyMap<string, string | null> = new Map()): ReleaseRecord | null {
   const verdict = verdicts(history)
-  const candidates = releases.filter((r) => r.id !== current.id && r.hash !== current.hash && verdict.get(r.id) !== 'failed')
+  const same = (r: ReleaseRecord): boolean => r.hash === current.hash && envOf.get(r.id) != null && envOf.get(r.id) === envOf.get(current.id)
+  const candidates = releases.filter((r) => r.id !== current.id && !same(r) && verdict.get(r.id) !== 'failed')
   return candidates.find((r) => r.id === current.previous) ?? candidates.filter((r) => r.id < current.id).sort((a, b) => b.id.localeCompare(a.id))[0] ?? null
 }
 

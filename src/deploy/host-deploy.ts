@@ -94,12 +94,17 @@ export async function deployHost(input: DeployInput, options: DeployOptions, hos
   let switched: string | null = null
   let unpacked: string | null = null
   let facts: HostFacts | null = null
+  let lockFacts: QuickFacts | null = null
+  let known: string | null = null
   const lost = (name: string, error: unknown): unknown => {
     if (!exec?.lost) return error
     const state = switched
       ? `the host was switched to ${switched} and may run it unrecorded: the next deploy records it and goes on from there`
-      : `nothing was switched: the host still runs ${before?.id ?? report.previous ?? 'no release'}`
-    return new StepFailure(`${host.name}: the connection was lost during ${name}; ${state}`)
+      : `nothing was switched: the host still runs ${before?.id ?? facts?.current?.id ?? known ?? 'what it ran'}`
+    return new UserError(
+      `${host.name}: the connection was lost during ${name}; ${state}`,
+      lockHeld ? `Its deploy lock stays until this machine's next deploy takes it over (its holder is gone), or \`ai-platform lock release ${host.name}\`.` : undefined,
+    )
   }
   const step = stepper(input, host.name, report.steps, lost)
   try {
@@ -108,8 +113,10 @@ export async function deployHost(input: DeployInput, options: DeployOptions, hos
     if (probed) {
       const found = await probed
       report.steps.push(...found.steps)
-      exec = found.exec
+      known = found.quick.current?.id ?? null
       env = found.env
+      // probed at the start of the run: a host of a later wave may have dropped its connection since
+      exec = found.exec.lost ? await step('connect', () => input.connector.get(host.name)) : found.exec
       if (found.ready) {
         report.release = found.quick.current!.id
         report.previous = found.quick.current!.id
@@ -126,10 +133,12 @@ export async function deployHost(input: DeployInput, options: DeployOptions, hos
     report.compose = `${facts.compose.variant} ${facts.compose.version}`
 
     const token = lockToken()
-    const underLock = await step('lock', () => lockHost(executor, host, token, options), (q) => (q.current ? `running ${q.current.id}` : 'no release yet'))
+    // ours from the moment the script may have placed it: releasing checks the token
     lockHeld = token
+    const underLock = await step('lock', () => lockHost(executor, host, token, options), (q) => (q.current ? `running ${q.current.id}` : 'no release yet'))
     heartbeat = setInterval(() => void executor.run(heartbeatLock(host.baseDir, token), { check: false, timeoutMs: 20_000 }).catch(() => undefined), 60_000)
     before = underLock.current
+    lockFacts = underLock
     report.previous = before?.id ?? null
 
     if (before && !underLock.recorded) {
@@ -142,7 +151,9 @@ export async function deployHost(input: DeployInput, options: DeployOptions, hos
     const wanted = { hash: render.hash, envSha256: envDigest(env) }
     const same = !options.force && runsRender(underLock, wanted)
     const containers = same ? await step('check', () => listProject(executor, render.composeProject, { signal: options.abort })) : null
-    const decision = decide(underLock, wanted, containers !== null && evaluateReadiness(target.expected, containers).ready, options.force)
+    // a recovered release is judged before it is called unchanged: its checks never ran
+    const ready = containers !== null && report.recovered === undefined && evaluateReadiness(target.expected, containers).ready
+    const decision = decide(underLock, wanted, ready, options.force)
     const compose = (releaseIdOf: string): ComposeTarget => ({ compose: facts!.compose, project: render.composeProject, baseDir: host.baseDir, releaseId: releaseIdOf })
 
     if (decision.action === 'unchanged') {
@@ -157,7 +168,7 @@ export async function deployHost(input: DeployInput, options: DeployOptions, hos
       const current = decision.current
       report.release = current.id
       await step('up', () => executor.run(composeUp(compose(current.id)), { timeoutMs: 30 * 60_000, signal: options.abort }))
-      report.services = await step('health', () => waitHealthy(executor, input.project, target, options, progress(input, host.name)))
+      report.services = await step('health', () => waitHealthy(executor, input.project, target, { ...options, redact: input.redact }, progress(input, host.name)))
       await step('record', () => recordAndPrune(executor, host.baseDir, historyLine(current, 'repaired', options), input.project.platform.releasesKeep))
       report.status = 'repaired'
       return finish()
@@ -175,7 +186,7 @@ export async function deployHost(input: DeployInput, options: DeployOptions, hos
     switched = id
     await step('switch', () => executor.run(switchCurrent(host.baseDir, id)))
     await step('up', () => executor.run(composeUp(compose(id)), { timeoutMs: 30 * 60_000, signal: options.abort }))
-    report.services = await step('health', () => waitHealthy(executor, input.project, target, options, progress(input, host.name)))
+    report.services = await step('health', () => waitHealthy(executor, input.project, target, { ...options, redact: input.redact }, progress(input, host.name)))
     await step('record', () => recordAndPrune(executor, host.baseDir, historyLine(record, 'deployed', options, { healthy: true }), input.project.platform.releasesKeep))
     report.status = 'deployed'
     return finish()
@@ -187,6 +198,8 @@ export async function deployHost(input: DeployInput, options: DeployOptions, hos
       report.rollback = switched
         ? { status: 'failed', release: before?.id ?? null, error: `not attempted: the connection to ${host.name} is lost` }
         : { status: 'none', release: before?.id ?? null }
+    } else if (switched && !before && lockFacts?.unreadable) {
+      report.rollback = { status: 'failed', release: null, error: `not attempted: the release ${host.name} ran has no readable release.json, so there is nothing known to go back to; the new release is left in place` }
     } else if (switched && exec && facts) {
       const failed = { id: switched, hash: render.hash, previous: before?.id ?? null }
       report.rollback = await rollBackFailed(input, options, exec, host, facts, render.composeProject, failed, before, report).catch((e: unknown) => ({

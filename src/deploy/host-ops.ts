@@ -62,14 +62,15 @@ export async function lockHost(exec: Executor, host: { name: string; baseDir: st
 }
 
 /**
- * Appends a history line, then prunes: the live release and the newest `keep` others, healthy ones
- * first (a second round trip only when something goes).
+ * Appends a history line, then prunes: `keep` releases stay, the live one and healthy ones first. Only
+ * the line counts: a prune that fails (a file the deploy user cannot remove) is retried by the next
+ * record, never a reason to roll back a healthy host.
  */
 export async function recordAndPrune(exec: Executor, baseDir: string, line: string, keep: number): Promise<void> {
   const recorded = await exec.run(recordHistory(baseDir, line), { timeoutMs: 30_000 })
   const { live, releases, history } = parseRecorded(recorded.stdout)
   const prune = releasesToPrune(releases, live, parseHistoryEntries(history), keep)
-  if (prune.length > 0) await exec.run(pruneReleases(baseDir, prune), { timeoutMs: 60_000 })
+  if (prune.length > 0) await exec.run(pruneReleases(baseDir, prune), { timeoutMs: 60_000, check: false }).catch(() => undefined)
 }
 
 /** What a host runs and how to judge it: the containers expected, and each service's own checks. */
@@ -93,11 +94,11 @@ export function renderTarget(render: HostRender): HealthTarget {
 }
 
 /** A release a host keeps is judged by the checks it was deployed with, from its record. */
-export function recordTarget(record: ReleaseRecord): HealthTarget {
+export function recordTarget(host: string, record: ReleaseRecord): HealthTarget {
   const running = record.services.filter((s) => s.tier !== 'on-demand')
   const recorded = running.every((s) => s.health !== undefined)
   return {
-    host: record.host,
+    host,
     composeProject: record.composeProject,
     expected: running.map((s) => ({ name: s.name, oneshot: s.oneshot })),
     checks: recorded ? running.filter((s) => !s.oneshot && s.health!.length > 0).map((s) => ({ name: s.name, health: s.health!, loopbackPorts: s.loopbackPorts ?? [] })) : null,
@@ -107,6 +108,8 @@ export function recordTarget(record: ReleaseRecord): HealthTarget {
 export interface HealthWait {
   healthTimeoutS: number
   abort: AbortSignal
+  /** Masks secret values in the container log lines an error quotes. */
+  redact: (text: string) => string
 }
 
 export type ServiceState = { name: string; state: string; health: string }
@@ -148,7 +151,7 @@ async function waitHealthyWith(exec: Executor, project: Project, target: HealthT
         for (const failure of readiness.failed) {
           const container = newest(containers, failure.service)
           const logs = container ? await withDeadline(target.host, 'the Docker API (logs)', 10_000, (signal) => containerLogTail(docker, container.id, 15, signal)).catch(() => '') : ''
-          details.push(`${failure.service} ${failure.reason}${logs.trim() ? `; last log lines:\n${indent(logs.trimEnd())}` : ''}`)
+          details.push(`${failure.service} ${failure.reason}${logs.trim() ? `; last log lines:\n${indent(options.redact(logs.trimEnd()))}` : ''}`)
         }
         throw new StepFailure(`${target.host}: ${details.join('\n')}`)
       }

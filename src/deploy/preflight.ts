@@ -35,6 +35,8 @@ export interface QuickFacts {
   envSha256: string | null
   /** Whether history.jsonl names the current release (false: switched, then cut off before recording). */
   recorded: boolean
+  /** `current` holds a release.json that is not a record ai-platform wrote: the host runs something unknown. */
+  unreadable: boolean
   lock: ReturnType<typeof parseHolder> | null
 }
 
@@ -61,6 +63,7 @@ function readQuick(sections: Map<string, Section>): QuickFacts {
     current,
     envSha256: env?.code === 0 && /^[0-9a-f]{64}(\s|$)/.test(env.output.trim()) ? env.output.trim().slice(0, 64) : null,
     recorded: current === null || sections.get('recorded')?.output.trim() !== 'no',
+    unreadable: current === null && release?.code === 0,
     lock: lockSection?.code === 0 ? parseHolder(lockSection.output) : null,
   }
 }

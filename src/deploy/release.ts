@@ -78,12 +78,21 @@ export function parseReleaseRecord(text: string): ReleaseRecord | null {
     services.every((s: unknown) => {
       const v = s as Record<string, unknown> | null
       return (
-        v !== null && typeof v === 'object' && str(v.name) && /^[a-z0-9][a-z0-9_-]*$/.test(v.name) && str(v.image) && str(v.tier) && typeof v.oneshot === 'boolean' && typeof v.hasHealthcheck === 'boolean' &&
-        (v.health === undefined || (Array.isArray(v.health) && v.health.length <= 256 && v.health.every(isHealthCheck))) &&
-        (v.loopbackPorts === undefined || (Array.isArray(v.loopbackPorts) && v.loopbackPorts.length <= 64 && v.loopbackPorts.every(isPort)))
+        v !== null && typeof v === 'object' && str(v.name) && /^[a-z0-9][a-z0-9_-]*$/.test(v.name) && str(v.image) && str(v.tier) && typeof v.oneshot === 'boolean' && typeof v.hasHealthcheck === 'boolean'
       )
     })
-  return ok ? (r as unknown as ReleaseRecord) : null
+  if (!ok) return null
+  // Checks that do not read as checks are dropped, not the record: the release is then judged by its
+  // containers alone, as one written before checks were recorded.
+  for (const service of services as Record<string, unknown>[]) {
+    const checks = Array.isArray(service.health) && service.health.length <= 1024 && service.health.every(isHealthCheck)
+    const ports = Array.isArray(service.loopbackPorts) && service.loopbackPorts.length <= 65535 && service.loopbackPorts.every(isPort)
+    if (!checks || !ports) {
+      delete service.health
+      delete service.loopbackPorts
+    }
+  }
+  return r as unknown as ReleaseRecord
 }
 
 const isPort = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535
@@ -99,13 +108,13 @@ function isHealthCheck(value: unknown): value is HealthCheck {
   if (Object.keys(c).some((k) => !known.includes(k))) return false
   if (typeof c.required !== 'boolean') return false
   const object = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
-  const text = (v: unknown): boolean => typeof v === 'string' && v.length <= 4096
+  const text = (v: unknown): boolean => typeof v === 'string' && v.length <= 1024 * 1024
   const h = c.http
   const ok =
     (h === undefined || (object(h) && isPort(h.port) && text(h.path) && (h.path as string).startsWith('/') && Number.isInteger(h.status) && (h.status as number) >= 100 && (h.status as number) <= 599 && (h.body === undefined || text(h.body)) && (h.scheme === 'http' || h.scheme === 'https'))) &&
     (c.tcp === undefined || (object(c.tcp) && isPort(c.tcp.port))) &&
     (c.ollama === undefined || (object(c.ollama) && isPort(c.ollama.port))) &&
-    (c.command === undefined || (Array.isArray(c.command) && c.command.length >= 1 && c.command.length <= 64 && c.command.every(text)))
+    (c.command === undefined || (Array.isArray(c.command) && c.command.length >= 1 && c.command.length <= 65536 && c.command.every(text)))
   return ok && (c.name === undefined || text(c.name)) && ['http', 'tcp', 'command', 'ollama'].some((k) => c[k] !== undefined)
 }
 

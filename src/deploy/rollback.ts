@@ -2,7 +2,7 @@
 // hand (`ai-platform rollback HOST`), to a release the host keeps. Either way the release gone back to
 // is judged by its own recorded checks, not by the ones that just failed.
 import { UserError, errorMessage } from '../errors.js'
-import { composeDown, composeUp, readReleases, releaseLock, removeCurrent, switchCurrent, type ComposeTarget } from '../remote/commands.js'
+import { composeDown, composeUp, parseReleaseLine, readReleases, releaseLock, removeCurrent, switchCurrent, type ComposeTarget } from '../remote/commands.js'
 import type { Executor } from '../remote/executor.js'
 import type { DeployInput, DeployOptions, HostInput, HostReport } from './engine.js'
 import { historyLine, parseHistoryEntries, rollbackTarget, type HistoryEntry } from './history.js'
@@ -43,7 +43,7 @@ export async function rollBackFailed(
   // The rollback must finish even after Ctrl-C: a fresh signal, not the aborted one.
   const calm = new AbortController().signal
   try {
-    await waitHealthy(exec, input.project, recordTarget(before), { healthTimeoutS: options.healthTimeoutS, abort: calm }, progress(input, host.name, 'rollback'))
+    await waitHealthy(exec, input.project, recordTarget(host.name, before), { healthTimeoutS: options.healthTimeoutS, abort: calm, redact: input.redact }, progress(input, host.name, 'rollback'))
   } catch (unhealthy) {
     await recordAndPrune(exec, host.baseDir, historyLine(failed, 'rolled-back', options, { to: before.id, healthy: false, error }), keep).catch(() => undefined)
     return note('failed', `rolled back to ${before.id}, but it is not healthy either: ${input.redact(errorMessage(unhealthy))}`)
@@ -57,17 +57,22 @@ export function parseReleases(stdout: string): ReleaseRecord[] {
   return parseKept(stdout).releases
 }
 
-export function parseKept(stdout: string): { releases: ReleaseRecord[]; history: HistoryEntry[] } {
+export function parseKept(stdout: string): { releases: ReleaseRecord[]; env: Map<string, string | null>; history: HistoryEntry[] } {
   const at = stdout.indexOf('@@history\n')
   const listing = at < 0 ? stdout : stdout.slice(0, at)
   const releases: ReleaseRecord[] = []
+  const env = new Map<string, string | null>()
   for (const part of listing.split('@@release ').slice(1)) {
-    const [id, ...rest] = part.split('\n')
+    const [head, ...rest] = part.split('\n')
+    const kept = parseReleaseLine(`@@release ${head}`)
     // a release without a readable record (or named unlike one) cannot be returned to
     const record = parseReleaseRecord(rest.join('\n').trim())
-    if (record && RELEASE_ID.test(id!.trim()) && record.id === id!.trim()) releases.push(record)
+    if (record && RELEASE_ID.test(kept.id) && record.id === kept.id) {
+      releases.push(record)
+      env.set(kept.id, kept.env)
+    }
   }
-  return { releases, history: at < 0 ? [] : parseHistoryEntries(stdout.slice(at + 10)) }
+  return { releases, env, history: at < 0 ? [] : parseHistoryEntries(stdout.slice(at + 10)) }
 }
 
 export interface RollbackReport {
@@ -93,12 +98,12 @@ export async function rollbackHost(input: HostInput, options: DeployOptions, hos
     throw error instanceof StepFailure ? new UserError(error.message) : error
   })
   const token = lockToken()
-  const underLock = await lockHost(exec, host, token, options)
   try {
+    const underLock = await lockHost(exec, host, token, options)
     const current = underLock.current
     if (!current) throw new UserError(`${hostName} runs no release, so there is nothing to roll back`)
-    const { releases, history } = parseKept((await exec.run(readReleases(host.baseDir))).stdout)
-    const target = to !== null ? (releases.find((r) => r.id === to) ?? null) : rollbackTarget(current, releases, history)
+    const { releases, env, history } = parseKept((await exec.run(readReleases(host.baseDir))).stdout)
+    const target = to !== null ? (releases.find((r) => r.id === to) ?? null) : rollbackTarget(current, releases, history, env)
     const kept = releases.map((r) => `${r.id}${r.id === current.id ? ' (current)' : ''}`).join(', ')
     if (!target) throw new UserError(to !== null ? `${hostName} keeps no release ${to}` : `${hostName} keeps no healthy release older than ${current.id} with other content`, `Releases on ${hostName}: ${kept}.`)
     if (target.id === current.id) throw new UserError(`${hostName} already runs ${target.id}`, `Releases on ${hostName}: ${kept}.`)
@@ -108,7 +113,7 @@ export async function rollbackHost(input: HostInput, options: DeployOptions, hos
     await exec.run(switchCurrent(host.baseDir, target.id))
     try {
       await exec.run(composeUp(onto), { timeoutMs: 30 * 60_000, signal: options.abort })
-      const services = await waitHealthy(exec, input.project, recordTarget(target), options, progress(input, hostName, 'rollback'))
+      const services = await waitHealthy(exec, input.project, recordTarget(hostName, target), { ...options, redact: input.redact }, progress(input, hostName, 'rollback'))
       await recordAndPrune(exec, host.baseDir, historyLine(current, 'rolled-back', options, { to: target.id, healthy: true, manual: true }), keep)
       return { host: hostName, from: current.id, to: target.id, durationMs: Date.now() - started, services }
     } catch (error) {

@@ -185,16 +185,23 @@ export function takeOverLock(baseDir: string, info: LockInfo, deadToken: string,
   )
 }
 
+/** The sha256 of a release's .env, in a loop over `id`. */
+const ENV_SUM = 'sha256sum "$b/releases/$id/.env" 2>/dev/null | cut -c1-64'
+
 /** How much of history.jsonl decisions read: far more lines than releases are ever kept. */
 export const HISTORY_TAIL = 2000
 
-/** Every release kept on the host: `@@release <id>` then its release.json, newest first; then `@@history` and its newest lines. */
+/**
+ * Every release kept on the host, newest first: `@@release <id> <sha256 of its .env>` then its
+ * release.json; then `@@history` and its newest lines. The digests never leave this run: they tell
+ * releases of the same files but other secrets apart.
+ */
 export function readReleases(baseDir: string): string[] {
   return sh(
     [
       header(baseDir),
       '[ -d "$b/releases" ] || exit 0',
-      `for id in $(ls -1 "$b/releases" | grep -v '^\\.' | sort -r); do echo "@@release $id"; cat "$b/releases/$id/release.json" 2>/dev/null; echo; done`,
+      `for id in $(ls -1 "$b/releases" | grep -v '^\\.' | sort -r); do echo "@@release $id $(${ENV_SUM})"; cat "$b/releases/$id/release.json" 2>/dev/null; echo; done`,
       'echo "@@history"',
       `tail -n ${HISTORY_TAIL} "$b/history.jsonl" 2>/dev/null || true`,
     ].join('\n'),
@@ -226,19 +233,31 @@ export function recordHistory(baseDir: string, historyLine: string): string[] {
       header(baseDir),
       `printf '%s\\n' ${quoteWord(historyLine)} >> "$b/history.jsonl"`,
       'echo "@@live $(readlink "$b/current" 2>/dev/null | sed "s#^releases/##")"',
-      `ls -1 "$b/releases" 2>/dev/null | grep -v '^\\.' | sed 's/^/@@release /' || true`,
+      `for id in $(ls -1 "$b/releases" 2>/dev/null | grep -v '^\\.'); do echo "@@release $id $(${ENV_SUM})"; done`,
       'echo "@@history"',
       `tail -n ${HISTORY_TAIL} "$b/history.jsonl"`,
     ].join('\n'),
   )
 }
 
+/** A kept release as the listing names it: its id and its .env digest (null when unreadable). */
+export interface KeptRelease {
+  id: string
+  env: string | null
+}
+
+/** `@@release <id> <sha256>`, as recordHistory and readReleases print it. */
+export function parseReleaseLine(line: string): KeptRelease {
+  const [id = '', env = ''] = line.slice('@@release '.length).trim().split(/\s+/)
+  return { id, env: /^[0-9a-f]{64}$/.test(env) ? env : null }
+}
+
 /** What recordHistory printed. */
-export function parseRecorded(stdout: string): { live: string | null; releases: string[]; history: string } {
+export function parseRecorded(stdout: string): { live: string | null; releases: KeptRelease[]; history: string } {
   const at = stdout.indexOf('@@history\n')
   const head = (at < 0 ? stdout : stdout.slice(0, at)).split('\n')
   const live = head.find((l) => l.startsWith('@@live '))?.slice(7).trim() ?? ''
-  return { live: live === '' ? null : live, releases: head.filter((l) => l.startsWith('@@release ')).map((l) => l.slice(10).trim()), history: at < 0 ? '' : stdout.slice(at + 10) }
+  return { live: live === '' ? null : live, releases: head.filter((l) => l.startsWith('@@release ')).map(parseReleaseLine), history: at < 0 ? '' : stdout.slice(at + 10) }
 }
 
 /** Deletes the given releases (never the live one, whatever the list says), then the config files no kept release names. */

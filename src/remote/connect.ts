@@ -15,8 +15,14 @@ export interface Connector {
 export function connector(project: Project, options: SshOptions = {}): Connector {
   const pool = new SshPool(options)
   const executors = new Map<string, Promise<Executor>>()
+  const opened = new Map<string, Executor>()
   return {
     get(hostName: string): Promise<Executor> {
+      // a connection that dropped is opened again (a host of a later wave, after a network blip)
+      if (opened.get(hostName)?.lost) {
+        opened.delete(hostName)
+        executors.delete(hostName)
+      }
       let pending = executors.get(hostName)
       if (!pending) {
         const host = project.hosts[hostName]
@@ -24,13 +30,17 @@ export function connector(project: Project, options: SshOptions = {}): Connector
         pending = remember(
           executors,
           hostName,
-          host.local ? Promise.resolve(new LocalExecutor(hostName, process.env, options.redact)) : pool.connect(resolveSshTarget(host, { projectDir: project.dir })).then((connection) => new SshExecutor(hostName, connection)),
+          (host.local ? Promise.resolve(new LocalExecutor(hostName, process.env, options.redact)) : pool.connect(resolveSshTarget(host, { projectDir: project.dir })).then((connection) => new SshExecutor(hostName, connection))).then((executor: Executor) => {
+            opened.set(hostName, executor)
+            return executor
+          }),
         )
       }
       return pending
     },
     async closeAll(): Promise<void> {
       executors.clear()
+      opened.clear()
       await pool.closeAll()
     },
   }

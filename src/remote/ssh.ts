@@ -59,6 +59,8 @@ export class Handshakes {
 export class SshPool {
   private readonly starts: Handshakes
   private readonly connections = new Map<string, Promise<SshConnection>>()
+  /** The connections that opened, to tell which dropped since. */
+  private readonly open = new Map<string, SshConnection>()
   /** Aborted by closeAll(): handshakes still in flight give up at once instead of being waited for. */
   private closing = abortController()
   constructor(
@@ -70,9 +72,20 @@ export class SshPool {
 
   connect(target: SshTarget): Promise<SshConnection> {
     const key = `${target.user}@${target.hostname}:${target.port}`
+    if (this.open.get(key)?.isLost) {
+      this.open.delete(key)
+      this.connections.delete(key)
+    }
     let pending = this.connections.get(key)
     if (!pending) {
-      pending = remember(this.connections, key, SshConnection.open(target, this.options, this.starts, this.closing.signal))
+      pending = remember(
+        this.connections,
+        key,
+        SshConnection.open(target, this.options, this.starts, this.closing.signal).then((connection) => {
+          this.open.set(key, connection)
+          return connection
+        }),
+      )
     }
     return pending
   }
@@ -80,6 +93,7 @@ export class SshPool {
   async closeAll(): Promise<void> {
     const all = [...this.connections.values()]
     this.connections.clear()
+    this.open.clear()
     const closing = this.closing
     this.closing = abortController()
     closing.abort()

@@ -32,6 +32,10 @@ export const ERROR_CASES: ErrorCase[] = [
   { name: 'shell characters in an address', edits: { 'inventory/hosts.yaml': replace('address: 10.0.0.3', 'address: "$(reboot)"') }, expected: [
       "inventory/hosts.yaml:11:14 hosts.gamma.address: has a value that is not allowed (allowed an IP address or a DNS name (letters, digits, '.', ':' and '-'), got \"$(reboot)\")",
     ] },
+  { name: 'a secret named like a variable the shell or Docker reads', edits: { 'inventory/platform.yaml': replace('    API_KEY: { prefix: sk- }', '    API_KEY: { prefix: sk- }\n    DOCKER_HOST: {}\n    PATH: {}') }, expected: [
+      "inventory/platform.yaml:7:5 platform.secrets.DOCKER_HOST: is not an allowed name (allowed upper-case letters, digits and _, starting with a letter; not a name the shell, Docker or Compose reads from the environment that starts compose (PATH, HOME, IFS, DOCKER_*, COMPOSE_*, LD_*, SSH_*, LC_*, ...), got \"DOCKER_HOST\")",
+      "inventory/platform.yaml:8:5 platform.secrets.PATH: is not an allowed name (allowed upper-case letters, digits and _, starting with a letter; not a name the shell, Docker or Compose reads from the environment that starts compose (PATH, HOME, IFS, DOCKER_*, COMPOSE_*, LD_*, SSH_*, LC_*, ...), got \"PATH\")",
+    ] },
   { name: 'unsafe service name', edits: { 'stacks/db.yaml': replace('  db:', '  "db;rm -rf /":') }, expected: [
       "stacks/db.yaml:5:3 services[\"db;rm -rf /\"]: is not an allowed name (allowed lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters, got \"db;rm -rf /\")",
     ] },

@@ -26,6 +26,8 @@ function release(day: number, hash = 'a', previous: string | null = null): Relea
     tool: 't',
   }
 }
+/** Releases as the host lists them; all with the same .env unless given. */
+const kept = (ids: string[], env: (id: string) => string | null = () => 'e'.repeat(64)) => ids.map((id) => ({ id, env: env(id) }))
 const entries = (...lines: object[]): HistoryEntry[] => parseHistoryEntries(lines.map((l) => JSON.stringify(l)).join('\n'))
 
 describe('history: verdicts', () => {
@@ -56,8 +58,8 @@ describe('history: pruning', () => {
     const ids = [id(1), id(2), id(3), id(4)]
     const history = entries({ event: 'deployed', release: id(1) }, { event: 'deployed', release: id(2) }, { event: 'rolled-back', release: id(3), to: id(2) }, { event: 'rolled-back', release: id(4), to: id(2) })
     // live: id(2); keep 3: live, id(1) (healthy), then the newest failed one
-    expect(releasesToPrune(ids, id(2), history, 3)).toEqual([id(3)])
-    expect(releasesToPrune(ids, id(2), history, 2)).toEqual([id(4), id(3)])
+    expect(releasesToPrune(kept(ids, (i) => i), id(2), history, 3)).toEqual([id(3)])
+    expect(releasesToPrune(kept(ids, (i) => i), id(2), history, 2)).toEqual([id(4), id(3)])
     // the old rule (the newest 3 by time) kept both failed ones and dropped id(1)
   })
 
@@ -65,13 +67,16 @@ describe('history: pruning', () => {
     const s0 = id(1, 'a')
     const [g1, g2, g3] = [id(2, 'b'), id(3, 'b'), id(4, 'b')]
     const history = entries(...[s0, g1, g2, g3].map((release) => ({ event: 'deployed', release })))
-    expect(releasesToPrune([s0, g1, g2, g3], g3, history, 3)).toEqual([g1])
-    expect(releasesToPrune([s0, g1, g2, g3], g3, history, 2)).toEqual([g2, g1])
+    expect(releasesToPrune(kept([s0, g1, g2, g3]), g3, history, 3)).toEqual([g1])
+    expect(releasesToPrune(kept([s0, g1, g2, g3]), g3, history, 2)).toEqual([g2, g1])
+    // the same files with other secrets (a rotated password) is other content: nothing to drop first
+    expect(releasesToPrune(kept([s0, g1, g2, g3], (i) => (i === g2 ? 'f'.repeat(64) : 'e'.repeat(64))), g3, history, 3)).toEqual([g1])
+    expect(releasesToPrune(kept([s0, g1, g2, g3], (i) => i), g3, history, 3)).toEqual([s0])
   })
 
   it('never the live one, even with keep 0 or an unrecorded live release', () => {
-    expect(releasesToPrune([id(1), id(2)], id(1), [], 0)).toEqual([id(2)])
-    expect(releasesToPrune([id(1), id(2), 'not-a-release'], null, [], 1)).toEqual([id(1)])
+    expect(releasesToPrune(kept([id(1), id(2)]), id(1), [], 0)).toEqual([id(2)])
+    expect(releasesToPrune(kept([id(1), id(2, 'b'), 'not-a-release']), null, [], 1)).toEqual([id(1)])
   })
 })
 
@@ -81,10 +86,17 @@ describe('history: where a rollback goes', () => {
     const r2 = release(2, 'b', r1.id)
     const r3 = release(3, 'b', r2.id) // deployed again with --force: same content as r2
     const r4 = release(4, 'c', r3.id)
-    expect(rollbackTarget(r4, [r4, r3, r2, r1], [])?.id).toBe(r3.id)
-    expect(rollbackTarget(r3, [r3, r2, r1], [])?.id).toBe(r1.id)
-    expect(rollbackTarget(r4, [r4, r3, r2, r1], entries({ event: 'rolled-back', release: r3.id, to: r2.id }))?.id).toBe(r2.id)
+    const sameEnv = new Map([r1, r2, r3, r4].map((r) => [r.id, 'x']))
+    expect(rollbackTarget(r4, [r4, r3, r2, r1], [], sameEnv)?.id).toBe(r3.id)
+    expect(rollbackTarget(r3, [r3, r2, r1], [], sameEnv)?.id).toBe(r1.id)
+    expect(rollbackTarget(r4, [r4, r3, r2, r1], entries({ event: 'rolled-back', release: r3.id, to: r2.id }), sameEnv)?.id).toBe(r2.id)
+    // a .env the host could not digest is not taken for the same
+    expect(rollbackTarget(r3, [r3, r2, r1], [])?.id).toBe(r2.id)
     expect(rollbackTarget(r1, [r1], [])).toBeNull()
+    // the same files with other secrets is a rollback (a rotated password undone); with the same secrets it is none
+    const env = (pairs: [ReleaseRecord, string][]) => new Map(pairs.map(([r, e]) => [r.id, e]))
+    expect(rollbackTarget(r3, [r3, r2, r1], [], env([[r3, 'x'], [r2, 'y'], [r1, 'x']]))?.id).toBe(r2.id)
+    expect(rollbackTarget(r3, [r3, r2, r1], [], env([[r3, 'x'], [r2, 'x'], [r1, 'x']]))?.id).toBe(r1.id)
   })
 })
 
@@ -127,12 +139,16 @@ describe('the recorded fact, in a real sh', () => {
   it('a release record keeps its checks, and one with a check of the wrong shape is refused', () => {
     const r = release(1)
     expect(parseReleaseRecord(JSON.stringify(r))?.services[0]?.health).toEqual(r.services[0]!.health)
-    const bad = (health: unknown) => parseReleaseRecord(JSON.stringify({ ...r, services: [{ ...r.services[0], health }] }))
-    expect(bad([{ required: true, http: { port: 0, path: '/', status: 200, scheme: 'http' } }])).toBeNull()
-    expect(bad([{ required: true, command: [] }])).toBeNull()
-    expect(bad([{ required: true }])).toBeNull()
-    expect(bad([{ required: 'yes', tcp: { port: 80 } }])).toBeNull()
-    expect(bad([{ required: true, tcp: { port: 80 }, extra: 1 }])).toBeNull()
-    expect(bad(undefined)?.services[0]?.health).toBeUndefined()
+    // checks that do not read as checks are dropped (the release is judged by its containers), not the record
+    const bad = (health: unknown) => parseReleaseRecord(JSON.stringify({ ...r, services: [{ ...r.services[0], health }] }))?.services[0]
+    for (const health of [[{ required: true, http: { port: 0, path: '/', status: 200, scheme: 'http' } }], [{ required: true, command: [] }], [{ required: true }], [{ required: 'yes', tcp: { port: 80 } }], [{ required: true, tcp: { port: 80 }, extra: 1 }], 'x']) {
+      expect(bad(health)).toMatchObject({ name: 'app' })
+      expect(bad(health)?.health).toBeUndefined()
+      expect(bad(health)?.loopbackPorts).toBeUndefined()
+    }
+    expect(bad(undefined)?.health).toBeUndefined()
+    // what a stack may declare, however long, is kept
+    const long = [{ required: true, command: ['sh', '-c', 'x'.repeat(5000), ...Array.from({ length: 70 }, (_, i) => `a${i}`)] }, { name: 'n'.repeat(5000), required: true, http: { port: 80, path: '/', status: 200, scheme: 'http', body: 'b'.repeat(5000) } }]
+    expect(bad(long)?.health).toEqual(long)
   })
 })

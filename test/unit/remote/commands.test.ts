@@ -149,7 +149,8 @@ describe('remote command builders', () => {
     await writeFile(join(base, 'history.jsonl'), [line('deployed', ids[0]!), line('rolled-back', ids[1]!, { to: ids[0] })].join('\n') + '\n')
     const recorded = parseRecorded((await execa(...split(recordHistory(base, line('failed', ids[2]!))))).stdout)
     expect(recorded.live).toBe(ids[0])
-    expect(recorded.releases.sort()).toEqual(ids)
+    expect(recorded.releases.map((r) => r.id).sort()).toEqual(ids)
+    expect(recorded.releases.every((r) => r.env === null)).toBe(true)
     const prune = releasesToPrune(recorded.releases, recorded.live, parseHistoryEntries(recorded.history), 2)
     // kept: the live one and the unknown newest; the two failed ones go
     expect(prune.sort()).toEqual([ids[1], ids[2]])
