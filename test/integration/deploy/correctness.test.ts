@@ -1,35 +1,13 @@
 // Deploy correctness on the fleet, asserted on the hosts: deploys racing for one lock, a rollback
 // judged by the release it goes back to, failed releases and releases_keep, the repaired path, and
 // secret values of every printable character carried byte for byte under Compose v1 and v2.
-import { spawn } from 'node:child_process'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fleetHost } from '../../fleet/fleet.js'
-import { REPO } from '../../helpers/project.js'
-import { ensureDeployed, HAVE_FLEET, hostState, serviceContainer, testPlatform, waitFor, type TestPlatform } from '../helpers/platform.js'
+import { ensureDeployed, HAVE_FLEET, hostState, serviceContainer, startDeploy, testPlatform, waitFor, type TestPlatform } from '../helpers/platform.js'
 
 let platform: TestPlatform
-
-function startDeploy(dir: string, args: string[]) {
-  const child = spawn(process.execPath, [join(REPO, 'bin/run.js'), 'deploy', ...args, '--json', '--pull', 'never', '--project', dir], { env: platform.env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stderr = ''
-  let stdout = ''
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-  const done = new Promise<{ code: number | null; json: any; stderr: string }>((resolve) =>
-    child.on('close', (code) => {
-      let json: any = null
-      try {
-        json = JSON.parse(stdout)
-      } catch {
-        json = null
-      }
-      resolve({ code, json, stderr })
-    }),
-  )
-  return { done, output: () => stderr }
-}
 
 async function containerEnv(host: string, service: string): Promise<Record<string, string>> {
   const { container } = await serviceContainer(fleetHost(platform.fleet, host), service)
@@ -60,10 +38,10 @@ describe.skipIf(!HAVE_FLEET)('deploy correctness', () => {
     const b = await testPlatform({ mutate: (name, def) => name === 'qdrant' && (Object.assign(def.environment, { RACE: 'b' }), (def.healthcheck.test = ['CMD', 'false'])) })
     const c = await testPlatform({ mutate: (name, def) => name === 'qdrant' && (Object.assign(def.environment, { RACE: 'a' }), (def.healthcheck = slowHealth(8))) })
     try {
-      const a = startDeploy(platform.dir, ['erebus'])
+      const a = startDeploy(platform, ['erebus', '--json', '--pull', 'never'])
       await waitFor('A holding the lock', async () => /erebus: lock ok/.test(a.output()), 60_000, 50)
-      const waitingB = startDeploy(b.dir, ['erebus', '--lock-wait', '180', '--health-timeout', '10'])
-      const waitingC = startDeploy(c.dir, ['erebus', '--lock-wait', '180'])
+      const waitingB = startDeploy(platform, ['erebus', '--json', '--pull', 'never', '--lock-wait', '180', '--health-timeout', '10'], b.dir)
+      const waitingC = startDeploy(platform, ['erebus', '--json', '--pull', 'never', '--lock-wait', '180'], c.dir)
       const ra = await a.done
       expect(ra.code, ra.stderr).toBe(0)
       const landed = ra.json.hosts[0].release as string

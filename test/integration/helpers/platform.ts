@@ -1,6 +1,6 @@
 // The CLI against the fleet: a generated test platform, a clean slate on every host, and direct access
 // to each host's Docker engine and files (from the machine, not through the CLI) for assertions.
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -164,4 +164,25 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | null | u
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((r) => setTimeout(r, everyMs))
   }
+}
+
+/** A deploy started in the background, as a second operator would: its stderr as it comes (to wait on a step), and how it ended. */
+export function startDeploy(platform: Pick<TestPlatform, 'dir' | 'env'>, args: string[], dir = platform.dir) {
+  const child = spawn(process.execPath, [join(REPO, 'bin/run.js'), 'deploy', ...args, '--project', dir], { env: platform.env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  let stdout = ''
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string; json: any }>((resolve) =>
+    child.on('close', (code) => {
+      let json: unknown = null
+      try {
+        json = JSON.parse(stdout)
+      } catch {
+        json = null
+      }
+      resolve({ code, stdout, stderr, json })
+    }),
+  )
+  return { child, done, output: () => stderr }
 }

@@ -1,12 +1,10 @@
 // Faults during deploys, verified on the hosts: no half-written release, no lock left behind, every
 // host on a whole release, and the next run succeeds.
-import { spawn } from 'node:child_process'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fault, fleetHost, type FleetHost } from '../../fleet/fleet.js'
-import { REPO } from '../../helpers/project.js'
-import { ensureDeployed, HAVE_FLEET, hostDocker, hostState, testPlatform, waitFor, type TestPlatform } from '../helpers/platform.js'
+import { ensureDeployed, HAVE_FLEET, hostDocker, hostState, startDeploy, testPlatform, waitFor, type TestPlatform } from '../helpers/platform.js'
 
 const NAMES = ['erebus', 'hephaestus', 'thanatos', 'zelus', 'orpheus', 'kratos', 'nyx', 'hades', 'moros', 'local']
 let platform: TestPlatform
@@ -25,16 +23,6 @@ async function wholeReleases(host: FleetHost): Promise<{ current: string | null;
   const state = await hostState(host)
   if (state.current !== null) expect(releases).toContain(state.current)
   return { current: state.current, releases }
-}
-
-function startDeploy(args: string[]) {
-  const child = spawn(process.execPath, [join(REPO, 'bin/run.js'), 'deploy', ...args, '--project', platform.dir], { env: platform.env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stderr = ''
-  let stdout = ''
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
-  return { child, done, output: () => stderr }
 }
 
 describe.skipIf(!HAVE_FLEET)('faults during deploys', () => {
@@ -71,7 +59,7 @@ describe.skipIf(!HAVE_FLEET)('faults during deploys', () => {
     const moros = fleetHost(platform.fleet, 'moros')
     const before = await hostState(moros)
     await platform.regenerate({ mutate: (name, def) => name === 'grafana' && (def.environment.RELIABILITY = 'cut') })
-    const run = startDeploy(['moros', '--json', '--pull', 'never'])
+    const run = startDeploy(platform, ['moros', '--json', '--pull', 'never'])
     await waitFor('the switch on moros', async () => /moros: switch ok/.test(run.output()), 60_000, 50)
     await fault('moros', 'link-down')
     const t0 = Date.now()
@@ -169,7 +157,7 @@ describe.skipIf(!HAVE_FLEET)('faults during deploys', () => {
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`${signal} in the middle of deploy all: no new host starts, every host on a whole release, no lock left`, async () => {
-      const run = startDeploy(['all', '--yes', '--force', '--json', '--pull', 'never'])
+      const run = startDeploy(platform, ['all', '--yes', '--force', '--json', '--pull', 'never'])
       await waitFor('the first hosts switching', async () => /(erebus|kratos|nyx|hades): switch ok/.test(run.output()), 120_000, 50)
       run.child.kill(signal)
       const result = await run.done
@@ -190,7 +178,7 @@ describe.skipIf(!HAVE_FLEET)('faults during deploys', () => {
     // hephaestus's registry never becomes healthy, so its deploy sits in the health wait.
     await platform.regenerate({ mutate: (name, def) => name === 'service-registry' && (def.healthcheck.test = ['CMD', 'false']) })
     const before = await hostState(fleetHost(platform.fleet, 'hephaestus'))
-    const run = startDeploy(['hephaestus', '--json', '--pull', 'never', '--health-timeout', '300'])
+    const run = startDeploy(platform, ['hephaestus', '--json', '--pull', 'never', '--health-timeout', '300'])
     await waitFor('hephaestus waiting for health', async () => /hephaestus: up ok/.test(run.output()), 120_000, 50)
     run.child.kill('SIGINT')
     await new Promise((r) => setTimeout(r, 500))
@@ -209,7 +197,7 @@ describe.skipIf(!HAVE_FLEET)('faults during deploys', () => {
   it('a third Ctrl-C exits at once, naming the host it leaves mid-deploy; its lock shows a dead holder and the next deploy takes it over', async () => {
     await platform.regenerate({ mutate: (name, def) => name === 'service-registry' && (def.healthcheck.test = ['CMD', 'false']) })
     try {
-      const run = startDeploy(['hephaestus', '--json', '--pull', 'never', '--health-timeout', '300'])
+      const run = startDeploy(platform, ['hephaestus', '--json', '--pull', 'never', '--health-timeout', '300'])
       await waitFor('hephaestus waiting for health', async () => /hephaestus: up ok/.test(run.output()), 120_000, 50)
       run.child.kill('SIGINT')
       await waitFor('the first step said', async () => run.output().includes('SIGINT: starting no new host'), 10_000, 50)
