@@ -122,6 +122,24 @@ export function checkHostKey(entries: readonly KnownHostEntry[], tokens: readonl
   return { status: 'unknown' }
 }
 
+/** The host-key algorithms this client offers, in ssh2's order of preference. */
+export const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] as const
+
+/** The algorithms a key type can sign with: an `ssh-rsa` key serves the SHA-2 RSA signatures too. */
+function algorithmsOf(keyType: string): readonly string[] {
+  return keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [keyType]
+}
+
+/**
+ * What to offer a host, as OpenSSH orders it (order_hostkeyalgs): the algorithms of the keys
+ * known_hosts holds for it first, then the rest. Offered in ssh2's own order, a host known only by
+ * its ECDSA or RSA key would present its Ed25519 key and be taken for unknown.
+ */
+export function orderHostKeyAlgorithms(entries: readonly KnownHostEntry[], tokens: readonly string[], supported: readonly string[] = HOST_KEY_ALGORITHMS): string[] {
+  const known = new Set(entries.filter((e) => !e.revoked && tokens.some((t) => entryMatches(e, t))).flatMap((e) => algorithmsOf(e.keyType)))
+  return [...supported.filter((a) => known.has(a)), ...supported.filter((a) => !known.has(a))]
+}
+
 export function fingerprint(key: Buffer): string {
   return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`
 }

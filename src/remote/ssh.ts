@@ -11,7 +11,7 @@ import type Docker from 'dockerode'
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2'
 import { RemoteError, UserError, errorMessage } from '../errors.js'
 import { DEFAULT_TIMEOUT_MS, MAX_OUTPUT_BYTES, type Executor, type Redact, type RunOptions, type RunResult, type WaitOptions } from './executor.js'
-import { appendKnownHost, checkHostKey, fingerprint, hostToken, keyTypeOf, readKnownHosts } from './known-hosts.js'
+import { appendKnownHost, checkHostKey, fingerprint, hostToken, keyTypeOf, orderHostKeyAlgorithms, readKnownHosts } from './known-hosts.js'
 import { shellQuote } from './quote.js'
 import { trace } from './trace.js'
 import { dockerode } from './dockerode.js'
@@ -548,6 +548,7 @@ async function handshake(target: SshTarget, options: SshOptions, jump: SshConnec
       keepaliveInterval: options.keepaliveIntervalMs ?? 5_000,
       keepaliveCountMax: 3,
       ...(sock ? { sock: sock as ConnectConfig['sock'] } : {}),
+      algorithms: { serverHostKey: orderHostKeyAlgorithms(entries, tokens) as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] },
       hostVerifier: (key: Buffer): boolean => {
         const verdict = checkHostKey(entries, tokens, key)
         if (verdict.status === 'known') return true

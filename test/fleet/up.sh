@@ -91,12 +91,15 @@ ENV
   install -m 600 -o "$DEPLOY_USER" -g "$DEPLOY_USER" "$STATE/id_ed25519.pub" "$H/home/.ssh/authorized_keys"
 
   ssh-keygen -q -t ed25519 -N '' -C "root@$h" -f "$H/ssh/ssh_host_ed25519_key"
+  # a second key type, as real hosts have: a client that knows only this one must still get it offered
+  ssh-keygen -q -t ecdsa -b 256 -N '' -C "root@$h" -f "$H/ssh/ssh_host_ecdsa_key"
   cp "$H/ssh/ssh_host_ed25519_key.pub" "$H/ssh/recorded.pub" # what known_hosts trusts
   cat >"$H/ssh/sshd_config" <<CFG
 # sshd for fleet host $h (MaxSessions/MaxStartups left at their defaults)
 Port 22
 ListenAddress 0.0.0.0
 HostKey $H/ssh/ssh_host_ed25519_key
+HostKey $H/ssh/ssh_host_ecdsa_key
 PidFile /run/sshd.pid
 PermitRootLogin no
 AllowUsers $DEPLOY_USER

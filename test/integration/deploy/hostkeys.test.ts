@@ -101,6 +101,27 @@ describe.skipIf(!HAVE_FLEET)('host keys', () => {
       await new Promise((resolve) => forwarder.close(resolve))
     }
   }, 180_000)
+
+  it('a host known only by its ECDSA key: that algorithm is offered first and the host connects without --accept-new, as ssh does', async () => {
+    const nyx = fleetHost(platform.fleet, 'nyx')
+    const knownHosts = join(platform.dir, 'known_hosts_ecdsa')
+    const ecdsa = (await readFile(join(platform.fleet.stateDir, 'hosts', 'nyx', 'ssh', 'ssh_host_ecdsa_key.pub'), 'utf8')).split(' ').slice(0, 2).join(' ')
+    const others = (await readFile(platform.fleet.knownHostsFile, 'utf8')).split('\n').filter((l) => l.trim() !== '' && !l.startsWith(`${nyx.address} `))
+    await writeFile(knownHosts, [...others, `${nyx.address} ${ecdsa}`].join('\n') + '\n')
+    // OpenSSH's own client, strict, with only that key
+    const ssh = await promisify(execFile)('ssh', ['-F', 'none', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-i', platform.fleet.identityFile, `${nyx.user}@${nyx.address}`, 'true'])
+    expect(ssh.stderr).not.toContain('Host key verification failed')
+    await platform.edit('inventory/platform.yaml', (t) => t.replace(platform.fleet.knownHostsFile, knownHosts))
+    try {
+      const status = await platform.cli(['status', 'nyx', '--json'])
+      expect(status.code, status.stdout + status.stderr).toBe(0)
+      expect(status.json.hosts[0]).toMatchObject({ host: 'nyx', reachable: true })
+      // nothing was added: the ECDSA key was the one checked
+      expect((await readFile(knownHosts, 'utf8')).trim().split('\n')).toHaveLength(others.length + 1)
+    } finally {
+      await platform.edit('inventory/platform.yaml', (t) => t.replace(knownHosts, platform.fleet.knownHostsFile))
+    }
+  }, 120_000)
 })
 
 /** 127.0.0.1:<random port> -> address:port, for as long as the test runs. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
-import { checkHostKey, entryMatches, fingerprint, hostToken, matchPattern, parseKnownHosts } from '../../../src/remote/known-hosts.js'
+import { checkHostKey, entryMatches, fingerprint, HOST_KEY_ALGORITHMS, hostToken, matchPattern, orderHostKeyAlgorithms, parseKnownHosts } from '../../../src/remote/known-hosts.js'
 
 /** An ssh-ed25519 public key blob in SSH wire format. */
 function ed25519Blob(): Buffer {
@@ -179,5 +179,18 @@ describe.skipIf(!keygen && process.env.CI !== 'true')('known_hosts matching agai
       const ours = entries.filter((e) => entryMatches(e, query)).map((e) => e.line)
       expect({ query, lines: ours }).toEqual({ query, lines: sshKeygenLines(file, query) })
     }
+  })
+})
+
+describe('host-key algorithms offered, as OpenSSH orders them', () => {
+  const key = ed25519Blob().toString('base64')
+  const entries = parseKnownHosts([`[db]:2222 ecdsa-sha2-nistp256 ${key}`, `web ssh-rsa ${key}`, `both ssh-ed25519 ${key}`, `both ecdsa-sha2-nistp384 ${key}`, `@revoked db ssh-ed25519 ${key}`].join('\n'))
+  it('the algorithms of the keys known for the host first, then the rest in the client\'s order', () => {
+    expect(orderHostKeyAlgorithms(entries, ['[db]:2222'])).toEqual(['ecdsa-sha2-nistp256', 'ssh-ed25519', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'])
+    // an RSA key signs with the SHA-2 algorithms too
+    expect(orderHostKeyAlgorithms(entries, ['web']).slice(0, 3)).toEqual(['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'])
+    expect(orderHostKeyAlgorithms(entries, ['both']).slice(0, 2)).toEqual(['ssh-ed25519', 'ecdsa-sha2-nistp384'])
+    // unknown host (or only a revoked key): the client's own order
+    expect(orderHostKeyAlgorithms(entries, ['db'])).toEqual([...HOST_KEY_ALGORITHMS])
   })
 })
