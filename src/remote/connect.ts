@@ -1,10 +1,11 @@
 // Opens the executor for each host of a run: SSH through one shared pool, or local for the workstation.
-import type { Project } from '../config/model.js'
+import type { Host, Project } from '../config/model.js'
 import { UserError } from '../errors.js'
 import type { Executor } from './executor.js'
 import { LocalExecutor } from './local.js'
 import { SshExecutor, SshPool, type SshOptions } from './ssh.js'
-import { resolveSshTarget } from './ssh-target.js'
+import { resolveSshTarget, type SshTarget } from './ssh-target.js'
+import { probeSshConfig, sshClientInstalled, type SshConfig } from './ssh-config.js'
 import { remember } from '../util/remember.js'
 
 export interface Connector {
@@ -16,6 +17,14 @@ export function connector(project: Project, options: SshOptions = {}): Connector
   const pool = new SshPool(options)
   const executors = new Map<string, Promise<Executor>>()
   const opened = new Map<string, Executor>()
+  // `ssh -G` once per address (and jump hop) for the run; the ssh-config library where no ssh is installed
+  let client: Promise<boolean> | undefined
+  const answers = new Map<string, Promise<SshConfig>>()
+  const probe = (alias: string, configFile: string | undefined): Promise<SshConfig> => {
+    const key = `${configFile ?? ''}\0${alias}`
+    return answers.get(key) ?? remember(answers, key, probeSshConfig(alias, { configFile, host: alias }))
+  }
+  const target = async (host: Host): Promise<SshTarget> => resolveSshTarget(host, { projectDir: project.dir, probe: (await (client ??= sshClientInstalled())) ? probe : null })
   return {
     get(hostName: string): Promise<Executor> {
       // a connection that dropped is opened again (a host of a later wave, after a network blip)
@@ -30,7 +39,7 @@ export function connector(project: Project, options: SshOptions = {}): Connector
         pending = remember(
           executors,
           hostName,
-          (host.local ? Promise.resolve(new LocalExecutor(hostName, process.env, options.redact)) : pool.connect(resolveSshTarget(host, { projectDir: project.dir })).then((connection) => new SshExecutor(hostName, connection))).then((executor: Executor) => {
+          (host.local ? Promise.resolve(new LocalExecutor(hostName, process.env, options.redact)) : target(host).then((t) => pool.connect(t)).then((connection) => new SshExecutor(hostName, connection))).then((executor: Executor) => {
             opened.set(hostName, executor)
             return executor
           }),

@@ -157,6 +157,21 @@ export async function readKnownHosts(path: string): Promise<KnownHostEntry[]> {
   }
 }
 
+/** RevokedHostKeys: public keys (`type base64 [comment]` lines), each refused whatever known_hosts says. */
+export function parseRevokedKeys(text: string): KnownHostEntry[] {
+  const lines = text.split('\n').map((l) => l.trim())
+  return parseKnownHosts(lines.map((l) => (l === '' || l.startsWith('#') ? '' : `@revoked * ${l}`)).join('\n'))
+}
+
+export async function readRevokedKeys(path: string): Promise<KnownHostEntry[]> {
+  try {
+    return parseRevokedKeys(await readFile(path, 'utf8'))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
+}
+
 /** Records a first-seen key as OpenSSH's accept-new does, hashed like HashKnownHosts yes. */
 export async function appendKnownHost(path: string, token: string, key: Buffer): Promise<void> {
   const salt = randomBytes(20)

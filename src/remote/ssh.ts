@@ -3,7 +3,8 @@
 // MaxSessions 10); keepalives; timeouts; retries with backoff; strict host key checking.
 import { chmod, readFile, rename, rm } from 'node:fs/promises'
 import { Agent, type AgentOptions, type ClientRequest, type IncomingMessage } from 'node:http'
-import type { Duplex } from 'node:stream'
+import { Duplex } from 'node:stream'
+import { spawn } from 'node:child_process'
 import { setMaxListeners } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { inspect } from 'node:util'
@@ -11,7 +12,7 @@ import type Docker from 'dockerode'
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2'
 import { RemoteError, UserError, errorMessage } from '../errors.js'
 import { DEFAULT_TIMEOUT_MS, MAX_OUTPUT_BYTES, type Executor, type Redact, type RunOptions, type RunResult, type WaitOptions } from './executor.js'
-import { appendKnownHost, checkHostKey, fingerprint, hostToken, keyTypeOf, orderHostKeyAlgorithms, readKnownHosts } from './known-hosts.js'
+import { appendKnownHost, checkHostKey, fingerprint, hostToken, keyTypeOf, orderHostKeyAlgorithms, readKnownHosts, readRevokedKeys } from './known-hosts.js'
 import { shellQuote } from './quote.js'
 import { trace } from './trace.js'
 import { dockerode } from './dockerode.js'
@@ -522,8 +523,11 @@ export function isDockerStream(method: string, path: string): boolean {
 
 async function handshake(target: SshTarget, options: SshOptions, jump: SshConnection | null, signal?: AbortSignal): Promise<Client> {
   if (signal?.aborted) throw abandoned(target)
-  const entries = (await Promise.all(target.knownHostsFiles.map(readKnownHosts))).flat()
-  const tokens = [hostToken(target.hostname, target.port), ...(target.alias !== target.hostname ? [hostToken(target.alias, target.port)] : [])]
+  const entries = [...(await Promise.all(target.knownHostsFiles.map(readKnownHosts))).flat(), ...(await Promise.all((target.revokedHostKeysFiles ?? []).map(readRevokedKeys))).flat()]
+  // HostKeyAlias: the one name looked up and recorded, as ssh does
+  const tokens = target.hostKeyAlias ? [target.hostKeyAlias] : [hostToken(target.hostname, target.port), ...(target.alias !== target.hostname ? [hostToken(target.alias, target.port)] : [])]
+  const acceptNew = options.acceptNew === true || target.strictHostKeyChecking === 'accept-new'
+  const agent = target.agent === undefined ? process.env.SSH_AUTH_SOCK : (target.agent ?? undefined)
   let refusal: UserError | null = null
   let accepted: Buffer | null = null
   const privateKeys: Buffer[] = []
@@ -534,7 +538,7 @@ async function handshake(target: SshTarget, options: SshOptions, jump: SshConnec
       // An identity file that does not exist is skipped, as OpenSSH does.
     }
   }
-  const sock = jump ? await jump.forward(target.port, target.hostname) : undefined
+  const sock = jump ? await jump.forward(target.port, target.hostname) : target.proxyCommand ? proxyCommandSocket(target) : undefined
   const client = new Client()
   return new Promise((resolve, reject) => {
     let keyIndex = 0
@@ -552,8 +556,8 @@ async function handshake(target: SshTarget, options: SshOptions, jump: SshConnec
       hostVerifier: (key: Buffer): boolean => {
         const verdict = checkHostKey(entries, tokens, key)
         if (verdict.status === 'known') return true
-        refusal = hostKeyRefusal(target, key, verdict, options.acceptNew === true)
-        if (verdict.status === 'unknown' && options.acceptNew === true) {
+        refusal = hostKeyRefusal(target, key, verdict, acceptNew)
+        if (verdict.status === 'unknown' && acceptNew) {
           refusal = null
           accepted = key
           return true
@@ -562,9 +566,9 @@ async function handshake(target: SshTarget, options: SshOptions, jump: SshConnec
       },
       // Agent first, then each identity file, like OpenSSH.
       authHandler: (methodsLeft, _partial, next) => {
-        if (process.env.SSH_AUTH_SOCK && !methods.includes('agent')) {
+        if (agent && !methods.includes('agent')) {
           methods.push('agent')
-          return next({ type: 'agent', username: target.user, agent: process.env.SSH_AUTH_SOCK } as never)
+          return next({ type: 'agent', username: target.user, agent } as never)
         }
         if (keyIndex < privateKeys.length && (methodsLeft === null || methodsLeft.includes('publickey'))) {
           methods.push(target.identityFiles[keyIndex]!)
@@ -610,6 +614,25 @@ async function handshake(target: SshTarget, options: SshOptions, jump: SshConnec
     })
     client.connect(config)
   })
+}
+
+/**
+ * ProxyCommand: the command (tokens already expanded) run by the shell, its stdin and stdout the
+ * connection, as ssh runs it. What it prints on stderr goes with the error when the handshake fails.
+ */
+function proxyCommandSocket(target: SshTarget): Duplex {
+  const child = spawn('/bin/sh', ['-c', target.proxyCommand!], { stdio: ['pipe', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-2000)
+  })
+  const socket = Duplex.from({ readable: child.stdout, writable: child.stdin })
+  socket.on('close', () => child.kill())
+  child.on('exit', (code) => {
+    if (code !== 0 && code !== null) socket.destroy(new Error(`ProxyCommand \`${target.proxyCommand}\` exited with ${code}${stderr.trim() ? `: ${stderr.trim().split('\n').pop()}` : ''}`))
+  })
+  child.on('error', (error) => socket.destroy(new Error(`ProxyCommand \`${target.proxyCommand}\` did not start: ${error.message}`)))
+  return addSocketMethods(socket)
 }
 
 /** One signal is shared by every handshake of a pool (up to 64 at once): no listener-count warning. */
