@@ -11,6 +11,8 @@ export interface KnownHostEntry {
   keyType: string
   key: Buffer
   revoked: boolean
+  /** `@cert-authority`: the key is a CA's, trusted to sign host certificates for these hosts (see host-cert.ts). */
+  certAuthority?: boolean
 }
 
 export function parseKnownHosts(text: string): KnownHostEntry[] {
@@ -20,10 +22,11 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
     if (line === '' || line.startsWith('#')) return
     let fields = line.split(/\s+/)
     let revoked = false
+    let certAuthority = false
     if (fields[0]!.startsWith('@')) {
       if (fields[0] === '@revoked') revoked = true
-      else if (fields[0] !== '@cert-authority') return
-      else return // certificate authorities are not supported: such hosts fall back to plain entries
+      else if (fields[0] === '@cert-authority') certAuthority = true
+      else return
       fields = fields.slice(1)
     }
     if (fields.length < 3) return
@@ -37,9 +40,9 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
     if (hosts.startsWith('|1|')) {
       const [, , salt, hash] = hosts.split('|')
       if (!salt || !hash) return
-      entries.push({ line: index + 1, patterns: null, hashed: { salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64') }, keyType, key, revoked })
+      entries.push({ line: index + 1, patterns: null, hashed: { salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64') }, keyType, key, revoked, ...(certAuthority ? { certAuthority } : {}) })
     } else {
-      entries.push({ line: index + 1, patterns: hosts.split(','), hashed: null, keyType, key, revoked })
+      entries.push({ line: index + 1, patterns: hosts.split(','), hashed: null, keyType, key, revoked, ...(certAuthority ? { certAuthority } : {}) })
     }
   })
   return entries
@@ -113,7 +116,7 @@ export function checkHostKey(entries: readonly KnownHostEntry[], tokens: readonl
   const keyType = key.subarray(4, 4 + key.readUInt32BE(0)).toString()
   const revoked = entries.find((e) => e.revoked && e.key.equals(key))
   if (revoked) return { status: 'revoked', line: revoked.line }
-  const forHost = entries.filter((e) => !e.revoked && tokens.some((t) => entryMatches(e, t)))
+  const forHost = entries.filter((e) => !e.revoked && !e.certAuthority && tokens.some((t) => entryMatches(e, t)))
   const same = forHost.find((e) => e.key.equals(key))
   if (same) return { status: 'known', line: same.line }
   const sameType = forHost.filter((e) => e.keyType === keyType)
@@ -136,8 +139,13 @@ function algorithmsOf(keyType: string): readonly string[] {
  * its ECDSA or RSA key would present its Ed25519 key and be taken for unknown.
  */
 export function orderHostKeyAlgorithms(entries: readonly KnownHostEntry[], tokens: readonly string[], supported: readonly string[] = HOST_KEY_ALGORITHMS): string[] {
-  const known = new Set(entries.filter((e) => !e.revoked && tokens.some((t) => entryMatches(e, t))).flatMap((e) => algorithmsOf(e.keyType)))
+  const known = new Set(entries.filter((e) => !e.revoked && !e.certAuthority && tokens.some((t) => entryMatches(e, t))).flatMap((e) => algorithmsOf(e.keyType)))
   return [...supported.filter((a) => known.has(a)), ...supported.filter((a) => !known.has(a))]
+}
+
+/** The CA keys `@cert-authority` lines trust for this host. */
+export function trustedAuthorities(entries: readonly KnownHostEntry[], tokens: readonly string[]): KnownHostEntry[] {
+  return entries.filter((e) => e.certAuthority && !e.revoked && tokens.some((t) => entryMatches(e, t)))
 }
 
 export function fingerprint(key: Buffer): string {

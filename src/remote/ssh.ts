@@ -12,7 +12,8 @@ import type Docker from 'dockerode'
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2'
 import { RemoteError, UserError, errorMessage } from '../errors.js'
 import { DEFAULT_TIMEOUT_MS, MAX_OUTPUT_BYTES, type Executor, type Redact, type RunOptions, type RunResult, type WaitOptions } from './executor.js'
-import { appendKnownHost, checkHostKey, fingerprint, hostToken, keyTypeOf, orderHostKeyAlgorithms, readKnownHosts, readRevokedKeys } from './known-hosts.js'
+import { appendKnownHost, checkHostKey, fingerprint, hostToken, keyTypeOf, orderHostKeyAlgorithms, readKnownHosts, readRevokedKeys, trustedAuthorities } from './known-hosts.js'
+import { checkHostCertificate, scanHostCertificates } from './host-cert.js'
 import { shellQuote } from './quote.js'
 import { trace } from './trace.js'
 import { dockerode } from './dockerode.js'
@@ -553,16 +554,29 @@ async function handshake(target: SshTarget, options: SshOptions, jump: SshConnec
       keepaliveCountMax: 3,
       ...(sock ? { sock: sock as ConnectConfig['sock'] } : {}),
       algorithms: { serverHostKey: orderHostKeyAlgorithms(entries, tokens) as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] },
-      hostVerifier: (key: Buffer): boolean => {
+      hostVerifier: (key: Buffer, verify: (ok: boolean) => void): void => {
         const verdict = checkHostKey(entries, tokens, key)
-        if (verdict.status === 'known') return true
+        if (verdict.status === 'known') return verify(true)
         refusal = hostKeyRefusal(target, key, verdict, acceptNew)
+        const authorities = verdict.status === 'unknown' ? trustedAuthorities(entries, tokens) : []
+        if (authorities.length > 0) {
+          // a CA the file trusts for this host may vouch for the key: ask the host for its certificate
+          void certified(target, tokens[0]!, key, authorities.map((a) => a.key)).then((problem) => {
+            if (problem === null) {
+              refusal = null
+              return verify(true)
+            }
+            refusal = new UserError(`${target.name}: the host key of ${hostToken(target.hostname, target.port)} (${keyTypeOf(key)} key ${fingerprint(key)}) is not known, and no certificate vouches for it: ${problem}. Nothing was sent to this host.`, `known_hosts trusts a CA for this host (@cert-authority): check the host's HostCertificate (ssh-keygen -L -f the certificate).`)
+            verify(false)
+          })
+          return
+        }
         if (verdict.status === 'unknown' && acceptNew) {
           refusal = null
           accepted = key
-          return true
+          return verify(true)
         }
-        return false
+        verify(false)
       },
       // Agent first, then each identity file, like OpenSSH.
       authHandler: (methodsLeft, _partial, next) => {
@@ -614,6 +628,16 @@ async function handshake(target: SshTarget, options: SshOptions, jump: SshConnec
     })
     client.connect(config)
   })
+}
+
+/** null when a certificate of the host, signed by a trusted CA, vouches for the key it presented; else why not. */
+async function certified(target: SshTarget, name: string, presented: Buffer, trusted: Buffer[]): Promise<string | null> {
+  if (target.proxyJump || target.proxyCommand) return 'the certificate cannot be fetched through ProxyJump or ProxyCommand (ssh-keyscan connects directly)'
+  const certificates = await scanHostCertificates(target.hostname, target.port).catch(() => [])
+  if (certificates.length === 0) return 'the host offers no certificate'
+  const verdicts = certificates.map((cert) => checkHostCertificate(cert, { trusted, name: name.replace(/^\[(.*)\]:\d+$/, '$1'), presented }))
+  if (verdicts.some((v) => v.ok)) return null
+  return verdicts.map((v) => (v.ok ? '' : v.reason)).join('; ')
 }
 
 /**

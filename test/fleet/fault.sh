@@ -13,6 +13,8 @@
 #                                     start), so GPU containers fail with `could not select device
 #                                     driver "nvidia"` / start; the host's containers restart with it
 #   service-unhealthy | service-healthy CONTAINER   stand-in service: health paths 404 / 200
+#   hostcert-on CA_KEY | hostcert-off   sshd presents its Ed25519 key with a host certificate signed
+#                                     by CA_KEY (principal: the host's address) / without one
 #   docker-hang | docker-unhang       `docker system dial-stdio` (the Docker API over SSH) takes the
 #                                     request and never answers; every other docker command works
 #   status                            one line of state for the host
@@ -122,6 +124,19 @@ case $action in
     chmod 755 "$H/usr-local/bin/docker"
     ;;
   docker-unhang) rm -f "$H/usr-local/bin/docker" ;;
+  hostcert-on)
+    [[ -f $arg ]] || die "hostcert-on needs the CA's private key file"
+    ssh-keygen -q -s "$arg" -I "$h-host" -h -n "$(host_address "$h")" "$H/ssh/ssh_host_ed25519_key.pub"
+    grep -q '^HostCertificate ' "$H/ssh/sshd_config" || echo "HostCertificate $H/ssh/ssh_host_ed25519_key-cert.pub" >>"$H/ssh/sshd_config"
+    "$0" "$h" sshd-stop
+    "$0" "$h" sshd-start
+    ;;
+  hostcert-off)
+    sed -i '/^HostCertificate /d' "$H/ssh/sshd_config"
+    rm -f "$H/ssh/ssh_host_ed25519_key-cert.pub"
+    "$0" "$h" sshd-stop
+    "$0" "$h" sshd-start
+    ;;
   status)
     printf '%s sshd=%s dockerd=%s link=%s hostkey=%s gpu-driver=%s gpu-runtime=%s\n' "$h" \
       "$(pid_alive "$(sshd_pid)" && echo up || echo down)" \

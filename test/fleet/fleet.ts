@@ -115,6 +115,8 @@ export type FaultAction =
   | 'service-healthy'
   | 'docker-hang'
   | 'docker-unhang'
+  | 'hostcert-on'
+  | 'hostcert-off'
   | 'status'
 
 /** Runs test/fleet/fault.sh HOST ACTION [ARGS] (needs root); resolves with its stdout. */

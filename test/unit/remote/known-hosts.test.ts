@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
-import { checkHostKey, entryMatches, fingerprint, HOST_KEY_ALGORITHMS, hostToken, matchPattern, orderHostKeyAlgorithms, parseKnownHosts } from '../../../src/remote/known-hosts.js'
+import { checkHostKey, entryMatches, fingerprint, HOST_KEY_ALGORITHMS, hostToken, matchPattern, orderHostKeyAlgorithms, parseKnownHosts, trustedAuthorities } from '../../../src/remote/known-hosts.js'
 
 /** An ssh-ed25519 public key blob in SSH wire format. */
 function ed25519Blob(): Buffer {
@@ -192,5 +192,19 @@ describe('host-key algorithms offered, as OpenSSH orders them', () => {
     expect(orderHostKeyAlgorithms(entries, ['both']).slice(0, 2)).toEqual(['ssh-ed25519', 'ecdsa-sha2-nistp384'])
     // unknown host (or only a revoked key): the client's own order
     expect(orderHostKeyAlgorithms(entries, ['db'])).toEqual([...HOST_KEY_ALGORITHMS])
+  })
+})
+
+describe('@cert-authority lines', () => {
+  const ca = ed25519Blob()
+  const host = ed25519Blob()
+  const entries = parseKnownHosts([`@cert-authority *.lab,10.0.0.* ssh-ed25519 ${ca.toString('base64')}`, `@cert-authority other ssh-ed25519 ${ed25519Blob().toString('base64')}`].join('\n'))
+  it('trust a CA for the hosts they name, and never stand for a host key themselves', () => {
+    expect(trustedAuthorities(entries, ['db.lab']).map((e) => e.key)).toEqual([ca])
+    expect(trustedAuthorities(entries, ['[10.0.0.5]:2222', '10.0.0.5'])).toHaveLength(1)
+    expect(trustedAuthorities(entries, ['web.example'])).toEqual([])
+    // the CA's own key presented as a host key is not "known"
+    expect(checkHostKey(entries, ['db.lab'], ca)).toEqual({ status: 'unknown' })
+    expect(checkHostKey(entries, ['db.lab'], host)).toEqual({ status: 'unknown' })
   })
 })
