@@ -87,7 +87,8 @@ async function resolveWith(name: string, alias: string, explicit: Explicit, read
     hostKeyAlias: config.hostKeyAlias,
     strictHostKeyChecking: config.strictHostKeyChecking,
     revokedHostKeysFiles: config.revokedHostKeys,
-    agent: config.identityAgent === 'SSH_AUTH_SOCK' ? (config.identitiesOnly && !explicit.identityFile ? null : (process.env.SSH_AUTH_SOCK ?? null)) : config.identityAgent,
+    // IdentitiesOnly: the identity files only (ssh would still use an agent's copy of one of them)
+    agent: config.identitiesOnly ? null : config.identityAgent === 'SSH_AUTH_SOCK' ? (process.env.SSH_AUTH_SOCK ?? null) : config.identityAgent,
   }
 }
 
