@@ -179,10 +179,19 @@ export function checkHostCertificate(cert: HostCertificate, options: { trusted: 
  */
 export async function scanHostCertificates(hostname: string, port: number, timeoutS = 5): Promise<HostCertificate[]> {
   const result = await execa('ssh-keyscan', ['-c', '-T', String(timeoutS), '-p', String(port), '--', hostname], { reject: false, timeout: (timeoutS + 5) * 1000, stdin: 'ignore' })
-  return result.stdout
+  return parseKeyscan(result.stdout)
+}
+
+/** `ssh-keyscan -c` lines, `[host] TYPE BASE64` (OpenSSH 9 leaves the host out with -c): the certificates among them. */
+export function parseKeyscan(stdout: string): HostCertificate[] {
+  return stdout
     .split('\n')
     .filter((l) => !l.startsWith('#'))
-    .map((l) => l.trim().split(/\s+/)[2])
+    .map((l) => {
+      const fields = l.trim().split(/\s+/)
+      const at = fields.findIndex((f) => f.endsWith('-cert-v01@openssh.com'))
+      return at < 0 ? undefined : fields[at + 1]
+    })
     .filter((b): b is string => b !== undefined && /^[A-Za-z0-9+/=]{20,65536}$/.test(b))
     .map((b) => parseCertificate(Buffer.from(b, 'base64')))
     .filter((c): c is HostCertificate => c !== null)

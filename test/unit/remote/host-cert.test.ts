@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { checkHostCertificate, parseCertificate } from '../../../src/remote/host-cert.js'
+import { checkHostCertificate, parseCertificate, parseKeyscan } from '../../../src/remote/host-cert.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'aip-host-cert-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -56,5 +56,15 @@ describe('host certificates', () => {
     expect(parseCertificate(Buffer.alloc(3))).toBeNull()
     // no principals: any host, as ssh accepts
     expect(checkHostCertificate(m.cert, { trusted: [m.ca], name: 'anything', presented: m.host }).ok).toBe(true)
+  })
+})
+
+describe('ssh-keyscan -c output', () => {
+  it('finds the certificates with or without the host in front, skips comments and plain keys', () => {
+    const m = make('scan', 'ed25519', 'ed25519', ['-n', 'db.lab'])
+    const cert = readFileSync(join(dir, 'scan-host-cert.pub'), 'utf8').split(' ').slice(0, 2).join(' ')
+    const plain = readFileSync(join(dir, 'scan-host.pub'), 'utf8').split(' ').slice(0, 2).join(' ')
+    const found = parseKeyscan(`# 10.0.0.5:22 SSH-2.0-OpenSSH_9.2p1\n${cert}\n10.0.0.5 ${cert}\n10.0.0.5 ${plain}\n`)
+    expect(found.map((c) => c.key.equals(m.host))).toEqual([true, true])
   })
 })
