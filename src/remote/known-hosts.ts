@@ -156,13 +156,18 @@ export function keyTypeOf(key: Buffer): string {
   return key.subarray(4, 4 + key.readUInt32BE(0)).toString()
 }
 
-export async function readKnownHosts(path: string): Promise<KnownHostEntry[]> {
+/** A file that does not exist holds no entries, as for ssh. */
+async function readEntries(path: string, parse: (text: string) => KnownHostEntry[]): Promise<KnownHostEntry[]> {
   try {
-    return parseKnownHosts(await readFile(path, 'utf8'))
+    return parse(await readFile(path, 'utf8'))
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
     throw error
   }
+}
+
+export function readKnownHosts(path: string): Promise<KnownHostEntry[]> {
+  return readEntries(path, parseKnownHosts)
 }
 
 /** RevokedHostKeys: public keys (`type base64 [comment]` lines), each refused whatever known_hosts says. */
@@ -171,13 +176,8 @@ export function parseRevokedKeys(text: string): KnownHostEntry[] {
   return parseKnownHosts(lines.map((l) => (l === '' || l.startsWith('#') ? '' : `@revoked * ${l}`)).join('\n'))
 }
 
-export async function readRevokedKeys(path: string): Promise<KnownHostEntry[]> {
-  try {
-    return parseRevokedKeys(await readFile(path, 'utf8'))
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw error
-  }
+export function readRevokedKeys(path: string): Promise<KnownHostEntry[]> {
+  return readEntries(path, parseRevokedKeys)
 }
 
 /** Records a first-seen key as OpenSSH's accept-new does, hashed like HashKnownHosts yes. */
