@@ -94,7 +94,8 @@ export async function deployHost(input: DeployInput, options: DeployOptions, hos
   let switched: string | null = null
   let unpacked: string | null = null
   let facts: HostFacts | null = null
-  let lockFacts: QuickFacts | null = null
+  /** `current` held a release.json that is no record of ours: there is nothing known to go back to. */
+  let unreadable = false
   let known: string | null = null
   const lost = (name: string, error: unknown): unknown => {
     if (!exec?.lost) return error
@@ -138,7 +139,7 @@ export async function deployHost(input: DeployInput, options: DeployOptions, hos
     const underLock = await step('lock', () => lockHost(executor, host, token, options), (q) => (q.current ? `running ${q.current.id}` : 'no release yet'))
     heartbeat = setInterval(() => void executor.run(heartbeatLock(host.baseDir, token), { check: false, timeoutMs: 20_000 }).catch(() => undefined), 60_000)
     before = underLock.current
-    lockFacts = underLock
+    unreadable = underLock.unreadable
     report.previous = before?.id ?? null
 
     if (before && !underLock.recorded) {
@@ -198,7 +199,7 @@ export async function deployHost(input: DeployInput, options: DeployOptions, hos
       report.rollback = switched
         ? { status: 'failed', release: before?.id ?? null, error: `not attempted: the connection to ${host.name} is lost` }
         : { status: 'none', release: before?.id ?? null }
-    } else if (switched && !before && lockFacts?.unreadable) {
+    } else if (switched && !before && unreadable) {
       report.rollback = { status: 'failed', release: null, error: `not attempted: the release ${host.name} ran has no readable release.json, so there is nothing known to go back to; the new release is left in place` }
     } else if (switched && exec && facts) {
       const failed = { id: switched, hash: render.hash, previous: before?.id ?? null }

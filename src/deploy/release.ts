@@ -11,7 +11,6 @@ import { COMPOSE_FILE, ENV_FILE } from '../render/render.js'
 export const RELEASE_FILE = 'release.json'
 /** In each release: `sha256sum -c` lines for its config files, checked after unpacking. */
 export const SUMS_FILE = 'files.sha256'
-export const HISTORY_FILE = 'history.jsonl'
 
 /**
  * What release.json (0644 on the host) holds. No digest of .env: an unsalted sha256 of a short secret

@@ -188,8 +188,13 @@ export function takeOverLock(baseDir: string, info: LockInfo, deadToken: string,
 /** The sha256 of a release's .env, in a loop over `id`. */
 const ENV_SUM = 'sha256sum "$b/releases/$id/.env" 2>/dev/null | cut -c1-64'
 
-/** How much of history.jsonl decisions read: far more lines than releases are ever kept. */
+/**
+ * The history lines decisions read: those naming a release the host still keeps (its id as `release`
+ * or `to`), the newest HISTORY_TAIL of them. history.jsonl only grows: a host with years of deploys
+ * sends a few lines per kept release, not its whole past.
+ */
 export const HISTORY_TAIL = 2000
+const KEPT_HISTORY = `ls -1 "$b/releases" 2>/dev/null | grep -v '^\\.' | grep -Fs -f - "$b/history.jsonl" | tail -n ${HISTORY_TAIL} || true`
 
 /**
  * Every release kept on the host, newest first: `@@release <id> <sha256 of its .env>` then its
@@ -203,7 +208,7 @@ export function readReleases(baseDir: string): string[] {
       '[ -d "$b/releases" ] || exit 0',
       `for id in $(ls -1 "$b/releases" | grep -v '^\\.' | sort -r); do echo "@@release $id $(${ENV_SUM})"; cat "$b/releases/$id/release.json" 2>/dev/null; echo; done`,
       'echo "@@history"',
-      `tail -n ${HISTORY_TAIL} "$b/history.jsonl" 2>/dev/null || true`,
+      KEPT_HISTORY,
     ].join('\n'),
   )
 }
@@ -235,7 +240,7 @@ export function recordHistory(baseDir: string, historyLine: string): string[] {
       'echo "@@live $(readlink "$b/current" 2>/dev/null | sed "s#^releases/##")"',
       `for id in $(ls -1 "$b/releases" 2>/dev/null | grep -v '^\\.'); do echo "@@release $id $(${ENV_SUM})"; done`,
       'echo "@@history"',
-      `tail -n ${HISTORY_TAIL} "$b/history.jsonl"`,
+      KEPT_HISTORY,
     ].join('\n'),
   )
 }

@@ -1,6 +1,6 @@
 // A host's SSH settings exactly as OpenSSH reads them: `ssh -G` evaluates ~/.ssh/config (Include,
 // Match, Host patterns, defaults) the way `ssh HOST` would; its answer is a probe, parsed here. Tokens
-// (%h, %r, ~ ...) in the keys ssh -G prints unexpanded are expanded as ssh(1) documents them.
+// (%h, %r, ~ ...) in the keys ssh -G prints unexpanded are expanded as ssh_config(5) documents them.
 import { homedir, hostname as localHostname, userInfo } from 'node:os'
 import { execa } from 'execa'
 import { UserError } from '../errors.js'
@@ -14,7 +14,6 @@ export interface SshConfig {
   identitiesOnly: boolean
   /** A socket path, `SSH_AUTH_SOCK` (the environment's), or null for none. */
   identityAgent: string | null
-  certificateFiles: string[]
   userKnownHostsFiles: string[]
   globalKnownHostsFiles: string[]
   /** Hops in the order they are reached: `a,b` connects to a, then from a to b, then to the host. */
@@ -89,7 +88,6 @@ export function sshConfigFrom(values: Map<string, string[]>, alias: string): Ssh
     identityFiles: (values.get('identityfile') ?? []).map((v) => expand(v.trim())),
     identitiesOnly: one('identitiesonly')?.toLowerCase() === 'yes',
     identityAgent: agent === null ? (values.has('identityagent') ? null : 'SSH_AUTH_SOCK') : agent === 'SSH_AUTH_SOCK' ? 'SSH_AUTH_SOCK' : expand(agent),
-    certificateFiles: (values.get('certificatefile') ?? []).map((v) => expand(v.trim())),
     userKnownHostsFiles: words('userknownhostsfile').map(expand),
     globalKnownHostsFiles: words('globalknownhostsfile').map(expand),
     proxyJump: (one('proxyjump') ?? '').split(',').map((h) => h.trim()).filter(Boolean),

@@ -147,7 +147,6 @@ function libraryReader(configFile: string | undefined): (alias: string) => Promi
       identityFiles: identities.length > 0 ? identities : ['~/.ssh/id_rsa', '~/.ssh/id_ecdsa', '~/.ssh/id_ed25519'],
       identitiesOnly: first('IdentitiesOnly')?.toLowerCase() === 'yes',
       identityAgent: 'SSH_AUTH_SOCK',
-      certificateFiles: [],
       userKnownHostsFiles: list('UserKnownHostsFile').length > 0 ? list('UserKnownHostsFile').map(expandHome) : [join(homedir(), '.ssh', 'known_hosts')],
       globalKnownHostsFiles: ['/etc/ssh/ssh_known_hosts'],
       proxyJump: (first('ProxyJump') ?? '').split(',').map((h) => h.trim()).filter((h) => h !== '' && h !== 'none'),

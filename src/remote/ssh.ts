@@ -561,7 +561,7 @@ async function handshake(target: SshTarget, options: SshOptions, jump: SshConnec
         const authorities = verdict.status === 'unknown' ? trustedAuthorities(entries, tokens) : []
         if (authorities.length > 0) {
           // a CA the file trusts for this host may vouch for the key: ask the host for its certificate
-          void certified(target, tokens[0]!, key, authorities.map((a) => a.key)).then((problem) => {
+          void certified(target, target.hostKeyAlias ?? target.hostname, key, authorities.map((a) => a.key)).then((problem) => {
             if (problem === null) {
               refusal = null
               return verify(true)
@@ -635,7 +635,7 @@ async function certified(target: SshTarget, name: string, presented: Buffer, tru
   if (target.proxyJump || target.proxyCommand) return 'the certificate cannot be fetched through ProxyJump or ProxyCommand (ssh-keyscan connects directly)'
   const certificates = await scanHostCertificates(target.hostname, target.port).catch(() => [])
   if (certificates.length === 0) return 'the host offers no certificate'
-  const verdicts = certificates.map((cert) => checkHostCertificate(cert, { trusted, name: name.replace(/^\[(.*)\]:\d+$/, '$1'), presented }))
+  const verdicts = certificates.map((cert) => checkHostCertificate(cert, { trusted, name, presented }))
   if (verdicts.some((v) => v.ok)) return null
   return verdicts.map((v) => (v.ok ? '' : v.reason)).join('; ')
 }

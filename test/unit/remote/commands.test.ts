@@ -146,10 +146,12 @@ describe('remote command builders', () => {
     await mkdir(join(base, 'files/ffffffffffffffff'))
     await symlink(`releases/${ids[0]}`, join(base, 'current'))
     const line = (event: string, release: string, extra = {}) => JSON.stringify({ event, release, ...extra })
-    await writeFile(join(base, 'history.jsonl'), [line('deployed', ids[0]!), line('rolled-back', ids[1]!, { to: ids[0] })].join('\n') + '\n')
+    // the first line names a release long pruned: it is not sent back
+    await writeFile(join(base, 'history.jsonl'), [line('deployed', '20261001T000000Z-eeeeeeee'), line('deployed', ids[0]!), line('rolled-back', ids[1]!, { to: ids[0] })].join('\n') + '\n')
     const recorded = parseRecorded((await execa(...split(recordHistory(base, line('failed', ids[2]!))))).stdout)
     expect(recorded.live).toBe(ids[0])
     expect(recorded.releases.map((r) => r.id).sort()).toEqual(ids)
+    expect(parseHistoryEntries(recorded.history).map((h) => h.release)).toEqual([ids[0], ids[1], ids[2]])
     expect(recorded.releases.every((r) => r.env === null)).toBe(true)
     const prune = releasesToPrune(recorded.releases, recorded.live, parseHistoryEntries(recorded.history), 2)
     // kept: the live one and the unknown newest; the two failed ones go
@@ -157,7 +159,7 @@ describe('remote command builders', () => {
     await execa(...split(pruneReleases(base, [...prune, ids[0]!])))
     expect((await readdir(join(base, 'releases'))).sort()).toEqual([ids[0], ids[3]])
     expect((await readdir(join(base, 'files'))).sort()).toEqual([`${ids[0]!.slice(-8)}00000000`, `${ids[3]!.slice(-8)}00000000`])
-    expect((await readFile(join(base, 'history.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(3)
+    expect((await readFile(join(base, 'history.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(4)
     await rm(base, { recursive: true })
   })
 
