@@ -6,6 +6,7 @@ import { UserError, errorMessage } from '../errors.js'
 import { resolveTargets } from '../plan/plan.js'
 import type { Connector } from '../remote/connect.js'
 import { Semaphore } from '../util/semaphore.js'
+import { retry, type Backoff } from '../util/retry.js'
 import { deleteModel, listTags, OllamaError, pull, PullProgress, type OllamaEndpoint, type TagModel } from './ollama.js'
 import { normalizeModel, ollamaNodes, planPulls, undeclared, type OllamaNode, type PullJob } from './placement.js'
 
@@ -44,9 +45,12 @@ export interface ModelsOptions {
   timeoutMs: number
   signal?: AbortSignal
   emit?: (event: ModelsEvent) => void
-  /** Backoff between attempts; tests shorten it. */
-  backoffMs?: number
+  /** Waits between attempts of a pull (default PULL_BACKOFF); tests shorten them. */
+  backoff?: Backoff
 }
+
+/** Between attempts of a pull: jittered, so nodes that lost the same registry do not all come back at once. */
+const PULL_BACKOFF: Backoff = { baseMs: 1000, capMs: 30_000 }
 
 export function selectNodes(project: Project, on: readonly string[]): OllamaNode[] {
   const nodes = ollamaNodes(project)
@@ -124,37 +128,36 @@ export async function pullModels(project: Project, connections: Connector, optio
         const meter = new RateMeter()
         let attempts = 0
         let lastEmit = 0
-        for (;;) {
-          attempts++
-          try {
-            await pull(
-              endpoint,
-              job.model,
-              (line) => {
-                progress.update(line)
-                const now = performance.now()
-                if (now - lastEmit < 200 && line.status !== 'success') return
-                lastEmit = now
-                const { completed, total } = progress.totals
-                const rate = meter.sample(completed)
-                emit({ type: 'job-progress', job, completed, total, rateBps: rate, etaS: rate > 0 && total > 0 ? Math.round((total - completed) / rate) : null, status: progress.status })
-              },
-              options.signal ? { signal: options.signal } : {},
-            )
-            const result: PullResult = { ...base, status: 'pulled', bytes: progress.totals.total, startedMs: Math.round(t0 - started), durationMs: Math.round(performance.now() - t0), attempts }
-            emit({ type: 'job-done', result })
-            return result
-          } catch (error) {
-            const retryable = error instanceof OllamaError && error.retryable && !options.signal?.aborted
-            if (!retryable || attempts >= options.attempts) {
-              const result: PullResult = { ...base, status: 'failed', bytes: progress.totals.completed, startedMs: Math.round(t0 - started), durationMs: Math.round(performance.now() - t0), attempts, error: errorMessage(error) }
-              emit({ type: 'job-done', result })
-              return result
-            }
-            // Ollama keeps the partial blobs: the next attempt resumes from them.
-            await new Promise((r) => setTimeout(r, (options.backoffMs ?? 1000) * attempts))
-          }
+        try {
+          // Ollama keeps the partial blobs: a later attempt resumes from them.
+          await retry(
+            (attempt) => {
+              attempts = attempt
+              return pull(
+                endpoint,
+                job.model,
+                (line) => {
+                  progress.update(line)
+                  const now = performance.now()
+                  if (now - lastEmit < 200 && line.status !== 'success') return
+                  lastEmit = now
+                  const { completed, total } = progress.totals
+                  const rate = meter.sample(completed)
+                  emit({ type: 'job-progress', job, completed, total, rateBps: rate, etaS: rate > 0 && total > 0 ? Math.round((total - completed) / rate) : null, status: progress.status })
+                },
+                options.signal ? { signal: options.signal } : {},
+              )
+            },
+            { attempts: options.attempts, ...(options.backoff ?? PULL_BACKOFF), retryable: (error) => error instanceof OllamaError && error.retryable, signal: options.signal },
+          )
+        } catch (error) {
+          const result: PullResult = { ...base, status: 'failed', bytes: progress.totals.completed, startedMs: Math.round(t0 - started), durationMs: Math.round(performance.now() - t0), attempts, error: errorMessage(error) }
+          emit({ type: 'job-done', result })
+          return result
         }
+        const result: PullResult = { ...base, status: 'pulled', bytes: progress.totals.total, startedMs: Math.round(t0 - started), durationMs: Math.round(performance.now() - t0), attempts }
+        emit({ type: 'job-done', result })
+        return result
       })
     }),
   )
