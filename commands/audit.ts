@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base-command.js'
-import { targetArgs, timeoutFlag } from '../src/cli/target-flags.js'
+import { acceptNewFlag, targetArgs, timeoutFlag } from '../src/cli/target-flags.js'
 
 export default class Audit extends BaseCommand {
   static override summary = "Deploy history: the local audit log, and with --remote each host's own release history."
@@ -17,6 +17,7 @@ JSON report (--json): {kind: "ai-platform/audit", entries: [{host, time,
     remote: Flags.boolean({ description: "Read each host's history.jsonl over SSH instead of the local log.", default: false }),
     limit: Flags.integer({ description: 'Newest entries to show per host.', default: 20, min: 1 }),
     ...timeoutFlag(),
+    ...acceptNewFlag,
   }
 
   static override examples = ['<%= config.bin %> audit', '<%= config.bin %> audit erebus --remote']
@@ -31,7 +32,7 @@ JSON report (--json): {kind: "ai-platform/audit", entries: [{host, time,
     let read: { host: string; entries: Record<string, unknown>[]; error?: string }[]
     if (flags.remote) {
       const { hostHistory } = await import('../src/ops/inspect.js')
-      const histories = await hostHistory(project, hosts, { timeoutMs: flags.timeout * 1000, limit: flags.limit, redact: await this.secretsMask(project) })
+      const histories = await hostHistory(project, hosts, { timeoutMs: flags.timeout * 1000, limit: flags.limit, acceptNew: flags['accept-new'], redact: await this.secretsMask(project) })
       read = histories.map((h) => ({ ...h, entries: h.entries.slice(-flags.limit).map((e) => ({ ...e, host: h.host })) }))
     } else {
       const { readAudit, auditLogPath } = await import('../src/audit/audit.js')

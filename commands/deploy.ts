@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base-command.js'
-import { targetArgs, targetFlags } from '../src/cli/target-flags.js'
+import { acceptNewFlag, targetArgs, targetFlags } from '../src/cli/target-flags.js'
 
 export default class Deploy extends BaseCommand {
   static override summary = 'Deploy hosts in dependency order over SSH, gated on health, rolling back what fails.'
@@ -28,7 +28,7 @@ signal 130 (SIGINT) or 143 (SIGTERM), whatever the hosts did.`
     concurrency: Flags.integer({ description: 'Hosts deployed at once.', default: 10, min: 1 }),
     'lock-wait': Flags.integer({ description: 'Seconds to wait for a host locked by another deploy (0: fail at once).', default: 0, min: 0, helpValue: 'SECONDS' }),
     'health-timeout': Flags.integer({ description: 'Seconds a host may take to become healthy.', default: 300, min: 1, helpValue: 'SECONDS' }),
-    'accept-new': Flags.boolean({ description: 'Record first-seen host keys in known_hosts (as ssh -o StrictHostKeyChecking=accept-new); changed keys are always refused.', default: false }),
+    ...acceptNewFlag,
     pull: Flags.string({ description: 'Pull images when missing on the host, always, or never (air-gapped hosts: a missing image fails the host before anything changes).', options: ['missing', 'always', 'never'], default: 'missing' }),
     yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation before deploying all hosts.', default: false }),
   }

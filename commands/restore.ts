@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base-command.js'
+import { acceptNewFlag } from '../src/cli/target-flags.js'
 
 export default class Restore extends BaseCommand {
   static override summary = 'Restore databases from a backup kept on the host (asks for confirmation).'
@@ -10,6 +11,7 @@ export default class Restore extends BaseCommand {
     from: Flags.string({ description: 'Backup id (see `backup list`).', required: true }),
     database: Flags.string({ description: 'Only these databases (repeatable; default all in the backup).', multiple: true }),
     yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation.', default: false }),
+    ...acceptNewFlag,
   }
 
   static override examples = ['<%= config.bin %> restore erebus --from 20261123T040000Z --database litellm']
@@ -23,7 +25,7 @@ export default class Restore extends BaseCommand {
     const redact = await this.secretsMask(project)
     const what = flags.database?.length ? flags.database.join(', ') : 'every database in it'
     await confirm(`Restore ${what} on ${args.host} from backup ${flags.from}? Changes since then are lost.`, flags.yes)
-    const report = await restore(project, { host: args.host, from: flags.from, databases: flags.database ?? [], redact })
+    const report = await restore(project, { host: args.host, from: flags.from, databases: flags.database ?? [], acceptNew: flags['accept-new'], redact })
     if (this.jsonEnabled()) return report
     this.log(`${report.host} ${report.service}: restored ${report.restored.join(', ')} from ${report.from}`)
     return undefined

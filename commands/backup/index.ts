@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../src/cli/base-command.js'
-import { targetArgs } from '../../src/cli/target-flags.js'
+import { acceptNewFlag, targetArgs } from '../../src/cli/target-flags.js'
 
 export default class Backup extends BaseCommand {
   static override summary = 'Dump the platform databases (pg_dump inside the database container), rotated on the host.'
@@ -10,7 +10,7 @@ database with pg_dump -Fc, plus the roles, into BASE/backups/<service>/<id> on i
   static override enableJsonFlag = true
   static override strict = false
   static override args = targetArgs
-  static override flags = { download: Flags.string({ description: 'Also copy the backup files into DIR/<host>/<service>/<id>.', helpValue: 'DIR' }) }
+  static override flags = { download: Flags.string({ description: 'Also copy the backup files into DIR/<host>/<service>/<id>.', helpValue: 'DIR' }), ...acceptNewFlag }
   static override examples = ['<%= config.bin %> backup', '<%= config.bin %> backup erebus --download ./backups']
 
   async run(): Promise<unknown> {
@@ -19,7 +19,7 @@ database with pg_dump -Fc, plus the roles, into BASE/backups/<service>/<id> on i
     const { backup } = await import('../../src/ops/backup.js')
     const { project } = await openProject(flags.project)
     const redact = await this.secretsMask(project)
-    const report = await backup(project, { selectors: argv as string[], ...(flags.download ? { download: flags.download } : {}), redact })
+    const report = await backup(project, { selectors: argv as string[], ...(flags.download ? { download: flags.download } : {}), acceptNew: flags['accept-new'], redact })
     if (!report.ok) process.exitCode = 1
     if (this.jsonEnabled()) return report
     for (const b of report.backups) {

@@ -16,7 +16,7 @@ export default class ModelsRm extends BaseCommand {
     const { runModelsRm } = await import('../../src/models/command.js')
     const { project } = await openProject(flags.project)
     const redact = await this.secretsMask(project)
-    const { report, text } = await runModelsRm(project, { on: flags.on ?? [], models: argv as string[], timeoutMs: flags.timeout * 1000, redact })
+    const { report, text } = await runModelsRm(project, { on: flags.on ?? [], models: argv as string[], timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'], redact })
     if (!report.ok) process.exitCode = 1
     if (this.jsonEnabled()) return report
     this.log(text)

@@ -20,7 +20,7 @@ export default class ModelsSync extends BaseCommand {
     const { runModelsSync } = await import('../../src/models/command.js')
     const { project } = await openProject(flags.project)
     const redact = await this.secretsMask(project)
-    const report = await runModelsSync(project, { on: flags.on ?? [], models: [], perNode: flags['per-node'], attempts: flags.attempts, timeoutMs: flags.timeout * 1000, prune: flags.prune, json: this.jsonEnabled(), redact, interruptible: this.interruptible })
+    const report = await runModelsSync(project, { on: flags.on ?? [], models: [], perNode: flags['per-node'], attempts: flags.attempts, timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'], prune: flags.prune, json: this.jsonEnabled(), redact, interruptible: this.interruptible })
     if (!report.ok) process.exitCode = 1
     return this.jsonEnabled() ? report : undefined
   }

@@ -1,12 +1,11 @@
 // Glue between the models commands and the service: connections, signals, reporters, text output.
 import chalk from 'chalk'
 import type { Project } from '../config/model.js'
-import { connector } from '../remote/connect.js'
+import { connector, type ConnectChoices } from '../remote/connect.js'
 import { listrModelsReporter, plainModelsReporter, formatPullSummary, bytes, type ModelsReporter } from '../ui/models-reporters.js'
 import { ollamaNodes, planPulls } from './placement.js'
 import { listModels, pullModels, removeModels, selectNodes, syncModels, type ModelsOptions, type PullReport, type SyncReport } from './service.js'
 import { printable } from '../util/printable.js'
-import type { Masked } from '../remote/executor.js'
 import type { Interruptible } from '../cli/interrupts.js'
 
 async function reporterFor(project: Project, options: { on: string[]; models: string[]; json: boolean }): Promise<ModelsReporter> {
@@ -31,8 +30,8 @@ async function withSignals<T>(interruptible: Interruptible, work: (signal: Abort
 
 type Interruptions = { interruptible: Interruptible }
 
-export async function runModelsPull(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean } & Masked & Interruptions): Promise<PullReport> {
-  const connections = connector(project, { redact: options.redact })
+export async function runModelsPull(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean } & ConnectChoices & Interruptions): Promise<PullReport> {
+  const connections = connector(project, { acceptNew: options.acceptNew, redact: options.redact })
   const reporter = await reporterFor(project, options)
   try {
     const report = await withSignals(options.interruptible, (signal) => pullModels(project, connections, { ...options, signal, emit: (e) => reporter.emit(e) }))
@@ -44,8 +43,8 @@ export async function runModelsPull(project: Project, options: Omit<ModelsOption
   }
 }
 
-export async function runModelsSync(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean; prune: boolean } & Masked & Interruptions): Promise<SyncReport> {
-  const connections = connector(project, { redact: options.redact })
+export async function runModelsSync(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean; prune: boolean } & ConnectChoices & Interruptions): Promise<SyncReport> {
+  const connections = connector(project, { acceptNew: options.acceptNew, redact: options.redact })
   const reporter = await reporterFor(project, options)
   try {
     const report = await withSignals(options.interruptible, (signal) => syncModels(project, connections, { ...options, signal, emit: (e) => reporter.emit(e) }))
@@ -60,8 +59,8 @@ export async function runModelsSync(project: Project, options: Omit<ModelsOption
   }
 }
 
-export async function runModelsList(project: Project, options: { on: string[]; timeoutMs: number } & Masked) {
-  const connections = connector(project, { redact: options.redact })
+export async function runModelsList(project: Project, options: { on: string[]; timeoutMs: number } & ConnectChoices) {
+  const connections = connector(project, { acceptNew: options.acceptNew, redact: options.redact })
   try {
     const report = await listModels(project, connections, options)
     const lines: string[] = []
@@ -78,8 +77,8 @@ export async function runModelsList(project: Project, options: { on: string[]; t
   }
 }
 
-export async function runModelsRm(project: Project, options: { on: string[]; models: string[]; timeoutMs: number } & Masked) {
-  const connections = connector(project, { redact: options.redact })
+export async function runModelsRm(project: Project, options: { on: string[]; models: string[]; timeoutMs: number } & ConnectChoices) {
+  const connections = connector(project, { acceptNew: options.acceptNew, redact: options.redact })
   try {
     const report = await removeModels(project, connections, options)
     return { report, text: report.results.map((r) => `${r.host} ${r.model}: ${r.status}${r.error ? `: ${r.error}` : ''}`).join('\n') }

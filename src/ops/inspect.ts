@@ -4,16 +4,14 @@ import type { Project } from '../config/model.js'
 import { errorMessage } from '../errors.js'
 import { resolveTargets } from '../plan/plan.js'
 import { forceReleaseLock, readHistory } from '../remote/commands.js'
-import { connector, type Connector } from '../remote/connect.js'
+import { connector, type ConnectChoices, type Connector } from '../remote/connect.js'
 import { listProject } from '../deploy/containers.js'
 import { gatherFacts, quickFacts, type PreflightCheck } from '../deploy/preflight.js'
 import { describeHolder, holderRunning } from '../deploy/lock-holder.js'
 import { whoAmI } from '../deploy/release.js'
 import { REMOTE_WAIT_MS } from '../util/deadline.js'
-import type { Masked } from '../remote/executor.js'
 
-export interface InspectOptions extends Masked {
-  acceptNew?: boolean
+export interface InspectOptions extends ConnectChoices {
   /** Each connection and each answer from a host (default REMOTE_WAIT_MS). */
   timeoutMs?: number
 }

@@ -635,7 +635,7 @@ function hostKeyRefusal(target: SshTarget, key: Buffer, verdict: ReturnType<type
   }
   return new UserError(
     `${target.name}: the host key of ${where} is not known (${print} is in none of ${target.knownHostsFiles.join(', ')}). Nothing was sent to this host.`,
-    acceptNew ? undefined : `Check the fingerprint (on the host: ssh-keygen -lf /etc/ssh/ssh_host_${keyTypeOf(key).replace('ssh-', '')}_key.pub), then run again with --accept-new to record it, as ssh's StrictHostKeyChecking=accept-new does.`,
+    acceptNew ? undefined : `Check the fingerprint (on the host: ssh-keygen -lf /etc/ssh/ssh_host_${keyTypeOf(key).replace('ssh-', '')}_key.pub), then run again with --accept-new (or AIP_ACCEPT_NEW=1) to record it, as ssh's StrictHostKeyChecking=accept-new does.`,
   )
 }
 
