@@ -25,7 +25,7 @@ JSON report (--json): {kind: "ai-platform/audit", entries: [{host, time,
   async run(): Promise<unknown> {
     const { flags, argv } = await this.parse(Audit)
     const { openProject } = await import('../src/config/open.js')
-    const { project } = await openProject(flags.project)
+    const { project } = await openProject(flags.project, flags.remote ? { connecting: 'audit --remote' } : {})
     const { resolveTargets } = await import('../src/plan/plan.js')
     const hosts = resolveTargets(project, { selectors: argv as string[] })
     const { formatAudit } = await import('../src/ui/ops-text.js')

@@ -38,7 +38,7 @@ signal 130 (SIGINT) or 143 (SIGTERM), whatever the hosts did.`
   async run(): Promise<unknown> {
     const { flags, argv } = await this.parse(Deploy)
     const { openProject } = await import('../src/config/open.js')
-    const open = await openProject(flags.project)
+    const open = await openProject(flags.project, flags['dry-run'] ? {} : { connecting: 'deploy' })
     const phase = flags.phase as 'infra' | 'ai' | 'monitor' | undefined
     if (flags['dry-run']) {
       const { planRun } = await import('../src/plan/service.js')

@@ -22,7 +22,7 @@ are still compared and shown). A broken project is also 1, with its errors.`
     const { flags, argv } = await this.parse(Diff)
     const { openProject } = await import('../src/config/open.js')
     const { diffHosts } = await import('../src/ops/diff.js')
-    const open = await openProject(flags.project)
+    const open = await openProject(flags.project, { connecting: 'diff' })
     const report = await diffHosts(open, argv as string[], { acceptNew: flags['accept-new'], redact: await this.secretsMask(open.project) })
     if (report.hosts.some((h) => !h.reachable || !h.same)) process.exitCode = 1
     if (this.jsonEnabled()) return report

@@ -19,7 +19,7 @@ container it goes to the Docker API as an array. Nothing is interpreted by a loc
     const { flags, args } = await this.parse(Exec, dash >= 0 ? this.argv.slice(0, dash) : this.argv)
     const { openProject } = await import('../src/config/open.js')
     const { execOn } = await import('../src/ops/logs.js')
-    const { project } = await openProject(flags.project)
+    const { project } = await openProject(flags.project, { connecting: 'exec' })
     const redact = await this.secretsMask(project)
     process.exitCode = await execOn(project, { host: args.host, ...(flags.service ? { service: flags.service } : {}), argv: command, out: process.stdout, err: process.stderr, acceptNew: flags['accept-new'], redact })
   }

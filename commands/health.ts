@@ -31,7 +31,7 @@ unreachable, checks, ok, failed, optionalFailed}, hosts: [{host, reachable, erro
     const { openProject } = await import('../src/config/open.js')
     const { checkHealth } = await import('../src/health/service.js')
     const { formatHealth } = await import('../src/ui/health-table.js')
-    const { project } = await openProject(flags.project)
+    const { project } = await openProject(flags.project, { connecting: 'health' })
     const redact = await this.secretsMask(project)
     const options = { selectors: argv as string[], timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'], redact }
     if (!flags.watch) {

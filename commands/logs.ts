@@ -26,7 +26,7 @@ SIGTERM ends it the same way, with 143.`
     const { flags, args } = await this.parse(Logs)
     const { openProject } = await import('../src/config/open.js')
     const { streamLogs } = await import('../src/ops/logs.js')
-    const { project } = await openProject(flags.project)
+    const { project } = await openProject(flags.project, { connecting: 'logs' })
     const redact = await this.secretsMask(project)
     const signals = this.interruptible({ steps: [{ called: 'close the log streams', doing: null }], left: () => `logs only reads: nothing is left on ${args.host}.`, endsOnCtrlC: true })
     try {

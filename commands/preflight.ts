@@ -13,7 +13,7 @@ export default class Preflight extends BaseCommand {
     const { flags, argv } = await this.parse(Preflight)
     const { openProject } = await import('../src/config/open.js')
     const { preflight } = await import('../src/ops/inspect.js')
-    const { project } = await openProject(flags.project)
+    const { project } = await openProject(flags.project, { connecting: 'preflight' })
     const redact = await this.secretsMask(project)
     const report = await preflight(project, argv as string[], { acceptNew: flags['accept-new'], timeoutMs: flags.timeout * 1000, redact })
     if (!report.ok) process.exitCode = 1

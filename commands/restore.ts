@@ -21,7 +21,7 @@ export default class Restore extends BaseCommand {
     const { openProject } = await import('../src/config/open.js')
     const { restore } = await import('../src/ops/backup.js')
     const { confirm } = await import('../src/cli/confirm.js')
-    const { project } = await openProject(flags.project)
+    const { project } = await openProject(flags.project, { connecting: 'restore' })
     const redact = await this.secretsMask(project)
     const what = flags.database?.length ? flags.database.join(', ') : 'every database in it'
     await confirm(`Restore ${what} on ${args.host} from backup ${flags.from}? Changes since then are lost.`, flags.yes)

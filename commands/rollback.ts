@@ -27,7 +27,7 @@ exit status is 130 (SIGINT) or 143 (SIGTERM).`
     const { flags, args } = await this.parse(Rollback)
     const { openProject } = await import('../src/config/open.js')
     const { rollbackCommand } = await import('../src/deploy/service.js')
-    const open = await openProject(flags.project)
+    const open = await openProject(flags.project, { connecting: 'rollback' })
     const report = await rollbackCommand(open, {
       host: args.host,
       to: flags.to ?? null,

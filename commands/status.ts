@@ -13,7 +13,7 @@ export default class Status extends BaseCommand {
     const { flags, argv } = await this.parse(Status)
     const { openProject } = await import('../src/config/open.js')
     const { status } = await import('../src/ops/inspect.js')
-    const { project } = await openProject(flags.project)
+    const { project } = await openProject(flags.project, { connecting: 'status' })
     const redact = await this.secretsMask(project)
     const report = await status(project, argv as string[], { timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'], redact })
     if (report.hosts.some((h) => !h.reachable)) process.exitCode = 1

@@ -17,7 +17,7 @@ database with pg_dump -Fc, plus the roles, into BASE/backups/<service>/<id> on i
     const { flags, argv } = await this.parse(Backup)
     const { openProject } = await import('../../src/config/open.js')
     const { backup } = await import('../../src/ops/backup.js')
-    const { project } = await openProject(flags.project)
+    const { project } = await openProject(flags.project, { connecting: 'backup' })
     const redact = await this.secretsMask(project)
     const report = await backup(project, { selectors: argv as string[], ...(flags.download ? { download: flags.download } : {}), acceptNew: flags['accept-new'], redact })
     if (!report.ok) process.exitCode = 1

@@ -13,7 +13,7 @@ export default class BackupList extends BaseCommand {
     const { flags, argv } = await this.parse(BackupList)
     const { openProject } = await import('../../src/config/open.js')
     const { backupList } = await import('../../src/ops/backup.js')
-    const { project } = await openProject(flags.project)
+    const { project } = await openProject(flags.project, { connecting: 'backup list' })
     const redact = await this.secretsMask(project)
     const report = await backupList(project, argv as string[], { acceptNew: flags['accept-new'], redact })
     if (report.hosts.some((h) => 'error' in h)) process.exitCode = 1

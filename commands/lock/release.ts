@@ -14,7 +14,7 @@ export default class LockRelease extends BaseCommand {
     const { flags, argv } = await this.parse(LockRelease)
     const { openProject } = await import('../../src/config/open.js')
     const { releaseLocks } = await import('../../src/ops/inspect.js')
-    const { project } = await openProject(flags.project)
+    const { project } = await openProject(flags.project, { connecting: 'lock release' })
     const redact = await this.secretsMask(project)
     const report = await releaseLocks(project, argv as string[], { acceptNew: flags['accept-new'], redact })
     if (!report.ok) process.exitCode = 1

@@ -23,7 +23,7 @@ reachable, error?, lock: {holder, since, command, pidRunning} | null}]}.`
     const { flags, argv } = await this.parse(LockStatus)
     const { openProject } = await import('../../src/config/open.js')
     const { lockStatus } = await import('../../src/ops/inspect.js')
-    const { project } = await openProject(flags.project)
+    const { project } = await openProject(flags.project, { connecting: 'lock status' })
     const redact = await this.secretsMask(project)
     const report = await lockStatus(project, argv as string[], { timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'], redact })
     if (!report.ok) process.exitCode = 1

@@ -23,7 +23,7 @@ under HTTP 200; interrupted pulls are retried and resume from Ollama's partial f
     const { flags, argv } = await this.parse(ModelsPull)
     const { openProject } = await import('../../src/config/open.js')
     const { runModelsPull } = await import('../../src/models/command.js')
-    const { project } = await openProject(flags.project)
+    const { project } = await openProject(flags.project, { connecting: 'models pull' })
     const redact = await this.secretsMask(project)
     const report = await runModelsPull(project, { on: flags.on ?? [], models: argv as string[], perNode: flags['per-node'], attempts: flags.attempts, timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'], json: this.jsonEnabled(), redact, interruptible: this.interruptible })
     if (!report.ok) process.exitCode = 1

@@ -18,7 +18,7 @@ export default class ModelsSync extends BaseCommand {
     const { flags } = await this.parse(ModelsSync)
     const { openProject } = await import('../../src/config/open.js')
     const { runModelsSync } = await import('../../src/models/command.js')
-    const { project } = await openProject(flags.project)
+    const { project } = await openProject(flags.project, { connecting: 'models sync' })
     const redact = await this.secretsMask(project)
     const report = await runModelsSync(project, { on: flags.on ?? [], models: [], perNode: flags['per-node'], attempts: flags.attempts, timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'], prune: flags.prune, json: this.jsonEnabled(), redact, interruptible: this.interruptible })
     if (!report.ok) process.exitCode = 1

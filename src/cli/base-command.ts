@@ -10,7 +10,7 @@ import type { Redact } from '../remote/executor.js'
 export abstract class BaseCommand extends Command {
   static override baseFlags = {
     project: Flags.string({
-      description: 'Platform directory holding inventory/, stacks/ and templates/ (default: the current directory when it has an inventory, else the bundled reference platform).',
+      description: 'Platform directory holding inventory/, stacks/ and templates/ (default: $AIP_PROJECT, else the current directory when it has inventory/; else validate, plan, render and deploy --dry-run use the bundled reference platform, and commands that connect to hosts refuse).',
       helpValue: 'DIR',
     }),
     verbose: Flags.boolean({ char: 'v', description: 'Trace every command run on a host (to stderr; secret values masked).', default: false }),
