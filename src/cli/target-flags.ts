@@ -25,3 +25,8 @@ export const acceptNewFlag = {
     default: false,
   }),
 }
+
+/** For every command that may change more than one host (and restore, which always asks). */
+export const yesFlag = {
+  yes: Flags.boolean({ char: 'y', description: 'Answer yes to the confirmation this command asks for (needed without a terminal, or with CI=true).', default: false }),
+}

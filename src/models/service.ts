@@ -212,18 +212,42 @@ export interface RemoveResult {
   error?: string
 }
 
-/** Deletes on the pulling node of each selected node's store (the writer for shared stores). */
-export async function removeModels(project: Project, connections: Connector, options: { on: string[]; models: string[]; timeoutMs: number }): Promise<{ kind: 'ai-platform/models-rm'; ok: boolean; results: RemoveResult[] }> {
+/** The nodes a pull writes to: those that pull for the selected nodes (a shared store's writer). */
+export function pullHosts(project: Project, options: { on: readonly string[]; models: readonly string[] }): string[] {
+  const jobs = planPulls(ollamaNodes(project), { hosts: selectNodes(project, options.on).map((n) => n.host), ...(options.models.length > 0 ? { models: options.models } : {}) })
+  return [...new Set(jobs.map((j) => j.host))]
+}
+
+/** The nodes a delete writes to: each selected node's own, or its shared store's writer. */
+export function removeHosts(project: Project, on: readonly string[]): string[] {
   const all = ollamaNodes(project)
-  const nodes = selectNodes(project, options.on)
   const targets = new Set<string>()
-  for (const node of nodes) {
+  for (const node of selectNodes(project, on)) {
     const writer = node.store && !node.writer ? all.find((n) => n.store === node.store && n.writer)?.host : node.host
     if (writer) targets.add(writer)
   }
+  return [...targets]
+}
+
+/** The nodes a sync writes to: those it pulls on, and with prune those it deletes undeclared models on. */
+export function syncHosts(project: Project, options: { on: readonly string[]; prune: boolean }): string[] {
+  return [...new Set([...pullHosts(project, { on: options.on, models: [] }), ...(options.prune ? pruneHosts(project, options.on) : [])])]
+}
+
+/** Where a prune looks for undeclared models: every node that pulls, and each selected node with a store of its own. */
+function pruneHosts(project: Project, on: readonly string[]): string[] {
+  const pullers = new Set(pullHosts(project, { on, models: [] }))
+  for (const node of selectNodes(project, on)) if (!node.store || node.writer) pullers.add(node.host)
+  return [...pullers]
+}
+
+/** Deletes on the pulling node of each selected node's store (the writer for shared stores). */
+export async function removeModels(project: Project, connections: Connector, options: { on: string[]; models: string[]; timeoutMs: number }): Promise<{ kind: 'ai-platform/models-rm'; ok: boolean; results: RemoveResult[] }> {
+  const all = ollamaNodes(project)
+  const targets = removeHosts(project, options.on)
   const results = (
     await Promise.all(
-      [...targets].map(async (host) => {
+      targets.map(async (host) => {
         const node = all.find((n) => n.host === host)!
         const endpoint = endpointFor(project, node, connections)
         const out: RemoveResult[] = []
@@ -254,10 +278,8 @@ export async function syncModels(project: Project, connections: Connector, optio
   const removed: RemoveResult[] = []
   if (options.prune) {
     const all = ollamaNodes(project)
-    const pullers = new Set(planPulls(all, { hosts: selectNodes(project, options.on).map((n) => n.host) }).map((j) => j.host))
-    for (const node of selectNodes(project, options.on)) if (!node.store || node.writer) pullers.add(node.host)
     await Promise.all(
-      [...pullers].map(async (host) => {
+      pruneHosts(project, options.on).map(async (host) => {
         const node = all.find((n) => n.host === host)!
         const endpoint = endpointFor(project, node, connections)
         try {

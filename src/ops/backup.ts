@@ -2,6 +2,7 @@
 // kept and rotated on its host, optionally copied to this machine.
 import { mkdir } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
+import type { ConfirmChange } from '../cli/confirm.js'
 import type { Project, Service } from '../config/model.js'
 import { RemoteError, UserError, errorMessage } from '../errors.js'
 import { resolveTargets } from '../plan/plan.js'
@@ -49,8 +50,10 @@ export function downloadPath(dir: string, name: string, host: string): string {
   return path
 }
 
-export async function backup(project: Project, options: { selectors: string[]; download?: string; now?: Date } & ConnectChoices): Promise<{ kind: 'ai-platform/backup'; ok: boolean; backups: BackupResult[] }> {
+/** Dumps and rotates on every host with a backup service among the targets: `confirm` is asked first, with those hosts. */
+export async function backup(project: Project, options: { selectors: string[]; download?: string; now?: Date; confirm: ConfirmChange } & ConnectChoices): Promise<{ kind: 'ai-platform/backup'; ok: boolean; backups: BackupResult[] }> {
   const targets = backupTargets(project, options.selectors)
+  await options.confirm({ action: `Back up ${targets.map((t) => `${t.service.name} on ${t.host}`).join(', ')} (older backups are rotated out) on`, hosts: targets.map((t) => t.host) })
   const id = (options.now ?? new Date()).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
   const connections = connector(project, { acceptNew: options.acceptNew, redact: options.redact })
   try {

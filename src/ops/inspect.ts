@@ -1,5 +1,6 @@
 // Day-two reads over the pooled connections: preflight, status, locks, history. Nothing here changes a host
 // except `releaseLocks`.
+import type { ConfirmChange } from '../cli/confirm.js'
 import type { Project } from '../config/model.js'
 import { errorMessage } from '../errors.js'
 import { resolveTargets } from '../plan/plan.js'
@@ -118,7 +119,9 @@ export async function lockStatus(project: Project, selectors: string[], options:
   return { kind: 'ai-platform/locks' as const, ok: hosts.every((h) => h.reachable), hosts }
 }
 
-export async function releaseLocks(project: Project, selectors: string[], options: InspectOptions = {}) {
+/** Removes the deploy lock, whoever holds it: `confirm` is asked first, with the hosts it would unlock. */
+export async function releaseLocks(project: Project, selectors: string[], options: InspectOptions & { confirm: ConfirmChange }) {
+  await options.confirm({ action: 'Remove the deploy lock, whoever holds it, on', hosts: resolveTargets(project, { selectors }) })
   const hosts = await perHost(project, selectors, async (host, connections, timeoutMs) => {
     try {
       const exec = await connections.get(host)
