@@ -54,7 +54,7 @@ async function fleetScenario(): Promise<void> {
   const overhead = { wallMs: wall, engineMs: report.durationMs, criticalPathComposeMs: path.ms, criticalPath: path.hosts, overheadMs: wall - path.ms, overheadRatio: (wall - path.ms) / path.ms }
   const cold = hyperfine([{ name: 'cold deploy, 10 hosts', command: deploy }], { runs: 3, prepare: RESET, env: env(fleet) })
   // A healthy fleet for what follows: the reset wiped the nodes' models, which `health all` checks.
-  cli('models pull', fleet)
+  cli('models pull --yes', fleet)
   // The CLI's own CPU (user + sys) and peak RSS per run, beside hyperfine's wall time.
   for (const label of ['noop', 'health']) rmSync(timeFile(label), { force: true })
   const timed = (label: string, cli: string, args: string) => `cd /tmp && ${underTime(label, `${cli} ${args} --project ${PLATFORM}`)} > /dev/null 2>&1`
@@ -173,7 +173,7 @@ async function models(): Promise<void> {
   const wipe = `node ${join(ROOT, 'bench/lib/wipe-models.mjs')} ${nodes.map((n) => fleet.hosts.find((h) => h.name === n)!.address).join(' ')}`
   const rows = hyperfine(
     [
-      { name: 'models pull, four nodes in parallel', command: `cd /tmp && ${CLI} models pull --project ${PLATFORM} > /dev/null 2>&1` },
+      { name: 'models pull, four nodes in parallel', command: `cd /tmp && ${CLI} models pull --yes --project ${PLATFORM} > /dev/null 2>&1` },
       { name: 'models pull, one node after another', command: `cd /tmp && for n in ${nodes.join(' ')}; do ${CLI} models pull --on $n --project ${PLATFORM} > /dev/null 2>&1; done` },
       ...nodes.map((n) => ({ name: `models pull --on ${n} alone`, command: `cd /tmp && ${CLI} models pull --on ${n} --project ${PLATFORM} > /dev/null 2>&1` })),
     ],

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base-command.js'
-import { targetArgs, timeoutFlag } from '../src/cli/target-flags.js'
+import { acceptNewFlag, targetArgs, timeoutFlag } from '../src/cli/target-flags.js'
 
 export default class Audit extends BaseCommand {
   static override summary = "Deploy history: the local audit log, and with --remote each host's own release history."
@@ -17,6 +17,7 @@ JSON report (--json): {kind: "ai-platform/audit", entries: [{host, time,
     remote: Flags.boolean({ description: "Read each host's history.jsonl over SSH instead of the local log.", default: false }),
     limit: Flags.integer({ description: 'Newest entries to show per host.', default: 20, min: 1 }),
     ...timeoutFlag(),
+    ...acceptNewFlag,
   }
 
   static override examples = ['<%= config.bin %> audit', '<%= config.bin %> audit erebus --remote']
@@ -24,14 +25,14 @@ JSON report (--json): {kind: "ai-platform/audit", entries: [{host, time,
   async run(): Promise<unknown> {
     const { flags, argv } = await this.parse(Audit)
     const { openProject } = await import('../src/config/open.js')
-    const { project } = await openProject(flags.project)
+    const { project } = await openProject(flags.project, flags.remote ? { connecting: 'audit --remote' } : {})
     const { resolveTargets } = await import('../src/plan/plan.js')
     const hosts = resolveTargets(project, { selectors: argv as string[] })
     const { formatAudit } = await import('../src/ui/ops-text.js')
     let read: { host: string; entries: Record<string, unknown>[]; error?: string }[]
     if (flags.remote) {
       const { hostHistory } = await import('../src/ops/inspect.js')
-      const histories = await hostHistory(project, hosts, { timeoutMs: flags.timeout * 1000, limit: flags.limit, redact: await this.secretsMask(project) })
+      const histories = await hostHistory(project, hosts, { timeoutMs: flags.timeout * 1000, limit: flags.limit, acceptNew: flags['accept-new'], redact: await this.secretsMask(project) })
       read = histories.map((h) => ({ ...h, entries: h.entries.slice(-flags.limit).map((e) => ({ ...e, host: h.host })) }))
     } else {
       const { readAudit, auditLogPath } = await import('../src/audit/audit.js')

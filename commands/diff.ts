@@ -1,5 +1,5 @@
 import { BaseCommand } from '../src/cli/base-command.js'
-import { targetArgs } from '../src/cli/target-flags.js'
+import { acceptNewFlag, targetArgs } from '../src/cli/target-flags.js'
 
 export default class Diff extends BaseCommand {
   static override summary = 'What a deploy would change: the rendered files against those of the release each host runs, as unified diffs.'
@@ -15,14 +15,15 @@ are still compared and shown). A broken project is also 1, with its errors.`
   static override enableJsonFlag = true
   static override strict = false
   static override args = targetArgs
+  static override flags = acceptNewFlag
   static override examples = ['<%= config.bin %> diff erebus', '<%= config.bin %> diff all --json']
 
   async run(): Promise<unknown> {
     const { flags, argv } = await this.parse(Diff)
     const { openProject } = await import('../src/config/open.js')
     const { diffHosts } = await import('../src/ops/diff.js')
-    const open = await openProject(flags.project)
-    const report = await diffHosts(open, argv as string[], { redact: await this.secretsMask(open.project) })
+    const open = await openProject(flags.project, { connecting: 'diff' })
+    const report = await diffHosts(open, argv as string[], { acceptNew: flags['accept-new'], redact: await this.secretsMask(open.project) })
     if (report.hosts.some((h) => !h.reachable || !h.same)) process.exitCode = 1
     if (this.jsonEnabled()) return report
     const { unreadReason } = await import('../src/ui/ops-text.js')

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base-command.js'
-import { targetArgs } from '../src/cli/target-flags.js'
+import { acceptNewFlag, targetArgs } from '../src/cli/target-flags.js'
 import { jsonSafe, terminalSafe } from '../src/util/printable.js'
 
 export default class Health extends BaseCommand {
@@ -21,7 +21,7 @@ unreachable, checks, ok, failed, optionalFailed}, hosts: [{host, reachable, erro
     timeout: Flags.integer({ description: 'Seconds each connection and check may take.', default: 5, min: 1, helpValue: 'SECONDS' }),
     watch: Flags.boolean({ description: 'Check again every --interval seconds until Ctrl-C (exit status: the last round\'s; after SIGTERM 143).', default: false }),
     interval: Flags.integer({ description: 'Seconds between checks with --watch.', default: 5, min: 1, helpValue: 'SECONDS' }),
-    'accept-new': Flags.boolean({ description: 'Record first-seen host keys (changed keys are always refused).', default: false }),
+    ...acceptNewFlag,
   }
 
   static override examples = ['<%= config.bin %> health all', '<%= config.bin %> health @ollama --json', '<%= config.bin %> health erebus --watch']
@@ -31,7 +31,7 @@ unreachable, checks, ok, failed, optionalFailed}, hosts: [{host, reachable, erro
     const { openProject } = await import('../src/config/open.js')
     const { checkHealth } = await import('../src/health/service.js')
     const { formatHealth } = await import('../src/ui/health-table.js')
-    const { project } = await openProject(flags.project)
+    const { project } = await openProject(flags.project, { connecting: 'health' })
     const redact = await this.secretsMask(project)
     const options = { selectors: argv as string[], timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'], redact }
     if (!flags.watch) {

@@ -1,20 +1,19 @@
-import { Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base-command.js'
-import { targetArgs, timeoutFlag } from '../src/cli/target-flags.js'
+import { acceptNewFlag, targetArgs, timeoutFlag } from '../src/cli/target-flags.js'
 
 export default class Preflight extends BaseCommand {
   static override summary = "The deploy's preflight on its own: SSH, Docker, Compose v2/v1, base directory, disk, NAS mounts, GPU driver."
   static override enableJsonFlag = true
   static override strict = false
   static override args = targetArgs
-  static override flags = { ...timeoutFlag(), 'accept-new': Flags.boolean({ description: 'Record first-seen host keys.', default: false }) }
+  static override flags = { ...timeoutFlag(), ...acceptNewFlag }
   static override examples = ['<%= config.bin %> preflight all', '<%= config.bin %> preflight @ollama --json']
 
   async run(): Promise<unknown> {
     const { flags, argv } = await this.parse(Preflight)
     const { openProject } = await import('../src/config/open.js')
     const { preflight } = await import('../src/ops/inspect.js')
-    const { project } = await openProject(flags.project)
+    const { project } = await openProject(flags.project, { connecting: 'preflight' })
     const redact = await this.secretsMask(project)
     const report = await preflight(project, argv as string[], { acceptNew: flags['accept-new'], timeoutMs: flags.timeout * 1000, redact })
     if (!report.ok) process.exitCode = 1

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base-command.js'
+import { acceptNewFlag } from '../src/cli/target-flags.js'
 
 export default class Rollback extends BaseCommand {
   static override summary = 'Put a host back on a release it keeps (default: the one it ran before), gated on health like a deploy.'
@@ -18,7 +19,7 @@ exit status is 130 (SIGINT) or 143 (SIGTERM).`
     to: Flags.string({ description: 'Release id to return to (see `ai-platform status` or `audit HOST --remote`).', helpValue: 'RELEASE' }),
     'lock-wait': Flags.integer({ description: 'Seconds to wait for a host locked by a deploy (0: fail at once).', default: 0, min: 0, helpValue: 'SECONDS' }),
     'health-timeout': Flags.integer({ description: 'Seconds the host may take to become healthy.', default: 300, min: 1, helpValue: 'SECONDS' }),
-    'accept-new': Flags.boolean({ description: 'Record a first-seen host key in known_hosts; a changed key is always refused.', default: false }),
+    ...acceptNewFlag,
   }
   static override examples = ['<%= config.bin %> rollback erebus', '<%= config.bin %> rollback erebus --to 20261123T033928Z-9c2e15e2 --json']
 
@@ -26,7 +27,7 @@ exit status is 130 (SIGINT) or 143 (SIGTERM).`
     const { flags, args } = await this.parse(Rollback)
     const { openProject } = await import('../src/config/open.js')
     const { rollbackCommand } = await import('../src/deploy/service.js')
-    const open = await openProject(flags.project)
+    const open = await openProject(flags.project, { connecting: 'rollback' })
     const report = await rollbackCommand(open, {
       host: args.host,
       to: flags.to ?? null,

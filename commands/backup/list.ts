@@ -1,20 +1,21 @@
 import { BaseCommand } from '../../src/cli/base-command.js'
-import { targetArgs } from '../../src/cli/target-flags.js'
+import { acceptNewFlag, targetArgs } from '../../src/cli/target-flags.js'
 
 export default class BackupList extends BaseCommand {
   static override summary = 'List the database backups kept on the hosts, newest first, with file sizes.'
   static override enableJsonFlag = true
   static override strict = false
   static override args = targetArgs
+  static override flags = acceptNewFlag
   static override examples = ['<%= config.bin %> backup list erebus']
 
   async run(): Promise<unknown> {
     const { flags, argv } = await this.parse(BackupList)
     const { openProject } = await import('../../src/config/open.js')
     const { backupList } = await import('../../src/ops/backup.js')
-    const { project } = await openProject(flags.project)
+    const { project } = await openProject(flags.project, { connecting: 'backup list' })
     const redact = await this.secretsMask(project)
-    const report = await backupList(project, argv as string[], { redact })
+    const report = await backupList(project, argv as string[], { acceptNew: flags['accept-new'], redact })
     if (report.hosts.some((h) => 'error' in h)) process.exitCode = 1
     if (this.jsonEnabled()) return report
     for (const h of report.hosts) {

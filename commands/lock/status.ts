@@ -1,5 +1,5 @@
 import { BaseCommand } from '../../src/cli/base-command.js'
-import { targetArgs, timeoutFlag } from '../../src/cli/target-flags.js'
+import { acceptNewFlag, targetArgs, timeoutFlag } from '../../src/cli/target-flags.js'
 
 export default class LockStatus extends BaseCommand {
   static override summary = 'Show who holds the deploy lock on each host, since when, for what.'
@@ -16,16 +16,16 @@ reachable, error?, lock: {holder, since, command, pidRunning} | null}]}.`
   static override enableJsonFlag = true
   static override strict = false
   static override args = targetArgs
-  static override flags = timeoutFlag()
+  static override flags = { ...timeoutFlag(), ...acceptNewFlag }
   static override examples = ['<%= config.bin %> lock status', '<%= config.bin %> lock status erebus']
 
   async run(): Promise<unknown> {
     const { flags, argv } = await this.parse(LockStatus)
     const { openProject } = await import('../../src/config/open.js')
     const { lockStatus } = await import('../../src/ops/inspect.js')
-    const { project } = await openProject(flags.project)
+    const { project } = await openProject(flags.project, { connecting: 'lock status' })
     const redact = await this.secretsMask(project)
-    const report = await lockStatus(project, argv as string[], { timeoutMs: flags.timeout * 1000, redact })
+    const report = await lockStatus(project, argv as string[], { timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'], redact })
     if (!report.ok) process.exitCode = 1
     if (this.jsonEnabled()) return report
     const { formatLocks } = await import('../../src/ui/ops-text.js')

@@ -11,9 +11,9 @@ export default class ModelsList extends BaseCommand {
     const { flags } = await this.parse(ModelsList)
     const { openProject } = await import('../../src/config/open.js')
     const { runModelsList } = await import('../../src/models/command.js')
-    const { project } = await openProject(flags.project)
+    const { project } = await openProject(flags.project, { connecting: 'models list' })
     const redact = await this.secretsMask(project)
-    const { report, text } = await runModelsList(project, { on: flags.on ?? [], timeoutMs: flags.timeout * 1000, redact })
+    const { report, text } = await runModelsList(project, { on: flags.on ?? [], timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'], redact })
     if (report.nodes.some((n) => !n.reachable || n.models.some((m) => m.state === 'missing'))) process.exitCode = 1
     if (this.jsonEnabled()) return report
     this.logStyled(text)

@@ -4,13 +4,14 @@
 import { Command, Flags } from '@oclif/core'
 import { ConfigError, RemoteError, UserError, formatIssue } from '../errors.js'
 import { interrupts, type Interruptible, type Interrupts } from './interrupts.js'
+import { confirmChanges, type ConfirmChange } from './confirm.js'
 import { jsonSafe, printable, terminalSafe } from '../util/printable.js'
 import type { Redact } from '../remote/executor.js'
 
 export abstract class BaseCommand extends Command {
   static override baseFlags = {
     project: Flags.string({
-      description: 'Platform directory holding inventory/, stacks/ and templates/ (default: the current directory when it has an inventory, else the bundled reference platform).',
+      description: 'Platform directory holding inventory/, stacks/ and templates/ (default: $AIP_PROJECT, else the current directory when it has inventory/; else validate, plan, render and deploy --dry-run use the bundled reference platform, and commands that connect to hosts refuse).',
       helpValue: 'DIR',
     }),
     verbose: Flags.boolean({ char: 'v', description: 'Trace every command run on a host (to stderr; secret values masked).', default: false }),
@@ -45,6 +46,14 @@ export abstract class BaseCommand extends Command {
       if (status !== null) process.exitCode = status
     }
     return super.finally(error)
+  }
+
+  /**
+   * For a service that changes hosts: asks before it changes more than one (src/cli/confirm.ts), unless
+   * --yes; without a terminal, refuses, naming this command.
+   */
+  protected confirmChanges(yes: boolean): ConfirmChange {
+    return confirmChanges((this.id ?? this.config.bin).replaceAll(':', ' '), yes)
   }
 
   /** Masks secret values in everything this command prints (set by secretsMask()). */

@@ -13,3 +13,20 @@ export const targetFlags = {
 export const timeoutFlag = (defaultS = 30) => ({
   timeout: Flags.integer({ description: 'Seconds each connection and each answer from a host may take.', default: defaultS, min: 1, helpValue: 'SECONDS' }),
 })
+
+/**
+ * For every command that connects to hosts: one definition, so that the advice of every host-key
+ * refusal ("run again with --accept-new") works wherever it is given.
+ */
+export const acceptNewFlag = {
+  'accept-new': Flags.boolean({
+    description: 'Record the key of a host seen for the first time in known_hosts, as ssh -o StrictHostKeyChecking=accept-new does; a changed key is always refused.',
+    env: 'AIP_ACCEPT_NEW',
+    default: false,
+  }),
+}
+
+/** For every command that may change more than one host (and restore, which always asks). */
+export const yesFlag = {
+  yes: Flags.boolean({ char: 'y', description: 'Answer yes to the confirmation this command asks for (needed without a terminal, or with CI=true).', default: false }),
+}

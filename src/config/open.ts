@@ -1,7 +1,7 @@
 import { ConfigError, type Issue } from '../errors.js'
 import { hasErrors, loadProject, type Origin } from './load.js'
 import type { Project } from './model.js'
-import { resolveProjectDir } from './project-dir.js'
+import { resolveProjectDir, type ProjectChoice } from './project-dir.js'
 
 export interface OpenProject {
   project: Project
@@ -9,9 +9,12 @@ export interface OpenProject {
   warnings: Issue[]
 }
 
-/** Load the platform for a command: every error at once as a ConfigError, warnings returned. */
-export async function openProject(flag: string | undefined): Promise<OpenProject> {
-  const location = resolveProjectDir(flag)
+/**
+ * Load the platform for a command: every error at once as a ConfigError, warnings returned. A command
+ * that connects to hosts names itself in `connecting`, and never gets the bundled reference platform.
+ */
+export async function openProject(flag: string | undefined, choice: Pick<ProjectChoice, 'connecting'> = {}): Promise<OpenProject> {
+  const location = resolveProjectDir(flag, choice)
   const { project, issues, origins } = await loadProject(location)
   if (!project || hasErrors(issues)) throw new ConfigError(issues)
   return { project, origins, warnings: issues.filter((i) => i.severity === 'warning') }

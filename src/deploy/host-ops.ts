@@ -8,9 +8,10 @@ import { acquireLock, parseRecorded, pruneReleases, recordHistory, takeOverLock,
 import type { Executor } from '../remote/executor.js'
 import { factsScript } from '../remote/facts.js'
 import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
+import { retry } from '../util/retry.js'
 import { containerLogTail, evaluateReadiness, listProject, type ContainerState, type ExpectedService } from './containers.js'
 import { parseHistoryEntries, releasesToPrune } from './history.js'
-import { describeHolder, holderRunning, parseHolder } from './lock-holder.js'
+import { describeHolder, holderRunning, parseHolder, type LockHolder } from './lock-holder.js'
 import { processAlive } from '../util/process-alive.js'
 import { gatherFacts, parseQuickFacts, type HostFacts, type QuickFacts } from './preflight.js'
 import type { DeployInput } from './engine.js'
@@ -40,8 +41,7 @@ export async function lockHost(exec: Executor, host: { name: string; baseDir: st
   const { user, machine } = whoAmI()
   const info: LockInfo = { token, user, machine, pid: process.pid, command: options.command, since: new Date().toISOString() }
   const facts = factsScript({ baseDir: host.baseDir, mounts: [], gpu: null, full: false })
-  const deadline = Date.now() + options.lockWaitS * 1000
-  for (;;) {
+  const attempt = async (): Promise<QuickFacts> => {
     const result = await exec.run(acquireLock(host.baseDir, info, options.lockStaleS, facts), { timeoutMs: 30_000 })
     if (result.stdout.startsWith('acquired')) return parseQuickFacts(result.stdout)
     const holder = parseHolder(result.stdout)
@@ -51,15 +51,30 @@ export async function lockHost(exec: Executor, host: { name: string; baseDir: st
       const taken = await exec.run(takeOverLock(host.baseDir, info, holder.token, facts), { timeoutMs: 30_000, check: false })
       if (taken.stdout.startsWith('acquired')) return parseQuickFacts(taken.stdout)
     }
-    if (Date.now() >= deadline || options.stop.aborted) {
-      throw new UserError(
-        `${host.name} is locked by ${describeHolder(holder, host.name, holderRunning(holder, machine))}${holder.since ? ` since ${holder.since}` : ''}${holder.command ? ` (${holder.command})` : ''}`,
-        options.lockWaitS > 0 ? `Still locked after waiting ${options.lockWaitS} s. If that deploy is dead, \`ai-platform lock release ${host.name}\` frees it.` : `Wait for it with --lock-wait SECONDS, or if that deploy is dead, \`ai-platform lock release ${host.name}\`.`,
-      )
-    }
-    await new Promise((r) => setTimeout(r, Math.min(2000, Math.max(200, deadline - Date.now()))))
+    throw new LockHeld(holder)
+  }
+  try {
+    // Jittered: deploys waiting for the same lock do not all ask again at the same moment.
+    return await retry(attempt, { attempts: Infinity, ...LOCK_POLL, deadline: Date.now() + options.lockWaitS * 1000, signal: options.stop, retryable: (error) => error instanceof LockHeld })
+  } catch (error) {
+    if (!(error instanceof LockHeld)) throw error
+    const holder = error.holder
+    throw new UserError(
+      `${host.name} is locked by ${describeHolder(holder, host.name, holderRunning(holder, machine))}${holder.since ? ` since ${holder.since}` : ''}${holder.command ? ` (${holder.command})` : ''}`,
+      options.lockWaitS > 0 ? `Still locked after waiting ${options.lockWaitS} s. If that deploy is dead, \`ai-platform lock release ${host.name}\` frees it.` : `Wait for it with --lock-wait SECONDS, or if that deploy is dead, \`ai-platform lock release ${host.name}\`.`,
+    )
   }
 }
+
+/** Another deploy holds the lock: worth asking again until --lock-wait runs out. */
+class LockHeld extends Error {
+  constructor(readonly holder: LockHolder) {
+    super('locked')
+  }
+}
+
+/** How often a waiting deploy asks for a held lock again. */
+const LOCK_POLL = { baseMs: 250, capMs: 2000 }
 
 /**
  * Appends a history line, then prunes: `keep` releases stay, the live one and healthy ones first. Only
@@ -131,8 +146,7 @@ async function waitHealthyWith(exec: Executor, project: Project, target: HealthT
   const wait = () => ({ timeoutMs: Math.min(REMOTE_WAIT_MS, Math.max(5000, deadline - Date.now())), signal: options.abort })
   const host = project.hosts[target.host]!
   const interrupted = () => new StepFailure(`${target.host}: interrupted while waiting for health`)
-  let delay = 250
-  for (;;) {
+  const round = async (): Promise<ServiceState[]> => {
     const containers = await listProject(exec, target.composeProject, wait()).catch((error: unknown) => {
       throw options.abort.aborted ? interrupted() : error
     })
@@ -142,27 +156,39 @@ async function waitHealthyWith(exec: Executor, project: Project, target: HealthT
       const results = (await Promise.all((target.checks ?? []).map((s) => serviceChecks(ctx, s)))).flat()
       const failing = results.filter((r) => r.status === 'fail' && r.required).map((f) => `${f.service} ${f.check}: ${f.detail}`)
       if (failing.length === 0) return serviceStates(target.expected, containers)
-      if (Date.now() >= deadline) throw new StepFailure(`${target.host}: containers run, but checks fail after ${options.healthTimeoutS} s: ${failing.join('; ')}`)
-      if (options.abort.aborted) throw interrupted()
-      onProgress(`waiting for ${failing.join(', ')}`)
-    } else {
-      if (readiness.failed.length > 0) {
-        const details: string[] = []
-        for (const failure of readiness.failed) {
-          const container = newest(containers, failure.service)
-          const logs = container ? await withDeadline(target.host, 'the Docker API (logs)', 10_000, (signal) => containerLogTail(docker, container.id, 15, signal)).catch(() => '') : ''
-          details.push(`${failure.service} ${failure.reason}${logs.trim() ? `; last log lines:\n${indent(options.redact(logs.trimEnd()))}` : ''}`)
-        }
-        throw new StepFailure(`${target.host}: ${details.join('\n')}`)
-      }
-      if (Date.now() >= deadline) throw new StepFailure(`${target.host}: not healthy within ${options.healthTimeoutS} s: ${readiness.waiting.map((w) => `${w.service} (${w.reason})`).join(', ')}`)
-      if (options.abort.aborted) throw interrupted()
-      onProgress(`waiting for ${readiness.waiting.map((w) => w.service).join(', ')}`)
+      throw new NotHealthyYet(`waiting for ${failing.join(', ')}`, `${target.host}: containers run, but checks fail after ${options.healthTimeoutS} s: ${failing.join('; ')}`)
     }
-    await new Promise((r) => setTimeout(r, delay))
-    delay = Math.min(1000, delay * 2)
+    if (readiness.failed.length > 0) {
+      const details: string[] = []
+      for (const failure of readiness.failed) {
+        const container = newest(containers, failure.service)
+        const logs = container ? await withDeadline(target.host, 'the Docker API (logs)', 10_000, (signal) => containerLogTail(docker, container.id, 15, signal)).catch(() => '') : ''
+        details.push(`${failure.service} ${failure.reason}${logs.trim() ? `; last log lines:\n${indent(options.redact(logs.trimEnd()))}` : ''}`)
+      }
+      throw new StepFailure(`${target.host}: ${details.join('\n')}`)
+    }
+    throw new NotHealthyYet(`waiting for ${readiness.waiting.map((w) => w.service).join(', ')}`, `${target.host}: not healthy within ${options.healthTimeoutS} s: ${readiness.waiting.map((w) => `${w.service} (${w.reason})`).join(', ')}`)
+  }
+  try {
+    return await retry(round, { attempts: Infinity, ...HEALTH_POLL, deadline, signal: options.abort, retryable: (error) => error instanceof NotHealthyYet, onRetry: (error) => onProgress((error as NotHealthyYet).waiting) })
+  } catch (error) {
+    if (!(error instanceof NotHealthyYet)) throw error
+    throw Date.now() >= deadline ? new StepFailure(error.timedOut) : interrupted()
   }
 }
+
+/** A round that found the host not healthy yet: what it waits for, and the failure should the time run out. */
+class NotHealthyYet extends Error {
+  constructor(
+    readonly waiting: string,
+    readonly timedOut: string,
+  ) {
+    super(timedOut)
+  }
+}
+
+/** Between rounds of a health wait: soon at first (most services are quick), at most a second apart. */
+const HEALTH_POLL = { baseMs: 250, capMs: 1000 }
 
 function newest(containers: readonly ContainerState[], service: string): ContainerState | undefined {
   return containers.filter((c) => c.service === service).sort((a, b) => b.created - a.created)[0]

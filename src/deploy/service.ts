@@ -1,7 +1,7 @@
 // `ai-platform deploy`: plan, then execute the same plan object. Wires the engine to the connectors,
 // the secrets, the reporter, the signals and the audit log.
 import { appendAudit } from '../audit/audit.js'
-import { confirm } from '../cli/confirm.js'
+import type { ConfirmChange } from '../cli/confirm.js'
 import type { Interruptible } from '../cli/interrupts.js'
 import type { OpenProject } from '../config/open.js'
 import { UserError, errorMessage } from '../errors.js'
@@ -24,7 +24,8 @@ export interface DeployCommandOptions {
   healthTimeoutS: number
   acceptNew: boolean
   pull: 'missing' | 'always' | 'never'
-  yes: boolean
+  /** Asked before anything is contacted: the hosts of the plan. */
+  confirm: ConfirmChange
   json: boolean
   command: string
   tool: string
@@ -43,7 +44,7 @@ export async function deployCommand(open: OpenProject, options: DeployCommandOpt
   if (!secrets.exists && renders.some((r) => r.secrets.length > 0)) {
     throw new UserError(`${secrets.path} does not exist`, 'Run `ai-platform secrets init` (or `ai-platform init DIR` for a new platform) first.')
   }
-  if (options.selectors.includes('all')) await confirm(`Deploy ${plan.summary.hosts} hosts of platform ${plan.platform} in ${plan.summary.waves} waves?`, options.yes)
+  await options.confirm({ action: `Deploy ${plan.summary.hosts} hosts of platform ${plan.platform} in ${plan.summary.waves} waves`, hosts: plan.hosts.map((h) => h.name) })
 
   const values = [...secrets.values.values()]
   const mask = redactor(values)

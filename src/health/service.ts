@@ -3,9 +3,8 @@
 import type { Project, Service } from '../config/model.js'
 import { errorMessage } from '../errors.js'
 import { resolveTargets } from '../plan/plan.js'
-import { connector, type Connector } from '../remote/connect.js'
+import { connector, type ConnectChoices, type Connector } from '../remote/connect.js'
 import { checkedService, containerChecks, gpuCheck, hostContainers, HttpPool, serviceChecks, type CheckContext, type CheckResult } from './checks.js'
-import type { Masked } from '../remote/executor.js'
 
 export interface HostHealth {
   host: string
@@ -25,10 +24,9 @@ export interface HealthReport {
   summary: { hosts: number; unreachable: number; checks: number; ok: number; failed: number; optionalFailed: number }
 }
 
-export interface HealthOptions extends Masked {
+export interface HealthOptions extends ConnectChoices {
   selectors: string[]
   timeoutMs: number
-  acceptNew?: boolean
   connector?: Connector
 }
 

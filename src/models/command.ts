@@ -1,13 +1,13 @@
 // Glue between the models commands and the service: connections, signals, reporters, text output.
 import chalk from 'chalk'
 import type { Project } from '../config/model.js'
-import { connector } from '../remote/connect.js'
+import { connector, type ConnectChoices } from '../remote/connect.js'
 import { listrModelsReporter, plainModelsReporter, formatPullSummary, bytes, type ModelsReporter } from '../ui/models-reporters.js'
 import { ollamaNodes, planPulls } from './placement.js'
-import { listModels, pullModels, removeModels, selectNodes, syncModels, type ModelsOptions, type PullReport, type SyncReport } from './service.js'
+import { listModels, pullHosts, pullModels, removeHosts, removeModels, selectNodes, syncHosts, syncModels, type ModelsOptions, type PullReport, type SyncReport } from './service.js'
 import { printable } from '../util/printable.js'
-import type { Masked } from '../remote/executor.js'
 import type { Interruptible } from '../cli/interrupts.js'
+import type { ConfirmChange } from '../cli/confirm.js'
 
 async function reporterFor(project: Project, options: { on: string[]; models: string[]; json: boolean }): Promise<ModelsReporter> {
   const tty = process.stderr.isTTY === true && process.env.CI !== 'true' && !options.json
@@ -30,9 +30,12 @@ async function withSignals<T>(interruptible: Interruptible, work: (signal: Abort
 }
 
 type Interruptions = { interruptible: Interruptible }
+/** Asked before anything is contacted, with the nodes the run writes to. */
+type Confirmation = { confirm: ConfirmChange }
 
-export async function runModelsPull(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean } & Masked & Interruptions): Promise<PullReport> {
-  const connections = connector(project, { redact: options.redact })
+export async function runModelsPull(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean } & ConnectChoices & Interruptions & Confirmation): Promise<PullReport> {
+  await options.confirm({ action: `Pull ${options.models.length > 0 ? options.models.join(', ') : 'the placed models'} on`, hosts: pullHosts(project, options) })
+  const connections = connector(project, { acceptNew: options.acceptNew, redact: options.redact })
   const reporter = await reporterFor(project, options)
   try {
     const report = await withSignals(options.interruptible, (signal) => pullModels(project, connections, { ...options, signal, emit: (e) => reporter.emit(e) }))
@@ -44,8 +47,9 @@ export async function runModelsPull(project: Project, options: Omit<ModelsOption
   }
 }
 
-export async function runModelsSync(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean; prune: boolean } & Masked & Interruptions): Promise<SyncReport> {
-  const connections = connector(project, { redact: options.redact })
+export async function runModelsSync(project: Project, options: Omit<ModelsOptions, 'emit' | 'signal'> & { json: boolean; prune: boolean } & ConnectChoices & Interruptions & Confirmation): Promise<SyncReport> {
+  await options.confirm({ action: options.prune ? 'Pull missing models and delete undeclared ones on' : 'Pull missing models on', hosts: syncHosts(project, options) })
+  const connections = connector(project, { acceptNew: options.acceptNew, redact: options.redact })
   const reporter = await reporterFor(project, options)
   try {
     const report = await withSignals(options.interruptible, (signal) => syncModels(project, connections, { ...options, signal, emit: (e) => reporter.emit(e) }))
@@ -60,8 +64,8 @@ export async function runModelsSync(project: Project, options: Omit<ModelsOption
   }
 }
 
-export async function runModelsList(project: Project, options: { on: string[]; timeoutMs: number } & Masked) {
-  const connections = connector(project, { redact: options.redact })
+export async function runModelsList(project: Project, options: { on: string[]; timeoutMs: number } & ConnectChoices) {
+  const connections = connector(project, { acceptNew: options.acceptNew, redact: options.redact })
   try {
     const report = await listModels(project, connections, options)
     const lines: string[] = []
@@ -78,8 +82,9 @@ export async function runModelsList(project: Project, options: { on: string[]; t
   }
 }
 
-export async function runModelsRm(project: Project, options: { on: string[]; models: string[]; timeoutMs: number } & Masked) {
-  const connections = connector(project, { redact: options.redact })
+export async function runModelsRm(project: Project, options: { on: string[]; models: string[]; timeoutMs: number } & ConnectChoices & Confirmation) {
+  await options.confirm({ action: `Delete ${options.models.join(', ')} on`, hosts: removeHosts(project, options.on) })
+  const connections = connector(project, { acceptNew: options.acceptNew, redact: options.redact })
   try {
     const report = await removeModels(project, connections, options)
     return { report, text: report.results.map((r) => `${r.host} ${r.model}: ${r.status}${r.error ? `: ${r.error}` : ''}`).join('\n') }

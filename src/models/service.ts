@@ -6,6 +6,7 @@ import { UserError, errorMessage } from '../errors.js'
 import { resolveTargets } from '../plan/plan.js'
 import type { Connector } from '../remote/connect.js'
 import { Semaphore } from '../util/semaphore.js'
+import { retry, type Backoff } from '../util/retry.js'
 import { deleteModel, listTags, OllamaError, pull, PullProgress, type OllamaEndpoint, type TagModel } from './ollama.js'
 import { normalizeModel, ollamaNodes, planPulls, undeclared, type OllamaNode, type PullJob } from './placement.js'
 
@@ -44,9 +45,12 @@ export interface ModelsOptions {
   timeoutMs: number
   signal?: AbortSignal
   emit?: (event: ModelsEvent) => void
-  /** Backoff between attempts; tests shorten it. */
-  backoffMs?: number
+  /** Waits between attempts of a pull (default PULL_BACKOFF); tests shorten them. */
+  backoff?: Backoff
 }
+
+/** Between attempts of a pull: jittered, so nodes that lost the same registry do not all come back at once. */
+const PULL_BACKOFF: Backoff = { baseMs: 1000, capMs: 30_000 }
 
 export function selectNodes(project: Project, on: readonly string[]): OllamaNode[] {
   const nodes = ollamaNodes(project)
@@ -124,37 +128,36 @@ export async function pullModels(project: Project, connections: Connector, optio
         const meter = new RateMeter()
         let attempts = 0
         let lastEmit = 0
-        for (;;) {
-          attempts++
-          try {
-            await pull(
-              endpoint,
-              job.model,
-              (line) => {
-                progress.update(line)
-                const now = performance.now()
-                if (now - lastEmit < 200 && line.status !== 'success') return
-                lastEmit = now
-                const { completed, total } = progress.totals
-                const rate = meter.sample(completed)
-                emit({ type: 'job-progress', job, completed, total, rateBps: rate, etaS: rate > 0 && total > 0 ? Math.round((total - completed) / rate) : null, status: progress.status })
-              },
-              options.signal ? { signal: options.signal } : {},
-            )
-            const result: PullResult = { ...base, status: 'pulled', bytes: progress.totals.total, startedMs: Math.round(t0 - started), durationMs: Math.round(performance.now() - t0), attempts }
-            emit({ type: 'job-done', result })
-            return result
-          } catch (error) {
-            const retryable = error instanceof OllamaError && error.retryable && !options.signal?.aborted
-            if (!retryable || attempts >= options.attempts) {
-              const result: PullResult = { ...base, status: 'failed', bytes: progress.totals.completed, startedMs: Math.round(t0 - started), durationMs: Math.round(performance.now() - t0), attempts, error: errorMessage(error) }
-              emit({ type: 'job-done', result })
-              return result
-            }
-            // Ollama keeps the partial blobs: the next attempt resumes from them.
-            await new Promise((r) => setTimeout(r, (options.backoffMs ?? 1000) * attempts))
-          }
+        try {
+          // Ollama keeps the partial blobs: a later attempt resumes from them.
+          await retry(
+            (attempt) => {
+              attempts = attempt
+              return pull(
+                endpoint,
+                job.model,
+                (line) => {
+                  progress.update(line)
+                  const now = performance.now()
+                  if (now - lastEmit < 200 && line.status !== 'success') return
+                  lastEmit = now
+                  const { completed, total } = progress.totals
+                  const rate = meter.sample(completed)
+                  emit({ type: 'job-progress', job, completed, total, rateBps: rate, etaS: rate > 0 && total > 0 ? Math.round((total - completed) / rate) : null, status: progress.status })
+                },
+                options.signal ? { signal: options.signal } : {},
+              )
+            },
+            { attempts: options.attempts, ...(options.backoff ?? PULL_BACKOFF), retryable: (error) => error instanceof OllamaError && error.retryable, signal: options.signal },
+          )
+        } catch (error) {
+          const result: PullResult = { ...base, status: 'failed', bytes: progress.totals.completed, startedMs: Math.round(t0 - started), durationMs: Math.round(performance.now() - t0), attempts, error: errorMessage(error) }
+          emit({ type: 'job-done', result })
+          return result
         }
+        const result: PullResult = { ...base, status: 'pulled', bytes: progress.totals.total, startedMs: Math.round(t0 - started), durationMs: Math.round(performance.now() - t0), attempts }
+        emit({ type: 'job-done', result })
+        return result
       })
     }),
   )
@@ -209,18 +212,42 @@ export interface RemoveResult {
   error?: string
 }
 
-/** Deletes on the pulling node of each selected node's store (the writer for shared stores). */
-export async function removeModels(project: Project, connections: Connector, options: { on: string[]; models: string[]; timeoutMs: number }): Promise<{ kind: 'ai-platform/models-rm'; ok: boolean; results: RemoveResult[] }> {
+/** The nodes a pull writes to: those that pull for the selected nodes (a shared store's writer). */
+export function pullHosts(project: Project, options: { on: readonly string[]; models: readonly string[] }): string[] {
+  const jobs = planPulls(ollamaNodes(project), { hosts: selectNodes(project, options.on).map((n) => n.host), ...(options.models.length > 0 ? { models: options.models } : {}) })
+  return [...new Set(jobs.map((j) => j.host))]
+}
+
+/** The nodes a delete writes to: each selected node's own, or its shared store's writer. */
+export function removeHosts(project: Project, on: readonly string[]): string[] {
   const all = ollamaNodes(project)
-  const nodes = selectNodes(project, options.on)
   const targets = new Set<string>()
-  for (const node of nodes) {
+  for (const node of selectNodes(project, on)) {
     const writer = node.store && !node.writer ? all.find((n) => n.store === node.store && n.writer)?.host : node.host
     if (writer) targets.add(writer)
   }
+  return [...targets]
+}
+
+/** The nodes a sync writes to: those it pulls on, and with prune those it deletes undeclared models on. */
+export function syncHosts(project: Project, options: { on: readonly string[]; prune: boolean }): string[] {
+  return [...new Set([...pullHosts(project, { on: options.on, models: [] }), ...(options.prune ? pruneHosts(project, options.on) : [])])]
+}
+
+/** Where a prune looks for undeclared models: every node that pulls, and each selected node with a store of its own. */
+function pruneHosts(project: Project, on: readonly string[]): string[] {
+  const pullers = new Set(pullHosts(project, { on, models: [] }))
+  for (const node of selectNodes(project, on)) if (!node.store || node.writer) pullers.add(node.host)
+  return [...pullers]
+}
+
+/** Deletes on the pulling node of each selected node's store (the writer for shared stores). */
+export async function removeModels(project: Project, connections: Connector, options: { on: string[]; models: string[]; timeoutMs: number }): Promise<{ kind: 'ai-platform/models-rm'; ok: boolean; results: RemoveResult[] }> {
+  const all = ollamaNodes(project)
+  const targets = removeHosts(project, options.on)
   const results = (
     await Promise.all(
-      [...targets].map(async (host) => {
+      targets.map(async (host) => {
         const node = all.find((n) => n.host === host)!
         const endpoint = endpointFor(project, node, connections)
         const out: RemoveResult[] = []
@@ -251,10 +278,8 @@ export async function syncModels(project: Project, connections: Connector, optio
   const removed: RemoveResult[] = []
   if (options.prune) {
     const all = ollamaNodes(project)
-    const pullers = new Set(planPulls(all, { hosts: selectNodes(project, options.on).map((n) => n.host) }).map((j) => j.host))
-    for (const node of selectNodes(project, options.on)) if (!node.store || node.writer) pullers.add(node.host)
     await Promise.all(
-      [...pullers].map(async (host) => {
+      pruneHosts(project, options.on).map(async (host) => {
         const node = all.find((n) => n.host === host)!
         const endpoint = endpointFor(project, node, connections)
         try {

@@ -2,15 +2,15 @@
 // kept and rotated on its host, optionally copied to this machine.
 import { mkdir } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
+import type { ConfirmChange } from '../cli/confirm.js'
 import type { Project, Service } from '../config/model.js'
 import { RemoteError, UserError, errorMessage } from '../errors.js'
 import { resolveTargets } from '../plan/plan.js'
 import { listBackups, postgresBackup, postgresDatabases, postgresRestore } from '../remote/commands.js'
 import { quoted } from '../util/printable.js'
 import { GLOBALS_FILE, databaseOfDump, dumpFileName, parseBackupFiles, parseBackupListing, parseDatabaseList, type BackupFile } from './backup-files.js'
-import { connector } from '../remote/connect.js'
+import { connector, type ConnectChoices } from '../remote/connect.js'
 import { listProject } from '../deploy/containers.js'
-import type { Masked } from '../remote/executor.js'
 
 export interface BackupTarget {
   host: string
@@ -50,10 +50,12 @@ export function downloadPath(dir: string, name: string, host: string): string {
   return path
 }
 
-export async function backup(project: Project, options: { selectors: string[]; download?: string; now?: Date } & Masked): Promise<{ kind: 'ai-platform/backup'; ok: boolean; backups: BackupResult[] }> {
+/** Dumps and rotates on every host with a backup service among the targets: `confirm` is asked first, with those hosts. */
+export async function backup(project: Project, options: { selectors: string[]; download?: string; now?: Date; confirm: ConfirmChange } & ConnectChoices): Promise<{ kind: 'ai-platform/backup'; ok: boolean; backups: BackupResult[] }> {
   const targets = backupTargets(project, options.selectors)
+  await options.confirm({ action: `Back up ${targets.map((t) => `${t.service.name} on ${t.host}`).join(', ')} (older backups are rotated out) on`, hosts: targets.map((t) => t.host) })
   const id = (options.now ?? new Date()).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
-  const connections = connector(project, { redact: options.redact })
+  const connections = connector(project, { acceptNew: options.acceptNew, redact: options.redact })
   try {
     const backups = await Promise.all(
       targets.map(async (target): Promise<BackupResult> => {
@@ -94,9 +96,9 @@ export async function backup(project: Project, options: { selectors: string[]; d
   }
 }
 
-export async function backupList(project: Project, selectors: string[], options: Masked = {}) {
+export async function backupList(project: Project, selectors: string[], options: ConnectChoices = {}) {
   const targets = backupTargets(project, selectors)
-  const connections = connector(project, { redact: options.redact })
+  const connections = connector(project, { acceptNew: options.acceptNew, redact: options.redact })
   try {
     const hosts = await Promise.all(
       targets.map(async (target) => {
@@ -116,7 +118,7 @@ export async function backupList(project: Project, selectors: string[], options:
   }
 }
 
-export async function restore(project: Project, options: { host: string; from: string; databases: string[] } & Masked) {
+export async function restore(project: Project, options: { host: string; from: string; databases: string[] } & ConnectChoices) {
   const target = backupTargets(project, [options.host]).find((t) => t.host === options.host)!
   const listing = (await backupList(project, [options.host], options)).hosts.find((h) => h.service === target.service.name)
   const chosen = listing?.backups.find((b) => b.id === options.from)
@@ -126,7 +128,7 @@ export async function restore(project: Project, options: { host: string; from: s
   const databases = options.databases.length > 0 ? options.databases : available
   const unknown = databases.filter((d) => !dumps.has(d))
   if (unknown.length > 0) throw new UserError(`backup ${options.from} has no dump of ${unknown.join(', ')}`, `It has: ${available.join(', ')}.`)
-  const connections = connector(project, { redact: options.redact })
+  const connections = connector(project, { acceptNew: options.acceptNew, redact: options.redact })
   try {
     const exec = await connections.get(options.host)
     const container = await containerFor(exec, project, target)

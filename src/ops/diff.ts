@@ -5,13 +5,12 @@ import { createTwoFilesPatch } from 'diff'
 import type { OpenProject } from '../config/open.js'
 import { errorMessage } from '../errors.js'
 import { planRun } from '../plan/service.js'
-import { connector } from '../remote/connect.js'
+import { connector, type ConnectChoices } from '../remote/connect.js'
 import { parseSections, section } from '../remote/facts.js'
 import { shellQuote } from '../remote/quote.js'
 import { envDigest, parseReleaseRecord, type ReleaseRecord } from '../deploy/release.js'
 import type { HostRender } from '../render/render.js'
 import { envFileFor, readSecrets } from '../secrets/secrets.js'
-import type { Masked } from '../remote/executor.js'
 
 export interface FileChange {
   /** compose.yaml, or a config file's path under files/ without its content hash. */
@@ -70,10 +69,10 @@ export function compareHost(render: HostRender, env: string, remote: { record: R
   return { current: remote.record.id, same: remote.record.hash === render.hash && envSame, env: envSame ? 'same' : 'changed', changes }
 }
 
-export async function diffHosts(open: OpenProject, selectors: string[], options: Masked = {}): Promise<{ kind: 'ai-platform/diff'; hosts: HostDiff[] }> {
+export async function diffHosts(open: OpenProject, selectors: string[], options: ConnectChoices = {}): Promise<{ kind: 'ai-platform/diff'; hosts: HostDiff[] }> {
   const { renders } = planRun(open, { selectors: selectors.length > 0 ? selectors : ['all'] })
   const secrets = await readSecrets(open.project)
-  const connections = connector(open.project, { redact: options.redact })
+  const connections = connector(open.project, { acceptNew: options.acceptNew, redact: options.redact })
   try {
     const hosts = await Promise.all(
       renders.map(async (render): Promise<HostDiff> => {

@@ -1,19 +1,18 @@
 // Day-two reads over the pooled connections: preflight, status, locks, history. Nothing here changes a host
 // except `releaseLocks`.
+import type { ConfirmChange } from '../cli/confirm.js'
 import type { Project } from '../config/model.js'
 import { errorMessage } from '../errors.js'
 import { resolveTargets } from '../plan/plan.js'
 import { forceReleaseLock, readHistory } from '../remote/commands.js'
-import { connector, type Connector } from '../remote/connect.js'
+import { connector, type ConnectChoices, type Connector } from '../remote/connect.js'
 import { listProject } from '../deploy/containers.js'
 import { gatherFacts, quickFacts, type PreflightCheck } from '../deploy/preflight.js'
 import { describeHolder, holderRunning } from '../deploy/lock-holder.js'
 import { whoAmI } from '../deploy/release.js'
 import { REMOTE_WAIT_MS } from '../util/deadline.js'
-import type { Masked } from '../remote/executor.js'
 
-export interface InspectOptions extends Masked {
-  acceptNew?: boolean
+export interface InspectOptions extends ConnectChoices {
   /** Each connection and each answer from a host (default REMOTE_WAIT_MS). */
   timeoutMs?: number
 }
@@ -120,7 +119,9 @@ export async function lockStatus(project: Project, selectors: string[], options:
   return { kind: 'ai-platform/locks' as const, ok: hosts.every((h) => h.reachable), hosts }
 }
 
-export async function releaseLocks(project: Project, selectors: string[], options: InspectOptions = {}) {
+/** Removes the deploy lock, whoever holds it: `confirm` is asked first, with the hosts it would unlock. */
+export async function releaseLocks(project: Project, selectors: string[], options: InspectOptions & { confirm: ConfirmChange }) {
+  await options.confirm({ action: 'Remove the deploy lock, whoever holds it, on', hosts: resolveTargets(project, { selectors }) })
   const hosts = await perHost(project, selectors, async (host, connections, timeoutMs) => {
     try {
       const exec = await connections.get(host)

@@ -4,11 +4,11 @@ import { PassThrough, Readable, type Writable } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
 import type { Project } from '../config/model.js'
 import { UserError } from '../errors.js'
-import { connector } from '../remote/connect.js'
+import { connector, type ConnectChoices } from '../remote/connect.js'
 import { listProject, type ContainerState } from '../deploy/containers.js'
 import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
 import { terminalSafe } from '../util/printable.js'
-import type { Masked, Redact } from '../remote/executor.js'
+import type { Redact } from '../remote/executor.js'
 
 /** `10m`, `2h`, `1d`, `30s`, or a date: to the unix seconds Docker's `since` wants. */
 export function parseSince(text: string, now = Date.now()): number {
@@ -28,7 +28,7 @@ function pick(project: Project, host: string, containers: ContainerState[], serv
   return mine
 }
 
-export interface LogsOptions extends Masked {
+export interface LogsOptions extends ConnectChoices {
   host: string
   service?: string
   follow: boolean
@@ -42,7 +42,7 @@ export interface LogsOptions extends Masked {
 
 export async function streamLogs(project: Project, options: LogsOptions): Promise<void> {
   const since = options.since !== undefined ? parseSince(options.since) : undefined
-  const connections = connector(project, { redact: options.redact })
+  const connections = connector(project, { acceptNew: options.acceptNew, redact: options.redact })
   try {
     const exec = await connections.get(options.host)
     const docker = exec.docker()
@@ -113,7 +113,7 @@ function prefixed(prefix: string, target: Writable, redact: Redact = (t) => t): 
   return through
 }
 
-export interface ExecOptions extends Masked {
+export interface ExecOptions extends ConnectChoices {
   host: string
   service?: string
   argv: string[]
@@ -127,7 +127,7 @@ export interface ExecOptions extends Masked {
  */
 export async function execOn(project: Project, options: ExecOptions): Promise<number> {
   if (options.argv.length === 0) throw new UserError('no command given', 'Put the command after --, e.g. `ai-platform exec erebus -- df -h`.')
-  const connections = connector(project, { redact: options.redact })
+  const connections = connector(project, { acceptNew: options.acceptNew, redact: options.redact })
   try {
     const exec = await connections.get(options.host)
     if (options.service === undefined) {

@@ -1,7 +1,7 @@
 // Opens the executor for each host of a run: SSH through one shared pool, or local for the workstation.
 import type { Host, Project } from '../config/model.js'
 import { UserError } from '../errors.js'
-import type { Executor } from './executor.js'
+import type { Executor, Masked } from './executor.js'
 import { LocalExecutor } from './local.js'
 import { SshExecutor, SshPool, type SshOptions } from './ssh.js'
 import { resolveSshTarget, type SshTarget } from './ssh-target.js'
@@ -11,6 +11,12 @@ import { remember } from '../util/remember.js'
 export interface Connector {
   get(host: string): Promise<Executor>
   closeAll(): Promise<void>
+}
+
+/** What a command decides for the connections its service opens. */
+export interface ConnectChoices extends Masked {
+  /** Record first-seen host keys (--accept-new); a changed key is always refused. */
+  acceptNew?: boolean
 }
 
 export function connector(project: Project, options: SshOptions = {}): Connector {

@@ -13,6 +13,8 @@ export interface KnownHostEntry {
   revoked: boolean
   /** `@cert-authority`: the key is a CA's, trusted to sign host certificates for these hosts (see host-cert.ts). */
   certAuthority?: boolean
+  /** The file the entry was read from (set by the readers below), for messages. */
+  file?: string
 }
 
 export function parseKnownHosts(text: string): KnownHostEntry[] {
@@ -108,19 +110,19 @@ export function entryMatches(entry: KnownHostEntry, token: string): boolean {
 export type HostKeyVerdict =
   | { status: 'known'; line: number }
   | { status: 'unknown' }
-  | { status: 'changed'; lines: number[] }
-  | { status: 'revoked'; line: number }
+  | { status: 'changed'; lines: number[]; at: string[] }
+  | { status: 'revoked'; line: number; at: string }
 
 /** Keys are compared as raw SSH wire blobs, as OpenSSH does. */
 export function checkHostKey(entries: readonly KnownHostEntry[], tokens: readonly string[], key: Buffer): HostKeyVerdict {
   const keyType = key.subarray(4, 4 + key.readUInt32BE(0)).toString()
   const revoked = entries.find((e) => e.revoked && e.key.equals(key))
-  if (revoked) return { status: 'revoked', line: revoked.line }
+  if (revoked) return { status: 'revoked', line: revoked.line, at: located(revoked) }
   const forHost = entries.filter((e) => !e.revoked && !e.certAuthority && tokens.some((t) => entryMatches(e, t)))
   const same = forHost.find((e) => e.key.equals(key))
   if (same) return { status: 'known', line: same.line }
   const sameType = forHost.filter((e) => e.keyType === keyType)
-  if (sameType.length > 0) return { status: 'changed', lines: sameType.map((e) => e.line) }
+  if (sameType.length > 0) return { status: 'changed', lines: sameType.map((e) => e.line), at: sameType.map(located) }
   // A host known only under other key types: OpenSSH treats a new type as unknown too.
   return { status: 'unknown' }
 }
@@ -148,6 +150,11 @@ export function trustedAuthorities(entries: readonly KnownHostEntry[], tokens: r
   return entries.filter((e) => e.certAuthority && !e.revoked && tokens.some((t) => entryMatches(e, t)))
 }
 
+/** `FILE:LINE` of an entry, or `line N` for one parsed from text. */
+function located(entry: KnownHostEntry): string {
+  return entry.file ? `${entry.file}:${entry.line}` : `line ${entry.line}`
+}
+
 export function fingerprint(key: Buffer): string {
   return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`
 }
@@ -159,7 +166,7 @@ export function keyTypeOf(key: Buffer): string {
 /** A file that does not exist holds no entries, as for ssh. */
 async function readEntries(path: string, parse: (text: string) => KnownHostEntry[]): Promise<KnownHostEntry[]> {
   try {
-    return parse(await readFile(path, 'utf8'))
+    return parse(await readFile(path, 'utf8')).map((entry) => ({ ...entry, file: path }))
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
     throw error

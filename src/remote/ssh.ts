@@ -1,12 +1,11 @@
 // The SSH connector: one connection per host for every command, file transfer and Docker API call of a
 // run; a cap on connection starts (sshd MaxStartups 10:30:100) and on channels per connection (sshd
-// MaxSessions 10); keepalives; timeouts; retries with backoff; strict host key checking.
+// MaxSessions 10); keepalives; timeouts; retries with jittered backoff; strict host key checking.
 import { chmod, readFile, rename, rm } from 'node:fs/promises'
 import { Agent, type AgentOptions, type ClientRequest, type IncomingMessage } from 'node:http'
 import { Duplex } from 'node:stream'
 import { spawn } from 'node:child_process'
 import { setMaxListeners } from 'node:events'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { inspect } from 'node:util'
 import type Docker from 'dockerode'
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2'
@@ -21,6 +20,7 @@ import type { SshTarget } from './ssh-target.js'
 import { Semaphore } from '../util/semaphore.js'
 import { remember } from '../util/remember.js'
 import { REMOTE_WAIT_MS, seconds } from '../util/deadline.js'
+import { retry } from '../util/retry.js'
 
 export interface SshOptions {
   acceptNew?: boolean
@@ -104,6 +104,8 @@ export class SshPool {
 }
 
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE'])
+/** Waits between connection attempts: jittered, so the hosts behind one bastion do not all retry at once. */
+const CONNECT_BACKOFF = { baseMs: 500, capMs: 5000 }
 
 export class SshConnection {
   private readonly channels: Semaphore
@@ -127,24 +129,20 @@ export class SshConnection {
 
   static async open(target: SshTarget, options: SshOptions, starts: Handshakes, signal?: AbortSignal): Promise<SshConnection> {
     const jump = target.proxyJump ? await SshConnection.open(target.proxyJump, options, starts, signal) : null
-    const attempts = Math.max(1, options.attempts ?? 3)
-    let lastError: unknown
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      try {
-        const client = await starts.use(target, () => handshake(target, options, jump, signal))
-        return new SshConnection(target, client, options, jump)
-      } catch (error) {
-        lastError = error
-        const code = (error as NodeJS.ErrnoException).code ?? ''
-        const retryable = RETRYABLE.has(code) || (error as { level?: string }).level === 'client-timeout'
-        if (!retryable || attempt === attempts || signal?.aborted) break
-        await sleep(250 * 3 ** (attempt - 1), undefined, signal ? { signal } : {}).catch(() => undefined)
-        if (signal?.aborted) break
-      }
+    let client: Client
+    try {
+      client = await retry(() => starts.use(target, () => handshake(target, options, jump, signal)), {
+        attempts: Math.max(1, options.attempts ?? 3),
+        ...CONNECT_BACKOFF,
+        retryable: (error) => RETRYABLE.has((error as NodeJS.ErrnoException).code ?? '') || (error as { level?: string }).level === 'client-timeout',
+        signal,
+      })
+    } catch (error) {
+      jump?.close()
+      if (signal?.aborted) throw abandoned(target)
+      throw describeConnectError(target, error)
     }
-    jump?.close()
-    if (signal?.aborted) throw abandoned(target)
-    throw describeConnectError(target, lastError)
+    return new SshConnection(target, client, options, jump)
   }
 
   get isClosed(): boolean {
@@ -676,16 +674,16 @@ function hostKeyRefusal(target: SshTarget, key: Buffer, verdict: ReturnType<type
   const file = target.knownHostsFiles[0]
   if (verdict.status === 'changed') {
     return new UserError(
-      `${target.name}: REMOTE HOST IDENTIFICATION HAS CHANGED for ${where}: it offers ${print}, which does not match ${file}:${verdict.lines.join(',')}. Someone could be eavesdropping (man-in-the-middle), or the host was reinstalled. Nothing was sent to this host.`,
-      `If the change is expected, remove the old key with \`ssh-keygen -R ${hostToken(target.hostname, target.port)} -f ${file}\` and connect again with --accept-new.`,
+      `${target.name}: REMOTE HOST IDENTIFICATION HAS CHANGED for ${where}: it offers ${print}, which does not match ${verdict.at.join(', ')}. Someone could be eavesdropping (man-in-the-middle), or the host was reinstalled. Nothing was sent to this host.`,
+      `If the change is expected, remove the old key with \`ssh-keygen -R ${hostToken(target.hostname, target.port)} -f ${file}\` and connect again with --accept-new (or AIP_ACCEPT_NEW=1).`,
     )
   }
   if (verdict.status === 'revoked') {
-    return new UserError(`${target.name}: the host key of ${where} (${print}) is marked @revoked in ${file}:${verdict.line}. Nothing was sent to this host.`)
+    return new UserError(`${target.name}: the host key of ${where} (${print}) is revoked (${verdict.at}). Nothing was sent to this host.`)
   }
   return new UserError(
     `${target.name}: the host key of ${where} is not known (${print} is in none of ${target.knownHostsFiles.join(', ')}). Nothing was sent to this host.`,
-    acceptNew ? undefined : `Check the fingerprint (on the host: ssh-keygen -lf /etc/ssh/ssh_host_${keyTypeOf(key).replace('ssh-', '')}_key.pub), then run again with --accept-new to record it, as ssh's StrictHostKeyChecking=accept-new does.`,
+    acceptNew ? undefined : `Check the fingerprint (on the host: ssh-keygen -lf /etc/ssh/ssh_host_${keyTypeOf(key).replace('ssh-', '')}_key.pub), then run again with --accept-new (or AIP_ACCEPT_NEW=1) to record it, as ssh's StrictHostKeyChecking=accept-new does.`,
   )
 }
 

@@ -37,7 +37,7 @@ describe.skipIf(!HAVE_FLEET)('host keys', () => {
     expect(after.current).toBe(before.current)
     expect(after.history).toEqual(before.history)
     const human = await platform.cli(['deploy', 'erebus', '--force'])
-    expect(human.stderr).toContain('then run again with --accept-new to record it')
+    expect(human.stderr).toContain('then run again with --accept-new (or AIP_ACCEPT_NEW=1) to record it')
     const accepted = await platform.cli(['deploy', 'erebus', '--accept-new', '--json'])
     expect(accepted.code, accepted.stderr).toBe(0)
     const recorded = (await readFile(knownHosts, 'utf8')).trim().split('\n').at(-1)!

@@ -20,7 +20,7 @@ describe.skipIf(!HAVE_FLEET)('health all on the fleet', () => {
   beforeAll(async () => {
     platform = await testPlatform()
     await ensureDeployed(platform)
-    const pulled = await platform.cli(['models', 'pull', '--json'])
+    const pulled = await platform.cli(['models', 'pull', '--yes', '--json'])
     expect(pulled.code, pulled.stderr).toBe(0)
   }, 600_000)
 

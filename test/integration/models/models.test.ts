@@ -44,7 +44,7 @@ describe.skipIf(!HAVE_FLEET)('models on the fleet', () => {
   })
 
   it('pulls every node its models in parallel; an unknown model fails alone', async () => {
-    const run = await platform.cli(['models', 'pull', '--json'])
+    const run = await platform.cli(['models', 'pull', '--yes', '--json'])
     expect(run.code).toBe(1)
     const failed = run.json.results.filter((r: any) => r.status === 'failed')
     expect(failed.map((r: any) => [r.host, r.model, r.error])).toEqual([['kratos', 'ghost:1b', 'kratos: pull ghost:1b: pull model manifest: file does not exist']])
@@ -63,7 +63,7 @@ describe.skipIf(!HAVE_FLEET)('models on the fleet', () => {
   }, 300_000)
 
   it('models already present are skipped', async () => {
-    const run = await platform.cli(['models', 'pull', '--on', '@ollama', '--json'])
+    const run = await platform.cli(['models', 'pull', '--on', '@ollama', '--yes', '--json'])
     expect(run.json.results.filter((r: any) => r.model !== 'ghost:1b').every((r: any) => r.status === 'present')).toBe(true)
     expect(run.json.summary.pulled).toBe(0)
   }, 120_000)
@@ -72,7 +72,7 @@ describe.skipIf(!HAVE_FLEET)('models on the fleet', () => {
     const { container } = await serviceContainer(fleetHost(platform.fleet, 'nyx'), 'ollama')
     await container.stop()
     try {
-      const run = await platform.cli(['models', 'pull', 'llama3.2', '--on', 'nyx', '--on', 'orpheus', '--json'])
+      const run = await platform.cli(['models', 'pull', 'llama3.2', '--on', 'nyx', '--on', 'orpheus', '--yes', '--json'])
       expect(run.code).toBe(1)
       const byHost = Object.fromEntries(run.json.results.map((r: any) => [r.host, r]))
       expect(byHost.orpheus.status).toBe('present')

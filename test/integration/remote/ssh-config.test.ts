@@ -135,7 +135,9 @@ describe.skipIf(!HAVE_FLEET)('the SSH configuration as OpenSSH reads it', () => 
       expect(ssh.stderr).toMatch(/revoked/i)
       const status = await platform.cli(['status', 'hades', '--json'])
       expect(status.code).toBe(1)
-      expect(status.json.hosts[0].error).toMatch(/^hades: the host key of 10\.77\.0\.18 \(ssh-ed25519 key SHA256:\S+\) is marked @revoked in /)
+      expect(status.json.hosts[0].error).toMatch(/^hades: the host key of 10\.77\.0\.18 \(ssh-ed25519 key SHA256:\S+\) is revoked \((\S+):1\)\. Nothing was sent to this host\.$/)
+      // the file that revokes it is named, not known_hosts
+      expect(/is revoked \((\S+):1\)/.exec(status.json.hosts[0].error)?.[1]).toBe(revoked)
     } finally {
       await writeFile(config, original)
     }

@@ -55,11 +55,11 @@ describe('known_hosts', () => {
   })
 
   it('a different key of the same type is a changed key, naming the offending lines', () => {
-    expect(checkHostKey(entries, ['erebus.home.arpa'], ed25519Blob())).toEqual({ status: 'changed', lines: [2] })
+    expect(checkHostKey(entries, ['erebus.home.arpa'], ed25519Blob())).toEqual({ status: 'changed', lines: [2], at: ['line 2'] })
   })
 
   it('revoked keys are refused even where a pattern would accept them', () => {
-    expect(checkHostKey(entries, ['x.lab'], b)).toEqual({ status: 'revoked', line: 5 })
+    expect(checkHostKey(entries, ['x.lab'], b)).toEqual({ status: 'revoked', line: 5, at: 'line 5' })
   })
 
   it('prints fingerprints as OpenSSH does', () => {
@@ -75,9 +75,9 @@ describe('known_hosts patterns as OpenSSH matches them', () => {
   it('an unhashed [addr]:port entry (what `ssh -p` writes without HashKnownHosts) matches its host: a new key there is changed, not unknown', () => {
     const entries = parseKnownHosts([line('[10.1.2.3]:2222', a), line('[build-box]:2200', a)].join('\n'))
     expect(checkHostKey(entries, [hostToken('10.1.2.3', 2222)], a)).toEqual({ status: 'known', line: 1 })
-    expect(checkHostKey(entries, [hostToken('10.1.2.3', 2222)], b)).toEqual({ status: 'changed', lines: [1] })
+    expect(checkHostKey(entries, [hostToken('10.1.2.3', 2222)], b)).toEqual({ status: 'changed', lines: [1], at: ['line 1'] })
     // "[build-box]" as a regex class is a range out of order: it threw, and every connection of the run failed.
-    expect(checkHostKey(entries, [hostToken('build-box', 2200)], b)).toEqual({ status: 'changed', lines: [2] })
+    expect(checkHostKey(entries, [hostToken('build-box', 2200)], b)).toEqual({ status: 'changed', lines: [2], at: ['line 2'] })
     expect(checkHostKey(entries, [hostToken('10.1.2.3', 22)], a)).toEqual({ status: 'unknown' })
   })
 

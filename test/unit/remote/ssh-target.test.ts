@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { expandTokens, parseSshG, sshConfigFrom } from '../../../src/remote/ssh-config.js'
 import { resolveSshTarget, type SshTarget } from '../../../src/remote/ssh-target.js'
-import { parseRevokedKeys, checkHostKey } from '../../../src/remote/known-hosts.js'
+import { readRevokedKeys, checkHostKey } from '../../../src/remote/known-hosts.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'aip-ssh-config-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -78,9 +78,11 @@ describe('ssh -G output and tokens', () => {
     expect(expandTokens('~/k_%h_%n_%p_%r_%u_%%_%Z', { hostname: 'h.example', alias: 'web', port: 22, user: 'r' })).toBe(`${homedir()}/k_h.example_web_22_r_${userInfo().username}_%_%Z`)
   })
 
-  it('RevokedHostKeys: every key listed is refused whatever the host', () => {
+  it('RevokedHostKeys: every key listed is refused whatever the host, naming the file that revokes it', async () => {
     const blob = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 1, 7])])
-    const entries = parseRevokedKeys(`# revoked\nssh-ed25519 ${blob.toString('base64')} old key\n`)
-    expect(checkHostKey(entries, ['any-host'], blob)).toEqual({ status: 'revoked', line: 2 })
+    const file = join(dir, 'revoked_keys')
+    writeFileSync(file, `# revoked\nssh-ed25519 ${blob.toString('base64')} old key\n`)
+    const entries = await readRevokedKeys(file)
+    expect(checkHostKey(entries, ['any-host'], blob)).toEqual({ status: 'revoked', line: 2, at: `${file}:2` })
   })
 })
