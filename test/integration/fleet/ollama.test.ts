@@ -87,11 +87,11 @@ describe.skipIf(!HAVE_FLEET)('Ollama stand-in via the official client', () => {
     expect((await inContainer('ollama list')).trimEnd()).toBe('NAME    ID    SIZE    MODIFIED')
   })
 
-  let firstPull: ProgressResponse[] = []
+  let blobCount = 0
 
   it('streams pull progress in the real order: manifest, per-layer digests/totals/completed, verify, write, success', async () => {
     const started = Date.now()
-    firstPull = await pull('llama3.2')
+    const firstPull = await pull('llama3.2')
     const took = Date.now() - started
     expect(firstPull[0]).toEqual({ status: 'pulling manifest' })
     expect(firstPull.slice(-3).map((p) => p.status)).toEqual(['verifying sha256 digest', 'writing manifest', 'success'])
@@ -111,7 +111,12 @@ describe.skipIf(!HAVE_FLEET)('Ollama stand-in via the official client', () => {
       layers: Array<{ digest: string; size: number }>
       config: { digest: string; size: number }
     }
-    expect(digests).toEqual([...manifest.layers.map((l) => l.digest), manifest.config.digest])
+    // Ollama's Wait prints a line per 60 ms tick only: a layer whose download ends before the first
+    // tick prints none. So the lines name the blobs in manifest order with the config last, maybe not all.
+    const order = [...manifest.layers.map((l) => l.digest), manifest.config.digest]
+    expect(digests.map((d) => order.indexOf(d))).toEqual(digests.map((d) => order.indexOf(d)).filter((i) => i >= 0).sort((a, b) => a - b))
+    expect(digests[0]).toBe(order[0])
+    blobCount = order.length
     // the model layer downloads at the configured rate, one line per 60 ms, completed growing
     const model = layerLines.filter((p) => p.digest === digests[0])
     expect(model[0]!.completed).toBeUndefined()
@@ -140,7 +145,8 @@ describe.skipIf(!HAVE_FLEET)('Ollama stand-in via the official client', () => {
   it('a second pull finds every blob cached: one line per layer with completed == total', async () => {
     const parts = await pull('llama3.2')
     const layers = parts.slice(1, -3)
-    expect(layers).toHaveLength(new Set(firstPull.slice(1, -3).map((p) => p.digest)).size)
+    // a blob already there is one line with completed == total (no download, no tick), for each of them
+    expect(layers).toHaveLength(blobCount)
     for (const p of layers) expect(p.completed).toBe(p.total)
   })
 
