@@ -45,13 +45,25 @@ export class ConfigError extends UserError {
   }
 }
 
+export interface RemoteErrorOptions {
+  host: string
+  /** What ran on the host, when a command did. */
+  argv?: readonly string[]
+  /** How it ended; null (the default) when it ended without a status: a time-out, a signal, a lost connection. */
+  exitCode?: number | null
+  /** What it printed; the error keeps the last 12 lines. */
+  stderr?: string
+  /** Default: `HOST: \`ARGV\` exited with CODE:` and the stderr tail. */
+  message?: string
+}
+
 /** A command on a host failed: says which host, what ran, how it ended. */
 export class RemoteError extends Error {
   readonly host: string
   readonly argv: readonly string[]
   readonly exitCode: number | null
   readonly stderrTail: string
-  constructor(host: string, argv: readonly string[], exitCode: number | null, stderr: string, message?: string) {
+  constructor({ host, argv = [], exitCode = null, stderr = '', message }: RemoteErrorOptions) {
     const tail = tailLines(stderr, 12)
     super(message ?? `${host}: \`${argv.join(' ')}\` exited with ${exitCode ?? 'a signal'}${tail ? `:\n${tail}` : ''}`)
     this.name = 'RemoteError'

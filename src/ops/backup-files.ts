@@ -44,7 +44,7 @@ export interface BackupFile {
 }
 
 function refuse(host: string, what: string, line: string, index: number): RemoteError {
-  return new RemoteError(host, ['backup'], null, '', `${host}: the host's ${what} has a line ai-platform did not write (line ${index + 1}: ${quoted(line)}); nothing was copied`)
+  return new RemoteError({ host, message: `${host}: the host's ${what} has a line ai-platform did not write (line ${index + 1}: ${quoted(line)}); nothing was copied` })
 }
 
 /** A `<bytes> <file>` line, or null; `written` when the name is one the backup step writes. */
@@ -107,6 +107,6 @@ export function parseDatabaseList(stdout: string, host: string): string[] {
     if (name.includes('\0') || names.includes(name)) throw refuse(host, 'list of databases', line, index)
     names.push(name)
   })
-  if (names.length === 0) throw new RemoteError(host, ['backup'], null, '', `${host}: the database server lists no database to back up`)
+  if (names.length === 0) throw new RemoteError({ host, message: `${host}: the database server lists no database to back up` })
   return names
 }
