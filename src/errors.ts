@@ -74,13 +74,9 @@ export class RemoteError extends Error {
   }
 }
 
-export function tailLines(text: string, count: number): string {
+function tailLines(text: string, count: number): string {
   const lines = text.trimEnd().split('\n')
   return lines.slice(-count).join('\n')
-}
-
-export function isUserError(error: unknown): error is UserError {
-  return error instanceof UserError
 }
 
 export function errorMessage(error: unknown): string {

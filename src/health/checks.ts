@@ -112,7 +112,7 @@ function tcpConnect(ctx: CheckContext, service: CheckedService, port: number): P
 }
 
 /** A health endpoint answers a status and a little text: what a check reads of a body is bounded. */
-export const MAX_CHECK_BODY_BYTES = 1024 * 1024
+const MAX_CHECK_BODY_BYTES = 1024 * 1024
 
 function normalizeModel(name: string): string {
   return name.includes(':') ? name : `${name}:latest`

@@ -9,7 +9,7 @@ export const GLOBALS_FILE = 'globals.sql'
 /** A dump's name as dumpFileName() writes it (round trip checked by databaseOfDump). */
 const DUMP_FILE = /^(?:[a-z0-9_-]|%[0-9A-F]{2})+\.dump$/
 /** A backup's id: its UTC second (backup() makes it). */
-export const BACKUP_ID = /^\d{8}T\d{6}Z$/
+const BACKUP_ID = /^\d{8}T\d{6}Z$/
 /** Lower case only: on a case-insensitive disk (macOS) `App.dump` and `app.dump` would be one file. */
 const PLAIN_NAME = /^[a-z0-9_][a-z0-9_-]*$/
 /** PostgreSQL's NAMEDATALEN - 1: a longer name cannot exist. */

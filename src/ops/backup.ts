@@ -17,7 +17,7 @@ export interface BackupTarget {
   service: Service
 }
 
-export function backupTargets(project: Project, selectors: string[]): BackupTarget[] {
+function backupTargets(project: Project, selectors: string[]): BackupTarget[] {
   const hosts = selectors.length > 0 ? resolveTargets(project, { selectors }) : project.hostOrder
   const targets = Object.values(project.services)
     .filter((s) => s.backup)

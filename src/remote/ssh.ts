@@ -507,7 +507,7 @@ class DialStdioAgent extends Agent {
   }
 }
 
-export const MAX_DOCKER_ANSWER_BYTES = 32 * 1024 * 1024
+const MAX_DOCKER_ANSWER_BYTES = 32 * 1024 * 1024
 /** How long a channel we closed may go unconfirmed before its place is given back. */
 const CLOSE_GRACE_MS = 10_000
 
