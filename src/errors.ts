@@ -1,4 +1,6 @@
-// A small error taxonomy (STYLE.md habit 8): only bin/ and the oclif base command turn these into exit codes.
+// A small error taxonomy: user errors (a hint, no stack), remote errors (host, argv, exit code, stderr tail),
+// anything else a bug (with its stack). Only bin/ and the oclif base command (src/cli/base-command.ts) turn
+// these into exit codes.
 
 /** One located problem in the user's files: `file:line:col path: message (allowed ..., got ...)`. */
 export interface Issue {

@@ -1,4 +1,4 @@
-// Remote reads are probe + parser (STYLE.md habit 5): one shell script gathers every fact a deploy needs
+// Remote reads are probe + parser: one shell script gathers every fact a deploy needs
 // in a single round trip; pure parsers turn its sections into data and are tested on captured output.
 import { GPU_CONTAINER_PROBES } from './gpu-facts.js'
 import { quoteWord } from './quote.js'
