@@ -1,4 +1,6 @@
-// A small error taxonomy (STYLE.md habit 8): only bin/ and the oclif base command turn these into exit codes.
+// A small error taxonomy: user errors (a hint, no stack), remote errors (host, argv, exit code, stderr tail),
+// anything else a bug (with its stack). Only bin/ and the oclif base command (src/cli/base-command.ts) turn
+// these into exit codes.
 
 /** One located problem in the user's files: `file:line:col path: message (allowed ..., got ...)`. */
 export interface Issue {
@@ -45,13 +47,25 @@ export class ConfigError extends UserError {
   }
 }
 
+export interface RemoteErrorOptions {
+  host: string
+  /** What ran on the host, when a command did. */
+  argv?: readonly string[]
+  /** How it ended; null (the default) when it ended without a status: a time-out, a signal, a lost connection. */
+  exitCode?: number | null
+  /** What it printed; the error keeps the last 12 lines. */
+  stderr?: string
+  /** Default: `HOST: \`ARGV\` exited with CODE:` and the stderr tail. */
+  message?: string
+}
+
 /** A command on a host failed: says which host, what ran, how it ended. */
 export class RemoteError extends Error {
   readonly host: string
   readonly argv: readonly string[]
   readonly exitCode: number | null
   readonly stderrTail: string
-  constructor(host: string, argv: readonly string[], exitCode: number | null, stderr: string, message?: string) {
+  constructor({ host, argv = [], exitCode = null, stderr = '', message }: RemoteErrorOptions) {
     const tail = tailLines(stderr, 12)
     super(message ?? `${host}: \`${argv.join(' ')}\` exited with ${exitCode ?? 'a signal'}${tail ? `:\n${tail}` : ''}`)
     this.name = 'RemoteError'
@@ -62,13 +76,9 @@ export class RemoteError extends Error {
   }
 }
 
-export function tailLines(text: string, count: number): string {
+function tailLines(text: string, count: number): string {
   const lines = text.trimEnd().split('\n')
   return lines.slice(-count).join('\n')
-}
-
-export function isUserError(error: unknown): error is UserError {
-  return error instanceof UserError
 }
 
 export function errorMessage(error: unknown): string {

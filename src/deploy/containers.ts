@@ -56,7 +56,7 @@ export function listProject(exec: Pick<Executor, 'host' | 'docker'>, project: st
 }
 
 export function parseContainerList(list: unknown, host: string): ContainerState[] {
-  const refuse = (detail: string) => new RemoteError(host, ['docker', 'ps'], null, '', `${host}: the Docker API's container list is not what Docker sends (${detail})`)
+  const refuse = (detail: string) => new RemoteError({ host, argv: ['docker', 'ps'], message: `${host}: the Docker API's container list is not what Docker sends (${detail})` })
   if (!Array.isArray(list)) throw refuse('not a list')
   const text = (value: unknown): value is string => typeof value === 'string'
   return list

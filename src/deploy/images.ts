@@ -41,7 +41,7 @@ export async function pullImage(docker: Docker, host: string, image: string, onP
   const controller = new AbortController()
   let stalled = false
   const abort = () => controller.abort()
-  const failed = (message: string) => new RemoteError(host, ['docker', 'pull', image], null, message, `${host}: cannot pull ${image}: ${stalled ? `no progress for ${Math.round(stallMs / 1000)} s` : message.trim()}`)
+  const failed = (message: string) => new RemoteError({ host, argv: ['docker', 'pull', image], stderr: message, message: `${host}: cannot pull ${image}: ${stalled ? `no progress for ${Math.round(stallMs / 1000)} s` : message.trim()}` })
   if (signal?.aborted) throw failed('interrupted')
   signal?.addEventListener('abort', abort, { once: true })
   let timer = setTimeout(() => ((stalled = true), controller.abort()), stallMs)

@@ -1,4 +1,4 @@
-// Preflight: one probe per host (protocols: probe + parser), each check reported on its own, so
+// Preflight: one probe per host (a probe and pure parsers, remote/facts.ts), each check reported on its own, so
 // `ai-platform preflight` and the deploy engine say the same thing.
 import type { Project } from '../config/model.js'
 import { sh } from '../remote/commands.js'

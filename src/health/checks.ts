@@ -8,6 +8,7 @@ import type { HealthCheck, Host, Project, Service } from '../config/model.js'
 import { checkPorts, loopbackPorts } from '../config/compose.js'
 import { serviceForHost } from '../config/load.js'
 import { errorMessage } from '../errors.js'
+import { endpointOrigin, resolveEndpoint } from '../remote/endpoint.js'
 import type { Executor } from '../remote/executor.js'
 import { NVIDIA_QUERY, ROCM_QUERY, parseNvidiaSmi, parseRocmSmi } from '../remote/facts.js'
 import { evaluateReadiness, listProject, type ContainerState } from '../deploy/containers.js'
@@ -54,10 +55,6 @@ export function checkedService(service: Service, host: Host, project: Project): 
   return { name: service.name, health: service.health, loopbackPorts: loopbackPorts(checkPorts(service.health), serviceForHost(service, host, project.hosts, project.hostOrder).ports) }
 }
 
-function isLoopback(service: CheckedService, host: Host, port: number): boolean {
-  return service.loopbackPorts.includes(port) && !host.local
-}
-
 async function timed<T>(work: () => Promise<T>): Promise<{ value?: T; error?: unknown; ms: number }> {
   const t0 = performance.now()
   try {
@@ -69,12 +66,12 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value?: T; error?: un
 }
 
 async function httpGet(ctx: CheckContext, service: CheckedService, port: number, path: string, scheme = 'http'): Promise<{ status: number; body: string }> {
-  const viaSsh = isLoopback(service, ctx.host, port)
-  if (viaSsh) {
+  const endpoint = resolveEndpoint(ctx.host, port, service.loopbackPorts)
+  if (endpoint.via === 'ssh') {
     if (!ctx.exec) throw new Error('host unreachable over SSH (port is bound to its loopback)')
     const exec = ctx.exec
     const { Client } = await loadUndici()
-    const client = new Client(`${scheme}://127.0.0.1:${port}`, {
+    const client = new Client(endpointOrigin(endpoint, scheme), {
       connect: (_options, callback) => {
         exec.forward(port, undefined, { timeoutMs: ctx.timeoutMs }).then(
           (stream: Duplex) => callback(null, stream as never),
@@ -89,19 +86,19 @@ async function httpGet(ctx: CheckContext, service: CheckedService, port: number,
       await client.close().catch(() => undefined)
     }
   }
-  const address = ctx.host.address.includes(':') ? `[${ctx.host.address}]` : ctx.host.address
   const { request } = await loadUndici()
-  const response = await request(`${scheme}://${address}:${port}${path}`, { dispatcher: await ctx.dispatcher.agent(), headersTimeout: ctx.timeoutMs, bodyTimeout: ctx.timeoutMs, signal: AbortSignal.timeout(ctx.timeoutMs) })
+  const response = await request(`${endpointOrigin(endpoint, scheme)}${path}`, { dispatcher: await ctx.dispatcher.agent(), headersTimeout: ctx.timeoutMs, bodyTimeout: ctx.timeoutMs, signal: AbortSignal.timeout(ctx.timeoutMs) })
   return { status: response.statusCode, body: await readBody(response.body, MAX_CHECK_BODY_BYTES) }
 }
 
 function tcpConnect(ctx: CheckContext, service: CheckedService, port: number): Promise<void> {
-  if (isLoopback(service, ctx.host, port)) {
+  const endpoint = resolveEndpoint(ctx.host, port, service.loopbackPorts)
+  if (endpoint.via === 'ssh') {
     if (!ctx.exec) return Promise.reject(new Error('host unreachable over SSH (port is bound to its loopback)'))
     return ctx.exec.forward(port, undefined, { timeoutMs: ctx.timeoutMs }).then((stream) => void stream.destroy())
   }
   return new Promise((resolve, reject) => {
-    const socket = netConnect({ host: ctx.host.address, port, timeout: ctx.timeoutMs })
+    const socket = netConnect({ host: endpoint.address, port, timeout: ctx.timeoutMs })
     socket.once('connect', () => {
       socket.destroy()
       resolve()
@@ -115,7 +112,7 @@ function tcpConnect(ctx: CheckContext, service: CheckedService, port: number): P
 }
 
 /** A health endpoint answers a status and a little text: what a check reads of a body is bounded. */
-export const MAX_CHECK_BODY_BYTES = 1024 * 1024
+const MAX_CHECK_BODY_BYTES = 1024 * 1024
 
 function normalizeModel(name: string): string {
   return name.includes(':') ? name : `${name}:latest`

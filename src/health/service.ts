@@ -62,7 +62,7 @@ export async function checkHealth(project: Project, options: HealthOptions): Pro
   }
 }
 
-export async function checkHost(project: Project, name: string, connections: Connector, timeoutMs: number, dispatcher: CheckContext['dispatcher'], models = true): Promise<HostHealth> {
+async function checkHost(project: Project, name: string, connections: Connector, timeoutMs: number, dispatcher: CheckContext['dispatcher'], models = true): Promise<HostHealth> {
   const host = project.hosts[name]!
   const services = Object.values(project.services)
     .filter((s) => s.hosts.includes(name))

@@ -1,6 +1,8 @@
 // Which node pulls which model: one source of truth with the LiteLLM routes (host.models). A shared
 // store (a NAS export several nodes mount) is pulled into once, by the one node that mounts it
-// read-write; concurrent pulls into one store are unsafe (protocols.md §1.2).
+// read-write. Ollama servers do not coordinate over a shared models directory: each tracks its
+// in-flight downloads in its own process, so two pulling one model write the same partial files, and
+// one starting up may prune another's partial downloads.
 import type { Project } from '../config/model.js'
 import { UserError } from '../errors.js'
 

@@ -1,10 +1,11 @@
 // `ai-platform models pull | list | rm | sync`: parallel across nodes, bounded per node, resumable.
 import type { Project } from '../config/model.js'
-import { publishedPorts } from '../config/compose.js'
+import { loopbackPorts } from '../config/compose.js'
 import { serviceForHost } from '../config/load.js'
 import { UserError, errorMessage } from '../errors.js'
 import { resolveTargets } from '../plan/plan.js'
 import type { Connector } from '../remote/connect.js'
+import { endpointOrigin, resolveEndpoint } from '../remote/endpoint.js'
 import { Semaphore } from '../util/semaphore.js'
 import { retry, type Backoff } from '../util/retry.js'
 import { deleteModel, listTags, OllamaError, pull, PullProgress, type OllamaEndpoint, type TagModel } from './ollama.js'
@@ -66,11 +67,9 @@ export function selectNodes(project: Project, on: readonly string[]): OllamaNode
 export function endpointFor(project: Project, node: OllamaNode, connections: Connector): OllamaEndpoint {
   const host = project.hosts[node.host]!
   const service = Object.values(project.services).find((s) => s.hosts.includes(node.host) && s.health.some((c) => c.ollama?.port === node.port))!
-  const port = publishedPorts(serviceForHost(service, host, project.hosts, project.hostOrder).ports).find((p) => p.from <= node.port && node.port <= p.to)
-  const loopback = port !== undefined && (port.hostIp === '127.0.0.1' || port.hostIp === '::1') && !host.local
-  const address = host.address.includes(':') ? `[${host.address}]` : host.address
-  if (!loopback) return { host: node.host, origin: `http://${address}:${node.port}` }
-  return { host: node.host, origin: `http://127.0.0.1:${node.port}`, tunnel: async () => (await connections.get(node.host)).forward(node.port) }
+  const endpoint = resolveEndpoint(host, node.port, loopbackPorts([node.port], serviceForHost(service, host, project.hosts, project.hostOrder).ports))
+  if (endpoint.via === 'direct') return { host: node.host, origin: endpointOrigin(endpoint) }
+  return { host: node.host, origin: endpointOrigin(endpoint), tunnel: async () => (await connections.get(node.host)).forward(node.port) }
 }
 
 class RateMeter {

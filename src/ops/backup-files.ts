@@ -9,7 +9,7 @@ export const GLOBALS_FILE = 'globals.sql'
 /** A dump's name as dumpFileName() writes it (round trip checked by databaseOfDump). */
 const DUMP_FILE = /^(?:[a-z0-9_-]|%[0-9A-F]{2})+\.dump$/
 /** A backup's id: its UTC second (backup() makes it). */
-export const BACKUP_ID = /^\d{8}T\d{6}Z$/
+const BACKUP_ID = /^\d{8}T\d{6}Z$/
 /** Lower case only: on a case-insensitive disk (macOS) `App.dump` and `app.dump` would be one file. */
 const PLAIN_NAME = /^[a-z0-9_][a-z0-9_-]*$/
 /** PostgreSQL's NAMEDATALEN - 1: a longer name cannot exist. */
@@ -44,7 +44,7 @@ export interface BackupFile {
 }
 
 function refuse(host: string, what: string, line: string, index: number): RemoteError {
-  return new RemoteError(host, ['backup'], null, '', `${host}: the host's ${what} has a line ai-platform did not write (line ${index + 1}: ${quoted(line)}); nothing was copied`)
+  return new RemoteError({ host, message: `${host}: the host's ${what} has a line ai-platform did not write (line ${index + 1}: ${quoted(line)}); nothing was copied` })
 }
 
 /** A `<bytes> <file>` line, or null; `written` when the name is one the backup step writes. */
@@ -107,6 +107,6 @@ export function parseDatabaseList(stdout: string, host: string): string[] {
     if (name.includes('\0') || names.includes(name)) throw refuse(host, 'list of databases', line, index)
     names.push(name)
   })
-  if (names.length === 0) throw new RemoteError(host, ['backup'], null, '', `${host}: the database server lists no database to back up`)
+  if (names.length === 0) throw new RemoteError({ host, message: `${host}: the database server lists no database to back up` })
   return names
 }

@@ -17,7 +17,7 @@ export interface BackupTarget {
   service: Service
 }
 
-export function backupTargets(project: Project, selectors: string[]): BackupTarget[] {
+function backupTargets(project: Project, selectors: string[]): BackupTarget[] {
   const hosts = selectors.length > 0 ? resolveTargets(project, { selectors }) : project.hostOrder
   const targets = Object.values(project.services)
     .filter((s) => s.backup)
@@ -46,7 +46,7 @@ export interface BackupResult {
 /** Where a file of a backup lands here: always directly inside `dir`, whatever the name (refused otherwise). */
 export function downloadPath(dir: string, name: string, host: string): string {
   const path = resolve(dir, name)
-  if (dirname(path) !== resolve(dir) || name === '.' || name === '..') throw new RemoteError(host, ['backup'], null, '', `${host}: refused to write ${quoted(name)} outside ${dir}`)
+  if (dirname(path) !== resolve(dir) || name === '.' || name === '..') throw new RemoteError({ host, message: `${host}: refused to write ${quoted(name)} outside ${dir}` })
   return path
 }
 
@@ -74,7 +74,7 @@ export async function backup(project: Project, options: { selectors: string[]; d
           const listed = files.map((f) => f.name).sort()
           if (listed.join('\n') !== expected.join('\n')) {
             const odd = listed.filter((n) => !expected.includes(n))
-            throw new RemoteError(target.host, ['backup'], null, '', `${target.host}: backup ${id} lists ${odd.length > 0 ? `files it did not write (${odd.map((n) => quoted(n)).join(', ')})` : `only ${listed.length} of its ${expected.length} files`}; nothing was copied`)
+            throw new RemoteError({ host: target.host, message: `${target.host}: backup ${id} lists ${odd.length > 0 ? `files it did not write (${odd.map((n) => quoted(n)).join(', ')})` : `only ${listed.length} of its ${expected.length} files`}; nothing was copied` })
           }
           result.files = files
           if (options.download) {

@@ -11,7 +11,7 @@ import { terminalSafe } from '../util/printable.js'
 import type { Redact } from '../remote/executor.js'
 
 /** `10m`, `2h`, `1d`, `30s`, or a date: to the unix seconds Docker's `since` wants. */
-export function parseSince(text: string, now = Date.now()): number {
+function parseSince(text: string, now = Date.now()): number {
   const relative = /^(\d+)(s|m|h|d)$/.exec(text)
   if (relative) return Math.floor(now / 1000) - Number(relative[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[relative[2] as 's' | 'm' | 'h' | 'd']
   const date = Date.parse(text)

@@ -1,5 +1,6 @@
-// Pure builders of what runs on a host (STYLE.md habit 3): argv arrays and sh scripts whose every
-// variable part is quoted here. Each has a unit test on its exact text.
+// Pure builders of what runs on a host: argv arrays and sh scripts whose every variable part is quoted
+// here (with remote/quote.ts). Each has a unit test on its exact text in test/unit/remote/commands.test.ts
+// (postgresBackup's is in test/unit/ops/backup.test.ts).
 import type { ComposeInfo } from './facts.js'
 import { quoteWord, shellQuote } from './quote.js'
 
@@ -10,7 +11,7 @@ export interface ComposeTarget {
   releaseId: string
 }
 
-export function releaseDir(baseDir: string, id: string): string {
+function releaseDir(baseDir: string, id: string): string {
   return `${baseDir}/releases/${id}`
 }
 
@@ -21,7 +22,7 @@ export function releaseDir(baseDir: string, id: string): string {
  * reaches both byte for byte. A release written before (plain NAME=value lines, values of safe
  * characters only) is still given as --env-file.
  */
-export function composeScript(target: ComposeTarget, action: readonly string[]): string[] {
+function composeScript(target: ComposeTarget, action: readonly string[]): string[] {
   const dir = releaseDir(target.baseDir, target.releaseId)
   return sh(
     [
@@ -193,7 +194,7 @@ const ENV_SUM = 'sha256sum "$b/releases/$id/.env" 2>/dev/null | cut -c1-64'
  * or `to`), the newest HISTORY_TAIL of them. history.jsonl only grows: a host with years of deploys
  * sends a few lines per kept release, not its whole past.
  */
-export const HISTORY_TAIL = 2000
+const HISTORY_TAIL = 2000
 const KEPT_HISTORY = `ls -1 "$b/releases" 2>/dev/null | grep -v '^\\.' | grep -Fs -f - "$b/history.jsonl" | tail -n ${HISTORY_TAIL} || true`
 
 /**

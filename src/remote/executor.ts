@@ -1,4 +1,4 @@
-// One executor interface (STYLE.md habit 4): SSH, local and recording implementations are injected
+// One executor interface: SSH, local and recording implementations are injected
 // into services, which never know which transport they use.
 import type { Duplex, Readable } from 'node:stream'
 import type Docker from 'dockerode'

@@ -1,6 +1,7 @@
-// Remote reads are probe + parser (STYLE.md habit 5): one shell script gathers every fact a deploy needs
+// Remote reads are probe + parser: one shell script gathers every fact a deploy needs
 // in a single round trip; pure parsers turn its sections into data and are tested on captured output.
 import { GPU_CONTAINER_PROBES } from './gpu-facts.js'
+import { quoteWord } from './quote.js'
 
 export interface FactsRequest {
   baseDir: string
@@ -20,8 +21,7 @@ const SECTION = '@@aip:'
 
 /** A POSIX sh script printing `@@aip:<name>` sections, each followed by `@@aip:rc:<exit code>`. */
 export function factsScript(request: FactsRequest): string {
-  const q = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`
-  const base = q(request.baseDir)
+  const base = quoteWord(request.baseDir)
   const lines = [
     'export LC_ALL=C PATH="$PATH:/usr/sbin:/sbin:/usr/local/bin"',
     `b=${base}`,
@@ -43,7 +43,7 @@ export function factsScript(request: FactsRequest): string {
     section('base', `if [ "$p" = "$b" ]; then test -w "$b" && echo writable || echo read-only; else test -w "$p" && echo "creatable" || echo "missing"; fi`),
     section('disk', `df -Pk "$p"`),
   )
-  request.mounts.forEach((path, i) => lines.push(section(`mount-${i}`, `test -d ${q(path)} && (mountpoint -q ${q(path)} 2>/dev/null && echo mounted || echo directory)`)))
+  request.mounts.forEach((path, i) => lines.push(section(`mount-${i}`, `test -d ${quoteWord(path)} && (mountpoint -q ${quoteWord(path)} 2>/dev/null && echo mounted || echo directory)`)))
   if (request.gpu === 'nvidia') lines.push(section('gpu', NVIDIA_QUERY))
   if (request.gpu === 'amd') lines.push(section('gpu', ROCM_QUERY, true))
   if (request.gpu && request.gpuContainers) for (const [name, command] of GPU_CONTAINER_PROBES[request.gpu]) lines.push(section(name, command))

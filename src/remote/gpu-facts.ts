@@ -32,7 +32,7 @@ export function parseDockerRuntimes(output: string, code: number): string[] | nu
 
 const RUNTIME_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 
-export const NVIDIA_TOOLS = ['nvidia-container-runtime-hook', 'nvidia-ctk'] as const
+const NVIDIA_TOOLS = ['nvidia-container-runtime-hook', 'nvidia-ctk'] as const
 export type NvidiaTool = (typeof NVIDIA_TOOLS)[number]
 
 /** `command -v` of each tool, one absolute path per line for those found: tool name -> path. */

@@ -130,7 +130,7 @@ function caKey(blob: Buffer): { key: KeyObject; type: string; curve?: (typeof CU
 }
 
 /** Whether the CA's signature over the certificate holds. */
-export function signatureHolds(cert: HostCertificate): boolean {
+function signatureHolds(cert: HostCertificate): boolean {
   try {
     const ca = caKey(cert.signatureKey)
     if (!ca) return false

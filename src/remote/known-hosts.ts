@@ -86,7 +86,7 @@ export function matchPattern(text: string, pattern: string): boolean {
  * rejects the host whatever else matches; otherwise any positive pattern that matches accepts it.
  * Host names compare in lower case, as ssh lowercases the name it looks up.
  */
-export function matchHostPatterns(host: string, patterns: readonly string[]): boolean {
+function matchHostPatterns(host: string, patterns: readonly string[]): boolean {
   const name = host.toLowerCase()
   let matched = false
   for (const raw of patterns) {
@@ -178,7 +178,7 @@ export function readKnownHosts(path: string): Promise<KnownHostEntry[]> {
 }
 
 /** RevokedHostKeys: public keys (`type base64 [comment]` lines), each refused whatever known_hosts says. */
-export function parseRevokedKeys(text: string): KnownHostEntry[] {
+function parseRevokedKeys(text: string): KnownHostEntry[] {
   const lines = text.split('\n').map((l) => l.trim())
   return parseKnownHosts(lines.map((l) => (l === '' || l.startsWith('#') ? '' : `@revoked * ${l}`)).join('\n'))
 }

@@ -42,11 +42,11 @@ export class LocalExecutor implements Executor {
     trace(this.host, shellQuote(argv), typeof result.exitCode === 'number' ? result.exitCode : null, Date.now() - t0, this.redact)
     const code = typeof result.exitCode === 'number' ? result.exitCode : 255
     const out = { code, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') }
-    if (result.timedOut) throw new RemoteError(this.host, argv, null, out.stderr, `${this.host}: \`${argv.join(' ')}\` did not finish within ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s`)
-    if ((result as { isMaxBuffer?: boolean }).isMaxBuffer) throw new RemoteError(this.host, argv, null, '', `${this.host}: \`${argv.join(' ')}\` printed more than ${Math.round((options.maxOutputBytes ?? MAX_OUTPUT_BYTES) / (1024 * 1024))} MiB; stopped reading it`)
-    if (result.isCanceled) throw new RemoteError(this.host, argv, null, '', `${this.host}: \`${argv.join(' ')}\` was interrupted`)
-    if ((result as { code?: string }).code === 'ENOENT') throw new RemoteError(this.host, argv, 127, '', `${this.host}: ${argv[0]} is not installed`)
-    if (options.check !== false && code !== 0) throw new RemoteError(this.host, argv, code, this.redact(out.stderr || out.stdout))
+    if (result.timedOut) throw new RemoteError({ host: this.host, argv, stderr: out.stderr, message: `${this.host}: \`${argv.join(' ')}\` did not finish within ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s` })
+    if ((result as { isMaxBuffer?: boolean }).isMaxBuffer) throw new RemoteError({ host: this.host, argv, message: `${this.host}: \`${argv.join(' ')}\` printed more than ${Math.round((options.maxOutputBytes ?? MAX_OUTPUT_BYTES) / (1024 * 1024))} MiB; stopped reading it` })
+    if (result.isCanceled) throw new RemoteError({ host: this.host, argv, message: `${this.host}: \`${argv.join(' ')}\` was interrupted` })
+    if ((result as { code?: string }).code === 'ENOENT') throw new RemoteError({ host: this.host, argv, exitCode: 127, message: `${this.host}: ${argv[0]} is not installed` })
+    if (options.check !== false && code !== 0) throw new RemoteError({ host: this.host, argv, exitCode: code, stderr: this.redact(out.stderr || out.stdout) })
     return out
   }
 
@@ -69,9 +69,9 @@ export class LocalExecutor implements Executor {
       })
       socket.once('timeout', () => {
         socket.destroy()
-        reject(new RemoteError(this.host, [`connect ${address}:${port}`], null, '', `${this.host}: cannot reach ${address}:${port}: no answer within ${seconds(timeoutMs)}`))
+        reject(new RemoteError({ host: this.host, argv: [`connect ${address}:${port}`], message: `${this.host}: cannot reach ${address}:${port}: no answer within ${seconds(timeoutMs)}` }))
       })
-      socket.once('error', (error) => reject(new RemoteError(this.host, [`connect ${address}:${port}`], null, '', `${this.host}: cannot reach ${address}:${port}: ${error.message}`)))
+      socket.once('error', (error) => reject(new RemoteError({ host: this.host, argv: [`connect ${address}:${port}`], message: `${this.host}: cannot reach ${address}:${port}: ${error.message}` })))
     })
   }
 
@@ -79,7 +79,7 @@ export class LocalExecutor implements Executor {
     const partial = `${localPath}.part-${process.pid}`
     try {
       const { size } = await stat(remotePath)
-      if (options.maxBytes !== undefined && size > options.maxBytes) throw new RemoteError(this.host, ['copy', remotePath], null, '', `${this.host}: ${remotePath} is ${size} bytes, more than the ${options.maxBytes} announced`)
+      if (options.maxBytes !== undefined && size > options.maxBytes) throw new RemoteError({ host: this.host, argv: ['copy', remotePath], message: `${this.host}: ${remotePath} is ${size} bytes, more than the ${options.maxBytes} announced` })
       await copyFile(remotePath, partial)
       await chmod(partial, 0o600)
       await rename(partial, localPath)

@@ -1,4 +1,4 @@
-// The one place argv becomes a shell string (STYLE.md habit 3): every word single-quoted unless it is
+// The one place argv becomes a shell string: every word single-quoted unless it is
 // plainly safe, so names and values from the inventory are carried as data, never as shell syntax.
 const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/
 

@@ -102,7 +102,7 @@ export function sshConfigFrom(values: Map<string, string[]>, alias: string): Ssh
  * ssh -G's complaint about a config file, located: `/home/u/.ssh/config line 3: Bad configuration
  * option: bogus` becomes `/home/u/.ssh/config:3: Bad configuration option: bogus`.
  */
-export function configError(stderr: string, host: string): UserError {
+function configError(stderr: string, host: string): UserError {
   const line = stderr.split('\n').find((l) => / line \d+: /.test(l)) ?? stderr.trim().split('\n')[0] ?? 'ssh -G failed'
   const located = /^(.*?):? line (\d+): (.*)$/.exec(line.trim())
   const message = located ? `${located[1]}:${located[2]}: ${located[3]}` : line.trim()

@@ -164,7 +164,7 @@ export class SshConnection {
     const release = await this.slot([command], timeoutMs, options.signal)
     if (this.closed) {
       release()
-      throw new RemoteError(this.target.name, [command], null, '', `${this.target.name}: the SSH connection is closed`)
+      throw new RemoteError({ host: this.target.name, argv: [command], message: `${this.target.name}: the SSH connection is closed` })
     }
     return this.opening<ClientChannel>({
       what: [command],
@@ -205,7 +205,7 @@ export class SshConnection {
     never?: () => void
     adopt?: (value: T) => void
   }): Promise<T> {
-    const fail = (text: string) => new RemoteError(this.target.name, spec.what, null, '', `${this.target.name}: ${text}`)
+    const fail = (text: string) => new RemoteError({ host: this.target.name, argv: spec.what, message: `${this.target.name}: ${text}` })
     return new Promise((resolve, reject) => {
       let settled = false
       const give = (error: RemoteError): void => {
@@ -248,7 +248,7 @@ export class SshConnection {
     try {
       return await this.channels.acquire(signal ? AbortSignal.any([signal, deadline]) : deadline)
     } catch {
-      throw new RemoteError(this.target.name, what, null, '', signal?.aborted ? `${this.target.name}: interrupted while waiting for an SSH channel` : `${this.target.name}: no SSH channel came free within ${seconds(timeoutMs)} (the host holds them all)`)
+      throw new RemoteError({ host: this.target.name, argv: what, message: signal?.aborted ? `${this.target.name}: interrupted while waiting for an SSH channel` : `${this.target.name}: no SSH channel came free within ${seconds(timeoutMs)} (the host holds them all)` })
     }
   }
 
@@ -274,12 +274,12 @@ export class SshConnection {
         options.signal?.removeEventListener('abort', onAbort)
         if (error) return reject(error)
         if (code === null && signal === undefined && this.dropped) {
-          return reject(new RemoteError(this.target.name, argv, null, '', `${this.target.name}: the connection was lost while \`${argv.join(' ')}\` ran: it may or may not have finished`))
+          return reject(new RemoteError({ host: this.target.name, argv, message: `${this.target.name}: the connection was lost while \`${argv.join(' ')}\` ran: it may or may not have finished` }))
         }
         const result: RunResult = { code: code ?? 255, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), ...(signal ? { signal } : code === null ? { signal: 'none reported' } : {}) }
         if (options.check !== false && result.code !== 0) {
           const redact = this.options.redact ?? ((t: string) => t)
-          return reject(new RemoteError(this.target.name, argv, code, redact(result.stderr || result.stdout), signal ? `${this.target.name}: \`${argv.join(' ')}\` ended by signal ${signal}` : undefined))
+          return reject(new RemoteError({ host: this.target.name, argv, exitCode: code, stderr: redact(result.stderr || result.stdout), message: signal ? `${this.target.name}: \`${argv.join(' ')}\` ended by signal ${signal}` : undefined }))
         }
         resolve(result)
       }
@@ -292,13 +292,13 @@ export class SshConnection {
       const timer = setTimeout(
         () => {
           stop()
-          finish(new RemoteError(this.target.name, argv, null, Buffer.concat(err).toString('utf8'), `${this.target.name}: \`${argv.join(' ')}\` did not finish within ${Math.round(timeoutMs / 1000)} s`))
+          finish(new RemoteError({ host: this.target.name, argv, stderr: Buffer.concat(err).toString('utf8'), message: `${this.target.name}: \`${argv.join(' ')}\` did not finish within ${Math.round(timeoutMs / 1000)} s` }))
         },
         Math.max(0, timeoutMs - (Date.now() - t0)),
       )
       const onAbort = (): void => {
         stop()
-        finish(new RemoteError(this.target.name, argv, null, '', `${this.target.name}: \`${argv.join(' ')}\` was interrupted`))
+        finish(new RemoteError({ host: this.target.name, argv, message: `${this.target.name}: \`${argv.join(' ')}\` was interrupted` }))
       }
       options.signal?.addEventListener('abort', onAbort, { once: true })
       // What a host prints is kept up to a bound: past it the command is stopped, not the CLI.
@@ -307,7 +307,7 @@ export class SshConnection {
         bytes += chunk.length
         if (bytes > maxBytes) {
           stop()
-          finish(new RemoteError(this.target.name, argv, null, '', `${this.target.name}: \`${argv.join(' ')}\` printed more than ${Math.round(maxBytes / (1024 * 1024))} MiB; stopped reading it`))
+          finish(new RemoteError({ host: this.target.name, argv, message: `${this.target.name}: \`${argv.join(' ')}\` printed more than ${Math.round(maxBytes / (1024 * 1024))} MiB; stopped reading it` }))
           return
         }
         into.push(chunk)
@@ -333,7 +333,7 @@ export class SshConnection {
         if (code === null && signal === undefined) setImmediate(() => finish())
         else finish()
       })
-      stream.on('error', (error: Error) => finish(new RemoteError(this.target.name, argv, null, '', `${this.target.name}: ${error.message}`)))
+      stream.on('error', (error: Error) => finish(new RemoteError({ host: this.target.name, argv, message: `${this.target.name}: ${error.message}` })))
       if (options.stdin === undefined) stream.end()
       else if (typeof options.stdin === 'string' || Buffer.isBuffer(options.stdin)) stream.end(options.stdin)
       else options.stdin.pipe(stream)
@@ -376,11 +376,11 @@ export class SshConnection {
           else resolve()
         }
         let timer = setTimeout(() => settle(stalled()), stallMs)
-        const stalled = () => new RemoteError(this.target.name, ['sftp', 'get', remotePath], null, '', `${this.target.name}: the download of ${remotePath} made no progress for ${seconds(stallMs)}`)
-        const tooBig = (bytes: number) => new RemoteError(this.target.name, ['sftp', 'get', remotePath], null, '', `${this.target.name}: ${remotePath} is ${bytes} bytes, more than the ${options.maxBytes} the host announced`)
+        const stalled = () => new RemoteError({ host: this.target.name, argv: ['sftp', 'get', remotePath], message: `${this.target.name}: the download of ${remotePath} made no progress for ${seconds(stallMs)}` })
+        const tooBig = (bytes: number) => new RemoteError({ host: this.target.name, argv: ['sftp', 'get', remotePath], message: `${this.target.name}: ${remotePath} is ${bytes} bytes, more than the ${options.maxBytes} the host announced` })
         try {
           this.client.sftp((error, sftp) => {
-            if (error) return settle(new RemoteError(this.target.name, ['sftp', remotePath], null, '', `${this.target.name}: cannot open SFTP: ${error.message}`))
+            if (error) return settle(new RemoteError({ host: this.target.name, argv: ['sftp', remotePath], message: `${this.target.name}: cannot open SFTP: ${error.message}` }))
             session = sftp
             if (settled) return sftp.end()
             sftp.fastGet(
@@ -396,11 +396,11 @@ export class SshConnection {
                   timer = setTimeout(() => settle(stalled()), stallMs)
                 },
               },
-              (getError) => settle(getError ? new RemoteError(this.target.name, ['sftp', 'get', remotePath], null, '', `${this.target.name}: cannot download ${remotePath}: ${getError.message}`) : undefined),
+              (getError) => settle(getError ? new RemoteError({ host: this.target.name, argv: ['sftp', 'get', remotePath], message: `${this.target.name}: cannot download ${remotePath}: ${getError.message}` }) : undefined),
             )
           })
         } catch (error) {
-          settle(new RemoteError(this.target.name, ['sftp', remotePath], null, '', `${this.target.name}: cannot open SFTP: ${errorMessage(error)}`))
+          settle(new RemoteError({ host: this.target.name, argv: ['sftp', remotePath], message: `${this.target.name}: cannot open SFTP: ${errorMessage(error)}` }))
         }
       })
       await chmod(partial, 0o600)
@@ -507,7 +507,7 @@ class DialStdioAgent extends Agent {
   }
 }
 
-export const MAX_DOCKER_ANSWER_BYTES = 32 * 1024 * 1024
+const MAX_DOCKER_ANSWER_BYTES = 32 * 1024 * 1024
 /** How long a channel we closed may go unconfirmed before its place is given back. */
 const CLOSE_GRACE_MS = 10_000
 
@@ -665,7 +665,7 @@ function abortController(): AbortController {
 }
 
 function abandoned(target: SshTarget): Error {
-  return new RemoteError(target.name, ['ssh'], null, '', `${target.name}: connection abandoned (the run ended before it was needed)`)
+  return new RemoteError({ host: target.name, message: `${target.name}: connection abandoned (the run ended before it was needed)` })
 }
 
 function hostKeyRefusal(target: SshTarget, key: Buffer, verdict: ReturnType<typeof checkHostKey>, acceptNew: boolean): UserError {
@@ -691,13 +691,13 @@ function describeConnectError(target: SshTarget, error: unknown): Error {
   if (error instanceof UserError) return error
   const e = error as NodeJS.ErrnoException & { level?: string }
   const where = `${target.user}@${target.hostname}:${target.port}`
-  if (e.code === 'ECONNREFUSED') return new RemoteError(target.name, ['ssh', where], null, '', `${target.name}: connection refused by ${where}: is sshd running?`)
-  if (e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH') return new RemoteError(target.name, ['ssh', where], null, '', `${target.name}: ${where} is unreachable (${e.code})`)
-  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return new RemoteError(target.name, ['ssh', where], null, '', `${target.name}: cannot resolve ${target.hostname} (${e.code})`)
+  if (e.code === 'ECONNREFUSED') return new RemoteError({ host: target.name, argv: ['ssh', where], message: `${target.name}: connection refused by ${where}: is sshd running?` })
+  if (e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH') return new RemoteError({ host: target.name, argv: ['ssh', where], message: `${target.name}: ${where} is unreachable (${e.code})` })
+  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return new RemoteError({ host: target.name, argv: ['ssh', where], message: `${target.name}: cannot resolve ${target.hostname} (${e.code})` })
   if (e.level === 'client-timeout' || e.code === 'ETIMEDOUT' || /Timed out/i.test(e.message ?? '')) {
-    return new RemoteError(target.name, ['ssh', where], null, '', `${target.name}: no SSH answer from ${where} in time: host down or network cut?`)
+    return new RemoteError({ host: target.name, argv: ['ssh', where], message: `${target.name}: no SSH answer from ${where} in time: host down or network cut?` })
   }
-  return new RemoteError(target.name, ['ssh', where], null, '', `${target.name}: cannot connect to ${where}: ${e.message ?? String(error)}`)
+  return new RemoteError({ host: target.name, argv: ['ssh', where], message: `${target.name}: cannot connect to ${where}: ${e.message ?? String(error)}` })
 }
 
 /** The SSH executor: a thin adapter from the Executor interface onto one pooled connection. */

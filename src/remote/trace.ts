@@ -1,7 +1,7 @@
 // --verbose / AIP_DEBUG=1: one stderr line per command run on a host. Secrets never travel in argv
 // (they go to hosts inside the release tarball), and the caller's redaction masks anything else.
 
-export function tracing(): boolean {
+function tracing(): boolean {
   return process.env.AIP_DEBUG === '1'
 }
 

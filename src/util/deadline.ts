@@ -21,7 +21,7 @@ export function withDeadline<T>(host: string, what: string, ms: number, work: (s
   let onParent: (() => void) | undefined
   return new Promise<T>((resolve, reject) => {
     const fail = (timedOut: boolean): void => {
-      reject(new RemoteError(host, [what], null, '', timedOut ? `${host}: ${what}: no answer within ${seconds(ms)}` : `${host}: ${what} was interrupted`))
+      reject(new RemoteError({ host, message: timedOut ? `${host}: ${what}: no answer within ${seconds(ms)}` : `${host}: ${what} was interrupted` }))
       controller.abort()
     }
     if (parent?.aborted) return fail(false)

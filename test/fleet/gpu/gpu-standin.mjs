@@ -2,7 +2,10 @@
 // Usage (from the wrappers in /usr/local/bin): node gpu-standin.mjs <tool> [args...]
 // GPUs come from /usr/local/etc/aip-gpu/gpus.json (per host); the file
 // /usr/local/etc/aip-gpu/driver-missing switches on the "driver not loaded" failure.
-// Output formats and exit codes follow shared/reference/protocols.md sections 2 and 3.
+// Output formats and exit codes are the real tools': nvidia-smi prints CSV rows (", " between fields)
+// and its errors on stdout (driver not loaded: exit 9; no GPU: exit 6); rocm-smi --json prints one line
+// of JSON, a "cardN" object per GPU with every value a string, and its errors on stderr (driver not
+// loaded: exit 0 all the same).
 import { existsSync, readFileSync } from 'node:fs'
 
 const CONFIG_DIR = process.env.AIP_GPU_CONFIG_DIR ?? '/usr/local/etc/aip-gpu'

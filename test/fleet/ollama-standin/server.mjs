@@ -1,4 +1,4 @@
-// The Ollama HTTP API as server/routes.go serves it (see shared/reference/protocols.md §1):
+// The Ollama HTTP API as server/routes.go of ollama/ollama serves it (test/fleet/README.md):
 // GET|HEAD /, /api/version, /api/tags, GET /api/ps, POST /api/pull, POST /api/show,
 // DELETE /api/delete; everything else is gin's "404 page not found".
 import { readFileSync } from 'node:fs'

@@ -1,4 +1,4 @@
-// The GPU stand-ins answer the real query forms in the real formats (protocols.md §2, §3), on the
+// The GPU stand-ins answer the real query forms in the real formats (test/fleet/gpu/gpu-standin.mjs), on the
 // deploy user's non-interactive PATH, and the missing-driver switch fails them the real way.
 import { describe, expect, it } from 'vitest'
 import { fault } from '../../fleet/fleet.js'

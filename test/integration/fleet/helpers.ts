@@ -3,15 +3,16 @@
 import { readFileSync } from 'node:fs'
 import { execa } from 'execa'
 import { Client, type SFTPWrapper } from 'ssh2'
-import { FLEET_JSON, fleetAvailable, fleetHost, knownHostKeys, loadFleet, type Fleet, type FleetHost } from '../../fleet/fleet.js'
+import { fleetHost, knownHostKeys, loadFleet, type Fleet, type FleetHost } from '../../fleet/fleet.js'
 import type { SshTarget } from '../../../src/remote/ssh-target.js'
+import { currentSituation, fleetGate } from '../helpers/fleet-gate.js'
 
 export const IS_ROOT = process.getuid?.() === 0
-// The fleet's keys and sockets belong to root: without root the suites skip too.
-export const HAVE_FLEET = fleetAvailable() && IS_ROOT
-export const SKIP_REASON = !fleetAvailable()
-  ? `test fleet not running (${process.env.AIP_FLEET_JSON ?? FLEET_JSON} missing): run \`npm run fleet:up\` as root to enable these tests`
-  : 'the fleet tests need root (the fleet key and sockets are root-only)'
+// The fleet's keys and sockets belong to root: without root the suites skip too (under CI=true the run
+// fails instead, before the first file: helpers/fleet-gate.ts).
+const GATE = fleetGate(currentSituation())
+export const HAVE_FLEET = GATE.action === 'run'
+export const SKIP_REASON = GATE.action === 'run' ? '' : GATE.reason
 
 /** The fleet, or an empty stand-in when it is down (the suites are skipped then). */
 export function fleetOrEmpty(): Fleet {

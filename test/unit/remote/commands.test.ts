@@ -3,7 +3,27 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
-import { acquireLock, takeOverLock, composeDown, composeUp, parseRecorded, pruneReleases, recordHistory, releaseLock, switchCurrent, unpackRelease } from '../../../src/remote/commands.js'
+import {
+  acquireLock,
+  composeDown,
+  composeUp,
+  forceReleaseLock,
+  heartbeatLock,
+  listBackups,
+  parseRecorded,
+  postgresDatabases,
+  postgresRestore,
+  pruneReleases,
+  readHistory,
+  readReleases,
+  recordHistory,
+  releaseLock,
+  removeCurrent,
+  removeRelease,
+  switchCurrent,
+  takeOverLock,
+  unpackRelease,
+} from '../../../src/remote/commands.js'
 import { parseHistoryEntries, releasesToPrune } from '../../../src/deploy/history.js'
 import { envFileFor } from '../../../src/secrets/secrets.js'
 
@@ -171,5 +191,187 @@ describe('remote command builders', () => {
     const held = await execa(...split(acquireLock(base, { ...info, token: 't2' }, 900, 'echo never')))
     expect(held.stdout).not.toContain('never')
     await rm(base, { recursive: true })
+  })
+})
+
+/** The lines every sh builder on a base directory starts with (here /opt/ai-platform). */
+const HEADER = [
+  'set -eu',
+  'umask 022',
+  'b=/opt/ai-platform',
+]
+
+const INFO = { token: 'tok-1', user: 'eve', machine: 'ws', pid: 42, command: 'deploy', since: '2026-11-30T01:02:03Z' }
+/** The lock's `place` and `breakif` functions, as acquireLock and takeOverLock write them for INFO. */
+const PLACE = [
+  'place() {',
+  '  t="$b/.lock.new-$$"; rm -rf "$t"; mkdir "$t" || return 1',
+  String.raw`  printf '%s\n' '{"token":"tok-1","user":"eve","machine":"ws","pid":42,"command":"deploy","since":"2026-11-30T01:02:03Z"}' > "$t/info.json"`,
+  '  if mv -T "$t" "$b/.lock" 2>/dev/null; then return 0; fi',
+  '  rm -rf "$t"; return 1',
+  '}',
+]
+const BREAK_IF = [
+  'breakif() {',
+  '  if ! mkdir "$b/.lock.break" 2>/dev/null; then',
+  '    if [ $(( $(date +%s) - $(stat -c %Y "$b/.lock.break" 2>/dev/null || date +%s) )) -ge 60 ]; then rm -rf "$b/.lock.break"; fi',
+  '    return 1',
+  '  fi',
+  '  r=1',
+  '  if "$@" && mv -T "$b/.lock" "$b/.lock.stale-$$" 2>/dev/null; then rm -rf "$b/.lock.stale-$$"; if place; then r=0; fi; fi',
+  '  rmdir "$b/.lock.break"',
+  '  return $r',
+  '}',
+]
+
+describe('remote command builders: the exact text of each', () => {
+  it('composeDown', () => {
+    expect(composeDown({ compose: v2, project: 'ai-platform', baseDir: '/opt/ai-platform', releaseId: 'r1' })).toEqual([
+      'sh',
+      '-c',
+      [
+        'set -eu',
+        'd=/opt/ai-platform/releases/r1',
+        String.raw`if [ -s "$d/.env" ] && grep -qv "^[A-Za-z_][A-Za-z0-9_]*='" "$d/.env"; then set -- --env-file "$d/.env"; else set -a; [ ! -f "$d/.env" ] || . "$d/.env"; set +a; set --; fi`,
+        'exec docker compose --project-name ai-platform --project-directory /opt/ai-platform --file "$d/compose.yaml" "$@" down --remove-orphans',
+      ].join('\n'),
+    ])
+  })
+
+  it('removeRelease: never the live one', () => {
+    expect(removeRelease('/opt/ai platform', 'r1')).toEqual([
+      'sh',
+      '-c',
+      [
+        'set -eu',
+        'umask 022',
+        "b='/opt/ai platform'",
+        'id=r1',
+        'test "$(readlink "$b/current" 2>/dev/null)" != "releases/$id"',
+        'rm -rf "$b/releases/$id"',
+      ].join('\n'),
+    ])
+  })
+
+  it('removeCurrent', () => {
+    expect(removeCurrent('/opt/ai-platform')).toEqual(['sh', '-c', [...HEADER, 'rm -f "$b/current"'].join('\n')])
+  })
+
+  it('acquireLock, without and with a read under the lock', () => {
+    const tail = [
+      'if place; then echo acquired; after; exit 0; fi',
+      'age=$(lockage)',
+      'if stale && breakif stale; then echo acquired; echo "stale $age"; after; exit 0; fi',
+      'echo held',
+      'cat "$b/.lock/info.json" 2>/dev/null && echo || true',
+      'echo "@@age $(lockage)"',
+    ]
+    const lock = [
+      ...HEADER,
+      'mkdir -p "$b"',
+      String.raw`find "$b" -maxdepth 1 -name '.lock.new-*' -mmin +1 -exec rm -rf {} + 2>/dev/null || true`,
+      ...PLACE,
+      ...BREAK_IF,
+      'lockage() { echo $(( $(date +%s) - $(stat -c %Y "$b/.lock/info.json" 2>/dev/null || stat -c %Y "$b/.lock" 2>/dev/null || date +%s) )); }',
+      'stale() { [ "$(lockage)" -ge 900 ]; }',
+    ]
+    expect(acquireLock('/opt/ai-platform', INFO, 900)).toEqual(['sh', '-c', [...lock, 'after() { :; }', ...tail].join('\n')])
+    expect(acquireLock('/opt/ai-platform', INFO, 900, 'echo x')).toEqual(['sh', '-c', [...lock, 'after() {', 'set +e', 'echo x', '}', ...tail].join('\n')])
+  })
+
+  it('takeOverLock: only while the dead holder\'s token is in the lock', () => {
+    expect(takeOverLock('/opt/ai-platform', INFO, "dead'1")).toEqual([
+      'sh',
+      '-c',
+      [
+        ...HEADER,
+        ...PLACE,
+        ...BREAK_IF,
+        String.raw`dead() { grep -q 'dead'\''1' "$b/.lock/info.json" 2>/dev/null; }`,
+        'after() { :; }',
+        'if breakif dead; then echo acquired; after; fi',
+      ].join('\n'),
+    ])
+  })
+
+  it('readReleases', () => {
+    expect(readReleases('/opt/ai-platform')).toEqual([
+      'sh',
+      '-c',
+      [
+        ...HEADER,
+        '[ -d "$b/releases" ] || exit 0',
+        String.raw`for id in $(ls -1 "$b/releases" | grep -v '^\.' | sort -r); do echo "@@release $id $(sha256sum "$b/releases/$id/.env" 2>/dev/null | cut -c1-64)"; cat "$b/releases/$id/release.json" 2>/dev/null; echo; done`,
+        'echo "@@history"',
+        String.raw`ls -1 "$b/releases" 2>/dev/null | grep -v '^\.' | grep -Fs -f - "$b/history.jsonl" | tail -n 2000 || true`,
+      ].join('\n'),
+    ])
+  })
+
+  it('heartbeatLock, releaseLock, forceReleaseLock', () => {
+    expect(heartbeatLock('/opt/ai-platform', 'tok-1')).toEqual(['sh', '-c', [...HEADER, 'grep -q tok-1 "$b/.lock/info.json"', 'touch "$b/.lock/info.json"'].join('\n')])
+    expect(releaseLock('/opt/ai-platform', 'tok 1')).toEqual(['sh', '-c', [...HEADER, String.raw`if grep -q 'tok 1' "$b/.lock/info.json" 2>/dev/null && mv -T "$b/.lock" "$b/.lock.gone-$$"; then rm -rf "$b/.lock.gone-$$"; fi`].join('\n')])
+    expect(forceReleaseLock('/opt/ai-platform')).toEqual(['sh', '-c', [...HEADER, 'if mv -T "$b/.lock" "$b/.lock.gone-$$" 2>/dev/null; then rm -rf "$b/.lock.gone-$$"; fi'].join('\n')])
+  })
+
+  it('recordHistory', () => {
+    expect(recordHistory('/opt/ai-platform', '{"event":"deployed","release":"r1"}')).toEqual([
+      'sh',
+      '-c',
+      [
+        ...HEADER,
+        String.raw`printf '%s\n' '{"event":"deployed","release":"r1"}' >> "$b/history.jsonl"`,
+        'echo "@@live $(readlink "$b/current" 2>/dev/null | sed "s#^releases/##")"',
+        String.raw`for id in $(ls -1 "$b/releases" 2>/dev/null | grep -v '^\.'); do echo "@@release $id $(sha256sum "$b/releases/$id/.env" 2>/dev/null | cut -c1-64)"; done`,
+        'echo "@@history"',
+        String.raw`ls -1 "$b/releases" 2>/dev/null | grep -v '^\.' | grep -Fs -f - "$b/history.jsonl" | tail -n 2000 || true`,
+      ].join('\n'),
+    ])
+  })
+
+  it('pruneReleases', () => {
+    expect(pruneReleases('/opt/ai-platform', ['r1', 'r 2'])).toEqual([
+      'sh',
+      '-c',
+      [
+        ...HEADER,
+        'live=$(readlink "$b/current" 2>/dev/null | sed "s#^releases/##" || true)',
+        String.raw`for r in r1 'r 2'; do [ "$r" = "$live" ] || rm -rf "$b/releases/$r"; done`,
+        'cd "$b/files" 2>/dev/null || exit 0',
+        'for f in *; do [ -e "$f" ] || continue; grep -qs "files/$f/" "$b"/releases/*/release.json || rm -rf "$f"; done',
+      ].join('\n'),
+    ])
+  })
+
+  it('readHistory and postgresDatabases are plain argv', () => {
+    expect(readHistory('/opt/ai platform', 20)).toEqual(['tail', '-n', '20', '/opt/ai platform/history.jsonl'])
+    expect(postgresDatabases('p-postgres-1', 'postgres')).toEqual(['docker', 'exec', 'p-postgres-1', 'psql', '-U', 'postgres', '-X', '-At', '-c', "select encode(convert_to(datname, 'UTF8'), 'hex') from pg_database where not datistemplate and datallowconn order by 1"])
+  })
+
+  it('listBackups', () => {
+    expect(listBackups('/opt/ai-platform', 'post gres')).toEqual([
+      'sh',
+      '-c',
+      [
+        ...HEADER,
+        String.raw`d="$b/backups/"'post gres'`,
+        '[ -d "$d" ] || exit 0',
+        String.raw`for id in $(ls -1 "$d" | grep -E '^[0-9]{8}T[0-9]{6}Z$' | sort -r); do echo "@@backup $id"; for f in "$d/$id"/*; do if [ -e "$f" ]; then printf "%s %s\n" "$(wc -c < "$f")" "$(basename "$f")"; fi; done; done`,
+      ].join('\n'),
+    ])
+  })
+
+  it('postgresRestore: the database name as a quoted identifier and a connection string', () => {
+    expect(postgresRestore('/opt/ai-platform', 'postgres', 'p-postgres-1', 'postgres', '20261130T010203Z', "it's", 'its.dump')).toEqual([
+      'sh',
+      '-c',
+      [
+        ...HEADER,
+        'f="$b/backups/"postgres/20261130T010203Z/its.dump',
+        'test -f "$f"',
+        String.raw`docker exec p-postgres-1 psql -U postgres -X -At -c 'select 1 from pg_database where datname = '\''it'\'''\''s'\''' | grep -q 1 || docker exec p-postgres-1 psql -U postgres -X -v ON_ERROR_STOP=1 -q -c 'create database "it'\''s"'`,
+        String.raw`docker exec -i p-postgres-1 pg_restore -U postgres --clean --if-exists --no-owner -d 'dbname='\''it\'\''s'\''' < "$f"`,
+      ].join('\n'),
+    ])
   })
 })

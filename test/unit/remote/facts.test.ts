@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -21,6 +21,21 @@ describe('facts: probe and parsers', () => {
       expect(sections.get('mount-0')).toEqual({ output: 'directory', code: 0 })
       expect(sections.get('mount-1')!.code).not.toBe(0)
       expect(parseDf(sections.get('disk')!.output)!.availableKb).toBeGreaterThan(0)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('a base directory or mount path with shell syntax in it is read as data, never run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aip-facts-'))
+    try {
+      const marker = join(dir, 'ran')
+      const hostile = join(dir, "it's $(touch ran) `touch ran`")
+      mkdirSync(hostile)
+      const sections = parseSections(execFileSync('sh', ['-c', factsScript({ baseDir: hostile, mounts: [hostile], gpu: null, full: true })], { encoding: 'utf8', cwd: dir }))
+      expect(sections.get('base')).toEqual({ output: 'writable', code: 0 })
+      expect(sections.get('mount-0')).toEqual({ output: 'directory', code: 0 })
+      expect(existsSync(marker)).toBe(false)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
