@@ -8,7 +8,7 @@ import type { Connector } from '../remote/connect.js'
 import { schedule, type HostOutcome } from './decide.js'
 import { deployHost, probe, type Probe } from './host-deploy.js'
 export { parseHolder } from './lock-holder.js'
-export { parseReleases, rollbackHost, type RollbackReport } from './rollback.js'
+export { parseReleases, rollbackHost, type RollbackOptions, type RollbackReport } from './rollback.js'
 
 export type HostStatus = HostOutcome
 
