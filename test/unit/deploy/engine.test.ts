@@ -307,6 +307,17 @@ describe('rollback HOST (manual)', () => {
     expect(memory.lock).toBeNull()
   })
 
+  it('without --to: the release the current one replaced, even when a newer one lies between them', async () => {
+    const [v1, v2] = await threeReleases()
+    // back on v1 by hand, then v4 on top of it: v4 replaced v1, and v2 (newer than v1) is not where it goes
+    await rollbackHost(input(), options(), 'solo1', v1!)
+    const v4 = host((await run({ selectors: ['solo1'], tag: 'v4' })).report, 'solo1')
+    expect(v4.previous).toBe(v1)
+    const report = await rollbackHost(input(), options(), 'solo1', null)
+    expect(report).toMatchObject({ from: v4.release, to: v1 })
+    expect(fleet.host('solo1').releases.has(v2!)).toBe(true)
+  })
+
   it('with --to: to that release, passing over the default one', async () => {
     const [v1, , v3] = await threeReleases()
     const report = await rollbackHost(input(), options(), 'solo1', v1!)
