@@ -119,6 +119,21 @@ describe('deploy: order and waves', () => {
     expect(web1.releases.size).toBe(1)
   })
 
+  it('a release switched to but never recorded is recorded as recovered, then repaired, never called unchanged', async () => {
+    newFleet()
+    const first = await run({ selectors: ['solo1'] })
+    const memory = fleet.host('solo1')
+    // a deploy cut off between its switch and its record
+    memory.history = []
+    const { report } = await run({ selectors: ['solo1'] })
+    const was = host(first.report, 'solo1').release
+    expect(host(report, 'solo1')).toMatchObject({ status: 'repaired', release: was, recovered: was })
+    expect(memory.events().map((e) => [e.event, e.release])).toEqual([
+      ['recovered', was],
+      ['repaired', was],
+    ])
+  })
+
   it('a failed host skips its dependents, transitively named, while independent hosts go on', async () => {
     newFleet()
     fleet.host('db1').behaviour = () => 'exited'
