@@ -98,36 +98,24 @@ export interface ScheduleStep {
 /**
  * The next step of a run: which of the hosts neither finished nor running start now (every host they
  * depend on in the plan is good, and fewer than `concurrency` are in flight), which end untouched, and
- * which wait. Dependencies outside the plan are not waited for. A host ended here counts as not good
- * for the hosts after it, so a failure skips its dependents transitively in one step.
+ * which wait. Dependencies outside the plan are not waited for. The dependents of a host that did not
+ * deploy are skipped, transitively, each naming the hosts it waited for; once stopped, every other
+ * host not started is cancelled (its dependents too: none of them was started either).
  */
 export function schedule(hosts: readonly SchedulableHost[], state: ScheduleState): ScheduleStep {
   const inPlan = new Set(hosts.map((h) => h.name))
-  const outcome = new Map(state.finished)
+  const open = hosts.filter((h) => !state.finished.has(h.name) && !state.running.has(h.name))
+  const notGood = hosts.filter((h) => state.finished.has(h.name) && !isGood(state.finished.get(h.name))).map((h) => h.name)
+  const doomed = new Set(notGood.flatMap((name) => dependentsOf(hosts, name)))
   const step: ScheduleStep = { start: [], end: [], waiting: [] }
   let inFlight = state.running.size
-  let open = hosts.filter((h) => !outcome.has(h.name) && !state.running.has(h.name))
-  // Ends first, to a fixpoint: an end may decide a host listed before the one it depends on.
-  for (let ended = true; ended; ) {
-    ended = false
-    for (const host of open) {
-      const bad = host.dependsOn.map((d) => d.host).filter((d) => inPlan.has(d) && outcome.has(d) && !isGood(outcome.get(d)))
-      const end =
-        bad.length > 0
-          ? { host: host.name, status: 'skipped' as const, reason: `depends on ${bad.join(', ')}, which did not deploy` }
-          : state.stopped
-            ? { host: host.name, status: 'cancelled' as const, reason: 'interrupted before it started' }
-            : null
-      if (!end) continue
-      step.end.push(end)
-      outcome.set(host.name, end.status)
-      ended = true
-    }
-    open = open.filter((h) => !outcome.has(h.name))
-  }
   for (const host of open) {
-    const ready = host.dependsOn.every((d) => !inPlan.has(d.host) || isGood(outcome.get(d.host)))
-    if (ready && inFlight < state.concurrency) {
+    if (doomed.has(host.name)) {
+      const bad = host.dependsOn.map((d) => d.host).filter((d) => notGood.includes(d) || doomed.has(d))
+      step.end.push({ host: host.name, status: 'skipped', reason: `depends on ${bad.join(', ')}, which did not deploy` })
+    } else if (state.stopped) {
+      step.end.push({ host: host.name, status: 'cancelled', reason: 'interrupted before it started' })
+    } else if (host.dependsOn.every((d) => !inPlan.has(d.host) || isGood(state.finished.get(d.host))) && inFlight < state.concurrency) {
       step.start.push(host.name)
       inFlight++
     } else step.waiting.push(host.name)

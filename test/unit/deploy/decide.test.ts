@@ -104,8 +104,13 @@ describe('what a failure skips', () => {
     ])
     expect(step.end.map((e) => e.host)).toEqual(dependentsOf(plan, 'db'))
     expect(step.start).toEqual([])
-    // a skip skips too, even when the dependent comes first in the list
-    expect(schedule([...plan].reverse(), state({ db: 'failed', mon: 'deployed' })).end.map((e) => e.host)).toEqual(['web2', 'web1', 'edge'])
+    // a dependent listed before the host it waits for is skipped too, in the list's order
+    const reversed = schedule([...plan].reverse(), state({ db: 'failed', mon: 'deployed' })).end
+    expect(reversed.map((e) => [e.host, e.reason])).toEqual([
+      ['edge', 'depends on web1, which did not deploy'],
+      ['web2', 'depends on db, which did not deploy'],
+      ['web1', 'depends on db, which did not deploy'],
+    ])
   })
 
   it('a failure of a leaf skips nothing; its siblings go on', () => {
@@ -142,6 +147,11 @@ describe('which hosts start now', () => {
       { host: 'web2', status: 'cancelled', reason: 'interrupted before it started' },
       { host: 'edge', status: 'cancelled', reason: 'interrupted before it started' },
     ])
+  })
+
+  it('stopped before anything started: every host is cancelled, not skipped for a dependency cancelled with it; a failure still skips', () => {
+    expect(schedule(plan, state({}, [], 10, true)).end.map((e) => `${e.host} ${e.status}`)).toEqual(['db cancelled', 'mon cancelled', 'web1 cancelled', 'web2 cancelled', 'edge cancelled'])
+    expect(schedule(plan, state({ db: 'failed' }, [], 10, true)).end.map((e) => `${e.host} ${e.status}`)).toEqual(['mon cancelled', 'web1 skipped', 'web2 skipped', 'edge skipped'])
   })
 
   it('a cycle leaves every host waiting and nothing to start (the engine refuses it)', () => {
