@@ -69,6 +69,10 @@ export class MemoryHost {
   failCheck: (argv: readonly string[]) => boolean = () => false
   /** Runs before a command of this host takes effect: tests wait, count or interrupt here. */
   before: (step: string) => Promise<void> | void = () => undefined
+  /** Images the host lacks (inspect answers 404). */
+  readonly missing = new Set<string>()
+  /** The connection drops when a command of this step (prefix) is sent, once: it never reaches the host. */
+  dropAt: string | null = null
   private created = 0
 
   constructor(
@@ -159,6 +163,19 @@ export class MemoryHost {
 
   /** The executor's run: find the builder that made argv, check it made exactly argv, apply it. */
   async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    return this.apply(argv, options)
+  }
+
+  /** Called by each command before it takes effect: the test's hook, then a dropped connection. */
+  private async reach(step: string, argv: readonly string[]): Promise<void> {
+    await this.before(step)
+    if (this.dropAt !== null && step.startsWith(this.dropAt)) {
+      this.dropAt = null
+      throw new Dropped(new RemoteError(this.name, argv, null, '', `${this.name}: the connection was lost`))
+    }
+  }
+
+  private async apply(argv: readonly string[], options: RunOptions): Promise<RunResult> {
     const exact = (step: string, made: readonly string[]): string => {
       if (JSON.stringify(made) !== JSON.stringify(argv)) throw this.fleet.refuse(this.name, argv, `looks like ${step} but is not what its builder makes`)
       return step
@@ -170,7 +187,7 @@ export class MemoryHost {
     const script = argv[0] === 'sh' && argv[1] === '-c' && argv.length === 3 ? argv[2]! : null
     if (argv[0] === 'check') {
       step = exact(`check ${argv.slice(1).join(' ')}`, argv)
-      await this.before(step)
+      await this.reach(step, argv)
       const running = this.containers.some((c) => c.service === argv[1] && c.behaviour === 'healthy')
       result = running && !this.failCheck(argv) ? ok('ok\n') : { code: 1, stdout: '', stderr: `${argv[1]} does not answer` }
     } else if (script === null) {
@@ -178,13 +195,13 @@ export class MemoryHost {
     } else if (script.startsWith('export LC_ALL=C')) {
       const full = script.includes("@@aip:docker'")
       step = exact(full ? 'preflight' : 'facts', sh(factsScript({ baseDir: b, mounts: [], gpu: null, gpuContainers: false, full })))
-      await this.before(step)
+      await this.reach(step, argv)
       result = ok(this.facts(full))
     } else if (script.includes('if place; then echo acquired; after; exit 0; fi')) {
       const info = JSON.parse(unquote(new RegExp(`printf '%s\\\\n' ${WORD} > "\\$t/info.json"`).exec(script)?.[1] ?? "'{}'")) as LockInfo
       const stale = Number(/\[ "\$\(lockage\)" -ge (\d+) \]/.exec(script)?.[1])
       step = exact('acquire', acquireLock(b, info, stale, factsScript({ baseDir: b, mounts: [], gpu: null, full: false })))
-      await this.before(step)
+      await this.reach(step, argv)
       if (this.lock === null) {
         this.lock = info
         result = ok(`acquired\n${this.facts(false)}`)
@@ -192,7 +209,7 @@ export class MemoryHost {
     } else if (script.includes('.lock.gone-$$"; then rm -rf')) {
       const token = unquote(new RegExp(`grep -q ${WORD} `).exec(script)?.[1] ?? '')
       step = exact('release lock', releaseLock(b, token))
-      await this.before(step)
+      await this.reach(step, argv)
       if (this.lock?.token === token) this.lock = null
       result = ok()
     } else if (script.includes('touch "$b/.lock/info.json"')) {
@@ -202,7 +219,7 @@ export class MemoryHost {
     } else if (script.includes('tar -x -C "$tmp" -f -')) {
       const id = unquote(new RegExp(`\\nid=${WORD}\\n`).exec(script)?.[1] ?? '')
       step = exact(`unpack ${id}`, unpackRelease(b, id))
-      await this.before(step)
+      await this.reach(step, argv)
       if (this.releases.has(id)) result = { code: 1, stdout: '', stderr: '' }
       else {
         await this.unpack(id, options.stdin)
@@ -211,13 +228,13 @@ export class MemoryHost {
     } else if (script.includes('"$b/.current.new"')) {
       const id = unquote(new RegExp(`ln -sfn ${WORD} `).exec(script)?.[1] ?? '').replace(/^releases\//, '')
       step = exact(`switch ${id}`, switchCurrent(b, id))
-      await this.before(step)
+      await this.reach(step, argv)
       this.current = id
       result = ok()
     } else if (script.includes('!= "releases/$id"')) {
       const id = unquote(new RegExp(`\\nid=${WORD}\\n`).exec(script)?.[1] ?? '')
       step = exact(`remove ${id}`, removeRelease(b, id))
-      await this.before(step)
+      await this.reach(step, argv)
       if (this.current === id) result = { code: 1, stdout: '', stderr: '' }
       else {
         this.releases.delete(id)
@@ -225,26 +242,26 @@ export class MemoryHost {
       }
     } else if (script.endsWith('rm -f "$b/current"')) {
       step = exact('remove current', removeCurrent(b))
-      await this.before(step)
+      await this.reach(step, argv)
       this.current = null
       result = ok()
     } else if (script.includes('>> "$b/history.jsonl"')) {
       const line = unquote(new RegExp(`printf '%s\\\\n' ${WORD} >>`).exec(script)?.[1] ?? '')
       const event = (JSON.parse(line) as { event: string }).event
       step = exact(`record ${event}`, recordHistory(b, line))
-      await this.before(step)
+      await this.reach(step, argv)
       this.history.push(line)
       const listing = [...this.releases.keys()].map((id) => `@@release ${id} ${this.envSum(id) ?? ''}\n`).join('')
       result = ok(`@@live ${this.current ?? ''}\n${listing}@@history\n${this.keptHistory()}`)
     } else if (script.includes('for r in ')) {
       const ids = (/for r in (.*); do/.exec(script)?.[1] ?? '').split(' ').filter(Boolean).map(unquote)
       step = exact(`prune ${ids.join(' ')}`, pruneReleases(b, ids))
-      await this.before(step)
+      await this.reach(step, argv)
       for (const id of ids) if (id !== this.current) this.releases.delete(id)
       result = ok()
     } else if (script.includes('[ -d "$b/releases" ] || exit 0')) {
       step = exact('read releases', readReleases(b))
-      await this.before(step)
+      await this.reach(step, argv)
       const ids = [...this.releases.keys()].sort().reverse()
       result = ok(`${ids.map((id) => `@@release ${id} ${this.envSum(id) ?? ''}\n${this.releases.get(id)!.get('release.json') ?? ''}\n`).join('')}@@history\n${this.keptHistory()}`)
     } else if (script.startsWith('set -eu\nd=')) {
@@ -253,7 +270,7 @@ export class MemoryHost {
       const target: ComposeTarget = { compose: COMPOSE, project, baseDir: b, releaseId: dir.slice(`${b}/releases/`.length) }
       const down = script.endsWith(' down --remove-orphans')
       step = exact(`${down ? 'down' : 'up'} ${target.releaseId}`, (down ? composeDown : composeUp)(target))
-      await this.before(step)
+      await this.reach(step, argv)
       if (down) {
         this.containers = this.containers.filter((c) => c.project !== project)
         result = ok()
@@ -288,22 +305,42 @@ export class MemoryHost {
     const fake = {
       listContainers,
       getContainer: (id: string) => ({ logs: () => Promise.resolve(Buffer.from(`${id}: crashed on start\n`)) }),
-      // every image is present: `images` pulls nothing
-      modem: { dial: (_options: unknown, callback: (error: unknown, data: unknown) => void) => callback(null, {}) },
+      // images are present unless a test says one is missing
+      modem: {
+        dial: (options: { path: string }, callback: (error: unknown, data: unknown) => void) => {
+          const image = /^\/images\/(.*)\/json$/.exec(options.path)?.[1] ?? ''
+          if (this.missing.has(image)) callback(Object.assign(new Error(`(HTTP code 404) no such image - ${image}`), { statusCode: 404 }), null)
+          else callback(null, {})
+        },
+      },
     }
     return fake as unknown as Docker
   }
 }
 
+/** The connection dropped under a command: the executor that sent it is lost from then on. */
+class Dropped extends Error {
+  constructor(readonly error: RemoteError) {
+    super(error.message)
+  }
+}
+
 class MemoryExecutor implements Executor {
   readonly transport = 'ssh' as const
-  readonly lost = false
+  lost = false
   constructor(private readonly memory: MemoryHost) {}
   get host(): string {
     return this.memory.name
   }
-  run(argv: readonly string[], options?: RunOptions): Promise<RunResult> {
-    return this.memory.run(argv, options)
+  async run(argv: readonly string[], options?: RunOptions): Promise<RunResult> {
+    if (this.lost) throw new RemoteError(this.host, argv, null, '', `${this.host}: the connection is closed`)
+    try {
+      return await this.memory.run(argv, options)
+    } catch (error) {
+      if (!(error instanceof Dropped)) throw error
+      this.lost = true
+      throw error.error
+    }
   }
   docker(): Docker {
     return this.memory.docker()
@@ -346,7 +383,9 @@ export class MemoryFleet {
     const executors = new Map<string, MemoryExecutor>()
     return {
       get: (name: string) => {
-        const executor = executors.get(name) ?? new MemoryExecutor(this.host(name))
+        // a connection that dropped is opened again, as the SSH connector does
+        const open = executors.get(name)
+        const executor = open && !open.lost ? open : new MemoryExecutor(this.host(name))
         executors.set(name, executor)
         return Promise.resolve(executor)
       },

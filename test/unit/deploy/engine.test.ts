@@ -160,6 +160,40 @@ describe('deploy: order and waves', () => {
   })
 })
 
+describe('deploy: failures before and after the switch', () => {
+  it('a failure before the switch drops the upload and leaves the host on what it ran: nothing to roll back', async () => {
+    newFleet()
+    const first = await run({ selectors: ['solo1'] })
+    const was = host(first.report, 'solo1').release
+    const memory = fleet.host('solo1')
+    memory.missing.add('example/solo:v2')
+    const { report } = await run({ selectors: ['solo1'], tag: 'v2', options: { pull: 'never' } })
+    const failed = host(report, 'solo1')
+    expect(failed.error).toBe('solo1: images missing and --pull never: example/solo:v2')
+    expect(failed.rollback).toEqual({ status: 'none', release: was })
+    expect(memory.log.slice(-3)).toEqual([`unpack ${failed.release}`, `remove ${failed.release}`, 'release lock'])
+    expect([...memory.releases.keys()]).toEqual([was])
+    expect(memory.current).toBe(was)
+    expect(memory.events().map((e) => e.event)).toEqual(['deployed'])
+  })
+
+  it('a connection lost after the switch: no rollback is attempted, the lock stays, and the error says where the host is', async () => {
+    newFleet()
+    const first = await run({ selectors: ['solo1'] })
+    const was = host(first.report, 'solo1').release
+    const memory = fleet.host('solo1')
+    memory.dropAt = 'up '
+    const { report } = await run({ selectors: ['solo1'], tag: 'v2' })
+    const failed = host(report, 'solo1')
+    expect(failed.error).toBe(`solo1: the connection was lost during up; the host was switched to ${failed.release} and may run it unrecorded: the next deploy records it and goes on from there`)
+    expect(failed.hint).toMatch(/^Its deploy lock stays until this machine's next deploy takes it over/)
+    expect(failed.rollback).toEqual({ status: 'failed', release: was, error: 'not attempted: the connection to solo1 is lost' })
+    expect(memory.current).toBe(failed.release)
+    expect(memory.lock?.command).toBe('deploy')
+    expect(memory.log.at(-1)).toBe(`switch ${failed.release}`)
+  })
+})
+
 describe('deploy: --concurrency', () => {
   async function maxInFlight(concurrency: number): Promise<number> {
     newFleet()
