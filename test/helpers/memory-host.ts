@@ -20,6 +20,7 @@ import {
   releaseLock,
   removeCurrent,
   removeRelease,
+  sh,
   switchCurrent,
   unpackRelease,
   type ComposeTarget,
@@ -28,7 +29,6 @@ import {
 import type { Connector } from '../../src/remote/connect.js'
 import type { Executor, RunOptions, RunResult } from '../../src/remote/executor.js'
 import { factsScript, type ComposeInfo } from '../../src/remote/facts.js'
-import { sh } from '../../src/remote/commands.js'
 import { parseReleaseRecord, type ReleaseRecord } from '../../src/deploy/release.js'
 
 /** How a container comes up: running with a passing Docker healthcheck, crashed, or never done starting. */
@@ -56,6 +56,7 @@ const WORD = `('(?:[^']|'\\\\'')*'|[^\\s'"]+)`
 export class MemoryHost {
   /** Release id -> its files (compose.yaml, .env, release.json, files.sha256). */
   readonly releases = new Map<string, Map<string, string>>()
+  /** The shared config file store: `files/<key>/<path>` -> its text. */
   readonly store = new Map<string, string>()
   current: string | null = null
   history: string[] = []
