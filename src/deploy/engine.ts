@@ -5,11 +5,12 @@ import type { Project } from '../config/model.js'
 import type { Plan } from '../plan/plan.js'
 import type { HostRender } from '../render/render.js'
 import type { Connector } from '../remote/connect.js'
+import { schedule, type HostOutcome } from './decide.js'
 import { deployHost, probe, type Probe } from './host-deploy.js'
 export { parseHolder } from './lock-holder.js'
-export { parseReleases, rollbackHost, type RollbackReport } from './rollback.js'
+export { parseReleases, rollbackHost, type RollbackOptions, type RollbackReport } from './rollback.js'
 
-export type HostStatus = 'deployed' | 'unchanged' | 'repaired' | 'failed' | 'skipped' | 'cancelled'
+export type HostStatus = HostOutcome
 
 export interface HostReport {
   host: string
@@ -75,9 +76,6 @@ export async function deploy(input: DeployInput, options: DeployOptions): Promis
   const started = Date.now()
   const reports = new Map<string, HostReport>()
   const running = new Map<string, Promise<void>>()
-  const pending = [...input.plan.hosts]
-  const inPlan = new Set(pending.map((h) => h.name))
-  const good = (name: string) => ['deployed', 'unchanged', 'repaired'].includes(reports.get(name)?.status ?? '')
   // Whether a host already runs its release is a read-only question: ask every host at once, so a
   // no-op run costs one round of probes instead of one per wave.
   const probes = new Map<string, Promise<Probe>>()
@@ -86,32 +84,27 @@ export async function deploy(input: DeployInput, options: DeployOptions): Promis
     for (const pending of probes.values()) pending.catch(() => undefined)
   }
 
-  while (pending.length > 0 || running.size > 0) {
-    for (const host of [...pending]) {
-      const deps = host.dependsOn.map((d) => d.host).filter((d) => inPlan.has(d))
-      const bad = deps.filter((d) => reports.has(d) && !good(d))
-      if (bad.length > 0 || (options.stop.aborted && !running.has(host.name))) {
-        pending.splice(pending.indexOf(host), 1)
-        const report = skipped(host.name, options.stop.aborted ? 'cancelled' : 'skipped', options.stop.aborted ? 'interrupted before it started' : `depends on ${bad.join(', ')}, which did not deploy`)
-        reports.set(host.name, report)
-        input.emit({ type: 'host-done', report })
-        continue
-      }
-      if (!deps.every(good) || running.size >= options.concurrency) continue
-      pending.splice(pending.indexOf(host), 1)
-      const render = input.renders.find((r) => r.host === host.name)!
-      input.emit({ type: 'host-start', host: host.name })
-      const work = deployHost(input, options, host, render, probes.get(host.name) ?? null).then((report) => {
-        reports.set(host.name, report)
-        running.delete(host.name)
+  while (reports.size < input.plan.hosts.length) {
+    const finished = new Map([...reports].map(([name, report]) => [name, report.status]))
+    const next = schedule(input.plan.hosts, { finished, running: new Set(running.keys()), concurrency: options.concurrency, stopped: options.stop.aborted })
+    for (const end of next.end) {
+      const report = skipped(end.host, end.status, end.reason)
+      reports.set(end.host, report)
+      input.emit({ type: 'host-done', report })
+    }
+    for (const name of next.start) {
+      const host = input.plan.hosts.find((h) => h.name === name)!
+      const render = input.renders.find((r) => r.host === name)!
+      input.emit({ type: 'host-start', host: name })
+      const work = deployHost(input, options, host, render, probes.get(name) ?? null).then((report) => {
+        reports.set(name, report)
+        running.delete(name)
         input.emit({ type: 'host-done', report })
       })
-      running.set(host.name, work)
+      running.set(name, work)
     }
     if (running.size > 0) await Promise.race(running.values())
-    else if (pending.length > 0 && !pending.some((h) => h.dependsOn.every((d) => !inPlan.has(d.host) || reports.has(d.host)))) {
-      throw new Error('deploy scheduler: no runnable host left (dependency cycle in the plan?)')
-    }
+    else if (next.end.length === 0 && reports.size < input.plan.hosts.length) throw new Error('deploy scheduler: no runnable host left (dependency cycle in the plan?)')
   }
 
   const hosts = input.plan.hosts.map((h) => reports.get(h.name)!)

@@ -117,23 +117,3 @@ export function rollbackTarget(current: ReleaseRecord, releases: readonly Releas
   const candidates = releases.filter((r) => r.id !== current.id && !same(r) && verdict.get(r.id) !== 'failed')
   return candidates.find((r) => r.id === current.previous) ?? candidates.filter((r) => r.id < current.id).sort((a, b) => b.id.localeCompare(a.id))[0] ?? null
 }
-
-export type HostDecision =
-  | { action: 'unchanged'; current: ReleaseRecord }
-  | { action: 'repair'; current: ReleaseRecord }
-  | { action: 'deploy'; previous: ReleaseRecord | null }
-
-/** Whether a host runs exactly this render: the same bundle hash and the same .env. */
-export function runsRender(facts: { current: ReleaseRecord | null; envSha256: string | null }, wanted: { hash: string; envSha256: string }): boolean {
-  return facts.current !== null && facts.current.hash === wanted.hash && facts.envSha256 === wanted.envSha256
-}
-
-/**
- * What to do with a host, from what it runs (read under its lock) and, when that is this very render,
- * whether its containers are up and healthy: nothing, bring the containers back (repair), or a new
- * release whose `previous` is what the host runs now.
- */
-export function decide(facts: { current: ReleaseRecord | null; envSha256: string | null }, wanted: { hash: string; envSha256: string }, ready: boolean, force: boolean): HostDecision {
-  if (!force && facts.current && runsRender(facts, wanted)) return ready ? { action: 'unchanged', current: facts.current } : { action: 'repair', current: facts.current }
-  return { action: 'deploy', previous: facts.current }
-}

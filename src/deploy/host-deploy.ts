@@ -9,9 +9,10 @@ import { composeUp, heartbeatLock, releaseLock, removeRelease, switchCurrent, un
 import type { Executor } from '../remote/executor.js'
 import { envFileFor } from '../secrets/secrets.js'
 import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
-import { evaluateReadiness, listProject, type ContainerState } from './containers.js'
+import { listProject, type ContainerState } from './containers.js'
 import type { DeployInput, DeployOptions, HostReport } from './engine.js'
-import { decide, historyLine, runsRender } from './history.js'
+import { decideHost, needsContainers } from './decide.js'
+import { historyLine } from './history.js'
 import { processAlive } from '../util/process-alive.js'
 import { hostPreflight, lockHost, lockToken, progress, recordAndPrune, renderTarget, serviceStates, StepFailure, waitHealthy } from './host-ops.js'
 import { missingImages, pullImage, type PullProgress } from './images.js'
@@ -70,13 +71,15 @@ export async function probe(input: DeployInput, host: PlanHost, render: HostRend
     // Left by a deploy from this machine that died or was cut off: nobody else can release it.
     await step('stale lock', () => exec.run(releaseLock(host.baseDir, quick.lock!.token!), { check: false, timeoutMs: 20_000 }))
   }
-  if (!quick.recorded || !runsRender(quick, { hash: render.hash, envSha256: envDigest(env) })) return { exec, quick, env, ready: false, containers: null, steps }
+  const wanted = { hash: render.hash, envSha256: envDigest(env) }
+  // an unrecorded release is looked at again under the lock, where it is recorded first
+  if (!quick.recorded || !needsContainers(quick, wanted, false)) return { exec, quick, env, ready: false, containers: null, steps }
   const containers = await step('check', async () => {
     const answer = await listing
     if ('error' in answer) throw answer.error
     return answer.containers
   })
-  return { exec, quick, env, ready: evaluateReadiness(renderTarget(render).expected, containers).ready, containers, steps }
+  return { exec, quick, env, ready: decideHost(quick, wanted, containers, renderTarget(render).expected, false).action === 'unchanged', containers, steps }
 }
 
 export async function deployHost(input: DeployInput, options: DeployOptions, host: PlanHost, render: HostRender, probed: Promise<Probe> | null): Promise<HostReport> {
@@ -150,11 +153,9 @@ export async function deployHost(input: DeployInput, options: DeployOptions, hos
     }
 
     const wanted = { hash: render.hash, envSha256: envDigest(env) }
-    const same = !options.force && runsRender(underLock, wanted)
-    const containers = same ? await step('check', () => listProject(executor, render.composeProject, { signal: options.abort })) : null
-    // a recovered release is judged before it is called unchanged: its checks never ran
-    const ready = containers !== null && report.recovered === undefined && evaluateReadiness(target.expected, containers).ready
-    const decision = decide(underLock, wanted, ready, options.force)
+    const containers = needsContainers(underLock, wanted, options.force) ? await step('check', () => listProject(executor, render.composeProject, { signal: options.abort })) : null
+    // a recovered release (recorded just now) is repaired, not called unchanged: its checks never ran
+    const decision = decideHost(underLock, wanted, containers, target.expected, options.force)
     const compose = (releaseIdOf: string): ComposeTarget => ({ compose: facts!.compose, project: render.composeProject, baseDir: host.baseDir, releaseId: releaseIdOf })
 
     if (decision.action === 'unchanged') {

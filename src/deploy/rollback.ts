@@ -4,16 +4,16 @@
 import { UserError, errorMessage } from '../errors.js'
 import { composeDown, composeUp, parseReleaseLine, readReleases, releaseLock, removeCurrent, switchCurrent, type ComposeTarget } from '../remote/commands.js'
 import type { Executor } from '../remote/executor.js'
-import type { DeployInput, DeployOptions, HostInput, HostReport } from './engine.js'
+import type { HostInput, HostReport } from './engine.js'
 import { historyLine, parseHistoryEntries, rollbackTarget, type HistoryEntry } from './history.js'
-import { hostPreflight, lockHost, lockToken, progress, recordAndPrune, recordTarget, StepFailure, waitHealthy, type ServiceState } from './host-ops.js'
+import { hostPreflight, lockHost, lockToken, progress, recordAndPrune, recordTarget, StepFailure, waitHealthy, type LockOptions, type ServiceState } from './host-ops.js'
 import type { HostFacts } from './preflight.js'
 import { parseReleaseRecord, RELEASE_ID, type ReleaseRecord } from './release.js'
 
 /** After a failed deploy that switched `current`: back to `before` (or, on a first deploy, no release at all). */
 export async function rollBackFailed(
-  input: DeployInput,
-  options: DeployOptions,
+  input: Pick<HostInput, 'project' | 'emit' | 'redact'>,
+  options: { healthTimeoutS: number; command: string },
   exec: Executor,
   host: { name: string; baseDir: string },
   facts: HostFacts,
@@ -75,6 +75,13 @@ export function parseKept(stdout: string): { releases: ReleaseRecord[]; env: Map
   return { releases, env, history: at < 0 ? [] : parseHistoryEntries(stdout.slice(at + 10)) }
 }
 
+/** What `rollback HOST` needs of its command: the lock wait, the health wait and the signal that abandons it. */
+export interface RollbackOptions extends LockOptions {
+  healthTimeoutS: number
+  /** Abandons the health wait (Ctrl-C): the host goes back onto the release it ran. */
+  abort: AbortSignal
+}
+
 export interface RollbackReport {
   host: string
   from: string
@@ -88,7 +95,7 @@ export interface RollbackReport {
  * before, of other content), under its deploy lock, gated on that release's own checks. When it does
  * not come up healthy the host is switched back to the release it ran, and the error says so.
  */
-export async function rollbackHost(input: HostInput, options: DeployOptions, hostName: string, to: string | null): Promise<RollbackReport> {
+export async function rollbackHost(input: HostInput, options: RollbackOptions, hostName: string, to: string | null): Promise<RollbackReport> {
   const started = Date.now()
   const ref = input.project.hosts[hostName]
   if (!ref) throw new UserError(`unknown host ${hostName}`, `Hosts: ${input.project.hostOrder.join(', ')}.`)

@@ -142,7 +142,7 @@ export async function rollbackCommand(open: OpenProject, options: RollbackComman
   try {
     report = await rollbackHost(
       { project: open.project, connector: connections, emit: (e) => (e.type === 'progress' ? log(`${e.host}: ${e.text}`) : undefined), redact: mask },
-      { force: false, concurrency: 1, lockWaitS: options.lockWaitS, lockStaleS: 15 * 60, healthTimeoutS: options.healthTimeoutS, pull: 'never', command: options.command, tool: options.tool, stop: abort, abort },
+      { lockWaitS: options.lockWaitS, lockStaleS: 15 * 60, healthTimeoutS: options.healthTimeoutS, command: options.command, stop: abort, abort },
       options.host,
       options.to,
     )

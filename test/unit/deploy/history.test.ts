@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { decide, historyLine, parseHistoryEntries, releasesToPrune, rollbackTarget, verdicts, type HistoryEntry } from '../../../src/deploy/history.js'
+import { historyLine, parseHistoryEntries, releasesToPrune, rollbackTarget, verdicts, type HistoryEntry } from '../../../src/deploy/history.js'
 import { parseQuickFacts } from '../../../src/deploy/preflight.js'
 import { parseReleaseRecord, type ReleaseRecord } from '../../../src/deploy/release.js'
 import { factsScript } from '../../../src/remote/facts.js'
@@ -97,22 +97,6 @@ describe('history: where a rollback goes', () => {
     const env = (pairs: [ReleaseRecord, string][]) => new Map(pairs.map(([r, e]) => [r.id, e]))
     expect(rollbackTarget(r3, [r3, r2, r1], [], env([[r3, 'x'], [r2, 'y'], [r1, 'x']]))?.id).toBe(r2.id)
     expect(rollbackTarget(r3, [r3, r2, r1], [], env([[r3, 'x'], [r2, 'x'], [r1, 'x']]))?.id).toBe(r1.id)
-  })
-})
-
-describe('decide (facts read under the lock)', () => {
-  const wanted = { hash: 'b'.repeat(64), envSha256: 'e'.repeat(64) }
-  it('this very render and its containers ready: nothing; not ready: repair; else a new release on top of what runs', () => {
-    const runs = release(2, 'b')
-    const facts = { current: runs, envSha256: 'e'.repeat(64) }
-    expect(decide(facts, wanted, true, false)).toEqual({ action: 'unchanged', current: runs })
-    expect(decide(facts, wanted, false, false)).toEqual({ action: 'repair', current: runs })
-    expect(decide(facts, wanted, true, true)).toEqual({ action: 'deploy', previous: runs })
-    expect(decide({ ...facts, envSha256: 'f'.repeat(64) }, wanted, true, false)).toEqual({ action: 'deploy', previous: runs })
-    // another deploy landed while this one waited: it is what a failure goes back to
-    const landed = release(3, 'c')
-    expect(decide({ current: landed, envSha256: 'e'.repeat(64) }, wanted, false, false)).toEqual({ action: 'deploy', previous: landed })
-    expect(decide({ current: null, envSha256: null }, wanted, false, false)).toEqual({ action: 'deploy', previous: null })
   })
 })
 

@@ -1,0 +1,403 @@
+// The deploy engine against an in-memory fleet (test/helpers/memory-host.ts): dependency order,
+// skipped dependents, --concurrency, Ctrl-C (stop, then abort), the automatic rollback after a failed
+// health wait and the manual one. The fleet tier (test/integration) proves the same against real hosts.
+import { createHash } from 'node:crypto'
+import { join } from 'node:path'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { Project } from '../../../src/config/model.js'
+import { deploy, rollbackHost, type DeployEvent, type DeployOptions, type DeployReport, type RollbackOptions } from '../../../src/deploy/engine.js'
+import { errorMessage } from '../../../src/errors.js'
+import { planRun } from '../../../src/plan/service.js'
+import type { HostRender } from '../../../src/render/render.js'
+import { loadOk } from '../../helpers/load.js'
+import { MemoryFleet } from '../../helpers/memory-host.js'
+import { REPO } from '../../helpers/project.js'
+
+const FIXTURE = join(REPO, 'test/fixtures/engine')
+let project: Project
+let origins: Awaited<ReturnType<typeof loadOk>>['origins']
+
+beforeAll(async () => {
+  const loaded = await loadOk(FIXTURE)
+  project = loaded.project
+  origins = loaded.origins
+})
+
+let fleet: MemoryFleet
+afterEach(() => {
+  // every command the engine sent was exactly one a builder makes
+  expect(fleet.unknown).toEqual([])
+})
+
+function newFleet(): MemoryFleet {
+  fleet = new MemoryFleet(Object.fromEntries(project.hostOrder.map((h) => [h, project.hosts[h]!.baseDir])))
+  return fleet
+}
+
+/** Another version of a host's render: new images, another hash, and checks of its own (`check SERVICE TAG`). */
+function version(render: HostRender, tag: string): HostRender {
+  return {
+    ...render,
+    hash: createHash('sha256').update(`${render.hash}:${tag}`).digest('hex'),
+    services: render.services.map((s) => ({ ...s, image: `${s.image.replace(/:\d+$/, '')}:${tag}`, health: [{ required: true, command: ['check', s.name, tag] }] })),
+  }
+}
+
+let minute = 0
+interface Run {
+  selectors?: string[]
+  tag?: string
+  options?: Partial<DeployOptions>
+  stop?: AbortController
+  abort?: AbortController
+}
+
+async function run(spec: Run = {}): Promise<{ report: DeployReport; events: DeployEvent[] }> {
+  const { plan, renders } = planRun({ project, origins, warnings: [] }, { selectors: spec.selectors ?? [], withDeps: false })
+  const events: DeployEvent[] = []
+  const report = await deploy(
+    { project, plan, renders: spec.tag ? renders.map((r) => version(r, spec.tag!)) : renders, secrets: new Map(), connector: fleet.connector(), emit: (e) => events.push(e), redact: (t) => t },
+    {
+      force: false,
+      concurrency: 10,
+      lockWaitS: 0,
+      lockStaleS: 900,
+      healthTimeoutS: 5,
+      pull: 'missing',
+      command: 'deploy',
+      tool: 'test',
+      stop: (spec.stop ?? new AbortController()).signal,
+      abort: (spec.abort ?? new AbortController()).signal,
+      // one minute apart: every deploy makes a release id of its own
+      now: () => new Date(Date.UTC(2026, 10, 1, 0, ++minute)),
+      ...spec.options,
+    },
+  )
+  return { report, events }
+}
+
+const status = (report: DeployReport) => Object.fromEntries(report.hosts.map((h) => [h.host, h.status]))
+const host = (report: DeployReport, name: string) => report.hosts.find((h) => h.host === name)!
+
+describe('deploy: order and waves', () => {
+  it('a first deploy puts every host on a recorded, healthy release, a host after the hosts it depends on', async () => {
+    newFleet()
+    const { report, events } = await run()
+    expect(report.ok).toBe(true)
+    expect(report.summary).toMatchObject({ deployed: 7, failed: 0, skipped: 0 })
+    for (const h of report.hosts) {
+      const memory = fleet.host(h.host)
+      expect(memory.current).toBe(h.release)
+      expect(memory.lock).toBeNull()
+      expect(memory.events()).toEqual([expect.objectContaining({ event: 'deployed', release: h.release, healthy: true })])
+      expect(memory.log.slice(-7)).toEqual(['acquire', `unpack ${h.release}`, `switch ${h.release}`, `up ${h.release}`, expect.stringMatching(/^check /), 'record deployed', 'release lock'])
+    }
+    // web1 and web2 start only once db1 is recorded healthy; the independent hosts do not wait for it
+    const at = (line: string) => fleet.log.indexOf(line)
+    for (const web of ['web1', 'web2']) {
+      expect(at(`${web} acquire`)).toBeGreaterThan(at('db1 record deployed'))
+      expect(events.findIndex((e) => e.type === 'host-start' && e.host === web)).toBeGreaterThan(events.findIndex((e) => e.type === 'host-done' && e.report.host === 'db1'))
+    }
+    expect(at('solo1 acquire')).toBeLessThan(at('db1 record deployed'))
+  })
+
+  it('a second run changes nothing and takes no lock; a crashed container is repaired without a new release', async () => {
+    newFleet()
+    const first = await run()
+    const before = fleet.log.length
+    const { report } = await run()
+    expect(report.summary).toMatchObject({ unchanged: 7 })
+    // probes only: no lock, no switch
+    expect(new Set(fleet.log.slice(before).map((l) => l.split(' ')[1]))).toEqual(new Set(['facts']))
+
+    const web1 = fleet.host('web1')
+    web1.containers = web1.containers.map((c) => ({ ...c, behaviour: 'exited' as const }))
+    const repaired = await run({ selectors: ['web1'] })
+    expect(status(repaired.report)).toEqual({ web1: 'repaired' })
+    expect(host(repaired.report, 'web1').release).toBe(host(first.report, 'web1').release)
+    expect(web1.log.slice(-5)).toEqual(['acquire', `up ${web1.current}`, 'check web', 'record repaired', 'release lock'])
+    expect(web1.releases.size).toBe(1)
+  })
+
+  it('a release switched to but never recorded is recorded as recovered, then repaired, never called unchanged', async () => {
+    newFleet()
+    const first = await run({ selectors: ['solo1'] })
+    const memory = fleet.host('solo1')
+    // a deploy cut off between its switch and its record
+    memory.history = []
+    const { report } = await run({ selectors: ['solo1'] })
+    const was = host(first.report, 'solo1').release
+    expect(host(report, 'solo1')).toMatchObject({ status: 'repaired', release: was, recovered: was })
+    expect(memory.events().map((e) => [e.event, e.release])).toEqual([
+      ['recovered', was],
+      ['repaired', was],
+    ])
+  })
+
+  it('a failed host skips its dependents, transitively named, while independent hosts go on', async () => {
+    newFleet()
+    fleet.host('db1').behaviour = () => 'exited'
+    const { report } = await run()
+    expect(status(report)).toEqual({ db1: 'failed', solo1: 'deployed', solo2: 'deployed', solo3: 'deployed', solo4: 'deployed', web1: 'skipped', web2: 'skipped' })
+    expect(host(report, 'web1').reason).toBe('depends on db1, which did not deploy')
+    expect(host(report, 'db1').error).toMatch(/^db1: db exited with 1; last log lines:\n {4}[0-9a-f]{12}: crashed on start$/)
+    // the web hosts were only probed
+    expect(fleet.host('web1').log).toEqual(['facts'])
+    expect(fleet.host('web2').log).toEqual(['facts'])
+    expect(report.ok).toBe(false)
+  })
+
+  it('a host another deploy holds fails with who holds it; nothing is switched and the lock stays theirs', async () => {
+    newFleet()
+    const theirs = { token: 'other:1:1:x', user: 'ana', machine: 'elsewhere', pid: 1, command: 'deploy', since: '2026-11-01T00:00:00Z' }
+    fleet.host('db1').lock = theirs
+    const { report } = await run({ selectors: ['db1', 'web1'] })
+    expect(status(report)).toEqual({ db1: 'failed', web1: 'skipped' })
+    expect(host(report, 'db1').error).toMatch(/^db1 is locked by ana@elsewhere/)
+    expect(host(report, 'db1').rollback).toEqual({ status: 'none', release: null })
+    expect(fleet.host('db1').lock).toEqual(theirs)
+    expect(fleet.host('db1').current).toBeNull()
+  })
+})
+
+describe('deploy: failures before and after the switch', () => {
+  it('a failure before the switch drops the upload and leaves the host on what it ran: nothing to roll back', async () => {
+    newFleet()
+    const first = await run({ selectors: ['solo1'] })
+    const was = host(first.report, 'solo1').release
+    const memory = fleet.host('solo1')
+    memory.missing.add('example/solo:v2')
+    const { report } = await run({ selectors: ['solo1'], tag: 'v2', options: { pull: 'never' } })
+    const failed = host(report, 'solo1')
+    expect(failed.error).toBe('solo1: images missing and --pull never: example/solo:v2')
+    expect(failed.rollback).toEqual({ status: 'none', release: was })
+    expect(memory.log.slice(-3)).toEqual([`unpack ${failed.release}`, `remove ${failed.release}`, 'release lock'])
+    expect([...memory.releases.keys()]).toEqual([was])
+    expect(memory.current).toBe(was)
+    expect(memory.events().map((e) => e.event)).toEqual(['deployed'])
+  })
+
+  it('a connection lost after the switch: no rollback is attempted, the lock stays, and the error says where the host is', async () => {
+    newFleet()
+    const first = await run({ selectors: ['solo1'] })
+    const was = host(first.report, 'solo1').release
+    const memory = fleet.host('solo1')
+    memory.dropAt = 'up '
+    const { report } = await run({ selectors: ['solo1'], tag: 'v2' })
+    const failed = host(report, 'solo1')
+    expect(failed.error).toBe(`solo1: the connection was lost during up; the host was switched to ${failed.release} and may run it unrecorded: the next deploy records it and goes on from there`)
+    expect(failed.hint).toMatch(/^Its deploy lock stays until this machine's next deploy takes it over/)
+    expect(failed.rollback).toEqual({ status: 'failed', release: was, error: 'not attempted: the connection to solo1 is lost' })
+    expect(memory.current).toBe(failed.release)
+    expect(memory.lock?.command).toBe('deploy')
+    expect(memory.log.at(-1)).toBe(`switch ${failed.release}`)
+  })
+})
+
+describe('deploy: --concurrency', () => {
+  async function maxInFlight(concurrency: number): Promise<number> {
+    newFleet()
+    let inFlight = 0
+    let max = 0
+    // each host takes a little while once it is in flight, so that others could overlap it
+    for (const memory of fleet.hosts.values()) memory.before = (step) => (step.startsWith('up ') ? new Promise((resolve) => setTimeout(resolve, 2)) : undefined)
+    const counting = async () => {
+      const { report, events } = await run({ selectors: ['@solo'], options: { concurrency } })
+      expect(report.summary.deployed).toBe(4)
+      return events
+    }
+    for (const event of await counting()) {
+      if (event.type === 'host-start') max = Math.max(max, ++inFlight)
+      if (event.type === 'host-done') inFlight--
+    }
+    // measured on the hosts too: between taking a lock and giving it back
+    let held = 0
+    let heldMax = 0
+    for (const line of fleet.log) {
+      if (line.endsWith(' acquire')) heldMax = Math.max(heldMax, ++held)
+      if (line.endsWith(' release lock')) held--
+    }
+    expect(heldMax).toBe(max)
+    return max
+  }
+
+  it('never more hosts in flight than --concurrency, and as many as it allows', async () => {
+    expect(await maxInFlight(2)).toBe(2)
+    expect(await maxInFlight(1)).toBe(1)
+    expect(await maxInFlight(3)).toBe(3)
+  })
+})
+
+describe('deploy: Ctrl-C', () => {
+  it('the first (stop) starts nothing new: the host in flight finishes, every other is cancelled', async () => {
+    newFleet()
+    const stop = new AbortController()
+    fleet.host('db1').before = (step) => void (step.startsWith('up ') && stop.abort())
+    const { report } = await run({ stop, options: { concurrency: 1 } })
+    expect(report.interrupted).toBe(true)
+    expect(status(report)).toEqual({ db1: 'deployed', solo1: 'cancelled', solo2: 'cancelled', solo3: 'cancelled', solo4: 'cancelled', web1: 'cancelled', web2: 'cancelled' })
+    expect(host(report, 'solo1').reason).toBe('interrupted before it started')
+    expect(fleet.log.filter((l) => l.endsWith(' acquire'))).toEqual(['db1 acquire'])
+    expect(fleet.host('db1').lock).toBeNull()
+  })
+
+  it('the second (abort) abandons the health waits in flight: those hosts go back to what they ran, judged healthy by its checks', async () => {
+    newFleet()
+    const first = await run({ selectors: ['@solo'] })
+    const stop = new AbortController()
+    const abort = new AbortController()
+    const waiting = new Set<string>()
+    for (const name of ['solo1', 'solo2', 'solo3']) {
+      const memory = fleet.host(name)
+      // the new release never gets past `health: starting`
+      memory.behaviour = ({ image }) => (image.endsWith(':v2') ? 'starting' : 'healthy')
+      memory.before = (step) => {
+        if (!step.startsWith('up ') || memory.current === host(first.report, name).release) return
+        waiting.add(name)
+        if (waiting.size === 2) {
+          setTimeout(() => {
+            stop.abort()
+            abort.abort()
+          }, 5)
+        }
+      }
+    }
+    const { report } = await run({ selectors: ['solo1', 'solo2', 'solo3'], tag: 'v2', stop, abort, options: { concurrency: 2, healthTimeoutS: 60 } })
+    expect(status(report)).toEqual({ solo1: 'failed', solo2: 'failed', solo3: 'cancelled' })
+    for (const name of ['solo1', 'solo2']) {
+      const was = host(first.report, name).release!
+      const memory = fleet.host(name)
+      expect(host(report, name).error).toBe(`${name}: interrupted while waiting for health`)
+      expect(host(report, name).rollback).toEqual({ status: 'done', release: was })
+      expect(memory.current).toBe(was)
+      expect(memory.containers.map((c) => [c.release, c.behaviour])).toEqual([[was, 'healthy']])
+      // judged by the release's own check, after Ctrl-C
+      expect(memory.log.slice(-5)).toEqual([`switch ${was}`, `up ${was}`, 'check solo', 'record rolled-back', 'release lock'])
+      expect(memory.events().at(-1)).toMatchObject({ event: 'rolled-back', to: was, healthy: true })
+      expect(memory.lock).toBeNull()
+    }
+    expect(fleet.host('solo3').current).toBe(host(first.report, 'solo3').release)
+  })
+})
+
+describe('deploy: automatic rollback', () => {
+  it('a release whose checks fail goes back to the previous release, judged by the previous release\'s own checks', async () => {
+    newFleet()
+    const first = await run({ selectors: ['solo1'] })
+    const was = host(first.report, 'solo1').release!
+    const memory = fleet.host('solo1')
+    // v2's own check fails; the check v1 was deployed with still passes
+    memory.failCheck = (argv) => argv[2] === 'v2'
+    const { report } = await run({ selectors: ['solo1'], tag: 'v2', options: { healthTimeoutS: 0.02 } })
+    const failed = host(report, 'solo1')
+    expect(failed.status).toBe('failed')
+    expect(failed.error).toMatch(/^solo1: containers run, but checks fail after 0.02 s: solo command check: exit 1: solo does not answer$/)
+    expect(failed.previous).toBe(was)
+    expect(failed.rollback).toEqual({ status: 'done', release: was })
+    expect(memory.current).toBe(was)
+    const back = memory.log.lastIndexOf(`switch ${was}`)
+    expect(memory.log.slice(back)).toEqual([`switch ${was}`, `up ${was}`, 'check solo', 'record rolled-back', 'release lock'])
+    expect(memory.events().map((e) => [e.event, e.release, e.to, e.healthy])).toEqual([
+      ['deployed', was, undefined, true],
+      ['rolled-back', failed.release, was, true],
+    ])
+    // the failed release is kept (to be looked at), not current
+    expect(memory.releases.has(failed.release!)).toBe(true)
+  })
+
+  it('when the previous release is not healthy either, the rollback says so', async () => {
+    newFleet()
+    const first = await run({ selectors: ['solo1'] })
+    const memory = fleet.host('solo1')
+    memory.failCheck = () => true
+    const { report } = await run({ selectors: ['solo1'], tag: 'v2', options: { healthTimeoutS: 0.02 } })
+    const rollback = host(report, 'solo1').rollback!
+    expect(rollback.status).toBe('failed')
+    expect(rollback.error).toMatch(new RegExp(`^rolled back to ${host(first.report, 'solo1').release}, but it is not healthy either: solo1: containers run, but checks fail`))
+    expect(memory.events().at(-1)).toMatchObject({ event: 'rolled-back', healthy: false })
+  })
+
+  it('a first deploy that fails leaves no release: its containers are removed and `current` with them', async () => {
+    newFleet()
+    const memory = fleet.host('solo1')
+    memory.behaviour = () => 'exited'
+    const { report } = await run({ selectors: ['solo1'] })
+    const failed = host(report, 'solo1')
+    expect(failed.status).toBe('failed')
+    expect(failed.previous).toBeNull()
+    expect(failed.rollback).toEqual({ status: 'done', release: null })
+    expect(memory.current).toBeNull()
+    expect(memory.containers).toEqual([])
+    expect(memory.log.slice(-4)).toEqual([`down ${failed.release}`, 'remove current', 'record failed', 'release lock'])
+    expect(memory.events().map((e) => e.event)).toEqual(['failed'])
+  })
+})
+
+describe('rollback HOST (manual)', () => {
+  const options = (abort = new AbortController().signal): RollbackOptions => ({ lockWaitS: 0, lockStaleS: 900, healthTimeoutS: 5, command: 'rollback', stop: abort, abort })
+  const input = () => ({ project, connector: fleet.connector(), emit: () => undefined, redact: (t: string) => t })
+
+  async function threeReleases(): Promise<string[]> {
+    newFleet()
+    const ids: string[] = []
+    for (const tag of [undefined, 'v2', 'v3']) ids.push(host((await run({ selectors: ['solo1'], ...(tag ? { tag } : {}) })).report, 'solo1').release!)
+    return ids
+  }
+
+  it('without --to: back to the release the current one replaced, judged by its own checks, recorded as manual', async () => {
+    const [, v2, v3] = await threeReleases()
+    const memory = fleet.host('solo1')
+    memory.failCheck = (argv) => argv[2] === 'v3'
+    const report = await rollbackHost(input(), options(), 'solo1', null)
+    expect(report).toMatchObject({ host: 'solo1', from: v3, to: v2, services: [{ name: 'solo', state: 'running', health: 'healthy' }] })
+    expect(memory.current).toBe(v2)
+    expect(memory.log.slice(-6)).toEqual(['read releases', `switch ${v2}`, `up ${v2}`, 'check solo v2', 'record rolled-back', 'release lock'])
+    expect(memory.events().at(-1)).toMatchObject({ event: 'rolled-back', release: v3, to: v2, healthy: true, manual: true })
+    expect(memory.lock).toBeNull()
+  })
+
+  it('without --to: the release the current one replaced, even when a newer one lies between them', async () => {
+    const [v1, v2] = await threeReleases()
+    // back on v1 by hand, then v4 on top of it: v4 replaced v1, and v2 (newer than v1) is not where it goes
+    await rollbackHost(input(), options(), 'solo1', v1!)
+    const v4 = host((await run({ selectors: ['solo1'], tag: 'v4' })).report, 'solo1')
+    expect(v4.previous).toBe(v1)
+    const report = await rollbackHost(input(), options(), 'solo1', null)
+    expect(report).toMatchObject({ from: v4.release, to: v1 })
+    expect(fleet.host('solo1').releases.has(v2!)).toBe(true)
+  })
+
+  it('with --to: to that release, passing over the default one', async () => {
+    const [v1, , v3] = await threeReleases()
+    const report = await rollbackHost(input(), options(), 'solo1', v1!)
+    expect(report).toMatchObject({ from: v3, to: v1 })
+    expect(fleet.host('solo1').current).toBe(v1)
+    expect(fleet.host('solo1').log.slice(-5)).toEqual([`switch ${v1}`, `up ${v1}`, 'check solo', 'record rolled-back', 'release lock'])
+  })
+
+  it('a release that does not come up healthy: the host goes back onto what it ran, and the error says so', async () => {
+    const [v1, v2, v3] = await threeReleases()
+    const memory = fleet.host('solo1')
+    memory.behaviour = ({ release }) => (release === v2 ? 'exited' : 'healthy')
+    const failure = await rollbackHost(input(), options(), 'solo1', null).then(
+      () => null,
+      (error: unknown) => error as Error & { hint?: string },
+    )
+    expect(errorMessage(failure)).toMatch(new RegExp(`^solo1: rollback to ${v2} failed: solo1: solo exited with 1`))
+    expect(failure?.hint).toBe(`The host is back on ${v3}.`)
+    expect(memory.current).toBe(v3)
+    expect(memory.log.slice(-4)).toEqual([`switch ${v3}`, `up ${v3}`, 'record failed', 'release lock'])
+    expect(memory.events().at(-1)).toMatchObject({ event: 'failed', release: v2, healthy: false, rollbackFrom: v3 })
+    expect(memory.releases.has(v1!)).toBe(true)
+  })
+
+  it('refuses a release the host does not keep, and one it already runs, touching nothing', async () => {
+    const [, , v3] = await threeReleases()
+    const memory = fleet.host('solo1')
+    await expect(rollbackHost(input(), options(), 'solo1', '20260101T000000Z-00000000')).rejects.toThrow(/^solo1 keeps no release 20260101T000000Z-00000000$/)
+    await expect(rollbackHost(input(), options(), 'solo1', v3!)).rejects.toThrow(`solo1 already runs ${v3}`)
+    expect(memory.current).toBe(v3)
+    expect(memory.log.filter((l) => l.startsWith('switch ')).length).toBe(3)
+    expect(memory.lock).toBeNull()
+  })
+})
