@@ -172,7 +172,7 @@ export class MemoryHost {
     await this.before(step)
     if (this.dropAt !== null && step.startsWith(this.dropAt)) {
       this.dropAt = null
-      throw new Dropped(new RemoteError(this.name, argv, null, '', `${this.name}: the connection was lost`))
+      throw new Dropped(new RemoteError({ host: this.name, argv, message: `${this.name}: the connection was lost` }))
     }
   }
 
@@ -281,7 +281,7 @@ export class MemoryHost {
     }
     this.log.push(step)
     this.fleet.log.push(`${this.name} ${step}`)
-    if (options.check !== false && result.code !== 0) throw new RemoteError(this.name, argv, result.code, result.stderr)
+    if (options.check !== false && result.code !== 0) throw new RemoteError({ host: this.name, argv, exitCode: result.code, stderr: result.stderr })
     return result
   }
 
@@ -334,7 +334,7 @@ class MemoryExecutor implements Executor {
     return this.memory.name
   }
   async run(argv: readonly string[], options?: RunOptions): Promise<RunResult> {
-    if (this.lost) throw new RemoteError(this.host, argv, null, '', `${this.host}: the connection is closed`)
+    if (this.lost) throw new RemoteError({ host: this.host, argv, message: `${this.host}: the connection is closed` })
     try {
       return await this.memory.run(argv, options)
     } catch (error) {
