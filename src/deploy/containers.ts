@@ -45,7 +45,7 @@ export function exitCodeFromStatus(status: string): number | null {
  * The project's containers. The answer is the host's: each entry must have the shape Docker gives it
  * (strings where strings belong), or the whole answer is refused with what was wrong.
  */
-export async function projectContainers(docker: Docker, project: string, signal?: AbortSignal, host = 'the host'): Promise<ContainerState[]> {
+async function projectContainers(docker: Docker, project: string, signal?: AbortSignal, host = 'the host'): Promise<ContainerState[]> {
   const list: unknown = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`com.docker.compose.project=${project}`] }), ...(signal ? { abortSignal: signal } : {}) })
   return parseContainerList(list, host)
 }

@@ -27,7 +27,7 @@ export interface FactsResult {
   lock: ReturnType<typeof parseHolder> | null
 }
 
-export const MIN_FREE_MIB = 512
+const MIN_FREE_MIB = 512
 
 export interface QuickFacts {
   user: string

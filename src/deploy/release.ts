@@ -8,9 +8,9 @@ import type { HealthCheck } from '../config/model.js'
 import type { HostRender } from '../render/render.js'
 import { COMPOSE_FILE, ENV_FILE } from '../render/render.js'
 
-export const RELEASE_FILE = 'release.json'
+const RELEASE_FILE = 'release.json'
 /** In each release: `sha256sum -c` lines for its config files, checked after unpacking. */
-export const SUMS_FILE = 'files.sha256'
+const SUMS_FILE = 'files.sha256'
 
 /**
  * What release.json (0644 on the host) holds. No digest of .env: an unsalted sha256 of a short secret
@@ -153,7 +153,7 @@ export function buildRecord(render: HostRender, options: { id: string; platform:
 }
 
 /** `<sha256>  files/<key>/<path>` per config file, as sha256sum -c reads them (paths are plain: see the stack schema). */
-export function fileSums(render: Pick<HostRender, 'files'>): string {
+function fileSums(render: Pick<HostRender, 'files'>): string {
   return render.files.map((f) => `${f.sha256}  ${f.path}\n`).join('')
 }
 

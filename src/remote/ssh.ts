@@ -38,7 +38,7 @@ export interface SshOptions {
  * unauthenticated connections beyond it: that matters for a ProxyJump bastion, which every host's
  * connection goes through), and at most `total` in all (CPU and sockets here).
  */
-export class Handshakes {
+class Handshakes {
   private readonly all: Semaphore
   private readonly servers = new Map<string, Semaphore>()
   constructor(

@@ -13,7 +13,7 @@ import { emitYaml } from './yaml-emit.js'
 
 export const COMPOSE_FILE = 'compose.yaml'
 export const ENV_FILE = '.env'
-export const LABEL_PREFIX = 'ai-platform'
+const LABEL_PREFIX = 'ai-platform'
 
 export interface RenderedFile {
   /** Path relative to the host's base directory. */

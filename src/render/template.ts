@@ -27,8 +27,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * What one render may do: nested {{#each}} over the fleet multiplies (a 200-byte template of eight
  * nested loops is 10^8 iterations), so iterations are counted and the output is measured.
  */
-export const MAX_ITERATIONS = 100_000
-export const MAX_OUTPUT_CHARS = 4 * 1024 * 1024
+const MAX_ITERATIONS = 100_000
+const MAX_OUTPUT_CHARS = 4 * 1024 * 1024
 
 interface Budget {
   iterations: number
@@ -139,6 +139,6 @@ function templateIssue(display: string, text: string, error: unknown, variables?
 }
 
 /** An error a helper throws to become a located issue with its own message. */
-export function helperError(message: string, extra: { allowed?: string; got?: string } = {}): Error {
+function helperError(message: string, extra: { allowed?: string; got?: string } = {}): Error {
   return Object.assign(new Error(message), { aipIssue: { message, ...extra } })
 }
