@@ -5,7 +5,6 @@ export type Phase = 'infra' | 'ai' | 'monitor'
 export type Tier = 'core' | 'persistent' | 'on-demand'
 
 export const PHASES: readonly Phase[] = ['infra', 'ai', 'monitor']
-export const TIERS: readonly Tier[] = ['core', 'persistent', 'on-demand']
 
 export interface Selector {
   hosts?: string[]
