@@ -4,15 +4,16 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import type { Issue } from '../errors.js'
 import type { Gpu, HealthCheck, Host, Model, Platform, Project, SecretSpec, Selector, Service, SshSettings, Stack } from './model.js'
-import { badDollars, composeVariables, isPlainObject, mergeService, portsOverlap, publishedPorts, walkStrings, bindSource, type PublishedPort } from './compose.js'
+import { badDollars, composeVariables, isPlainObject, portsOverlap, publishedPorts, walkStrings, bindSource, type PublishedPort } from './compose.js'
 import { imageProblemMessage, imageReferenceProblem } from './image-ref.js'
 import type { ProjectLocation } from './project-dir.js'
 import { loadValidators, validateWith, type Validators } from './schema.js'
 import { selectHosts } from './select.js'
+import { serviceForHost } from './service-for-host.js'
 import { describeValue, issueAt, readYamlFile, type PathSegment, type SourceFile } from './source.js'
-import { compileTemplateIssues } from '../render/template.js'
-import { findCycles } from '../plan/graph.js'
-import { hostCycles } from '../plan/plan.js'
+import { compileTemplateIssues } from '../util/template.js'
+import { findCycles } from '../util/graph.js'
+import { hostCycles } from './host-dependencies.js'
 
 export const DEFAULT_BASE_DIR = '/opt/ai-platform'
 
@@ -456,15 +457,6 @@ function buildHealthCheck(raw: Record<string, unknown>): HealthCheck {
   if (Array.isArray(raw.command)) check.command = [...(raw.command as string[])]
   if (isPlainObject(raw.ollama)) check.ollama = { port: (raw.ollama as { port: number }).port }
   return check
-}
-
-/** The service definition a host gets: the base plus every override whose selector matches the host. */
-export function serviceForHost(service: Service, host: Host, hosts: Readonly<Record<string, Host>>, order: readonly string[]): Record<string, unknown> {
-  let out = service.compose
-  for (const override of service.overrides) {
-    if (selectHosts(override.on, hosts, order).hosts.includes(host.name)) out = mergeService(out, override.set)
-  }
-  return out
 }
 
 function serviceRules(services: Record<string, Service>, hosts: Record<string, Host>, order: string[], platform: Platform, origins: Map<string, Origin>): Issue[] {

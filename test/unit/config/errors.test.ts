@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { validateProject } from '../../../src/config/validate.js'
+import { validateProject } from '../../../src/validate/validate.js'
 import { formatIssue } from '../../../src/errors.js'
 import { MINIMAL, projectFrom, removeProject } from '../../helpers/project.js'
 import { ERROR_CASES } from './error-cases.js'

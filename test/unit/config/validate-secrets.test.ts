@@ -2,7 +2,7 @@
 import { chmod, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { validateProject } from '../../../src/config/validate.js'
+import { validateProject } from '../../../src/validate/validate.js'
 import { formatIssue } from '../../../src/errors.js'
 import { parseSecrets } from '../../../src/secrets/secrets.js'
 import { MINIMAL, projectFrom, removeProject, type Edits } from '../../helpers/project.js'

@@ -4,8 +4,8 @@
 import type { Issue } from '../errors.js'
 import { renderHosts } from '../render/render.js'
 import { checkSecrets } from '../secrets/check.js'
-import { hasErrors, loadProject } from './load.js'
-import { resolveProjectDir } from './project-dir.js'
+import { hasErrors, loadProject } from '../config/load.js'
+import { resolveProjectDir } from '../config/project-dir.js'
 
 export interface ValidationReport {
   valid: boolean
