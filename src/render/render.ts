@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto'
 import type { Issue } from '../errors.js'
 import { checkPorts, composeVariables, isPlainObject, loopbackPorts, walkStrings } from '../config/compose.js'
-import type { Origin } from '../config/load.js'
+import type { Origin } from '../config/origins.js'
 import { serviceForHost } from '../config/service-for-host.js'
 import type { HealthCheck, Host, Project, Service } from '../config/model.js'
 import type { PathSegment } from '../config/source.js'
