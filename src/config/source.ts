@@ -124,11 +124,12 @@ async function writeCache(dir: string, key: string, value: unknown, warnings: Co
 }
 
 export async function readYamlFile(absPath: string, display: string): Promise<ReadResult> {
+  const unreadable = (error: unknown): ReadResult => ({ ok: false, issues: [fileIssue('file-unreadable', display, `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)] })
   let size: number
   try {
     size = (await stat(absPath)).size
   } catch (error) {
-    return { ok: false, issues: [fileIssue('file-unreadable', display, `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)] }
+    return unreadable(error)
   }
   if (size > MAX_FILE_BYTES) {
     return {
@@ -136,7 +137,13 @@ export async function readYamlFile(absPath: string, display: string): Promise<Re
       issues: [fileIssue('file-too-large', display, 'file is too large', { allowed: `at most ${formatBytes(MAX_FILE_BYTES)}`, got: formatBytes(size) })],
     }
   }
-  const bytes = await readFile(absPath)
+  let bytes: Buffer
+  try {
+    bytes = await readFile(absPath)
+  } catch (error) {
+    // A directory named like a YAML file, or a file that went away since stat.
+    return unreadable(error)
+  }
   let text: string | null = null
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
