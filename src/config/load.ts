@@ -2,6 +2,9 @@
 // Returns every problem at once ({project, issues}); nothing here throws for a user mistake. Each file
 // is checked on its own first, so one broken file (say platform.yaml failing its schema) hides nothing
 // wrong in the others; the rules across files then run only on files that passed.
+// Where changes go: a new key in schemas/*.json, then `npx tsx tools/schema-types.ts` and build.ts; a
+// new rule in rules/, called from here, with a code in issues.ts and a case in
+// test/unit/config/error-cases.ts.
 import { join, relative } from 'node:path'
 import { buildHost, buildModel, buildPlatform, buildService, buildStack } from './build.js'
 import { fileIssue, hasErrors, type ConfigIssue } from './issues.js'
