@@ -12,7 +12,7 @@ Exit status 0 when valid, 1 when any error is found. Opens no network connection
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Validate)
-    const { validateProject } = await import('../src/config/validate.js')
+    const { validateProject } = await import('../src/validate/validate.js')
     const { formatIssue } = await import('../src/errors.js')
     const report = await validateProject(flags.project)
     if (!report.valid) process.exitCode = 1

@@ -10,7 +10,7 @@ export interface ImageReferenceProblem {
 }
 
 /** distribution/reference's NameTotalLengthMax: registry and path together. */
-export const MAX_IMAGE_NAME_LENGTH = 255
+const MAX_IMAGE_NAME_LENGTH = 255
 
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/
 const DOMAIN_COMPONENT = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/

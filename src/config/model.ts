@@ -1,20 +1,14 @@
 // The validated, frozen model of a platform: what every service (render, plan, deploy, health, models) reads.
+import type { InventorySelector } from './schema-types.generated.js'
 
 export type GpuVendor = 'nvidia' | 'amd'
 export type Phase = 'infra' | 'ai' | 'monitor'
 export type Tier = 'core' | 'persistent' | 'on-demand'
 
 export const PHASES: readonly Phase[] = ['infra', 'ai', 'monitor']
-export const TIERS: readonly Tier[] = ['core', 'persistent', 'on-demand']
 
-export interface Selector {
-  hosts?: string[]
-  tags?: string[]
-  all?: boolean
-  gpu?: GpuVendor | 'any'
-  min_vram_gb?: number
-  exclude?: string[]
-}
+/** Which hosts: kept as written (schemas/inventory.schema.json, definitions.selector). */
+export type Selector = InventorySelector
 
 export interface SecretSpec {
   name: string

@@ -1,6 +1,8 @@
 import { ConfigError, type Issue } from '../errors.js'
-import { hasErrors, loadProject, type Origin } from './load.js'
+import { hasErrors } from './issues.js'
+import { loadProject } from './load.js'
 import type { Project } from './model.js'
+import type { Origin } from './origins.js'
 import { resolveProjectDir, type ProjectChoice } from './project-dir.js'
 
 export interface OpenProject {

@@ -4,25 +4,28 @@ import { join } from 'node:path'
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import type { Issue } from '../errors.js'
 import { packageRoot } from '../util/paths.js'
+import { withCode, type ConfigIssue } from './issues.js'
+import type { InventoryDocument, StackDocument } from './schema-types.generated.js'
 import { describeValue, issueAt, type PathSegment, type SourceFile } from './source.js'
 
+/** A value that passes a validator has the type generated from the same schema (tools/schema-types.ts). */
 export interface Validators {
-  inventory: ValidateFunction
-  stack: ValidateFunction
+  inventory: ValidateFunction<InventoryDocument>
+  stack: ValidateFunction<StackDocument>
 }
 
 /** The validators compiled at build time (tools/postbuild.mjs), else compiled now (tests run from src/). */
 export async function loadValidators(): Promise<Validators> {
   try {
     // @ts-expect-error generated at build time, absent when running from src/
-    const generated = (await import('./validators.generated.js')) as { inventory: ValidateFunction; stack: ValidateFunction }
+    const generated = (await import('./validators.generated.js')) as Validators
     return { inventory: generated.inventory, stack: generated.stack }
   } catch {
     return compileValidators()
   }
 }
 
-export function compileValidators(): Validators {
+function compileValidators(): Validators {
   const root = packageRoot()
   const inventorySchema = JSON.parse(readFileSync(join(root, 'schemas', 'inventory.schema.json'), 'utf8')) as object
   const stackSchema = JSON.parse(readFileSync(join(root, 'schemas', 'stack.schema.json'), 'utf8')) as object
@@ -30,18 +33,21 @@ export function compileValidators(): Validators {
   ajv.addSchema(inventorySchema)
   ajv.addSchema(stackSchema)
   return {
-    inventory: ajv.getSchema('https://ai-platform.dev/schemas/inventory.schema.json')!,
-    stack: ajv.getSchema('https://ai-platform.dev/schemas/stack.schema.json')!,
+    inventory: ajv.getSchema<InventoryDocument>('https://ai-platform.dev/schemas/inventory.schema.json')!,
+    stack: ajv.getSchema<StackDocument>('https://ai-platform.dev/schemas/stack.schema.json')!,
   }
 }
 
-export function validateWith(validate: ValidateFunction, value: unknown, source: SourceFile): Issue[] {
-  if (validate(value)) return []
-  return schemaIssues(validate.errors ?? [], source).sort((a, b) => a.line - b.line || a.col - b.col)
+export type Checked<T> = { ok: true; value: T } | { ok: false; issues: ConfigIssue[] }
+
+export function validateWith<T>(validate: ValidateFunction<T>, value: unknown, source: SourceFile): Checked<T> {
+  if (validate(value)) return { ok: true, value }
+  const issues = schemaIssues(validate.errors ?? [], source).sort((a, b) => a.line - b.line || a.col - b.col)
+  return { ok: false, issues: issues.map((issue) => withCode(issue, 'schema')) }
 }
 
 /** ajv reports every failed branch of a oneOf; keep one message per place, the most useful one. */
-export function schemaIssues(errors: readonly ErrorObject[], source: SourceFile): Issue[] {
+function schemaIssues(errors: readonly ErrorObject[], source: SourceFile): Issue[] {
   // A failed oneOf stands for all of its branches' errors, which sit at or below its instance path.
   const under = (path: string, parent: string): boolean => path === parent || path.startsWith(`${parent}/`)
   const choices = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf')

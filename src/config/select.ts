@@ -28,10 +28,6 @@ export function selectHosts(selector: Selector, hosts: Readonly<Record<string, H
   return { hosts: picked, unknownHosts, unknownTags }
 }
 
-export function totalVramGb(host: Host): number {
+function totalVramGb(host: Host): number {
   return host.gpu ? (host.gpu.vramGb ?? 0) * host.gpu.count : 0
-}
-
-export function matchesSelector(selector: Selector, host: Host, hosts: Readonly<Record<string, Host>>, order: readonly string[]): boolean {
-  return selectHosts(selector, hosts, order).hosts.includes(host.name)
 }

@@ -6,9 +6,10 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
 import type { Issue } from '../errors.js'
+import { fileIssue, withCode, type ConfigIssue, type IssueCode } from './issues.js'
 
 /** Larger files are refused before they are read: no inventory or stack is anywhere near this. */
-export const MAX_FILE_BYTES = 4 * 1024 * 1024
+const MAX_FILE_BYTES = 4 * 1024 * 1024
 
 export type PathSegment = string | number
 
@@ -21,7 +22,7 @@ export interface SourceFile {
   readonly lines: LineCounter
 }
 
-export type ReadResult = { ok: true; source: SourceFile; value: unknown; warnings: Issue[] } | { ok: false; issues: Issue[] }
+export type ReadResult = { ok: true; source: SourceFile; value: unknown; warnings: ConfigIssue[] } | { ok: false; issues: ConfigIssue[] }
 
 const PARSE_OPTIONS = { merge: true, prettyErrors: false, uniqueKeys: true } as const
 
@@ -77,6 +78,7 @@ async function trustedCacheDir(): Promise<string | null> {
   }
 }
 
+// Warnings are the parser's only (code yaml-warning): the entry keeps neither file nor code.
 type CacheEntry = { key: string; value: unknown; warnings: Omit<Issue, 'file'>[] }
 
 function isEntry(data: unknown, key: string): data is CacheEntry {
@@ -104,11 +106,11 @@ async function readCache(text: string): Promise<{ key: string; dir: string; hit:
   }
 }
 
-async function writeCache(dir: string, key: string, value: unknown, warnings: Issue[]): Promise<void> {
+async function writeCache(dir: string, key: string, value: unknown, warnings: ConfigIssue[]): Promise<void> {
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 })
     let exact = true
-    const json = JSON.stringify({ key, value, warnings: warnings.map(({ file: _file, ...rest }) => rest) }, (_key, v: unknown) => {
+    const json = JSON.stringify({ key, value, warnings: warnings.map(({ file: _file, code: _code, ...rest }) => rest) }, (_key, v: unknown) => {
       if (typeof v === 'number' && !Number.isFinite(v)) exact = false // .inf and .nan do not survive JSON
       return v
     })
@@ -122,19 +124,26 @@ async function writeCache(dir: string, key: string, value: unknown, warnings: Is
 }
 
 export async function readYamlFile(absPath: string, display: string): Promise<ReadResult> {
+  const unreadable = (error: unknown): ReadResult => ({ ok: false, issues: [fileIssue('file-unreadable', display, `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)] })
   let size: number
   try {
     size = (await stat(absPath)).size
   } catch (error) {
-    return { ok: false, issues: [fileIssue(display, `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)] }
+    return unreadable(error)
   }
   if (size > MAX_FILE_BYTES) {
     return {
       ok: false,
-      issues: [fileIssue(display, 'file is too large', `at most ${formatBytes(MAX_FILE_BYTES)}`, formatBytes(size))],
+      issues: [fileIssue('file-too-large', display, 'file is too large', { allowed: `at most ${formatBytes(MAX_FILE_BYTES)}`, got: formatBytes(size) })],
     }
   }
-  const bytes = await readFile(absPath)
+  let bytes: Buffer
+  try {
+    bytes = await readFile(absPath)
+  } catch (error) {
+    // A directory named like a YAML file, or a file that went away since stat.
+    return unreadable(error)
+  }
   let text: string | null = null
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
@@ -143,14 +152,14 @@ export async function readYamlFile(absPath: string, display: string): Promise<Re
   }
   const cached = text !== null ? await readCache(text) : null
   if (text !== null && cached?.hit) {
-    return { ok: true, source: lazySource(display, text), value: cached.hit.value, warnings: cached.hit.warnings.map((w) => ({ ...w, file: display })) }
+    return { ok: true, source: lazySource(display, text), value: cached.hit.value, warnings: cached.hit.warnings.map((w) => withCode({ ...w, file: display }, 'yaml-warning')) }
   }
   const result = parseYamlText(bytes, display)
   if (result.ok && cached) await writeCache(cached.dir, cached.key, result.value, result.warnings)
   return result
 }
 
-export function parseYamlText(bytes: Uint8Array, display: string): ReadResult {
+function parseYamlText(bytes: Uint8Array, display: string): ReadResult {
   let text: string
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
@@ -166,33 +175,33 @@ export function parseYamlText(bytes: Uint8Array, display: string): ReadResult {
     const pos = lines.linePos(Math.max(at, 0))
     return {
       ok: false,
-      issues: [{ file: display, line: pos.line, col: pos.col, path: '', message: 'file is not valid UTF-8', allowed: 'UTF-8 text', got: 'an invalid byte sequence', severity: 'error' }],
+      issues: [{ code: 'not-utf8', file: display, line: pos.line, col: pos.col, path: '', message: 'file is not valid UTF-8', allowed: 'UTF-8 text', got: 'an invalid byte sequence', severity: 'error' }],
     }
   }
   const lines = new LineCounter()
   const doc = parseDocument(text, { ...PARSE_OPTIONS, lineCounter: lines })
-  const issues: Issue[] = []
+  const issues: ConfigIssue[] = []
   for (const error of doc.errors) {
     const pos = lines.linePos(error.pos[0])
-    issues.push({ file: display, line: pos.line, col: pos.col, path: '', message: `invalid YAML: ${firstLine(error.message)}`, severity: 'error' })
+    issues.push({ code: 'invalid-yaml', file: display, line: pos.line, col: pos.col, path: '', message: `invalid YAML: ${firstLine(error.message)}`, severity: 'error' })
   }
   if (issues.length > 0) return { ok: false, issues }
   let value: unknown
   try {
     value = doc.toJS({ maxAliasCount: 1000 })
   } catch (error) {
-    return { ok: false, issues: [fileIssue(display, `invalid YAML: ${firstLine((error as Error).message)}`)] }
+    return { ok: false, issues: [fileIssue('invalid-yaml', display, `invalid YAML: ${firstLine((error as Error).message)}`)] }
   }
   const source: SourceFile = { display, text, doc, lines }
-  const warnings: Issue[] = doc.warnings.map((warning) => {
+  const warnings: ConfigIssue[] = doc.warnings.map((warning) => {
     const pos = lines.linePos(warning.pos[0])
-    return { file: display, line: pos.line, col: pos.col, path: '', message: firstLine(warning.message), severity: 'warning' as const }
+    return { code: 'yaml-warning', file: display, line: pos.line, col: pos.col, path: '', message: firstLine(warning.message), severity: 'warning' as const }
   })
   return { ok: true, source, value, warnings }
 }
 
 /** Position of the node at `path` (or of its key when `key` is set); falls back to the nearest existing parent. */
-export function locate(source: SourceFile, path: readonly PathSegment[], key = false): { line: number; col: number } {
+function locate(source: SourceFile, path: readonly PathSegment[], key = false): { line: number; col: number } {
   let node: unknown = source.doc.contents
   let best: Node | null = (node as Node | null) ?? null
   for (let i = 0; i < path.length; i++) {
@@ -239,7 +248,12 @@ export function issueAt(
   return issue
 }
 
-export function formatPath(path: readonly PathSegment[]): string {
+/** issueAt for the loader's own rules: the issue carries the code of the rule that found it. */
+export function configIssueAt(code: IssueCode, source: SourceFile, path: readonly PathSegment[], message: string, extra: Parameters<typeof issueAt>[3] = {}): ConfigIssue {
+  return withCode(issueAt(source, path, message, extra), code)
+}
+
+function formatPath(path: readonly PathSegment[]): string {
   let out = ''
   for (const segment of path) {
     if (typeof segment === 'number') out += `[${segment}]`
@@ -257,18 +271,11 @@ export function describeValue(value: unknown): string {
   return String(value)
 }
 
-function fileIssue(display: string, message: string, allowed?: string, got?: string): Issue {
-  const issue: Issue = { file: display, line: 1, col: 1, path: '', message, severity: 'error' }
-  if (allowed !== undefined) issue.allowed = allowed
-  if (got !== undefined) issue.got = got
-  return issue
-}
-
 function firstLine(text: string): string {
   return text.split('\n')[0]!.trim()
 }
 
-export function formatBytes(bytes: number): string {
+function formatBytes(bytes: number): string {
   if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`
   if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`
   return `${bytes} B`

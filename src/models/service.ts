@@ -1,7 +1,7 @@
 // `ai-platform models pull | list | rm | sync`: parallel across nodes, bounded per node, resumable.
 import type { Project } from '../config/model.js'
 import { loopbackPorts } from '../config/compose.js'
-import { serviceForHost } from '../config/load.js'
+import { serviceForHost } from '../config/service-for-host.js'
 import { UserError, errorMessage } from '../errors.js'
 import { resolveTargets } from '../plan/plan.js'
 import type { Connector } from '../remote/connect.js'

@@ -2,7 +2,7 @@
 import { publishedPorts } from '../config/compose.js'
 import type { Host, Project, Service } from '../config/model.js'
 // Ports in health checks, metrics and routes are the host's published ports: what other hosts connect to.
-import { serviceForHost } from '../config/load.js'
+import { serviceForHost } from '../config/service-for-host.js'
 
 export interface HostView {
   name: string

@@ -2,7 +2,7 @@
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { validateProject } from '../../../src/config/validate.js'
+import { validateProject } from '../../../src/validate/validate.js'
 import { formatIssue } from '../../../src/errors.js'
 import { MINIMAL, projectFrom, removeProject } from '../../helpers/project.js'
 
@@ -58,6 +58,7 @@ describe('broken input', () => {
     await handle.close()
     const report = await validateProject(dir)
     expect(report.issues.map(formatIssue)).toEqual(['stacks/huge.yaml:1:1 file is too large (allowed at most 4.0 MiB, got 50.0 MiB)'])
+    expect(report.issues.map((i) => i.code)).toEqual(['file-too-large'])
   })
 
   it('YAML alias bombs are stopped', async () => {

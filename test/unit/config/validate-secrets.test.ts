@@ -2,7 +2,7 @@
 import { chmod, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { validateProject } from '../../../src/config/validate.js'
+import { validateProject } from '../../../src/validate/validate.js'
 import { formatIssue } from '../../../src/errors.js'
 import { parseSecrets } from '../../../src/secrets/secrets.js'
 import { MINIMAL, projectFrom, removeProject, type Edits } from '../../helpers/project.js'
@@ -98,7 +98,7 @@ describe('validate checks secrets.env as deploy reads it', () => {
     const text = 'DB_PASSWORD=hunter2hunter2\nAPI_KEY=sk-\u0007bell\u0007value\n'
     const report = await validate(text)
     expect(report.issues.map(formatIssue)).toEqual(parseSecrets(text, 'secrets.env').issues.map(formatIssue))
-    expect(report.issues).toMatchObject([{ file: 'secrets.env', line: 2, path: 'API_KEY', severity: 'error' }])
+    expect(report.issues).toMatchObject([{ code: 'secrets', file: 'secrets.env', line: 2, path: 'API_KEY', severity: 'error' }])
     expect(JSON.stringify(report)).not.toContain('bell')
   })
 

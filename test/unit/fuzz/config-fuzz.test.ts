@@ -3,7 +3,8 @@ import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { validateProject } from '../../../src/config/validate.js'
+import { ISSUE_CODES } from '../../../src/config/issues.js'
+import { validateProject } from '../../../src/validate/validate.js'
 import { formatIssue } from '../../../src/errors.js'
 import { MINIMAL, projectFrom } from '../../helpers/project.js'
 
@@ -24,7 +25,7 @@ async function restore(): Promise<void> {
   for (const [file, text] of originals) await writeFile(join(dir, file), text)
 }
 
-/** Runs validate and checks the contract: a report (never a throw), every issue located, within a time bound. */
+/** Runs validate and checks the contract: a report (never a throw), every issue located and with a known code, within a time bound. */
 async function checkContract(): Promise<void> {
   const started = performance.now()
   const report = await Promise.race([validateProject(dir), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('validate hung for 5 s')), 5000))])
@@ -35,6 +36,7 @@ async function checkContract(): Promise<void> {
     expect(Number.isInteger(issue.col) && issue.col >= 1).toBe(true)
     expect(issue.message.length).toBeGreaterThan(0)
     expect(formatIssue(issue)).toMatch(/^[^:]+:\d+:\d+ /)
+    expect(Object.keys(ISSUE_CODES)).toContain(issue.code)
   }
   expect(report.valid).toBe(!report.issues.some((i) => i.severity === 'error'))
 }

@@ -22,7 +22,7 @@ import { parseCompose, parseDf, parseNvidiaSmi, parseRocmSmi, parseSections } fr
 import { parseDeviceNodes, parseDockerRuntimes, parseHostGroups, parseToolPaths } from '../../../src/remote/gpu-facts.js'
 import { checkHostKey, parseKnownHosts } from '../../../src/remote/known-hosts.js'
 import { quoteWord } from '../../../src/remote/quote.js'
-import { renderTemplate } from '../../../src/render/template.js'
+import { renderTemplate } from '../../../src/util/template.js'
 import { redactor } from '../../../src/secrets/secrets.js'
 
 const RUNS = Number(process.env.AIP_FUZZ_RUNS ?? 1000)

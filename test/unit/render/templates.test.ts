@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { renderHosts, type HostRender } from '../../../src/render/render.js'
-import { renderTemplate } from '../../../src/render/template.js'
+import { renderTemplate } from '../../../src/util/template.js'
 import { loadOk } from '../../helpers/load.js'
 import { MINIMAL, projectFrom, REPO, removeProject } from '../../helpers/project.js'
 import { formatIssue } from '../../../src/errors.js'
@@ -123,7 +123,7 @@ describe('what one template may cost', () => {
     // three hosts here: twelve loops are 3^12 = 531441 iterations
     const nested = `${'{{#each @root.fleet}}'.repeat(12)}x${'{{/each}}'.repeat(12)}`
     const dir = await projectFrom(MINIMAL, { 'templates/app.conf.hbs': () => nested })
-    const { validateProject } = await import('../../../src/config/validate.js')
+    const { validateProject } = await import('../../../src/validate/validate.js')
     try {
       const report = await validateProject(dir)
       expect(report.valid).toBe(false)

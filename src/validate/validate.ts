@@ -1,16 +1,17 @@
 // `ai-platform validate`: load everything, render every host in memory and read secrets.env as deploy
 // would, so that whatever deploy refuses before touching a host is found here, located. Nothing is
 // written, nothing leaves the machine, no secret value is printed.
-import type { Issue } from '../errors.js'
 import { renderHosts } from '../render/render.js'
 import { checkSecrets } from '../secrets/check.js'
-import { hasErrors, loadProject } from './load.js'
-import { resolveProjectDir } from './project-dir.js'
+import { hasErrors, withCode, type ConfigIssue } from '../config/issues.js'
+import { loadProject } from '../config/load.js'
+import { resolveProjectDir } from '../config/project-dir.js'
 
 export interface ValidationReport {
   valid: boolean
   project: string
-  issues: Issue[]
+  /** Each with the code of the rule that found it (src/config/issues.ts). */
+  issues: ConfigIssue[]
   summary: {
     hosts: number
     stacks: number
@@ -29,9 +30,9 @@ export async function validateProject(projectFlag: string | undefined): Promise<
   const { project, issues, origins } = await loadProject(location)
   const all = [...issues]
   const rendered = project && !hasErrors(issues) ? renderHosts(project, project.hostOrder, { origins }) : null
-  if (rendered) all.push(...rendered.issues)
+  if (rendered) all.push(...rendered.issues.map((issue) => withCode(issue, 'render')))
   const secrets = await checkSecrets(location.dir, project && rendered ? { project, renders: rendered.renders } : null)
-  all.push(...secrets.issues)
+  all.push(...secrets.issues.map((issue) => withCode(issue, 'secrets')))
   const errors = all.filter((i) => i.severity === 'error').length
   return {
     valid: errors === 0,
