@@ -7,7 +7,7 @@ import { ms, ROOT, type Measured } from './lib/measure.js'
 
 const RESULTS = join(ROOT, 'bench/results')
 
-function load(name: string): any | null {
+function load(name: string): any {
   const file = join(RESULTS, `${name}.json`)
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null
 }

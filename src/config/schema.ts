@@ -84,7 +84,7 @@ function toIssue(error: ErrorObject, source: SourceFile): Issue {
   const path = pointerToPath(error.instancePath)
   const params = error.params as Record<string, unknown>
   const propertyName = (error as ErrorObject & { propertyName?: string }).propertyName
-  const schema = error.parentSchema as Record<string, unknown> | undefined
+  const schema = error.parentSchema
   switch (error.keyword) {
     case 'additionalProperties': {
       const key = String(params.additionalProperty)
@@ -158,7 +158,7 @@ function typesOf(schema: Record<string, unknown>): string[] {
   }
   if (schema.const !== undefined) return [typeof schema.const]
   if (schema.type === undefined) return []
-  return Array.isArray(schema.type) ? (schema.type as string[]) : [String(schema.type)]
+  return Array.isArray(schema.type) ? (schema.type as string[]) : [typeof schema.type === 'string' ? schema.type : JSON.stringify(schema.type)]
 }
 
 function allowedText(schema: Record<string, unknown> | undefined, pattern: string): string {
@@ -182,6 +182,6 @@ function describeSchema(schema: unknown): string {
     return ({ stringList: 'a list of strings', stringOrList: 'a string or a list of strings' } as Record<string, string>)[name] ?? name
   }
   if (s.const !== undefined) return JSON.stringify(s.const)
-  if (s.type !== undefined) return article(Array.isArray(s.type) ? s.type.join(',') : String(s.type))
+  if (s.type !== undefined) return article(Array.isArray(s.type) ? s.type.join(',') : typeof s.type === 'string' ? s.type : JSON.stringify(s.type))
   return 'another form'
 }

@@ -76,7 +76,7 @@ export function parseContainerList(list: unknown, host: string): ContainerState[
       const status = (c.Status as string | undefined) ?? ''
       return {
         id: c.Id,
-        name: ((c.Names as string[] | undefined)?.[0] ?? c.Id).replace(/^\//, ''),
+        name: ((c.Names)?.[0] ?? c.Id).replace(/^\//, ''),
         service,
         image: (c.Image as string | undefined) ?? '',
         state: (c.State as string | undefined) ?? '',
@@ -125,7 +125,7 @@ export function evaluateReadiness(expected: readonly ExpectedService[], containe
 
 /** The last lines a container wrote, demultiplexed from Docker's stream format. */
 export async function containerLogTail(docker: Docker, id: string, lines = 20, signal?: AbortSignal): Promise<string> {
-  const raw = (await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false, ...(signal ? { abortSignal: signal } : {}) })) as unknown as Buffer
+  const raw = await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false, ...(signal ? { abortSignal: signal } : {}) })
   return demux(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)))
 }
 

@@ -218,7 +218,7 @@ export async function deployHost(input: DeployInput, options: DeployOptions, hos
     return finish()
   } finally {
     if (heartbeat) clearInterval(heartbeat)
-    const executor = exec as Executor | null
+    const executor = exec
     if (executor && lockHeld && !executor.lost) await executor.run(releaseLock(host.baseDir, lockHeld), { check: false, timeoutMs: 20_000 }).catch(() => undefined)
   }
 }

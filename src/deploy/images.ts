@@ -15,7 +15,7 @@ export interface PullProgress {
 function inspectImage(docker: Docker, image: string, signal?: AbortSignal): Promise<unknown> {
   const modem = docker.modem as unknown as { dial(options: Record<string, unknown>, callback: (error: unknown, data: unknown) => void): void }
   return new Promise((resolve, reject) => {
-    modem.dial({ path: `/images/${image}/json`, method: 'GET', options: {}, ...(signal ? { abortSignal: signal } : {}), statusCodes: { 200: true, 404: 'no such image', 500: 'server error' } }, (error, data) => (error ? reject(error) : resolve(data)))
+    modem.dial({ path: `/images/${image}/json`, method: 'GET', options: {}, ...(signal ? { abortSignal: signal } : {}), statusCodes: { 200: true, 404: 'no such image', 500: 'server error' } }, (error, data) => (error ? reject(error instanceof Error ? error : new Error(`docker: ${JSON.stringify(error)}`)) : resolve(data)))
   })
 }
 

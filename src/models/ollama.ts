@@ -103,7 +103,7 @@ export function parseTags(text: string, host: string): TagModel[] {
     if (m.size !== undefined && !isCount(m.size)) throw refuse(`models[${index}].size is not a byte count`)
     if (m.digest !== undefined && (typeof m.digest !== 'string' || !/^(sha256:)?[0-9a-f]{64}$/.test(m.digest))) throw refuse(`models[${index}].digest is not a sha256 digest`)
     if (m.modified_at !== undefined && typeof m.modified_at !== 'string') throw refuse(`models[${index}].modified_at is not a time`)
-    return { name: m.name, model: (m.model as string | undefined) ?? m.name, size: (m.size as number | undefined) ?? 0, digest: (m.digest as string | undefined) ?? '', modified_at: (m.modified_at as string | undefined) ?? '' }
+    return { name: m.name, model: (m.model) ?? m.name, size: (m.size) ?? 0, digest: (m.digest) ?? '', modified_at: (m.modified_at) ?? '' }
   })
 }
 

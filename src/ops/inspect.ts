@@ -149,13 +149,17 @@ export async function hostHistory(project: Project, selectors: string[], options
   return perHost(project, selectors, read, options)
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
 /** history.jsonl as the host sent it: one JSON object per line; other lines are skipped. */
 export function parseHistory(stdout: string): Record<string, unknown>[] {
   return stdout.split('\n').flatMap((line) => {
     if (line.trim() === '') return []
     try {
       const value: unknown = JSON.parse(line)
-      return value !== null && typeof value === 'object' && !Array.isArray(value) ? [value as Record<string, unknown>] : []
+      return isRecord(value) ? [value] : []
     } catch {
       return []
     }

@@ -128,8 +128,8 @@ function libraryReader(configFile: string | undefined): (alias: string) => Promi
       throw new UserError(`the SSH configuration ${file} does not read: ${(error as Error).message}`)
     }
   }
-  return async (alias) => {
-    const computed = (config?.compute(alias) ?? {}) as Record<string, string | string[]>
+  const compute = (alias: string): SshConfig => {
+    const computed = (config?.compute(alias) ?? {})
     const first = (key: string): string | undefined => {
       const v = computed[key]
       return Array.isArray(v) ? v[0] : v
@@ -156,4 +156,5 @@ function libraryReader(configFile: string | undefined): (alias: string) => Promi
       revokedHostKeys: list('RevokedHostKeys'),
     }
   }
+  return (alias) => Promise.resolve(compute(alias))
 }

@@ -550,7 +550,7 @@ async function handshake(target: SshTarget, options: SshOptions, jump: SshConnec
       // a host that stops answering is given up after about 15 s (OpenSSH's ServerAliveCountMax is 3 too)
       keepaliveInterval: options.keepaliveIntervalMs ?? 5_000,
       keepaliveCountMax: 3,
-      ...(sock ? { sock: sock as ConnectConfig['sock'] } : {}),
+      ...(sock ? { sock: sock } : {}),
       algorithms: { serverHostKey: orderHostKeyAlgorithms(entries, tokens) as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] },
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void): void => {
         const verdict = checkHostKey(entries, tokens, key)
@@ -728,7 +728,8 @@ export class SshExecutor implements Executor {
     return this.connection.isLost
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.connection.close()
+    return Promise.resolve()
   }
 }

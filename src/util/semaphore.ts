@@ -23,10 +23,10 @@ export class Semaphore {
       const giveUp = (): void => {
         const index = this.waiting.indexOf(grant)
         if (index >= 0) this.waiting.splice(index, 1)
-        reject(signal!.reason)
+        reject(abortReason(signal!))
       }
       if (this.active < this.limit) return grant()
-      if (signal?.aborted) return reject(signal.reason)
+      if (signal?.aborted) return reject(abortReason(signal))
       this.waiting.push(grant)
       signal?.addEventListener('abort', giveUp, { once: true })
     })
@@ -40,4 +40,10 @@ export class Semaphore {
       release()
     }
   }
+}
+
+/** The signal's reason as an Error (AbortSignal's is a DOMException unless abort() was given another value). */
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason
+  return reason instanceof Error ? reason : new Error(typeof reason === 'string' ? reason : 'aborted')
 }

@@ -40,7 +40,7 @@ function engine(): typeof Handlebars {
   const each = instance.helpers.each!
   instance.registerHelper('each', function (this: unknown, context: unknown, options: Handlebars.HelperOptions) {
     const budget = (options.data as { budget?: Budget } | undefined)?.budget
-    if (!budget) return each.call(this, context, options)
+    if (!budget) return each.call(this, context, options) as unknown
     const fn = options.fn
     const counted = Object.assign({}, options, {
       fn: (value: unknown, runtime?: Handlebars.RuntimeOptions) => {
@@ -48,7 +48,7 @@ function engine(): typeof Handlebars {
         return fn(value, runtime)
       },
     })
-    return each.call(this, context, counted)
+    return each.call(this, context, counted) as unknown
   })
   for (const [name, helper] of Object.entries(HELPERS)) instance.registerHelper(name, helper)
   // `file 'path'`: where a rendered config file lands on the host, from the render's own table.

@@ -11,7 +11,7 @@ let platform: TestPlatform
 
 async function containerEnv(host: string, service: string): Promise<Record<string, string>> {
   const { container } = await serviceContainer(fleetHost(platform.fleet, host), service)
-  return Object.fromEntries(((await container.inspect()).Config.Env as string[]).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]))
+  return Object.fromEntries(((await container.inspect()).Config.Env).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]))
 }
 
 /** A stand-in healthcheck that passes only some seconds after the container started: holds a deploy in its health wait. */

@@ -135,7 +135,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     }
     await new Promise((r) => setTimeout(r, everyMs))
   }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`)
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`)
 }
 
 /** Shell-quotes one word for a remote command line. */

@@ -184,7 +184,7 @@ describe.skipIf(!HAVE_FLEET)('day-two commands', () => {
   it('a lock left by a dead deploy from this machine: lock status and the refused deploy say its holder is no longer running', async () => {
     const erebus = fleetHost(platform.fleet, 'erebus')
     // No token: a lock no deploy takes over by itself (written by hand, or by an older ai-platform).
-    const gone = spawnSync(process.execPath, ['-e', '']).pid!
+    const gone = spawnSync(process.execPath, ['-e', '']).pid
     const info = JSON.stringify({ user: 'ops', machine: hostname(), pid: gone, command: 'deploy all', since: '2026-11-23T04:00:00.000Z' })
     await sshExec(platform.fleet, erebus, `mkdir /opt/ai-platform/.lock && printf '%s' '${info}' > /opt/ai-platform/.lock/info.json`)
     try {

@@ -57,8 +57,8 @@ describe.skipIf(!HAVE_FLEET)('secrets and hostile input', () => {
         platform.cli(['logs', 'erebus', '--verbose']),
       ])),
     )
-    expect(runs[0]!.code, runs[0]!.stderr).toBe(0)
-    expect(runs[0]!.stderr).toContain('[trace] erebus $ ')
+    expect(runs[0].code, runs[0].stderr).toBe(0)
+    expect(runs[0].stderr).toContain('[trace] erebus $ ')
     const texts = runs.flatMap((r) => [r.stdout, r.stderr])
     texts.push(await readFile(platform.auditLog, 'utf8'))
     for (const name of NAMES) {
@@ -109,7 +109,7 @@ describe.skipIf(!HAVE_FLEET)('secrets and hostile input', () => {
       const run = await platform.cli(['deploy', 'moros', '--json', '--pull', 'never'])
       expect(run.code, run.stderr).toBe(0)
       const { container } = await serviceContainer(fleetHost(platform.fleet, 'moros'), 'pushgateway')
-      const env = Object.fromEntries(((await container.inspect()).Config.Env as string[]).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]))
+      const env = Object.fromEntries(((await container.inspect()).Config.Env).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]))
       expect(env.SUBSHELL).toBe(`$(touch ${marker}-1)`)
       expect(env.BACKTICKS).toBe(hostile.BACKTICKS)
       expect(env.CHAINED).toBe(hostile.CHAINED)

@@ -20,7 +20,7 @@ function render(files: { path: string; content: string; mode?: string }[]): Host
     return { path: `files/${fileKey(f.path, f.mode ?? '0644', sum)}/${f.path}`, content: f.content, sha256: sum, mode: f.mode ?? '0644' }
   })
   const compose = { path: 'compose.yaml', content: 'services: {}\n', sha256: sha256('services: {}\n'), mode: '0644' }
-  return { host: 'h', composeProject: 'p', compose, files: rendered, secrets: [], services: [], hash: sha256(rendered.map((f) => f.path).join()) } as unknown as HostRender
+  return { host: 'h', composeProject: 'p', compose, files: rendered, secrets: [], services: [], hash: sha256(rendered.map((f) => f.path).join()) }
 }
 
 async function upload(id: string, r: HostRender, tamper?: (tar: Buffer) => Buffer) {

@@ -89,7 +89,7 @@ describe('fuzzing the config pipeline', () => {
       fc.asyncProperty(fc.constantFrom(...FILES), fc.array(mutation, { minLength: 1, maxLength: 4 }), async (file, mutations) => {
         await restore()
         let text = originals.get(file)!
-        for (const m of mutations) text = mutate(text, m as never)
+        for (const m of mutations) text = mutate(text, m)
         await writeFile(join(dir, file), text)
         await checkContract()
       }),
