@@ -22,6 +22,8 @@ export interface HostReport {
   services: { name: string; state: string; health: string }[]
   steps: { step: string; ms: number }[]
   error?: string
+  /** The step the error came from (lock, upload, images, switch, up, health, ...), when one did. */
+  failedStep?: string
   /** What to do about the error, when there is a known next step. */
   hint?: string
   rollback?: { status: 'done' | 'failed' | 'none'; release: string | null; error?: string }

@@ -101,6 +101,7 @@ export async function deployHost(input: DeployInput, options: DeployOptions, hos
   let unreadable = false
   let known: string | null = null
   const lost = (name: string, error: unknown): unknown => {
+    report.failedStep = name
     if (!exec?.lost) return error
     const state = switched
       ? `the host was switched to ${switched} and may run it unrecorded: the next deploy records it and goes on from there`

@@ -141,6 +141,7 @@ describe('deploy: order and waves', () => {
     expect(status(report)).toEqual({ db1: 'failed', solo1: 'deployed', solo2: 'deployed', solo3: 'deployed', solo4: 'deployed', web1: 'skipped', web2: 'skipped' })
     expect(host(report, 'web1').reason).toBe('depends on db1, which did not deploy')
     expect(host(report, 'db1').error).toMatch(/^db1: db exited with 1; last log lines:\n {4}[0-9a-f]{12}: crashed on start$/)
+    expect(host(report, 'db1').failedStep).toBe('health')
     // the web hosts were only probed
     expect(fleet.host('web1').log).toEqual(['facts'])
     expect(fleet.host('web2').log).toEqual(['facts'])
@@ -154,6 +155,7 @@ describe('deploy: order and waves', () => {
     const { report } = await run({ selectors: ['db1', 'web1'] })
     expect(status(report)).toEqual({ db1: 'failed', web1: 'skipped' })
     expect(host(report, 'db1').error).toMatch(/^db1 is locked by ana@elsewhere/)
+    expect(host(report, 'db1').failedStep).toBe('lock')
     expect(host(report, 'db1').rollback).toEqual({ status: 'none', release: null })
     expect(fleet.host('db1').lock).toEqual(theirs)
     expect(fleet.host('db1').current).toBeNull()
@@ -170,6 +172,7 @@ describe('deploy: failures before and after the switch', () => {
     const { report } = await run({ selectors: ['solo1'], tag: 'v2', options: { pull: 'never' } })
     const failed = host(report, 'solo1')
     expect(failed.error).toBe('solo1: images missing and --pull never: example/solo:v2')
+    expect(failed.failedStep).toBe('images')
     expect(failed.rollback).toEqual({ status: 'none', release: was })
     expect(memory.log.slice(-3)).toEqual([`unpack ${failed.release}`, `remove ${failed.release}`, 'release lock'])
     expect([...memory.releases.keys()]).toEqual([was])
