@@ -7,6 +7,7 @@ import { interrupts, type Interruptible, type Interrupts } from './interrupts.js
 import { confirmChanges, type ConfirmChange } from './confirm.js'
 import { jsonSafe, printable, terminalSafe } from '../util/printable.js'
 import type { Redact } from '../remote/executor.js'
+import { honourNoColor } from '../ui/colour.js'
 
 export abstract class BaseCommand extends Command {
   static override baseFlags = {
@@ -19,6 +20,8 @@ export abstract class BaseCommand extends Command {
 
   protected override async init(): Promise<void> {
     await super.init()
+    // Every command's output goes through here first (src/ui/colour.ts).
+    honourNoColor()
     // Any command may reach hosts: the trace switch is read where commands run (src/remote/trace.ts).
     // Only before a `--`: what follows is a remote command's own argv (exec).
     const own = this.argv.includes('--') ? this.argv.slice(0, this.argv.indexOf('--')) : this.argv

@@ -32,6 +32,18 @@ describe('oclif conventions', () => {
     noStack(typo.stderr + far.stderr)
   })
 
+  it('NO_COLOR turns colour off, even where FORCE_COLOR turns it on', async () => {
+    const sgr = new RegExp(String.raw`\u001b\[[\d;]*m`)
+    // the test's own proof: this output is coloured when colour is asked for (no terminal here)
+    const forced = await cli(['plan', 'erebus'], { env: { NO_COLOR: undefined, FORCE_COLOR: '1' } })
+    expect(forced.code).toBe(0)
+    expect(forced.stdout).toMatch(sgr)
+    const plain = await cli(['plan', 'erebus'], { env: { NO_COLOR: '1', FORCE_COLOR: '1' } })
+    expect(plain.code).toBe(0)
+    expect(plain.stdout).not.toMatch(sgr)
+    expect(plain.stdout).toContain('wave 1 (1 host)')
+  })
+
   it('autocomplete prints the set-up for a shell', async () => {
     const result = await cli(['autocomplete', 'bash'])
     expect(result.code).toBe(0)
