@@ -51,7 +51,8 @@ signal 130 (SIGINT) or 143 (SIGTERM), whatever the hosts did.`
       const { plan } = planRun(open, { selectors: argv as string[], phase, withDeps: flags['with-deps'] })
       if (this.jsonEnabled()) return plan
       const { formatPlan } = await import('../src/ui/plan-text.js')
-      this.logStyled(formatPlan(plan, { title: 'Dry run' }))
+      const { outputWidth } = await import('../src/ui/wrap.js')
+      this.logStyled(formatPlan(plan, { title: 'Dry run', width: outputWidth() }))
       this.log('\nDry run: nothing was contacted or changed.')
       return undefined
     }

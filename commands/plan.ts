@@ -19,7 +19,8 @@ Pure: reads only the platform directory, opens no network connection.`
     const { plan } = planRun(open, { selectors: argv as string[], phase: flags.phase as 'infra' | 'ai' | 'monitor' | undefined, withDeps: flags['with-deps'] })
     if (this.jsonEnabled()) return plan
     const { formatPlan } = await import('../src/ui/plan-text.js')
-    this.logStyled(formatPlan(plan))
+    const { outputWidth } = await import('../src/ui/wrap.js')
+    this.logStyled(formatPlan(plan, { width: outputWidth() }))
     return undefined
   }
 }
