@@ -29,7 +29,7 @@ export default hook
  * The command id fewest single-character edits away from `typed` (the first of equals, in `ids` order),
  * when it is near enough to be a typo: at most a third of its characters changed, or two.
  */
-export function closestCommand(typed: string, ids: readonly string[]): string | null {
+function closestCommand(typed: string, ids: readonly string[]): string | null {
   let best: { id: string; distance: number } | null = null
   for (const id of ids) {
     const distance = editDistance(typed, id)
