@@ -67,7 +67,7 @@ export function commandReference({ bin, manifests }) {
   const out = []
   for (const command of commands) {
     const id = command.id.replaceAll(':', ' ')
-    out.push(`### \`${bin} ${id}\``, '', prose(command.summary ?? command.description.split('\n')[0]), '', '```', synopsis(bin, command), '```', '')
+    out.push(`#### \`${bin} ${id}\``, '', prose(command.summary ?? command.description.split('\n')[0]), '', '```', synopsis(bin, command), '```', '')
     if (command.summary && command.description) out.push(prose(command.description), '')
     const flags = ownFlags(command)
     if (flags.length > 0) {

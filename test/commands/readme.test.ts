@@ -15,7 +15,7 @@ describe('README command reference', () => {
     expect(result.stderr).toBe('')
     expect(result.exitCode).toBe(0)
     const readme = await readFile(join(REPO, 'README.md'), 'utf8')
-    expect(readme).toContain('### `ai-platform deploy`')
+    expect(readme).toContain('#### `ai-platform deploy`')
     expect(readme).toContain('| `--format text|mermaid|dot` |'.replace('t|m', 't\\|m').replace('d|d', 'd\\|d'))
   })
 
