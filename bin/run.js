@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Only the launcher decides exit codes: user errors exit 1 without a stack, bugs print one.
-// `--version` and the top-level `--help` are answered without loading oclif (about half the
-// start-up time); the help text is what oclif printed at build time (tools/postbuild.mjs), at 80
-// columns whatever the terminal's width.
+// `--version` and the top-level help (`--help`, `-h`, `help`: oclif prints the same text for each) are
+// answered without loading oclif (about half the start-up time); the help text is what oclif printed
+// at build time (tools/postbuild.mjs), at 80 columns whatever the terminal's width.
 import { readFileSync } from 'node:fs'
 
 const argv = process.argv.slice(2)
@@ -13,7 +13,7 @@ const userAgent = () => {
 }
 if (fast && argv[0] === '--version') {
   process.stdout.write(`${userAgent()}\n`)
-} else if (fast && argv[0] === '--help') {
+} else if (fast && ['--help', '-h', 'help'].includes(argv[0])) {
   let help = null
   try {
     help = readFileSync(new URL('../dist/help.txt', import.meta.url), 'utf8')

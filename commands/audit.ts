@@ -4,12 +4,11 @@ import { acceptNewFlag, targetArgs, timeoutFlag } from '../src/cli/target-flags.
 
 export default class Audit extends BaseCommand {
   static override summary = "Deploy history: the local audit log, and with --remote each host's own release history."
-  static override description = `With --remote, a host whose history cannot be read is listed in its place
-with the reason (and in the JSON's errors), the others are still shown, and
-the exit status is 1.
+  static override description = `The local log is $XDG_STATE_HOME/ai-platform/audit.jsonl; --remote reads each host's own history.jsonl instead (its newest --limit lines).
 
-JSON report (--json): {kind: "ai-platform/audit", entries: [{host, time,
-...}], errors?: [{host, error}]}.`
+With --remote, a host whose history cannot be read is listed in its place with the reason (and in the JSON's errors), the others are still shown, and the exit status is 1.
+
+JSON report (--json): {kind: "ai-platform/audit", entries: [{host, time, ...}], errors?: [{host, error}]}.`
   static override enableJsonFlag = true
   static override strict = false
   static override args = targetArgs

@@ -4,26 +4,11 @@ import { acceptNewFlag, targetArgs, targetFlags, yesFlag } from '../src/cli/targ
 
 export default class Deploy extends BaseCommand {
   static override summary = 'Deploy hosts in dependency order over SSH, gated on health, rolling back what fails.'
-  static override description = `Targets are host names, @tag or all (the default). A host starts when every
-host it depends on in this run is up and healthy; independent hosts go in parallel
-(--concurrency). Per host: preflight (Docker, Compose v2 or v1, GPU driver,
-disk, NAS mounts), lock, upload the release and switch \`current\`
-atomically, pull missing images, \`compose up\`, wait for health, record. A
-host whose rendered files equal what it runs is left alone (--force
-redeploys). A failure rolls that host back to its previous release and skips
-its dependents. --dry-run prints the plan and touches nothing.
+  static override description = `Targets are host names, @tag or all (the default). A host starts when every host it depends on in this run is up and healthy; independent hosts go in parallel (--concurrency). Per host: preflight (Docker, Compose v2 or v1, GPU driver, disk, NAS mounts), lock, upload the release and switch \`current\` atomically, pull missing images, \`compose up\`, wait for health, record. A host whose rendered files equal what it runs is left alone (--force redeploys). A failure rolls that host back to its previous release and skips its dependents. --dry-run prints the plan and touches nothing.
 
-A run that would deploy more than one host asks first; --yes answers, and
-without a terminal (a pipe, CI=true) it is refused unless --yes is given.
-It needs your platform (--project DIR, AIP_PROJECT, or a platform directory
-as the current directory); only --dry-run falls back to the bundled
-reference platform.
+A run that would deploy more than one host asks first; --yes answers, and without a terminal (a pipe, CI=true) it is refused unless --yes is given. It needs your platform (--project DIR, AIP_PROJECT, or a platform directory as the current directory); only --dry-run falls back to the bundled reference platform.
 
-Ctrl-C (or SIGTERM) starts no new host; hosts in flight finish or roll back.
-A second abandons their health waits (they are rolled back); a third exits
-at once, naming the hosts it may leave mid-deploy and locked. Exit status: 0
-when every host is deployed, unchanged or repaired; 1 otherwise; after a
-signal 130 (SIGINT) or 143 (SIGTERM), whatever the hosts did.`
+Ctrl-C (or SIGTERM) starts no new host; hosts in flight finish or roll back. A second abandons their health waits (they are rolled back); a third exits at once, naming the hosts it may leave mid-deploy and locked. Exit status: 0 when every host is deployed, unchanged or repaired; 1 otherwise; after a signal 130 (SIGINT) or 143 (SIGTERM), whatever the hosts did.`
   static override enableJsonFlag = true
   static override strict = false
   static override args = targetArgs
@@ -51,7 +36,8 @@ signal 130 (SIGINT) or 143 (SIGTERM), whatever the hosts did.`
       const { plan } = planRun(open, { selectors: argv as string[], phase, withDeps: flags['with-deps'] })
       if (this.jsonEnabled()) return plan
       const { formatPlan } = await import('../src/ui/plan-text.js')
-      this.logStyled(formatPlan(plan, { title: 'Dry run' }))
+      const { outputWidth } = await import('../src/ui/wrap.js')
+      this.logStyled(formatPlan(plan, { title: 'Dry run', width: outputWidth() }))
       this.log('\nDry run: nothing was contacted or changed.')
       return undefined
     }

@@ -3,15 +3,9 @@ import { acceptNewFlag, targetArgs } from '../src/cli/target-flags.js'
 
 export default class Diff extends BaseCommand {
   static override summary = 'What a deploy would change: the rendered files against those of the release each host runs, as unified diffs.'
-  static override description = `Reads each host's current release (compose.yaml, config files, the .env
-digest) in two round trips and compares it with what would be rendered now.
-Secret values never appear: a changed .env is reported as changed, without
-its content.
+  static override description = `Reads each host's current release (compose.yaml, config files, the .env digest) in two round trips and compares it with what would be rendered now. Secret values never appear: a changed .env is reported as changed, without its content.
 
-Exit status, as diff(1) and \`git diff --exit-code\`: 0 when every host runs
-what would be rendered (a deploy would change nothing), 1 when a host
-differs or cannot be read (it cannot be shown to be up to date; the others
-are still compared and shown). A broken project is also 1, with its errors.`
+Exit status, as diff(1) and \`git diff --exit-code\`: 0 when every host runs what would be rendered (a deploy would change nothing), 1 when a host differs or cannot be read (it cannot be shown to be up to date; the others are still compared and shown). A broken project is also 1, with its errors.`
   static override enableJsonFlag = true
   static override strict = false
   static override args = targetArgs

@@ -4,8 +4,7 @@ import { acceptNewFlag } from '../src/cli/target-flags.js'
 
 export default class Exec extends BaseCommand {
   static override summary = 'Run a command on a host, or inside a service container, and exit with its status.'
-  static override description = `The command after -- is passed as an argument list: on the host it is quoted word by word, in a
-container it goes to the Docker API as an array. Nothing is interpreted by a local shell.`
+  static override description = `The command after -- is passed as an argument list: on the host it is quoted word by word, in a container it goes to the Docker API as an array. Nothing is interpreted by a local shell.`
   static override usage = 'exec HOST [--service SERVICE] [--project DIR] -- COMMAND [ARG...]'
   static override args = { host: Args.string({ description: 'Host name.', required: true }) }
   static override flags = { service: Flags.string({ char: 's', description: 'Run inside this service container instead of on the host.' }), ...acceptNewFlag }

@@ -1,24 +1,18 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base-command.js'
-import { acceptNewFlag, targetArgs } from '../src/cli/target-flags.js'
+import { acceptNewFlag, GLOBAL, targetArgs } from '../src/cli/target-flags.js'
 import { jsonSafe, terminalSafe } from '../src/util/printable.js'
 
 export default class Health extends BaseCommand {
   static override summary = 'Check the whole fleet: containers, HTTP/TCP endpoints, GPUs and Ollama models, in parallel.'
-  static override description = `Per host: the container of every service (running, Docker health), each service's declared checks
-(HTTP status and body, TCP, a command), the GPU driver (nvidia-smi / rocm-smi: GPUs seen, memory), and
-each Ollama node's API with the models the inventory places on it. Ports bound to a host's loopback are
-reached through its SSH connection. Exit 0 only if every required check passes; an unreachable host is
-reported, never a crash.
+  static override description = `Per host: the container of every service (running, Docker health), each service's declared checks (HTTP status and body, TCP, a command), the GPU driver (nvidia-smi / rocm-smi: GPUs seen, memory), and each Ollama node's API with the models the inventory places on it. Ports bound to a host's loopback are reached through its SSH connection. Exit 0 only if every required check passes; an unreachable host is reported, never a crash. With --watch --json, one JSON document per round.
 
-JSON report (--json): {kind: "ai-platform/health", ok, platform, checkedAt, durationMs, summary: {hosts,
-unreachable, checks, ok, failed, optionalFailed}, hosts: [{host, reachable, error?, latencyMs, checks:
-[{host, service, check, status: ok|fail|warn, required, latencyMs, detail}]}]}.`
+JSON report (--json): {kind: "ai-platform/health", ok, platform, checkedAt, durationMs, summary: {hosts, unreachable, checks, ok, failed, optionalFailed}, hosts: [{host, reachable, error?, latencyMs, checks: [{host, service, check, status: ok|fail|warn, required, latencyMs, detail}]}]}.`
   static override enableJsonFlag = true
   static override strict = false
   static override args = targetArgs
   static override flags = {
-    timeout: Flags.integer({ description: 'Seconds each connection and check may take.', default: 5, min: 1, helpValue: 'SECONDS' }),
+    timeout: Flags.integer({ description: 'Seconds each connection and check may take.', default: 5, min: 1, helpValue: 'SECONDS', helpGroup: GLOBAL }),
     watch: Flags.boolean({ description: 'Check again every --interval seconds until Ctrl-C (exit status: the last round\'s; after SIGTERM 143).', default: false }),
     interval: Flags.integer({ description: 'Seconds between checks with --watch.', default: 5, min: 1, helpValue: 'SECONDS' }),
     ...acceptNewFlag,

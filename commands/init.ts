@@ -3,8 +3,7 @@ import { BaseCommand } from '../src/cli/base-command.js'
 
 export default class Init extends BaseCommand {
   static override summary = 'Scaffold a platform directory from the reference platform, with generated secrets.'
-  static override description = `Copies inventory/, stacks/, templates/ and the JSON schemas into DIR, adds a .gitignore that keeps
-secrets.env out of git, and fills secrets.env (mode 0600) with strong random values.`
+  static override description = `Copies inventory/, stacks/, templates/ and the JSON schemas into DIR, adds a .gitignore that keeps secrets.env out of git, and fills secrets.env (mode 0600) with strong random values.`
   static override enableJsonFlag = true
   static override args = { dir: Args.string({ description: 'Directory to create (must be new or empty).', required: true }) }
   static override examples = ['<%= config.bin %> init ./my-platform']

@@ -4,9 +4,7 @@ import { acceptNewFlag } from '../src/cli/target-flags.js'
 
 export default class Logs extends BaseCommand {
   static override summary = "Stream a host's container logs (one service, or all of them interleaved with a prefix)."
-  static override description = `Ctrl-C ends cleanly (exit 0): the log streams and the SSH connection are
-closed, nothing is left running; a second Ctrl-C exits at once (130).
-SIGTERM ends it the same way, with 143.`
+  static override description = `Ctrl-C ends cleanly (exit 0): the log streams and the SSH connection are closed, nothing is left running; a second Ctrl-C exits at once (130). SIGTERM ends it the same way, with 143.`
   static override args = {
     host: Args.string({ description: 'Host name.', required: true }),
     service: Args.string({ description: 'Service (default: every service on the host).', required: false }),

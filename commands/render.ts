@@ -4,8 +4,7 @@ import { targetArgs } from '../src/cli/target-flags.js'
 
 export default class Render extends BaseCommand {
   static override summary = "Write each host's compose.yaml, .env and config files to a local directory."
-  static override description = `Writes DIR/<host>/compose.yaml, DIR/<host>/files/<hash>/... and DIR/<host>/.env (mode 0600, only
-the secrets that host's services use). Rendering is deterministic: the same input gives the same bytes.`
+  static override description = `Writes DIR/<host>/compose.yaml, DIR/<host>/files/<hash>/... and DIR/<host>/.env (mode 0600, only the secrets that host's services use, as NAME='value' lines: \`set -a; . ./.env; set +a\` before running compose on them). Rendering is deterministic: the same input gives the same bytes.`
   static override enableJsonFlag = true
   static override strict = false
   static override args = targetArgs

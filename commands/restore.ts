@@ -4,9 +4,7 @@ import { acceptNewFlag, yesFlag } from '../src/cli/target-flags.js'
 
 export default class Restore extends BaseCommand {
   static override summary = 'Restore databases from a backup kept on the host (asks for confirmation).'
-  static override description = `pg_restore --clean --if-exists into the running database container: the restored databases lose what
-changed since the backup. Always asks first: --yes answers, and without a terminal (a pipe, CI=true) it is
-refused unless --yes is given.`
+  static override description = `pg_restore --clean --if-exists into the running database container: the restored databases lose what changed since the backup. Always asks first: --yes answers, and without a terminal (a pipe, CI=true) it is refused unless --yes is given.`
   static override enableJsonFlag = true
   static override args = { host: Args.string({ description: 'Host holding the backup.', required: true }) }
   static override flags = {

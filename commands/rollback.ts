@@ -4,15 +4,9 @@ import { acceptNewFlag } from '../src/cli/target-flags.js'
 
 export default class Rollback extends BaseCommand {
   static override summary = 'Put a host back on a release it keeps (default: the one it ran before), gated on health like a deploy.'
-  static override description = `Under the host's deploy lock: switch BASE/current to that release, compose
-up, wait for every service to be healthy, and record it in the host's
-history. If that release does not come up healthy, the host is switched back
-to the release it ran and the command fails. A later deploy of the same
-inventory redeploys the rendered release as usual.
+  static override description = `Under the host's deploy lock: switch BASE/current to that release, compose up, wait for every service to be healthy, and record it in the host's history. If that release does not come up healthy, the host is switched back to the release it ran and the command fails. Without --to, the release before the one it runs, skipping failed releases and those of the same content. A later deploy of the same inventory redeploys the rendered release as usual.
 
-Ctrl-C (or SIGTERM) abandons the rollback: the host goes back on the release
-it ran. A second exits at once, saying what may be left. After a signal the
-exit status is 130 (SIGINT) or 143 (SIGTERM).`
+Ctrl-C (or SIGTERM) abandons the rollback: the host goes back on the release it ran. A second exits at once, saying what may be left. After a signal the exit status is 130 (SIGINT) or 143 (SIGTERM).`
   static override enableJsonFlag = true
   static override args = { host: Args.string({ description: 'Host name.', required: true }) }
   static override flags = {

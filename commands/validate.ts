@@ -2,11 +2,7 @@ import { BaseCommand } from '../src/cli/base-command.js'
 
 export default class Validate extends BaseCommand {
   static override summary = 'Check the inventory, stacks, templates and secrets.env, and render every host in memory.'
-  static override description = `Runs every check deploy makes before it connects to a host: the files, image references, every
-host's render, and secrets.env when there is one (its lines, its mode, a value for every secret a host
-needs; values are never printed). Without secrets.env (as in CI) its values are not checked.
-Reports every problem at once as file:line:col path: message (allowed ..., got ...).
-Exit status 0 when valid, 1 when any error is found. Opens no network connection.`
+  static override description = `Runs every check deploy makes before it connects to a host: the files, image references, every host's render, and secrets.env when there is one (its lines, its mode, a value for every secret a host needs; values are never printed). Without secrets.env (as in CI) its values are not checked. Reports every problem at once as file:line:col path: message (allowed ..., got ...). Exit status 0 when valid, 1 when any error is found. Opens no network connection.`
   static override enableJsonFlag = true
   static override examples = ['<%= config.bin %> validate', '<%= config.bin %> validate --project ./my-platform --json']
 

@@ -4,12 +4,9 @@ import { acceptNewFlag, targetArgs, yesFlag } from '../../src/cli/target-flags.j
 
 export default class Backup extends BaseCommand {
   static override summary = 'Dump the platform databases (pg_dump inside the database container), rotated on the host.'
-  static override description = `Every service marked x-ai-platform.backup (the reference: postgres on erebus) is dumped: each non-template
-database with pg_dump -Fc, plus the roles, into BASE/backups/<service>/<id> on its host, keeping the newest
-\`keep\` backups. --download copies them to this machine.
+  static override description = `Every service marked x-ai-platform.backup (the reference: postgres on erebus) is dumped: each non-template database with pg_dump -Fc, plus the roles, into BASE/backups/<service>/<id> on its host, keeping the newest \`keep\` backups (directories 0700, files 0600 from the first byte; a failed backup leaves nothing). Any database name works: dump files are named <name>.dump, other characters written as %XX. --download copies them to this machine.
 
-Asks first when it would change more than one host: --yes answers, and without a terminal
-(a pipe, CI=true) it is refused unless --yes is given.`
+Asks first when it would change more than one host: --yes answers, and without a terminal (a pipe, CI=true) it is refused unless --yes is given.`
   static override enableJsonFlag = true
   static override strict = false
   static override args = targetArgs

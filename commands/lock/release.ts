@@ -4,8 +4,7 @@ import { acceptNewFlag, yesFlag } from '../../src/cli/target-flags.js'
 
 export default class LockRelease extends BaseCommand {
   static override summary = 'Remove the deploy lock from hosts, whoever holds it (for a deploy that died).'
-  static override description = `Asks first when it would change more than one host: --yes answers, and without a terminal
-(a pipe, CI=true) it is refused unless --yes is given.`
+  static override description = `Asks first when it would change more than one host: --yes answers, and without a terminal (a pipe, CI=true) it is refused unless --yes is given.`
   static override enableJsonFlag = true
   static override strict = false
   static override args = { host: Args.string({ description: 'Hosts to unlock (names, @tag or all).', required: true }) }

@@ -3,16 +3,11 @@ import { acceptNewFlag, targetArgs, timeoutFlag } from '../../src/cli/target-fla
 
 export default class LockStatus extends BaseCommand {
   static override summary = 'Show who holds the deploy lock on each host, since when, for what.'
-  static override description = `Only the lock is read (one short command per host). A host that cannot be
-reached is listed with the reason, the others are still shown, and the exit
-status is 1.
+  static override description = `Only the lock is read (one short command per host). A host that cannot be reached is listed with the reason, the others are still shown, and the exit status is 1.
 
-A lock left by a deploy from this machine whose process is gone says so (and
-\`ai-platform lock release HOST\` frees it); pidRunning in the JSON tells
-the same (null for a holder on another machine).
+A lock left by a deploy from this machine whose process is gone says so (and \`ai-platform lock release HOST\` frees it); pidRunning in the JSON tells the same (null for a holder on another machine).
 
-JSON report (--json): {kind: "ai-platform/locks", ok, hosts: [{host,
-reachable, error?, lock: {holder, since, command, pidRunning} | null}]}.`
+JSON report (--json): {kind: "ai-platform/locks", ok, hosts: [{host, reachable, error?, lock: {holder, since, command, pidRunning} | null}]}.`
   static override enableJsonFlag = true
   static override strict = false
   static override args = targetArgs

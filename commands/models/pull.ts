@@ -5,13 +5,9 @@ import { yesFlag } from '../../src/cli/target-flags.js'
 
 export default class ModelsPull extends BaseCommand {
   static override summary = 'Pull the models each Ollama node serves, in parallel, with live progress.'
-  static override description = `Models come from the inventory (a host's models and the models: placement rules), the same source the
-LiteLLM routes are rendered from. A shared model store is pulled into once, by the node that mounts it
-read-write. Models already present are skipped. A stream line with an "error" key is a failure even
-under HTTP 200; interrupted pulls are retried and resume from Ollama's partial files.
+  static override description = `Models come from the inventory (a host's models and the models: placement rules), the same source the LiteLLM routes are rendered from. A shared model store is pulled into once, by the node that mounts it read-write. Models already present are skipped. A stream line with an "error" key is a failure even under HTTP 200; interrupted pulls are retried and resume from Ollama's partial files.
 
-Asks first when it would change more than one host: --yes answers, and without a terminal
-(a pipe, CI=true) it is refused unless --yes is given.`
+Asks first when it would change more than one host: --yes answers, and without a terminal (a pipe, CI=true) it is refused unless --yes is given.`
   static override enableJsonFlag = true
   static override strict = false
   static override args = { models: Args.string({ description: 'Models to pull (default: every placed model).', required: false }) }

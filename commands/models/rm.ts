@@ -5,8 +5,7 @@ import { yesFlag } from '../../src/cli/target-flags.js'
 
 export default class ModelsRm extends BaseCommand {
   static override summary = 'Delete models from Ollama nodes (on the writer for a shared store).'
-  static override description = `Asks first when it would change more than one host: --yes answers, and without a terminal
-(a pipe, CI=true) it is refused unless --yes is given.`
+  static override description = `Asks first when it would change more than one host: --yes answers, and without a terminal (a pipe, CI=true) it is refused unless --yes is given.`
   static override enableJsonFlag = true
   static override strict = false
   static override args = { models: Args.string({ description: 'Models to delete.', required: true }) }

@@ -5,8 +5,7 @@ import { yesFlag } from '../../src/cli/target-flags.js'
 
 export default class ModelsSync extends BaseCommand {
   static override summary = 'Make the Ollama nodes match the inventory: pull what is missing; --prune deletes what is not declared.'
-  static override description = `Asks first when it would change more than one host: --yes answers, and without a terminal
-(a pipe, CI=true) it is refused unless --yes is given.`
+  static override description = `Asks first when it would change more than one host: --yes answers, and without a terminal (a pipe, CI=true) it is refused unless --yes is given.`
   static override enableJsonFlag = true
   static override flags = {
     ...modelsFlags,

@@ -2,8 +2,7 @@ import { BaseCommand } from '../../src/cli/base-command.js'
 
 export default class SecretsInit extends BaseCommand {
   static override summary = "Fill the project's secrets.env with strong random values for every declared secret."
-  static override description = `Never overwrites an existing value. The file is written atomically with mode 0600.
-Secrets declared with generate: false (e.g. cloud API keys) are listed for you to add by hand.`
+  static override description = `Never overwrites an existing value. The file is written atomically with mode 0600. Secrets declared with generate: false (e.g. cloud API keys) are listed for you to add by hand.`
   static override enableJsonFlag = true
   static override examples = ['<%= config.bin %> secrets init --project ./my-platform']
 

@@ -7,18 +7,23 @@ import { interrupts, type Interruptible, type Interrupts } from './interrupts.js
 import { confirmChanges, type ConfirmChange } from './confirm.js'
 import { jsonSafe, printable, terminalSafe } from '../util/printable.js'
 import type { Redact } from '../remote/executor.js'
+import { honourNoColor } from '../ui/colour.js'
+import { GLOBAL } from './target-flags.js'
 
 export abstract class BaseCommand extends Command {
   static override baseFlags = {
     project: Flags.string({
       description: 'Platform directory holding inventory/, stacks/ and templates/ (default: $AIP_PROJECT, else the current directory when it has inventory/; else validate, plan, render and deploy --dry-run use the bundled reference platform, and commands that connect to hosts refuse).',
       helpValue: 'DIR',
+      helpGroup: GLOBAL,
     }),
-    verbose: Flags.boolean({ char: 'v', description: 'Trace every command run on a host (to stderr; secret values masked).', default: false }),
+    verbose: Flags.boolean({ char: 'v', description: 'Trace every command run on a host (to stderr; secret values masked).', default: false, helpGroup: GLOBAL }),
   }
 
   protected override async init(): Promise<void> {
     await super.init()
+    // Every command's output goes through here first (src/ui/colour.ts).
+    honourNoColor()
     // Any command may reach hosts: the trace switch is read where commands run (src/remote/trace.ts).
     // Only before a `--`: what follows is a remote command's own argv (exec).
     const own = this.argv.includes('--') ? this.argv.slice(0, this.argv.indexOf('--')) : this.argv

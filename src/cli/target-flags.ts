@@ -1,5 +1,11 @@
 import { Args, Flags } from '@oclif/core'
 
+/**
+ * The help group of the flags that mean the same on every command that has them (--project, --verbose,
+ * --accept-new, --yes, --timeout): help lists them apart, under oclif's own GLOBAL FLAGS with --json.
+ */
+export const GLOBAL = 'GLOBAL'
+
 export const targetArgs = {
   targets: Args.string({ description: 'Hosts to act on: host names, @tag, or all (default all).', required: false }),
 }
@@ -11,7 +17,7 @@ export const targetFlags = {
 
 /** How long a read-only command waits for each host: its connection, and each answer it needs. */
 export const timeoutFlag = (defaultS = 30) => ({
-  timeout: Flags.integer({ description: 'Seconds each connection and each answer from a host may take.', default: defaultS, min: 1, helpValue: 'SECONDS' }),
+  timeout: Flags.integer({ description: 'Seconds each connection and each answer from a host may take.', default: defaultS, min: 1, helpValue: 'SECONDS', helpGroup: GLOBAL }),
 })
 
 /**
@@ -23,10 +29,11 @@ export const acceptNewFlag = {
     description: 'Record the key of a host seen for the first time in known_hosts, as ssh -o StrictHostKeyChecking=accept-new does; a changed key is always refused.',
     env: 'AIP_ACCEPT_NEW',
     default: false,
+    helpGroup: GLOBAL,
   }),
 }
 
 /** For every command that may change more than one host (and restore, which always asks). */
 export const yesFlag = {
-  yes: Flags.boolean({ char: 'y', description: 'Answer yes to the confirmation this command asks for (needed without a terminal, or with CI=true).', default: false }),
+  yes: Flags.boolean({ char: 'y', description: 'Answer yes to the confirmation this command asks for (needed without a terminal, or with CI=true).', default: false, helpGroup: GLOBAL }),
 }

@@ -36,7 +36,10 @@ export interface Plan {
   kind: 'ai-platform/plan'
   version: 1
   platform: string
+  /** The platform directory. */
   project: string
+  /** True when no platform was chosen and the bundled reference platform is planned (the printer says so). */
+  bundled: boolean
   composeProject: string
   targets: { selectors: string[]; phase: Phase | null; withDeps: boolean }
   waves: { wave: number; hosts: string[] }[]
@@ -136,7 +139,8 @@ export function buildPlan(project: Project, renders: readonly HostRender[], opti
     kind: 'ai-platform/plan',
     version: 1,
     platform: project.platform.name,
-    project: project.bundled ? '(bundled reference platform)' : project.dir,
+    project: project.dir,
+    bundled: project.bundled,
     composeProject: project.platform.composeProject,
     targets: { selectors: options.selectors.length > 0 ? [...options.selectors] : ['all'], phase: options.phase ?? null, withDeps: options.withDeps === true },
     waves: waves.map((w, i) => ({ wave: i + 1, hosts: [...w] })),
