@@ -3,7 +3,8 @@
 // - an import circle among src/ and commands/ modules (static value imports; `import type` and
 //   `import()` load nothing at start-up, so they cannot make one);
 // - a dead export: a value (function, class, constant) exported from src/ that no other file imports (commands/, test/, bench/
-//   and tools/ count as users; a module loaded with `import()` or `import * as` uses all it exports).
+//   and tools/ count as users; a module loaded with `import()` or `import * as` uses all it exports, and
+//   so does oclif for the hooks package.json names).
 // Who may import whom, layer by layer, is ESLint's no-restricted-imports (eslint.config.js).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -141,8 +142,10 @@ function connect(file) {
 for (const file of edges.keys()) if (!state.has(file)) connect(file)
 
 // Dead exports of src/: exported, never imported by another file.
+const { oclif } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+const hooks = new Set(Object.values(oclif?.hooks ?? {}).flat().map((path) => join(root, path.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts'))))
 for (const [file, m] of modules) {
-  if (!name(file).startsWith('src/')) continue
+  if (!name(file).startsWith('src/') || hooks.has(file)) continue
   const used = new Set()
   let all = false
   for (const [other, om] of modules) {

@@ -100,6 +100,8 @@ export abstract class BaseCommand extends Command {
     process.stdout.write(`${jsonSafe(JSON.stringify(json, (_key, value: unknown) => (typeof value === 'string' ? this.mask(value) : value), 2))}\n`)
   }
 
+  // oclif awaits catch(); an async method keeps every throw below a rejection, as oclif expects
+  // eslint-disable-next-line @typescript-eslint/require-await
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     if (error.oclif !== undefined) {
       // oclif's own parse errors print themselves; a wrong flag or argument is a user mistake (exit 1)

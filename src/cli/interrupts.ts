@@ -47,7 +47,7 @@ export interface SignalHost {
   exit(code: number): void
 }
 
-export function processSignals(): SignalHost {
+function processSignals(): SignalHost {
   return {
     on: (signal, listener) => process.on(signal, listener),
     off: (signal, listener) => process.off(signal, listener),

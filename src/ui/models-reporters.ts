@@ -17,7 +17,7 @@ export function bytes(n: number): string {
   return `${n} B`
 }
 
-export function progressText(completed: number, total: number, rateBps: number, etaS: number | null): string {
+function progressText(completed: number, total: number, rateBps: number, etaS: number | null): string {
   const width = 20
   const fraction = total > 0 ? Math.min(1, completed / total) : 0
   const filled = Math.round(fraction * width)
@@ -25,7 +25,7 @@ export function progressText(completed: number, total: number, rateBps: number, 
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.round(fraction * 100)).padStart(3)}% ${bytes(completed)}/${bytes(total)} ${bytes(rateBps)}/s ETA ${eta}`
 }
 
-export function describeResult(r: PullResult): string {
+function describeResult(r: PullResult): string {
   if (r.status === 'present') return `already present (${bytes(r.bytes)})`
   if (r.status === 'pulled') return `pulled ${bytes(r.bytes)} in ${(r.durationMs / 1000).toFixed(1)} s${r.attempts > 1 ? ` (${r.attempts} attempts, resumed)` : ''}${r.servedBy.length > 1 ? `, serves ${r.servedBy.join(', ')}` : ''}`
   return `FAILED: ${r.error ?? ''}${r.attempts > 1 ? ` (after ${r.attempts} attempts)` : ''}`

@@ -13,12 +13,18 @@ export interface AuditHost {
   error?: string
 }
 
+/** A field of a history line as the host wrote it: text as is, anything else as JSON, nothing for none. */
+function text(value: unknown): string {
+  if (value === undefined || value === null) return ''
+  return typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value)
+}
+
 /** The audit listing in host order: each entry on a line, and a host whose history could not be read on one line saying why. */
 export function formatAudit(hosts: readonly AuditHost[]): string[] {
   const line = (time: string, host: string, status: string, rest: string) => `${time}  ${host.padEnd(12)} ${status.padEnd(10)} ${rest}`
   return hosts.flatMap((h) => {
     if (h.error !== undefined) return [line('-'.padEnd(24), h.host, '-', `cannot read its history: ${unreadReason(h.host, h.error)}`)]
-    return h.entries.map((e) => line(String(e.time), String(e.host ?? h.host), String(e.status ?? e.event), `${String(e.release ?? '')}  ${String(e.user ?? '')}@${String(e.machine ?? '')}${e.error ? `  ${String(e.error)}` : ''}`))
+    return h.entries.map((e) => line(text(e.time), text(e.host ?? h.host), text(e.status ?? e.event), `${text(e.release)}  ${text(e.user)}@${text(e.machine)}${e.error ? `  ${text(e.error)}` : ''}`))
   })
 }
 

@@ -21,7 +21,7 @@ const run = (args: string[]) => cli([...args, '--project', hosts.dir], { env: ho
 describe('a stale lock from this machine', () => {
   it('lock status and deploy say its holder is no longer running and name `lock release HOST`', async () => {
     // No token: a lock this version cannot take over (written by hand, or by an older ai-platform).
-    const gone = spawnSync(process.execPath, ['-e', '']).pid!
+    const gone = spawnSync(process.execPath, ['-e', '']).pid
     const since = '2026-11-23T04:00:00.000Z'
     await mkdir(join(hosts.base, '.lock'))
     await writeFile(join(hosts.base, '.lock/info.json'), JSON.stringify({ user: 'root', machine: hostname(), pid: gone, command: 'deploy all', since }))

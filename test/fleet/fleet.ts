@@ -81,7 +81,7 @@ export function loadFleet(path: string = process.env.AIP_FLEET_JSON ?? FLEET_JSO
   return JSON.parse(readFileSync(path, 'utf8')) as Fleet
 }
 
-export function fleetHost(fleet: Fleet, name: HostName | string): FleetHost {
+export function fleetHost(fleet: Fleet, name: string): FleetHost {
   const host = fleet.hosts.find((h) => h.name === name)
   if (!host) throw new Error(`the fleet has no host ${name} (up: ${fleet.hosts.map((h) => h.name).join(', ')})`)
   return host
@@ -120,7 +120,7 @@ export type FaultAction =
   | 'status'
 
 /** Runs test/fleet/fault.sh HOST ACTION [ARGS] (needs root); resolves with its stdout. */
-export async function fault(host: HostName | string, action: FaultAction, ...args: string[]): Promise<string> {
+export async function fault(host: string, action: FaultAction, ...args: string[]): Promise<string> {
   const result = await execa('bash', [join(FLEET_DIR, 'fault.sh'), host, action, ...args], { reject: false })
   if (result.exitCode !== 0) {
     throw new Error(`fault.sh ${host} ${action} ${args.join(' ')} failed (exit ${result.exitCode}): ${result.stderr || result.stdout}`)
