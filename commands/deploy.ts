@@ -43,6 +43,7 @@ Ctrl-C (or SIGTERM) starts no new host; hosts in flight finish or roll back. A s
     }
     const { deployCommand } = await import('../src/deploy/service.js')
     const { formatSummary } = await import('../src/ui/deploy-reporters.js')
+    const { deployReporter, stderrLine } = await import('../src/cli/reporters.js')
     const { report } = await deployCommand(open, {
       selectors: argv as string[],
       phase,
@@ -54,7 +55,8 @@ Ctrl-C (or SIGTERM) starts no new host; hosts in flight finish or roll back. A s
       acceptNew: flags['accept-new'],
       pull: flags.pull as 'missing' | 'always' | 'never',
       confirm: this.confirmChanges(flags.yes),
-      json: this.jsonEnabled(),
+      reporter: deployReporter(this.jsonEnabled()),
+      warn: stderrLine,
       command: ['deploy', ...this.argv].join(' '),
       tool: this.config.version,
       interruptible: this.interruptible,

@@ -21,6 +21,7 @@ Ctrl-C (or SIGTERM) abandons the rollback: the host goes back on the release it 
     const { flags, args } = await this.parse(Rollback)
     const { openProject } = await import('../src/config/open.js')
     const { rollbackCommand } = await import('../src/deploy/service.js')
+    const { stderrLine } = await import('../src/cli/reporters.js')
     const open = await openProject(flags.project, { connecting: 'rollback' })
     const report = await rollbackCommand(open, {
       host: args.host,
@@ -28,9 +29,8 @@ Ctrl-C (or SIGTERM) abandons the rollback: the host goes back on the release it 
       lockWaitS: flags['lock-wait'],
       healthTimeoutS: flags['health-timeout'],
       acceptNew: flags['accept-new'],
-      json: this.jsonEnabled(),
+      log: stderrLine,
       command: ['rollback', ...this.argv].join(' '),
-      tool: this.config.version,
       interruptible: this.interruptible,
     })
     if (this.jsonEnabled()) return { kind: 'ai-platform/rollback', ...report }

@@ -10,7 +10,7 @@ export default class ModelsList extends BaseCommand {
   async run(): Promise<unknown> {
     const { flags } = await this.parse(ModelsList)
     const { openProject } = await import('../../src/config/open.js')
-    const { runModelsList } = await import('../../src/models/command.js')
+    const { runModelsList } = await import('../../src/cli/models.js')
     const { project } = await openProject(flags.project, { connecting: 'models list' })
     const redact = await this.secretsMask(project)
     const { report, text } = await runModelsList(project, { on: flags.on ?? [], timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'], redact })

@@ -23,7 +23,7 @@ Asks first when it would change more than one host: --yes answers, and without a
   async run(): Promise<unknown> {
     const { flags, argv } = await this.parse(ModelsPull)
     const { openProject } = await import('../../src/config/open.js')
-    const { runModelsPull } = await import('../../src/models/command.js')
+    const { runModelsPull } = await import('../../src/cli/models.js')
     const { project } = await openProject(flags.project, { connecting: 'models pull' })
     const redact = await this.secretsMask(project)
     const report = await runModelsPull(project, { on: flags.on ?? [], models: argv as string[], perNode: flags['per-node'], attempts: flags.attempts, timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'], json: this.jsonEnabled(), redact, interruptible: this.interruptible, confirm: this.confirmChanges(flags.yes) })

@@ -15,7 +15,7 @@ export default class ModelsRm extends BaseCommand {
   async run(): Promise<unknown> {
     const { flags, argv } = await this.parse(ModelsRm)
     const { openProject } = await import('../../src/config/open.js')
-    const { runModelsRm } = await import('../../src/models/command.js')
+    const { runModelsRm } = await import('../../src/cli/models.js')
     const { project } = await openProject(flags.project, { connecting: 'models rm' })
     const redact = await this.secretsMask(project)
     const { report, text } = await runModelsRm(project, { on: flags.on ?? [], models: argv as string[], timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'], redact, confirm: this.confirmChanges(flags.yes) })

@@ -20,7 +20,7 @@ export default class ModelsSync extends BaseCommand {
   async run(): Promise<unknown> {
     const { flags } = await this.parse(ModelsSync)
     const { openProject } = await import('../../src/config/open.js')
-    const { runModelsSync } = await import('../../src/models/command.js')
+    const { runModelsSync } = await import('../../src/cli/models.js')
     const { project } = await openProject(flags.project, { connecting: 'models sync' })
     const redact = await this.secretsMask(project)
     const report = await runModelsSync(project, { on: flags.on ?? [], models: [], perNode: flags['per-node'], attempts: flags.attempts, timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'], prune: flags.prune, json: this.jsonEnabled(), redact, interruptible: this.interruptible, confirm: this.confirmChanges(flags.yes) })

@@ -11,7 +11,8 @@ import { connector } from '../remote/connect.js'
 import { readSecrets, redactor } from '../secrets/secrets.js'
 import { deploy as runEngine, rollbackHost, type DeployReport, type RollbackReport } from './engine.js'
 import { whoAmI } from './release.js'
-import { formatLeftInFlight, inFlightTracker, listrReporter, plainReporter, type Reporter } from '../ui/deploy-reporters.js'
+import type { Reporter } from '../ui/deploy-reporters.js'
+import { formatLeftInFlight, inFlightTracker } from './in-flight.js'
 import { printable } from '../util/printable.js'
 
 export interface DeployCommandOptions {
@@ -26,7 +27,10 @@ export interface DeployCommandOptions {
   pull: 'missing' | 'always' | 'never'
   /** Asked before anything is contacted: the hosts of the plan. */
   confirm: ConfirmChange
-  json: boolean
+  /** The display of the run, made by the command layer once the plan is known. */
+  reporter: (plan: Plan) => Promise<Reporter>
+  /** A warning that does not fail the run (the audit log could not be written). */
+  warn: (line: string) => void
   command: string
   tool: string
   /** Ctrl-C and SIGTERM: the command's escalation, given the deploy's steps. */
@@ -48,7 +52,7 @@ export async function deployCommand(open: OpenProject, options: DeployCommandOpt
 
   const values = [...secrets.values.values()]
   const mask = redactor(values)
-  const reporter: Reporter = options.json ? plainReporter((l) => process.stderr.write(`${l}\n`)) : process.stderr.isTTY && process.env.CI !== 'true' ? await listrReporter(plan) : plainReporter((l) => process.stderr.write(`${l}\n`))
+  const reporter = await options.reporter(plan)
   const inFlight = inFlightTracker()
   const signals = options.interruptible({
     steps: [
@@ -107,7 +111,7 @@ export async function deployCommand(open: OpenProject, options: DeployCommandOpt
       ...(h.error ? { error: mask(h.error) } : {}),
       ...(h.rollback ? { rollback: h.rollback } : {}),
     })),
-  ).catch((error: Error) => process.stderr.write(`warning: cannot write the audit log: ${error.message}\n`))
+  ).catch((error: Error) => options.warn(`warning: cannot write the audit log: ${error.message}`))
   return { report, plan }
 }
 
@@ -117,9 +121,9 @@ export interface RollbackCommandOptions {
   lockWaitS: number
   healthTimeoutS: number
   acceptNew: boolean
-  json: boolean
+  /** A line of progress or a warning, for the operator (stderr). */
+  log: (line: string) => void
   command: string
-  tool: string
   /** Ctrl-C and SIGTERM: the command's escalation, given the rollback's step. */
   interruptible: Interruptible
 }
@@ -135,7 +139,7 @@ export async function rollbackCommand(open: OpenProject, options: RollbackComman
   })
   const abort = signals.after(1)
   const connections = connector(open.project, { acceptNew: options.acceptNew, redact: mask })
-  const log = (line: string) => process.stderr.write(`${printable(line)}\n`)
+  const log = (line: string) => options.log(printable(line))
   const started = new Date()
   let report: RollbackReport | null = null
   let failure: string | null = null
@@ -168,6 +172,6 @@ export async function rollbackCommand(open: OpenProject, options: RollbackComman
         durationMs: Date.now() - started.getTime(),
         ...(failure ? { error: failure } : {}),
       },
-    ]).catch((error: Error) => process.stderr.write(`warning: cannot write the audit log: ${error.message}\n`))
+    ]).catch((error: Error) => options.log(`warning: cannot write the audit log: ${error.message}`))
   }
 }

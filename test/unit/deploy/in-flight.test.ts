@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { HostReport } from '../../../src/deploy/engine.js'
-import { formatLeftInFlight, inFlightTracker } from '../../../src/ui/deploy-reporters.js'
+import { formatLeftInFlight, inFlightTracker } from '../../../src/deploy/in-flight.js'
 
 const step = (host: string, name: string, phase: 'start' | 'done' | 'failed') => ({ type: 'step' as const, host, step: name, phase })
 

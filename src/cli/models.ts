@@ -3,15 +3,15 @@ import chalk from 'chalk'
 import type { Project } from '../config/model.js'
 import { connector, type ConnectChoices } from '../remote/connect.js'
 import { listrModelsReporter, plainModelsReporter, formatPullSummary, bytes, type ModelsReporter } from '../ui/models-reporters.js'
-import { ollamaNodes, planPulls } from './placement.js'
-import { listModels, pullHosts, pullModels, removeHosts, removeModels, selectNodes, syncHosts, syncModels, type ModelsOptions, type PullReport, type SyncReport } from './service.js'
+import { ollamaNodes, planPulls } from '../models/placement.js'
+import { listModels, pullHosts, pullModels, removeHosts, removeModels, selectNodes, syncHosts, syncModels, type ModelsOptions, type PullReport, type SyncReport } from '../models/service.js'
 import { printable } from '../util/printable.js'
-import type { Interruptible } from '../cli/interrupts.js'
-import type { ConfirmChange } from '../cli/confirm.js'
+import type { Interruptible } from './interrupts.js'
+import type { ConfirmChange } from './confirm.js'
+import { interactive, stderrLine } from './reporters.js'
 
 async function reporterFor(project: Project, options: { on: string[]; models: string[]; json: boolean }): Promise<ModelsReporter> {
-  const tty = process.stderr.isTTY === true && process.env.CI !== 'true' && !options.json
-  if (!tty) return plainModelsReporter((l) => process.stderr.write(`${l}\n`))
+  if (!interactive(options.json)) return plainModelsReporter(stderrLine)
   const jobs = planPulls(ollamaNodes(project), { hosts: selectNodes(project, options.on).map((n) => n.host), ...(options.models.length ? { models: options.models } : {}) })
   return listrModelsReporter(jobs)
 }
