@@ -20,7 +20,9 @@ export function plainReporter(writeLine: (line: string) => void, start = Date.no
     emit(event) {
       if (event.type === 'host-start') write(`${stamp()} ${event.host}: start`)
       else if (event.type === 'step' && event.phase !== 'start') {
-        write(`${stamp()} ${event.host}: ${event.step} ${event.phase === 'done' ? 'ok' : 'FAILED'}${event.ms !== undefined ? ` (${event.ms} ms)` : ''}${event.detail ? `: ${event.detail}` : ''}`)
+        // a failed step's error is printed once, on the host's last line (describe), not here too
+        const detail = event.phase === 'done' && event.detail ? `: ${event.detail}` : ''
+        write(`${stamp()} ${event.host}: ${event.step} ${event.phase === 'done' ? 'ok' : 'FAILED'}${event.ms !== undefined ? ` (${event.ms} ms)` : ''}${detail}`)
       } else if (event.type === 'host-done') write(`${stamp()} ${event.report.host}: ${describe(event.report)}`)
     },
     async done() {},
@@ -38,12 +40,28 @@ export function describe(report: HostReport): string {
     case 'skipped':
     case 'cancelled':
       return `${report.status}: ${report.reason ?? ''}`
-    case 'failed': {
-      const rollback = report.rollback
-      const back = rollback?.status === 'done' ? (rollback.release ? `; rolled back to ${rollback.release}` : '; new containers removed') : rollback?.status === 'failed' ? `; ROLLBACK FAILED: ${rollback.error ?? ''}` : rollback?.release ? `; still on ${rollback.release}` : ''
-      return `FAILED: ${report.error ?? ''}${back}${report.hint ? `\n    hint: ${report.hint}` : ''}`
-    }
+    case 'failed':
+      return `${failedAt(report)}: ${report.error ?? ''}${rolledBack(report)}${report.hint ? `\n    hint: ${report.hint}` : ''}`
   }
+}
+
+/** `FAILED at health`: the step, when the error came from one. */
+function failedAt(report: HostReport): string {
+  return `FAILED${report.failedStep ? ` at ${report.failedStep}` : ''}`
+}
+
+/** Where a failed host was left: `; rolled back to ID`, `; still on ID`, ... */
+function rolledBack(report: HostReport): string {
+  const rollback = report.rollback
+  if (rollback?.status === 'done') return rollback.release ? `; rolled back to ${rollback.release}` : '; new containers removed'
+  if (rollback?.status === 'failed') return `; ROLLBACK FAILED: ${rollback.error ?? ''}`
+  return rollback?.release ? `; still on ${rollback.release}` : ''
+}
+
+/** A host of the summary: a failure named by its step and outcome, its error already printed with the host. */
+function summaryLine(report: HostReport): string {
+  if (report.status !== 'failed') return describe(report)
+  return `${failedAt(report)} (error above)${rolledBack(report)}`
 }
 
 /** listr2 is loaded only here: a terminal display, never a CI run or --json (it costs start-up time). */
@@ -92,42 +110,6 @@ export function formatSummary(report: DeployReport): string {
   const s = report.summary
   const parts = (['deployed', 'unchanged', 'repaired', 'failed', 'skipped', 'cancelled'] as const).filter((k) => s[k] > 0).map((k) => `${s[k]} ${k}`)
   const lines = [`${report.ok ? chalk.green('ok') : chalk.red('FAILED')}: ${parts.join(', ')} in ${(report.durationMs / 1000).toFixed(1)} s${report.interrupted ? ' (interrupted)' : ''}`]
-  for (const host of report.hosts.filter((h) => h.status === 'failed' || h.status === 'skipped' || h.status === 'cancelled')) lines.push(`  ${host.host}: ${printable(describe(host))}`)
+  for (const host of report.hosts.filter((h) => h.status === 'failed' || h.status === 'skipped' || h.status === 'cancelled')) lines.push(`  ${host.host}: ${printable(summaryLine(host))}`)
   return lines.join('\n')
-}
-
-/** A host a deploy (or rollback) has started and not finished, as far as its events tell. */
-export interface InFlight {
-  host: string
-  /** Its lock may be held: the lock step started and did not fail. */
-  locked: boolean
-  /** `current` may point at the new release: the switch step started. */
-  switched: boolean
-}
-
-/** Follows the engine's events to know the hosts in flight at any moment (for what a last Ctrl-C leaves). */
-export function inFlightTracker(): { emit(event: DeployEvent): void; hosts(): InFlight[] } {
-  const hosts = new Map<string, InFlight>()
-  return {
-    emit(event) {
-      if (event.type === 'host-start') hosts.set(event.host, { host: event.host, locked: false, switched: false })
-      else if (event.type === 'host-done') hosts.delete(event.report.host)
-      else if (event.type === 'step' && hosts.has(event.host)) {
-        const host = hosts.get(event.host)!
-        // a lock step that failed took no lock (held by someone else): never suggest releasing that one
-        if (event.step === 'lock') hosts.set(event.host, { ...host, locked: event.phase !== 'failed' })
-        if (event.step === 'switch' && event.phase === 'start') hosts.set(event.host, { ...host, switched: true })
-      }
-    },
-    hosts: () => [...hosts.values()],
-  }
-}
-
-/** What exiting at once leaves of the hosts in flight, in one line: which are mid-deploy, and what frees their locks. */
-export function formatLeftInFlight(hosts: readonly InFlight[]): string {
-  const locked = hosts.filter((h) => h.locked)
-  if (locked.length === 0) return 'no host had taken its lock, so none is left mid-deploy.'
-  const names = locked.map((h) => h.host)
-  const each = locked.map((h) => `${h.host} (${h.switched ? 'switched to a release not yet checked healthy' : 'locked, not switched'})`)
-  return `left mid-deploy: ${each.join(', ')}; \`ai-platform lock release ${names.join(' ')}\` frees ${names.length === 1 ? 'its lock' : 'their locks'} (the next deploy from this machine does too).`
 }
