@@ -6,7 +6,20 @@ import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { loadFleet, type Fleet } from '../test/fleet/fleet.js'
 import { generateTestPlatform } from '../test/integration/platform/generate.js'
-import { CLI, hyperfine, median, ms, readTime, ROOT, save, table, timeFile, underTime, WORK, type Measured } from './lib/measure.js'
+import {
+  CLI,
+  hyperfine,
+  median,
+  ms,
+  readTime,
+  ROOT,
+  save,
+  table,
+  timeFile,
+  underTime,
+  WORK,
+  type Measured,
+} from './lib/measure.js'
 
 const PLATFORM = join(WORK, 'platform')
 const TSX = join(ROOT, 'node_modules/.bin/tsx')
@@ -24,13 +37,21 @@ async function platform(fleet: Fleet, options: Parameters<typeof generateTestPla
 }
 
 function cli(args: string, fleet: Fleet): string {
-  return execFileSync('bash', ['-c', `${CLI} ${args} --project ${PLATFORM}`], { env: { ...process.env, ...env(fleet) }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
+  return execFileSync('bash', ['-c', `${CLI} ${args} --project ${PLATFORM}`], {
+    env: { ...process.env, ...env(fleet) },
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  })
 }
 
 /** Longest path through the plan where each host weighs what its own Compose and health wait took. */
 function criticalPath(plan: any, report: any): { ms: number; hosts: string[] } {
   const cost = new Map<string, number>()
-  for (const h of report.hosts) cost.set(h.host, h.steps.filter((s: any) => s.step === 'up' || s.step === 'health').reduce((a: number, s: any) => a + s.ms, 0))
+  for (const h of report.hosts)
+    cost.set(
+      h.host,
+      h.steps.filter((s: any) => s.step === 'up' || s.step === 'health').reduce((a: number, s: any) => a + s.ms, 0),
+    )
   const best = new Map<string, { ms: number; hosts: string[] }>()
   for (const host of plan.hosts) {
     const deps = host.dependsOn.map((d: any) => best.get(d.host)).filter(Boolean) as { ms: number; hosts: string[] }[]
@@ -51,13 +72,25 @@ async function fleetScenario(): Promise<void> {
   const report = JSON.parse(cli('deploy all --yes --json --pull never', fleet))
   const wall = Date.now() - started
   const path = criticalPath(plan, report)
-  const overhead = { wallMs: wall, engineMs: report.durationMs, criticalPathComposeMs: path.ms, criticalPath: path.hosts, overheadMs: wall - path.ms, overheadRatio: (wall - path.ms) / path.ms }
-  const cold = hyperfine([{ name: 'cold deploy, 10 hosts', command: deploy }], { runs: 3, prepare: RESET, env: env(fleet) })
+  const overhead = {
+    wallMs: wall,
+    engineMs: report.durationMs,
+    criticalPathComposeMs: path.ms,
+    criticalPath: path.hosts,
+    overheadMs: wall - path.ms,
+    overheadRatio: (wall - path.ms) / path.ms,
+  }
+  const cold = hyperfine([{ name: 'cold deploy, 10 hosts', command: deploy }], {
+    runs: 3,
+    prepare: RESET,
+    env: env(fleet),
+  })
   // A healthy fleet for what follows: the reset wiped the nodes' models, which `health all` checks.
   cli('models pull --yes', fleet)
   // The CLI's own CPU (user + sys) and peak RSS per run, beside hyperfine's wall time.
   for (const label of ['noop', 'health']) rmSync(timeFile(label), { force: true })
-  const timed = (label: string, cli: string, args: string) => `cd /tmp && ${underTime(label, `${cli} ${args} --project ${PLATFORM}`)} > /dev/null 2>&1`
+  const timed = (label: string, cli: string, args: string) =>
+    `cd /tmp && ${underTime(label, `${cli} ${args} --project ${PLATFORM}`)} > /dev/null 2>&1`
   // BENCH_EARLIER=DIR: the same no-op and health runs with the CLI built in DIR (an earlier commit's
   // worktree after `npm run build`), in the same hyperfine run, for a before/after ratio.
   const earlier = process.env.BENCH_EARLIER ? `node ${join(process.env.BENCH_EARLIER, 'bin/run.js')}` : null
@@ -68,8 +101,14 @@ async function fleetScenario(): Promise<void> {
       { name: 'health all, 10 hosts', command: timed('health', CLI, 'health all') },
       ...(earlier
         ? [
-            { name: `no-op redeploy, 10 hosts (earlier build: ${process.env.BENCH_EARLIER_LABEL ?? process.env.BENCH_EARLIER})`, command: `cd /tmp && ${earlier} deploy all --yes --pull never --project ${PLATFORM} > /dev/null 2>&1` },
-            { name: `health all, 10 hosts (earlier build: ${process.env.BENCH_EARLIER_LABEL ?? process.env.BENCH_EARLIER})`, command: `cd /tmp && ${earlier} health all --project ${PLATFORM} > /dev/null 2>&1` },
+            {
+              name: `no-op redeploy, 10 hosts (earlier build: ${process.env.BENCH_EARLIER_LABEL ?? process.env.BENCH_EARLIER})`,
+              command: `cd /tmp && ${earlier} deploy all --yes --pull never --project ${PLATFORM} > /dev/null 2>&1`,
+            },
+            {
+              name: `health all, 10 hosts (earlier build: ${process.env.BENCH_EARLIER_LABEL ?? process.env.BENCH_EARLIER})`,
+              command: `cd /tmp && ${earlier} health all --project ${PLATFORM} > /dev/null 2>&1`,
+            },
           ]
         : []),
     ],
@@ -79,12 +118,34 @@ async function fleetScenario(): Promise<void> {
   const cpu = { noop: readTime('noop'), health: readTime('health') }
   // Where a no-op's time goes, host by host (the engine's own step times).
   const noopReport = JSON.parse(cli('deploy all --yes --json --pull never', fleet))
-  const noopSteps = Object.fromEntries(['connect', 'facts', 'check'].map((step) => [step, spread(noopReport.hosts.flatMap((h: any) => h.steps.filter((x: any) => x.step === step && h.host !== 'local').map((x: any) => x.ms)))]))
-  const change = hyperfine([{ name: 'one-service change (grafana on moros), 10 hosts', command: deploy }], { runs: 5, prepare: `node ${join(ROOT, 'bench/lib/toggle.mjs')} ${PLATFORM}`, env: env(fleet) })
+  const noopSteps = Object.fromEntries(
+    ['connect', 'facts', 'check'].map((step) => [
+      step,
+      spread(
+        noopReport.hosts.flatMap((h: any) =>
+          h.steps.filter((x: any) => x.step === step && h.host !== 'local').map((x: any) => x.ms),
+        ),
+      ),
+    ]),
+  )
+  const change = hyperfine([{ name: 'one-service change (grafana on moros), 10 hosts', command: deploy }], {
+    runs: 5,
+    prepare: `node ${join(ROOT, 'bench/lib/toggle.mjs')} ${PLATFORM}`,
+    env: env(fleet),
+  })
   const rows = [...cold, ...warm, ...change]
-  save('fleet', { rows, overhead, cpu, noop: { engineMs: noopReport.durationMs, steps: noopSteps, statuses: noopReport.summary }, loadavg: { before: load0, after: load1 }, report: { steps: report.hosts.map((h: any) => ({ host: h.host, steps: h.steps })) } })
+  save('fleet', {
+    rows,
+    overhead,
+    cpu,
+    noop: { engineMs: noopReport.durationMs, steps: noopSteps, statuses: noopReport.summary },
+    loadavg: { before: load0, after: load1 },
+    report: { steps: report.hosts.map((h: any) => ({ host: h.host, steps: h.steps })) },
+  })
   console.log(table(rows))
-  console.log(`\ncold deploy: ${ms(wall / 1000)} wall; critical path of the hosts' own compose up + health wait: ${ms(path.ms / 1000)} (${path.hosts.join(' -> ')}); orchestration overhead ${ms(overhead.overheadMs / 1000)} = ${(overhead.overheadRatio * 100).toFixed(1)}%`)
+  console.log(
+    `\ncold deploy: ${ms(wall / 1000)} wall; critical path of the hosts' own compose up + health wait: ${ms(path.ms / 1000)} (${path.hosts.join(' -> ')}); orchestration overhead ${ms(overhead.overheadMs / 1000)} = ${(overhead.overheadRatio * 100).toFixed(1)}%`,
+  )
 }
 
 function spread(values: number[]): { min: number; median: number; max: number } {
@@ -103,21 +164,40 @@ function baselineInputs(fleet: Fleet): { inventory: string; hostsTsv: string; re
   rmSync(rendered, { recursive: true, force: true })
   cli(`render all --out ${rendered}`, fleet)
   const local = fleet.hosts.find((h) => h.name === 'local')!
-  const lines = ['[all:vars]', `ansible_user=deploy`, `ansible_ssh_private_key_file=${fleet.identityFile}`, `rendered=${rendered}`, '']
+  const lines = [
+    '[all:vars]',
+    `ansible_user=deploy`,
+    `ansible_ssh_private_key_file=${fleet.identityFile}`,
+    `rendered=${rendered}`,
+    '',
+  ]
   for (const wave of plan.waves) {
     lines.push(`[wave${wave.wave}]`)
     for (const name of wave.hosts) {
       const host = fleet.hosts.find((h) => h.name === name)!
       const hasFiles = existsSync(join(rendered, name, 'files'))
       const base = name === 'local' ? local.baseDir : '/opt/ai-platform'
-      const connection = name === 'local' ? 'ansible_connection=local ansible_python_interpreter=/usr/bin/python3' : `ansible_host=${host.address}`
-      lines.push(`${name} ${connection} base_dir=${base} has_files=${hasFiles} compose_cmd='${JSON.stringify(composeCommand(fleet, name))}'${name === 'local' ? ` compose_env='${JSON.stringify(local.env)}'` : ''}`)
+      const connection =
+        name === 'local'
+          ? 'ansible_connection=local ansible_python_interpreter=/usr/bin/python3'
+          : `ansible_host=${host.address}`
+      lines.push(
+        `${name} ${connection} base_dir=${base} has_files=${hasFiles} compose_cmd='${JSON.stringify(composeCommand(fleet, name))}'${name === 'local' ? ` compose_env='${JSON.stringify(local.env)}'` : ''}`,
+      )
     }
     lines.push('')
   }
   const inventory = join(WORK, 'ansible-inventory.ini')
   writeFileSync(inventory, lines.join('\n'))
-  const tsv = plan.hosts.map((h: any) => [h.name, fleet.hosts.find((f) => f.name === h.name)!.address, composeCommand(fleet, h.name).join(' '), h.name === 'local' ? local.baseDir : '/opt/ai-platform', h.name === 'local' ? 'local' : 'ssh'].join('\t'))
+  const tsv = plan.hosts.map((h: any) =>
+    [
+      h.name,
+      fleet.hosts.find((f) => f.name === h.name)!.address,
+      composeCommand(fleet, h.name).join(' '),
+      h.name === 'local' ? local.baseDir : '/opt/ai-platform',
+      h.name === 'local' ? 'local' : 'ssh',
+    ].join('\t'),
+  )
   const hostsTsv = join(WORK, 'hosts.tsv')
   writeFileSync(hostsTsv, `${tsv.join('\n')}\n`)
   return { inventory, hostsTsv, rendered, waves: plan.waves.map((w: any) => w.hosts) }
@@ -141,14 +221,16 @@ async function baselines(): Promise<void> {
   const ours = `cd /tmp && ${CLI} deploy all --yes --pull never --project ${PLATFORM} > /dev/null 2>&1`
   const environment = { ...env(fleet), ...ansibleEnv }
   // BENCH_NOOP_ONLY=1: the no-op comparison alone (the cold one takes ~10 minutes)
-  const cold = process.env.BENCH_NOOP_ONLY ? [] : hyperfine(
-    [
-      { name: 'cold: ai-platform deploy all', command: ours },
-      { name: 'cold: Ansible (forks 10, pipelining, one play per wave)', command: ansible },
-      { name: 'cold: sequential scp + ssh loop', command: sequential },
-    ],
-    { runs: 2, prepare: RESET, env: environment },
-  )
+  const cold = process.env.BENCH_NOOP_ONLY
+    ? []
+    : hyperfine(
+        [
+          { name: 'cold: ai-platform deploy all', command: ours },
+          { name: 'cold: Ansible (forks 10, pipelining, one play per wave)', command: ansible },
+          { name: 'cold: sequential scp + ssh loop', command: sequential },
+        ],
+        { runs: 2, prepare: RESET, env: environment },
+      )
   execFileSync('bash', ['-c', ours], { env: { ...process.env, ...environment } })
   const noop = hyperfine(
     [
@@ -158,11 +240,16 @@ async function baselines(): Promise<void> {
     ],
     { runs: 5, warmup: 1, env: environment },
   )
-  const ratio = (rows: Measured[]) => (rows.length < 3 ? null : { ansible: rows[1]!.median / rows[0]!.median, sequential: rows[2]!.median / rows[0]!.median })
+  const ratio = (rows: Measured[]) =>
+    rows.length < 3
+      ? null
+      : { ansible: rows[1]!.median / rows[0]!.median, sequential: rows[2]!.median / rows[0]!.median }
   save('baselines', { cold, noop, ratios: { cold: ratio(cold), noop: ratio(noop) } })
   console.log(table([...cold, ...noop]))
   const r = { cold: ratio(cold), noop: ratio(noop)! }
-  console.log(`\nratios (baseline / ai-platform, medians of this run): ${r.cold ? `cold Ansible ${r.cold.ansible.toFixed(2)}x, sequential ${r.cold.sequential.toFixed(2)}x; ` : ''}no-op Ansible ${r.noop.ansible.toFixed(1)}x, sequential ${r.noop.sequential.toFixed(1)}x`)
+  console.log(
+    `\nratios (baseline / ai-platform, medians of this run): ${r.cold ? `cold Ansible ${r.cold.ansible.toFixed(2)}x, sequential ${r.cold.sequential.toFixed(2)}x; ` : ''}no-op Ansible ${r.noop.ansible.toFixed(1)}x, sequential ${r.noop.sequential.toFixed(1)}x`,
+  )
 }
 
 async function models(): Promise<void> {
@@ -173,18 +260,36 @@ async function models(): Promise<void> {
   const wipe = `node ${join(ROOT, 'bench/lib/wipe-models.mjs')} ${nodes.map((n) => fleet.hosts.find((h) => h.name === n)!.address).join(' ')}`
   const rows = hyperfine(
     [
-      { name: 'models pull, four nodes in parallel', command: `cd /tmp && ${CLI} models pull --yes --project ${PLATFORM} > /dev/null 2>&1` },
-      { name: 'models pull, one node after another', command: `cd /tmp && for n in ${nodes.join(' ')}; do ${CLI} models pull --on $n --project ${PLATFORM} > /dev/null 2>&1; done` },
-      ...nodes.map((n) => ({ name: `models pull --on ${n} alone`, command: `cd /tmp && ${CLI} models pull --on ${n} --project ${PLATFORM} > /dev/null 2>&1` })),
+      {
+        name: 'models pull, four nodes in parallel',
+        command: `cd /tmp && ${CLI} models pull --yes --project ${PLATFORM} > /dev/null 2>&1`,
+      },
+      {
+        name: 'models pull, one node after another',
+        command: `cd /tmp && for n in ${nodes.join(' ')}; do ${CLI} models pull --on $n --project ${PLATFORM} > /dev/null 2>&1; done`,
+      },
+      ...nodes.map((n) => ({
+        name: `models pull --on ${n} alone`,
+        command: `cd /tmp && ${CLI} models pull --on ${n} --project ${PLATFORM} > /dev/null 2>&1`,
+      })),
     ],
     { runs: 3, prepare: wipe, env: env(fleet) },
   )
   const slowest = Math.max(...rows.slice(2).map((r) => r.median))
   const sum = rows.slice(2).reduce((a, r) => a + r.median, 0)
-  const summary = { parallel: rows[0]!.median, sequential: rows[1]!.median, slowestNode: slowest, sumOfNodes: sum, parallelOverSlowest: rows[0]!.median / slowest, sequentialOverParallel: rows[1]!.median / rows[0]!.median }
+  const summary = {
+    parallel: rows[0]!.median,
+    sequential: rows[1]!.median,
+    slowestNode: slowest,
+    sumOfNodes: sum,
+    parallelOverSlowest: rows[0]!.median / slowest,
+    sequentialOverParallel: rows[1]!.median / rows[0]!.median,
+  }
   save('models', { rows, summary })
   console.log(table(rows))
-  console.log(`\nparallel ${ms(summary.parallel)} vs slowest node alone ${ms(slowest)} (${summary.parallelOverSlowest.toFixed(2)}x) vs sum of nodes ${ms(sum)}; one after another took ${summary.sequentialOverParallel.toFixed(2)}x the parallel pull`)
+  console.log(
+    `\nparallel ${ms(summary.parallel)} vs slowest node alone ${ms(slowest)} (${summary.parallelOverSlowest.toFixed(2)}x) vs sum of nodes ${ms(sum)}; one after another took ${summary.sequentialOverParallel.toFixed(2)}x the parallel pull`,
+  )
   cli('deploy all --yes --pull never', fleet)
 }
 

@@ -35,7 +35,9 @@ const args = process.argv.slice(2)
 const byCaller = args[0] === '--by-caller' ? args.splice(0, 2)[1]! : null
 const dir = mkdtempSync(join(tmpdir(), 'aip-profile-'))
 try {
-  const run = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, join(ROOT, 'bin/run.js'), ...args], { stdio: ['ignore', 'ignore', 'inherit'] })
+  const run = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, join(ROOT, 'bin/run.js'), ...args], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))
   if (!file) throw new Error(`no profile written (exit ${run.status})`)
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile
@@ -55,14 +57,26 @@ try {
       const inside = chain.findIndex((n) => n.callFrame.url.includes(`node_modules/${byCaller}/`))
       if (inside < 0) key = null
       else {
-        const caller = chain.slice(inside).find((n) => n.callFrame.url && !n.callFrame.url.includes(`node_modules/${byCaller}/`) && !n.callFrame.url.startsWith('node:'))
-        key = caller ? `${caller.callFrame.functionName || '(top level)'} ${caller.callFrame.url.replace(/.*node_modules\//, '').replace(/.*\/dist\//, 'dist/')}:${caller.callFrame.lineNumber + 1}` : '(no caller outside it)'
+        const caller = chain
+          .slice(inside)
+          .find(
+            (n) =>
+              n.callFrame.url &&
+              !n.callFrame.url.includes(`node_modules/${byCaller}/`) &&
+              !n.callFrame.url.startsWith('node:'),
+          )
+        key = caller
+          ? `${caller.callFrame.functionName || '(top level)'} ${caller.callFrame.url.replace(/.*node_modules\//, '').replace(/.*\/dist\//, 'dist/')}:${caller.callFrame.lineNumber + 1}`
+          : '(no caller outside it)'
       }
     }
     if (key) totals.set(key, (totals.get(key) ?? 0) + us)
   })
-  console.log(`${(all / 1000).toFixed(0)} ms sampled (exit ${run.status})${byCaller ? `; samples inside ${byCaller}, by caller:` : ''}`)
-  for (const [key, us] of [...totals].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${(us / 1000).toFixed(1).padStart(8)} ms  ${key}`)
+  console.log(
+    `${(all / 1000).toFixed(0)} ms sampled (exit ${run.status})${byCaller ? `; samples inside ${byCaller}, by caller:` : ''}`,
+  )
+  for (const [key, us] of [...totals].sort((a, b) => b[1] - a[1]).slice(0, 25))
+    console.log(`${(us / 1000).toFixed(1).padStart(8)} ms  ${key}`)
 } finally {
   rmSync(dir, { recursive: true, force: true })
 }

@@ -26,10 +26,22 @@ async function dryrun(): Promise<void> {
   const cache = join(WORK, 'yaml-cache')
   const rows = hyperfine(
     [
-      { name: 'deploy all --dry-run --json, 10 hosts (parse cache warm)', command: `cd /tmp && AIP_CACHE_DIR=${cache} ${CLI} deploy all --dry-run --json > /dev/null` },
-      { name: 'deploy all --dry-run --json, 10 hosts (no parse cache)', command: `cd /tmp && AIP_NO_CACHE=1 ${CLI} deploy all --dry-run --json > /dev/null` },
-      { name: 'validate, 10 hosts (every host rendered)', command: `cd /tmp && AIP_CACHE_DIR=${cache} ${CLI} validate > /dev/null` },
-      { name: 'render all --out, 10 hosts', command: `cd /tmp && rm -rf ${out} && AIP_CACHE_DIR=${cache} ${CLI} render all --no-secrets --out ${out} > /dev/null` },
+      {
+        name: 'deploy all --dry-run --json, 10 hosts (parse cache warm)',
+        command: `cd /tmp && AIP_CACHE_DIR=${cache} ${CLI} deploy all --dry-run --json > /dev/null`,
+      },
+      {
+        name: 'deploy all --dry-run --json, 10 hosts (no parse cache)',
+        command: `cd /tmp && AIP_NO_CACHE=1 ${CLI} deploy all --dry-run --json > /dev/null`,
+      },
+      {
+        name: 'validate, 10 hosts (every host rendered)',
+        command: `cd /tmp && AIP_CACHE_DIR=${cache} ${CLI} validate > /dev/null`,
+      },
+      {
+        name: 'render all --out, 10 hosts',
+        command: `cd /tmp && rm -rf ${out} && AIP_CACHE_DIR=${cache} ${CLI} render all --no-secrets --out ${out} > /dev/null`,
+      },
     ],
     { runs: 15, warmup: 2 },
   )
@@ -41,7 +53,9 @@ const scenarios: Record<string, () => Promise<void>> = { startup, dryrun, scale 
 
 const wanted = process.argv.slice(2)
 if (wanted.length === 0) {
-  console.error(`usage: tsx bench/run.ts ${Object.keys(scenarios).join('|')} ... (also: fleet, baselines, models from bench/fleet.ts)`)
+  console.error(
+    `usage: tsx bench/run.ts ${Object.keys(scenarios).join('|')} ... (also: fleet, baselines, models from bench/fleet.ts)`,
+  )
   process.exit(2)
 }
 for (const name of wanted) {

@@ -28,7 +28,9 @@ if (fast && argv[0] === '--version') {
   const { engines } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   const need = /^>=\s*(\d+)\.(\d+)\.(\d+)$/.exec(engines.node)?.slice(1).map(Number)
   if (!need) {
-    process.stderr.write(`Error: package.json engines.node is ${JSON.stringify(engines.node)}; bin/run.js understands only ">=X.Y.Z".\n`)
+    process.stderr.write(
+      `Error: package.json engines.node is ${JSON.stringify(engines.node)}; bin/run.js understands only ">=X.Y.Z".\n`,
+    )
     process.exit(2)
   }
   const have = process.versions.node.split('.').map(Number)

@@ -13,7 +13,10 @@ JSON report (--json): {kind: "ai-platform/audit", entries: [{host, time, ...}], 
   static override strict = false
   static override args = targetArgs
   static override flags = {
-    remote: Flags.boolean({ description: "Read each host's history.jsonl over SSH instead of the local log.", default: false }),
+    remote: Flags.boolean({
+      description: "Read each host's history.jsonl over SSH instead of the local log.",
+      default: false,
+    }),
     limit: Flags.integer({ description: 'Newest entries to show per host.', default: 20, min: 1 }),
     ...timeoutFlag(),
     ...acceptNewFlag,
@@ -31,17 +34,32 @@ JSON report (--json): {kind: "ai-platform/audit", entries: [{host, time, ...}], 
     let read: { host: string; entries: Record<string, unknown>[]; error?: string }[]
     if (flags.remote) {
       const { hostHistory } = await import('../src/ops/inspect.js')
-      const histories = await hostHistory(project, hosts, { timeoutMs: flags.timeout * 1000, limit: flags.limit, acceptNew: flags['accept-new'], redact: await this.secretsMask(project) })
-      read = histories.map((h) => ({ ...h, entries: h.entries.slice(-flags.limit).map((e) => ({ ...e, host: h.host })) }))
+      const histories = await hostHistory(project, hosts, {
+        timeoutMs: flags.timeout * 1000,
+        limit: flags.limit,
+        acceptNew: flags['accept-new'],
+        redact: await this.secretsMask(project),
+      })
+      read = histories.map((h) => ({
+        ...h,
+        entries: h.entries.slice(-flags.limit).map((e) => ({ ...e, host: h.host })),
+      }))
     } else {
       const { readAudit, auditLogPath } = await import('../src/audit/audit.js')
-      const all = (await readAudit()).filter((e) => hosts.includes(String(e.host)) && e.platform === project.platform.name)
+      const all = (await readAudit()).filter(
+        (e) => hosts.includes(String(e.host)) && e.platform === project.platform.name,
+      )
       read = hosts.map((h) => ({ host: h, entries: all.filter((e) => e.host === h).slice(-flags.limit) }))
       if (!this.jsonEnabled() && all.length === 0) this.log(`no entries in ${auditLogPath()}`)
     }
     const errors = read.flatMap((h) => (h.error !== undefined ? [{ host: h.host, error: h.error }] : []))
     if (errors.length > 0) process.exitCode = 1
-    if (this.jsonEnabled()) return { kind: 'ai-platform/audit', entries: read.flatMap((h) => h.entries), ...(errors.length > 0 ? { errors } : {}) }
+    if (this.jsonEnabled())
+      return {
+        kind: 'ai-platform/audit',
+        entries: read.flatMap((h) => h.entries),
+        ...(errors.length > 0 ? { errors } : {}),
+      }
     for (const line of formatAudit(read)) this.log(line)
     return undefined
   }

@@ -14,17 +14,43 @@ Ctrl-C (or SIGTERM) starts no new host; hosts in flight finish or roll back. A s
   static override args = targetArgs
   static override flags = {
     ...targetFlags,
-    'dry-run': Flags.boolean({ description: 'Print the plan and stop: no connection is opened, nothing is written.', default: false }),
-    force: Flags.boolean({ description: 'Deploy hosts even when they already run the rendered release.', default: false }),
+    'dry-run': Flags.boolean({
+      description: 'Print the plan and stop: no connection is opened, nothing is written.',
+      default: false,
+    }),
+    force: Flags.boolean({
+      description: 'Deploy hosts even when they already run the rendered release.',
+      default: false,
+    }),
     concurrency: Flags.integer({ description: 'Hosts deployed at once.', default: 10, min: 1 }),
-    'lock-wait': Flags.integer({ description: 'Seconds to wait for a host locked by another deploy (0: fail at once).', default: 0, min: 0, helpValue: 'SECONDS' }),
-    'health-timeout': Flags.integer({ description: 'Seconds a host may take to become healthy.', default: 300, min: 1, helpValue: 'SECONDS' }),
+    'lock-wait': Flags.integer({
+      description: 'Seconds to wait for a host locked by another deploy (0: fail at once).',
+      default: 0,
+      min: 0,
+      helpValue: 'SECONDS',
+    }),
+    'health-timeout': Flags.integer({
+      description: 'Seconds a host may take to become healthy.',
+      default: 300,
+      min: 1,
+      helpValue: 'SECONDS',
+    }),
     ...acceptNewFlag,
-    pull: Flags.string({ description: 'Pull images when missing on the host, always, or never (air-gapped hosts: a missing image fails the host before anything changes).', options: ['missing', 'always', 'never'], default: 'missing' }),
+    pull: Flags.string({
+      description:
+        'Pull images when missing on the host, always, or never (air-gapped hosts: a missing image fails the host before anything changes).',
+      options: ['missing', 'always', 'never'],
+      default: 'missing',
+    }),
     ...yesFlag,
   }
 
-  static override examples = ['<%= config.bin %> deploy erebus', '<%= config.bin %> deploy all --yes', '<%= config.bin %> deploy all --dry-run --json', '<%= config.bin %> deploy @ollama --with-deps']
+  static override examples = [
+    '<%= config.bin %> deploy erebus',
+    '<%= config.bin %> deploy all --yes',
+    '<%= config.bin %> deploy all --dry-run --json',
+    '<%= config.bin %> deploy @ollama --with-deps',
+  ]
 
   async run(): Promise<unknown> {
     const { flags, argv } = await this.parse(Deploy)

@@ -7,8 +7,14 @@ export default class Exec extends BaseCommand {
   static override description = `The command after -- is passed as an argument list: on the host it is quoted word by word, in a container it goes to the Docker API as an array. Nothing is interpreted by a local shell.`
   static override usage = 'exec HOST [--service SERVICE] [--project DIR] -- COMMAND [ARG...]'
   static override args = { host: Args.string({ description: 'Host name.', required: true }) }
-  static override flags = { service: Flags.string({ char: 's', description: 'Run inside this service container instead of on the host.' }), ...acceptNewFlag }
-  static override examples = ['<%= config.bin %> exec erebus -- df -h /opt', '<%= config.bin %> exec erebus --service postgres -- psql -U postgres -c "select 1"']
+  static override flags = {
+    service: Flags.string({ char: 's', description: 'Run inside this service container instead of on the host.' }),
+    ...acceptNewFlag,
+  }
+  static override examples = [
+    '<%= config.bin %> exec erebus -- df -h /opt',
+    '<%= config.bin %> exec erebus --service postgres -- psql -U postgres -c "select 1"',
+  ]
 
   async run(): Promise<void> {
     // Everything after `--` is the command, word for word: oclif parses only what comes before it
@@ -20,6 +26,14 @@ export default class Exec extends BaseCommand {
     const { execOn } = await import('../src/ops/logs.js')
     const { project } = await openProject(flags.project, { connecting: 'exec' })
     const redact = await this.secretsMask(project)
-    process.exitCode = await execOn(project, { host: args.host, ...(flags.service ? { service: flags.service } : {}), argv: command, out: process.stdout, err: process.stderr, acceptNew: flags['accept-new'], redact })
+    process.exitCode = await execOn(project, {
+      host: args.host,
+      ...(flags.service ? { service: flags.service } : {}),
+      argv: command,
+      out: process.stdout,
+      err: process.stderr,
+      acceptNew: flags['accept-new'],
+      redact,
+    })
   }
 }

@@ -26,9 +26,25 @@ export default class Logs extends BaseCommand {
     const { streamLogs } = await import('../src/ops/logs.js')
     const { project } = await openProject(flags.project, { connecting: 'logs' })
     const redact = await this.secretsMask(project)
-    const signals = this.interruptible({ steps: [{ called: 'close the log streams', doing: null }], left: () => `logs only reads: nothing is left on ${args.host}.`, endsOnCtrlC: true })
+    const signals = this.interruptible({
+      steps: [{ called: 'close the log streams', doing: null }],
+      left: () => `logs only reads: nothing is left on ${args.host}.`,
+      endsOnCtrlC: true,
+    })
     try {
-      await streamLogs(project, { host: args.host, ...(args.service ? { service: args.service } : {}), follow: flags.follow, ...(flags.since ? { since: flags.since } : {}), tail: flags.tail, timestamps: flags.timestamps, acceptNew: flags['accept-new'], out: process.stdout, err: process.stderr, signal: signals.after(1), redact })
+      await streamLogs(project, {
+        host: args.host,
+        ...(args.service ? { service: args.service } : {}),
+        follow: flags.follow,
+        ...(flags.since ? { since: flags.since } : {}),
+        tail: flags.tail,
+        timestamps: flags.timestamps,
+        acceptNew: flags['accept-new'],
+        out: process.stdout,
+        err: process.stderr,
+        signal: signals.after(1),
+        redact,
+      })
     } finally {
       signals.dispose()
     }

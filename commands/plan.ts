@@ -12,17 +12,32 @@ export default class PlanCommand extends BaseCommand {
   static override args = targetArgs
   static override flags = {
     ...targetFlags,
-    format: Flags.string({ description: 'text for people; mermaid (flowchart) or dot (Graphviz) for the deploy graph.', options: ['text', 'mermaid', 'dot'], default: 'text', exclusive: ['json'] }),
+    format: Flags.string({
+      description: 'text for people; mermaid (flowchart) or dot (Graphviz) for the deploy graph.',
+      options: ['text', 'mermaid', 'dot'],
+      default: 'text',
+      exclusive: ['json'],
+    }),
   }
 
-  static override examples = ['<%= config.bin %> plan', '<%= config.bin %> plan orpheus --with-deps', '<%= config.bin %> plan @ollama --json', '<%= config.bin %> plan all --phase infra', '<%= config.bin %> plan all --format dot | dot -Tsvg > plan.svg']
+  static override examples = [
+    '<%= config.bin %> plan',
+    '<%= config.bin %> plan orpheus --with-deps',
+    '<%= config.bin %> plan @ollama --json',
+    '<%= config.bin %> plan all --phase infra',
+    '<%= config.bin %> plan all --format dot | dot -Tsvg > plan.svg',
+  ]
 
   async run(): Promise<unknown> {
     const { flags, argv } = await this.parse(PlanCommand)
     const { openProject } = await import('../src/config/open.js')
     const { planRun } = await import('../src/plan/service.js')
     const open = await openProject(flags.project)
-    const { plan } = planRun(open, { selectors: argv as string[], phase: flags.phase as 'infra' | 'ai' | 'monitor' | undefined, withDeps: flags['with-deps'] })
+    const { plan } = planRun(open, {
+      selectors: argv as string[],
+      phase: flags.phase as 'infra' | 'ai' | 'monitor' | undefined,
+      withDeps: flags['with-deps'],
+    })
     if (this.jsonEnabled()) return plan
     if (flags.format === 'mermaid' || flags.format === 'dot') {
       const { formatPlanDot, formatPlanMermaid } = await import('../src/ui/plan-graph.js')

@@ -10,10 +10,16 @@ export default class Render extends BaseCommand {
   static override args = targetArgs
   static override flags = {
     out: Flags.string({ description: 'Directory to write into.', default: 'rendered', helpValue: 'DIR' }),
-    'no-secrets': Flags.boolean({ description: 'Do not write .env files (no secrets file needed; Compose then sees empty values).', default: false }),
+    'no-secrets': Flags.boolean({
+      description: 'Do not write .env files (no secrets file needed; Compose then sees empty values).',
+      default: false,
+    }),
   }
 
-  static override examples = ['<%= config.bin %> render all --out rendered', '<%= config.bin %> render erebus --no-secrets']
+  static override examples = [
+    '<%= config.bin %> render all --out rendered',
+    '<%= config.bin %> render erebus --no-secrets',
+  ]
 
   async run(): Promise<unknown> {
     const { flags, argv } = await this.parse(Render)
@@ -24,7 +30,10 @@ export default class Render extends BaseCommand {
     const { renders } = planRun(open, { selectors: argv as string[] })
     const written = await writeRenders(open.project, renders, flags.out, { secrets: !flags['no-secrets'] })
     if (this.jsonEnabled()) return { out: flags.out, hosts: written }
-    for (const host of written) this.log(`${host.host.padEnd(12)} ${host.dir}  ${host.files.length} files  hash ${host.hash.slice(0, 12)}${host.env === 'skipped' ? '  (.env skipped)' : ''}`)
+    for (const host of written)
+      this.log(
+        `${host.host.padEnd(12)} ${host.dir}  ${host.files.length} files  hash ${host.hash.slice(0, 12)}${host.env === 'skipped' ? '  (.env skipped)' : ''}`,
+      )
     return undefined
   }
 }

@@ -9,7 +9,10 @@ export default class Restore extends BaseCommand {
   static override args = { host: Args.string({ description: 'Host holding the backup.', required: true }) }
   static override flags = {
     from: Flags.string({ description: 'Backup id (see `backup list`).', required: true }),
-    database: Flags.string({ description: 'Only these databases (repeatable; default all in the backup).', multiple: true }),
+    database: Flags.string({
+      description: 'Only these databases (repeatable; default all in the backup).',
+      multiple: true,
+    }),
     ...yesFlag,
     ...acceptNewFlag,
   }
@@ -24,8 +27,18 @@ export default class Restore extends BaseCommand {
     const { project } = await openProject(flags.project, { connecting: 'restore' })
     const redact = await this.secretsMask(project)
     const what = flags.database?.length ? flags.database.join(', ') : 'every database in it'
-    await confirm(`Restore ${what} on ${args.host} from backup ${flags.from}? Changes since then are lost.`, flags.yes, `restore would overwrite databases on ${args.host}, and no terminal is attached to confirm it on`)
-    const report = await restore(project, { host: args.host, from: flags.from, databases: flags.database ?? [], acceptNew: flags['accept-new'], redact })
+    await confirm(
+      `Restore ${what} on ${args.host} from backup ${flags.from}? Changes since then are lost.`,
+      flags.yes,
+      `restore would overwrite databases on ${args.host}, and no terminal is attached to confirm it on`,
+    )
+    const report = await restore(project, {
+      host: args.host,
+      from: flags.from,
+      databases: flags.database ?? [],
+      acceptNew: flags['accept-new'],
+      redact,
+    })
     if (this.jsonEnabled()) return report
     this.log(`${report.host} ${report.service}: restored ${report.restored.join(', ')} from ${report.from}`)
     return undefined

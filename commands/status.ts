@@ -2,7 +2,8 @@ import { BaseCommand } from '../src/cli/base-command.js'
 import { acceptNewFlag, targetArgs, timeoutFlag } from '../src/cli/target-flags.js'
 
 export default class Status extends BaseCommand {
-  static override summary = 'Per host: the release it runs, when and by whom it was deployed, and its containers, read from the hosts.'
+  static override summary =
+    'Per host: the release it runs, when and by whom it was deployed, and its containers, read from the hosts.'
   static override enableJsonFlag = true
   static override strict = false
   static override args = targetArgs
@@ -15,7 +16,11 @@ export default class Status extends BaseCommand {
     const { status } = await import('../src/ops/inspect.js')
     const { project } = await openProject(flags.project, { connecting: 'status' })
     const redact = await this.secretsMask(project)
-    const report = await status(project, argv as string[], { timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'], redact })
+    const report = await status(project, argv as string[], {
+      timeoutMs: flags.timeout * 1000,
+      acceptNew: flags['accept-new'],
+      redact,
+    })
     if (report.hosts.some((h) => !h.reachable)) process.exitCode = 1
     if (this.jsonEnabled()) return report
     for (const host of report.hosts) {
@@ -23,8 +28,13 @@ export default class Status extends BaseCommand {
         this.log(`${host.host}: unreachable: ${host.error}`)
         continue
       }
-      this.log(`${host.host}: ${host.release ? `release ${host.release.id}, deployed ${host.release.createdAt} by ${host.release.by}` : 'no release'}${host.compose ? `, compose ${host.compose}` : ''}${host.lock ? `, LOCKED by ${host.lock.holder}` : ''}`)
-      for (const c of host.containers) this.log(`  ${c.service.padEnd(28)} ${c.state.padEnd(10)} ${(c.health === 'none' ? '' : c.health).padEnd(10)} ${c.status.padEnd(28)} ${c.image}`)
+      this.log(
+        `${host.host}: ${host.release ? `release ${host.release.id}, deployed ${host.release.createdAt} by ${host.release.by}` : 'no release'}${host.compose ? `, compose ${host.compose}` : ''}${host.lock ? `, LOCKED by ${host.lock.holder}` : ''}`,
+      )
+      for (const c of host.containers)
+        this.log(
+          `  ${c.service.padEnd(28)} ${c.state.padEnd(10)} ${(c.health === 'none' ? '' : c.health).padEnd(10)} ${c.status.padEnd(28)} ${c.image}`,
+        )
     }
     return undefined
   }

@@ -17,8 +17,12 @@ export default class Validate extends BaseCommand {
     const s = report.summary
     const counts = `${s.hosts} hosts, ${s.stacks} stacks, ${s.services} services, ${s.templates} templates, ${s.models} models`
     const unchecked = s.secrets.file === 'absent' && s.secrets.needed ? ', secrets.env absent (not checked)' : ''
-    if (report.valid) this.log(`valid: ${report.project}: ${counts}${s.warnings > 0 ? `, ${s.warnings} warning(s)` : ''}${unchecked}`)
-    else process.stderr.write(`invalid: ${s.errors} error(s)${s.warnings > 0 ? `, ${s.warnings} warning(s)` : ''} in ${report.project}\n`)
+    if (report.valid)
+      this.log(`valid: ${report.project}: ${counts}${s.warnings > 0 ? `, ${s.warnings} warning(s)` : ''}${unchecked}`)
+    else
+      process.stderr.write(
+        `invalid: ${s.errors} error(s)${s.warnings > 0 ? `, ${s.warnings} warning(s)` : ''} in ${report.project}\n`,
+      )
     return undefined
   }
 }

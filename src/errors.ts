@@ -41,7 +41,9 @@ export class ConfigError extends UserError {
   readonly issues: readonly Issue[]
   constructor(issues: readonly Issue[]) {
     const errors = issues.filter((i) => i.severity === 'error')
-    super(`${errors.length} error${errors.length === 1 ? '' : 's'} in the platform's files:\n${issues.map(formatIssue).join('\n')}`)
+    super(
+      `${errors.length} error${errors.length === 1 ? '' : 's'} in the platform's files:\n${issues.map(formatIssue).join('\n')}`,
+    )
     this.name = 'ConfigError'
     this.issues = issues
   }

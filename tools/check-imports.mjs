@@ -29,7 +29,12 @@ function walk(dir) {
 function resolveModule(from, specifier) {
   if (!specifier.startsWith('.')) return null
   const base = resolve(dirname(from), specifier)
-  for (const candidate of [base.replace(/\.js$/, '.ts'), base.replace(/\.mjs$/, '.mts'), `${base}.ts`, join(base, 'index.ts')]) {
+  for (const candidate of [
+    base.replace(/\.js$/, '.ts'),
+    base.replace(/\.mjs$/, '.mts'),
+    `${base}.ts`,
+    join(base, 'index.ts'),
+  ]) {
     if (existsSync(candidate) && statSync(candidate).isFile()) return candidate
   }
   return null
@@ -77,12 +82,18 @@ function readModule(file) {
       }
       use(specifier, names, { value: valueUse })
     } else if (ts.isExportDeclaration(statement)) {
-      const specifier = statement.moduleSpecifier && ts.isStringLiteral(statement.moduleSpecifier) ? statement.moduleSpecifier.text : null
+      const specifier =
+        statement.moduleSpecifier && ts.isStringLiteral(statement.moduleSpecifier)
+          ? statement.moduleSpecifier.text
+          : null
       const clause = statement.exportClause
       if (specifier && !clause) use(specifier, [], { all: true, value: !statement.isTypeOnly })
       for (const element of clause && ts.isNamedExports(clause) ? clause.elements : []) {
         exports.add(element.name.text)
-        if (specifier) use(specifier, [(element.propertyName ?? element.name).text], { value: !statement.isTypeOnly && !element.isTypeOnly })
+        if (specifier)
+          use(specifier, [(element.propertyName ?? element.name).text], {
+            value: !statement.isTypeOnly && !element.isTypeOnly,
+          })
       }
     } else if (ts.isExportAssignment(statement)) {
       exports.add('default')
@@ -99,8 +110,15 @@ function readModule(file) {
   }
   // import('./x.js') and typeof import('./x.js'): the whole module, loaded late or for its types
   const visit = (node) => {
-    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) use(node.arguments[0].text, [], { all: true })
-    if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) use(node.argument.literal.text, [], { all: true })
+    if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteral(node.arguments[0])
+    )
+      use(node.arguments[0].text, [], { all: true })
+    if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal))
+      use(node.argument.literal.text, [], { all: true })
     ts.forEachChild(node, visit)
   }
   visit(source)
@@ -114,7 +132,14 @@ const problems = []
 
 // Import circles: Tarjan's strongly connected components over static value imports of src/ and commands/.
 const inGraph = (file) => /^(src|commands)\//.test(name(file))
-const edges = new Map([...modules].filter(([file]) => inGraph(file)).map(([file, m]) => [file, [...m.uses].filter(([target, u]) => u.value && inGraph(target)).map(([target]) => target)]))
+const edges = new Map(
+  [...modules]
+    .filter(([file]) => inGraph(file))
+    .map(([file, m]) => [
+      file,
+      [...m.uses].filter(([target, u]) => u.value && inGraph(target)).map(([target]) => target),
+    ]),
+)
 let index = 0
 const stack = []
 const state = new Map()
@@ -136,14 +161,19 @@ function connect(file) {
       state.get(member).onStack = false
       component.push(member)
     } while (member !== file)
-    if (component.length > 1 || (edges.get(file) ?? []).includes(file)) problems.push(`import circle: ${component.map(name).sort().join(' -> ')}`)
+    if (component.length > 1 || (edges.get(file) ?? []).includes(file))
+      problems.push(`import circle: ${component.map(name).sort().join(' -> ')}`)
   }
 }
 for (const file of edges.keys()) if (!state.has(file)) connect(file)
 
 // Dead exports of src/: exported, never imported by another file.
 const { oclif } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-const hooks = new Set(Object.values(oclif?.hooks ?? {}).flat().map((path) => join(root, path.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts'))))
+const hooks = new Set(
+  Object.values(oclif?.hooks ?? {})
+    .flat()
+    .map((path) => join(root, path.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts'))),
+)
 for (const [file, m] of modules) {
   if (!name(file).startsWith('src/') || hooks.has(file)) continue
   const used = new Set()
@@ -156,7 +186,9 @@ for (const [file, m] of modules) {
     for (const n of u.names) used.add(n)
   }
   if (all) continue
-  for (const exported of m.exports) if (!used.has(exported)) problems.push(`dead export: ${name(file)} exports ${exported}, which no other file imports`)
+  for (const exported of m.exports)
+    if (!used.has(exported))
+      problems.push(`dead export: ${name(file)} exports ${exported}, which no other file imports`)
 }
 
 if (problems.length > 0) {

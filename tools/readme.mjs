@@ -15,12 +15,18 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 export function readManifests(dir = root) {
   const pjson = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
   const own = JSON.parse(readFileSync(join(dir, 'oclif.manifest.json'), 'utf8'))
-  const plugins = (pjson.oclif.plugins ?? []).map((name) => JSON.parse(readFileSync(join(dir, 'node_modules', name, 'oclif.manifest.json'), 'utf8')))
+  const plugins = (pjson.oclif.plugins ?? []).map((name) =>
+    JSON.parse(readFileSync(join(dir, 'node_modules', name, 'oclif.manifest.json'), 'utf8')),
+  )
   return { bin: pjson.oclif.bin, manifests: [own, ...plugins] }
 }
 
 /** Prose for Markdown: outside `code`, a <name> would be taken for an HTML tag and vanish. */
-const prose = (text) => text.split(/(`[^`]*`)/).map((part, i) => (i % 2 === 1 ? part : part.replaceAll('<', '&lt;').replaceAll('>', '&gt;'))).join('')
+const prose = (text) =>
+  text
+    .split(/(`[^`]*`)/)
+    .map((part, i) => (i % 2 === 1 ? part : part.replaceAll('<', '&lt;').replaceAll('>', '&gt;')))
+    .join('')
 const cell = (text) => prose(text).replaceAll('|', '\\|').replaceAll('\n\n', '<br><br>').replaceAll('\n', ' ')
 
 function synopsis(bin, command) {
@@ -62,12 +68,28 @@ export function commandReference({ bin, manifests }) {
   const commands = manifests
     .flatMap((m) => Object.values(m.commands))
     .filter((c) => !c.hidden)
-    .map((c) => ({ ...c, summary: text(c.summary), description: text(c.description), flags: Object.fromEntries(Object.entries(c.flags ?? {}).map(([k, f]) => [k, { ...f, description: text(f.description) }])) }))
+    .map((c) => ({
+      ...c,
+      summary: text(c.summary),
+      description: text(c.description),
+      flags: Object.fromEntries(
+        Object.entries(c.flags ?? {}).map(([k, f]) => [k, { ...f, description: text(f.description) }]),
+      ),
+    }))
   commands.sort((a, b) => a.id.localeCompare(b.id))
   const out = []
   for (const command of commands) {
     const id = command.id.replaceAll(':', ' ')
-    out.push(`#### \`${bin} ${id}\``, '', prose(command.summary ?? command.description.split('\n')[0]), '', '```', synopsis(bin, command), '```', '')
+    out.push(
+      `#### \`${bin} ${id}\``,
+      '',
+      prose(command.summary ?? command.description.split('\n')[0]),
+      '',
+      '```',
+      synopsis(bin, command),
+      '```',
+      '',
+    )
     if (command.summary && command.description) out.push(prose(command.description), '')
     const flags = ownFlags(command)
     if (flags.length > 0) {
@@ -75,7 +97,10 @@ export function commandReference({ bin, manifests }) {
       for (const flag of flags) out.push(`| \`${cell(flagWords(flag))}\` | ${cell(flagHelp(flag))} |`)
       out.push('')
     }
-    const global = Object.values(command.flags ?? {}).filter((f) => !f.hidden && f.helpGroup === 'GLOBAL').map((f) => `\`--${f.name}\``).sort()
+    const global = Object.values(command.flags ?? {})
+      .filter((f) => !f.hidden && f.helpGroup === 'GLOBAL')
+      .map((f) => `\`--${f.name}\``)
+      .sort()
     if (global.length > 0) out.push(`Global flags: ${global.join(', ')}.`, '')
   }
   return out.join('\n')
@@ -95,7 +120,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const next = withReference(readme, commandReference(readManifests()))
   if (process.argv.includes('--check')) {
     if (next !== readme) {
-      console.error(`${path}: the command reference differs from the commands; run \`npm run build && npm run readme\`.`)
+      console.error(
+        `${path}: the command reference differs from the commands; run \`npm run build && npm run readme\`.`,
+      )
       process.exit(1)
     }
   } else {

@@ -20,18 +20,54 @@ export interface Measured {
   stddev: number
 }
 
-export function hyperfine(commands: { name: string; command: string }[], options: { runs: number; warmup?: number; prepare?: string; env?: NodeJS.ProcessEnv; ignoreFailure?: boolean }): Measured[] {
+export function hyperfine(
+  commands: { name: string; command: string }[],
+  options: { runs: number; warmup?: number; prepare?: string; env?: NodeJS.ProcessEnv; ignoreFailure?: boolean },
+): Measured[] {
   mkdirSync(WORK, { recursive: true })
   const out = join(WORK, `hyperfine-${process.pid}.json`)
-  const args = ['--runs', String(options.runs), '--warmup', String(options.warmup ?? 0), '--export-json', out, '--shell', 'bash', '--style', 'basic']
+  const args = [
+    '--runs',
+    String(options.runs),
+    '--warmup',
+    String(options.warmup ?? 0),
+    '--export-json',
+    out,
+    '--shell',
+    'bash',
+    '--style',
+    'basic',
+  ]
   if (options.prepare) args.push('--prepare', options.prepare)
   if (options.ignoreFailure) args.push('--ignore-failure')
   for (const c of commands) args.push('--command-name', c.name, c.command)
-  const result = spawnSync('hyperfine', args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'inherit', 'inherit'] })
+  const result = spawnSync('hyperfine', args, {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
   if (result.status !== 0) throw new Error(`hyperfine failed (${result.status})`)
-  const data = JSON.parse(readFileSync(out, 'utf8')) as { results: { command: string; median: number; mean: number; min: number; max: number; stddev: number; times: number[] }[] }
+  const data = JSON.parse(readFileSync(out, 'utf8')) as {
+    results: {
+      command: string
+      median: number
+      mean: number
+      min: number
+      max: number
+      stddev: number
+      times: number[]
+    }[]
+  }
   rmSync(out, { force: true })
-  return data.results.map((r, i) => ({ command: commands[i]!.command, name: commands[i]!.name, runs: r.times.length, median: r.median, mean: r.mean, min: r.min, max: r.max, stddev: r.stddev ?? 0 }))
+  return data.results.map((r, i) => ({
+    command: commands[i]!.command,
+    name: commands[i]!.name,
+    runs: r.times.length,
+    median: r.median,
+    mean: r.mean,
+    min: r.min,
+    max: r.max,
+    stddev: r.stddev ?? 0,
+  }))
 }
 
 export function machine(): Record<string, string> {
@@ -48,7 +84,7 @@ export function machine(): Record<string, string> {
     os: run('sh', ['-c', '. /etc/os-release; echo $PRETTY_NAME']),
     kernel: run('uname', ['-r']),
     node: process.version,
-    docker: run('sh', ['-c', "docker --version 2>/dev/null | head -1"]),
+    docker: run('sh', ['-c', 'docker --version 2>/dev/null | head -1']),
     ansible: run('sh', ['-c', 'ansible --version 2>/dev/null | head -1']),
     date: new Date().toISOString(),
   }
@@ -56,7 +92,10 @@ export function machine(): Record<string, string> {
 
 export function save(name: string, data: unknown): void {
   mkdirSync(RESULTS, { recursive: true })
-  writeFileSync(join(RESULTS, `${name}.json`), `${JSON.stringify({ machine: machine(), ...(data as object) }, null, 2)}\n`)
+  writeFileSync(
+    join(RESULTS, `${name}.json`),
+    `${JSON.stringify({ machine: machine(), ...(data as object) }, null, 2)}\n`,
+  )
 }
 
 export function ms(seconds: number): string {
@@ -69,8 +108,8 @@ export function table(rows: Measured[]): string {
   return lines.join('\n')
 }
 
-
-export const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0
+export const median = (values: number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0
 
 /** The file GNU time appends one line per run to, for a scenario label. */
 export const timeFile = (label: string): string => join(WORK, `rss-${label}.txt`)
@@ -97,5 +136,11 @@ export function readTime(label: string): Rss {
     .filter((f) => f.length === 3 && f[0]! > 0)
   const kb = runs.map((f) => f[0]!)
   const mb = (v: number) => Math.round((v / 1024) * 10) / 10
-  return { label, runs: runs.length, medianMb: mb(median(kb)), maxMb: mb(Math.max(...kb)), medianCpuS: Math.round(median(runs.map((f) => f[1]! + f[2]!)) * 100) / 100 }
+  return {
+    label,
+    runs: runs.length,
+    medianMb: mb(median(kb)),
+    maxMb: mb(Math.max(...kb)),
+    medianCpuS: Math.round(median(runs.map((f) => f[1]! + f[2]!)) * 100) / 100,
+  }
 }

@@ -10,7 +10,14 @@ Asks first when it would change more than one host: --yes answers, and without a
   static override enableJsonFlag = true
   static override strict = false
   static override args = targetArgs
-  static override flags = { download: Flags.string({ description: 'Also copy the backup files into DIR/<host>/<service>/<id>.', helpValue: 'DIR' }), ...acceptNewFlag, ...yesFlag }
+  static override flags = {
+    download: Flags.string({
+      description: 'Also copy the backup files into DIR/<host>/<service>/<id>.',
+      helpValue: 'DIR',
+    }),
+    ...acceptNewFlag,
+    ...yesFlag,
+  }
   static override examples = ['<%= config.bin %> backup', '<%= config.bin %> backup erebus --download ./backups']
 
   async run(): Promise<unknown> {
@@ -19,12 +26,21 @@ Asks first when it would change more than one host: --yes answers, and without a
     const { backup } = await import('../../src/ops/backup.js')
     const { project } = await openProject(flags.project, { connecting: 'backup' })
     const redact = await this.secretsMask(project)
-    const report = await backup(project, { selectors: argv as string[], ...(flags.download ? { download: flags.download } : {}), acceptNew: flags['accept-new'], redact, confirm: this.confirmChanges(flags.yes) })
+    const report = await backup(project, {
+      selectors: argv as string[],
+      ...(flags.download ? { download: flags.download } : {}),
+      acceptNew: flags['accept-new'],
+      redact,
+      confirm: this.confirmChanges(flags.yes),
+    })
     if (!report.ok) process.exitCode = 1
     if (this.jsonEnabled()) return report
     for (const b of report.backups) {
       if (!b.ok) this.log(`${b.host} ${b.service}: FAILED: ${b.error}`)
-      else this.log(`${b.host} ${b.service}: backup ${b.id}: ${b.files.map((f) => `${f.name} (${f.bytes} B)`).join(', ')}${b.downloaded ? `; copied to ${b.downloaded}` : ''}`)
+      else
+        this.log(
+          `${b.host} ${b.service}: backup ${b.id}: ${b.files.map((f) => `${f.name} (${f.bytes} B)`).join(', ')}${b.downloaded ? `; copied to ${b.downloaded}` : ''}`,
+        )
     }
     return undefined
   }

@@ -19,7 +19,9 @@ export default class BackupList extends BaseCommand {
     if (report.hosts.some((h) => 'error' in h)) process.exitCode = 1
     if (this.jsonEnabled()) return report
     for (const h of report.hosts) {
-      this.log(`${h.host} ${h.service}:${'error' in h ? ` FAILED: ${h.error}` : h.backups.length === 0 ? ' no backups' : ''}`)
+      this.log(
+        `${h.host} ${h.service}:${'error' in h ? ` FAILED: ${h.error}` : h.backups.length === 0 ? ' no backups' : ''}`,
+      )
       for (const b of h.backups) this.log(`  ${b.id}  ${b.files.map((f) => `${f.name} ${f.bytes} B`).join(', ')}`)
     }
     return undefined

@@ -17,10 +17,17 @@ export default class LockRelease extends BaseCommand {
     const { releaseLocks } = await import('../../src/ops/inspect.js')
     const { project } = await openProject(flags.project, { connecting: 'lock release' })
     const redact = await this.secretsMask(project)
-    const report = await releaseLocks(project, argv as string[], { acceptNew: flags['accept-new'], redact, confirm: this.confirmChanges(flags.yes) })
+    const report = await releaseLocks(project, argv as string[], {
+      acceptNew: flags['accept-new'],
+      redact,
+      confirm: this.confirmChanges(flags.yes),
+    })
     if (!report.ok) process.exitCode = 1
     if (this.jsonEnabled()) return report
-    for (const h of report.hosts) this.log(`${h.host}: ${'error' in h ? `FAILED: ${h.error}` : h.released ? `released (was held by ${h.holder})` : 'was not locked'}`)
+    for (const h of report.hosts)
+      this.log(
+        `${h.host}: ${'error' in h ? `FAILED: ${h.error}` : h.released ? `released (was held by ${h.holder})` : 'was not locked'}`,
+      )
     return undefined
   }
 }

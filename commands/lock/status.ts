@@ -20,7 +20,11 @@ JSON report (--json): {kind: "ai-platform/locks", ok, hosts: [{host, reachable, 
     const { lockStatus } = await import('../../src/ops/inspect.js')
     const { project } = await openProject(flags.project, { connecting: 'lock status' })
     const redact = await this.secretsMask(project)
-    const report = await lockStatus(project, argv as string[], { timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'], redact })
+    const report = await lockStatus(project, argv as string[], {
+      timeoutMs: flags.timeout * 1000,
+      acceptNew: flags['accept-new'],
+      redact,
+    })
     if (!report.ok) process.exitCode = 1
     if (this.jsonEnabled()) return report
     const { formatLocks } = await import('../../src/ui/ops-text.js')

@@ -18,7 +18,14 @@ export default class ModelsRm extends BaseCommand {
     const { runModelsRm } = await import('../../src/cli/models.js')
     const { project } = await openProject(flags.project, { connecting: 'models rm' })
     const redact = await this.secretsMask(project)
-    const { report, text } = await runModelsRm(project, { on: flags.on ?? [], models: argv as string[], timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'], redact, confirm: this.confirmChanges(flags.yes) })
+    const { report, text } = await runModelsRm(project, {
+      on: flags.on ?? [],
+      models: argv as string[],
+      timeoutMs: flags.timeout * 1000,
+      acceptNew: flags['accept-new'],
+      redact,
+      confirm: this.confirmChanges(flags.yes),
+    })
     if (!report.ok) process.exitCode = 1
     if (this.jsonEnabled()) return report
     this.log(text)

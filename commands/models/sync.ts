@@ -4,7 +4,8 @@ import { modelsFlags } from '../../src/cli/models-flags.js'
 import { yesFlag } from '../../src/cli/target-flags.js'
 
 export default class ModelsSync extends BaseCommand {
-  static override summary = 'Make the Ollama nodes match the inventory: pull what is missing; --prune deletes what is not declared.'
+  static override summary =
+    'Make the Ollama nodes match the inventory: pull what is missing; --prune deletes what is not declared.'
   static override description = `Asks first when it would change more than one host: --yes answers, and without a terminal (a pipe, CI=true) it is refused unless --yes is given.`
   static override enableJsonFlag = true
   static override flags = {
@@ -23,7 +24,19 @@ export default class ModelsSync extends BaseCommand {
     const { runModelsSync } = await import('../../src/cli/models.js')
     const { project } = await openProject(flags.project, { connecting: 'models sync' })
     const redact = await this.secretsMask(project)
-    const report = await runModelsSync(project, { on: flags.on ?? [], models: [], perNode: flags['per-node'], attempts: flags.attempts, timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'], prune: flags.prune, json: this.jsonEnabled(), redact, interruptible: this.interruptible, confirm: this.confirmChanges(flags.yes) })
+    const report = await runModelsSync(project, {
+      on: flags.on ?? [],
+      models: [],
+      perNode: flags['per-node'],
+      attempts: flags.attempts,
+      timeoutMs: flags.timeout * 1000,
+      acceptNew: flags['accept-new'],
+      prune: flags.prune,
+      json: this.jsonEnabled(),
+      redact,
+      interruptible: this.interruptible,
+      confirm: this.confirmChanges(flags.yes),
+    })
     if (!report.ok) process.exitCode = 1
     return this.jsonEnabled() ? report : undefined
   }

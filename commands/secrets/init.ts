@@ -13,7 +13,10 @@ export default class SecretsInit extends BaseCommand {
     const { UserError } = await import('../../src/errors.js')
     const { project } = await openProject(flags.project)
     if (project.bundled) {
-      throw new UserError('the bundled reference platform has no place for secrets', 'Scaffold your own platform with `ai-platform init DIR`, then run this there.')
+      throw new UserError(
+        'the bundled reference platform has no place for secrets',
+        'Scaffold your own platform with `ai-platform init DIR`, then run this there.',
+      )
     }
     const result = await initSecrets(project)
     if (this.jsonEnabled()) return result

@@ -13,11 +13,17 @@ import { GLOBAL } from './target-flags.js'
 export abstract class BaseCommand extends Command {
   static override baseFlags = {
     project: Flags.string({
-      description: 'Platform directory holding inventory/, stacks/ and templates/ (default: $AIP_PROJECT, else the current directory when it has inventory/; else validate, plan, render and deploy --dry-run use the bundled reference platform, and commands that connect to hosts refuse).',
+      description:
+        'Platform directory holding inventory/, stacks/ and templates/ (default: $AIP_PROJECT, else the current directory when it has inventory/; else validate, plan, render and deploy --dry-run use the bundled reference platform, and commands that connect to hosts refuse).',
       helpValue: 'DIR',
       helpGroup: GLOBAL,
     }),
-    verbose: Flags.boolean({ char: 'v', description: 'Trace every command run on a host (to stderr; secret values masked).', default: false, helpGroup: GLOBAL }),
+    verbose: Flags.boolean({
+      char: 'v',
+      description: 'Trace every command run on a host (to stderr; secret values masked).',
+      default: false,
+      helpGroup: GLOBAL,
+    }),
   }
 
   protected override async init(): Promise<void> {
@@ -97,7 +103,9 @@ export abstract class BaseCommand extends Command {
 
   /** One JSON document, secret values masked in its strings; C1 and bidi characters written as \u escapes. */
   override logJson(json: unknown): void {
-    process.stdout.write(`${jsonSafe(JSON.stringify(json, (_key, value: unknown) => (typeof value === 'string' ? this.mask(value) : value), 2))}\n`)
+    process.stdout.write(
+      `${jsonSafe(JSON.stringify(json, (_key, value: unknown) => (typeof value === 'string' ? this.mask(value) : value), 2))}\n`,
+    )
   }
 
   // oclif awaits catch(); an async method keeps every throw below a rejection, as oclif expects
@@ -130,7 +138,9 @@ export abstract class BaseCommand extends Command {
       return undefined
     }
     process.exitCode = 2
-    process.stderr.write(`ai-platform hit a bug: ${printable(this.mask(error.stack ?? String(error)))}\nPlease report it with the command you ran.\n`)
+    process.stderr.write(
+      `ai-platform hit a bug: ${printable(this.mask(error.stack ?? String(error)))}\nPlease report it with the command you ran.\n`,
+    )
     return undefined
   }
 }

@@ -25,9 +25,18 @@ export function processTerminal(): Terminal {
 }
 
 /** Asks on the terminal; without one the caller must pass --yes, and `refusal` says what needed it. */
-export async function confirm(question: string, yes: boolean, refusal: string, terminal: Terminal = processTerminal()): Promise<void> {
+export async function confirm(
+  question: string,
+  yes: boolean,
+  refusal: string,
+  terminal: Terminal = processTerminal(),
+): Promise<void> {
   if (yes) return
-  if (!terminal.interactive) throw new UserError(refusal, 'Run again with --yes to confirm without a prompt (a pipe, or CI=true, has no terminal to ask on).')
+  if (!terminal.interactive)
+    throw new UserError(
+      refusal,
+      'Run again with --yes to confirm without a prompt (a pipe, or CI=true, has no terminal to ask on).',
+    )
   const answer = await terminal.ask(`${question} [y/N] `)
   if (!/^y(es)?$/i.test(answer.trim())) throw new UserError('cancelled')
 }
@@ -50,7 +59,12 @@ export function confirmChanges(command: string, yes: boolean, terminal?: Termina
   return async ({ action, hosts }) => {
     if (!needsConfirmation(hosts)) return
     const named = hostList([...new Set(hosts)])
-    await confirm(`${action}: ${named}?`, yes, `${command} would change ${new Set(hosts).size} hosts (${named}), and no terminal is attached to confirm it on`, terminal)
+    await confirm(
+      `${action}: ${named}?`,
+      yes,
+      `${command} would change ${new Set(hosts).size} hosts (${named}), and no terminal is attached to confirm it on`,
+      terminal,
+    )
   }
 }
 

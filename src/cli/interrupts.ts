@@ -72,7 +72,8 @@ export function interrupts(spec: InterruptSpec, host: SignalHost = processSignal
     }
     controllers[count - 1]!.abort()
     const next = spec.steps[count]?.called ?? 'exit at once'
-    if (step.doing !== null) host.say(`${signal}: ${step.doing}. ${signal === 'SIGINT' ? 'Ctrl-C again' : 'Again'} to ${next}.`)
+    if (step.doing !== null)
+      host.say(`${signal}: ${step.doing}. ${signal === 'SIGINT' ? 'Ctrl-C again' : 'Again'} to ${next}.`)
   }
   for (const signal of STOP_SIGNALS) host.on(signal, listener)
   let listening = true

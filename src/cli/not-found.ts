@@ -15,11 +15,16 @@ const hook: Hook.CommandNotFound = async function (options) {
   let length = 1
   while (length < words.length && options.config.findTopic(words.slice(0, length).join(':'))) length++
   const id = words.slice(0, length).join(':')
-  const visible = [...options.config.commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...c.aliases]), ...options.config.topics.map((t) => t.name)]
+  const visible = [
+    ...options.config.commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...c.aliases]),
+    ...options.config.topics.map((t) => t.name),
+  ]
   const typed = toConfiguredId(id, options.config)
   const closest = closestCommand(id, visible)
   const guess = closest === null ? '' : `did you mean ${toConfiguredId(closest, options.config)}? `
-  process.stderr.write(`error: ${typed} is not an ${options.config.bin} command\nhint: ${guess}\`${options.config.bin} help\` lists every command.\n`)
+  process.stderr.write(
+    `error: ${typed} is not an ${options.config.bin} command\nhint: ${guess}\`${options.config.bin} help\` lists every command.\n`,
+  )
   process.exitCode = 127
   return undefined
 }
@@ -42,7 +47,8 @@ function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
   for (let i = 1; i <= a.length; i++) {
     const row = [i]
-    for (let j = 1; j <= b.length; j++) row.push(Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)))
+    for (let j = 1; j <= b.length; j++)
+      row.push(Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)))
     previous = row
   }
   return previous[b.length]!

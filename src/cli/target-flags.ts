@@ -11,13 +11,25 @@ export const targetArgs = {
 }
 
 export const targetFlags = {
-  phase: Flags.string({ description: 'Only hosts that run services of this phase.', options: ['infra', 'ai', 'monitor'] }),
-  'with-deps': Flags.boolean({ description: 'Also include the hosts the targets depend on, transitively.', default: false }),
+  phase: Flags.string({
+    description: 'Only hosts that run services of this phase.',
+    options: ['infra', 'ai', 'monitor'],
+  }),
+  'with-deps': Flags.boolean({
+    description: 'Also include the hosts the targets depend on, transitively.',
+    default: false,
+  }),
 }
 
 /** How long a read-only command waits for each host: its connection, and each answer it needs. */
 export const timeoutFlag = (defaultS = 30) => ({
-  timeout: Flags.integer({ description: 'Seconds each connection and each answer from a host may take.', default: defaultS, min: 1, helpValue: 'SECONDS', helpGroup: GLOBAL }),
+  timeout: Flags.integer({
+    description: 'Seconds each connection and each answer from a host may take.',
+    default: defaultS,
+    min: 1,
+    helpValue: 'SECONDS',
+    helpGroup: GLOBAL,
+  }),
 })
 
 /**
@@ -26,7 +38,8 @@ export const timeoutFlag = (defaultS = 30) => ({
  */
 export const acceptNewFlag = {
   'accept-new': Flags.boolean({
-    description: 'Record the key of a host seen for the first time in known_hosts, as ssh -o StrictHostKeyChecking=accept-new does; a changed key is always refused.',
+    description:
+      'Record the key of a host seen for the first time in known_hosts, as ssh -o StrictHostKeyChecking=accept-new does; a changed key is always refused.',
     env: 'AIP_ACCEPT_NEW',
     default: false,
     helpGroup: GLOBAL,
@@ -35,5 +48,10 @@ export const acceptNewFlag = {
 
 /** For every command that may change more than one host (and restore, which always asks). */
 export const yesFlag = {
-  yes: Flags.boolean({ char: 'y', description: 'Answer yes to the confirmation this command asks for (needed without a terminal, or with CI=true).', default: false, helpGroup: GLOBAL }),
+  yes: Flags.boolean({
+    char: 'y',
+    description: 'Answer yes to the confirmation this command asks for (needed without a terminal, or with CI=true).',
+    default: false,
+    helpGroup: GLOBAL,
+  }),
 }

@@ -48,7 +48,8 @@ export function buildPlatform(raw: InventoryPlatform): Platform {
   if (raw.domain !== undefined) platform.domain = raw.domain
   if (raw.lan_subnet !== undefined) platform.lanSubnet = raw.lan_subnet
   if (raw.image_registry !== undefined) platform.imageRegistry = raw.image_registry
-  if (raw.nas) platform.nas = { exports: { ...raw.nas.exports }, ...(raw.nas.host !== undefined ? { host: raw.nas.host } : {}) }
+  if (raw.nas)
+    platform.nas = { exports: { ...raw.nas.exports }, ...(raw.nas.host !== undefined ? { host: raw.nas.host } : {}) }
   return platform
 }
 
@@ -78,13 +79,21 @@ export function buildHost(name: string, raw: InventoryHost, platform: Platform):
     host.gpu = gpu
   }
   for (const [exportName, mount] of Object.entries(raw.mounts ?? {})) {
-    host.mounts[exportName] = { export: exportName, path: mount.path, mode: mount.mode ?? INVENTORY_DEFAULTS['host.mounts.*.mode'] }
+    host.mounts[exportName] = {
+      export: exportName,
+      path: mount.path,
+      mode: mount.mode ?? INVENTORY_DEFAULTS['host.mounts.*.mode'],
+    }
   }
   return host
 }
 
 export function buildModel(raw: InventoryModel): Model {
-  const model: Model = { name: raw.name, mode: raw.mode ?? INVENTORY_DEFAULTS['model.mode'], fallbacks: [...(raw.fallbacks ?? [])] }
+  const model: Model = {
+    name: raw.name,
+    mode: raw.mode ?? INVENTORY_DEFAULTS['model.mode'],
+    fallbacks: [...(raw.fallbacks ?? [])],
+  }
   if (raw.placement) model.placement = raw.placement
   if (raw.size_gb !== undefined) model.sizeGb = raw.size_gb
   if (raw.timeout_s !== undefined) model.timeoutS = raw.timeout_s
@@ -100,7 +109,11 @@ export function buildStack(name: string, file: string, raw: StackDocument, hosts
     placement: meta.placement,
     phase: meta.phase,
     tier: meta.tier ?? STACK_DEFAULTS['stackMeta.tier'],
-    files: (meta.files ?? []).map((f) => ({ template: f.template, path: f.path, mode: f.mode ?? STACK_DEFAULTS['stackMeta.files[].mode'] })),
+    files: (meta.files ?? []).map((f) => ({
+      template: f.template,
+      path: f.path,
+      mode: f.mode ?? STACK_DEFAULTS['stackMeta.files[].mode'],
+    })),
     services: [],
     volumes: { ...raw.volumes },
     networks: { ...raw.networks },
@@ -129,10 +142,25 @@ export function buildService(name: string, stack: Stack, raw: StackService): Ser
     hosts: stack.hosts,
   }
   const { gpu, metrics, route, backup } = meta
-  if (gpu) service.gpu = { count: gpu.count ?? STACK_DEFAULTS['serviceMeta.gpu.count'], vendor: gpu.vendor ?? STACK_DEFAULTS['serviceMeta.gpu.vendor'] }
-  if (metrics) service.metrics = { port: metrics.port, path: metrics.path ?? STACK_DEFAULTS['serviceMeta.metrics.path'], job: metrics.job ?? name }
-  if (route) service.route = { name: route.name, port: route.port, path: route.path ?? STACK_DEFAULTS['serviceMeta.route.path'] }
-  if (backup) service.backup = { engine: backup.engine, user: backup.user ?? STACK_DEFAULTS['serviceMeta.backup.user'], keep: backup.keep ?? STACK_DEFAULTS['serviceMeta.backup.keep'] }
+  if (gpu)
+    service.gpu = {
+      count: gpu.count ?? STACK_DEFAULTS['serviceMeta.gpu.count'],
+      vendor: gpu.vendor ?? STACK_DEFAULTS['serviceMeta.gpu.vendor'],
+    }
+  if (metrics)
+    service.metrics = {
+      port: metrics.port,
+      path: metrics.path ?? STACK_DEFAULTS['serviceMeta.metrics.path'],
+      job: metrics.job ?? name,
+    }
+  if (route)
+    service.route = { name: route.name, port: route.port, path: route.path ?? STACK_DEFAULTS['serviceMeta.route.path'] }
+  if (backup)
+    service.backup = {
+      engine: backup.engine,
+      user: backup.user ?? STACK_DEFAULTS['serviceMeta.backup.user'],
+      keep: backup.keep ?? STACK_DEFAULTS['serviceMeta.backup.keep'],
+    }
   return service
 }
 

@@ -20,7 +20,13 @@ export function publishedPorts(ports: unknown): PublishedPort[] {
       const long = entry as { published?: string | number; host_ip?: string; protocol?: string }
       if (long.published === undefined) return
       const range = parseRange(String(long.published))
-      if (range) out.push({ hostIp: long.host_ip ?? '0.0.0.0', ...range, protocol: long.protocol === 'udp' ? 'udp' : 'tcp', index })
+      if (range)
+        out.push({
+          hostIp: long.host_ip ?? '0.0.0.0',
+          ...range,
+          protocol: long.protocol === 'udp' ? 'udp' : 'tcp',
+          index,
+        })
       return
     }
     if (typeof entry !== 'string') return
@@ -60,7 +66,9 @@ export function checkPorts(health: readonly HealthCheck[]): number[] {
 /** The ports a service's checks use that its `ports` list publishes on the host's loopback only. */
 export function loopbackPorts(checkPorts: readonly number[], ports: unknown): number[] {
   const loopback = publishedPorts(ports).filter((p) => p.hostIp === '127.0.0.1' || p.hostIp === '::1')
-  return [...new Set(checkPorts.filter((port) => loopback.some((p) => p.from <= port && port <= p.to)))].sort((a, b) => a - b)
+  return [...new Set(checkPorts.filter((port) => loopback.some((p) => p.from <= port && port <= p.to)))].sort(
+    (a, b) => a - b,
+  )
 }
 
 export function portsOverlap(a: PublishedPort, b: PublishedPort): boolean {
@@ -122,7 +130,11 @@ export function badDollars(text: string): boolean {
 }
 
 /** Every string inside a value, with its path. */
-export function walkStrings(value: unknown, path: (string | number)[], visit: (text: string, path: (string | number)[]) => void): void {
+export function walkStrings(
+  value: unknown,
+  path: (string | number)[],
+  visit: (text: string, path: (string | number)[]) => void,
+): void {
   if (typeof value === 'string') visit(value, path)
   else if (Array.isArray(value)) value.forEach((item, i) => walkStrings(item, [...path, i], visit))
   else if (value !== null && typeof value === 'object') {

@@ -32,12 +32,15 @@ export function hostDependencies(project: Pick<Project, 'services' | 'hostOrder'
       }
     }
   }
-  for (const list of edges.values()) list.sort((a, b) => project.hostOrder.indexOf(a.host) - project.hostOrder.indexOf(b.host))
+  for (const list of edges.values())
+    list.sort((a, b) => project.hostOrder.indexOf(a.host) - project.hostOrder.indexOf(b.host))
   return edges
 }
 
 /** Host-level cycles, each described with the service requirements that close it. */
-export function hostCycles(project: Pick<Project, 'services' | 'hostOrder'>): { hosts: string[]; description: string; service: string }[] {
+export function hostCycles(
+  project: Pick<Project, 'services' | 'hostOrder'>,
+): { hosts: string[]; description: string; service: string }[] {
   const deps = hostDependencies(project)
   const simple = new Map<string, string[]>([...deps].map(([host, list]) => [host, list.map((e) => e.host)]))
   return findCycles(simple).map((cycle) => {

@@ -19,7 +19,8 @@ const TAG = /^\w[\w.-]{0,127}$/
 const DIGEST_HEX_LENGTH: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 }
 
 const ALLOWED_PATH = "lowercase letters and digits with '.', '_', '__' or '-' between them, components joined by '/'"
-const ALLOWED_REGISTRY = "a host name of letters, digits, '-' and '.', an IPv4 address or [IPv6 address], with an optional :port"
+const ALLOWED_REGISTRY =
+  "a host name of letters, digits, '-' and '.', an IPv4 address or [IPv6 address], with an optional :port"
 const ALLOWED_TAG = "1 to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'"
 const ALLOWED_DIGEST = 'sha256: and 64 lowercase hex digits, sha384: and 96, or sha512: and 128'
 
@@ -40,7 +41,10 @@ export function imageReferenceProblem(ref: string): ImageReferenceProblem | null
     const hex = digest.slice(colon + 1)
     const length = DIGEST_HEX_LENGTH[algorithm]
     if (length === undefined || hex.length !== length || !/^[0-9a-f]+$/.test(hex)) {
-      return { message: `the digest ${JSON.stringify(digest)} after '@' is not one Docker can verify`, allowed: ALLOWED_DIGEST }
+      return {
+        message: `the digest ${JSON.stringify(digest)} after '@' is not one Docker can verify`,
+        allowed: ALLOWED_DIGEST,
+      }
     }
   }
   // A ':' after the last '/' starts the tag; one before it belongs to the registry's port.
@@ -54,24 +58,42 @@ export function imageReferenceProblem(ref: string): ImageReferenceProblem | null
   }
   const components = name.split('/')
   const first = components[0]!
-  const registry = components.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : null
+  const registry =
+    components.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : null
   if (registry !== null) {
-    if (!isRegistry(registry)) return { message: `the registry ${JSON.stringify(registry)} is not a host name with an optional port`, allowed: ALLOWED_REGISTRY }
+    if (!isRegistry(registry))
+      return {
+        message: `the registry ${JSON.stringify(registry)} is not a host name with an optional port`,
+        allowed: ALLOWED_REGISTRY,
+      }
     components.shift()
   }
   for (const component of components) {
-    if (component === '') return { message: `the path ${JSON.stringify(components.join('/'))} has an empty component`, allowed: ALLOWED_PATH }
+    if (component === '')
+      return {
+        message: `the path ${JSON.stringify(components.join('/'))} has an empty component`,
+        allowed: ALLOWED_PATH,
+      }
     if (PATH_COMPONENT.test(component)) continue
     if (PATH_COMPONENT.test(component.toLowerCase())) {
-      return { message: `the path component ${JSON.stringify(component)} has uppercase letters`, allowed: `${ALLOWED_PATH}; a registry host is written with a '.' or a ':port', or is localhost` }
+      return {
+        message: `the path component ${JSON.stringify(component)} has uppercase letters`,
+        allowed: `${ALLOWED_PATH}; a registry host is written with a '.' or a ':port', or is localhost`,
+      }
     }
     return { message: `the path component ${JSON.stringify(component)} is not allowed`, allowed: ALLOWED_PATH }
   }
   if (name.length > MAX_IMAGE_NAME_LENGTH) {
-    return { message: `the name (registry and path) is ${name.length} characters long`, allowed: `at most ${MAX_IMAGE_NAME_LENGTH} characters` }
+    return {
+      message: `the name (registry and path) is ${name.length} characters long`,
+      allowed: `at most ${MAX_IMAGE_NAME_LENGTH} characters`,
+    }
   }
   if (/^[a-f0-9]{64}$/.test(ref)) {
-    return { message: 'a name of 64 hex digits is read as an image ID, not a repository', allowed: 'a repository path that is not 64 hex digits' }
+    return {
+      message: 'a name of 64 hex digits is read as an image ID, not a repository',
+      allowed: 'a repository path that is not 64 hex digits',
+    }
   }
   return null
 }

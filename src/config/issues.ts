@@ -63,7 +63,12 @@ export function withCode(issue: Issue, code: IssueCode): ConfigIssue {
 }
 
 /** A problem with a whole file or directory, reported at its first line. */
-export function fileIssue(code: IssueCode, file: string, message: string, extra: { path?: string; allowed?: string; got?: string } = {}): ConfigIssue {
+export function fileIssue(
+  code: IssueCode,
+  file: string,
+  message: string,
+  extra: { path?: string; allowed?: string; got?: string } = {},
+): ConfigIssue {
   const issue: ConfigIssue = { code, file, line: 1, col: 1, path: extra.path ?? '', message, severity: 'error' }
   if (extra.allowed !== undefined) issue.allowed = extra.allowed
   if (extra.got !== undefined) issue.got = extra.got

@@ -48,7 +48,10 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
   const issues: ConfigIssue[] = []
   const origins: Origins = new Map()
   const display = (abs: string): string => relative(dir, abs) || abs
-  const [inventoryFiles, stackFiles] = await Promise.all([listYaml(join(dir, 'inventory')), listYaml(join(dir, 'stacks'))])
+  const [inventoryFiles, stackFiles] = await Promise.all([
+    listYaml(join(dir, 'inventory')),
+    listYaml(join(dir, 'stacks')),
+  ])
   const [inventoryRead, stackRead, templates] = await Promise.all([
     readDocuments(inventoryFiles, display, validators.inventory),
     readDocuments(stackFiles, display, validators.stack),
@@ -56,7 +59,8 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
   ])
 
   // 1. Inventory files: parse, schema-check, merge.
-  if (inventoryFiles.length === 0) issues.push(fileIssue('no-inventory', 'inventory/', 'no inventory files (*.yaml) found'))
+  if (inventoryFiles.length === 0)
+    issues.push(fileIssue('no-inventory', 'inventory/', 'no inventory files (*.yaml) found'))
   const inventory = mergeInventory(inventoryRead, origins)
   issues.push(...inventory.issues)
   if (inventoryFiles.length > 0) issues.push(...missingInventory(inventory, display(inventoryFiles[0]!)))
@@ -87,19 +91,34 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
     const stackName = basenameNoExt(abs)
     issues.push(...nonFiniteNumbers(source, value))
     if (stacks.some((s) => s.name === stackName)) {
-      issues.push(fileIssue('duplicate-stack', source.display, `duplicate stack name "${stackName}" (stacks/${stackName}.yaml and .yml)`))
+      issues.push(
+        fileIssue(
+          'duplicate-stack',
+          source.display,
+          `duplicate stack name "${stackName}" (stacks/${stackName}.yaml and .yml)`,
+        ),
+      )
       continue
     }
     const placement = value['x-ai-platform'].placement
     const selection = selectHosts(placement, hosts, hostOrder)
-    if (!inventoryBroken) issues.push(...selectionRules(source, ['x-ai-platform', 'placement'], placement, selection, hostOrder))
+    if (!inventoryBroken)
+      issues.push(...selectionRules(source, ['x-ai-platform', 'placement'], placement, selection, hostOrder))
     const stack = buildStack(stackName, source.display, value, selection.hosts)
     origins.set(`stack:${stackName}`, { source, path: [] })
     stacks.push(stack)
     for (const [serviceName, raw] of Object.entries(value.services)) {
       const earlier = origins.get(`service:${serviceName}`)
       if (earlier) {
-        issues.push(configIssueAt('duplicate-service', source, ['services', serviceName], `duplicate service name: already defined in ${earlier.source.display}`, { key: true }))
+        issues.push(
+          configIssueAt(
+            'duplicate-service',
+            source,
+            ['services', serviceName],
+            `duplicate service name: already defined in ${earlier.source.display}`,
+            { key: true },
+          ),
+        )
         continue
       }
       origins.set(`service:${serviceName}`, { source, path: ['services', serviceName] })
@@ -113,7 +132,8 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
 
   // 4. Templates: each compiles, each one a stack names exists.
   const templateIssues = templateSyntaxRules(templates)
-  for (const stack of stacks) templateIssues.push(...templateFileRules(stack, templates, originOf(origins, 'stack', stack.name)))
+  for (const stack of stacks)
+    templateIssues.push(...templateFileRules(stack, templates, originOf(origins, 'stack', stack.name)))
 
   // 5. Rules that need the whole fleet.
   if (!platform || hasErrors(issues)) return { project: null, issues: [...issues, ...templateIssues], origins }
@@ -137,12 +157,25 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
   assignModels(hosts, hostOrder, models)
   issues.push(...templateIssues)
 
-  const project: Project = { dir, bundled: location.bundled, platform, hosts, hostOrder, stacks, services, models, templates }
+  const project: Project = {
+    dir,
+    bundled: location.bundled,
+    platform,
+    hosts,
+    hostOrder,
+    stacks,
+    services,
+    models,
+    templates,
+  }
   return { project: deepFreeze(project), issues, origins }
 }
 
 function basenameNoExt(path: string): string {
-  return path.split('/').pop()!.replace(/\.ya?ml$/, '')
+  return path
+    .split('/')
+    .pop()!
+    .replace(/\.ya?ml$/, '')
 }
 
 /** Each host serves its own models plus those whose placement selects it, sorted. */

@@ -16,7 +16,10 @@ export interface MergedInventory {
 }
 
 /** Records where each host and model was written in `origins`. A file that failed its schema adds only its issues. */
-export function mergeInventory(documents: readonly ReadDocument<InventoryDocument>[], origins: Origins): MergedInventory {
+export function mergeInventory(
+  documents: readonly ReadDocument<InventoryDocument>[],
+  origins: Origins,
+): MergedInventory {
   const merged: MergedInventory = { platform: null, hosts: [], models: [], issues: [] }
   const hostFiles = new Map<string, SourceFile>()
   const modelFiles = new Map<string, SourceFile>()
@@ -26,13 +29,29 @@ export function mergeInventory(documents: readonly ReadDocument<InventoryDocumen
     const { source, value } = checked
     if (value.platform) {
       if (merged.platform) {
-        merged.issues.push(configIssueAt('duplicate-platform', source, ['platform'], `platform is already defined in ${merged.platform.source.display}`, { key: true }))
+        merged.issues.push(
+          configIssueAt(
+            'duplicate-platform',
+            source,
+            ['platform'],
+            `platform is already defined in ${merged.platform.source.display}`,
+            { key: true },
+          ),
+        )
       } else merged.platform = { raw: value.platform, source }
     }
     for (const [name, raw] of Object.entries(value.hosts ?? {})) {
       const earlier = hostFiles.get(name)
       if (earlier) {
-        merged.issues.push(configIssueAt('duplicate-host', source, ['hosts', name], `duplicate host name: already defined in ${earlier.display}`, { key: true }))
+        merged.issues.push(
+          configIssueAt(
+            'duplicate-host',
+            source,
+            ['hosts', name],
+            `duplicate host name: already defined in ${earlier.display}`,
+            { key: true },
+          ),
+        )
         continue
       }
       hostFiles.set(name, source)
@@ -42,7 +61,15 @@ export function mergeInventory(documents: readonly ReadDocument<InventoryDocumen
     ;(value.models ?? []).forEach((raw, index) => {
       const earlier = modelFiles.get(raw.name)
       if (earlier) {
-        merged.issues.push(configIssueAt('duplicate-model', source, ['models', index, 'name'], `duplicate model: already declared in ${earlier.display}`, { got: JSON.stringify(raw.name) }))
+        merged.issues.push(
+          configIssueAt(
+            'duplicate-model',
+            source,
+            ['models', index, 'name'],
+            `duplicate model: already declared in ${earlier.display}`,
+            { got: JSON.stringify(raw.name) },
+          ),
+        )
         return
       }
       modelFiles.set(raw.name, source)
@@ -56,7 +83,14 @@ export function mergeInventory(documents: readonly ReadDocument<InventoryDocumen
 /** What the merged inventory lacks, reported only when nothing else is wrong with it (a broken file may hold what is missing). */
 export function missingInventory(merged: MergedInventory, firstFile: string): ConfigIssue[] {
   if (hasErrors(merged.issues)) return []
-  if (!merged.platform) return [fileIssue('no-platform', firstFile, 'no platform block in any inventory file', { path: 'platform', allowed: 'platform: {name: ...} in one file' })]
-  if (merged.hosts.length === 0) return [fileIssue('no-hosts', firstFile, 'the inventory defines no hosts', { path: 'hosts' })]
+  if (!merged.platform)
+    return [
+      fileIssue('no-platform', firstFile, 'no platform block in any inventory file', {
+        path: 'platform',
+        allowed: 'platform: {name: ...} in one file',
+      }),
+    ]
+  if (merged.hosts.length === 0)
+    return [fileIssue('no-hosts', firstFile, 'the inventory defines no hosts', { path: 'hosts' })]
   return []
 }

@@ -15,7 +15,10 @@ export interface OpenProject {
  * Load the platform for a command: every error at once as a ConfigError, warnings returned. A command
  * that connects to hosts names itself in `connecting`, and never gets the bundled reference platform.
  */
-export async function openProject(flag: string | undefined, choice: Pick<ProjectChoice, 'connecting'> = {}): Promise<OpenProject> {
+export async function openProject(
+  flag: string | undefined,
+  choice: Pick<ProjectChoice, 'connecting'> = {},
+): Promise<OpenProject> {
   const location = resolveProjectDir(flag, choice)
   const { project, issues, origins } = await loadProject(location)
   if (!project || hasErrors(issues)) throw new ConfigError(issues)

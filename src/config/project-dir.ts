@@ -27,7 +27,8 @@ export function resolveProjectDir(flag: string | undefined, choice: ProjectChoic
   const cwd = choice.cwd ?? process.cwd()
   const env = choice.env ?? process.env
   if (flag !== undefined) return { dir: platformDir(resolve(cwd, flag), `--project ${flag}`), bundled: false }
-  if (env.AIP_PROJECT) return { dir: platformDir(resolve(cwd, env.AIP_PROJECT), `AIP_PROJECT=${env.AIP_PROJECT}`), bundled: false }
+  if (env.AIP_PROJECT)
+    return { dir: platformDir(resolve(cwd, env.AIP_PROJECT), `AIP_PROJECT=${env.AIP_PROJECT}`), bundled: false }
   const here = resolve(cwd)
   if (hasInventory(here)) return { dir: here, bundled: false }
   if (choice.connecting !== undefined) {
@@ -49,7 +50,10 @@ function platformDir(dir: string, source: string): string {
     throw new UserError(`${source}: no such directory`, 'Create one with `ai-platform init DIR`.')
   }
   if (!existsSync(join(dir, 'inventory'))) {
-    throw new UserError(`${source}: ${dir} has no inventory/ directory`, 'A platform directory holds inventory/, stacks/ and templates/; `ai-platform init DIR` scaffolds one.')
+    throw new UserError(
+      `${source}: ${dir} has no inventory/ directory`,
+      'A platform directory holds inventory/, stacks/ and templates/; `ai-platform init DIR` scaffolds one.',
+    )
   }
   return dir
 }

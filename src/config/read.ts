@@ -30,7 +30,11 @@ export async function listYaml(dir: string): Promise<string[]> {
 }
 
 /** Every file read at once; the results come back in file order. */
-export function readDocuments<T>(files: readonly string[], display: (abs: string) => string, validate: ValidateFunction<T>): Promise<ReadDocument<T>[]> {
+export function readDocuments<T>(
+  files: readonly string[],
+  display: (abs: string) => string,
+  validate: ValidateFunction<T>,
+): Promise<ReadDocument<T>[]> {
   return Promise.all(
     files.map(async (abs): Promise<ReadDocument<T>> => {
       const read = await readYamlFile(abs, display(abs))

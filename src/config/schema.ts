@@ -51,7 +51,9 @@ function schemaIssues(errors: readonly ErrorObject[], source: SourceFile): Issue
   // A failed oneOf stands for all of its branches' errors, which sit at or below its instance path.
   const under = (path: string, parent: string): boolean => path === parent || path.startsWith(`${parent}/`)
   const choices = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf')
-  const outer = choices.filter((c) => !choices.some((o) => o !== c && under(c.instancePath, o.instancePath) && o.instancePath !== c.instancePath))
+  const outer = choices.filter(
+    (c) => !choices.some((o) => o !== c && under(c.instancePath, o.instancePath) && o.instancePath !== c.instancePath),
+  )
   const kept: ErrorObject[] = []
   for (const error of errors) {
     if (error.keyword === 'propertyNames' || error.keyword === 'if') continue // the nested error carries the detail
@@ -89,46 +91,75 @@ function toIssue(error: ErrorObject, source: SourceFile): Issue {
     case 'additionalProperties': {
       const key = String(params.additionalProperty)
       if (key === 'build' && path.length === 2 && path[0] === 'services') {
-        return issueAt(source, [...path, key], 'build is not supported: hosts pull images, so build and push the image to a registry first', { key: true })
+        return issueAt(
+          source,
+          [...path, key],
+          'build is not supported: hosts pull images, so build and push the image to a registry first',
+          { key: true },
+        )
       }
       const known = Object.keys((schema?.properties as object | undefined) ?? {})
       const patterns = Object.keys((schema?.patternProperties as object | undefined) ?? {})
-      const allowed = known.length > 0 ? known.join(', ') + (patterns.some((p) => p.startsWith('^x-')) ? ', x-*' : '') : 'no keys'
+      const allowed =
+        known.length > 0 ? known.join(', ') + (patterns.some((p) => p.startsWith('^x-')) ? ', x-*' : '') : 'no keys'
       return issueAt(source, [...path, key], 'unknown key', { allowed, got: JSON.stringify(key), key: true })
     }
     case 'required':
       return issueAt(source, path, 'required key is missing', { display: [...path, String(params.missingProperty)] })
     case 'enum':
-      return issueAt(source, path, `must be one of ${(params.allowedValues as unknown[]).map((v) => String(v)).join(', ')}`, { got: describeValue(error.data) })
+      return issueAt(
+        source,
+        path,
+        `must be one of ${(params.allowedValues as unknown[]).map((v) => String(v)).join(', ')}`,
+        { got: describeValue(error.data) },
+      )
     case 'const':
-      return issueAt(source, path, 'has the wrong value', { allowed: JSON.stringify(params.allowedValue), got: describeValue(error.data) })
+      return issueAt(source, path, 'has the wrong value', {
+        allowed: JSON.stringify(params.allowedValue),
+        got: describeValue(error.data),
+      })
     case 'type':
       return issueAt(source, path, `must be ${article(String(params.type))}`, { got: describeValue(error.data) })
     case 'pattern': {
       const allowed = allowedText(schema, String(params.pattern))
       if (propertyName !== undefined) {
-        return issueAt(source, [...path, propertyName], 'is not an allowed name', { allowed, got: JSON.stringify(propertyName), key: true })
+        return issueAt(source, [...path, propertyName], 'is not an allowed name', {
+          allowed,
+          got: JSON.stringify(propertyName),
+          key: true,
+        })
       }
       return issueAt(source, path, 'has a value that is not allowed', { allowed, got: describeValue(error.data) })
     }
     case 'oneOf':
     case 'anyOf': {
       const branches = ((error.schema as unknown[]) ?? []).map(describeSchema)
-      return issueAt(source, path, 'has the wrong form', { allowed: branches.join(' or '), got: describeValue(error.data) })
+      return issueAt(source, path, 'has the wrong form', {
+        allowed: branches.join(' or '),
+        got: describeValue(error.data),
+      })
     }
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
-      return issueAt(source, path, `must be ${String(params.comparison)} ${String(params.limit)}`, { got: describeValue(error.data) })
+      return issueAt(source, path, `must be ${String(params.comparison)} ${String(params.limit)}`, {
+        got: describeValue(error.data),
+      })
     case 'minItems':
-      return issueAt(source, path, `must have at least ${String(params.limit)} item(s)`, { got: `${(error.data as unknown[]).length}` })
+      return issueAt(source, path, `must have at least ${String(params.limit)} item(s)`, {
+        got: `${(error.data as unknown[]).length}`,
+      })
     case 'minProperties':
       return issueAt(source, path, `must have at least ${String(params.limit)} key(s)`, { got: 'an empty mapping' })
     case 'maxProperties':
-      return issueAt(source, path, `must have at most ${String(params.limit)} keys`, { got: `${Object.keys(error.data as object).length}` })
+      return issueAt(source, path, `must have at most ${String(params.limit)} keys`, {
+        got: `${Object.keys(error.data as object).length}`,
+      })
     case 'uniqueItems':
-      return issueAt(source, [...path, Number(params.j)], 'repeats an earlier item', { got: describeValue((error.data as unknown[])[Number(params.j)]) })
+      return issueAt(source, [...path, Number(params.j)], 'repeats an earlier item', {
+        got: describeValue((error.data as unknown[])[Number(params.j)]),
+      })
     case 'minLength':
       return issueAt(source, path, 'must not be empty', { got: describeValue(error.data) })
     default:
@@ -142,8 +173,12 @@ function toIssue(error: ErrorObject, source: SourceFile): Issue {
  */
 function explainChoice(choice: ErrorObject, errors: readonly ErrorObject[]): ErrorObject[] {
   const data = choice.data
-  const kind = data === null ? 'null' : Array.isArray(data) ? 'array' : typeof data === 'object' ? 'object' : typeof data
-  const branches = (choice.schema as Record<string, unknown>[]).map((branch, index) => ({ index, types: typesOf(branch) }))
+  const kind =
+    data === null ? 'null' : Array.isArray(data) ? 'array' : typeof data === 'object' ? 'object' : typeof data
+  const branches = (choice.schema as Record<string, unknown>[]).map((branch, index) => ({
+    index,
+    types: typesOf(branch),
+  }))
   const matching = branches.filter((b) => b.types.includes(kind) || (kind === 'number' && b.types.includes('integer')))
   if (matching.length !== 1) return [choice]
   const prefix = `${choice.schemaPath}/${matching[0]!.index}/`
@@ -158,7 +193,9 @@ function typesOf(schema: Record<string, unknown>): string[] {
   }
   if (schema.const !== undefined) return [typeof schema.const]
   if (schema.type === undefined) return []
-  return Array.isArray(schema.type) ? (schema.type as string[]) : [typeof schema.type === 'string' ? schema.type : JSON.stringify(schema.type)]
+  return Array.isArray(schema.type)
+    ? (schema.type as string[])
+    : [typeof schema.type === 'string' ? schema.type : JSON.stringify(schema.type)]
 }
 
 function allowedText(schema: Record<string, unknown> | undefined, pattern: string): string {
@@ -168,7 +205,15 @@ function allowedText(schema: Record<string, unknown> | undefined, pattern: strin
 }
 
 function article(type: string): string {
-  const names: Record<string, string> = { object: 'a mapping', array: 'a list', string: 'a string', integer: 'an integer', number: 'a number', boolean: 'true or false', null: 'empty' }
+  const names: Record<string, string> = {
+    object: 'a mapping',
+    array: 'a list',
+    string: 'a string',
+    integer: 'an integer',
+    number: 'a number',
+    boolean: 'true or false',
+    null: 'empty',
+  }
   return type
     .split(',')
     .map((t) => names[t] ?? t)
@@ -179,9 +224,16 @@ function describeSchema(schema: unknown): string {
   const s = schema as Record<string, unknown>
   if (typeof s.$ref === 'string') {
     const name = s.$ref.split('/').pop()!
-    return ({ stringList: 'a list of strings', stringOrList: 'a string or a list of strings' } as Record<string, string>)[name] ?? name
+    return (
+      ({ stringList: 'a list of strings', stringOrList: 'a string or a list of strings' } as Record<string, string>)[
+        name
+      ] ?? name
+    )
   }
   if (s.const !== undefined) return JSON.stringify(s.const)
-  if (s.type !== undefined) return article(Array.isArray(s.type) ? s.type.join(',') : typeof s.type === 'string' ? s.type : JSON.stringify(s.type))
+  if (s.type !== undefined)
+    return article(
+      Array.isArray(s.type) ? s.type.join(',') : typeof s.type === 'string' ? s.type : JSON.stringify(s.type),
+    )
   return 'another form'
 }

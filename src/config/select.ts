@@ -7,7 +7,11 @@ export interface Selection {
 }
 
 /** Hosts named or tagged (all when neither is given), narrowed by GPU and VRAM, minus exclusions; in inventory order. */
-export function selectHosts(selector: Selector, hosts: Readonly<Record<string, Host>>, order: readonly string[]): Selection {
+export function selectHosts(
+  selector: Selector,
+  hosts: Readonly<Record<string, Host>>,
+  order: readonly string[],
+): Selection {
   const named = selector.hosts ?? []
   const tags = selector.tags ?? []
   const unknownHosts = [...named, ...(selector.exclude ?? [])].filter((name) => hosts[name] === undefined)

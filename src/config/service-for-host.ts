@@ -3,7 +3,12 @@ import type { Host, Service } from './model.js'
 import { selectHosts } from './select.js'
 
 /** The service definition a host gets: the base plus every override whose selector matches the host. */
-export function serviceForHost(service: Service, host: Host, hosts: Readonly<Record<string, Host>>, order: readonly string[]): Record<string, unknown> {
+export function serviceForHost(
+  service: Service,
+  host: Host,
+  hosts: Readonly<Record<string, Host>>,
+  order: readonly string[],
+): Record<string, unknown> {
   let out = service.compose
   for (const override of service.overrides) {
     if (selectHosts(override.on, hosts, order).hosts.includes(host.name)) out = mergeService(out, override.set)

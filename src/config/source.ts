@@ -22,7 +22,8 @@ export interface SourceFile {
   readonly lines: LineCounter
 }
 
-export type ReadResult = { ok: true; source: SourceFile; value: unknown; warnings: ConfigIssue[] } | { ok: false; issues: ConfigIssue[] }
+export type ReadResult =
+  { ok: true; source: SourceFile; value: unknown; warnings: ConfigIssue[] } | { ok: false; issues: ConfigIssue[] }
 
 const PARSE_OPTIONS = { merge: true, prettyErrors: false, uniqueKeys: true } as const
 
@@ -54,7 +55,9 @@ function lazySource(display: string, text: string): SourceFile {
  */
 function cacheDir(): string | null {
   if (process.env.AIP_NO_CACHE === '1') return null
-  return process.env.AIP_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ai-platform', 'yaml-v1')
+  return (
+    process.env.AIP_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ai-platform', 'yaml-v1')
+  )
 }
 
 /**
@@ -84,7 +87,19 @@ type CacheEntry = { key: string; value: unknown; warnings: Omit<Issue, 'file'>[]
 function isEntry(data: unknown, key: string): data is CacheEntry {
   if (data === null || typeof data !== 'object') return false
   const entry = data as Partial<CacheEntry>
-  return entry.key === key && 'value' in entry && Array.isArray(entry.warnings) && entry.warnings.every((w) => w !== null && typeof w === 'object' && typeof w.message === 'string' && Number.isInteger(w.line) && Number.isInteger(w.col))
+  return (
+    entry.key === key &&
+    'value' in entry &&
+    Array.isArray(entry.warnings) &&
+    entry.warnings.every(
+      (w) =>
+        w !== null &&
+        typeof w === 'object' &&
+        typeof w.message === 'string' &&
+        Number.isInteger(w.line) &&
+        Number.isInteger(w.col),
+    )
+  )
 }
 
 async function readCache(text: string): Promise<{ key: string; dir: string; hit: CacheEntry | null } | null> {
@@ -110,10 +125,13 @@ async function writeCache(dir: string, key: string, value: unknown, warnings: Co
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 })
     let exact = true
-    const json = JSON.stringify({ key, value, warnings: warnings.map(({ file: _file, code: _code, ...rest }) => rest) }, (_key, v: unknown) => {
-      if (typeof v === 'number' && !Number.isFinite(v)) exact = false // .inf and .nan do not survive JSON
-      return v
-    })
+    const json = JSON.stringify(
+      { key, value, warnings: warnings.map(({ file: _file, code: _code, ...rest }) => rest) },
+      (_key, v: unknown) => {
+        if (typeof v === 'number' && !Number.isFinite(v)) exact = false // .inf and .nan do not survive JSON
+        return v
+      },
+    )
     if (!exact) return
     const temp = join(dir, `.${key}.${randomBytes(4).toString('hex')}`)
     await writeFile(temp, json, { mode: 0o600 })
@@ -124,7 +142,16 @@ async function writeCache(dir: string, key: string, value: unknown, warnings: Co
 }
 
 export async function readYamlFile(absPath: string, display: string): Promise<ReadResult> {
-  const unreadable = (error: unknown): ReadResult => ({ ok: false, issues: [fileIssue('file-unreadable', display, `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)] })
+  const unreadable = (error: unknown): ReadResult => ({
+    ok: false,
+    issues: [
+      fileIssue(
+        'file-unreadable',
+        display,
+        `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      ),
+    ],
+  })
   let size: number
   try {
     size = (await stat(absPath)).size
@@ -134,7 +161,12 @@ export async function readYamlFile(absPath: string, display: string): Promise<Re
   if (size > MAX_FILE_BYTES) {
     return {
       ok: false,
-      issues: [fileIssue('file-too-large', display, 'file is too large', { allowed: `at most ${formatBytes(MAX_FILE_BYTES)}`, got: formatBytes(size) })],
+      issues: [
+        fileIssue('file-too-large', display, 'file is too large', {
+          allowed: `at most ${formatBytes(MAX_FILE_BYTES)}`,
+          got: formatBytes(size),
+        }),
+      ],
     }
   }
   let bytes: Buffer
@@ -152,7 +184,12 @@ export async function readYamlFile(absPath: string, display: string): Promise<Re
   }
   const cached = text !== null ? await readCache(text) : null
   if (text !== null && cached?.hit) {
-    return { ok: true, source: lazySource(display, text), value: cached.hit.value, warnings: cached.hit.warnings.map((w) => withCode({ ...w, file: display }, 'yaml-warning')) }
+    return {
+      ok: true,
+      source: lazySource(display, text),
+      value: cached.hit.value,
+      warnings: cached.hit.warnings.map((w) => withCode({ ...w, file: display }, 'yaml-warning')),
+    }
   }
   const result = parseYamlText(bytes, display)
   if (result.ok && cached) await writeCache(cached.dir, cached.key, result.value, result.warnings)
@@ -175,7 +212,19 @@ function parseYamlText(bytes: Uint8Array, display: string): ReadResult {
     const pos = lines.linePos(Math.max(at, 0))
     return {
       ok: false,
-      issues: [{ code: 'not-utf8', file: display, line: pos.line, col: pos.col, path: '', message: 'file is not valid UTF-8', allowed: 'UTF-8 text', got: 'an invalid byte sequence', severity: 'error' }],
+      issues: [
+        {
+          code: 'not-utf8',
+          file: display,
+          line: pos.line,
+          col: pos.col,
+          path: '',
+          message: 'file is not valid UTF-8',
+          allowed: 'UTF-8 text',
+          got: 'an invalid byte sequence',
+          severity: 'error',
+        },
+      ],
     }
   }
   const lines = new LineCounter()
@@ -183,19 +232,38 @@ function parseYamlText(bytes: Uint8Array, display: string): ReadResult {
   const issues: ConfigIssue[] = []
   for (const error of doc.errors) {
     const pos = lines.linePos(error.pos[0])
-    issues.push({ code: 'invalid-yaml', file: display, line: pos.line, col: pos.col, path: '', message: `invalid YAML: ${firstLine(error.message)}`, severity: 'error' })
+    issues.push({
+      code: 'invalid-yaml',
+      file: display,
+      line: pos.line,
+      col: pos.col,
+      path: '',
+      message: `invalid YAML: ${firstLine(error.message)}`,
+      severity: 'error',
+    })
   }
   if (issues.length > 0) return { ok: false, issues }
   let value: unknown
   try {
     value = doc.toJS({ maxAliasCount: 1000 })
   } catch (error) {
-    return { ok: false, issues: [fileIssue('invalid-yaml', display, `invalid YAML: ${firstLine((error as Error).message)}`)] }
+    return {
+      ok: false,
+      issues: [fileIssue('invalid-yaml', display, `invalid YAML: ${firstLine((error as Error).message)}`)],
+    }
   }
   const source: SourceFile = { display, text, doc, lines }
   const warnings: ConfigIssue[] = doc.warnings.map((warning) => {
     const pos = lines.linePos(warning.pos[0])
-    return { code: 'yaml-warning', file: display, line: pos.line, col: pos.col, path: '', message: firstLine(warning.message), severity: 'warning' as const }
+    return {
+      code: 'yaml-warning',
+      file: display,
+      line: pos.line,
+      col: pos.col,
+      path: '',
+      message: firstLine(warning.message),
+      severity: 'warning' as const,
+    }
   })
   return { ok: true, source, value, warnings }
 }
@@ -208,7 +276,9 @@ function locate(source: SourceFile, path: readonly PathSegment[], key = false): 
     const segment = path[i]!
     const last = i === path.length - 1
     if (isMap(node)) {
-      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment))
+      const pair = node.items.find(
+        (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment),
+      )
       if (!pair) break
       if (last && key && pair.key) {
         best = pair.key as Node
@@ -232,7 +302,13 @@ export function issueAt(
   source: SourceFile,
   path: readonly PathSegment[],
   message: string,
-  extra: { allowed?: string; got?: string; key?: boolean; severity?: 'error' | 'warning'; display?: readonly PathSegment[] } = {},
+  extra: {
+    allowed?: string
+    got?: string
+    key?: boolean
+    severity?: 'error' | 'warning'
+    display?: readonly PathSegment[]
+  } = {},
 ): Issue {
   const pos = locate(source, path, extra.key ?? false)
   const issue: Issue = {
@@ -249,7 +325,13 @@ export function issueAt(
 }
 
 /** issueAt for the loader's own rules: the issue carries the code of the rule that found it. */
-export function configIssueAt(code: IssueCode, source: SourceFile, path: readonly PathSegment[], message: string, extra: Parameters<typeof issueAt>[3] = {}): ConfigIssue {
+export function configIssueAt(
+  code: IssueCode,
+  source: SourceFile,
+  path: readonly PathSegment[],
+  message: string,
+  extra: Parameters<typeof issueAt>[3] = {},
+): ConfigIssue {
   return withCode(issueAt(source, path, message, extra), code)
 }
 

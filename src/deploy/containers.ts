@@ -45,18 +45,42 @@ export function exitCodeFromStatus(status: string): number | null {
  * The project's containers. The answer is the host's: each entry must have the shape Docker gives it
  * (strings where strings belong), or the whole answer is refused with what was wrong.
  */
-async function projectContainers(docker: Docker, project: string, signal?: AbortSignal, host = 'the host'): Promise<ContainerState[]> {
-  const list: unknown = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`com.docker.compose.project=${project}`] }), ...(signal ? { abortSignal: signal } : {}) })
+async function projectContainers(
+  docker: Docker,
+  project: string,
+  signal?: AbortSignal,
+  host = 'the host',
+): Promise<ContainerState[]> {
+  const list: unknown = await docker.listContainers({
+    all: true,
+    filters: JSON.stringify({ label: [`com.docker.compose.project=${project}`] }),
+    ...(signal ? { abortSignal: signal } : {}),
+  })
   return parseContainerList(list, host)
 }
 
 /** projectContainers over a host's executor, bounded by the caller's timeout (default REMOTE_WAIT_MS) and signal. */
-export function listProject(exec: Pick<Executor, 'host' | 'docker'>, project: string, options: WaitOptions = {}): Promise<ContainerState[]> {
-  return withDeadline(exec.host, 'the Docker API (list containers)', options.timeoutMs ?? REMOTE_WAIT_MS, (signal) => projectContainers(exec.docker(), project, signal, exec.host), options.signal)
+export function listProject(
+  exec: Pick<Executor, 'host' | 'docker'>,
+  project: string,
+  options: WaitOptions = {},
+): Promise<ContainerState[]> {
+  return withDeadline(
+    exec.host,
+    'the Docker API (list containers)',
+    options.timeoutMs ?? REMOTE_WAIT_MS,
+    (signal) => projectContainers(exec.docker(), project, signal, exec.host),
+    options.signal,
+  )
 }
 
 export function parseContainerList(list: unknown, host: string): ContainerState[] {
-  const refuse = (detail: string) => new RemoteError({ host, argv: ['docker', 'ps'], message: `${host}: the Docker API's container list is not what Docker sends (${detail})` })
+  const refuse = (detail: string) =>
+    new RemoteError({
+      host,
+      argv: ['docker', 'ps'],
+      message: `${host}: the Docker API's container list is not what Docker sends (${detail})`,
+    })
   if (!Array.isArray(list)) throw refuse('not a list')
   const text = (value: unknown): value is string => typeof value === 'string'
   return list
@@ -64,19 +88,26 @@ export function parseContainerList(list: unknown, host: string): ContainerState[
       const c = item as Record<string, unknown> | null
       if (c === null || typeof c !== 'object') throw refuse(`entry ${index} is not an object`)
       const labels = (c.Labels ?? {}) as Record<string, unknown>
-      if (typeof labels !== 'object' || labels === null || Object.values(labels).some((v) => !text(v))) throw refuse(`entry ${index}: Labels`)
+      if (typeof labels !== 'object' || labels === null || Object.values(labels).some((v) => !text(v)))
+        throw refuse(`entry ${index}: Labels`)
       if (!text(c.Id) || !/^[0-9a-f]{12,64}$/.test(c.Id)) throw refuse(`entry ${index}: Id`)
-      if (c.Names !== undefined && (!Array.isArray(c.Names) || !c.Names.every(text))) throw refuse(`entry ${index}: Names`)
-      for (const key of ['Image', 'State', 'Status'] as const) if (c[key] !== undefined && !text(c[key])) throw refuse(`entry ${index}: ${key}`)
+      if (c.Names !== undefined && (!Array.isArray(c.Names) || !c.Names.every(text)))
+        throw refuse(`entry ${index}: Names`)
+      for (const key of ['Image', 'State', 'Status'] as const)
+        if (c[key] !== undefined && !text(c[key])) throw refuse(`entry ${index}: ${key}`)
       if (typeof c.Created !== 'number' || !Number.isFinite(c.Created)) throw refuse(`entry ${index}: Created`)
       const health = c.Health as { Status?: unknown } | undefined
-      if (health !== undefined && (typeof health !== 'object' || health === null || (health.Status !== undefined && !text(health.Status)))) throw refuse(`entry ${index}: Health`)
+      if (
+        health !== undefined &&
+        (typeof health !== 'object' || health === null || (health.Status !== undefined && !text(health.Status)))
+      )
+        throw refuse(`entry ${index}: Health`)
       const service = labels['com.docker.compose.service'] as string | undefined
       if (labels['com.docker.compose.oneoff'] === 'True' || service === undefined) return null
       const status = (c.Status as string | undefined) ?? ''
       return {
         id: c.Id,
-        name: ((c.Names)?.[0] ?? c.Id).replace(/^\//, ''),
+        name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''),
         service,
         image: (c.Image as string | undefined) ?? '',
         state: (c.State as string | undefined) ?? '',
@@ -90,7 +121,10 @@ export function parseContainerList(list: unknown, host: string): ContainerState[
 }
 
 /** Ready: every expected service has a running container that is healthy or has no healthcheck; one-shots exited 0. */
-export function evaluateReadiness(expected: readonly ExpectedService[], containers: readonly ContainerState[]): Readiness {
+export function evaluateReadiness(
+  expected: readonly ExpectedService[],
+  containers: readonly ContainerState[],
+): Readiness {
   const failed: { service: string; reason: string }[] = []
   const waiting: { service: string; reason: string }[] = []
   for (const service of expected) {
@@ -102,12 +136,16 @@ export function evaluateReadiness(expected: readonly ExpectedService[], containe
     }
     if (service.oneshot) {
       if (container.state === 'exited' && container.exitCode === 0) continue
-      if (container.state === 'exited' || container.state === 'dead') failed.push({ service: service.name, reason: `exited with ${container.exitCode ?? 'an unknown code'}` })
+      if (container.state === 'exited' || container.state === 'dead')
+        failed.push({ service: service.name, reason: `exited with ${container.exitCode ?? 'an unknown code'}` })
       else waiting.push({ service: service.name, reason: container.state })
       continue
     }
     if (container.state === 'exited' || container.state === 'dead') {
-      failed.push({ service: service.name, reason: `${container.state}${container.exitCode !== null ? ` with ${container.exitCode}` : ''}` })
+      failed.push({
+        service: service.name,
+        reason: `${container.state}${container.exitCode !== null ? ` with ${container.exitCode}` : ''}`,
+      })
     } else if (container.state === 'restarting') {
       // Docker is backing off between crashes: waiting out the health timeout would only delay the verdict.
       failed.push({ service: service.name, reason: 'keeps crashing (restarting)' })
@@ -125,7 +163,9 @@ export function evaluateReadiness(expected: readonly ExpectedService[], containe
 
 /** The last lines a container wrote, demultiplexed from Docker's stream format. */
 export async function containerLogTail(docker: Docker, id: string, lines = 20, signal?: AbortSignal): Promise<string> {
-  const raw = await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false, ...(signal ? { abortSignal: signal } : {}) })
+  const raw = await docker
+    .getContainer(id)
+    .logs({ stdout: true, stderr: true, tail: lines, follow: false, ...(signal ? { abortSignal: signal } : {}) })
   return demux(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)))
 }
 
@@ -133,7 +173,11 @@ export async function containerLogTail(docker: Docker, id: string, lines = 20, s
 export function demux(buffer: Buffer): string {
   let offset = 0
   const parts: string[] = []
-  while (offset + 8 <= buffer.length && buffer[1] === 0 && (buffer[offset] === 1 || buffer[offset] === 2 || buffer[offset] === 0)) {
+  while (
+    offset + 8 <= buffer.length &&
+    buffer[1] === 0 &&
+    (buffer[offset] === 1 || buffer[offset] === 2 || buffer[offset] === 0)
+  ) {
     const size = buffer.readUInt32BE(offset + 4)
     parts.push(buffer.subarray(offset + 8, offset + 8 + size).toString('utf8'))
     offset += 8 + size

@@ -30,7 +30,11 @@ export function runsRender(facts: Pick<RunningFacts, 'current' | 'envSha256'>, w
 }
 
 /** Whether the containers are worth listing: only a host that runs this very render can be left alone. */
-export function needsContainers(facts: Pick<RunningFacts, 'current' | 'envSha256'>, wanted: WantedRelease, force: boolean): boolean {
+export function needsContainers(
+  facts: Pick<RunningFacts, 'current' | 'envSha256'>,
+  wanted: WantedRelease,
+  force: boolean,
+): boolean {
   return !force && runsRender(facts, wanted)
 }
 
@@ -40,8 +44,15 @@ export function needsContainers(facts: Pick<RunningFacts, 'current' | 'envSha256
  * the release was never recorded (its checks never ran); otherwise a new release on top of what it
  * runs (`previous`, the release a failure goes back to). `containers` null: not listed.
  */
-export function decideHost(facts: RunningFacts, wanted: WantedRelease, containers: readonly ContainerState[] | null, expected: readonly ExpectedService[], force: boolean): HostDecision {
-  if (!needsContainers(facts, wanted, force) || facts.current === null) return { action: 'deploy', previous: facts.current }
+export function decideHost(
+  facts: RunningFacts,
+  wanted: WantedRelease,
+  containers: readonly ContainerState[] | null,
+  expected: readonly ExpectedService[],
+  force: boolean,
+): HostDecision {
+  if (!needsContainers(facts, wanted, force) || facts.current === null)
+    return { action: 'deploy', previous: facts.current }
   const ready = facts.recorded && containers !== null && evaluateReadiness(expected, containers).ready
   return ready ? { action: 'unchanged', current: facts.current } : { action: 'repair', current: facts.current }
 }
@@ -105,17 +116,26 @@ export interface ScheduleStep {
 export function schedule(hosts: readonly SchedulableHost[], state: ScheduleState): ScheduleStep {
   const inPlan = new Set(hosts.map((h) => h.name))
   const open = hosts.filter((h) => !state.finished.has(h.name) && !state.running.has(h.name))
-  const notGood = hosts.filter((h) => state.finished.has(h.name) && !isGood(state.finished.get(h.name))).map((h) => h.name)
+  const notGood = hosts
+    .filter((h) => state.finished.has(h.name) && !isGood(state.finished.get(h.name)))
+    .map((h) => h.name)
   const doomed = new Set(notGood.flatMap((name) => dependentsOf(hosts, name)))
   const step: ScheduleStep = { start: [], end: [], waiting: [] }
   let inFlight = state.running.size
   for (const host of open) {
     if (doomed.has(host.name)) {
       const bad = host.dependsOn.map((d) => d.host).filter((d) => notGood.includes(d) || doomed.has(d))
-      step.end.push({ host: host.name, status: 'skipped', reason: `depends on ${bad.join(', ')}, which did not deploy` })
+      step.end.push({
+        host: host.name,
+        status: 'skipped',
+        reason: `depends on ${bad.join(', ')}, which did not deploy`,
+      })
     } else if (state.stopped) {
       step.end.push({ host: host.name, status: 'cancelled', reason: 'interrupted before it started' })
-    } else if (host.dependsOn.every((d) => !inPlan.has(d.host) || isGood(state.finished.get(d.host))) && inFlight < state.concurrency) {
+    } else if (
+      host.dependsOn.every((d) => !inPlan.has(d.host) || isGood(state.finished.get(d.host))) &&
+      inFlight < state.concurrency
+    ) {
       step.start.push(host.name)
       inFlight++
     } else step.waiting.push(host.name)

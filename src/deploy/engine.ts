@@ -82,13 +82,26 @@ export async function deploy(input: DeployInput, options: DeployOptions): Promis
   // no-op run costs one round of probes instead of one per wave.
   const probes = new Map<string, Promise<Probe>>()
   if (!options.force) {
-    for (const host of input.plan.hosts) probes.set(host.name, probe(input, host, input.renders.find((r) => r.host === host.name)!))
+    for (const host of input.plan.hosts)
+      probes.set(
+        host.name,
+        probe(
+          input,
+          host,
+          input.renders.find((r) => r.host === host.name)!,
+        ),
+      )
     for (const pending of probes.values()) pending.catch(() => undefined)
   }
 
   while (reports.size < input.plan.hosts.length) {
     const finished = new Map([...reports].map(([name, report]) => [name, report.status]))
-    const next = schedule(input.plan.hosts, { finished, running: new Set(running.keys()), concurrency: options.concurrency, stopped: options.stop.aborted })
+    const next = schedule(input.plan.hosts, {
+      finished,
+      running: new Set(running.keys()),
+      concurrency: options.concurrency,
+      stopped: options.stop.aborted,
+    })
     for (const end of next.end) {
       const report = skipped(end.host, end.status, end.reason)
       reports.set(end.host, report)
@@ -106,11 +119,19 @@ export async function deploy(input: DeployInput, options: DeployOptions): Promis
       running.set(name, work)
     }
     if (running.size > 0) await Promise.race(running.values())
-    else if (next.end.length === 0 && reports.size < input.plan.hosts.length) throw new Error('deploy scheduler: no runnable host left (dependency cycle in the plan?)')
+    else if (next.end.length === 0 && reports.size < input.plan.hosts.length)
+      throw new Error('deploy scheduler: no runnable host left (dependency cycle in the plan?)')
   }
 
   const hosts = input.plan.hosts.map((h) => reports.get(h.name)!)
-  const summary: Record<HostStatus, number> = { deployed: 0, unchanged: 0, repaired: 0, failed: 0, skipped: 0, cancelled: 0 }
+  const summary: Record<HostStatus, number> = {
+    deployed: 0,
+    unchanged: 0,
+    repaired: 0,
+    failed: 0,
+    skipped: 0,
+    cancelled: 0,
+  }
   for (const report of hosts) summary[report.status]++
   return {
     kind: 'ai-platform/deploy',

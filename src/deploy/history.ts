@@ -25,9 +25,25 @@ export interface HistoryContext {
 }
 
 /** One history line: who, when, what, and the event's own fields. */
-export function historyLine(record: Pick<ReleaseRecord, 'id' | 'hash' | 'previous'>, event: HistoryEvent, context: HistoryContext, extra: Record<string, unknown> = {}, now = new Date()): string {
+export function historyLine(
+  record: Pick<ReleaseRecord, 'id' | 'hash' | 'previous'>,
+  event: HistoryEvent,
+  context: HistoryContext,
+  extra: Record<string, unknown> = {},
+  now = new Date(),
+): string {
   const { user, machine } = whoAmI()
-  return JSON.stringify({ time: now.toISOString(), event, release: record.id, hash: record.hash, previous: record.previous, user, machine, command: context.command, ...extra })
+  return JSON.stringify({
+    time: now.toISOString(),
+    event,
+    release: record.id,
+    hash: record.hash,
+    previous: record.previous,
+    user,
+    machine,
+    command: context.command,
+    ...extra,
+  })
 }
 
 /** The lines of a history file that name releases as ours do; anything else a host holds is skipped. */
@@ -78,9 +94,15 @@ export function verdicts(history: readonly HistoryEntry[]): Map<string, Verdict>
  * health, each of content not kept already (a redeploy with --force adds nothing a rollback could go
  * back to), then the repeats, then failed ones; newest first within each. Release ids sort by time.
  */
-export function releasesToPrune(releases: readonly KeptRelease[], live: string | null, history: readonly HistoryEntry[], keep: number): string[] {
+export function releasesToPrune(
+  releases: readonly KeptRelease[],
+  live: string | null,
+  history: readonly HistoryEntry[],
+  keep: number,
+): string[] {
   const verdict = verdicts(history)
-  const rank = (id: string): number => (id === live ? 0 : verdict.get(id) === 'healthy' ? 1 : verdict.get(id) === 'failed' ? 3 : 2)
+  const rank = (id: string): number =>
+    id === live ? 0 : verdict.get(id) === 'healthy' ? 1 : verdict.get(id) === 'failed' ? 3 : 2
   const env = new Map(releases.map((r) => [r.id, r.env]))
   const ids = releases.map((r) => r.id)
   const ordered = ids.filter((id) => RELEASE_ID.test(id)).sort((a, b) => rank(a) - rank(b) || b.localeCompare(a))
@@ -97,7 +119,9 @@ export function releasesToPrune(releases: readonly KeptRelease[], live: string |
       distinct.push(id)
     }
   }
-  const kept = new Set([...distinct, ...repeats, ...failed].slice(0, Math.max(keep, live && ids.includes(live) ? 1 : 0)))
+  const kept = new Set(
+    [...distinct, ...repeats, ...failed].slice(0, Math.max(keep, live && ids.includes(live) ? 1 : 0)),
+  )
   return ordered.filter((id) => !kept.has(id) && id !== live)
 }
 
@@ -111,9 +135,19 @@ function sameContentKey(id: string, env: string | null): string {
  * candidate, else the newest older one; a candidate is not failed and differs from the current
  * release in its files or its .env (one of the same files and secrets is no rollback at all).
  */
-export function rollbackTarget(current: ReleaseRecord, releases: readonly ReleaseRecord[], history: readonly HistoryEntry[], envOf: ReadonlyMap<string, string | null> = new Map()): ReleaseRecord | null {
+export function rollbackTarget(
+  current: ReleaseRecord,
+  releases: readonly ReleaseRecord[],
+  history: readonly HistoryEntry[],
+  envOf: ReadonlyMap<string, string | null> = new Map(),
+): ReleaseRecord | null {
   const verdict = verdicts(history)
-  const same = (r: ReleaseRecord): boolean => r.hash === current.hash && envOf.get(r.id) != null && envOf.get(r.id) === envOf.get(current.id)
+  const same = (r: ReleaseRecord): boolean =>
+    r.hash === current.hash && envOf.get(r.id) != null && envOf.get(r.id) === envOf.get(current.id)
   const candidates = releases.filter((r) => r.id !== current.id && !same(r) && verdict.get(r.id) !== 'failed')
-  return candidates.find((r) => r.id === current.previous) ?? candidates.filter((r) => r.id < current.id).sort((a, b) => b.id.localeCompare(a.id))[0] ?? null
+  return (
+    candidates.find((r) => r.id === current.previous) ??
+    candidates.filter((r) => r.id < current.id).sort((a, b) => b.id.localeCompare(a.id))[0] ??
+    null
+  )
 }

@@ -5,7 +5,15 @@
 import { UserError, errorMessage } from '../errors.js'
 import type { PlanHost } from '../plan/plan.js'
 import type { HostRender } from '../render/render.js'
-import { composeUp, heartbeatLock, releaseLock, removeRelease, switchCurrent, unpackRelease, type ComposeTarget } from '../remote/commands.js'
+import {
+  composeUp,
+  heartbeatLock,
+  releaseLock,
+  removeRelease,
+  switchCurrent,
+  unpackRelease,
+  type ComposeTarget,
+} from '../remote/commands.js'
 import type { Executor } from '../remote/executor.js'
 import { envFileFor } from '../secrets/secrets.js'
 import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
@@ -14,7 +22,17 @@ import type { DeployInput, DeployOptions, HostReport } from './engine.js'
 import { decideHost, needsContainers } from './decide.js'
 import { historyLine } from './history.js'
 import { processAlive } from '../util/process-alive.js'
-import { hostPreflight, lockHost, lockToken, progress, recordAndPrune, renderTarget, serviceStates, StepFailure, waitHealthy } from './host-ops.js'
+import {
+  hostPreflight,
+  lockHost,
+  lockToken,
+  progress,
+  recordAndPrune,
+  renderTarget,
+  serviceStates,
+  StepFailure,
+  waitHealthy,
+} from './host-ops.js'
 import { missingImages, pullImage, type PullProgress } from './images.js'
 import { quickFacts, type HostFacts, type QuickFacts } from './preflight.js'
 import { buildRecord, envDigest, releaseId, releaseTarball, whoAmI, type ReleaseRecord } from './release.js'
@@ -34,7 +52,12 @@ export interface Probe {
 type Steps = { step: string; ms: number }[]
 
 /** Runs a named step: timed, reported as it starts and ends, its error masked. */
-function stepper(input: DeployInput, host: string, steps: Steps, onError: (name: string, error: unknown) => unknown = (_n, e) => e) {
+function stepper(
+  input: DeployInput,
+  host: string,
+  steps: Steps,
+  onError: (name: string, error: unknown) => unknown = (_n, e) => e,
+) {
   return async <T>(name: string, work: () => Promise<T>, detail?: (value: T) => string | undefined): Promise<T> => {
     const t0 = Date.now()
     input.emit({ type: 'step', host, step: name, phase: 'start' })
@@ -47,7 +70,14 @@ function stepper(input: DeployInput, host: string, steps: Steps, onError: (name:
       return value
     } catch (caught) {
       const error = onError(name, caught)
-      input.emit({ type: 'step', host, step: name, phase: 'failed', ms: Date.now() - t0, detail: input.redact(errorMessage(error)) })
+      input.emit({
+        type: 'step',
+        host,
+        step: name,
+        phase: 'failed',
+        ms: Date.now() - t0,
+        detail: input.redact(errorMessage(error)),
+      })
       throw error
     }
   }
@@ -69,22 +99,47 @@ export async function probe(input: DeployInput, host: PlanHost, render: HostRend
   const { machine } = whoAmI()
   if (quick.lock?.machine === machine && quick.lock.pid !== null && quick.lock.token && !processAlive(quick.lock.pid)) {
     // Left by a deploy from this machine that died or was cut off: nobody else can release it.
-    await step('stale lock', () => exec.run(releaseLock(host.baseDir, quick.lock!.token!), { check: false, timeoutMs: 20_000 }))
+    await step('stale lock', () =>
+      exec.run(releaseLock(host.baseDir, quick.lock!.token!), { check: false, timeoutMs: 20_000 }),
+    )
   }
   const wanted = { hash: render.hash, envSha256: envDigest(env) }
   // an unrecorded release is looked at again under the lock, where it is recorded first
-  if (!quick.recorded || !needsContainers(quick, wanted, false)) return { exec, quick, env, ready: false, containers: null, steps }
+  if (!quick.recorded || !needsContainers(quick, wanted, false))
+    return { exec, quick, env, ready: false, containers: null, steps }
   const containers = await step('check', async () => {
     const answer = await listing
     if ('error' in answer) throw answer.error
     return answer.containers
   })
-  return { exec, quick, env, ready: decideHost(quick, wanted, containers, renderTarget(render).expected, false).action === 'unchanged', containers, steps }
+  return {
+    exec,
+    quick,
+    env,
+    ready: decideHost(quick, wanted, containers, renderTarget(render).expected, false).action === 'unchanged',
+    containers,
+    steps,
+  }
 }
 
-export async function deployHost(input: DeployInput, options: DeployOptions, host: PlanHost, render: HostRender, probed: Promise<Probe> | null): Promise<HostReport> {
+export async function deployHost(
+  input: DeployInput,
+  options: DeployOptions,
+  host: PlanHost,
+  render: HostRender,
+  probed: Promise<Probe> | null,
+): Promise<HostReport> {
   const started = Date.now()
-  const report: HostReport = { host: host.name, status: 'failed', durationMs: 0, release: null, previous: null, compose: null, services: [], steps: [] }
+  const report: HostReport = {
+    host: host.name,
+    status: 'failed',
+    durationMs: 0,
+    release: null,
+    previous: null,
+    compose: null,
+    services: [],
+    steps: [],
+  }
   const finish = (): HostReport => {
     report.durationMs = Date.now() - started
     return report
@@ -108,7 +163,9 @@ export async function deployHost(input: DeployInput, options: DeployOptions, hos
       : `nothing was switched: the host still runs ${before?.id ?? facts?.current?.id ?? known ?? 'what it ran'}`
     return new UserError(
       `${host.name}: the connection was lost during ${name}; ${state}`,
-      lockHeld ? `Its deploy lock stays until this machine's next deploy takes it over (its holder is gone), or \`ai-platform lock release ${host.name}\`.` : undefined,
+      lockHeld
+        ? `Its deploy lock stays until this machine's next deploy takes it over (its holder is gone), or \`ai-platform lock release ${host.name}\`.`
+        : undefined,
     )
   }
   const step = stepper(input, host.name, report.steps, lost)
@@ -134,14 +191,28 @@ export async function deployHost(input: DeployInput, options: DeployOptions, hos
       exec = await step('connect', () => input.connector.get(host.name))
     }
     const executor = exec
-    facts = await step('preflight', () => hostPreflight(executor, input, host), (f) => `compose ${f.compose.variant} ${f.compose.version}`)
+    facts = await step(
+      'preflight',
+      () => hostPreflight(executor, input, host),
+      (f) => `compose ${f.compose.variant} ${f.compose.version}`,
+    )
     report.compose = `${facts.compose.variant} ${facts.compose.version}`
 
     const token = lockToken()
     // ours from the moment the script may have placed it: releasing checks the token
     lockHeld = token
-    const underLock = await step('lock', () => lockHost(executor, host, token, options), (q) => (q.current ? `running ${q.current.id}` : 'no release yet'))
-    heartbeat = setInterval(() => void executor.run(heartbeatLock(host.baseDir, token), { check: false, timeoutMs: 20_000 }).catch(() => undefined), 60_000)
+    const underLock = await step(
+      'lock',
+      () => lockHost(executor, host, token, options),
+      (q) => (q.current ? `running ${q.current.id}` : 'no release yet'),
+    )
+    heartbeat = setInterval(
+      () =>
+        void executor
+          .run(heartbeatLock(host.baseDir, token), { check: false, timeoutMs: 20_000 })
+          .catch(() => undefined),
+      60_000,
+    )
     before = underLock.current
     unreadable = underLock.unreadable
     report.previous = before?.id ?? null
@@ -149,15 +220,32 @@ export async function deployHost(input: DeployInput, options: DeployOptions, hos
     if (before && !underLock.recorded) {
       // A deploy switched to it and was cut off before recording: say so, and record it, before anything else.
       const recovered = before
-      await step('reconcile', () => recordAndPrune(executor, host.baseDir, historyLine(recovered, 'recovered', options, { note: 'switched but not recorded' }), input.project.platform.releasesKeep), () => `recovered: release ${recovered.id} was switched but not recorded`)
+      await step(
+        'reconcile',
+        () =>
+          recordAndPrune(
+            executor,
+            host.baseDir,
+            historyLine(recovered, 'recovered', options, { note: 'switched but not recorded' }),
+            input.project.platform.releasesKeep,
+          ),
+        () => `recovered: release ${recovered.id} was switched but not recorded`,
+      )
       report.recovered = recovered.id
     }
 
     const wanted = { hash: render.hash, envSha256: envDigest(env) }
-    const containers = needsContainers(underLock, wanted, options.force) ? await step('check', () => listProject(executor, render.composeProject, { signal: options.abort })) : null
+    const containers = needsContainers(underLock, wanted, options.force)
+      ? await step('check', () => listProject(executor, render.composeProject, { signal: options.abort }))
+      : null
     // a recovered release (recorded just now) is repaired, not called unchanged: its checks never ran
     const decision = decideHost(underLock, wanted, containers, target.expected, options.force)
-    const compose = (releaseIdOf: string): ComposeTarget => ({ compose: facts!.compose, project: render.composeProject, baseDir: host.baseDir, releaseId: releaseIdOf })
+    const compose = (releaseIdOf: string): ComposeTarget => ({
+      compose: facts!.compose,
+      project: render.composeProject,
+      baseDir: host.baseDir,
+      releaseId: releaseIdOf,
+    })
 
     if (decision.action === 'unchanged') {
       // Another deploy put this very render there while this one waited for the lock.
@@ -170,27 +258,61 @@ export async function deployHost(input: DeployInput, options: DeployOptions, hos
       // Same release, but containers are missing or stopped: converge without a new release.
       const current = decision.current
       report.release = current.id
-      await step('up', () => executor.run(composeUp(compose(current.id)), { timeoutMs: 30 * 60_000, signal: options.abort }))
-      report.services = await step('health', () => waitHealthy(executor, input.project, target, { ...options, redact: input.redact }, progress(input, host.name)))
-      await step('record', () => recordAndPrune(executor, host.baseDir, historyLine(current, 'repaired', options), input.project.platform.releasesKeep))
+      await step('up', () =>
+        executor.run(composeUp(compose(current.id)), { timeoutMs: 30 * 60_000, signal: options.abort }),
+      )
+      report.services = await step('health', () =>
+        waitHealthy(executor, input.project, target, { ...options, redact: input.redact }, progress(input, host.name)),
+      )
+      await step('record', () =>
+        recordAndPrune(
+          executor,
+          host.baseDir,
+          historyLine(current, 'repaired', options),
+          input.project.platform.releasesKeep,
+        ),
+      )
       report.status = 'repaired'
       return finish()
     }
 
     const now = (options.now ?? (() => new Date()))()
     const id = releaseId(now, render.hash)
-    const record = buildRecord(render, { id, platform: input.plan.platform, now, previous: before?.id ?? null, tool: options.tool })
+    const record = buildRecord(render, {
+      id,
+      platform: input.plan.platform,
+      now,
+      previous: before?.id ?? null,
+      tool: options.tool,
+    })
     report.release = id
     const tarball = await releaseTarball(render, env, record)
-    await step('upload', () => executor.run(unpackRelease(host.baseDir, id), { stdin: tarball, timeoutMs: 5 * 60_000 }), () => `${(tarball.length / 1024).toFixed(1)} KiB`)
+    await step(
+      'upload',
+      () => executor.run(unpackRelease(host.baseDir, id), { stdin: tarball, timeoutMs: 5 * 60_000 }),
+      () => `${(tarball.length / 1024).toFixed(1)} KiB`,
+    )
     unpacked = id
-    await step('images', () => ensureImages(executor, input, host.name, render, options), (pulled) => (pulled.length > 0 ? `pulled ${pulled.join(', ')}` : 'all present'))
+    await step(
+      'images',
+      () => ensureImages(executor, input, host.name, render, options),
+      (pulled) => (pulled.length > 0 ? `pulled ${pulled.join(', ')}` : 'all present'),
+    )
     // Marked before the command: a link lost while it runs leaves the host on either side of it.
     switched = id
     await step('switch', () => executor.run(switchCurrent(host.baseDir, id)))
     await step('up', () => executor.run(composeUp(compose(id)), { timeoutMs: 30 * 60_000, signal: options.abort }))
-    report.services = await step('health', () => waitHealthy(executor, input.project, target, { ...options, redact: input.redact }, progress(input, host.name)))
-    await step('record', () => recordAndPrune(executor, host.baseDir, historyLine(record, 'deployed', options, { healthy: true }), input.project.platform.releasesKeep))
+    report.services = await step('health', () =>
+      waitHealthy(executor, input.project, target, { ...options, redact: input.redact }, progress(input, host.name)),
+    )
+    await step('record', () =>
+      recordAndPrune(
+        executor,
+        host.baseDir,
+        historyLine(record, 'deployed', options, { healthy: true }),
+        input.project.platform.releasesKeep,
+      ),
+    )
     report.status = 'deployed'
     return finish()
   } catch (error) {
@@ -199,13 +321,31 @@ export async function deployHost(input: DeployInput, options: DeployOptions, hos
     if (error instanceof UserError && error.hint) report.hint = error.hint
     if (exec?.lost) {
       report.rollback = switched
-        ? { status: 'failed', release: before?.id ?? null, error: `not attempted: the connection to ${host.name} is lost` }
+        ? {
+            status: 'failed',
+            release: before?.id ?? null,
+            error: `not attempted: the connection to ${host.name} is lost`,
+          }
         : { status: 'none', release: before?.id ?? null }
     } else if (switched && !before && unreadable) {
-      report.rollback = { status: 'failed', release: null, error: `not attempted: the release ${host.name} ran has no readable release.json, so there is nothing known to go back to; the new release is left in place` }
+      report.rollback = {
+        status: 'failed',
+        release: null,
+        error: `not attempted: the release ${host.name} ran has no readable release.json, so there is nothing known to go back to; the new release is left in place`,
+      }
     } else if (switched && exec && facts) {
       const failed = { id: switched, hash: render.hash, previous: before?.id ?? null }
-      report.rollback = await rollBackFailed(input, options, exec, host, facts, render.composeProject, failed, before, report).catch((e: unknown) => ({
+      report.rollback = await rollBackFailed(
+        input,
+        options,
+        exec,
+        host,
+        facts,
+        render.composeProject,
+        failed,
+        before,
+        report,
+      ).catch((e: unknown) => ({
         status: 'failed' as const,
         release: before?.id ?? null,
         error: input.redact(errorMessage(e)),
@@ -220,14 +360,32 @@ export async function deployHost(input: DeployInput, options: DeployOptions, hos
   } finally {
     if (heartbeat) clearInterval(heartbeat)
     const executor = exec
-    if (executor && lockHeld && !executor.lost) await executor.run(releaseLock(host.baseDir, lockHeld), { check: false, timeoutMs: 20_000 }).catch(() => undefined)
+    if (executor && lockHeld && !executor.lost)
+      await executor
+        .run(releaseLock(host.baseDir, lockHeld), { check: false, timeoutMs: 20_000 })
+        .catch(() => undefined)
   }
 }
 
-async function ensureImages(exec: Executor, input: DeployInput, hostName: string, render: HostRender, options: DeployOptions): Promise<string[]> {
+async function ensureImages(
+  exec: Executor,
+  input: DeployInput,
+  hostName: string,
+  render: HostRender,
+  options: DeployOptions,
+): Promise<string[]> {
   const images = [...new Set(render.services.filter((s) => s.tier !== 'on-demand').map((s) => s.image))]
   const docker = exec.docker()
-  const missing = options.pull === 'always' ? images : await withDeadline(hostName, 'the Docker API (inspect images)', REMOTE_WAIT_MS, (signal) => missingImages(docker, images, signal), options.abort)
+  const missing =
+    options.pull === 'always'
+      ? images
+      : await withDeadline(
+          hostName,
+          'the Docker API (inspect images)',
+          REMOTE_WAIT_MS,
+          (signal) => missingImages(docker, images, signal),
+          options.abort,
+        )
   if (options.pull === 'never') {
     if (missing.length > 0) throw new StepFailure(`${hostName}: images missing and --pull never: ${missing.join(', ')}`)
     return []
@@ -237,7 +395,16 @@ async function ensureImages(exec: Executor, input: DeployInput, hostName: string
       docker,
       hostName,
       image,
-      (p: PullProgress) => input.emit({ type: 'progress', host: hostName, step: 'images', text: p.totalBytes > 0 ? `${image} ${formatMb(p.currentBytes)}/${formatMb(p.totalBytes)}` : `${image} ${p.status}` }),
+      (p: PullProgress) =>
+        input.emit({
+          type: 'progress',
+          host: hostName,
+          step: 'images',
+          text:
+            p.totalBytes > 0
+              ? `${image} ${formatMb(p.currentBytes)}/${formatMb(p.totalBytes)}`
+              : `${image} ${p.status}`,
+        }),
       options.abort,
     )
   }

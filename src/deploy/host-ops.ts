@@ -4,12 +4,25 @@
 import type { Project } from '../config/model.js'
 import { UserError } from '../errors.js'
 import { HttpPool, serviceChecks, type CheckedService } from '../health/checks.js'
-import { acquireLock, parseRecorded, pruneReleases, recordHistory, takeOverLock, type LockInfo } from '../remote/commands.js'
+import {
+  acquireLock,
+  parseRecorded,
+  pruneReleases,
+  recordHistory,
+  takeOverLock,
+  type LockInfo,
+} from '../remote/commands.js'
 import type { Executor } from '../remote/executor.js'
 import { factsScript } from '../remote/facts.js'
 import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
 import { retry } from '../util/retry.js'
-import { containerLogTail, evaluateReadiness, listProject, type ContainerState, type ExpectedService } from './containers.js'
+import {
+  containerLogTail,
+  evaluateReadiness,
+  listProject,
+  type ContainerState,
+  type ExpectedService,
+} from './containers.js'
 import { parseHistoryEntries, releasesToPrune } from './history.js'
 import { describeHolder, holderRunning, parseHolder, type LockHolder } from './lock-holder.js'
 import { processAlive } from '../util/process-alive.js'
@@ -37,9 +50,21 @@ export function lockToken(): string {
  * Takes the host's deploy lock, waiting up to --lock-wait, and returns what the host runs as read
  * under the lock: another deploy may have landed while this one waited.
  */
-export async function lockHost(exec: Executor, host: { name: string; baseDir: string }, token: string, options: LockOptions): Promise<QuickFacts> {
+export async function lockHost(
+  exec: Executor,
+  host: { name: string; baseDir: string },
+  token: string,
+  options: LockOptions,
+): Promise<QuickFacts> {
   const { user, machine } = whoAmI()
-  const info: LockInfo = { token, user, machine, pid: process.pid, command: options.command, since: new Date().toISOString() }
+  const info: LockInfo = {
+    token,
+    user,
+    machine,
+    pid: process.pid,
+    command: options.command,
+    since: new Date().toISOString(),
+  }
   const facts = factsScript({ baseDir: host.baseDir, mounts: [], gpu: null, full: false })
   const attempt = async (): Promise<QuickFacts> => {
     const result = await exec.run(acquireLock(host.baseDir, info, options.lockStaleS, facts), { timeoutMs: 30_000 })
@@ -48,20 +73,31 @@ export async function lockHost(exec: Executor, host: { name: string; baseDir: st
     // A deploy from this machine whose process is gone (killed, or cut off from the host) cannot
     // release its lock: it is stale now, not in 15 minutes.
     if (holder.machine === machine && holder.pid !== null && holder.token && !processAlive(holder.pid)) {
-      const taken = await exec.run(takeOverLock(host.baseDir, info, holder.token, facts), { timeoutMs: 30_000, check: false })
+      const taken = await exec.run(takeOverLock(host.baseDir, info, holder.token, facts), {
+        timeoutMs: 30_000,
+        check: false,
+      })
       if (taken.stdout.startsWith('acquired')) return parseQuickFacts(taken.stdout)
     }
     throw new LockHeld(holder)
   }
   try {
     // Jittered: deploys waiting for the same lock do not all ask again at the same moment.
-    return await retry(attempt, { attempts: Infinity, ...LOCK_POLL, deadline: Date.now() + options.lockWaitS * 1000, signal: options.stop, retryable: (error) => error instanceof LockHeld })
+    return await retry(attempt, {
+      attempts: Infinity,
+      ...LOCK_POLL,
+      deadline: Date.now() + options.lockWaitS * 1000,
+      signal: options.stop,
+      retryable: (error) => error instanceof LockHeld,
+    })
   } catch (error) {
     if (!(error instanceof LockHeld)) throw error
     const holder = error.holder
     throw new UserError(
       `${host.name} is locked by ${describeHolder(holder, host.name, holderRunning(holder, machine))}${holder.since ? ` since ${holder.since}` : ''}${holder.command ? ` (${holder.command})` : ''}`,
-      options.lockWaitS > 0 ? `Still locked after waiting ${options.lockWaitS} s. If that deploy is dead, \`ai-platform lock release ${host.name}\` frees it.` : `Wait for it with --lock-wait SECONDS, or if that deploy is dead, \`ai-platform lock release ${host.name}\`.`,
+      options.lockWaitS > 0
+        ? `Still locked after waiting ${options.lockWaitS} s. If that deploy is dead, \`ai-platform lock release ${host.name}\` frees it.`
+        : `Wait for it with --lock-wait SECONDS, or if that deploy is dead, \`ai-platform lock release ${host.name}\`.`,
     )
   }
 }
@@ -85,7 +121,8 @@ export async function recordAndPrune(exec: Executor, baseDir: string, line: stri
   const recorded = await exec.run(recordHistory(baseDir, line), { timeoutMs: 30_000 })
   const { live, releases, history } = parseRecorded(recorded.stdout)
   const prune = releasesToPrune(releases, live, parseHistoryEntries(history), keep)
-  if (prune.length > 0) await exec.run(pruneReleases(baseDir, prune), { timeoutMs: 60_000, check: false }).catch(() => undefined)
+  if (prune.length > 0)
+    await exec.run(pruneReleases(baseDir, prune), { timeoutMs: 60_000, check: false }).catch(() => undefined)
 }
 
 /** What a host runs and how to judge it: the containers expected, and each service's own checks. */
@@ -104,7 +141,9 @@ export function renderTarget(render: HostRender): HealthTarget {
     host: render.host,
     composeProject: render.composeProject,
     expected: running.map((s) => ({ name: s.name, oneshot: s.oneshot })),
-    checks: running.filter((s) => !s.oneshot && s.health.length > 0).map((s) => ({ name: s.name, health: s.health, loopbackPorts: s.loopbackPorts })),
+    checks: running
+      .filter((s) => !s.oneshot && s.health.length > 0)
+      .map((s) => ({ name: s.name, health: s.health, loopbackPorts: s.loopbackPorts })),
   }
 }
 
@@ -116,7 +155,11 @@ export function recordTarget(host: string, record: ReleaseRecord): HealthTarget 
     host,
     composeProject: record.composeProject,
     expected: running.map((s) => ({ name: s.name, oneshot: s.oneshot })),
-    checks: recorded ? running.filter((s) => !s.oneshot && s.health!.length > 0).map((s) => ({ name: s.name, health: s.health!, loopbackPorts: s.loopbackPorts ?? [] })) : null,
+    checks: recorded
+      ? running
+          .filter((s) => !s.oneshot && s.health!.length > 0)
+          .map((s) => ({ name: s.name, health: s.health!, loopbackPorts: s.loopbackPorts ?? [] }))
+      : null,
   }
 }
 
@@ -130,7 +173,13 @@ export interface HealthWait {
 export type ServiceState = { name: string; state: string; health: string }
 
 /** Containers first (running, Docker health), then the services' own checks: the same code `health` runs. */
-export async function waitHealthy(exec: Executor, project: Project, target: HealthTarget, options: HealthWait, onProgress: (text: string) => void): Promise<ServiceState[]> {
+export async function waitHealthy(
+  exec: Executor,
+  project: Project,
+  target: HealthTarget,
+  options: HealthWait,
+  onProgress: (text: string) => void,
+): Promise<ServiceState[]> {
   const dispatcher = new HttpPool(5000)
   try {
     return await waitHealthyWith(exec, project, target, options, onProgress, dispatcher)
@@ -139,11 +188,21 @@ export async function waitHealthy(exec: Executor, project: Project, target: Heal
   }
 }
 
-async function waitHealthyWith(exec: Executor, project: Project, target: HealthTarget, options: HealthWait, onProgress: (text: string) => void, dispatcher: HttpPool): Promise<ServiceState[]> {
+async function waitHealthyWith(
+  exec: Executor,
+  project: Project,
+  target: HealthTarget,
+  options: HealthWait,
+  onProgress: (text: string) => void,
+  dispatcher: HttpPool,
+): Promise<ServiceState[]> {
   const docker = exec.docker()
   const deadline = Date.now() + options.healthTimeoutS * 1000
   // Each read of the host is bounded too: by what is left of the health timeout (a few seconds at least).
-  const wait = () => ({ timeoutMs: Math.min(REMOTE_WAIT_MS, Math.max(5000, deadline - Date.now())), signal: options.abort })
+  const wait = () => ({
+    timeoutMs: Math.min(REMOTE_WAIT_MS, Math.max(5000, deadline - Date.now())),
+    signal: options.abort,
+  })
   const host = project.hosts[target.host]!
   const interrupted = () => new StepFailure(`${target.host}: interrupted while waiting for health`)
   const round = async (): Promise<ServiceState[]> => {
@@ -154,23 +213,44 @@ async function waitHealthyWith(exec: Executor, project: Project, target: HealthT
     if (readiness.ready) {
       const ctx = { project, host, exec, timeoutMs: 5000, models: false, dispatcher }
       const results = (await Promise.all((target.checks ?? []).map((s) => serviceChecks(ctx, s)))).flat()
-      const failing = results.filter((r) => r.status === 'fail' && r.required).map((f) => `${f.service} ${f.check}: ${f.detail}`)
+      const failing = results
+        .filter((r) => r.status === 'fail' && r.required)
+        .map((f) => `${f.service} ${f.check}: ${f.detail}`)
       if (failing.length === 0) return serviceStates(target.expected, containers)
-      throw new NotHealthyYet(`waiting for ${failing.join(', ')}`, `${target.host}: containers run, but checks fail after ${options.healthTimeoutS} s: ${failing.join('; ')}`)
+      throw new NotHealthyYet(
+        `waiting for ${failing.join(', ')}`,
+        `${target.host}: containers run, but checks fail after ${options.healthTimeoutS} s: ${failing.join('; ')}`,
+      )
     }
     if (readiness.failed.length > 0) {
       const details: string[] = []
       for (const failure of readiness.failed) {
         const container = newest(containers, failure.service)
-        const logs = container ? await withDeadline(target.host, 'the Docker API (logs)', 10_000, (signal) => containerLogTail(docker, container.id, 15, signal)).catch(() => '') : ''
-        details.push(`${failure.service} ${failure.reason}${logs.trim() ? `; last log lines:\n${indent(options.redact(logs.trimEnd()))}` : ''}`)
+        const logs = container
+          ? await withDeadline(target.host, 'the Docker API (logs)', 10_000, (signal) =>
+              containerLogTail(docker, container.id, 15, signal),
+            ).catch(() => '')
+          : ''
+        details.push(
+          `${failure.service} ${failure.reason}${logs.trim() ? `; last log lines:\n${indent(options.redact(logs.trimEnd()))}` : ''}`,
+        )
       }
       throw new StepFailure(`${target.host}: ${details.join('\n')}`)
     }
-    throw new NotHealthyYet(`waiting for ${readiness.waiting.map((w) => w.service).join(', ')}`, `${target.host}: not healthy within ${options.healthTimeoutS} s: ${readiness.waiting.map((w) => `${w.service} (${w.reason})`).join(', ')}`)
+    throw new NotHealthyYet(
+      `waiting for ${readiness.waiting.map((w) => w.service).join(', ')}`,
+      `${target.host}: not healthy within ${options.healthTimeoutS} s: ${readiness.waiting.map((w) => `${w.service} (${w.reason})`).join(', ')}`,
+    )
   }
   try {
-    return await retry(round, { attempts: Infinity, ...HEALTH_POLL, deadline, signal: options.abort, retryable: (error) => error instanceof NotHealthyYet, onRetry: (error) => onProgress((error as NotHealthyYet).waiting) })
+    return await retry(round, {
+      attempts: Infinity,
+      ...HEALTH_POLL,
+      deadline,
+      signal: options.abort,
+      retryable: (error) => error instanceof NotHealthyYet,
+      onRetry: (error) => onProgress((error as NotHealthyYet).waiting),
+    })
   } catch (error) {
     if (!(error instanceof NotHealthyYet)) throw error
     throw Date.now() >= deadline ? new StepFailure(error.timedOut) : interrupted()
@@ -194,7 +274,10 @@ function newest(containers: readonly ContainerState[], service: string): Contain
   return containers.filter((c) => c.service === service).sort((a, b) => b.created - a.created)[0]
 }
 
-export function serviceStates(expected: readonly ExpectedService[], containers: readonly ContainerState[]): ServiceState[] {
+export function serviceStates(
+  expected: readonly ExpectedService[],
+  containers: readonly ContainerState[],
+): ServiceState[] {
   return expected.map((service) => {
     const container = newest(containers, service.name)
     return { name: service.name, state: container?.state ?? 'missing', health: container?.health ?? 'none' }
@@ -212,9 +295,14 @@ export function progress(input: { emit: DeployInput['emit'] }, host: string, ste
   return (text) => input.emit({ type: 'progress', host, step, text })
 }
 
-export async function hostPreflight(exec: Executor, input: { project: Project }, host: { name: string }): Promise<HostFacts> {
+export async function hostPreflight(
+  exec: Executor,
+  input: { project: Project },
+  host: { name: string },
+): Promise<HostFacts> {
   const result = await gatherFacts(exec, input.project, host.name)
   const problems = result.checks.filter((c) => !c.ok).map((c) => c.detail)
-  if (problems.length > 0 || !result.facts) throw new StepFailure(`${host.name}: preflight failed: ${problems.join('; ')}`)
+  if (problems.length > 0 || !result.facts)
+    throw new StepFailure(`${host.name}: preflight failed: ${problems.join('; ')}`)
   return result.facts
 }

@@ -13,13 +13,29 @@ export interface PullProgress {
 
 /** dockerode's Image.inspect() without its missing piece: the abort signal reaches the request. */
 function inspectImage(docker: Docker, image: string, signal?: AbortSignal): Promise<unknown> {
-  const modem = docker.modem as unknown as { dial(options: Record<string, unknown>, callback: (error: unknown, data: unknown) => void): void }
+  const modem = docker.modem as unknown as {
+    dial(options: Record<string, unknown>, callback: (error: unknown, data: unknown) => void): void
+  }
   return new Promise((resolve, reject) => {
-    modem.dial({ path: `/images/${image}/json`, method: 'GET', options: {}, ...(signal ? { abortSignal: signal } : {}), statusCodes: { 200: true, 404: 'no such image', 500: 'server error' } }, (error, data) => (error ? reject(error instanceof Error ? error : new Error(`docker: ${JSON.stringify(error)}`)) : resolve(data)))
+    modem.dial(
+      {
+        path: `/images/${image}/json`,
+        method: 'GET',
+        options: {},
+        ...(signal ? { abortSignal: signal } : {}),
+        statusCodes: { 200: true, 404: 'no such image', 500: 'server error' },
+      },
+      (error, data) =>
+        error ? reject(error instanceof Error ? error : new Error(`docker: ${JSON.stringify(error)}`)) : resolve(data),
+    )
   })
 }
 
-export async function missingImages(docker: Docker, images: readonly string[], signal?: AbortSignal): Promise<string[]> {
+export async function missingImages(
+  docker: Docker,
+  images: readonly string[],
+  signal?: AbortSignal,
+): Promise<string[]> {
   const missing: string[] = []
   for (const image of [...new Set(images)].sort()) {
     try {
@@ -37,11 +53,24 @@ export async function missingImages(docker: Docker, images: readonly string[], s
  * or engine that stops answering fails the step instead of holding the deploy. The progress stream is
  * the host's: each line is parsed here, and one that is not a JSON object fails the pull.
  */
-export async function pullImage(docker: Docker, host: string, image: string, onProgress: (p: PullProgress) => void, signal?: AbortSignal, stallMs = 5 * 60_000): Promise<void> {
+export async function pullImage(
+  docker: Docker,
+  host: string,
+  image: string,
+  onProgress: (p: PullProgress) => void,
+  signal?: AbortSignal,
+  stallMs = 5 * 60_000,
+): Promise<void> {
   const controller = new AbortController()
   let stalled = false
   const abort = () => controller.abort()
-  const failed = (message: string) => new RemoteError({ host, argv: ['docker', 'pull', image], stderr: message, message: `${host}: cannot pull ${image}: ${stalled ? `no progress for ${Math.round(stallMs / 1000)} s` : message.trim()}` })
+  const failed = (message: string) =>
+    new RemoteError({
+      host,
+      argv: ['docker', 'pull', image],
+      stderr: message,
+      message: `${host}: cannot pull ${image}: ${stalled ? `no progress for ${Math.round(stallMs / 1000)} s` : message.trim()}`,
+    })
   if (signal?.aborted) throw failed('interrupted')
   signal?.addEventListener('abort', abort, { once: true })
   let timer = setTimeout(() => ((stalled = true), controller.abort()), stallMs)
@@ -74,14 +103,23 @@ export async function pullImage(docker: Docker, host: string, image: string, onP
           if (event === null) throw failed(`not a progress line: ${quoted(line, 80)}`)
           if (typeof event.error === 'string') throw failed(event.error)
           const detail = event.progressDetail
-          if (typeof event.id === 'string' && detail && typeof detail.total === 'number' && detail.total > 0) layers.set(event.id, { current: typeof detail.current === 'number' ? detail.current : 0, total: detail.total })
+          if (typeof event.id === 'string' && detail && typeof detail.total === 'number' && detail.total > 0)
+            layers.set(event.id, {
+              current: typeof detail.current === 'number' ? detail.current : 0,
+              total: detail.total,
+            })
           let current = 0
           let total = 0
           for (const layer of layers.values()) {
             current += layer.current
             total += layer.total
           }
-          onProgress({ image, currentBytes: current, totalBytes: total, status: typeof event.status === 'string' ? event.status : '' })
+          onProgress({
+            image,
+            currentBytes: current,
+            totalBytes: total,
+            status: typeof event.status === 'string' ? event.status : '',
+          })
         }
       }
     } catch (error) {
@@ -107,7 +145,11 @@ function progressEvent(line: string): ProgressEvent | null {
     const value: unknown = JSON.parse(line)
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return null
     const event = value as ProgressEvent
-    if (event.progressDetail !== undefined && (event.progressDetail === null || typeof event.progressDetail !== 'object')) event.progressDetail = null
+    if (
+      event.progressDetail !== undefined &&
+      (event.progressDetail === null || typeof event.progressDetail !== 'object')
+    )
+      event.progressDetail = null
     return event
   } catch {
     return null

@@ -34,6 +34,8 @@ export function formatLeftInFlight(hosts: readonly InFlight[]): string {
   const locked = hosts.filter((h) => h.locked)
   if (locked.length === 0) return 'no host had taken its lock, so none is left mid-deploy.'
   const names = locked.map((h) => h.host)
-  const each = locked.map((h) => `${h.host} (${h.switched ? 'switched to a release not yet checked healthy' : 'locked, not switched'})`)
+  const each = locked.map(
+    (h) => `${h.host} (${h.switched ? 'switched to a release not yet checked healthy' : 'locked, not switched'})`,
+  )
   return `left mid-deploy: ${each.join(', ')}; \`ai-platform lock release ${names.join(' ')}\` frees ${names.length === 1 ? 'its lock' : 'their locks'} (the next deploy from this machine does too).`
 }

@@ -50,12 +50,20 @@ export function parseHolder(stdout: string): LockHolder {
  * Whether the holder's process still runs, as far as this machine can tell: only a holder that names
  * this machine and a pid can be checked (null otherwise).
  */
-export function holderRunning(holder: Pick<LockHolder, 'machine' | 'pid'>, here: string, alive: (pid: number) => boolean = processAlive): boolean | null {
+export function holderRunning(
+  holder: Pick<LockHolder, 'machine' | 'pid'>,
+  here: string,
+  alive: (pid: number) => boolean = processAlive,
+): boolean | null {
   return holder.machine === here && holder.pid !== null ? alive(holder.pid) : null
 }
 
 /** The holder as messages name it; one whose process is known to be gone says so, and what frees its lock. */
-export function describeHolder(holder: Pick<LockHolder, 'who' | 'user' | 'machine' | 'pid'>, host: string, running: boolean | null): string {
+export function describeHolder(
+  holder: Pick<LockHolder, 'who' | 'user' | 'machine' | 'pid'>,
+  host: string,
+  running: boolean | null,
+): string {
   if (running !== false || holder.pid === null) return holder.who
   return `${holder.user ?? '?'}@${holder.machine ?? '?'} (pid ${holder.pid}, no longer running: \`ai-platform lock release ${host}\` frees it)`
 }

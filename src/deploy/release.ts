@@ -66,18 +66,35 @@ export function parseReleaseRecord(text: string): ReleaseRecord | null {
   const by = r.by as Record<string, unknown> | null | undefined
   const services = r.services
   const ok =
-    str(r.id) && RELEASE_ID.test(r.id) &&
-    str(r.hash) && /^[0-9a-f]{64}$/.test(r.hash) &&
-    str(r.composeProject) && COMPOSE_PROJECT.test(r.composeProject) &&
+    str(r.id) &&
+    RELEASE_ID.test(r.id) &&
+    str(r.hash) &&
+    /^[0-9a-f]{64}$/.test(r.hash) &&
+    str(r.composeProject) &&
+    COMPOSE_PROJECT.test(r.composeProject) &&
     (r.previous === null || (str(r.previous) && RELEASE_ID.test(r.previous))) &&
-    str(r.createdAt) && str(r.host) && str(r.platform) && str(r.tool) &&
-    by !== null && typeof by === 'object' && str(by.user) && str(by.machine) &&
-    Array.isArray(r.files) && r.files.every((f) => str(f) && STORE_PATH.test(f)) &&
+    str(r.createdAt) &&
+    str(r.host) &&
+    str(r.platform) &&
+    str(r.tool) &&
+    by !== null &&
+    typeof by === 'object' &&
+    str(by.user) &&
+    str(by.machine) &&
+    Array.isArray(r.files) &&
+    r.files.every((f) => str(f) && STORE_PATH.test(f)) &&
     Array.isArray(services) &&
     services.every((s: unknown) => {
       const v = s as Record<string, unknown> | null
       return (
-        v !== null && typeof v === 'object' && str(v.name) && /^[a-z0-9][a-z0-9_-]*$/.test(v.name) && str(v.image) && str(v.tier) && typeof v.oneshot === 'boolean' && typeof v.hasHealthcheck === 'boolean'
+        v !== null &&
+        typeof v === 'object' &&
+        str(v.name) &&
+        /^[a-z0-9][a-z0-9_-]*$/.test(v.name) &&
+        str(v.image) &&
+        str(v.tier) &&
+        typeof v.oneshot === 'boolean' &&
+        typeof v.hasHealthcheck === 'boolean'
       )
     })
   if (!ok) return null
@@ -85,7 +102,10 @@ export function parseReleaseRecord(text: string): ReleaseRecord | null {
   // containers alone, as one written before checks were recorded.
   for (const service of services as Record<string, unknown>[]) {
     const checks = Array.isArray(service.health) && service.health.length <= 1024 && service.health.every(isHealthCheck)
-    const ports = Array.isArray(service.loopbackPorts) && service.loopbackPorts.length <= 65535 && service.loopbackPorts.every(isPort)
+    const ports =
+      Array.isArray(service.loopbackPorts) &&
+      service.loopbackPorts.length <= 65535 &&
+      service.loopbackPorts.every(isPort)
     if (!checks || !ports) {
       delete service.health
       delete service.loopbackPorts
@@ -110,15 +130,30 @@ function isHealthCheck(value: unknown): value is HealthCheck {
   const text = (v: unknown): boolean => typeof v === 'string' && v.length <= 1024 * 1024
   const h = c.http
   const ok =
-    (h === undefined || (object(h) && isPort(h.port) && text(h.path) && (h.path as string).startsWith('/') && Number.isInteger(h.status) && (h.status as number) >= 100 && (h.status as number) <= 599 && (h.body === undefined || text(h.body)) && (h.scheme === 'http' || h.scheme === 'https'))) &&
+    (h === undefined ||
+      (object(h) &&
+        isPort(h.port) &&
+        text(h.path) &&
+        (h.path as string).startsWith('/') &&
+        Number.isInteger(h.status) &&
+        (h.status as number) >= 100 &&
+        (h.status as number) <= 599 &&
+        (h.body === undefined || text(h.body)) &&
+        (h.scheme === 'http' || h.scheme === 'https'))) &&
     (c.tcp === undefined || (object(c.tcp) && isPort(c.tcp.port))) &&
     (c.ollama === undefined || (object(c.ollama) && isPort(c.ollama.port))) &&
-    (c.command === undefined || (Array.isArray(c.command) && c.command.length >= 1 && c.command.length <= 65536 && c.command.every(text)))
-  return ok && (c.name === undefined || text(c.name)) && ['http', 'tcp', 'command', 'ollama'].some((k) => c[k] !== undefined)
+    (c.command === undefined ||
+      (Array.isArray(c.command) && c.command.length >= 1 && c.command.length <= 65536 && c.command.every(text)))
+  return (
+    ok && (c.name === undefined || text(c.name)) && ['http', 'tcp', 'command', 'ollama'].some((k) => c[k] !== undefined)
+  )
 }
 
 export function releaseId(now: Date, hash: string): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
   return `${stamp}-${hash.slice(0, 8)}`
 }
 
@@ -136,7 +171,10 @@ export function whoAmI(): { user: string; machine: string } {
   return { user, machine: hostname() }
 }
 
-export function buildRecord(render: HostRender, options: { id: string; platform: string; now: Date; previous: string | null; tool: string }): ReleaseRecord {
+export function buildRecord(
+  render: HostRender,
+  options: { id: string; platform: string; now: Date; previous: string | null; tool: string },
+): ReleaseRecord {
   return {
     id: options.id,
     host: render.host,
@@ -145,7 +183,15 @@ export function buildRecord(render: HostRender, options: { id: string; platform:
     hash: render.hash,
     createdAt: options.now.toISOString(),
     by: whoAmI(),
-    services: render.services.map((s) => ({ name: s.name, image: s.image, tier: s.tier, oneshot: s.oneshot, hasHealthcheck: s.hasHealthcheck, health: s.health, loopbackPorts: s.loopbackPorts })),
+    services: render.services.map((s) => ({
+      name: s.name,
+      image: s.image,
+      tier: s.tier,
+      oneshot: s.oneshot,
+      hasHealthcheck: s.hasHealthcheck,
+      health: s.health,
+      loopbackPorts: s.loopbackPorts,
+    })),
     files: render.files.map((f) => f.path),
     previous: options.previous,
     tool: options.tool,

@@ -43,12 +43,22 @@ export interface DeployOutcome {
 }
 
 export async function deployCommand(open: OpenProject, options: DeployCommandOptions): Promise<DeployOutcome> {
-  const { plan, renders } = planRun(open, { selectors: options.selectors, phase: options.phase, withDeps: options.withDeps })
+  const { plan, renders } = planRun(open, {
+    selectors: options.selectors,
+    phase: options.phase,
+    withDeps: options.withDeps,
+  })
   const secrets = await readSecrets(open.project)
   if (!secrets.exists && renders.some((r) => r.secrets.length > 0)) {
-    throw new UserError(`${secrets.path} does not exist`, 'Run `ai-platform secrets init` (or `ai-platform init DIR` for a new platform) first.')
+    throw new UserError(
+      `${secrets.path} does not exist`,
+      'Run `ai-platform secrets init` (or `ai-platform init DIR` for a new platform) first.',
+    )
   }
-  await options.confirm({ action: `Deploy ${plan.summary.hosts} hosts of platform ${plan.platform} in ${plan.summary.waves} waves`, hosts: plan.hosts.map((h) => h.name) })
+  await options.confirm({
+    action: `Deploy ${plan.summary.hosts} hosts of platform ${plan.platform} in ${plan.summary.waves} waves`,
+    hosts: plan.hosts.map((h) => h.name),
+  })
 
   const values = [...secrets.values.values()]
   const mask = redactor(values)
@@ -57,7 +67,10 @@ export async function deployCommand(open: OpenProject, options: DeployCommandOpt
   const signals = options.interruptible({
     steps: [
       { called: 'stop starting hosts', doing: 'starting no new host; hosts in flight finish or roll back' },
-      { called: 'abandon their health waits (they are rolled back)', doing: 'abandoning the health waits in flight; those hosts are rolled back' },
+      {
+        called: 'abandon their health waits (they are rolled back)',
+        doing: 'abandoning the health waits in flight; those hosts are rolled back',
+      },
     ],
     left: () => formatLeftInFlight(inFlight.hosts()),
   })
@@ -134,8 +147,14 @@ export async function rollbackCommand(open: OpenProject, options: RollbackComman
   const values = [...secrets.values.values()]
   const mask = redactor(values)
   const signals = options.interruptible({
-    steps: [{ called: 'abandon the rollback', doing: `abandoning the rollback; ${options.host} stays on, or goes back to, the release it ran` }],
-    left: () => `${options.host} may be mid-rollback, on either release, its lock held: \`ai-platform lock release ${options.host}\` frees it (the next deploy from this machine does too).`,
+    steps: [
+      {
+        called: 'abandon the rollback',
+        doing: `abandoning the rollback; ${options.host} stays on, or goes back to, the release it ran`,
+      },
+    ],
+    left: () =>
+      `${options.host} may be mid-rollback, on either release, its lock held: \`ai-platform lock release ${options.host}\` frees it (the next deploy from this machine does too).`,
   })
   const abort = signals.after(1)
   const connections = connector(open.project, { acceptNew: options.acceptNew, redact: mask })
@@ -145,8 +164,20 @@ export async function rollbackCommand(open: OpenProject, options: RollbackComman
   let failure: string | null = null
   try {
     report = await rollbackHost(
-      { project: open.project, connector: connections, emit: (e) => (e.type === 'progress' ? log(`${e.host}: ${e.text}`) : undefined), redact: mask },
-      { lockWaitS: options.lockWaitS, lockStaleS: 15 * 60, healthTimeoutS: options.healthTimeoutS, command: options.command, stop: abort, abort },
+      {
+        project: open.project,
+        connector: connections,
+        emit: (e) => (e.type === 'progress' ? log(`${e.host}: ${e.text}`) : undefined),
+        redact: mask,
+      },
+      {
+        lockWaitS: options.lockWaitS,
+        lockStaleS: 15 * 60,
+        healthTimeoutS: options.healthTimeoutS,
+        command: options.command,
+        stop: abort,
+        abort,
+      },
       options.host,
       options.to,
     )

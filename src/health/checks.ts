@@ -52,7 +52,14 @@ export interface CheckedService {
 
 /** A service's checks as the inventory declares them today. */
 export function checkedService(service: Service, host: Host, project: Project): CheckedService {
-  return { name: service.name, health: service.health, loopbackPorts: loopbackPorts(checkPorts(service.health), serviceForHost(service, host, project.hosts, project.hostOrder).ports) }
+  return {
+    name: service.name,
+    health: service.health,
+    loopbackPorts: loopbackPorts(
+      checkPorts(service.health),
+      serviceForHost(service, host, project.hosts, project.hostOrder).ports,
+    ),
+  }
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ value?: T; error?: unknown; ms: number }> {
@@ -65,7 +72,13 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value?: T; error?: un
   }
 }
 
-async function httpGet(ctx: CheckContext, service: CheckedService, port: number, path: string, scheme = 'http'): Promise<{ status: number; body: string }> {
+async function httpGet(
+  ctx: CheckContext,
+  service: CheckedService,
+  port: number,
+  path: string,
+  scheme = 'http',
+): Promise<{ status: number; body: string }> {
   const endpoint = resolveEndpoint(ctx.host, port, service.loopbackPorts)
   if (endpoint.via === 'ssh') {
     if (!ctx.exec) throw new Error('host unreachable over SSH (port is bound to its loopback)')
@@ -80,14 +93,25 @@ async function httpGet(ctx: CheckContext, service: CheckedService, port: number,
       },
     })
     try {
-      const response = await client.request({ method: 'GET', path, headersTimeout: ctx.timeoutMs, bodyTimeout: ctx.timeoutMs, signal: AbortSignal.timeout(ctx.timeoutMs) })
+      const response = await client.request({
+        method: 'GET',
+        path,
+        headersTimeout: ctx.timeoutMs,
+        bodyTimeout: ctx.timeoutMs,
+        signal: AbortSignal.timeout(ctx.timeoutMs),
+      })
       return { status: response.statusCode, body: await readBody(response.body, MAX_CHECK_BODY_BYTES) }
     } finally {
       await client.close().catch(() => undefined)
     }
   }
   const { request } = await loadUndici()
-  const response = await request(`${endpointOrigin(endpoint, scheme)}${path}`, { dispatcher: await ctx.dispatcher.agent(), headersTimeout: ctx.timeoutMs, bodyTimeout: ctx.timeoutMs, signal: AbortSignal.timeout(ctx.timeoutMs) })
+  const response = await request(`${endpointOrigin(endpoint, scheme)}${path}`, {
+    dispatcher: await ctx.dispatcher.agent(),
+    headersTimeout: ctx.timeoutMs,
+    bodyTimeout: ctx.timeoutMs,
+    signal: AbortSignal.timeout(ctx.timeoutMs),
+  })
   return { status: response.statusCode, body: await readBody(response.body, MAX_CHECK_BODY_BYTES) }
 }
 
@@ -122,7 +146,13 @@ function reason(error: unknown): string {
   const e = error as { code?: string; name?: string; cause?: { code?: string } }
   const code = e.code ?? e.cause?.code
   if (code === 'ECONNREFUSED') return 'connection refused'
-  if (e.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') return 'timed out'
+  if (
+    e.name === 'TimeoutError' ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    code === 'ETIMEDOUT'
+  )
+    return 'timed out'
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'host unreachable'
   return errorMessage(error)
 }
@@ -137,15 +167,47 @@ export async function serviceChecks(ctx: CheckContext, service: CheckedService):
       const { port, path, status, body } = check.http
       const name = check.name ?? `http :${port}${path}`
       const r = await timed(() => httpGet(ctx, service, port, path, check.http!.scheme))
-      if (r.error) results.push({ ...base, check: name, status: 'fail', required, latencyMs: r.ms, detail: reason(r.error) })
-      else if (r.value!.status !== status) results.push({ ...base, check: name, status: 'fail', required, latencyMs: r.ms, detail: `HTTP ${r.value!.status} (expected ${status})` })
-      else if (body !== undefined && !r.value!.body.includes(body)) results.push({ ...base, check: name, status: 'fail', required, latencyMs: r.ms, detail: `body lacks ${JSON.stringify(body)}` })
-      else results.push({ ...base, check: name, status: 'ok', required, latencyMs: r.ms, detail: `HTTP ${r.value!.status}` })
+      if (r.error)
+        results.push({ ...base, check: name, status: 'fail', required, latencyMs: r.ms, detail: reason(r.error) })
+      else if (r.value!.status !== status)
+        results.push({
+          ...base,
+          check: name,
+          status: 'fail',
+          required,
+          latencyMs: r.ms,
+          detail: `HTTP ${r.value!.status} (expected ${status})`,
+        })
+      else if (body !== undefined && !r.value!.body.includes(body))
+        results.push({
+          ...base,
+          check: name,
+          status: 'fail',
+          required,
+          latencyMs: r.ms,
+          detail: `body lacks ${JSON.stringify(body)}`,
+        })
+      else
+        results.push({
+          ...base,
+          check: name,
+          status: 'ok',
+          required,
+          latencyMs: r.ms,
+          detail: `HTTP ${r.value!.status}`,
+        })
     }
     if (check.tcp) {
       const name = check.name ?? `tcp :${check.tcp.port}`
       const r = await timed(() => tcpConnect(ctx, service, check.tcp!.port))
-      results.push({ ...base, check: name, status: r.error ? 'fail' : 'ok', required, latencyMs: r.ms, detail: r.error ? reason(r.error) : 'open' })
+      results.push({
+        ...base,
+        check: name,
+        status: r.error ? 'fail' : 'ok',
+        required,
+        latencyMs: r.ms,
+        detail: r.error ? reason(r.error) : 'open',
+      })
     }
     if (check.command) {
       const name = check.name ?? `command ${check.command[0]}`
@@ -156,20 +218,43 @@ export async function serviceChecks(ctx: CheckContext, service: CheckedService):
       const exec = ctx.exec
       const r = await timed(() => exec.run(check.command!, { check: false, timeoutMs: ctx.timeoutMs }))
       const ok = !r.error && r.value!.code === 0
-      results.push({ ...base, check: name, status: ok ? 'ok' : 'fail', required, latencyMs: r.ms, detail: r.error ? reason(r.error) : `exit ${r.value!.code}${ok ? '' : `: ${(r.value!.stderr || r.value!.stdout).trim().split('\n').pop() ?? ''}`}` })
+      results.push({
+        ...base,
+        check: name,
+        status: ok ? 'ok' : 'fail',
+        required,
+        latencyMs: r.ms,
+        detail: r.error
+          ? reason(r.error)
+          : `exit ${r.value!.code}${ok ? '' : `: ${(r.value!.stderr || r.value!.stdout).trim().split('\n').pop() ?? ''}`}`,
+      })
     }
     if (check.ollama) {
       const name = check.name ?? `ollama :${check.ollama.port}`
       const r = await timed(() => httpGet(ctx, service, check.ollama!.port, '/api/tags'))
       if (r.error || r.value!.status !== 200) {
-        results.push({ ...base, check: name, status: 'fail', required, latencyMs: r.ms, detail: r.error ? reason(r.error) : `HTTP ${r.value!.status}` })
+        results.push({
+          ...base,
+          check: name,
+          status: 'fail',
+          required,
+          latencyMs: r.ms,
+          detail: r.error ? reason(r.error) : `HTTP ${r.value!.status}`,
+        })
         continue
       }
       let present: string[] = []
       try {
         present = parseTags(r.value!.body, ctx.host.name).map((m) => m.name)
       } catch (error) {
-        results.push({ ...base, check: name, status: 'fail', required, latencyMs: r.ms, detail: errorMessage(error).replace(`${ctx.host.name}: `, '') })
+        results.push({
+          ...base,
+          check: name,
+          status: 'fail',
+          required,
+          latencyMs: r.ms,
+          detail: errorMessage(error).replace(`${ctx.host.name}: `, ''),
+        })
         continue
       }
       const expected = ctx.models ? ctx.host.models : []
@@ -180,7 +265,10 @@ export async function serviceChecks(ctx: CheckContext, service: CheckedService):
         status: missing.length === 0 ? 'ok' : 'fail',
         required,
         latencyMs: r.ms,
-        detail: missing.length === 0 ? `${present.length} model${present.length === 1 ? '' : 's'}${expected.length > 0 ? `, all ${expected.length} expected present` : ''}` : `missing ${missing.join(', ')}`,
+        detail:
+          missing.length === 0
+            ? `${present.length} model${present.length === 1 ? '' : 's'}${expected.length > 0 ? `, all ${expected.length} expected present` : ''}`
+            : `missing ${missing.join(', ')}`,
       })
     }
   }
@@ -188,14 +276,29 @@ export async function serviceChecks(ctx: CheckContext, service: CheckedService):
 }
 
 /** Container state of every service placed on the host (on-demand ones only when running). */
-export function containerChecks(host: string, services: readonly Service[], containers: readonly ContainerState[], latencyMs: number): CheckResult[] {
+export function containerChecks(
+  host: string,
+  services: readonly Service[],
+  containers: readonly ContainerState[],
+  latencyMs: number,
+): CheckResult[] {
   return services
     .filter((s) => s.tier !== 'on-demand')
     .map((service) => {
       const readiness = evaluateReadiness([{ name: service.name, oneshot: service.oneshot }], containers)
       const container = containers.filter((c) => c.service === service.name).sort((a, b) => b.created - a.created)[0]
-      const detail = container ? `${container.state}${container.health !== 'none' ? `, ${container.health}` : ''}` : 'no container'
-      return { host, service: service.name, check: 'container', status: readiness.ready ? 'ok' : 'fail', required: true, latencyMs, detail } satisfies CheckResult
+      const detail = container
+        ? `${container.state}${container.health !== 'none' ? `, ${container.health}` : ''}`
+        : 'no container'
+      return {
+        host,
+        service: service.name,
+        check: 'container',
+        status: readiness.ready ? 'ok' : 'fail',
+        required: true,
+        latencyMs,
+        detail,
+      } satisfies CheckResult
     })
 }
 
@@ -206,18 +309,49 @@ export async function gpuCheck(ctx: CheckContext): Promise<CheckResult | null> {
   if (!ctx.exec) return { ...base, status: 'fail', latencyMs: 0, detail: 'host unreachable' }
   const exec = ctx.exec
   const command = gpu.vendor === 'nvidia' ? NVIDIA_QUERY : ROCM_QUERY
-  const r = await timed(() => exec.run(['sh', '-c', gpu.vendor === 'nvidia' ? `${command} 2>&1` : `${command} 2>/dev/null`], { check: false, timeoutMs: ctx.timeoutMs }))
+  const r = await timed(() =>
+    exec.run(['sh', '-c', gpu.vendor === 'nvidia' ? `${command} 2>&1` : `${command} 2>/dev/null`], {
+      check: false,
+      timeoutMs: ctx.timeoutMs,
+    }),
+  )
   if (r.error) return { ...base, status: 'fail', latencyMs: r.ms, detail: reason(r.error) }
-  if (r.value!.signal) return { ...base, status: 'fail', latencyMs: r.ms, detail: `${gpu.vendor === 'nvidia' ? 'nvidia-smi' : 'rocm-smi'} ended without an exit status (signal ${r.value!.signal})` }
-  const probe = gpu.vendor === 'nvidia' ? parseNvidiaSmi(r.value!.stdout, r.value!.code) : parseRocmSmi(r.value!.stdout, r.value!.code)
+  if (r.value!.signal)
+    return {
+      ...base,
+      status: 'fail',
+      latencyMs: r.ms,
+      detail: `${gpu.vendor === 'nvidia' ? 'nvidia-smi' : 'rocm-smi'} ended without an exit status (signal ${r.value!.signal})`,
+    }
+  const probe =
+    gpu.vendor === 'nvidia'
+      ? parseNvidiaSmi(r.value!.stdout, r.value!.code)
+      : parseRocmSmi(r.value!.stdout, r.value!.code)
   if (!probe.ok) return { ...base, status: 'fail', latencyMs: r.ms, detail: probe.reason }
-  const memory = probe.gpus.map((g) => (g.memoryTotalMiB !== null ? `${Math.round(g.memoryTotalMiB / 1024)} GiB` : '?')).join(' + ')
-  if (probe.gpus.length < gpu.count) return { ...base, status: 'fail', latencyMs: r.ms, detail: `${probe.gpus.length} of ${gpu.count} GPUs seen (${memory})` }
+  const memory = probe.gpus
+    .map((g) => (g.memoryTotalMiB !== null ? `${Math.round(g.memoryTotalMiB / 1024)} GiB` : '?'))
+    .join(' + ')
+  if (probe.gpus.length < gpu.count)
+    return {
+      ...base,
+      status: 'fail',
+      latencyMs: r.ms,
+      detail: `${probe.gpus.length} of ${gpu.count} GPUs seen (${memory})`,
+    }
   const used = probe.gpus.reduce((n, g) => n + (g.memoryUsedMiB ?? 0), 0)
-  return { ...base, status: 'ok', latencyMs: r.ms, detail: `${probe.gpus.length} GPU${probe.gpus.length === 1 ? '' : 's'}, ${memory}, ${Math.round(used / 1024)} GiB used` }
+  return {
+    ...base,
+    status: 'ok',
+    latencyMs: r.ms,
+    detail: `${probe.gpus.length} GPU${probe.gpus.length === 1 ? '' : 's'}, ${memory}, ${Math.round(used / 1024)} GiB used`,
+  }
 }
 
-export async function hostContainers(exec: Executor, project: string, timeoutMs: number): Promise<{ containers: ContainerState[]; ms: number }> {
+export async function hostContainers(
+  exec: Executor,
+  project: string,
+  timeoutMs: number,
+): Promise<{ containers: ContainerState[]; ms: number }> {
   const t0 = performance.now()
   const containers = await listProject(exec, project, { timeoutMs })
   return { containers, ms: Math.round(performance.now() - t0) }
@@ -237,11 +371,12 @@ export class HttpPool {
   constructor(private readonly timeoutMs: number) {}
 
   agent(): Promise<Agent> {
-    return (this.pool ??= loadUndici().then(({ Agent }) => new Agent({ connect: { timeout: this.timeoutMs }, keepAliveTimeout: 1000, connections: 4 })))
+    return (this.pool ??= loadUndici().then(
+      ({ Agent }) => new Agent({ connect: { timeout: this.timeoutMs }, keepAliveTimeout: 1000, connections: 4 }),
+    ))
   }
 
   async close(): Promise<void> {
     if (this.pool) await (await this.pool).close()
   }
 }
-

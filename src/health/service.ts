@@ -4,7 +4,16 @@ import type { Project, Service } from '../config/model.js'
 import { errorMessage } from '../errors.js'
 import { resolveTargets } from '../plan/plan.js'
 import { connector, type ConnectChoices, type Connector } from '../remote/connect.js'
-import { checkedService, containerChecks, gpuCheck, hostContainers, HttpPool, serviceChecks, type CheckContext, type CheckResult } from './checks.js'
+import {
+  checkedService,
+  containerChecks,
+  gpuCheck,
+  hostContainers,
+  HttpPool,
+  serviceChecks,
+  type CheckContext,
+  type CheckResult,
+} from './checks.js'
 
 export interface HostHealth {
   host: string
@@ -34,10 +43,19 @@ export async function checkHealth(project: Project, options: HealthOptions): Pro
   const started = performance.now()
   const hosts = resolveTargets(project, { selectors: options.selectors })
   const own = options.connector === undefined
-  const connections = options.connector ?? connector(project, { acceptNew: options.acceptNew === true, attempts: 1, readyTimeoutMs: options.timeoutMs, redact: options.redact })
+  const connections =
+    options.connector ??
+    connector(project, {
+      acceptNew: options.acceptNew === true,
+      attempts: 1,
+      readyTimeoutMs: options.timeoutMs,
+      redact: options.redact,
+    })
   const dispatcher = new HttpPool(options.timeoutMs)
   try {
-    const results = await Promise.all(hosts.map((name) => checkHost(project, name, connections, options.timeoutMs, dispatcher)))
+    const results = await Promise.all(
+      hosts.map((name) => checkHost(project, name, connections, options.timeoutMs, dispatcher)),
+    )
     const all = results.flatMap((h) => h.checks)
     const failed = all.filter((c) => c.status === 'fail' && c.required).length
     return {
@@ -62,7 +80,14 @@ export async function checkHealth(project: Project, options: HealthOptions): Pro
   }
 }
 
-async function checkHost(project: Project, name: string, connections: Connector, timeoutMs: number, dispatcher: CheckContext['dispatcher'], models = true): Promise<HostHealth> {
+async function checkHost(
+  project: Project,
+  name: string,
+  connections: Connector,
+  timeoutMs: number,
+  dispatcher: CheckContext['dispatcher'],
+  models = true,
+): Promise<HostHealth> {
   const host = project.hosts[name]!
   const services = Object.values(project.services)
     .filter((s) => s.hosts.includes(name))
@@ -79,23 +104,52 @@ async function checkHost(project: Project, name: string, connections: Connector,
   const checks: CheckResult[] = []
   const reachableChecks = async (): Promise<void> => {
     if (!exec) {
-      checks.push(...active(services).map((s) => ({ host: name, service: s.name, check: 'container', status: 'fail' as const, required: true, latencyMs: 0, detail: 'host unreachable' })))
+      checks.push(
+        ...active(services).map((s) => ({
+          host: name,
+          service: s.name,
+          check: 'container',
+          status: 'fail' as const,
+          required: true,
+          latencyMs: 0,
+          detail: 'host unreachable',
+        })),
+      )
       return
     }
     try {
       const { containers, ms } = await hostContainers(exec, project.platform.composeProject, timeoutMs)
       checks.push(...containerChecks(name, services, containers, ms))
     } catch (e) {
-      checks.push(...active(services).map((s) => ({ host: name, service: s.name, check: 'container', status: 'fail' as const, required: true, latencyMs: 0, detail: errorMessage(e).replace(`${name}: `, '') })))
+      checks.push(
+        ...active(services).map((s) => ({
+          host: name,
+          service: s.name,
+          check: 'container',
+          status: 'fail' as const,
+          required: true,
+          latencyMs: 0,
+          detail: errorMessage(e).replace(`${name}: `, ''),
+        })),
+      )
     }
   }
-  const [, gpu, declared] = await Promise.all([reachableChecks(), gpuCheck(ctx), Promise.all(active(services).map((s) => serviceChecks(ctx, checkedService(s, host, project))))])
+  const [, gpu, declared] = await Promise.all([
+    reachableChecks(),
+    gpuCheck(ctx),
+    Promise.all(active(services).map((s) => serviceChecks(ctx, checkedService(s, host, project)))),
+  ])
   if (gpu) checks.push(gpu)
   checks.push(...declared.flat())
   // One block per service: its container first, then its own checks; host-level checks last.
   const order = (c: CheckResult) => [c.service === null ? '~' : c.service, c.check === 'container' ? 0 : 1] as const
   checks.sort((a, b) => order(a)[0].localeCompare(order(b)[0]) || order(a)[1] - order(b)[1])
-  const report: HostHealth = { host: name, reachable: exec !== null, latencyMs: Math.round(performance.now() - t0), checks }
+  const report: HostHealth = {
+    host: name,
+    reachable: exec !== null,
+    latencyMs: Math.round(performance.now() - t0),
+    checks,
+  }
   if (error) report.error = error
   return report
 }

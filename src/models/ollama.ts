@@ -56,13 +56,20 @@ function clientFor(endpoint: OllamaEndpoint, timeoutMs: number): Client {
   })
 }
 
-async function call(endpoint: OllamaEndpoint, options: Dispatcher.RequestOptions, timeoutMs: number): Promise<{ status: number; text: string }> {
+async function call(
+  endpoint: OllamaEndpoint,
+  options: Dispatcher.RequestOptions,
+  timeoutMs: number,
+): Promise<{ status: number; text: string }> {
   const client = clientFor(endpoint, timeoutMs)
   try {
     const response = await client.request({ ...options, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
     return { status: response.statusCode, text: await readBody(response.body, MAX_ANSWER_BYTES) }
   } catch (error) {
-    throw new OllamaError(`${endpoint.host}: Ollama at ${endpoint.origin} does not answer: ${errorMessage(error)}`, true)
+    throw new OllamaError(
+      `${endpoint.host}: Ollama at ${endpoint.origin} does not answer: ${errorMessage(error)}`,
+      true,
+    )
   } finally {
     await client.close().catch(() => undefined)
   }
@@ -70,7 +77,11 @@ async function call(endpoint: OllamaEndpoint, options: Dispatcher.RequestOptions
 
 export async function listTags(endpoint: OllamaEndpoint, timeoutMs = 5000): Promise<TagModel[]> {
   const { status, text } = await call(endpoint, { method: 'GET', path: '/api/tags' }, timeoutMs)
-  if (status !== 200) throw new OllamaError(`${endpoint.host}: GET /api/tags answered HTTP ${status}: ${quoted(text, 200)}`, status >= 500)
+  if (status !== 200)
+    throw new OllamaError(
+      `${endpoint.host}: GET /api/tags answered HTTP ${status}: ${quoted(text, 200)}`,
+      status >= 500,
+    )
   return parseTags(text, endpoint.host)
 }
 
@@ -84,7 +95,8 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isS
  * Any other shape is refused with where it went wrong.
  */
 export function parseTags(text: string, host: string): TagModel[] {
-  const refuse = (detail: string) => new OllamaError(`${host}: GET /api/tags is not what Ollama answers (${detail})`, false)
+  const refuse = (detail: string) =>
+    new OllamaError(`${host}: GET /api/tags is not what Ollama answers (${detail})`, false)
   let data: unknown
   try {
     data = JSON.parse(text)
@@ -96,20 +108,37 @@ export function parseTags(text: string, host: string): TagModel[] {
   if (models === null || models === undefined) return []
   if (!Array.isArray(models)) throw refuse('models is not a list')
   return models.map((item: unknown, index): TagModel => {
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) throw refuse(`models[${index}] is not an object`)
+    if (item === null || typeof item !== 'object' || Array.isArray(item))
+      throw refuse(`models[${index}] is not an object`)
     const m = item as Record<string, unknown>
-    if (typeof m.name !== 'string' || !MODEL_NAME.test(m.name)) throw refuse(`models[${index}].name is ${typeof m.name === 'string' ? `not a model name: ${quoted(m.name, 60)}` : 'missing'}`)
-    if (m.model !== undefined && (typeof m.model !== 'string' || !MODEL_NAME.test(m.model))) throw refuse(`models[${index}].model is not a model name`)
+    if (typeof m.name !== 'string' || !MODEL_NAME.test(m.name))
+      throw refuse(
+        `models[${index}].name is ${typeof m.name === 'string' ? `not a model name: ${quoted(m.name, 60)}` : 'missing'}`,
+      )
+    if (m.model !== undefined && (typeof m.model !== 'string' || !MODEL_NAME.test(m.model)))
+      throw refuse(`models[${index}].model is not a model name`)
     if (m.size !== undefined && !isCount(m.size)) throw refuse(`models[${index}].size is not a byte count`)
-    if (m.digest !== undefined && (typeof m.digest !== 'string' || !/^(sha256:)?[0-9a-f]{64}$/.test(m.digest))) throw refuse(`models[${index}].digest is not a sha256 digest`)
-    if (m.modified_at !== undefined && typeof m.modified_at !== 'string') throw refuse(`models[${index}].modified_at is not a time`)
-    return { name: m.name, model: (m.model) ?? m.name, size: (m.size) ?? 0, digest: (m.digest) ?? '', modified_at: (m.modified_at) ?? '' }
+    if (m.digest !== undefined && (typeof m.digest !== 'string' || !/^(sha256:)?[0-9a-f]{64}$/.test(m.digest)))
+      throw refuse(`models[${index}].digest is not a sha256 digest`)
+    if (m.modified_at !== undefined && typeof m.modified_at !== 'string')
+      throw refuse(`models[${index}].modified_at is not a time`)
+    return {
+      name: m.name,
+      model: m.model ?? m.name,
+      size: m.size ?? 0,
+      digest: m.digest ?? '',
+      modified_at: m.modified_at ?? '',
+    }
   })
 }
 
 /** One NDJSON line of POST /api/pull, checked: an object whose known keys have their types. */
 export function parsePullLine(raw: string, host: string, model: string): PullLine {
-  const refuse = (detail: string) => new OllamaError(`${host}: pull ${model}: a progress line is not what Ollama sends (${detail}): ${quoted(raw, 120)}`, false)
+  const refuse = (detail: string) =>
+    new OllamaError(
+      `${host}: pull ${model}: a progress line is not what Ollama sends (${detail}): ${quoted(raw, 120)}`,
+      false,
+    )
   let value: unknown
   try {
     value = JSON.parse(raw)
@@ -118,9 +147,12 @@ export function parsePullLine(raw: string, host: string, model: string): PullLin
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw refuse('not an object')
   const line = value as Record<string, unknown>
-  if (line.error !== undefined) return { error: typeof line.error === 'string' ? line.error : JSON.stringify(line.error) }
-  for (const key of ['status', 'digest'] as const) if (line[key] !== undefined && typeof line[key] !== 'string') throw refuse(`${key} is not text`)
-  for (const key of ['total', 'completed'] as const) if (line[key] !== undefined && !isCount(line[key])) throw refuse(`${key} is not a byte count`)
+  if (line.error !== undefined)
+    return { error: typeof line.error === 'string' ? line.error : JSON.stringify(line.error) }
+  for (const key of ['status', 'digest'] as const)
+    if (line[key] !== undefined && typeof line[key] !== 'string') throw refuse(`${key} is not text`)
+  for (const key of ['total', 'completed'] as const)
+    if (line[key] !== undefined && !isCount(line[key])) throw refuse(`${key} is not a byte count`)
   return {
     ...(line.status !== undefined ? { status: line.status as string } : {}),
     ...(line.digest !== undefined ? { digest: line.digest as string } : {}),
@@ -129,8 +161,21 @@ export function parsePullLine(raw: string, host: string, model: string): PullLin
   }
 }
 
-export async function deleteModel(endpoint: OllamaEndpoint, model: string, timeoutMs = 30_000): Promise<'deleted' | 'absent'> {
-  const { status, text } = await call(endpoint, { method: 'DELETE', path: '/api/delete', body: JSON.stringify({ model }), headers: { 'content-type': 'application/json' } }, timeoutMs)
+export async function deleteModel(
+  endpoint: OllamaEndpoint,
+  model: string,
+  timeoutMs = 30_000,
+): Promise<'deleted' | 'absent'> {
+  const { status, text } = await call(
+    endpoint,
+    {
+      method: 'DELETE',
+      path: '/api/delete',
+      body: JSON.stringify({ model }),
+      headers: { 'content-type': 'application/json' },
+    },
+    timeoutMs,
+  )
   if (status === 200) return 'deleted'
   if (status === 404) return 'absent'
   throw new OllamaError(`${endpoint.host}: delete ${model} answered HTTP ${status}: ${errorText(text)}`, status >= 500)
@@ -156,7 +201,12 @@ const MAX_PULL_LINE = 64 * 1024
  * failure even under HTTP 200 (the status is sent before the error is known). A stream that ends
  * without `success` was interrupted: retryable, and Ollama resumes from its partial files.
  */
-export async function pull(endpoint: OllamaEndpoint, model: string, onLine: (line: PullLine) => void, options: { signal?: AbortSignal; stallMs?: number } = {}): Promise<void> {
+export async function pull(
+  endpoint: OllamaEndpoint,
+  model: string,
+  onLine: (line: PullLine) => void,
+  options: { signal?: AbortSignal; stallMs?: number } = {},
+): Promise<void> {
   const client = clientFor(endpoint, 10_000)
   const stallMs = options.stallMs ?? 60_000
   try {
@@ -177,7 +227,10 @@ export async function pull(endpoint: OllamaEndpoint, model: string, onLine: (lin
     }
     if (response.statusCode !== 200) {
       const text = await readBody(response.body, MAX_ANSWER_BYTES)
-      throw new OllamaError(`${endpoint.host}: pull ${model}: HTTP ${response.statusCode}: ${errorText(text)}`, response.statusCode >= 500 && !/file does not exist|invalid model name/.test(text))
+      throw new OllamaError(
+        `${endpoint.host}: pull ${model}: HTTP ${response.statusCode}: ${errorText(text)}`,
+        response.statusCode >= 500 && !/file does not exist|invalid model name/.test(text),
+      )
     }
     let buffer = ''
     let succeeded = false
@@ -185,13 +238,21 @@ export async function pull(endpoint: OllamaEndpoint, model: string, onLine: (lin
       for await (const chunk of response.body) {
         buffer += (chunk as Buffer).toString('utf8')
         let newline: number
-        if (buffer.length > MAX_PULL_LINE && buffer.indexOf('\n') < 0) throw new OllamaError(`${endpoint.host}: pull ${model}: a progress line longer than ${MAX_PULL_LINE / 1024} KiB`, false)
+        if (buffer.length > MAX_PULL_LINE && buffer.indexOf('\n') < 0)
+          throw new OllamaError(
+            `${endpoint.host}: pull ${model}: a progress line longer than ${MAX_PULL_LINE / 1024} KiB`,
+            false,
+          )
         while ((newline = buffer.indexOf('\n')) >= 0) {
           const raw = buffer.slice(0, newline).trim()
           buffer = buffer.slice(newline + 1)
           if (raw === '') continue
           const line = parsePullLine(raw, endpoint.host, model)
-          if (line.error !== undefined) throw new OllamaError(`${endpoint.host}: pull ${model}: ${line.error}`, /max retries|stalled|connection reset|EOF|timeout/i.test(line.error))
+          if (line.error !== undefined)
+            throw new OllamaError(
+              `${endpoint.host}: pull ${model}: ${line.error}`,
+              /max retries|stalled|connection reset|EOF|timeout/i.test(line.error),
+            )
           onLine(line)
           if (line.status === 'success') succeeded = true
         }

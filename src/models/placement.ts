@@ -34,7 +34,14 @@ export function ollamaNodes(project: Project): OllamaNode[] {
       // The model store: the first NAS mount the Ollama service's volumes use, if any.
       const mounted = Object.values(host.mounts)
       const store = mounted.find((m) => m.export === 'models') ?? (mounted.length === 1 ? mounted[0] : undefined)
-      nodes.push({ host: name, address: host.address, port: check.ollama.port, store: store?.export ?? null, writer: store?.mode === 'rw', models: [...host.models] })
+      nodes.push({
+        host: name,
+        address: host.address,
+        port: check.ollama.port,
+        store: store?.export ?? null,
+        writer: store?.mode === 'rw',
+        models: [...host.models],
+      })
     }
   }
   return nodes.sort((a, b) => project.hostOrder.indexOf(a.host) - project.hostOrder.indexOf(b.host))
@@ -45,7 +52,10 @@ export function normalizeModel(name: string): string {
 }
 
 /** Pull jobs for the selected nodes and models: shared stores resolved to their writer, each (puller, model) once. */
-export function planPulls(nodes: readonly OllamaNode[], selection: { hosts?: readonly string[]; models?: readonly string[] }): PullJob[] {
+export function planPulls(
+  nodes: readonly OllamaNode[],
+  selection: { hosts?: readonly string[]; models?: readonly string[] },
+): PullJob[] {
   const wanted = nodes.filter((n) => !selection.hosts || selection.hosts.includes(n.host))
   const jobs = new Map<string, PullJob>()
   for (const node of wanted) {
@@ -54,7 +64,10 @@ export function planPulls(nodes: readonly OllamaNode[], selection: { hosts?: rea
     if (node.store && !node.writer) {
       const writer = nodes.find((n) => n.store === node.store && n.writer)
       if (!writer) {
-        throw new UserError(`${node.host} reads models from the shared store "${node.store}", which no node mounts read-write`, `Give exactly one Ollama node mounts.${node.store}.mode: rw; it pulls for every node that shares the store.`)
+        throw new UserError(
+          `${node.host} reads models from the shared store "${node.store}", which no node mounts read-write`,
+          `Give exactly one Ollama node mounts.${node.store}.mode: rw; it pulls for every node that shares the store.`,
+        )
       }
       puller = writer.host
     }
@@ -68,10 +81,17 @@ export function planPulls(nodes: readonly OllamaNode[], selection: { hosts?: rea
   // Explicit models nobody serves are a mistake worth naming.
   for (const model of selection.models ?? []) {
     if (![...jobs.values()].some((j) => j.model === model)) {
-      throw new UserError(`no selected node serves ${model}`, 'Place it in the inventory (models: placement, or a host\'s models list) first: pulls and LiteLLM routes follow the same placement.')
+      throw new UserError(
+        `no selected node serves ${model}`,
+        "Place it in the inventory (models: placement, or a host's models list) first: pulls and LiteLLM routes follow the same placement.",
+      )
     }
   }
-  return [...jobs.values()].sort((a, b) => nodes.findIndex((n) => n.host === a.host) - nodes.findIndex((n) => n.host === b.host) || a.model.localeCompare(b.model))
+  return [...jobs.values()].sort(
+    (a, b) =>
+      nodes.findIndex((n) => n.host === a.host) - nodes.findIndex((n) => n.host === b.host) ||
+      a.model.localeCompare(b.model),
+  )
 }
 
 /** Models present on a store but declared for none of its nodes: what `sync --prune` removes. */

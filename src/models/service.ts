@@ -13,7 +13,15 @@ import { normalizeModel, ollamaNodes, planPulls, undeclared, type OllamaNode, ty
 
 export type ModelsEvent =
   | { type: 'job-start'; job: PullJob }
-  | { type: 'job-progress'; job: PullJob; completed: number; total: number; rateBps: number; etaS: number | null; status: string }
+  | {
+      type: 'job-progress'
+      job: PullJob
+      completed: number
+      total: number
+      rateBps: number
+      etaS: number | null
+      status: string
+    }
   | { type: 'job-done'; result: PullResult }
 
 export interface PullResult {
@@ -55,21 +63,36 @@ const PULL_BACKOFF: Backoff = { baseMs: 1000, capMs: 30_000 }
 
 export function selectNodes(project: Project, on: readonly string[]): OllamaNode[] {
   const nodes = ollamaNodes(project)
-  if (nodes.length === 0) throw new UserError('no host runs an Ollama service', 'A service with an `ollama` health check marks an Ollama node.')
+  if (nodes.length === 0)
+    throw new UserError(
+      'no host runs an Ollama service',
+      'A service with an `ollama` health check marks an Ollama node.',
+    )
   if (on.length === 0) return nodes
   const hosts = resolveTargets(project, { selectors: on })
   const picked = nodes.filter((n) => hosts.includes(n.host))
-  if (picked.length === 0) throw new UserError(`none of ${on.join(', ')} runs Ollama`, `Ollama nodes: ${nodes.map((n) => n.host).join(', ')}.`)
+  if (picked.length === 0)
+    throw new UserError(`none of ${on.join(', ')} runs Ollama`, `Ollama nodes: ${nodes.map((n) => n.host).join(', ')}.`)
   return picked
 }
 
 /** Direct HTTP to the published port, or through SSH when Ollama is bound to the host's loopback. */
 export function endpointFor(project: Project, node: OllamaNode, connections: Connector): OllamaEndpoint {
   const host = project.hosts[node.host]!
-  const service = Object.values(project.services).find((s) => s.hosts.includes(node.host) && s.health.some((c) => c.ollama?.port === node.port))!
-  const endpoint = resolveEndpoint(host, node.port, loopbackPorts([node.port], serviceForHost(service, host, project.hosts, project.hostOrder).ports))
+  const service = Object.values(project.services).find(
+    (s) => s.hosts.includes(node.host) && s.health.some((c) => c.ollama?.port === node.port),
+  )!
+  const endpoint = resolveEndpoint(
+    host,
+    node.port,
+    loopbackPorts([node.port], serviceForHost(service, host, project.hosts, project.hostOrder).ports),
+  )
   if (endpoint.via === 'direct') return { host: node.host, origin: endpointOrigin(endpoint) }
-  return { host: node.host, origin: endpointOrigin(endpoint), tunnel: async () => (await connections.get(node.host)).forward(node.port) }
+  return {
+    host: node.host,
+    origin: endpointOrigin(endpoint),
+    tunnel: async () => (await connections.get(node.host)).forward(node.port),
+  }
 }
 
 class RateMeter {
@@ -84,11 +107,18 @@ class RateMeter {
   }
 }
 
-export async function pullModels(project: Project, connections: Connector, options: ModelsOptions): Promise<PullReport> {
+export async function pullModels(
+  project: Project,
+  connections: Connector,
+  options: ModelsOptions,
+): Promise<PullReport> {
   const started = performance.now()
   const all = ollamaNodes(project)
   const selected = selectNodes(project, options.on)
-  const jobs = planPulls(all, { hosts: selected.map((n) => n.host), ...(options.models.length > 0 ? { models: options.models } : {}) })
+  const jobs = planPulls(all, {
+    hosts: selected.map((n) => n.host),
+    ...(options.models.length > 0 ? { models: options.models } : {}),
+  })
   const limits = new Map<string, Semaphore>()
   const present = new Map<string, Promise<TagModel[] | Error>>()
   const emit = options.emit ?? (() => undefined)
@@ -105,13 +135,29 @@ export async function pullModels(project: Project, connections: Connector, optio
       const listed = await tags
       const base = { host: job.host, model: job.model, servedBy: job.servedBy }
       if (listed instanceof Error) {
-        const result: PullResult = { ...base, status: 'failed', bytes: 0, startedMs: Math.round(performance.now() - started), durationMs: 0, attempts: 0, error: errorMessage(listed) }
+        const result: PullResult = {
+          ...base,
+          status: 'failed',
+          bytes: 0,
+          startedMs: Math.round(performance.now() - started),
+          durationMs: 0,
+          attempts: 0,
+          error: errorMessage(listed),
+        }
         emit({ type: 'job-done', result })
         return result
       }
       const have = listed.find((t) => t.name === normalizeModel(job.model))
       if (have) {
-        const result: PullResult = { ...base, status: 'present', bytes: have.size, startedMs: Math.round(performance.now() - started), durationMs: 0, attempts: 0, digest: have.digest }
+        const result: PullResult = {
+          ...base,
+          status: 'present',
+          bytes: have.size,
+          startedMs: Math.round(performance.now() - started),
+          durationMs: 0,
+          attempts: 0,
+          digest: have.digest,
+        }
         emit({ type: 'job-done', result })
         return result
       }
@@ -142,19 +188,47 @@ export async function pullModels(project: Project, connections: Connector, optio
                   lastEmit = now
                   const { completed, total } = progress.totals
                   const rate = meter.sample(completed)
-                  emit({ type: 'job-progress', job, completed, total, rateBps: rate, etaS: rate > 0 && total > 0 ? Math.round((total - completed) / rate) : null, status: progress.status })
+                  emit({
+                    type: 'job-progress',
+                    job,
+                    completed,
+                    total,
+                    rateBps: rate,
+                    etaS: rate > 0 && total > 0 ? Math.round((total - completed) / rate) : null,
+                    status: progress.status,
+                  })
                 },
                 options.signal ? { signal: options.signal } : {},
               )
             },
-            { attempts: options.attempts, ...(options.backoff ?? PULL_BACKOFF), retryable: (error) => error instanceof OllamaError && error.retryable, signal: options.signal },
+            {
+              attempts: options.attempts,
+              ...(options.backoff ?? PULL_BACKOFF),
+              retryable: (error) => error instanceof OllamaError && error.retryable,
+              signal: options.signal,
+            },
           )
         } catch (error) {
-          const result: PullResult = { ...base, status: 'failed', bytes: progress.totals.completed, startedMs: Math.round(t0 - started), durationMs: Math.round(performance.now() - t0), attempts, error: errorMessage(error) }
+          const result: PullResult = {
+            ...base,
+            status: 'failed',
+            bytes: progress.totals.completed,
+            startedMs: Math.round(t0 - started),
+            durationMs: Math.round(performance.now() - t0),
+            attempts,
+            error: errorMessage(error),
+          }
           emit({ type: 'job-done', result })
           return result
         }
-        const result: PullResult = { ...base, status: 'pulled', bytes: progress.totals.total, startedMs: Math.round(t0 - started), durationMs: Math.round(performance.now() - t0), attempts }
+        const result: PullResult = {
+          ...base,
+          status: 'pulled',
+          bytes: progress.totals.total,
+          startedMs: Math.round(t0 - started),
+          durationMs: Math.round(performance.now() - t0),
+          attempts,
+        }
         emit({ type: 'job-done', result })
         return result
       })
@@ -165,7 +239,13 @@ export async function pullModels(project: Project, connections: Connector, optio
     summary[r.status]++
     if (r.status === 'pulled') summary.bytes += r.bytes
   }
-  return { kind: 'ai-platform/models-pull', ok: summary.failed === 0, durationMs: Math.round(performance.now() - started), results, summary }
+  return {
+    kind: 'ai-platform/models-pull',
+    ok: summary.failed === 0,
+    durationMs: Math.round(performance.now() - started),
+    results,
+    summary,
+  }
 }
 
 export interface ListRow {
@@ -177,7 +257,11 @@ export interface ListRow {
   models: { name: string; size: number | null; digest: string | null; state: 'present' | 'missing' | 'undeclared' }[]
 }
 
-export async function listModels(project: Project, connections: Connector, options: { on: string[]; timeoutMs: number }): Promise<{ kind: 'ai-platform/models-list'; nodes: ListRow[] }> {
+export async function listModels(
+  project: Project,
+  connections: Connector,
+  options: { on: string[]; timeoutMs: number },
+): Promise<{ kind: 'ai-platform/models-list'; nodes: ListRow[] }> {
   const all = ollamaNodes(project)
   const nodes = selectNodes(project, options.on)
   const rows = await Promise.all(
@@ -187,16 +271,33 @@ export async function listModels(project: Project, connections: Connector, optio
       try {
         tags = await listTags(endpointFor(project, node, connections), options.timeoutMs)
       } catch (error) {
-        return { ...row, reachable: false, error: errorMessage(error), models: node.models.map((m) => ({ name: normalizeModel(m), size: null, digest: null, state: 'missing' as const })) }
+        return {
+          ...row,
+          reachable: false,
+          error: errorMessage(error),
+          models: node.models.map((m) => ({
+            name: normalizeModel(m),
+            size: null,
+            digest: null,
+            state: 'missing' as const,
+          })),
+        }
       }
       const declared = new Set(node.models.map(normalizeModel))
-      const extra = undeclared(all, node.host, tags.map((t) => t.name))
+      const extra = undeclared(
+        all,
+        node.host,
+        tags.map((t) => t.name),
+      )
       for (const tag of tags) {
         // A shared store also shows the other nodes' models: list only ours and the undeclared ones.
-        if (declared.has(tag.name)) row.models.push({ name: tag.name, size: tag.size, digest: tag.digest, state: 'present' })
-        else if (extra.includes(tag.name)) row.models.push({ name: tag.name, size: tag.size, digest: tag.digest, state: 'undeclared' })
+        if (declared.has(tag.name))
+          row.models.push({ name: tag.name, size: tag.size, digest: tag.digest, state: 'present' })
+        else if (extra.includes(tag.name))
+          row.models.push({ name: tag.name, size: tag.size, digest: tag.digest, state: 'undeclared' })
       }
-      for (const name of declared) if (!tags.some((t) => t.name === name)) row.models.push({ name, size: null, digest: null, state: 'missing' })
+      for (const name of declared)
+        if (!tags.some((t) => t.name === name)) row.models.push({ name, size: null, digest: null, state: 'missing' })
       row.models.sort((a, b) => a.name.localeCompare(b.name))
       return row
     }),
@@ -213,7 +314,10 @@ export interface RemoveResult {
 
 /** The nodes a pull writes to: those that pull for the selected nodes (a shared store's writer). */
 export function pullHosts(project: Project, options: { on: readonly string[]; models: readonly string[] }): string[] {
-  const jobs = planPulls(ollamaNodes(project), { hosts: selectNodes(project, options.on).map((n) => n.host), ...(options.models.length > 0 ? { models: options.models } : {}) })
+  const jobs = planPulls(ollamaNodes(project), {
+    hosts: selectNodes(project, options.on).map((n) => n.host),
+    ...(options.models.length > 0 ? { models: options.models } : {}),
+  })
   return [...new Set(jobs.map((j) => j.host))]
 }
 
@@ -230,7 +334,12 @@ export function removeHosts(project: Project, on: readonly string[]): string[] {
 
 /** The nodes a sync writes to: those it pulls on, and with prune those it deletes undeclared models on. */
 export function syncHosts(project: Project, options: { on: readonly string[]; prune: boolean }): string[] {
-  return [...new Set([...pullHosts(project, { on: options.on, models: [] }), ...(options.prune ? pruneHosts(project, options.on) : [])])]
+  return [
+    ...new Set([
+      ...pullHosts(project, { on: options.on, models: [] }),
+      ...(options.prune ? pruneHosts(project, options.on) : []),
+    ]),
+  ]
 }
 
 /** Where a prune looks for undeclared models: every node that pulls, and each selected node with a store of its own. */
@@ -241,7 +350,11 @@ function pruneHosts(project: Project, on: readonly string[]): string[] {
 }
 
 /** Deletes on the pulling node of each selected node's store (the writer for shared stores). */
-export async function removeModels(project: Project, connections: Connector, options: { on: string[]; models: string[]; timeoutMs: number }): Promise<{ kind: 'ai-platform/models-rm'; ok: boolean; results: RemoveResult[] }> {
+export async function removeModels(
+  project: Project,
+  connections: Connector,
+  options: { on: string[]; models: string[]; timeoutMs: number },
+): Promise<{ kind: 'ai-platform/models-rm'; ok: boolean; results: RemoveResult[] }> {
   const all = ollamaNodes(project)
   const targets = removeHosts(project, options.on)
   const results = (
@@ -272,7 +385,11 @@ export interface SyncReport {
 }
 
 /** Make the nodes match the inventory: pull what is missing; with prune, delete what no node sharing the store declares. */
-export async function syncModels(project: Project, connections: Connector, options: ModelsOptions & { prune: boolean }): Promise<SyncReport> {
+export async function syncModels(
+  project: Project,
+  connections: Connector,
+  options: ModelsOptions & { prune: boolean },
+): Promise<SyncReport> {
   const report = await pullModels(project, connections, { ...options, models: [] })
   const removed: RemoveResult[] = []
   if (options.prune) {
@@ -282,7 +399,11 @@ export async function syncModels(project: Project, connections: Connector, optio
         const node = all.find((n) => n.host === host)!
         const endpoint = endpointFor(project, node, connections)
         try {
-          const extra = undeclared(all, host, (await listTags(endpoint, options.timeoutMs)).map((t) => t.name))
+          const extra = undeclared(
+            all,
+            host,
+            (await listTags(endpoint, options.timeoutMs)).map((t) => t.name),
+          )
           for (const model of extra) {
             try {
               removed.push({ host, model, status: await deleteModel(endpoint, model, options.timeoutMs) })
@@ -296,5 +417,10 @@ export async function syncModels(project: Project, connections: Connector, optio
       }),
     )
   }
-  return { kind: 'ai-platform/models-sync', ok: report.ok && removed.every((r) => r.status !== 'failed'), pull: report, removed }
+  return {
+    kind: 'ai-platform/models-sync',
+    ok: report.ok && removed.every((r) => r.status !== 'failed'),
+    pull: report,
+    removed,
+  }
 }

@@ -24,7 +24,8 @@ export function dumpFileName(database: string): string {
   let out = ''
   for (const byte of Buffer.from(database, 'utf8')) {
     const ch = String.fromCharCode(byte)
-    out += /[a-z0-9_-]/.test(ch) && !(out === '' && ch === '-') ? ch : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`
+    out +=
+      /[a-z0-9_-]/.test(ch) && !(out === '' && ch === '-') ? ch : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`
   }
   return `${out}.dump`
 }
@@ -33,7 +34,12 @@ export function dumpFileName(database: string): string {
 export function databaseOfDump(file: string): string | null {
   if (!DUMP_FILE.test(file)) return null
   const stem = file.slice(0, -'.dump'.length)
-  const bytes = Buffer.from(stem.replace(/%([0-9A-F]{2})|(.)/g, (_m, hex: string | undefined, ch: string | undefined) => (hex ? String.fromCharCode(parseInt(hex, 16)) : ch!)), 'latin1')
+  const bytes = Buffer.from(
+    stem.replace(/%([0-9A-F]{2})|(.)/g, (_m, hex: string | undefined, ch: string | undefined) =>
+      hex ? String.fromCharCode(parseInt(hex, 16)) : ch!,
+    ),
+    'latin1',
+  )
   const name = new TextDecoder('utf-8', { fatal: false }).decode(bytes)
   return dumpFileName(name) === file ? name : null
 }
@@ -44,7 +50,10 @@ export interface BackupFile {
 }
 
 function refuse(host: string, what: string, line: string, index: number): RemoteError {
-  return new RemoteError({ host, message: `${host}: the host's ${what} has a line ai-platform did not write (line ${index + 1}: ${quoted(line)}); nothing was copied` })
+  return new RemoteError({
+    host,
+    message: `${host}: the host's ${what} has a line ai-platform did not write (line ${index + 1}: ${quoted(line)}); nothing was copied`,
+  })
 }
 
 /** A `<bytes> <file>` line, or null; `written` when the name is one the backup step writes. */
@@ -86,7 +95,8 @@ export function parseBackupListing(stdout: string, host: string): { id: string; 
     if (!current) throw refuse(host, 'list of backups', line, index)
     const file = fileLine(line)
     if (!file) throw refuse(host, 'list of backups', line, index)
-    if (file.written && !current.files.some((f) => f.name === file.name)) current.files.push({ name: file.name, bytes: file.bytes })
+    if (file.written && !current.files.some((f) => f.name === file.name))
+      current.files.push({ name: file.name, bytes: file.bytes })
   })
   return backups
 }
@@ -96,7 +106,8 @@ export function parseDatabaseList(stdout: string, host: string): string[] {
   const names: string[] = []
   stdout.split('\n').forEach((line, index) => {
     if (line === '') return
-    if (!/^(?:[0-9a-f]{2})+$/.test(line) || line.length > MAX_NAME_BYTES * 2) throw refuse(host, 'list of databases', line, index)
+    if (!/^(?:[0-9a-f]{2})+$/.test(line) || line.length > MAX_NAME_BYTES * 2)
+      throw refuse(host, 'list of databases', line, index)
     const bytes = Buffer.from(line, 'hex')
     let name: string
     try {
@@ -107,6 +118,7 @@ export function parseDatabaseList(stdout: string, host: string): string[] {
     if (name.includes('\0') || names.includes(name)) throw refuse(host, 'list of databases', line, index)
     names.push(name)
   })
-  if (names.length === 0) throw new RemoteError({ host, message: `${host}: the database server lists no database to back up` })
+  if (names.length === 0)
+    throw new RemoteError({ host, message: `${host}: the database server lists no database to back up` })
   return names
 }

@@ -36,26 +36,57 @@ const decode = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'base64')
 
 /** The current release's record, compose file and .env digest. */
 function releaseScript(baseDir: string): string[] {
-  return ['sh', '-c', [`b=${shellQuote([baseDir])}`, part('release', 'cat "$b/current/release.json"'), part('compose', 'base64 "$b/current/compose.yaml"'), part('env', `sha256sum "$b/current/.env" | cut -d' ' -f1`)].join('\n')]
+  return [
+    'sh',
+    '-c',
+    [
+      `b=${shellQuote([baseDir])}`,
+      part('release', 'cat "$b/current/release.json"'),
+      part('compose', 'base64 "$b/current/compose.yaml"'),
+      part('env', `sha256sum "$b/current/.env" | cut -d' ' -f1`),
+    ].join('\n'),
+  ]
 }
 
 /** The config files a release names, each in its own section. */
 function filesScript(baseDir: string, files: readonly string[]): string[] {
-  return ['sh', '-c', [`b=${shellQuote([baseDir])}`, ...files.map((f, i) => part(`file:${i}`, `base64 "$b"/${shellQuote([f])}`))].join('\n')]
+  return [
+    'sh',
+    '-c',
+    [`b=${shellQuote([baseDir])}`, ...files.map((f, i) => part(`file:${i}`, `base64 "$b"/${shellQuote([f])}`))].join(
+      '\n',
+    ),
+  ]
 }
 
 /** `files/<sha16>/<path>` -> `<path>` */
 const logical = (path: string) => path.replace(/^files\/[0-9a-f]+\//, '')
 
-export function compareHost(render: HostRender, env: string, remote: { record: ReleaseRecord | null; compose: string | null; envSha256: string | null; files: Map<string, string> }): Omit<HostDiff, 'host' | 'reachable'> {
+export function compareHost(
+  render: HostRender,
+  env: string,
+  remote: {
+    record: ReleaseRecord | null
+    compose: string | null
+    envSha256: string | null
+    files: Map<string, string>
+  },
+): Omit<HostDiff, 'host' | 'reachable'> {
   const changes: FileChange[] = []
-  const patch = (file: string, before: string, after: string) => createTwoFilesPatch(`${file} (on the host)`, `${file} (rendered)`, before, after, '', '', { context: 3 })
+  const patch = (file: string, before: string, after: string) =>
+    createTwoFilesPatch(`${file} (on the host)`, `${file} (rendered)`, before, after, '', '', { context: 3 })
   if (!remote.record) {
     changes.push({ file: 'compose.yaml', status: 'added', diff: patch('compose.yaml', '', render.compose.content) })
-    for (const f of render.files) changes.push({ file: logical(f.path), status: 'added', diff: patch(logical(f.path), '', f.content) })
+    for (const f of render.files)
+      changes.push({ file: logical(f.path), status: 'added', diff: patch(logical(f.path), '', f.content) })
     return { current: null, same: false, env: 'no release', changes }
   }
-  if ((remote.compose ?? '') !== render.compose.content) changes.push({ file: 'compose.yaml', status: 'changed', diff: patch('compose.yaml', remote.compose ?? '', render.compose.content) })
+  if ((remote.compose ?? '') !== render.compose.content)
+    changes.push({
+      file: 'compose.yaml',
+      status: 'changed',
+      diff: patch('compose.yaml', remote.compose ?? '', render.compose.content),
+    })
   const theirs = new Map([...remote.files].map(([path, content]) => [logical(path), content]))
   for (const f of render.files) {
     const name = logical(f.path)
@@ -66,10 +97,19 @@ export function compareHost(render: HostRender, env: string, remote: { record: R
   }
   for (const [name, content] of theirs) changes.push({ file: name, status: 'removed', diff: patch(name, content, '') })
   const envSame = remote.envSha256 === envDigest(env)
-  return { current: remote.record.id, same: remote.record.hash === render.hash && envSame, env: envSame ? 'same' : 'changed', changes }
+  return {
+    current: remote.record.id,
+    same: remote.record.hash === render.hash && envSame,
+    env: envSame ? 'same' : 'changed',
+    changes,
+  }
 }
 
-export async function diffHosts(open: OpenProject, selectors: string[], options: ConnectChoices = {}): Promise<{ kind: 'ai-platform/diff'; hosts: HostDiff[] }> {
+export async function diffHosts(
+  open: OpenProject,
+  selectors: string[],
+  options: ConnectChoices = {},
+): Promise<{ kind: 'ai-platform/diff'; hosts: HostDiff[] }> {
   const { renders } = planRun(open, { selectors: selectors.length > 0 ? selectors : ['all'] })
   const secrets = await readSecrets(open.project)
   const connections = connector(open.project, { acceptNew: options.acceptNew, redact: options.redact })
@@ -93,10 +133,23 @@ export async function diffHosts(open: OpenProject, selectors: string[], options:
           }
           const compose = ok('compose')
           const env = envFileFor(render.secrets, secrets.values, open.project, render.host)
-          const result = compareHost(render, env, { record, compose: compose === null ? null : decode(compose), envSha256: ok('env')?.trim() ?? null, files })
+          const result = compareHost(render, env, {
+            record,
+            compose: compose === null ? null : decode(compose),
+            envSha256: ok('env')?.trim() ?? null,
+            files,
+          })
           return { host: render.host, reachable: true, ...result }
         } catch (error) {
-          return { host: render.host, reachable: false, error: errorMessage(error), current: null, same: false, env: 'no release', changes: [] }
+          return {
+            host: render.host,
+            reachable: false,
+            error: errorMessage(error),
+            current: null,
+            same: false,
+            env: 'no release',
+            changes: [],
+          }
         }
       }),
     )

@@ -17,10 +17,20 @@ export interface InspectOptions extends ConnectChoices {
   timeoutMs?: number
 }
 
-async function perHost<T>(project: Project, selectors: string[], work: (host: string, connections: Connector, timeoutMs: number) => Promise<T>, options: InspectOptions = {}): Promise<T[]> {
+async function perHost<T>(
+  project: Project,
+  selectors: string[],
+  work: (host: string, connections: Connector, timeoutMs: number) => Promise<T>,
+  options: InspectOptions = {},
+): Promise<T[]> {
   const hosts = resolveTargets(project, { selectors })
   const timeoutMs = options.timeoutMs ?? REMOTE_WAIT_MS
-  const connections = connector(project, { acceptNew: options.acceptNew === true, attempts: 1, readyTimeoutMs: timeoutMs, redact: options.redact })
+  const connections = connector(project, {
+    acceptNew: options.acceptNew === true,
+    attempts: 1,
+    readyTimeoutMs: timeoutMs,
+    redact: options.redact,
+  })
   try {
     return await Promise.all(hosts.map((host) => work(host, connections, timeoutMs)))
   } finally {
@@ -43,9 +53,21 @@ export async function preflight(project: Project, selectors: string[], options: 
       try {
         const exec = await connections.get(host)
         const { checks } = await gatherFacts(exec, project, host, timeoutMs)
-        return { host, ok: checks.every((c) => c.ok), checks: [{ name: 'ssh', ok: true, detail: exec.transport === 'local' ? 'local host, no SSH' : 'connected' }, ...checks] }
+        return {
+          host,
+          ok: checks.every((c) => c.ok),
+          checks: [
+            { name: 'ssh', ok: true, detail: exec.transport === 'local' ? 'local host, no SSH' : 'connected' },
+            ...checks,
+          ],
+        }
       } catch (error) {
-        return { host, ok: false, error: errorMessage(error), checks: [{ name: 'ssh', ok: false, detail: errorMessage(error) }] }
+        return {
+          host,
+          ok: false,
+          error: errorMessage(error),
+          checks: [{ name: 'ssh', ok: false, detail: errorMessage(error) }],
+        }
       }
     },
     options,
@@ -70,18 +92,45 @@ export async function status(project: Project, selectors: string[], options: Ins
     async (host, connections, timeoutMs): Promise<StatusHost> => {
       try {
         const exec = await connections.get(host)
-        const [{ facts, lock }, containers] = await Promise.all([gatherFacts(exec, project, host, timeoutMs), listProject(exec, project.platform.composeProject, { timeoutMs })])
+        const [{ facts, lock }, containers] = await Promise.all([
+          gatherFacts(exec, project, host, timeoutMs),
+          listProject(exec, project.platform.composeProject, { timeoutMs }),
+        ])
         const current = facts?.current ?? null
         return {
           host,
           reachable: true,
-          release: current ? { id: current.id, createdAt: current.createdAt, by: `${current.by.user}@${current.by.machine}`, hash: current.hash } : null,
+          release: current
+            ? {
+                id: current.id,
+                createdAt: current.createdAt,
+                by: `${current.by.user}@${current.by.machine}`,
+                hash: current.hash,
+              }
+            : null,
           compose: facts ? `${facts.compose.variant} ${facts.compose.version}` : null,
           lock: lock ? { holder: lock.who, since: lock.since, command: lock.command } : null,
-          containers: containers.sort((a, b) => a.service.localeCompare(b.service)).map((c) => ({ service: c.service, name: c.name, state: c.state, health: c.health, image: c.image, status: c.status })),
+          containers: containers
+            .sort((a, b) => a.service.localeCompare(b.service))
+            .map((c) => ({
+              service: c.service,
+              name: c.name,
+              state: c.state,
+              health: c.health,
+              image: c.image,
+              status: c.status,
+            })),
         }
       } catch (error) {
-        return { host, reachable: false, error: errorMessage(error), release: null, compose: null, lock: null, containers: [] }
+        return {
+          host,
+          reachable: false,
+          error: errorMessage(error),
+          release: null,
+          compose: null,
+          lock: null,
+          containers: [],
+        }
       }
     },
     options,
@@ -109,7 +158,16 @@ export async function lockStatus(project: Project, selectors: string[], options:
         const { lock } = await quickFacts(exec, project.hosts[host]!.baseDir, timeoutMs)
         if (!lock) return { host, reachable: true, lock: null }
         const running = holderRunning(lock, machine)
-        return { host, reachable: true, lock: { holder: describeHolder(lock, host, running), since: lock.since, command: lock.command, pidRunning: running } }
+        return {
+          host,
+          reachable: true,
+          lock: {
+            holder: describeHolder(lock, host, running),
+            since: lock.since,
+            command: lock.command,
+            pidRunning: running,
+          },
+        }
       } catch (error) {
         return { host, reachable: false, error: errorMessage(error), lock: null }
       }
@@ -120,26 +178,45 @@ export async function lockStatus(project: Project, selectors: string[], options:
 }
 
 /** Removes the deploy lock, whoever holds it: `confirm` is asked first, with the hosts it would unlock. */
-export async function releaseLocks(project: Project, selectors: string[], options: InspectOptions & { confirm: ConfirmChange }) {
-  await options.confirm({ action: 'Remove the deploy lock, whoever holds it, on', hosts: resolveTargets(project, { selectors }) })
-  const hosts = await perHost(project, selectors, async (host, connections, timeoutMs) => {
-    try {
-      const exec = await connections.get(host)
-      const before = (await gatherFacts(exec, project, host, timeoutMs)).lock
-      await exec.run(forceReleaseLock(project.hosts[host]!.baseDir), { timeoutMs })
-      return { host, released: before !== null, holder: before?.who ?? null }
-    } catch (error) {
-      return { host, released: false, holder: null, error: errorMessage(error) }
-    }
-  }, options)
+export async function releaseLocks(
+  project: Project,
+  selectors: string[],
+  options: InspectOptions & { confirm: ConfirmChange },
+) {
+  await options.confirm({
+    action: 'Remove the deploy lock, whoever holds it, on',
+    hosts: resolveTargets(project, { selectors }),
+  })
+  const hosts = await perHost(
+    project,
+    selectors,
+    async (host, connections, timeoutMs) => {
+      try {
+        const exec = await connections.get(host)
+        const before = (await gatherFacts(exec, project, host, timeoutMs)).lock
+        await exec.run(forceReleaseLock(project.hosts[host]!.baseDir), { timeoutMs })
+        return { host, released: before !== null, holder: before?.who ?? null }
+      } catch (error) {
+        return { host, released: false, holder: null, error: errorMessage(error) }
+      }
+    },
+    options,
+  )
   return { kind: 'ai-platform/lock-release' as const, ok: hosts.every((h) => !('error' in h)), hosts }
 }
 
-export async function hostHistory(project: Project, selectors: string[], options: InspectOptions & { limit?: number } = {}) {
+export async function hostHistory(
+  project: Project,
+  selectors: string[],
+  options: InspectOptions & { limit?: number } = {},
+) {
   const read = async (host: string, connections: Connector, timeoutMs: number) => {
     try {
       const exec = await connections.get(host)
-      const result = await exec.run(readHistory(project.hosts[host]!.baseDir, options.limit ?? 1000), { check: false, timeoutMs })
+      const result = await exec.run(readHistory(project.hosts[host]!.baseDir, options.limit ?? 1000), {
+        check: false,
+        timeoutMs,
+      })
       const entries = result.code === 0 ? parseHistory(result.stdout) : []
       return { host, entries }
     } catch (error) {

@@ -80,7 +80,8 @@ export function resolveTargets(project: Project, options: TargetOptions): string
   }
   let hosts = project.hostOrder.filter((h) => picked.has(h))
   if (options.phase !== undefined) {
-    if (!PHASES.includes(options.phase)) throw new UserError(`unknown phase: ${options.phase}`, `Phases are ${PHASES.join(', ')}.`)
+    if (!PHASES.includes(options.phase))
+      throw new UserError(`unknown phase: ${options.phase}`, `Phases are ${PHASES.join(', ')}.`)
     const phase = options.phase
     hosts = hosts.filter((h) => Object.values(project.services).some((s) => s.phase === phase && s.hosts.includes(h)))
   }
@@ -108,10 +109,24 @@ export function buildPlan(project: Project, renders: readonly HostRender[], opti
   const hosts = renders.map((r) => r.host)
   const deps = hostDependencies(project)
   const inPlan = new Set(hosts)
-  const dependsOn = new Map<string, string[]>(hosts.map((h) => [h, deps.get(h)!.map((e) => e.host).filter((d) => inPlan.has(d))]))
+  const dependsOn = new Map<string, string[]>(
+    hosts.map((h) => [
+      h,
+      deps
+        .get(h)!
+        .map((e) => e.host)
+        .filter((d) => inPlan.has(d)),
+    ]),
+  )
   const cycles = findCycles(dependsOn)
   if (cycles.length > 0) {
-    throw new UserError(`host dependency cycle: ${hostCycles(project).map((c) => c.description).join('; ') || cycles.map((c) => c.join(' -> ')).join('; ')}`)
+    throw new UserError(
+      `host dependency cycle: ${
+        hostCycles(project)
+          .map((c) => c.description)
+          .join('; ') || cycles.map((c) => c.join(' -> ')).join('; ')
+      }`,
+    )
   }
   const waves = layer(dependsOn, hosts)
   const waveOf = new Map<string, number>()
@@ -129,7 +144,14 @@ export function buildPlan(project: Project, renders: readonly HostRender[], opti
       baseDir: host.baseDir,
       dependsOn: deps.get(host.name)!.map((e) => ({ host: e.host, because: e.because.map((b) => ({ ...b })) })),
       hash: render.hash,
-      services: render.services.map((s) => ({ name: s.name, image: s.image, stack: s.stack, tier: s.tier, phase: s.phase, oneshot: s.oneshot })),
+      services: render.services.map((s) => ({
+        name: s.name,
+        image: s.image,
+        stack: s.stack,
+        tier: s.tier,
+        phase: s.phase,
+        oneshot: s.oneshot,
+      })),
       files: files.map((f) => ({ path: f.path, sha256: f.sha256, bytes: Buffer.byteLength(f.content) })),
       secrets: [...render.secrets],
     }
@@ -142,7 +164,11 @@ export function buildPlan(project: Project, renders: readonly HostRender[], opti
     project: project.dir,
     bundled: project.bundled,
     composeProject: project.platform.composeProject,
-    targets: { selectors: options.selectors.length > 0 ? [...options.selectors] : ['all'], phase: options.phase ?? null, withDeps: options.withDeps === true },
+    targets: {
+      selectors: options.selectors.length > 0 ? [...options.selectors] : ['all'],
+      phase: options.phase ?? null,
+      withDeps: options.withDeps === true,
+    },
     waves: waves.map((w, i) => ({ wave: i + 1, hosts: [...w] })),
     hosts: planHosts,
     summary: {

@@ -78,12 +78,25 @@ export function unpackRelease(baseDir: string, id: string): string[] {
 
 /** Points `current` at a release with one rename, so readers never see it missing. */
 export function switchCurrent(baseDir: string, id: string): string[] {
-  return sh([header(baseDir), `ln -sfn ${quoteWord(`releases/${id}`)} "$b/.current.new"`, 'mv -T "$b/.current.new" "$b/current"'].join('\n'))
+  return sh(
+    [
+      header(baseDir),
+      `ln -sfn ${quoteWord(`releases/${id}`)} "$b/.current.new"`,
+      'mv -T "$b/.current.new" "$b/current"',
+    ].join('\n'),
+  )
 }
 
 /** Removes a release that was uploaded but never made current. */
 export function removeRelease(baseDir: string, id: string): string[] {
-  return sh([header(baseDir), `id=${quoteWord(id)}`, 'test "$(readlink "$b/current" 2>/dev/null)" != "releases/$id"', 'rm -rf "$b/releases/$id"'].join('\n'))
+  return sh(
+    [
+      header(baseDir),
+      `id=${quoteWord(id)}`,
+      'test "$(readlink "$b/current" 2>/dev/null)" != "releases/$id"',
+      'rm -rf "$b/releases/$id"',
+    ].join('\n'),
+  )
 }
 
 export function removeCurrent(baseDir: string): string[] {
@@ -216,17 +229,28 @@ export function readReleases(baseDir: string): string[] {
 
 /** Keeps our lock fresh; fails if it is no longer ours. */
 export function heartbeatLock(baseDir: string, token: string): string[] {
-  return sh([header(baseDir), `grep -q ${quoteWord(token)} "$b/.lock/info.json"`, 'touch "$b/.lock/info.json"'].join('\n'))
+  return sh(
+    [header(baseDir), `grep -q ${quoteWord(token)} "$b/.lock/info.json"`, 'touch "$b/.lock/info.json"'].join('\n'),
+  )
 }
 
 /** Removes the lock only if it is still ours; renamed away first, so no taker sees it half-deleted. */
 export function releaseLock(baseDir: string, token: string): string[] {
-  return sh([header(baseDir), `if grep -q ${quoteWord(token)} "$b/.lock/info.json" 2>/dev/null && mv -T "$b/.lock" "$b/.lock.gone-$$"; then rm -rf "$b/.lock.gone-$$"; fi`].join('\n'))
+  return sh(
+    [
+      header(baseDir),
+      `if grep -q ${quoteWord(token)} "$b/.lock/info.json" 2>/dev/null && mv -T "$b/.lock" "$b/.lock.gone-$$"; then rm -rf "$b/.lock.gone-$$"; fi`,
+    ].join('\n'),
+  )
 }
 
 /** Removes the lock whoever holds it (`lock release`). */
 export function forceReleaseLock(baseDir: string): string[] {
-  return sh([header(baseDir), 'if mv -T "$b/.lock" "$b/.lock.gone-$$" 2>/dev/null; then rm -rf "$b/.lock.gone-$$"; fi'].join('\n'))
+  return sh(
+    [header(baseDir), 'if mv -T "$b/.lock" "$b/.lock.gone-$$" 2>/dev/null; then rm -rf "$b/.lock.gone-$$"; fi'].join(
+      '\n',
+    ),
+  )
 }
 
 /**
@@ -262,8 +286,16 @@ export function parseReleaseLine(line: string): KeptRelease {
 export function parseRecorded(stdout: string): { live: string | null; releases: KeptRelease[]; history: string } {
   const at = stdout.indexOf('@@history\n')
   const head = (at < 0 ? stdout : stdout.slice(0, at)).split('\n')
-  const live = head.find((l) => l.startsWith('@@live '))?.slice(7).trim() ?? ''
-  return { live: live === '' ? null : live, releases: head.filter((l) => l.startsWith('@@release ')).map(parseReleaseLine), history: at < 0 ? '' : stdout.slice(at + 10) }
+  const live =
+    head
+      .find((l) => l.startsWith('@@live '))
+      ?.slice(7)
+      .trim() ?? ''
+  return {
+    live: live === '' ? null : live,
+    releases: head.filter((l) => l.startsWith('@@release ')).map(parseReleaseLine),
+    history: at < 0 ? '' : stdout.slice(at + 10),
+  }
 }
 
 /** Deletes the given releases (never the live one, whatever the list says), then the config files no kept release names. */
@@ -299,7 +331,18 @@ export function sqlIdentifier(name: string): string {
  * hold any character but NUL (newlines, `/`, a leading `-`), and a hex line cannot be misread.
  */
 export function postgresDatabases(container: string, user: string): string[] {
-  return ['docker', 'exec', container, 'psql', '-U', user, '-X', '-At', '-c', "select encode(convert_to(datname, 'UTF8'), 'hex') from pg_database where not datistemplate and datallowconn order by 1"]
+  return [
+    'docker',
+    'exec',
+    container,
+    'psql',
+    '-U',
+    user,
+    '-X',
+    '-At',
+    '-c',
+    "select encode(convert_to(datname, 'UTF8'), 'hex') from pg_database where not datistemplate and datallowconn order by 1",
+  ]
 }
 
 export interface DumpTarget {
@@ -314,7 +357,15 @@ export interface DumpTarget {
  * hidden directory that is removed if anything fails and renamed when complete; then keeps the newest
  * `keep` backups and prints `<bytes> <file>` for each file.
  */
-export function postgresBackup(baseDir: string, service: string, container: string, user: string, id: string, keep: number, dumps: readonly DumpTarget[]): string[] {
+export function postgresBackup(
+  baseDir: string,
+  service: string,
+  container: string,
+  user: string,
+  id: string,
+  keep: number,
+  dumps: readonly DumpTarget[],
+): string[] {
   return sh(
     [
       header(baseDir, '077'),
@@ -330,7 +381,10 @@ export function postgresBackup(baseDir: string, service: string, container: stri
       "trap 'exit 1' HUP INT TERM PIPE",
       'rm -rf "$t" && mkdir "$t"',
       'docker exec "$c" pg_dumpall -U "$u" --globals-only > "$t/globals.sql"',
-      ...dumps.map((dump) => `docker exec "$c" pg_dump -U "$u" -Fc -d ${quoteWord(conninfoFor(dump.database))} > "$t"/${quoteWord(dump.file)}`),
+      ...dumps.map(
+        (dump) =>
+          `docker exec "$c" pg_dump -U "$u" -Fc -d ${quoteWord(conninfoFor(dump.database))} > "$t"/${quoteWord(dump.file)}`,
+      ),
       // -T: never into an existing backup of the same second
       'if ! mv -T "$t" "$d/$id" 2>/dev/null; then echo "a backup $id already exists" >&2; exit 1; fi',
       'trap - EXIT',
@@ -357,7 +411,15 @@ export function listBackups(baseDir: string, service: string): string[] {
  * (pg_restore --clean --if-exists). The name reaches PostgreSQL as a quoted identifier and a connection
  * string, never as a word a program could read as an option.
  */
-export function postgresRestore(baseDir: string, service: string, container: string, user: string, id: string, database: string, file: string): string[] {
+export function postgresRestore(
+  baseDir: string,
+  service: string,
+  container: string,
+  user: string,
+  id: string,
+  database: string,
+  file: string,
+): string[] {
   const c = quoteWord(container)
   const u = quoteWord(user)
   return sh(

@@ -30,7 +30,8 @@ export function connector(project: Project, options: SshOptions = {}): Connector
     const key = `${configFile ?? ''}\0${alias}`
     return answers.get(key) ?? remember(answers, key, probeSshConfig(alias, { configFile, host: alias }))
   }
-  const target = async (host: Host): Promise<SshTarget> => resolveSshTarget(host, { projectDir: project.dir, probe: (await (client ??= sshClientInstalled())) ? probe : null })
+  const target = async (host: Host): Promise<SshTarget> =>
+    resolveSshTarget(host, { projectDir: project.dir, probe: (await (client ??= sshClientInstalled())) ? probe : null })
   return {
     get(hostName: string): Promise<Executor> {
       // a connection that dropped is opened again (a host of a later wave, after a network blip)
@@ -41,11 +42,17 @@ export function connector(project: Project, options: SshOptions = {}): Connector
       let pending = executors.get(hostName)
       if (!pending) {
         const host = project.hosts[hostName]
-        if (!host) return Promise.reject(new UserError(`unknown host ${hostName}`, `Hosts: ${project.hostOrder.join(', ')}.`))
+        if (!host)
+          return Promise.reject(new UserError(`unknown host ${hostName}`, `Hosts: ${project.hostOrder.join(', ')}.`))
         pending = remember(
           executors,
           hostName,
-          (host.local ? Promise.resolve(new LocalExecutor(hostName, process.env, options.redact)) : target(host).then((t) => pool.connect(t)).then((connection) => new SshExecutor(hostName, connection))).then((executor: Executor) => {
+          (host.local
+            ? Promise.resolve(new LocalExecutor(hostName, process.env, options.redact))
+            : target(host)
+                .then((t) => pool.connect(t))
+                .then((connection) => new SshExecutor(hostName, connection))
+          ).then((executor: Executor) => {
             opened.set(hostName, executor)
             return executor
           }),

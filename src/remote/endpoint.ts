@@ -18,6 +18,7 @@ export function resolveEndpoint(host: EndpointHost, port: number, loopbackPorts:
 
 /** `scheme://address:port`, an IPv6 address in brackets; through SSH, the host's loopback at the far end of the tunnel. */
 export function endpointOrigin(endpoint: Endpoint, scheme = 'http'): string {
-  const address = endpoint.via === 'ssh' ? '127.0.0.1' : endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address
+  const address =
+    endpoint.via === 'ssh' ? '127.0.0.1' : endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address
   return `${scheme}://${address}:${endpoint.port}`
 }

@@ -29,8 +29,14 @@ export function factsScript(request: FactsRequest): string {
     section('release', `cat "$b/current/release.json"`),
     section('env', `sha256sum "$b/current/.env"`),
     // whether history.jsonl names the live release: a deploy cut off after its switch never recorded it
-    section('recorded', `id=$(readlink "$b/current") && id=\${id#releases/} && if grep -Fqs -e "\\"release\\":\\"$id\\"" -e "\\"to\\":\\"$id\\"" "$b/history.jsonl"; then echo yes; else echo no; fi`),
-    section('lock', `cat "$b/.lock/info.json" && echo && echo "@@age $(( $(date +%s) - $(stat -c %Y "$b/.lock/info.json") ))"`),
+    section(
+      'recorded',
+      `id=$(readlink "$b/current") && id=\${id#releases/} && if grep -Fqs -e "\\"release\\":\\"$id\\"" -e "\\"to\\":\\"$id\\"" "$b/history.jsonl"; then echo yes; else echo no; fi`,
+    ),
+    section(
+      'lock',
+      `cat "$b/.lock/info.json" && echo && echo "@@age $(( $(date +%s) - $(stat -c %Y "$b/.lock/info.json") ))"`,
+    ),
   ]
   if (!request.full) return lines.join('\n')
   lines.push(
@@ -40,17 +46,29 @@ export function factsScript(request: FactsRequest): string {
     `if [ "$rc" -ne 0 ]; then ${section('compose-v1', 'docker-compose version --short')}; fi`,
     // Read-only: the deploy creates the base directory later; here we only learn whether it can.
     'p="$b"; while [ ! -d "$p" ]; do p=$(dirname "$p"); done',
-    section('base', `if [ "$p" = "$b" ]; then test -w "$b" && echo writable || echo read-only; else test -w "$p" && echo "creatable" || echo "missing"; fi`),
+    section(
+      'base',
+      `if [ "$p" = "$b" ]; then test -w "$b" && echo writable || echo read-only; else test -w "$p" && echo "creatable" || echo "missing"; fi`,
+    ),
     section('disk', `df -Pk "$p"`),
   )
-  request.mounts.forEach((path, i) => lines.push(section(`mount-${i}`, `test -d ${quoteWord(path)} && (mountpoint -q ${quoteWord(path)} 2>/dev/null && echo mounted || echo directory)`)))
+  request.mounts.forEach((path, i) =>
+    lines.push(
+      section(
+        `mount-${i}`,
+        `test -d ${quoteWord(path)} && (mountpoint -q ${quoteWord(path)} 2>/dev/null && echo mounted || echo directory)`,
+      ),
+    ),
+  )
   if (request.gpu === 'nvidia') lines.push(section('gpu', NVIDIA_QUERY))
   if (request.gpu === 'amd') lines.push(section('gpu', ROCM_QUERY, true))
-  if (request.gpu && request.gpuContainers) for (const [name, command] of GPU_CONTAINER_PROBES[request.gpu]) lines.push(section(name, command))
+  if (request.gpu && request.gpuContainers)
+    for (const [name, command] of GPU_CONTAINER_PROBES[request.gpu]) lines.push(section(name, command))
   return lines.join('\n')
 }
 
-export const NVIDIA_QUERY = 'nvidia-smi --query-gpu=index,name,uuid,driver_version,memory.total,memory.used,utilization.gpu,temperature.gpu --format=csv,noheader,nounits'
+export const NVIDIA_QUERY =
+  'nvidia-smi --query-gpu=index,name,uuid,driver_version,memory.total,memory.used,utilization.gpu,temperature.gpu --format=csv,noheader,nounits'
 export const ROCM_QUERY = 'rocm-smi --showproductname --showmeminfo vram --showuse --json'
 
 export function section(name: string, command: string, keepStderrApart = false): string {
@@ -94,7 +112,8 @@ export interface ComposeInfo {
 export function parseCompose(sections: Map<string, Section>): ComposeInfo | null {
   const plugin = sections.get('compose-v2')
   const pluginVersion = plugin?.output.trim().split('\n').pop()?.replace(/^v/, '') ?? ''
-  if (plugin && plugin.code === 0 && /^\d+\.\d+/.test(pluginVersion)) return { variant: 'v2', version: pluginVersion, command: ['docker', 'compose'] }
+  if (plugin && plugin.code === 0 && /^\d+\.\d+/.test(pluginVersion))
+    return { variant: 'v2', version: pluginVersion, command: ['docker', 'compose'] }
   const standalone = sections.get('compose-v1')
   const version = standalone?.output.trim().split('\n').pop()?.replace(/^v/, '') ?? ''
   if (standalone && standalone.code === 0 && /^\d+\.\d+/.test(version)) {
@@ -125,14 +144,24 @@ export type GpuProbe = { ok: true; gpus: GpuInfo[] } | { ok: false; reason: stri
 /** nvidia-smi --query-gpu=index,name,uuid,driver_version,memory.total,memory.used,... --format=csv,noheader,nounits */
 export function parseNvidiaSmi(output: string, code: number): GpuProbe {
   const text = output.trim()
-  if (code === 127 || /command not found|not found/.test(text) && code !== 0) return { ok: false, reason: 'nvidia-smi is not installed' }
-  if (code !== 0) return { ok: false, reason: `nvidia-smi failed (exit ${code}): ${text.split('\n')[0] || 'no output'}` }
+  if (code === 127 || (/command not found|not found/.test(text) && code !== 0))
+    return { ok: false, reason: 'nvidia-smi is not installed' }
+  if (code !== 0)
+    return { ok: false, reason: `nvidia-smi failed (exit ${code}): ${text.split('\n')[0] || 'no output'}` }
   const gpus: GpuInfo[] = []
   for (const line of text.split('\n')) {
     const fields = line.split(',').map((f) => f.trim())
-    if (fields.length < 6 || !/^\d+$/.test(fields[0]!)) return { ok: false, reason: `unexpected nvidia-smi output: ${line.slice(0, 120)}` }
-    const number = (v: string | undefined): number | null => (v !== undefined && /^\d+(\.\d+)?$/.test(v) ? Number(v) : null)
-    gpus.push({ index: Number(fields[0]), name: fields[1]!, driver: fields[3] ?? null, memoryTotalMiB: number(fields[4]), memoryUsedMiB: number(fields[5]) })
+    if (fields.length < 6 || !/^\d+$/.test(fields[0]!))
+      return { ok: false, reason: `unexpected nvidia-smi output: ${line.slice(0, 120)}` }
+    const number = (v: string | undefined): number | null =>
+      v !== undefined && /^\d+(\.\d+)?$/.test(v) ? Number(v) : null
+    gpus.push({
+      index: Number(fields[0]),
+      name: fields[1]!,
+      driver: fields[3] ?? null,
+      memoryTotalMiB: number(fields[4]),
+      memoryUsedMiB: number(fields[5]),
+    })
   }
   if (gpus.length === 0) return { ok: false, reason: 'nvidia-smi lists no GPU' }
   return { ok: true, gpus }
@@ -142,21 +171,26 @@ export function parseNvidiaSmi(output: string, code: number): GpuProbe {
 export function parseRocmSmi(output: string, code: number): GpuProbe {
   const text = output.trim()
   if (code === 127) return { ok: false, reason: 'rocm-smi is not installed' }
-  if (text === '') return { ok: false, reason: `rocm-smi printed nothing (exit ${code}): the amdgpu driver is not loaded` }
+  if (text === '')
+    return { ok: false, reason: `rocm-smi printed nothing (exit ${code}): the amdgpu driver is not loaded` }
   let data: Record<string, Record<string, unknown>>
   try {
     data = JSON.parse(text) as Record<string, Record<string, unknown>>
   } catch {
     return { ok: false, reason: `rocm-smi output is not JSON (exit ${code}): ${text.split('\n')[0]!.slice(0, 120)}` }
   }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) return { ok: false, reason: 'rocm-smi output is not a JSON object' }
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    return { ok: false, reason: 'rocm-smi output is not a JSON object' }
   const gpus: GpuInfo[] = Object.keys(data)
     .filter((k) => /^card\d{1,3}$/.test(k) && data[k] !== null && typeof data[k] === 'object')
     .sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)))
     .map((card) => {
       const info = data[card]!
-      const bytes = (v: unknown): number | null => (typeof v === 'string' && /^\d{1,20}$/.test(v) ? Math.round(Number(v) / (1024 * 1024)) : null)
-      const name = [info['Card Series'], info['Card series'], info['Card Model'], info['Card model']].find((v): v is string => typeof v === 'string')
+      const bytes = (v: unknown): number | null =>
+        typeof v === 'string' && /^\d{1,20}$/.test(v) ? Math.round(Number(v) / (1024 * 1024)) : null
+      const name = [info['Card Series'], info['Card series'], info['Card Model'], info['Card model']].find(
+        (v): v is string => typeof v === 'string',
+      )
       return {
         index: Number(card.slice(4)),
         name: name ?? card,

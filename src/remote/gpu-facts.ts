@@ -11,7 +11,10 @@ export const GPU_CONTAINER_PROBES: Readonly<Record<'nvidia' | 'amd', readonly (r
   ],
   amd: [
     ['amd-devices', "stat -c '%g %n' /dev/kfd /dev/dri /dev/dri/renderD*"],
-    ['host-groups', 'if command -v getent >/dev/null 2>&1; then getent group video render; else grep -E "^(video|render):" /etc/group; fi'],
+    [
+      'host-groups',
+      'if command -v getent >/dev/null 2>&1; then getent group video render; else grep -E "^(video|render):" /etc/group; fi',
+    ],
   ],
 }
 
@@ -72,7 +75,8 @@ export function parseHostGroups(output: string): HostGroups {
   const groups: HostGroups = {}
   for (const line of output.split('\n')) {
     const match = /^(video|render):[^:\n]*:(\d{1,10}):/.exec(line)
-    if (match && groups[match[1] as keyof HostGroups] === undefined) groups[match[1] as keyof HostGroups] = Number(match[2])
+    if (match && groups[match[1] as keyof HostGroups] === undefined)
+      groups[match[1] as keyof HostGroups] = Number(match[2])
   }
   return groups
 }

@@ -94,7 +94,18 @@ export function parseCertificate(blob: Buffer): HostCertificate | null {
     const signedLength = r.offset
     const signature = r.string()
     if (!r.done) return null
-    return { key: Buffer.concat([sshString(spec.plain), ...fields.map(sshString)]), serial, type: certType, keyId, principals, validAfter, validBefore, signatureKey, signed: blob.subarray(0, signedLength), signature }
+    return {
+      key: Buffer.concat([sshString(spec.plain), ...fields.map(sshString)]),
+      serial,
+      type: certType,
+      keyId,
+      principals,
+      validAfter,
+      validBefore,
+      signatureKey,
+      signed: blob.subarray(0, signedLength),
+      signature,
+    }
   } catch {
     return null
   }
@@ -114,12 +125,25 @@ const CURVES: Record<string, { crv: string; size: number; hash: string }> = {
 function caKey(blob: Buffer): { key: KeyObject; type: string; curve?: (typeof CURVES)[string] } | null {
   const r = new Reader(blob)
   const type = r.string().toString()
-  if (type === 'ssh-ed25519') return { type, key: createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(r.string()) }, format: 'jwk' }) }
+  if (type === 'ssh-ed25519')
+    return { type, key: createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(r.string()) }, format: 'jwk' }) }
   if (type.startsWith('ecdsa-sha2-')) {
     const curve = CURVES[r.string().toString()]
     const q = r.string()
     if (!curve || q[0] !== 4 || q.length !== 1 + 2 * curve.size) return null
-    return { type, curve, key: createPublicKey({ key: { kty: 'EC', crv: curve.crv, x: b64url(q.subarray(1, 1 + curve.size)), y: b64url(q.subarray(1 + curve.size)) }, format: 'jwk' }) }
+    return {
+      type,
+      curve,
+      key: createPublicKey({
+        key: {
+          kty: 'EC',
+          crv: curve.crv,
+          x: b64url(q.subarray(1, 1 + curve.size)),
+          y: b64url(q.subarray(1 + curve.size)),
+        },
+        format: 'jwk',
+      }),
+    }
   }
   if (type === 'ssh-rsa') {
     const e = unsigned(r.string())
@@ -141,9 +165,12 @@ function signatureHolds(cert: HostCertificate): boolean {
     if (ca.curve) {
       // (mpint r, mpint s) -> r || s, each padded to the curve's size
       const parts = new Reader(value)
-      const pad = (b: Buffer) => Buffer.concat([Buffer.alloc(Math.max(0, ca.curve!.size - unsigned(b).length)), unsigned(b)])
+      const pad = (b: Buffer) =>
+        Buffer.concat([Buffer.alloc(Math.max(0, ca.curve!.size - unsigned(b).length)), unsigned(b)])
       const raw = Buffer.concat([pad(parts.string()), pad(parts.string())])
-      return algorithm === ca.type && verify(ca.curve.hash, cert.signed, { key: ca.key, dsaEncoding: 'ieee-p1363' }, raw)
+      return (
+        algorithm === ca.type && verify(ca.curve.hash, cert.signed, { key: ca.key, dsaEncoding: 'ieee-p1363' }, raw)
+      )
     }
     // RSA: SHA-2 signatures only (OpenSSH no longer accepts ssh-rsa SHA-1 certificate signatures)
     const hash = algorithm === 'rsa-sha2-512' ? 'sha512' : algorithm === 'rsa-sha2-256' ? 'sha256' : null
@@ -160,15 +187,21 @@ export type CertificateVerdict = { ok: true; ca: Buffer } | { ok: false; reason:
  * signed by one of the trusted CA keys, a host certificate, the name among its principals (an empty
  * list names any host, as OpenSSH accepts), valid now, and certifying `presented`.
  */
-export function checkHostCertificate(cert: HostCertificate, options: { trusted: readonly Buffer[]; name: string; presented: Buffer; now?: Date }): CertificateVerdict {
+export function checkHostCertificate(
+  cert: HostCertificate,
+  options: { trusted: readonly Buffer[]; name: string; presented: Buffer; now?: Date },
+): CertificateVerdict {
   if (cert.type !== 2) return { ok: false, reason: 'it is not a host certificate' }
   const ca = options.trusted.find((k) => k.equals(cert.signatureKey))
   if (!ca) return { ok: false, reason: 'no @cert-authority line trusts the CA that signed it' }
   if (!signatureHolds(cert)) return { ok: false, reason: 'its signature does not verify' }
   const now = BigInt(Math.floor((options.now ?? new Date()).getTime() / 1000))
-  if (now < cert.validAfter || now >= cert.validBefore) return { ok: false, reason: 'it is outside its validity period' }
-  if (cert.principals.length > 0 && !cert.principals.includes(options.name)) return { ok: false, reason: `it is for ${cert.principals.join(', ')}, not ${options.name}` }
-  if (!cert.key.equals(options.presented)) return { ok: false, reason: 'it certifies another key than the one the host presented' }
+  if (now < cert.validAfter || now >= cert.validBefore)
+    return { ok: false, reason: 'it is outside its validity period' }
+  if (cert.principals.length > 0 && !cert.principals.includes(options.name))
+    return { ok: false, reason: `it is for ${cert.principals.join(', ')}, not ${options.name}` }
+  if (!cert.key.equals(options.presented))
+    return { ok: false, reason: 'it certifies another key than the one the host presented' }
   return { ok: true, ca }
 }
 
@@ -178,7 +211,11 @@ export function checkHostCertificate(cert: HostCertificate, options: { trusted: 
  * vouches for it. Only for hosts reached directly: ssh-keyscan does not follow ProxyJump.
  */
 export async function scanHostCertificates(hostname: string, port: number, timeoutS = 5): Promise<HostCertificate[]> {
-  const result = await execa('ssh-keyscan', ['-c', '-T', String(timeoutS), '-p', String(port), '--', hostname], { reject: false, timeout: (timeoutS + 5) * 1000, stdin: 'ignore' })
+  const result = await execa('ssh-keyscan', ['-c', '-T', String(timeoutS), '-p', String(port), '--', hostname], {
+    reject: false,
+    timeout: (timeoutS + 5) * 1000,
+    stdin: 'ignore',
+  })
   return parseKeyscan(result.stdout)
 }
 

@@ -42,9 +42,25 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
     if (hosts.startsWith('|1|')) {
       const [, , salt, hash] = hosts.split('|')
       if (!salt || !hash) return
-      entries.push({ line: index + 1, patterns: null, hashed: { salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64') }, keyType, key, revoked, ...(certAuthority ? { certAuthority } : {}) })
+      entries.push({
+        line: index + 1,
+        patterns: null,
+        hashed: { salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64') },
+        keyType,
+        key,
+        revoked,
+        ...(certAuthority ? { certAuthority } : {}),
+      })
     } else {
-      entries.push({ line: index + 1, patterns: hosts.split(','), hashed: null, keyType, key, revoked, ...(certAuthority ? { certAuthority } : {}) })
+      entries.push({
+        line: index + 1,
+        patterns: hosts.split(','),
+        hashed: null,
+        keyType,
+        key,
+        revoked,
+        ...(certAuthority ? { certAuthority } : {}),
+      })
     }
   })
   return entries
@@ -114,7 +130,11 @@ export type HostKeyVerdict =
   | { status: 'revoked'; line: number; at: string }
 
 /** Keys are compared as raw SSH wire blobs, as OpenSSH does. */
-export function checkHostKey(entries: readonly KnownHostEntry[], tokens: readonly string[], key: Buffer): HostKeyVerdict {
+export function checkHostKey(
+  entries: readonly KnownHostEntry[],
+  tokens: readonly string[],
+  key: Buffer,
+): HostKeyVerdict {
   const keyType = key.subarray(4, 4 + key.readUInt32BE(0)).toString()
   const revoked = entries.find((e) => e.revoked && e.key.equals(key))
   if (revoked) return { status: 'revoked', line: revoked.line, at: located(revoked) }
@@ -128,7 +148,15 @@ export function checkHostKey(entries: readonly KnownHostEntry[], tokens: readonl
 }
 
 /** The host-key algorithms this client offers, in ssh2's order of preference. */
-export const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] as const
+export const HOST_KEY_ALGORITHMS = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+] as const
 
 /** The algorithms a key type can sign with: an `ssh-rsa` key serves the SHA-2 RSA signatures too. */
 function algorithmsOf(keyType: string): readonly string[] {
@@ -140,8 +168,16 @@ function algorithmsOf(keyType: string): readonly string[] {
  * known_hosts holds for it first, then the rest. Offered in ssh2's own order, a host known only by
  * its ECDSA or RSA key would present its Ed25519 key and be taken for unknown.
  */
-export function orderHostKeyAlgorithms(entries: readonly KnownHostEntry[], tokens: readonly string[], supported: readonly string[] = HOST_KEY_ALGORITHMS): string[] {
-  const known = new Set(entries.filter((e) => !e.revoked && !e.certAuthority && tokens.some((t) => entryMatches(e, t))).flatMap((e) => algorithmsOf(e.keyType)))
+export function orderHostKeyAlgorithms(
+  entries: readonly KnownHostEntry[],
+  tokens: readonly string[],
+  supported: readonly string[] = HOST_KEY_ALGORITHMS,
+): string[] {
+  const known = new Set(
+    entries
+      .filter((e) => !e.revoked && !e.certAuthority && tokens.some((t) => entryMatches(e, t)))
+      .flatMap((e) => algorithmsOf(e.keyType)),
+  )
   return [...supported.filter((a) => known.has(a)), ...supported.filter((a) => !known.has(a))]
 }
 
@@ -192,5 +228,9 @@ export async function appendKnownHost(path: string, token: string, key: Buffer):
   const salt = randomBytes(20)
   const hash = createHmac('sha1', salt).update(token.toLowerCase()).digest()
   await mkdir(dirname(path), { recursive: true, mode: 0o700 })
-  await appendFile(path, `|1|${salt.toString('base64')}|${hash.toString('base64')} ${keyTypeOf(key)} ${key.toString('base64')}\n`, { mode: 0o600 })
+  await appendFile(
+    path,
+    `|1|${salt.toString('base64')}|${hash.toString('base64')} ${keyTypeOf(key)} ${key.toString('base64')}\n`,
+    { mode: 0o600 },
+  )
 }

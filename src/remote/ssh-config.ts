@@ -73,7 +73,8 @@ export function sshConfigFrom(values: Map<string, string[]>, alias: string): Ssh
     const v = values.get(key)?.[0]?.trim()
     return v === undefined || v === '' || v.toLowerCase() === 'none' ? null : v
   }
-  const words = (key: string): string[] => (values.get(key) ?? []).flatMap((v) => v.trim().split(/\s+/)).filter((v) => v !== '' && v.toLowerCase() !== 'none')
+  const words = (key: string): string[] =>
+    (values.get(key) ?? []).flatMap((v) => v.trim().split(/\s+/)).filter((v) => v !== '' && v.toLowerCase() !== 'none')
   const hostname = one('hostname') ?? alias
   const user = one('user') ?? userInfo().username
   const port = Number(one('port') ?? 22)
@@ -87,13 +88,30 @@ export function sshConfigFrom(values: Map<string, string[]>, alias: string): Ssh
     port: tokens.port,
     identityFiles: (values.get('identityfile') ?? []).map((v) => expand(v.trim())),
     identitiesOnly: one('identitiesonly')?.toLowerCase() === 'yes',
-    identityAgent: agent === null ? (values.has('identityagent') ? null : 'SSH_AUTH_SOCK') : agent === 'SSH_AUTH_SOCK' ? 'SSH_AUTH_SOCK' : expand(agent),
+    identityAgent:
+      agent === null
+        ? values.has('identityagent')
+          ? null
+          : 'SSH_AUTH_SOCK'
+        : agent === 'SSH_AUTH_SOCK'
+          ? 'SSH_AUTH_SOCK'
+          : expand(agent),
     userKnownHostsFiles: words('userknownhostsfile').map(expand),
     globalKnownHostsFiles: words('globalknownhostsfile').map(expand),
-    proxyJump: (one('proxyjump') ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+    proxyJump: (one('proxyjump') ?? '')
+      .split(',')
+      .map((h) => h.trim())
+      .filter(Boolean),
     proxyCommand: one('proxycommand'),
     hostKeyAlias: one('hostkeyalias'),
-    strictHostKeyChecking: strict === 'yes' || strict === 'true' ? 'yes' : strict === 'accept-new' ? 'accept-new' : strict === 'no' || strict === 'off' || strict === 'false' ? 'no' : 'ask',
+    strictHostKeyChecking:
+      strict === 'yes' || strict === 'true'
+        ? 'yes'
+        : strict === 'accept-new'
+          ? 'accept-new'
+          : strict === 'no' || strict === 'off' || strict === 'false'
+            ? 'no'
+            : 'ask',
     revokedHostKeys: words('revokedhostkeys').map(expand),
   }
 }
@@ -106,7 +124,10 @@ function configError(stderr: string, host: string): UserError {
   const line = stderr.split('\n').find((l) => / line \d+: /.test(l)) ?? stderr.trim().split('\n')[0] ?? 'ssh -G failed'
   const located = /^(.*?):? line (\d+): (.*)$/.exec(line.trim())
   const message = located ? `${located[1]}:${located[2]}: ${located[3]}` : line.trim()
-  return new UserError(`${host}: the SSH configuration does not read: ${message}`, 'ssh(1) refuses the same file: fix it there (`ssh -G HOST` shows what ssh reads).')
+  return new UserError(
+    `${host}: the SSH configuration does not read: ${message}`,
+    'ssh(1) refuses the same file: fix it there (`ssh -G HOST` shows what ssh reads).',
+  )
 }
 
 /** Whether an `ssh` client is installed (the connector asks once per run). */
@@ -118,9 +139,17 @@ export function sshClientInstalled(): Promise<boolean> {
 }
 
 /** Runs `ssh -G [-F file] -- ALIAS`: what ssh would use to reach the host, without connecting. */
-export async function probeSshConfig(alias: string, options: { configFile?: string; host: string }): Promise<SshConfig> {
+export async function probeSshConfig(
+  alias: string,
+  options: { configFile?: string; host: string },
+): Promise<SshConfig> {
   const args = ['-G', ...(options.configFile ? ['-F', options.configFile] : []), '--', alias]
-  const result = await execa('ssh', args, { reject: false, timeout: 10_000, stdin: 'ignore', env: { ...process.env, LC_ALL: 'C' } })
+  const result = await execa('ssh', args, {
+    reject: false,
+    timeout: 10_000,
+    stdin: 'ignore',
+    env: { ...process.env, LC_ALL: 'C' },
+  })
   if (result.exitCode !== 0) throw configError(result.stderr, options.host)
   return sshConfigFrom(parseSshG(result.stdout), alias)
 }

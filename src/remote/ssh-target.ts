@@ -48,14 +48,29 @@ type Explicit = Host['ssh'] & { knownHosts?: string }
 /** How deep a ProxyJump chain may go (OpenSSH has no limit, but a loop must end). */
 const MAX_HOPS = 8
 
-export async function resolveSshTarget(host: Pick<Host, 'name' | 'address' | 'ssh'>, source: SshSettingsSource = {}): Promise<SshTarget> {
+export async function resolveSshTarget(
+  host: Pick<Host, 'name' | 'address' | 'ssh'>,
+  source: SshSettingsSource = {},
+): Promise<SshTarget> {
   const configFile = source.configFile ?? process.env.AIP_SSH_CONFIG
-  const probe = source.probe === undefined ? (alias: string, file: string | undefined) => probeSshConfig(alias, { configFile: file, host: host.name }) : source.probe
-  const read = probe ? (alias: string) => probe(alias, configFile ? expandHome(configFile) : undefined) : libraryReader(configFile)
+  const probe =
+    source.probe === undefined
+      ? (alias: string, file: string | undefined) => probeSshConfig(alias, { configFile: file, host: host.name })
+      : source.probe
+  const read = probe
+    ? (alias: string) => probe(alias, configFile ? expandHome(configFile) : undefined)
+    : libraryReader(configFile)
   return resolveWith(host.name, host.address, host.ssh, read, source, 0)
 }
 
-async function resolveWith(name: string, alias: string, explicit: Explicit, read: (alias: string) => Promise<SshConfig>, source: SshSettingsSource, depth: number): Promise<SshTarget> {
+async function resolveWith(
+  name: string,
+  alias: string,
+  explicit: Explicit,
+  read: (alias: string) => Promise<SshConfig>,
+  source: SshSettingsSource,
+  depth: number,
+): Promise<SshTarget> {
   const config = await read(alias)
   if (config.strictHostKeyChecking === 'no') {
     throw new UserError(
@@ -71,7 +86,12 @@ async function resolveWith(name: string, alias: string, explicit: Explicit, read
   const port = explicit.port ?? config.port
   const tokens = { hostname: config.hostname, alias, port, user }
   const knownHosts = explicit.knownHosts ?? source.knownHostsFile ?? process.env.AIP_KNOWN_HOSTS
-  const hops = explicit.proxyJump ? explicit.proxyJump.split(',').map((h) => h.trim()).filter(Boolean) : config.proxyJump
+  const hops = explicit.proxyJump
+    ? explicit.proxyJump
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean)
+    : config.proxyJump
   const proxyJump = hops.length > 0 ? await chain(name, hops, explicit, read, source, depth) : null
   return {
     name,
@@ -79,7 +99,9 @@ async function resolveWith(name: string, alias: string, explicit: Explicit, read
     hostname: config.hostname,
     port,
     user,
-    identityFiles: explicit.identityFile ? [rel(explicit.identityFile)] : config.identityFiles.map((f) => expandTokens(f, tokens)).filter((f) => existsSync(f)),
+    identityFiles: explicit.identityFile
+      ? [rel(explicit.identityFile)]
+      : config.identityFiles.map((f) => expandTokens(f, tokens)).filter((f) => existsSync(f)),
     // an explicit known_hosts is the only one: the inventory pins what is trusted
     knownHostsFiles: knownHosts ? [rel(knownHosts)] : [...config.userKnownHostsFiles, ...config.globalKnownHostsFiles],
     proxyJump,
@@ -88,15 +110,27 @@ async function resolveWith(name: string, alias: string, explicit: Explicit, read
     strictHostKeyChecking: config.strictHostKeyChecking,
     revokedHostKeysFiles: config.revokedHostKeys,
     // IdentitiesOnly: the identity files only (ssh would still use an agent's copy of one of them)
-    agent: config.identitiesOnly ? null : config.identityAgent === 'SSH_AUTH_SOCK' ? (process.env.SSH_AUTH_SOCK ?? null) : config.identityAgent,
+    agent: config.identitiesOnly
+      ? null
+      : config.identityAgent === 'SSH_AUTH_SOCK'
+        ? (process.env.SSH_AUTH_SOCK ?? null)
+        : config.identityAgent,
   }
 }
 
 /** `a,b`: the host is reached from b, b from a; each hop resolved as ssh resolves it, checked against known_hosts. */
-async function chain(name: string, hops: string[], explicit: Explicit, read: (alias: string) => Promise<SshConfig>, source: SshSettingsSource, depth: number): Promise<SshTarget | null> {
+async function chain(
+  name: string,
+  hops: string[],
+  explicit: Explicit,
+  read: (alias: string) => Promise<SshConfig>,
+  source: SshSettingsSource,
+  depth: number,
+): Promise<SshTarget | null> {
   let previous: SshTarget | null = null
   for (const hop of hops) {
-    if (depth + 1 > MAX_HOPS) throw new UserError(`${name}: ProxyJump goes more than ${MAX_HOPS} hops deep (a loop in the SSH configuration?)`)
+    if (depth + 1 > MAX_HOPS)
+      throw new UserError(`${name}: ProxyJump goes more than ${MAX_HOPS} hops deep (a loop in the SSH configuration?)`)
     const match = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hop)
     if (!match) throw new UserError(`${name}: ProxyJump hop ${JSON.stringify(hop)} is not [user@]host[:port]`)
     const hopExplicit: Explicit = {}
@@ -104,7 +138,14 @@ async function chain(name: string, hops: string[], explicit: Explicit, read: (al
     if (match[3]) hopExplicit.port = Number(match[3])
     if (explicit.knownHosts) hopExplicit.knownHosts = explicit.knownHosts
     const address = match[2]!.replace(/^\[|\]$/g, '')
-    const target: SshTarget = await resolveWith(`${name} (jump ${address})`, address, hopExplicit, read, source, depth + 1)
+    const target: SshTarget = await resolveWith(
+      `${name} (jump ${address})`,
+      address,
+      hopExplicit,
+      read,
+      source,
+      depth + 1,
+    )
     // a hop's own ProxyJump is ignored inside a chain, as ssh does with -J a,b
     previous = { ...target, proxyJump: previous ?? target.proxyJump }
   }
@@ -129,7 +170,7 @@ function libraryReader(configFile: string | undefined): (alias: string) => Promi
     }
   }
   const compute = (alias: string): SshConfig => {
-    const computed = (config?.compute(alias) ?? {})
+    const computed = config?.compute(alias) ?? {}
     const first = (key: string): string | undefined => {
       const v = computed[key]
       return Array.isArray(v) ? v[0] : v
@@ -147,12 +188,19 @@ function libraryReader(configFile: string | undefined): (alias: string) => Promi
       identityFiles: identities.length > 0 ? identities : ['~/.ssh/id_rsa', '~/.ssh/id_ecdsa', '~/.ssh/id_ed25519'],
       identitiesOnly: first('IdentitiesOnly')?.toLowerCase() === 'yes',
       identityAgent: 'SSH_AUTH_SOCK',
-      userKnownHostsFiles: list('UserKnownHostsFile').length > 0 ? list('UserKnownHostsFile').map(expandHome) : [join(homedir(), '.ssh', 'known_hosts')],
+      userKnownHostsFiles:
+        list('UserKnownHostsFile').length > 0
+          ? list('UserKnownHostsFile').map(expandHome)
+          : [join(homedir(), '.ssh', 'known_hosts')],
       globalKnownHostsFiles: ['/etc/ssh/ssh_known_hosts'],
-      proxyJump: (first('ProxyJump') ?? '').split(',').map((h) => h.trim()).filter((h) => h !== '' && h !== 'none'),
+      proxyJump: (first('ProxyJump') ?? '')
+        .split(',')
+        .map((h) => h.trim())
+        .filter((h) => h !== '' && h !== 'none'),
       proxyCommand: first('ProxyCommand') ?? null,
       hostKeyAlias: first('HostKeyAlias') ?? null,
-      strictHostKeyChecking: strict === 'yes' ? 'yes' : strict === 'accept-new' ? 'accept-new' : strict === 'no' ? 'no' : 'ask',
+      strictHostKeyChecking:
+        strict === 'yes' ? 'yes' : strict === 'accept-new' ? 'accept-new' : strict === 'no' ? 'no' : 'ask',
       revokedHostKeys: list('RevokedHostKeys'),
     }
   }

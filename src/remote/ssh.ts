@@ -10,8 +10,26 @@ import { inspect } from 'node:util'
 import type Docker from 'dockerode'
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2'
 import { RemoteError, UserError, errorMessage } from '../errors.js'
-import { DEFAULT_TIMEOUT_MS, MAX_OUTPUT_BYTES, type Executor, type Redact, type RunOptions, type RunResult, type WaitOptions } from './executor.js'
-import { appendKnownHost, checkHostKey, fingerprint, hostToken, keyTypeOf, orderHostKeyAlgorithms, readKnownHosts, readRevokedKeys, trustedAuthorities } from './known-hosts.js'
+import {
+  DEFAULT_TIMEOUT_MS,
+  MAX_OUTPUT_BYTES,
+  type Executor,
+  type Redact,
+  type RunOptions,
+  type RunResult,
+  type WaitOptions,
+} from './executor.js'
+import {
+  appendKnownHost,
+  checkHostKey,
+  fingerprint,
+  hostToken,
+  keyTypeOf,
+  orderHostKeyAlgorithms,
+  readKnownHosts,
+  readRevokedKeys,
+  trustedAuthorities,
+} from './known-hosts.js'
 import { checkHostCertificate, scanHostCertificates } from './host-cert.js'
 import { shellQuote } from './quote.js'
 import { trace } from './trace.js'
@@ -103,7 +121,15 @@ export class SshPool {
   }
 }
 
-const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE'])
+const RETRYABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'EPIPE',
+])
 /** Waits between connection attempts: jittered, so the hosts behind one bastion do not all retry at once. */
 const CONNECT_BACKOFF = { baseMs: 500, capMs: 5000 }
 
@@ -127,14 +153,21 @@ export class SshConnection {
     })
   }
 
-  static async open(target: SshTarget, options: SshOptions, starts: Handshakes, signal?: AbortSignal): Promise<SshConnection> {
+  static async open(
+    target: SshTarget,
+    options: SshOptions,
+    starts: Handshakes,
+    signal?: AbortSignal,
+  ): Promise<SshConnection> {
     const jump = target.proxyJump ? await SshConnection.open(target.proxyJump, options, starts, signal) : null
     let client: Client
     try {
       client = await retry(() => starts.use(target, () => handshake(target, options, jump, signal)), {
         attempts: Math.max(1, options.attempts ?? 3),
         ...CONNECT_BACKOFF,
-        retryable: (error) => RETRYABLE.has((error as NodeJS.ErrnoException).code ?? '') || (error as { level?: string }).level === 'client-timeout',
+        retryable: (error) =>
+          RETRYABLE.has((error as NodeJS.ErrnoException).code ?? '') ||
+          (error as { level?: string }).level === 'client-timeout',
         signal,
       })
     } catch (error) {
@@ -164,7 +197,11 @@ export class SshConnection {
     const release = await this.slot([command], timeoutMs, options.signal)
     if (this.closed) {
       release()
-      throw new RemoteError({ host: this.target.name, argv: [command], message: `${this.target.name}: the SSH connection is closed` })
+      throw new RemoteError({
+        host: this.target.name,
+        argv: [command],
+        message: `${this.target.name}: the SSH connection is closed`,
+      })
     }
     return this.opening<ClientChannel>({
       what: [command],
@@ -205,7 +242,8 @@ export class SshConnection {
     never?: () => void
     adopt?: (value: T) => void
   }): Promise<T> {
-    const fail = (text: string) => new RemoteError({ host: this.target.name, argv: spec.what, message: `${this.target.name}: ${text}` })
+    const fail = (text: string) =>
+      new RemoteError({ host: this.target.name, argv: spec.what, message: `${this.target.name}: ${text}` })
     return new Promise((resolve, reject) => {
       let settled = false
       const give = (error: RemoteError): void => {
@@ -248,7 +286,13 @@ export class SshConnection {
     try {
       return await this.channels.acquire(signal ? AbortSignal.any([signal, deadline]) : deadline)
     } catch {
-      throw new RemoteError({ host: this.target.name, argv: what, message: signal?.aborted ? `${this.target.name}: interrupted while waiting for an SSH channel` : `${this.target.name}: no SSH channel came free within ${seconds(timeoutMs)} (the host holds them all)` })
+      throw new RemoteError({
+        host: this.target.name,
+        argv: what,
+        message: signal?.aborted
+          ? `${this.target.name}: interrupted while waiting for an SSH channel`
+          : `${this.target.name}: no SSH channel came free within ${seconds(timeoutMs)} (the host holds them all)`,
+      })
     }
   }
 
@@ -274,12 +318,31 @@ export class SshConnection {
         options.signal?.removeEventListener('abort', onAbort)
         if (error) return reject(error)
         if (code === null && signal === undefined && this.dropped) {
-          return reject(new RemoteError({ host: this.target.name, argv, message: `${this.target.name}: the connection was lost while \`${argv.join(' ')}\` ran: it may or may not have finished` }))
+          return reject(
+            new RemoteError({
+              host: this.target.name,
+              argv,
+              message: `${this.target.name}: the connection was lost while \`${argv.join(' ')}\` ran: it may or may not have finished`,
+            }),
+          )
         }
-        const result: RunResult = { code: code ?? 255, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), ...(signal ? { signal } : code === null ? { signal: 'none reported' } : {}) }
+        const result: RunResult = {
+          code: code ?? 255,
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: Buffer.concat(err).toString('utf8'),
+          ...(signal ? { signal } : code === null ? { signal: 'none reported' } : {}),
+        }
         if (options.check !== false && result.code !== 0) {
           const redact = this.options.redact ?? ((t: string) => t)
-          return reject(new RemoteError({ host: this.target.name, argv, exitCode: code, stderr: redact(result.stderr || result.stdout), message: signal ? `${this.target.name}: \`${argv.join(' ')}\` ended by signal ${signal}` : undefined }))
+          return reject(
+            new RemoteError({
+              host: this.target.name,
+              argv,
+              exitCode: code,
+              stderr: redact(result.stderr || result.stdout),
+              message: signal ? `${this.target.name}: \`${argv.join(' ')}\` ended by signal ${signal}` : undefined,
+            }),
+          )
         }
         resolve(result)
       }
@@ -292,13 +355,26 @@ export class SshConnection {
       const timer = setTimeout(
         () => {
           stop()
-          finish(new RemoteError({ host: this.target.name, argv, stderr: Buffer.concat(err).toString('utf8'), message: `${this.target.name}: \`${argv.join(' ')}\` did not finish within ${Math.round(timeoutMs / 1000)} s` }))
+          finish(
+            new RemoteError({
+              host: this.target.name,
+              argv,
+              stderr: Buffer.concat(err).toString('utf8'),
+              message: `${this.target.name}: \`${argv.join(' ')}\` did not finish within ${Math.round(timeoutMs / 1000)} s`,
+            }),
+          )
         },
         Math.max(0, timeoutMs - (Date.now() - t0)),
       )
       const onAbort = (): void => {
         stop()
-        finish(new RemoteError({ host: this.target.name, argv, message: `${this.target.name}: \`${argv.join(' ')}\` was interrupted` }))
+        finish(
+          new RemoteError({
+            host: this.target.name,
+            argv,
+            message: `${this.target.name}: \`${argv.join(' ')}\` was interrupted`,
+          }),
+        )
       }
       options.signal?.addEventListener('abort', onAbort, { once: true })
       // What a host prints is kept up to a bound: past it the command is stopped, not the CLI.
@@ -307,7 +383,13 @@ export class SshConnection {
         bytes += chunk.length
         if (bytes > maxBytes) {
           stop()
-          finish(new RemoteError({ host: this.target.name, argv, message: `${this.target.name}: \`${argv.join(' ')}\` printed more than ${Math.round(maxBytes / (1024 * 1024))} MiB; stopped reading it` }))
+          finish(
+            new RemoteError({
+              host: this.target.name,
+              argv,
+              message: `${this.target.name}: \`${argv.join(' ')}\` printed more than ${Math.round(maxBytes / (1024 * 1024))} MiB; stopped reading it`,
+            }),
+          )
           return
         }
         into.push(chunk)
@@ -333,7 +415,9 @@ export class SshConnection {
         if (code === null && signal === undefined) setImmediate(() => finish())
         else finish()
       })
-      stream.on('error', (error: Error) => finish(new RemoteError({ host: this.target.name, argv, message: `${this.target.name}: ${error.message}` })))
+      stream.on('error', (error: Error) =>
+        finish(new RemoteError({ host: this.target.name, argv, message: `${this.target.name}: ${error.message}` })),
+      )
       if (options.stdin === undefined) stream.end()
       else if (typeof options.stdin === 'string' || Buffer.isBuffer(options.stdin)) stream.end(options.stdin)
       else options.stdin.pipe(stream)
@@ -359,7 +443,11 @@ export class SshConnection {
    * Into a private partial file (0600), renamed into place when complete: never a half-written file.
    * A transfer that makes no progress for `stallMs` (and an SFTP session that never opens) fails.
    */
-  async download(remotePath: string, localPath: string, options: { stallMs?: number; maxBytes?: number } = {}): Promise<void> {
+  async download(
+    remotePath: string,
+    localPath: string,
+    options: { stallMs?: number; maxBytes?: number } = {},
+  ): Promise<void> {
     const stallMs = options.stallMs ?? 60_000
     const release = await this.slot(['sftp', 'get', remotePath], stallMs)
     const partial = `${localPath}.part-${process.pid}`
@@ -376,11 +464,28 @@ export class SshConnection {
           else resolve()
         }
         let timer = setTimeout(() => settle(stalled()), stallMs)
-        const stalled = () => new RemoteError({ host: this.target.name, argv: ['sftp', 'get', remotePath], message: `${this.target.name}: the download of ${remotePath} made no progress for ${seconds(stallMs)}` })
-        const tooBig = (bytes: number) => new RemoteError({ host: this.target.name, argv: ['sftp', 'get', remotePath], message: `${this.target.name}: ${remotePath} is ${bytes} bytes, more than the ${options.maxBytes} the host announced` })
+        const stalled = () =>
+          new RemoteError({
+            host: this.target.name,
+            argv: ['sftp', 'get', remotePath],
+            message: `${this.target.name}: the download of ${remotePath} made no progress for ${seconds(stallMs)}`,
+          })
+        const tooBig = (bytes: number) =>
+          new RemoteError({
+            host: this.target.name,
+            argv: ['sftp', 'get', remotePath],
+            message: `${this.target.name}: ${remotePath} is ${bytes} bytes, more than the ${options.maxBytes} the host announced`,
+          })
         try {
           this.client.sftp((error, sftp) => {
-            if (error) return settle(new RemoteError({ host: this.target.name, argv: ['sftp', remotePath], message: `${this.target.name}: cannot open SFTP: ${error.message}` }))
+            if (error)
+              return settle(
+                new RemoteError({
+                  host: this.target.name,
+                  argv: ['sftp', remotePath],
+                  message: `${this.target.name}: cannot open SFTP: ${error.message}`,
+                }),
+              )
             session = sftp
             if (settled) return sftp.end()
             sftp.fastGet(
@@ -391,16 +496,32 @@ export class SshConnection {
                 step: (transferred: number, _chunk: number, total: number) => {
                   if (settled) return
                   // the size is the host's word: what it announced before bounds what it may send
-                  if (options.maxBytes !== undefined && Math.max(transferred, total) > options.maxBytes) return settle(tooBig(Math.max(transferred, total)))
+                  if (options.maxBytes !== undefined && Math.max(transferred, total) > options.maxBytes)
+                    return settle(tooBig(Math.max(transferred, total)))
                   clearTimeout(timer)
                   timer = setTimeout(() => settle(stalled()), stallMs)
                 },
               },
-              (getError) => settle(getError ? new RemoteError({ host: this.target.name, argv: ['sftp', 'get', remotePath], message: `${this.target.name}: cannot download ${remotePath}: ${getError.message}` }) : undefined),
+              (getError) =>
+                settle(
+                  getError
+                    ? new RemoteError({
+                        host: this.target.name,
+                        argv: ['sftp', 'get', remotePath],
+                        message: `${this.target.name}: cannot download ${remotePath}: ${getError.message}`,
+                      })
+                    : undefined,
+                ),
             )
           })
         } catch (error) {
-          settle(new RemoteError({ host: this.target.name, argv: ['sftp', remotePath], message: `${this.target.name}: cannot open SFTP: ${errorMessage(error)}` }))
+          settle(
+            new RemoteError({
+              host: this.target.name,
+              argv: ['sftp', remotePath],
+              message: `${this.target.name}: cannot open SFTP: ${errorMessage(error)}`,
+            }),
+          )
         }
       })
       await chmod(partial, 0o600)
@@ -415,7 +536,12 @@ export class SshConnection {
 
   /** dockerode whose every request rides a `docker system dial-stdio` channel of this connection. */
   docker(): Docker {
-    this.dockerClient ??= new (dockerode())({ protocol: 'http', host: 'docker', port: 2375, agent: new DialStdioAgent(this) } as Docker.DockerOptions)
+    this.dockerClient ??= new (dockerode())({
+      protocol: 'http',
+      host: 'docker',
+      port: 2375,
+      agent: new DialStdioAgent(this),
+    } as Docker.DockerOptions)
     return this.dockerClient
   }
 
@@ -433,9 +559,13 @@ export class SshConnection {
  * allowed on a half-closed channel (RFC 4254 6.9), so it goes through ssh2's protocol object directly.
  */
 function signalChannel(stream: ClientChannel, name: string): void {
-  const channel = stream as unknown as { _client?: { _protocol?: { signal(id: number, name: string): void } }; outgoing?: { id: number; state: string } }
+  const channel = stream as unknown as {
+    _client?: { _protocol?: { signal(id: number, name: string): void } }
+    outgoing?: { id: number; state: string }
+  }
   try {
-    if (channel.outgoing && channel.outgoing.state !== 'closed' && channel.outgoing.state !== 'closing') channel._client?._protocol?.signal(channel.outgoing.id, name)
+    if (channel.outgoing && channel.outgoing.state !== 'closed' && channel.outgoing.state !== 'closing')
+      channel._client?._protocol?.signal(channel.outgoing.id, name)
   } catch {
     // the connection is gone: nothing to signal
   }
@@ -480,7 +610,11 @@ class DialStdioAgent extends Agent {
           if (stderr.length < 4096) stderr += chunk.toString('utf8')
         })
         stream.on('exit', (code: number | null) => {
-          if (code !== 0 && stderr) stream.emit('error', new Error(`${this.connection.target.name}: docker system dial-stdio: ${stderr.trim()}`))
+          if (code !== 0 && stderr)
+            stream.emit(
+              'error',
+              new Error(`${this.connection.target.name}: docker system dial-stdio: ${stderr.trim()}`),
+            )
         })
         callback(null, addSocketMethods(stream))
       })
@@ -499,11 +633,20 @@ class DialStdioAgent extends Agent {
         let bytes = 0
         response.on('data', (chunk: Buffer) => {
           bytes += chunk.length
-          if (bytes > MAX_DOCKER_ANSWER_BYTES) request.destroy(new Error(`${this.connection.target.name}: the Docker API answered more than ${MAX_DOCKER_ANSWER_BYTES / (1024 * 1024)} MiB to ${request.method} ${request.path.split('?')[0]}`))
+          if (bytes > MAX_DOCKER_ANSWER_BYTES)
+            request.destroy(
+              new Error(
+                `${this.connection.target.name}: the Docker API answered more than ${MAX_DOCKER_ANSWER_BYTES / (1024 * 1024)} MiB to ${request.method} ${request.path.split('?')[0]}`,
+              ),
+            )
         })
       })
     }
-    ;(Agent.prototype as unknown as { addRequest(request: ClientRequest, options: unknown): void }).addRequest.call(this, request, options)
+    ;(Agent.prototype as unknown as { addRequest(request: ClientRequest, options: unknown): void }).addRequest.call(
+      this,
+      request,
+      options,
+    )
   }
 }
 
@@ -520,11 +663,24 @@ export function isDockerStream(method: string, path: string): boolean {
   return /^\/containers\/[^/]+\/stats([?/]|$)/.test(p) && !/[?&]stream=(false|0)(&|$)/.test(p)
 }
 
-async function handshake(target: SshTarget, options: SshOptions, jump: SshConnection | null, signal?: AbortSignal): Promise<Client> {
+async function handshake(
+  target: SshTarget,
+  options: SshOptions,
+  jump: SshConnection | null,
+  signal?: AbortSignal,
+): Promise<Client> {
   if (signal?.aborted) throw abandoned(target)
-  const entries = [...(await Promise.all(target.knownHostsFiles.map(readKnownHosts))).flat(), ...(await Promise.all((target.revokedHostKeysFiles ?? []).map(readRevokedKeys))).flat()]
+  const entries = [
+    ...(await Promise.all(target.knownHostsFiles.map(readKnownHosts))).flat(),
+    ...(await Promise.all((target.revokedHostKeysFiles ?? []).map(readRevokedKeys))).flat(),
+  ]
   // HostKeyAlias: the one name looked up and recorded, as ssh does
-  const tokens = target.hostKeyAlias ? [target.hostKeyAlias] : [hostToken(target.hostname, target.port), ...(target.alias !== target.hostname ? [hostToken(target.alias, target.port)] : [])]
+  const tokens = target.hostKeyAlias
+    ? [target.hostKeyAlias]
+    : [
+        hostToken(target.hostname, target.port),
+        ...(target.alias !== target.hostname ? [hostToken(target.alias, target.port)] : []),
+      ]
   const acceptNew = options.acceptNew === true || target.strictHostKeyChecking === 'accept-new'
   const agent = target.agent === undefined ? process.env.SSH_AUTH_SOCK : (target.agent ?? undefined)
   let refusal: UserError | null = null
@@ -537,7 +693,11 @@ async function handshake(target: SshTarget, options: SshOptions, jump: SshConnec
       // An identity file that does not exist is skipped, as OpenSSH does.
     }
   }
-  const sock = jump ? await jump.forward(target.port, target.hostname) : target.proxyCommand ? proxyCommandSocket(target) : undefined
+  const sock = jump
+    ? await jump.forward(target.port, target.hostname)
+    : target.proxyCommand
+      ? proxyCommandSocket(target)
+      : undefined
   const client = new Client()
   return new Promise((resolve, reject) => {
     let keyIndex = 0
@@ -551,7 +711,11 @@ async function handshake(target: SshTarget, options: SshOptions, jump: SshConnec
       keepaliveInterval: options.keepaliveIntervalMs ?? 5_000,
       keepaliveCountMax: 3,
       ...(sock ? { sock: sock } : {}),
-      algorithms: { serverHostKey: orderHostKeyAlgorithms(entries, tokens) as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] },
+      algorithms: {
+        serverHostKey: orderHostKeyAlgorithms(entries, tokens) as NonNullable<
+          ConnectConfig['algorithms']
+        >['serverHostKey'],
+      },
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void): void => {
         const verdict = checkHostKey(entries, tokens, key)
         if (verdict.status === 'known') return verify(true)
@@ -559,12 +723,20 @@ async function handshake(target: SshTarget, options: SshOptions, jump: SshConnec
         const authorities = verdict.status === 'unknown' ? trustedAuthorities(entries, tokens) : []
         if (authorities.length > 0) {
           // a CA the file trusts for this host may vouch for the key: ask the host for its certificate
-          void certified(target, target.hostKeyAlias ?? target.hostname, key, authorities.map((a) => a.key)).then((problem) => {
+          void certified(
+            target,
+            target.hostKeyAlias ?? target.hostname,
+            key,
+            authorities.map((a) => a.key),
+          ).then((problem) => {
             if (problem === null) {
               refusal = null
               return verify(true)
             }
-            refusal = new UserError(`${target.name}: the host key of ${hostToken(target.hostname, target.port)} (${keyTypeOf(key)} key ${fingerprint(key)}) is not known, and no certificate vouches for it: ${problem}. Nothing was sent to this host.`, `known_hosts trusts a CA for this host (@cert-authority): check the host's HostCertificate (ssh-keygen -L -f the certificate).`)
+            refusal = new UserError(
+              `${target.name}: the host key of ${hostToken(target.hostname, target.port)} (${keyTypeOf(key)} key ${fingerprint(key)}) is not known, and no certificate vouches for it: ${problem}. Nothing was sent to this host.`,
+              `known_hosts trusts a CA for this host (@cert-authority): check the host's HostCertificate (ssh-keygen -L -f the certificate).`,
+            )
             verify(false)
           })
           return
@@ -608,7 +780,11 @@ async function handshake(target: SshTarget, options: SshOptions, jump: SshConnec
           () => resolve(client),
           (error: Error) => {
             client.end()
-            reject(new UserError(`${target.name}: cannot record the new host key in ${target.knownHostsFiles[0]}: ${error.message}`))
+            reject(
+              new UserError(
+                `${target.name}: cannot record the new host key in ${target.knownHostsFiles[0]}: ${error.message}`,
+              ),
+            )
           },
         )
       } else resolve(client)
@@ -620,7 +796,12 @@ async function handshake(target: SshTarget, options: SshOptions, jump: SshConnec
       client.end()
       if (refusal) return reject(refusal)
       if (error.level === 'client-authentication') {
-        return reject(new UserError(`${target.name}: SSH authentication failed for ${target.user}@${target.hostname}:${target.port} (tried ${methods.length > 0 ? methods.join(', ') : 'nothing: no agent and no identity file'})`, 'Check the user and identity_file in the inventory or ~/.ssh/config, or load the key into ssh-agent.'))
+        return reject(
+          new UserError(
+            `${target.name}: SSH authentication failed for ${target.user}@${target.hostname}:${target.port} (tried ${methods.length > 0 ? methods.join(', ') : 'nothing: no agent and no identity file'})`,
+            'Check the user and identity_file in the inventory or ~/.ssh/config, or load the key into ssh-agent.',
+          ),
+        )
       }
       reject(error)
     })
@@ -629,8 +810,14 @@ async function handshake(target: SshTarget, options: SshOptions, jump: SshConnec
 }
 
 /** null when a certificate of the host, signed by a trusted CA, vouches for the key it presented; else why not. */
-async function certified(target: SshTarget, name: string, presented: Buffer, trusted: Buffer[]): Promise<string | null> {
-  if (target.proxyJump || target.proxyCommand) return 'the certificate cannot be fetched through ProxyJump or ProxyCommand (ssh-keyscan connects directly)'
+async function certified(
+  target: SshTarget,
+  name: string,
+  presented: Buffer,
+  trusted: Buffer[],
+): Promise<string | null> {
+  if (target.proxyJump || target.proxyCommand)
+    return 'the certificate cannot be fetched through ProxyJump or ProxyCommand (ssh-keyscan connects directly)'
   const certificates = await scanHostCertificates(target.hostname, target.port).catch(() => [])
   if (certificates.length === 0) return 'the host offers no certificate'
   const verdicts = certificates.map((cert) => checkHostCertificate(cert, { trusted, name, presented }))
@@ -651,9 +838,16 @@ function proxyCommandSocket(target: SshTarget): Duplex {
   const socket = Duplex.from({ readable: child.stdout, writable: child.stdin })
   socket.on('close', () => child.kill())
   child.on('exit', (code) => {
-    if (code !== 0 && code !== null) socket.destroy(new Error(`ProxyCommand \`${target.proxyCommand}\` exited with ${code}${stderr.trim() ? `: ${stderr.trim().split('\n').pop()}` : ''}`))
+    if (code !== 0 && code !== null)
+      socket.destroy(
+        new Error(
+          `ProxyCommand \`${target.proxyCommand}\` exited with ${code}${stderr.trim() ? `: ${stderr.trim().split('\n').pop()}` : ''}`,
+        ),
+      )
   })
-  child.on('error', (error) => socket.destroy(new Error(`ProxyCommand \`${target.proxyCommand}\` did not start: ${error.message}`)))
+  child.on('error', (error) =>
+    socket.destroy(new Error(`ProxyCommand \`${target.proxyCommand}\` did not start: ${error.message}`)),
+  )
   return addSocketMethods(socket)
 }
 
@@ -665,10 +859,18 @@ function abortController(): AbortController {
 }
 
 function abandoned(target: SshTarget): Error {
-  return new RemoteError({ host: target.name, message: `${target.name}: connection abandoned (the run ended before it was needed)` })
+  return new RemoteError({
+    host: target.name,
+    message: `${target.name}: connection abandoned (the run ended before it was needed)`,
+  })
 }
 
-function hostKeyRefusal(target: SshTarget, key: Buffer, verdict: ReturnType<typeof checkHostKey>, acceptNew: boolean): UserError {
+function hostKeyRefusal(
+  target: SshTarget,
+  key: Buffer,
+  verdict: ReturnType<typeof checkHostKey>,
+  acceptNew: boolean,
+): UserError {
   const where = `${target.hostname}${target.port !== 22 ? `:${target.port}` : ''}`
   const print = `${keyTypeOf(key)} key ${fingerprint(key)}`
   const file = target.knownHostsFiles[0]
@@ -679,11 +881,15 @@ function hostKeyRefusal(target: SshTarget, key: Buffer, verdict: ReturnType<type
     )
   }
   if (verdict.status === 'revoked') {
-    return new UserError(`${target.name}: the host key of ${where} (${print}) is revoked (${verdict.at}). Nothing was sent to this host.`)
+    return new UserError(
+      `${target.name}: the host key of ${where} (${print}) is revoked (${verdict.at}). Nothing was sent to this host.`,
+    )
   }
   return new UserError(
     `${target.name}: the host key of ${where} is not known (${print} is in none of ${target.knownHostsFiles.join(', ')}). Nothing was sent to this host.`,
-    acceptNew ? undefined : `Check the fingerprint (on the host: ssh-keygen -lf /etc/ssh/ssh_host_${keyTypeOf(key).replace('ssh-', '')}_key.pub), then run again with --accept-new (or AIP_ACCEPT_NEW=1) to record it, as ssh's StrictHostKeyChecking=accept-new does.`,
+    acceptNew
+      ? undefined
+      : `Check the fingerprint (on the host: ssh-keygen -lf /etc/ssh/ssh_host_${keyTypeOf(key).replace('ssh-', '')}_key.pub), then run again with --accept-new (or AIP_ACCEPT_NEW=1) to record it, as ssh's StrictHostKeyChecking=accept-new does.`,
   )
 }
 
@@ -691,13 +897,36 @@ function describeConnectError(target: SshTarget, error: unknown): Error {
   if (error instanceof UserError) return error
   const e = error as NodeJS.ErrnoException & { level?: string }
   const where = `${target.user}@${target.hostname}:${target.port}`
-  if (e.code === 'ECONNREFUSED') return new RemoteError({ host: target.name, argv: ['ssh', where], message: `${target.name}: connection refused by ${where}: is sshd running?` })
-  if (e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH') return new RemoteError({ host: target.name, argv: ['ssh', where], message: `${target.name}: ${where} is unreachable (${e.code})` })
-  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return new RemoteError({ host: target.name, argv: ['ssh', where], message: `${target.name}: cannot resolve ${target.hostname} (${e.code})` })
+  if (e.code === 'ECONNREFUSED')
+    return new RemoteError({
+      host: target.name,
+      argv: ['ssh', where],
+      message: `${target.name}: connection refused by ${where}: is sshd running?`,
+    })
+  if (e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH')
+    return new RemoteError({
+      host: target.name,
+      argv: ['ssh', where],
+      message: `${target.name}: ${where} is unreachable (${e.code})`,
+    })
+  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN')
+    return new RemoteError({
+      host: target.name,
+      argv: ['ssh', where],
+      message: `${target.name}: cannot resolve ${target.hostname} (${e.code})`,
+    })
   if (e.level === 'client-timeout' || e.code === 'ETIMEDOUT' || /Timed out/i.test(e.message ?? '')) {
-    return new RemoteError({ host: target.name, argv: ['ssh', where], message: `${target.name}: no SSH answer from ${where} in time: host down or network cut?` })
+    return new RemoteError({
+      host: target.name,
+      argv: ['ssh', where],
+      message: `${target.name}: no SSH answer from ${where} in time: host down or network cut?`,
+    })
   }
-  return new RemoteError({ host: target.name, argv: ['ssh', where], message: `${target.name}: cannot connect to ${where}: ${e.message ?? String(error)}` })
+  return new RemoteError({
+    host: target.name,
+    argv: ['ssh', where],
+    message: `${target.name}: cannot connect to ${where}: ${e.message ?? String(error)}`,
+  })
 }
 
 /** The SSH executor: a thin adapter from the Executor interface onto one pooled connection. */

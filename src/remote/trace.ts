@@ -5,9 +5,17 @@ function tracing(): boolean {
   return process.env.AIP_DEBUG === '1'
 }
 
-export function trace(host: string, command: string, code: number | null, ms: number, redact: (text: string) => string = (t) => t): void {
+export function trace(
+  host: string,
+  command: string,
+  code: number | null,
+  ms: number,
+  redact: (text: string) => string = (t) => t,
+): void {
   if (!tracing()) return
   const oneLine = command.replace(/\s*\n\s*/g, '; ')
   const shown = oneLine.length > 240 ? `${oneLine.slice(0, 237)}...` : oneLine
-  process.stderr.write(`[trace] ${host} $ ${redact(shown)} -> ${code === null ? 'no exit status' : `exit ${code}`} (${ms} ms)\n`)
+  process.stderr.write(
+    `[trace] ${host} $ ${redact(shown)} -> ${code === null ? 'no exit status' : `exit ${code}`} (${ms} ms)\n`,
+  )
 }

@@ -38,9 +38,19 @@ export interface FleetContext {
   hosts: Record<string, HostView>
   fleet: HostView[]
   services: Record<string, ServiceView>
-  ollama: { nodes: { host: string; address: string; port: number; target: string; url: string; models: string[] }[]; urls: string[] }
+  ollama: {
+    nodes: { host: string; address: string; port: number; target: string; url: string; models: string[] }[]
+    urls: string[]
+  }
   litellm: {
-    routes: { model_name: string; model: string; api_base: string; host: string; mode: string; timeout: number | null }[]
+    routes: {
+      model_name: string
+      model: string
+      api_base: string
+      host: string
+      mode: string
+      timeout: number | null
+    }[]
     models: { name: string; mode: string; backends: number }[]
     fallbacks: { model: string; to: string[] }[]
   }
@@ -62,7 +72,14 @@ export function hostView(host: Host, project: Project): HostView {
     tags: [...host.tags],
     base_dir: host.baseDir,
     data_dir: `${host.baseDir}/data`,
-    gpu: host.gpu ? { vendor: host.gpu.vendor, count: host.gpu.count, vram_gb: host.gpu.vramGb ?? null, gfx_version: host.gpu.gfxVersion ?? null } : null,
+    gpu: host.gpu
+      ? {
+          vendor: host.gpu.vendor,
+          count: host.gpu.count,
+          vram_gb: host.gpu.vramGb ?? null,
+          gfx_version: host.gpu.gfxVersion ?? null,
+        }
+      : null,
     mounts,
     models: [...host.models],
   }
@@ -80,7 +97,9 @@ export function fleetContext(project: Project): FleetContext {
       hosts: [...service.hosts],
       address: firstHost?.address ?? null,
       host: first ?? null,
-      ports: firstHost ? publishedPorts(serviceForHost(service, firstHost, project.hosts, project.hostOrder).ports).map((p) => p.from) : [],
+      ports: firstHost
+        ? publishedPorts(serviceForHost(service, firstHost, project.hosts, project.hostOrder).ports).map((p) => p.from)
+        : [],
     }
   }
 
@@ -91,7 +110,14 @@ export function fleetContext(project: Project): FleetContext {
     for (const name of service.hosts) {
       const host = project.hosts[name]!
       const port = check.ollama.port
-      ollamaNodes.push({ host: name, address: host.address, port, target: `${host.address}:${port}`, url: `http://${host.address}:${port}`, models: [...host.models] })
+      ollamaNodes.push({
+        host: name,
+        address: host.address,
+        port,
+        target: `${host.address}:${port}`,
+        url: `http://${host.address}:${port}`,
+        models: [...host.models],
+      })
     }
   }
   ollamaNodes.sort((a, b) => project.hostOrder.indexOf(a.host) - project.hostOrder.indexOf(b.host))
@@ -102,7 +128,14 @@ export function fleetContext(project: Project): FleetContext {
     const model = project.models[modelName]!
     for (const node of ollamaNodes) {
       if (!node.models.includes(modelName)) continue
-      routes.push({ model_name: modelName, model: `ollama/${modelName}`, api_base: node.url, host: node.host, mode: model.mode, timeout: model.timeoutS ?? null })
+      routes.push({
+        model_name: modelName,
+        model: `ollama/${modelName}`,
+        api_base: node.url,
+        host: node.host,
+        mode: model.mode,
+        timeout: model.timeoutS ?? null,
+      })
     }
   }
   const served = modelNames.filter((m) => routes.some((r) => r.model_name === m))
@@ -126,12 +159,27 @@ export function fleetContext(project: Project): FleetContext {
     if (!service.route || service.tier === 'on-demand' || service.hosts.length === 0) continue
     const host = project.hosts[service.hosts[0]!]!
     const fqdn = project.platform.domain ? `${service.route.name}.${project.platform.domain}` : service.route.name
-    const rule = service.route.path === '/' ? `Host(\`${fqdn}\`)` : `Host(\`${fqdn}\`) && PathPrefix(\`${service.route.path}\`)`
-    proxyRoutes.push({ name: service.route.name, fqdn, rule, url: `http://${host.address}:${service.route.port}`, path: service.route.path, service: service.name, host: host.name })
+    const rule =
+      service.route.path === '/' ? `Host(\`${fqdn}\`)` : `Host(\`${fqdn}\`) && PathPrefix(\`${service.route.path}\`)`
+    proxyRoutes.push({
+      name: service.route.name,
+      fqdn,
+      rule,
+      url: `http://${host.address}:${service.route.port}`,
+      path: service.route.path,
+      service: service.name,
+      host: host.name,
+    })
   }
   proxyRoutes.sort((a, b) => a.name.localeCompare(b.name))
 
-  const databases = [...new Set(Object.values(project.services).filter((s) => s.hosts.length > 0).flatMap((s) => s.databases))].sort()
+  const databases = [
+    ...new Set(
+      Object.values(project.services)
+        .filter((s) => s.hosts.length > 0)
+        .flatMap((s) => s.databases),
+    ),
+  ].sort()
   const nas = project.platform.nas
 
   return {
@@ -150,7 +198,11 @@ export function fleetContext(project: Project): FleetContext {
     ollama: { nodes: ollamaNodes, urls: ollamaNodes.map((n) => n.url) },
     litellm: {
       routes,
-      models: served.map((m) => ({ name: m, mode: project.models[m]!.mode, backends: routes.filter((r) => r.model_name === m).length })),
+      models: served.map((m) => ({
+        name: m,
+        mode: project.models[m]!.mode,
+        backends: routes.filter((r) => r.model_name === m).length,
+      })),
       fallbacks,
     },
     prometheus: { jobs: [...jobs.values()].sort((a, b) => a.job.localeCompare(b.job)) },

@@ -75,7 +75,11 @@ export function renderHosts(project: Project, hostNames: readonly string[], opti
   return { renders, issues }
 }
 
-export function renderHost(project: Project, hostName: string, options: RenderOptions = {}): { render: HostRender | null; issues: Issue[] } {
+export function renderHost(
+  project: Project,
+  hostName: string,
+  options: RenderOptions = {},
+): { render: HostRender | null; issues: Issue[] } {
   const host = project.hosts[hostName]
   if (!host) throw new Error(`renderHost: unknown host ${hostName}`)
   const fleet = options.context ?? fleetContext(project)
@@ -83,7 +87,12 @@ export function renderHost(project: Project, hostName: string, options: RenderOp
   const fileTargets = new Map<string, string>()
   const context = { ...fleet, host: hostView(host, project), [FILES]: fileTargets }
   const issues: Issue[] = []
-  const locate = (key: string, path: PathSegment[], message: string, extra: { allowed?: string; got?: string } = {}): Issue => {
+  const locate = (
+    key: string,
+    path: PathSegment[],
+    message: string,
+    extra: { allowed?: string; got?: string } = {},
+  ): Issue => {
     const origin = options.origins?.get(key)
     if (origin) return issueAt(origin.source, [...origin.path, ...path], message, extra)
     return { file: key, line: 1, col: 1, path: path.join('.'), message, severity: 'error', ...extra }
@@ -95,7 +104,14 @@ export function renderHost(project: Project, hostName: string, options: RenderOp
   for (const stack of stacks) {
     stack.files.forEach((file, index) => {
       if (fileTargets.has(file.path)) {
-        issues.push(locate(`stack:${stack.name}`, ['x-ai-platform', 'files', index, 'path'], `host "${hostName}" already gets a file at this path from another stack`, { got: JSON.stringify(file.path) }))
+        issues.push(
+          locate(
+            `stack:${stack.name}`,
+            ['x-ai-platform', 'files', index, 'path'],
+            `host "${hostName}" already gets a file at this path from another stack`,
+            { got: JSON.stringify(file.path) },
+          ),
+        )
         return
       }
       const text = project.templates[file.template]
@@ -122,14 +138,33 @@ export function renderHost(project: Project, hostName: string, options: RenderOp
   for (const service of services) {
     const raw = serviceForHost(service, host, project.hosts, project.hostOrder)
     const interpolated = interpolate(raw, context, engine, (path, message, got, allowed) =>
-      issues.push(locate(`service:${service.name}`, path, message, { ...(got !== undefined ? { got } : {}), ...(allowed !== undefined ? { allowed } : {}) })),
+      issues.push(
+        locate(`service:${service.name}`, path, message, {
+          ...(got !== undefined ? { got } : {}),
+          ...(allowed !== undefined ? { allowed } : {}),
+        }),
+      ),
     )
     definitions.set(service.name, interpolated as Record<string, unknown>)
     const image = (interpolated as Record<string, unknown>).image
-    if (typeof raw.image === 'string' && raw.image.includes('{{') && typeof image === 'string' && image !== raw.image && composeVariables(image).length === 0) {
+    if (
+      typeof raw.image === 'string' &&
+      raw.image.includes('{{') &&
+      typeof image === 'string' &&
+      image !== raw.image &&
+      composeVariables(image).length === 0
+    ) {
       // Filled in per host, so checked here: the loader sees only the template.
       const problem = imageReferenceProblem(image)
-      if (problem) issues.push(locate(`service:${service.name}`, imageSite(service, raw.image), `${imageProblemMessage(problem)} (rendered for host ${hostName})`, { allowed: problem.allowed, got: describeValue(image) }))
+      if (problem)
+        issues.push(
+          locate(
+            `service:${service.name}`,
+            imageSite(service, raw.image),
+            `${imageProblemMessage(problem)} (rendered for host ${hostName})`,
+            { allowed: problem.allowed, got: describeValue(image) },
+          ),
+        )
     }
   }
   const composeServices: Record<string, unknown> = {}
@@ -140,10 +175,19 @@ export function renderHost(project: Project, hostName: string, options: RenderOp
   const volumes: Record<string, unknown> = {}
   const networks: Record<string, unknown> = {}
   for (const stack of stacks) {
-    for (const [kind, target, source] of [['volume', volumes, stack.volumes], ['network', networks, stack.networks]] as const) {
+    for (const [kind, target, source] of [
+      ['volume', volumes, stack.volumes],
+      ['network', networks, stack.networks],
+    ] as const) {
       for (const [name, definition] of Object.entries(source)) {
         if (name in target && JSON.stringify(target[name]) !== JSON.stringify(definition)) {
-          issues.push(locate(`stack:${stack.name}`, [`${kind}s`, name], `${kind} "${name}" is defined differently by another stack on host "${hostName}"`))
+          issues.push(
+            locate(
+              `stack:${stack.name}`,
+              [`${kind}s`, name],
+              `${kind} "${name}" is defined differently by another stack on host "${hostName}"`,
+            ),
+          )
         }
         target[name] = definition ?? {}
       }
@@ -165,8 +209,15 @@ export function renderHost(project: Project, hostName: string, options: RenderOp
   if (issues.length > 0) return { render: null, issues }
   const compose: RenderedFile = { path: COMPOSE_FILE, content: composeText, sha256: sha256(composeText), mode: '0644' }
   // The checks are part of a release (its record carries them): changing one is a change to deploy.
-  const checks = services.filter((s) => s.health.length > 0).map((s) => `checks\0${s.name}\0${JSON.stringify(s.health)}`)
-  const hashInput = [compose, ...files].map((f) => `${f.path}\0${f.sha256}`).concat(secretNames.map((s) => `secret\0${s}`), checks)
+  const checks = services
+    .filter((s) => s.health.length > 0)
+    .map((s) => `checks\0${s.name}\0${JSON.stringify(s.health)}`)
+  const hashInput = [compose, ...files]
+    .map((f) => `${f.path}\0${f.sha256}`)
+    .concat(
+      secretNames.map((s) => `secret\0${s}`),
+      checks,
+    )
   return {
     render: {
       host: hostName,
@@ -220,7 +271,8 @@ function interpolate(
   if (Array.isArray(value)) return value.map((item, i) => interpolate(item, context, engine, report, [...path, i]))
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {}
-    for (const [key, item] of Object.entries(value)) out[key] = interpolate(item, context, engine, report, [...path, key])
+    for (const [key, item] of Object.entries(value))
+      out[key] = interpolate(item, context, engine, report, [...path, key])
     return out
   }
   return value
@@ -248,7 +300,13 @@ function toMap(value: unknown): Record<string, unknown> {
 }
 
 /** Labels, restart policy, log rotation, GPU access, profiles and same-host ordering. */
-function finishService(service: Service, definition: Record<string, unknown>, all: Map<string, Record<string, unknown>>, host: Host, project: Project): Record<string, unknown> {
+function finishService(
+  service: Service,
+  definition: Record<string, unknown>,
+  all: Map<string, Record<string, unknown>>,
+  host: Host,
+  project: Project,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...definition }
   out.labels = {
     ...toMap(definition.labels),
@@ -300,14 +358,17 @@ function finishService(service: Service, definition: Record<string, unknown>, al
     if (!target || dependsOn[required]) continue
     const oneshot = project.services[required]?.oneshot === true
     const healthcheck = isPlainObject(target.healthcheck) && target.healthcheck.disable !== true
-    dependsOn[required] = { condition: oneshot ? 'service_completed_successfully' : healthcheck ? 'service_healthy' : 'service_started' }
+    dependsOn[required] = {
+      condition: oneshot ? 'service_completed_successfully' : healthcheck ? 'service_healthy' : 'service_started',
+    }
   }
   if (Object.keys(dependsOn).length > 0) out.depends_on = dependsOn
   return out
 }
 
 function toDependsOn(value: unknown): Record<string, { condition: string }> {
-  if (Array.isArray(value)) return Object.fromEntries(value.map((name) => [String(name), { condition: 'service_started' }]))
+  if (Array.isArray(value))
+    return Object.fromEntries(value.map((name) => [String(name), { condition: 'service_started' }]))
   if (isPlainObject(value)) return { ...(value as Record<string, { condition: string }>) }
   return {}
 }

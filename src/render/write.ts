@@ -13,10 +13,17 @@ export interface WrittenHost {
   env: 'written' | 'skipped'
 }
 
-export async function writeRenders(project: Project, renders: readonly HostRender[], outDir: string, options: { secrets: boolean }): Promise<WrittenHost[]> {
+export async function writeRenders(
+  project: Project,
+  renders: readonly HostRender[],
+  outDir: string,
+  options: { secrets: boolean },
+): Promise<WrittenHost[]> {
   const secrets = options.secrets ? await readSecrets(project) : null
   // Check every host's secrets before writing anything, so a missing one leaves no half-rendered tree.
-  const envs = new Map(renders.map((r) => [r.host, secrets ? envFileFor(r.secrets, secrets.values, project, r.host) : null]))
+  const envs = new Map(
+    renders.map((r) => [r.host, secrets ? envFileFor(r.secrets, secrets.values, project, r.host) : null]),
+  )
   const written: WrittenHost[] = []
   for (const render of renders) {
     const dir = join(outDir, render.host)
@@ -32,7 +39,13 @@ export async function writeRenders(project: Project, renders: readonly HostRende
       await writeFileAtomic(join(dir, ENV_FILE), env, 0o600)
       files.push(ENV_FILE)
     }
-    written.push({ host: render.host, dir, hash: render.hash, files, env: env === null || env === undefined ? 'skipped' : 'written' })
+    written.push({
+      host: render.host,
+      dir,
+      hash: render.hash,
+      files,
+      env: env === null || env === undefined ? 'skipped' : 'written',
+    })
   }
   return written
 }

@@ -19,8 +19,14 @@ function scalar(value: string | number | boolean | null): string {
 
 function isBlockable(text: string): boolean {
   // Literal blocks keep shell scripts readable; anything unusual is JSON-quoted instead.
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what must not go into a block
-  return text.includes('\n') && !/[\r\t\u0000-\u0008\u000b-\u001f\u007f\u2028\u2029]/.test(text) && !/^[ \n]/.test(text) && !/ \n| $/.test(text) && !/\n\n+$/.test(text)
+  return (
+    text.includes('\n') &&
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what must not go into a block
+    !/[\r\t\u0000-\u0008\u000b-\u001f\u007f\u2028\u2029]/.test(text) &&
+    !/^[ \n]/.test(text) &&
+    !/ \n| $/.test(text) &&
+    !/\n\n+$/.test(text)
+  )
 }
 
 function block(text: string, indent: string): string {
@@ -42,7 +48,9 @@ function key(name: string): string {
 
 function emitValue(value: unknown, indent: string, lines: string[], prefix: string): void {
   if (isMap(value)) {
-    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort()
+    const keys = Object.keys(value)
+      .filter((k) => value[k] !== undefined)
+      .sort()
     if (keys.length === 0) {
       lines.push(`${prefix}{}`)
       return

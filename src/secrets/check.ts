@@ -17,14 +17,22 @@ export interface SecretsCheck {
  * Checks the secrets file of the platform in `dir`: its lines, its mode, and, given the hosts'
  * renders, a value for every secret a host needs.
  */
-export async function checkSecrets(dir: string, hosts: { project: Pick<Project, 'platform'>; renders: readonly HostRender[] } | null): Promise<SecretsCheck> {
+export async function checkSecrets(
+  dir: string,
+  hosts: { project: Pick<Project, 'platform'>; renders: readonly HostRender[] } | null,
+): Promise<SecretsCheck> {
   const path = secretsPath({ dir })
   const mode = await fileMode(path)
   if (mode === null) return { found: false, issues: [] }
   const at = { file: SECRETS_FILE, line: 1, col: 1, path: '', severity: 'error' as const }
   const issues: Issue[] = []
   if (mode & 0o077) {
-    issues.push({ ...at, message: 'can be read by others: secret values must be private to you', allowed: `mode 0600, as \`chmod 600 ${SECRETS_FILE}\` sets it`, got: `mode ${mode.toString(8).padStart(4, '0')}` })
+    issues.push({
+      ...at,
+      message: 'can be read by others: secret values must be private to you',
+      allowed: `mode 0600, as \`chmod 600 ${SECRETS_FILE}\` sets it`,
+      got: `mode ${mode.toString(8).padStart(4, '0')}`,
+    })
   }
   let text: string
   try {

@@ -36,22 +36,53 @@ export function parseSecrets(text: string, display: string): { values: Map<strin
     if (line.trim() === '' || line.trimStart().startsWith('#')) return
     const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line)
     if (!match) {
-      issues.push({ file: display, line: index + 1, col: 1, path: '', message: 'not a NAME=value line', allowed: 'NAME=value or # comment', got: 'something else', severity: 'error' })
+      issues.push({
+        file: display,
+        line: index + 1,
+        col: 1,
+        path: '',
+        message: 'not a NAME=value line',
+        allowed: 'NAME=value or # comment',
+        got: 'something else',
+        severity: 'error',
+      })
       return
     }
     const name = match[1]!
     let value = match[2]!
-    if (value.length >= 2 && ((value.startsWith("'") && value.endsWith("'")) || (value.startsWith('"') && value.endsWith('"')))) value = value.slice(1, -1)
+    if (
+      value.length >= 2 &&
+      ((value.startsWith("'") && value.endsWith("'")) || (value.startsWith('"') && value.endsWith('"')))
+    )
+      value = value.slice(1, -1)
     const control = CONTROL.exec(value)
     if (control) {
       // Never echo the value itself: where the character is and which one.
       const code = control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')
-      issues.push({ file: display, line: index + 1, col: name.length + 2, path: name, message: `the value holds a control character (U+${code}) at character ${control.index + 1}`, allowed: 'any printable character, spaces included', got: `U+${code}`, severity: 'error' })
+      issues.push({
+        file: display,
+        line: index + 1,
+        col: name.length + 2,
+        path: name,
+        message: `the value holds a control character (U+${code}) at character ${control.index + 1}`,
+        allowed: 'any printable character, spaces included',
+        got: `U+${code}`,
+        severity: 'error',
+      })
       return
     }
     if (value.length > 0 && value.length < MIN_VALUE_LENGTH) {
       // masking "42" wherever it stands would garble every message; such a value protects nothing anyway
-      issues.push({ file: display, line: index + 1, col: name.length + 2, path: name, message: 'the value is too short to be a secret, or to be masked in output', allowed: `at least ${MIN_VALUE_LENGTH} characters (or empty)`, got: `${value.length}`, severity: 'error' })
+      issues.push({
+        file: display,
+        line: index + 1,
+        col: name.length + 2,
+        path: name,
+        message: 'the value is too short to be a secret, or to be masked in output',
+        allowed: `at least ${MIN_VALUE_LENGTH} characters (or empty)`,
+        got: `${value.length}`,
+        severity: 'error',
+      })
       return
     }
     if (values.has(name)) {
@@ -67,7 +98,10 @@ export function parseSecrets(text: string, display: string): { values: Map<strin
  * The secrets file's values. Like ssh with a private key, a file that others may read is refused
  * (`secrets init`, which makes it 0600, passes `openModeOk`).
  */
-export async function readSecrets(project: Pick<Project, 'dir'>, options: { openModeOk?: boolean } = {}): Promise<SecretsFile> {
+export async function readSecrets(
+  project: Pick<Project, 'dir'>,
+  options: { openModeOk?: boolean } = {},
+): Promise<SecretsFile> {
   const path = secretsPath(project)
   let text: string
   try {
@@ -75,7 +109,10 @@ export async function readSecrets(project: Pick<Project, 'dir'>, options: { open
     try {
       const mode = (await handle.stat()).mode & 0o777
       if (mode & 0o077 && !options.openModeOk) {
-        throw new UserError(`${path} can be read by others (mode ${mode.toString(8).padStart(4, '0')}): secret values must be private to you`, `chmod 600 ${path} (and consider whether the values have been seen).`)
+        throw new UserError(
+          `${path} can be read by others (mode ${mode.toString(8).padStart(4, '0')}): secret values must be private to you`,
+          `chmod 600 ${path} (and consider whether the values have been seen).`,
+        )
       }
       text = await handle.readFile('utf8')
     } finally {
@@ -128,8 +165,11 @@ export async function initSecrets(project: Pick<Project, 'dir' | 'platform'>): P
     }
   }
   if (additions.length > 0 || !current.exists) {
-    const existing = current.exists ? await readFile(current.path, 'utf8') : '# ai-platform secrets: keep out of version control (mode 0600).\n'
-    const text = existing + (existing.endsWith('\n') || existing === '' ? '' : '\n') + additions.map((l) => `${l}\n`).join('')
+    const existing = current.exists
+      ? await readFile(current.path, 'utf8')
+      : '# ai-platform secrets: keep out of version control (mode 0600).\n'
+    const text =
+      existing + (existing.endsWith('\n') || existing === '' ? '' : '\n') + additions.map((l) => `${l}\n`).join('')
     await writeFileAtomic(current.path, text, 0o600)
   } else {
     await chmod(current.path, 0o600)
@@ -157,7 +197,12 @@ export async function writeFileAtomic(path: string, content: string, mode: numbe
 }
 
 /** The .env a host gets: exactly the secrets its services use. */
-export function envFileFor(secretNames: readonly string[], values: ReadonlyMap<string, string>, project: Pick<Project, 'platform'>, host: string): string {
+export function envFileFor(
+  secretNames: readonly string[],
+  values: ReadonlyMap<string, string>,
+  project: Pick<Project, 'platform'>,
+  host: string,
+): string {
   const missing = secretNames.filter((name) => !values.has(name) && !project.platform.secrets[name]?.optional)
   if (missing.length > 0) {
     throw new UserError(
@@ -205,7 +250,9 @@ function encodedForms(value: string): string[] {
     const bytes = Buffer.from(value, 'utf8')
     for (let offset = 0; offset < 3; offset++) {
       // base64 of the value at this offset in a longer text; drop the characters the neighbours change
-      const b64 = Buffer.concat([Buffer.alloc(offset), bytes]).toString('base64').replace(/=+$/, '')
+      const b64 = Buffer.concat([Buffer.alloc(offset), bytes])
+        .toString('base64')
+        .replace(/=+$/, '')
       const start = Math.ceil((offset * 4) / 3)
       const end = Math.floor(((offset + bytes.length) * 4) / 3)
       const middle = b64.slice(start, end)
@@ -214,4 +261,3 @@ function encodedForms(value: string): string[] {
   }
   return [...new Set(forms)]
 }
-

@@ -22,7 +22,9 @@ export function plainReporter(writeLine: (line: string) => void, start = Date.no
       else if (event.type === 'step' && event.phase !== 'start') {
         // a failed step's error is printed once, on the host's last line (describe), not here too
         const detail = event.phase === 'done' && event.detail ? `: ${event.detail}` : ''
-        write(`${stamp()} ${event.host}: ${event.step} ${event.phase === 'done' ? 'ok' : 'FAILED'}${event.ms !== undefined ? ` (${event.ms} ms)` : ''}${detail}`)
+        write(
+          `${stamp()} ${event.host}: ${event.step} ${event.phase === 'done' ? 'ok' : 'FAILED'}${event.ms !== undefined ? ` (${event.ms} ms)` : ''}${detail}`,
+        )
       } else if (event.type === 'host-done') write(`${stamp()} ${event.report.host}: ${describe(event.report)}`)
     },
     async done() {},
@@ -53,7 +55,8 @@ function failedAt(report: HostReport): string {
 /** Where a failed host was left: `; rolled back to ID`, `; still on ID`, ... */
 function rolledBack(report: HostReport): string {
   const rollback = report.rollback
-  if (rollback?.status === 'done') return rollback.release ? `; rolled back to ${rollback.release}` : '; new containers removed'
+  if (rollback?.status === 'done')
+    return rollback.release ? `; rolled back to ${rollback.release}` : '; new containers removed'
   if (rollback?.status === 'failed') return `; ROLLBACK FAILED: ${rollback.error ?? ''}`
   return rollback?.release ? `; still on ${rollback.release}` : ''
 }
@@ -75,10 +78,13 @@ export async function listrReporter(plan: Plan): Promise<Reporter> {
     plan.hosts.map((host) => ({
       title: `${host.name} ${chalk.dim(`wave ${host.wave}`)}`,
       task: async (_ctx: unknown, task: ListrTaskWrapper<unknown, never, never>) => {
-        const report = finished.get(host.name) ?? (await new Promise<HostReport>((resolve) => waiters.set(host.name, { resolve, task })))
+        const report =
+          finished.get(host.name) ??
+          (await new Promise<HostReport>((resolve) => waiters.set(host.name, { resolve, task })))
         task.title = `${host.name} ${chalk.dim(printable(describe(report)))}`
         if (report.status === 'failed') throw new Error(printable(describe(report)))
-        if (report.status === 'skipped' || report.status === 'cancelled') task.skip(printable(`${host.name}: ${describe(report)}`))
+        if (report.status === 'skipped' || report.status === 'cancelled')
+          task.skip(printable(`${host.name}: ${describe(report)}`))
       },
     })),
     { concurrent: true, exitOnError: false },
@@ -93,7 +99,11 @@ export async function listrReporter(plan: Plan): Promise<Reporter> {
       if (event.type === 'host-start') {
         started.add(event.host)
         output(event.host, 'starting')
-      } else if (event.type === 'step') output(event.host, `${event.step}${event.phase === 'start' ? '...' : event.phase === 'done' ? ` ok${event.detail ? `: ${event.detail}` : ''}` : ' failed'}`)
+      } else if (event.type === 'step')
+        output(
+          event.host,
+          `${event.step}${event.phase === 'start' ? '...' : event.phase === 'done' ? ` ok${event.detail ? `: ${event.detail}` : ''}` : ' failed'}`,
+        )
       else if (event.type === 'progress') output(event.host, `${event.step}: ${event.text}`)
       else if (event.type === 'host-done') {
         finished.set(event.report.host, event.report)
@@ -108,8 +118,15 @@ export async function listrReporter(plan: Plan): Promise<Reporter> {
 
 export function formatSummary(report: DeployReport): string {
   const s = report.summary
-  const parts = (['deployed', 'unchanged', 'repaired', 'failed', 'skipped', 'cancelled'] as const).filter((k) => s[k] > 0).map((k) => `${s[k]} ${k}`)
-  const lines = [`${report.ok ? chalk.green('ok') : chalk.red('FAILED')}: ${parts.join(', ')} in ${(report.durationMs / 1000).toFixed(1)} s${report.interrupted ? ' (interrupted)' : ''}`]
-  for (const host of report.hosts.filter((h) => h.status === 'failed' || h.status === 'skipped' || h.status === 'cancelled')) lines.push(`  ${host.host}: ${printable(summaryLine(host))}`)
+  const parts = (['deployed', 'unchanged', 'repaired', 'failed', 'skipped', 'cancelled'] as const)
+    .filter((k) => s[k] > 0)
+    .map((k) => `${s[k]} ${k}`)
+  const lines = [
+    `${report.ok ? chalk.green('ok') : chalk.red('FAILED')}: ${parts.join(', ')} in ${(report.durationMs / 1000).toFixed(1)} s${report.interrupted ? ' (interrupted)' : ''}`,
+  ]
+  for (const host of report.hosts.filter(
+    (h) => h.status === 'failed' || h.status === 'skipped' || h.status === 'cancelled',
+  ))
+    lines.push(`  ${host.host}: ${printable(summaryLine(host))}`)
   return lines.join('\n')
 }

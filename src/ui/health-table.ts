@@ -17,7 +17,14 @@ export function formatHealth(report: HealthReport): string {
     for (const check of host.checks) {
       const first = lastService === undefined
       const label = check.status === 'fail' && !check.required ? 'fail*' : check.status
-      rows.push([first ? host.host : '', check.service === lastService ? '' : (check.service ?? '(host)'), check.check, label, `${check.latencyMs} ms`, check.detail])
+      rows.push([
+        first ? host.host : '',
+        check.service === lastService ? '' : (check.service ?? '(host)'),
+        check.check,
+        label,
+        `${check.latencyMs} ms`,
+        check.detail,
+      ])
       status.push(check.status)
       lastService = check.service
     }

@@ -21,13 +21,15 @@ function progressText(completed: number, total: number, rateBps: number, etaS: n
   const width = 20
   const fraction = total > 0 ? Math.min(1, completed / total) : 0
   const filled = Math.round(fraction * width)
-  const eta = etaS === null ? '--' : etaS >= 60 ? `${Math.floor(etaS / 60)}m${String(etaS % 60).padStart(2, '0')}s` : `${etaS}s`
+  const eta =
+    etaS === null ? '--' : etaS >= 60 ? `${Math.floor(etaS / 60)}m${String(etaS % 60).padStart(2, '0')}s` : `${etaS}s`
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.round(fraction * 100)).padStart(3)}% ${bytes(completed)}/${bytes(total)} ${bytes(rateBps)}/s ETA ${eta}`
 }
 
 function describeResult(r: PullResult): string {
   if (r.status === 'present') return `already present (${bytes(r.bytes)})`
-  if (r.status === 'pulled') return `pulled ${bytes(r.bytes)} in ${(r.durationMs / 1000).toFixed(1)} s${r.attempts > 1 ? ` (${r.attempts} attempts, resumed)` : ''}${r.servedBy.length > 1 ? `, serves ${r.servedBy.join(', ')}` : ''}`
+  if (r.status === 'pulled')
+    return `pulled ${bytes(r.bytes)} in ${(r.durationMs / 1000).toFixed(1)} s${r.attempts > 1 ? ` (${r.attempts} attempts, resumed)` : ''}${r.servedBy.length > 1 ? `, serves ${r.servedBy.join(', ')}` : ''}`
   return `FAILED: ${r.error ?? ''}${r.attempts > 1 ? ` (after ${r.attempts} attempts)` : ''}`
 }
 
@@ -44,7 +46,9 @@ export function plainModelsReporter(writeLine: (line: string) => void): ModelsRe
         const decile = event.total > 0 ? Math.floor((event.completed / event.total) * 10) : -1
         if (decile > (lastDecile.get(key(event.job)) ?? -1)) {
           lastDecile.set(key(event.job), decile)
-          write(`${event.job.host} ${event.job.model}: ${progressText(event.completed, event.total, event.rateBps, event.etaS)}`)
+          write(
+            `${event.job.host} ${event.job.model}: ${progressText(event.completed, event.total, event.rateBps, event.etaS)}`,
+          )
         }
       } else write(`${event.result.host} ${event.result.model}: ${describeResult(event.result)}`)
     },
@@ -55,13 +59,18 @@ export function plainModelsReporter(writeLine: (line: string) => void): ModelsRe
 /** listr2 is loaded only for a terminal display (it costs start-up time). */
 export async function listrModelsReporter(jobs: readonly PullJob[]): Promise<ModelsReporter> {
   const { Listr } = await import('listr2')
-  const waiters = new Map<string, { resolve: (r: PullResult) => void; task?: ListrTaskWrapper<unknown, never, never> }>()
+  const waiters = new Map<
+    string,
+    { resolve: (r: PullResult) => void; task?: ListrTaskWrapper<unknown, never, never> }
+  >()
   const finished = new Map<string, PullResult>()
   const tasks = new Listr(
     jobs.map((job) => ({
       title: `${job.host} ${chalk.bold(job.model)}`,
       task: async (_ctx: unknown, task: ListrTaskWrapper<unknown, never, never>) => {
-        const result = finished.get(key(job)) ?? (await new Promise<PullResult>((resolve) => waiters.set(key(job), { resolve, task })))
+        const result =
+          finished.get(key(job)) ??
+          (await new Promise<PullResult>((resolve) => waiters.set(key(job), { resolve, task })))
         task.title = `${job.host} ${chalk.bold(job.model)} ${chalk.dim(printable(describeResult(result)))}`
         if (result.status === 'failed') throw new Error(printable(describeResult(result)))
       },
@@ -87,7 +96,10 @@ export async function listrModelsReporter(jobs: readonly PullJob[]): Promise<Mod
 
 export function formatPullSummary(report: PullReport): string {
   const s = report.summary
-  const lines = [`${report.ok ? chalk.green('ok') : chalk.red('FAILED')}: ${s.pulled} pulled (${bytes(s.bytes)}), ${s.present} already present, ${s.failed} failed in ${(report.durationMs / 1000).toFixed(1)} s`]
-  for (const r of report.results.filter((x) => x.status === 'failed')) lines.push(printable(`  ${r.host} ${r.model}: ${describeResult(r)}`))
+  const lines = [
+    `${report.ok ? chalk.green('ok') : chalk.red('FAILED')}: ${s.pulled} pulled (${bytes(s.bytes)}), ${s.present} already present, ${s.failed} failed in ${(report.durationMs / 1000).toFixed(1)} s`,
+  ]
+  for (const r of report.results.filter((x) => x.status === 'failed'))
+    lines.push(printable(`  ${r.host} ${r.model}: ${describeResult(r)}`))
   return lines.join('\n')
 }

@@ -16,15 +16,28 @@ export interface AuditHost {
 /** A field of a history line as the host wrote it: text as is, anything else as JSON, nothing for none. */
 function text(value: unknown): string {
   if (value === undefined || value === null) return ''
-  return typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value)
+  return typeof value === 'string'
+    ? value
+    : typeof value === 'number' || typeof value === 'boolean'
+      ? String(value)
+      : JSON.stringify(value)
 }
 
 /** The audit listing in host order: each entry on a line, and a host whose history could not be read on one line saying why. */
 export function formatAudit(hosts: readonly AuditHost[]): string[] {
-  const line = (time: string, host: string, status: string, rest: string) => `${time}  ${host.padEnd(12)} ${status.padEnd(10)} ${rest}`
+  const line = (time: string, host: string, status: string, rest: string) =>
+    `${time}  ${host.padEnd(12)} ${status.padEnd(10)} ${rest}`
   return hosts.flatMap((h) => {
-    if (h.error !== undefined) return [line('-'.padEnd(24), h.host, '-', `cannot read its history: ${unreadReason(h.host, h.error)}`)]
-    return h.entries.map((e) => line(text(e.time), text(e.host ?? h.host), text(e.status ?? e.event), `${text(e.release)}  ${text(e.user)}@${text(e.machine)}${e.error ? `  ${text(e.error)}` : ''}`))
+    if (h.error !== undefined)
+      return [line('-'.padEnd(24), h.host, '-', `cannot read its history: ${unreadReason(h.host, h.error)}`)]
+    return h.entries.map((e) =>
+      line(
+        text(e.time),
+        text(e.host ?? h.host),
+        text(e.status ?? e.event),
+        `${text(e.release)}  ${text(e.user)}@${text(e.machine)}${e.error ? `  ${text(e.error)}` : ''}`,
+      ),
+    )
   })
 }
 
@@ -37,5 +50,8 @@ export interface LockLine {
 
 /** `lock status`: each host locked (by whom, since when, for what), not locked, or unreachable and why. */
 export function formatLocks(hosts: readonly LockLine[]): string[] {
-  return hosts.map((h) => `${h.host}: ${!h.reachable ? `unreachable: ${unreadReason(h.host, h.error ?? 'no answer')}` : h.lock ? `locked by ${h.lock.holder} since ${h.lock.since ?? '?'} (${h.lock.command ?? '?'})` : 'not locked'}`)
+  return hosts.map(
+    (h) =>
+      `${h.host}: ${!h.reachable ? `unreachable: ${unreadReason(h.host, h.error ?? 'no answer')}` : h.lock ? `locked by ${h.lock.holder} since ${h.lock.since ?? '?'} (${h.lock.command ?? '?'})` : 'not locked'}`,
+  )
 }

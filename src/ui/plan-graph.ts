@@ -16,7 +16,9 @@ interface Edge {
 function edges(plan: Plan): Edge[] {
   const planned = new Set(plan.hosts.map((h) => h.name))
   return plan.hosts.flatMap((host) =>
-    host.dependsOn.filter((d) => planned.has(d.host)).map((d) => ({ from: d.host, to: host.name, services: [...new Set(d.because.map((b) => b.requires))] })),
+    host.dependsOn
+      .filter((d) => planned.has(d.host))
+      .map((d) => ({ from: d.host, to: host.name, services: [...new Set(d.because.map((b) => b.requires))] })),
   )
 }
 

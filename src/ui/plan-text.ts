@@ -18,18 +18,31 @@ export function formatPlan(plan: Plan, options: { title?: string; width?: number
   )
   for (const wave of plan.waves) {
     lines.push('')
-    lines.push(chalk.bold(`wave ${wave.wave}`) + chalk.dim(wave.hosts.length === 1 ? ' (1 host)' : ` (${wave.hosts.length} hosts in parallel)`))
+    lines.push(
+      chalk.bold(`wave ${wave.wave}`) +
+        chalk.dim(wave.hosts.length === 1 ? ' (1 host)' : ` (${wave.hosts.length} hosts in parallel)`),
+    )
     for (const name of wave.hosts) {
       const host = plan.hosts.find((h) => h.name === name)!
-      const target = host.transport === 'local' ? 'local' : `ssh ${host.user ? `${host.user}@` : ''}${host.address}${host.port ? `:${host.port}` : ''}`
-      push(`  ${chalk.cyan(name.padEnd(12))} ${target.padEnd(34)} ${String(host.services.length).padStart(2)} services  ${chalk.dim(`hash ${host.hash.slice(0, 12)}`)}`, ' '.repeat(15))
+      const target =
+        host.transport === 'local'
+          ? 'local'
+          : `ssh ${host.user ? `${host.user}@` : ''}${host.address}${host.port ? `:${host.port}` : ''}`
+      push(
+        `  ${chalk.cyan(name.padEnd(12))} ${target.padEnd(34)} ${String(host.services.length).padStart(2)} services  ${chalk.dim(`hash ${host.hash.slice(0, 12)}`)}`,
+        ' '.repeat(15),
+      )
       const services = host.services.map((s) => `${s.name}${s.tier === 'on-demand' ? chalk.dim(' (on demand)') : ''}`)
       push(`    ${chalk.dim('runs')} ${services.join(', ')}`, ' '.repeat(9))
       const waits = host.dependsOn.filter((d) => plan.hosts.some((h) => h.name === d.host))
       if (waits.length > 0) {
-        push(`    ${chalk.dim('after')} ${waits.map((d) => `${d.host} (${[...new Set(d.because.map((b) => b.requires))].join(', ')})`).join('; ')}`, ' '.repeat(10))
+        push(
+          `    ${chalk.dim('after')} ${waits.map((d) => `${d.host} (${[...new Set(d.because.map((b) => b.requires))].join(', ')})`).join('; ')}`,
+          ' '.repeat(10),
+        )
       }
-      if (host.secrets.length > 0) push(`    ${chalk.dim('secrets')} ${host.secrets.join(', ')} ${chalk.dim('(values ***)')}`, ' '.repeat(12))
+      if (host.secrets.length > 0)
+        push(`    ${chalk.dim('secrets')} ${host.secrets.join(', ')} ${chalk.dim('(values ***)')}`, ' '.repeat(12))
     }
   }
   return lines.join('\n')

@@ -15,13 +15,24 @@ export function seconds(ms: number): string {
  * pass, or `HOST: WHAT was interrupted` when `parent` aborts; either way the signal given to work is
  * aborted, so a request that honours it is torn down.
  */
-export function withDeadline<T>(host: string, what: string, ms: number, work: (signal: AbortSignal) => Promise<T>, parent?: AbortSignal): Promise<T> {
+export function withDeadline<T>(
+  host: string,
+  what: string,
+  ms: number,
+  work: (signal: AbortSignal) => Promise<T>,
+  parent?: AbortSignal,
+): Promise<T> {
   const controller = new AbortController()
   let timer: NodeJS.Timeout | undefined
   let onParent: (() => void) | undefined
   return new Promise<T>((resolve, reject) => {
     const fail = (timedOut: boolean): void => {
-      reject(new RemoteError({ host, message: timedOut ? `${host}: ${what}: no answer within ${seconds(ms)}` : `${host}: ${what} was interrupted` }))
+      reject(
+        new RemoteError({
+          host,
+          message: timedOut ? `${host}: ${what}: no answer within ${seconds(ms)}` : `${host}: ${what} was interrupted`,
+        }),
+      )
       controller.abort()
     }
     if (parent?.aborted) return fail(false)

@@ -84,7 +84,9 @@ export function layer(dependsOn: ReadonlyMap<string, readonly string[]>, order: 
   const remaining = new Set(order)
   const waves: string[][] = []
   while (remaining.size > 0) {
-    const wave = order.filter((node) => remaining.has(node) && (dependsOn.get(node) ?? []).every((d) => !remaining.has(d) || d === node))
+    const wave = order.filter(
+      (node) => remaining.has(node) && (dependsOn.get(node) ?? []).every((d) => !remaining.has(d) || d === node),
+    )
     if (wave.length === 0) throw new Error(`layer(): cycle among ${[...remaining].join(', ')}`)
     for (const node of wave) {
       remaining.delete(node)

@@ -8,8 +8,9 @@
  * reorder or hide text (bidi embeddings, overrides and isolates, zero-width characters, line and
  * paragraph separators, the byte order mark).
  */
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g
+const UNSAFE =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g
 
 function escapeChar(ch: string): string {
   const code = ch.codePointAt(0)!
@@ -26,7 +27,7 @@ const QUOTED: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', 
 /** One line of host text for a message: in double quotes, every unsafe character, newline, quote and backslash escaped, cut to `max` characters. */
 export function quoted(text: string, max = 120): string {
   const cut = text.length > max ? text.slice(0, max) : text
-   
+
   return `"${cut.replace(/[\\"\n\t]/g, (ch) => QUOTED[ch]!).replace(UNSAFE, escapeChar)}"${cut.length < text.length ? '...' : ''}`
 }
 
@@ -47,6 +48,8 @@ export function terminalSafe(text: string): string {
 
 /** JSON text with the characters JSON.stringify leaves raw (DEL, C1, bidi and invisible ones) as \u escapes: the same JSON value. */
 export function jsonSafe(json: string): string {
-   
-  return json.replace(/[\u007f-\u009f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return json.replace(
+    /[\u007f-\u009f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
 }

@@ -6,7 +6,8 @@ import type { Issue } from '../errors.js'
 const HELPERS: Record<string, Handlebars.HelperDelegate> = {
   /** A JSON literal: a safe YAML scalar or flow collection for any value. */
   json: (value: unknown) => JSON.stringify(value ?? null),
-  join: (list: unknown, separator: unknown) => (Array.isArray(list) ? list.map(String).join(typeof separator === 'string' ? separator : ',') : ''),
+  join: (list: unknown, separator: unknown) =>
+    Array.isArray(list) ? list.map(String).join(typeof separator === 'string' ? separator : ',') : '',
   eq: (a: unknown, b: unknown) => a === b,
   ne: (a: unknown, b: unknown) => a !== b,
   or: (a: unknown, b: unknown) => Boolean(a) || Boolean(b),
@@ -15,7 +16,13 @@ const HELPERS: Record<string, Handlebars.HelperDelegate> = {
 }
 
 const KNOWN_HELPERS = Object.fromEntries(Object.keys(HELPERS).map((name) => [name, true]))
-const OPTIONS: CompileOptions = { strict: true, noEscape: true, knownHelpersOnly: true, knownHelpers: KNOWN_HELPERS, preventIndent: true }
+const OPTIONS: CompileOptions = {
+  strict: true,
+  noEscape: true,
+  knownHelpersOnly: true,
+  knownHelpers: KNOWN_HELPERS,
+  preventIndent: true,
+}
 
 type CompileOptions = Parameters<typeof Handlebars.compile>[1]
 
@@ -44,7 +51,10 @@ function engine(): typeof Handlebars {
     const fn = options.fn
     const counted = Object.assign({}, options, {
       fn: (value: unknown, runtime?: Handlebars.RuntimeOptions) => {
-        if (++budget.iterations > MAX_ITERATIONS) throw helperError(`{{#each}} ran more than ${MAX_ITERATIONS} times in one render: nested loops multiply`, { allowed: `at most ${MAX_ITERATIONS} iterations` })
+        if (++budget.iterations > MAX_ITERATIONS)
+          throw helperError(`{{#each}} ran more than ${MAX_ITERATIONS} times in one render: nested loops multiply`, {
+            allowed: `at most ${MAX_ITERATIONS} iterations`,
+          })
         return fn(value, runtime)
       },
     })
@@ -58,7 +68,10 @@ function engine(): typeof Handlebars {
     const target = files?.get(String(path))
     if (target === undefined) {
       const known = files ? [...files.keys()] : []
-      throw helperError(`no stack on host ${root?.host?.name ?? '?'} renders ${String(path)}`, { allowed: known.join(', ') || 'none (x-ai-platform.files)', got: JSON.stringify(String(path)) })
+      throw helperError(`no stack on host ${root?.host?.name ?? '?'} renders ${String(path)}`, {
+        allowed: known.join(', ') || 'none (x-ai-platform.files)',
+        got: JSON.stringify(String(path)),
+      })
     }
     return target
   })
@@ -81,13 +94,36 @@ export class TemplateEngine {
       this.compiled.set(text, template)
     }
     try {
-      const text = template(context, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false, data: { budget: { iterations: 0 } satisfies Budget } })
+      const text = template(context, {
+        allowProtoPropertiesByDefault: false,
+        allowProtoMethodsByDefault: false,
+        data: { budget: { iterations: 0 } satisfies Budget },
+      })
       if (text.length > MAX_OUTPUT_CHARS) {
-        return { ok: false, issue: { file: display, line: 1, col: 1, path: '', message: `renders to ${(text.length / (1024 * 1024)).toFixed(1)} MiB, more than a config file may be`, allowed: `at most ${MAX_OUTPUT_CHARS / (1024 * 1024)} MiB`, severity: 'error' } }
+        return {
+          ok: false,
+          issue: {
+            file: display,
+            line: 1,
+            col: 1,
+            path: '',
+            message: `renders to ${(text.length / (1024 * 1024)).toFixed(1)} MiB, more than a config file may be`,
+            allowed: `at most ${MAX_OUTPUT_CHARS / (1024 * 1024)} MiB`,
+            severity: 'error',
+          },
+        }
       }
       return { ok: true, text }
     } catch (error) {
-      return { ok: false, issue: templateIssue(display, text, error, Object.keys(context).filter((k) => k !== FILES)) }
+      return {
+        ok: false,
+        issue: templateIssue(
+          display,
+          text,
+          error,
+          Object.keys(context).filter((k) => k !== FILES),
+        ),
+      }
     }
   }
 }
@@ -115,27 +151,66 @@ function templateIssue(display: string, text: string, error: unknown, variables?
   if (notDefined && e.lineNumber !== undefined && e.column !== undefined) {
     const line = text.split('\n')[e.lineNumber - 1] ?? ''
     const expression = /^[@A-Za-z0-9_.\-/[\]]+/.exec(line.slice(e.column))?.[0] ?? notDefined[1]!
-    const issue: Issue = { file: display, line: e.lineNumber, col: e.column + 1, path: '', message: `missing variable "${expression}"`, severity: 'error' }
+    const issue: Issue = {
+      file: display,
+      line: e.lineNumber,
+      col: e.column + 1,
+      path: '',
+      message: `missing variable "${expression}"`,
+      severity: 'error',
+    }
     if (variables) issue.allowed = `variables under ${variables.join(', ')}`
     return issue
   }
   const parse = /Parse error on line (\d+):/.exec(message)
   if (parse) {
     const expecting = /Expecting (.*), got '(.*)'/.exec(message)
-    const issue: Issue = { file: display, line: Number(parse[1]), col: 1, path: '', message: 'template syntax error', severity: 'error' }
+    const issue: Issue = {
+      file: display,
+      line: Number(parse[1]),
+      col: 1,
+      path: '',
+      message: 'template syntax error',
+      severity: 'error',
+    }
     if (expecting) issue.got = expecting[2]!
     return issue
   }
   const aip = (error as { aipIssue?: { message: string; allowed?: string; got?: string } }).aipIssue
-  if (aip) return { file: display, line: e.lineNumber ?? 1, col: (e.column ?? 0) + 1, path: '', severity: 'error', ...aip }
+  if (aip)
+    return { file: display, line: e.lineNumber ?? 1, col: (e.column ?? 0) + 1, path: '', severity: 'error', ...aip }
   const helper = /unknown helper (\S+)/.exec(message)
   if (helper) {
-    return { file: display, line: e.lineNumber ?? 1, col: (e.column ?? 0) + 1, path: '', message: 'unknown helper', allowed: Object.keys(HELPERS).join(', '), got: helper[1]!, severity: 'error' }
+    return {
+      file: display,
+      line: e.lineNumber ?? 1,
+      col: (e.column ?? 0) + 1,
+      path: '',
+      message: 'unknown helper',
+      allowed: Object.keys(HELPERS).join(', '),
+      got: helper[1]!,
+      severity: 'error',
+    }
   }
   // Handlebars' other compile errors end with " - line:column".
   const located = /^(.*) - (\d+):(\d+)$/.exec(message.split('\n')[0]!)
-  if (located) return { file: display, line: Number(located[2]), col: Number(located[3]) + 1, path: '', message: `template syntax error: ${located[1]}`, severity: 'error' }
-  return { file: display, line: e.lineNumber ?? 1, col: (e.column ?? 0) + 1, path: '', message: message.split('\n')[0]!, severity: 'error' }
+  if (located)
+    return {
+      file: display,
+      line: Number(located[2]),
+      col: Number(located[3]) + 1,
+      path: '',
+      message: `template syntax error: ${located[1]}`,
+      severity: 'error',
+    }
+  return {
+    file: display,
+    line: e.lineNumber ?? 1,
+    col: (e.column ?? 0) + 1,
+    path: '',
+    message: message.split('\n')[0]!,
+    severity: 'error',
+  }
 }
 
 /** An error a helper throws to become a located issue with its own message. */

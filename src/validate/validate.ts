@@ -46,7 +46,10 @@ export async function validateProject(projectFlag: string | undefined): Promise<
       models: project ? Object.keys(project.models).length : 0,
       errors,
       warnings: all.length - errors,
-      secrets: { file: secrets.found ? 'checked' : 'absent', needed: rendered?.renders.some((r) => r.secrets.length > 0) ?? false },
+      secrets: {
+        file: secrets.found ? 'checked' : 'absent',
+        needed: rendered?.renders.some((r) => r.secrets.length > 0) ?? false,
+      },
     },
   }
 }

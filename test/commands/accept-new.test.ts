@@ -16,7 +16,11 @@ let port = 0
 let hostKey = ''
 const knownHosts = () => join(scratch, 'known_hosts')
 /** The keys a known_hosts file holds (its host names are hashed, as OpenSSH's HashKnownHosts writes them). */
-const recordedKeys = async (file = knownHosts()) => (await readFile(file, 'utf8')).split('\n').filter(Boolean).map((line) => line.split(' ').slice(1).join(' '))
+const recordedKeys = async (file = knownHosts()) =>
+  (await readFile(file, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' ').slice(1).join(' '))
 
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'aip-accept-new-'))
@@ -68,7 +72,14 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true })
 })
 
-const env = (extra: NodeJS.ProcessEnv = {}) => ({ XDG_STATE_HOME: join(scratch, 'state'), AIP_SSH_CONFIG: join(scratch, 'ssh_config'), AIP_KNOWN_HOSTS: knownHosts(), SSH_AUTH_SOCK: '', AIP_ACCEPT_NEW: '', ...extra })
+const env = (extra: NodeJS.ProcessEnv = {}) => ({
+  XDG_STATE_HOME: join(scratch, 'state'),
+  AIP_SSH_CONFIG: join(scratch, 'ssh_config'),
+  AIP_KNOWN_HOSTS: knownHosts(),
+  SSH_AUTH_SOCK: '',
+  AIP_ACCEPT_NEW: '',
+  ...extra,
+})
 /** The command's own words and flags, then --project, then what follows a `--` (exec's remote argv). */
 const run = (args: string[], extra: string[] = [], more: NodeJS.ProcessEnv = {}) => {
   const end = args.includes('--') ? args.indexOf('--') : args.length
@@ -138,7 +149,9 @@ describe('--accept-new on every command that connects', () => {
     for (const args of connecting) {
       const id = words(args)
       const help = await cli([...id, '--help'])
-      expect(help.stdout.replace(/\s+/g, ' '), id.join(' ')).toContain('--accept-new [env: AIP_ACCEPT_NEW] Record the key of a host seen for the first time in known_hosts')
+      expect(help.stdout.replace(/\s+/g, ' '), id.join(' ')).toContain(
+        '--accept-new [env: AIP_ACCEPT_NEW] Record the key of a host seen for the first time in known_hosts',
+      )
     }
   })
 })

@@ -37,14 +37,27 @@ describe('ai-platform CLI', () => {
     await mkdir(join(copy, 'bin'))
     await copyFile(join(REPO, 'bin/run.js'), join(copy, 'bin/run.js'))
     const pkg = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8'))
-    for (const [engines, refused] of [['>=99.0.0', true], [pkg.engines.node, false], ['^20.18.1', null]] as const) {
+    for (const [engines, refused] of [
+      ['>=99.0.0', true],
+      [pkg.engines.node, false],
+      ['^20.18.1', null],
+    ] as const) {
       await writeFile(join(copy, 'package.json'), JSON.stringify({ ...pkg, engines: { node: engines } }))
       const result = await execa(process.execPath, [join(copy, 'bin/run.js'), 'validate'], { reject: false })
       // With the real engines the check passes and the copy goes on to oclif (which it cannot find).
-      if (refused) expect(result).toMatchObject({ exitCode: 1, stdout: '', stderr: `Error: ai-platform needs Node.js >=99.0.0; this is ${process.version}.` })
+      if (refused)
+        expect(result).toMatchObject({
+          exitCode: 1,
+          stdout: '',
+          stderr: `Error: ai-platform needs Node.js >=99.0.0; this is ${process.version}.`,
+        })
       else if (refused === false) expect(result.stderr).not.toMatch(/needs Node\.js|engines/)
       // A range the launcher cannot read is a packaging bug, said so, not a skipped check.
-      else expect(result).toMatchObject({ exitCode: 2, stderr: 'Error: package.json engines.node is "^20.18.1"; bin/run.js understands only ">=X.Y.Z".' })
+      else
+        expect(result).toMatchObject({
+          exitCode: 2,
+          stderr: 'Error: package.json engines.node is "^20.18.1"; bin/run.js understands only ">=X.Y.Z".',
+        })
     }
   })
 
@@ -59,7 +72,9 @@ describe('ai-platform CLI', () => {
     const outside = await temp()
     const result = await cli(['validate'], { cwd: outside })
     expect(result).toMatchObject({ code: 0, stderr: '' })
-    expect(result.stdout).toBe('valid: (bundled reference platform): 10 hosts, 15 stacks, 61 services, 15 templates, 11 models, secrets.env absent (not checked)\n')
+    expect(result.stdout).toBe(
+      'valid: (bundled reference platform): 10 hosts, 15 stacks, 61 services, 15 templates, 11 models, secrets.env absent (not checked)\n',
+    )
   })
 
   it('deploy all --dry-run --json prints exactly the plan object, opening no network connection', async () => {
@@ -74,7 +89,10 @@ describe('ai-platform CLI', () => {
     expect(JSON.parse(dry.stdout)).toMatchObject({ kind: 'ai-platform/plan', summary: { hosts: 10, waves: 4 } })
     expect(await readFile(log, 'utf8').catch(() => '(none)')).toBe('(none)')
     // The hook really refuses: a command that must connect would fail loudly and be logged.
-    const probe = await cli(['--version'], { cwd: outside, env: { ...env, NODE_OPTIONS: `${env.NODE_OPTIONS} --eval=require("net").connect(9,"127.0.0.1")` } })
+    const probe = await cli(['--version'], {
+      cwd: outside,
+      env: { ...env, NODE_OPTIONS: `${env.NODE_OPTIONS} --eval=require("net").connect(9,"127.0.0.1")` },
+    })
     expect(probe.code).not.toBe(0)
   })
 
@@ -83,7 +101,11 @@ describe('ai-platform CLI', () => {
     const project = join(dir, 'p')
     expect((await cli(['init', project])).code).toBe(0)
     const secrets = await readFile(join(project, 'secrets.env'), 'utf8')
-    const values = secrets.split('\n').filter((l) => l.includes('=')).map((l) => l.split('=')[1]!).filter((v) => v.length > 0)
+    const values = secrets
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => l.split('=')[1]!)
+      .filter((v) => v.length > 0)
     expect(values.length).toBeGreaterThan(10)
     const result = await cli(['deploy', 'all', '--dry-run', '--project', project])
     expect(result.code).toBe(0)
@@ -103,7 +125,9 @@ describe('ai-platform CLI', () => {
     expect((await cli(['validate', '--project', project])).code).toBe(0)
     const again = await cli(['init', project])
     expect(again.code).toBe(1)
-    expect(again.stderr).toBe(`error: ${project} is not empty\nhint: init never overwrites: choose a new or empty directory.\n`)
+    expect(again.stderr).toBe(
+      `error: ${project} is not empty\nhint: init never overwrites: choose a new or empty directory.\n`,
+    )
   })
 
   it('render writes each host with a 0600 .env and refuses when a secret is missing', async () => {
@@ -115,17 +139,27 @@ describe('ai-platform CLI', () => {
     expect(result.code).toBe(0)
     expect((await readdir(out)).sort()).toEqual(['erebus', 'orpheus'])
     expect((await stat(join(out, 'erebus/.env'))).mode & 0o777).toBe(0o600)
-    expect((await readFile(join(out, 'erebus/.env'), 'utf8')).split('\n').filter(Boolean).map((l) => l.split('=')[0])).toEqual(['POSTGRES_PASSWORD', 'POSTGRES_REPLICATION_PASSWORD', 'QDRANT_API_KEY', 'REDIS_PASSWORD'])
+    expect(
+      (await readFile(join(out, 'erebus/.env'), 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('=')[0]),
+    ).toEqual(['POSTGRES_PASSWORD', 'POSTGRES_REPLICATION_PASSWORD', 'QDRANT_API_KEY', 'REDIS_PASSWORD'])
     const bare = await projectFrom(MINIMAL)
     temps.push(bare)
     const missing = await cli(['render', '--project', bare, '--out', join(dir, 'out2')])
     expect(missing.code).toBe(1)
-    expect(missing.stderr).toBe('error: host alpha needs secrets that secrets.env does not define: API_KEY, DB_PASSWORD\nhint: Run `ai-platform secrets init` to generate them.\n')
+    expect(missing.stderr).toBe(
+      'error: host alpha needs secrets that secrets.env does not define: API_KEY, DB_PASSWORD\nhint: Run `ai-platform secrets init` to generate them.\n',
+    )
     await expect(stat(join(dir, 'out2'))).rejects.toThrow()
   })
 
   it('a broken project: every located error on stderr, exit 1, no stack; --json gives the same as data', async () => {
-    const dir = await projectFrom(MINIMAL, { 'inventory/hosts.yaml': (t) => t.replace('vendor: amd', 'vendor: rocm'), 'stacks/db.yaml': (t) => t.replace('phase: infra', 'phase: db') })
+    const dir = await projectFrom(MINIMAL, {
+      'inventory/hosts.yaml': (t) => t.replace('vendor: amd', 'vendor: rocm'),
+      'stacks/db.yaml': (t) => t.replace('phase: infra', 'phase: db'),
+    })
     temps.push(dir)
     const result = await cli(['plan', '--project', dir])
     expect(result.code).toBe(1)
@@ -141,18 +175,30 @@ describe('ai-platform CLI', () => {
   it('user mistakes on the command line are short errors with a hint', async () => {
     const unknownTarget = await cli(['plan', 'erebos', '--project', MINIMAL])
     expect(unknownTarget).toMatchObject({ code: 1, stdout: '' })
-    expect(unknownTarget.stderr).toBe('error: unknown target: erebos\nhint: Targets are host names (alpha, beta, gamma), tags (@db, @gpu) or all.\n')
+    expect(unknownTarget.stderr).toBe(
+      'error: unknown target: erebos\nhint: Targets are host names (alpha, beta, gamma), tags (@db, @gpu) or all.\n',
+    )
     const noDir = await cli(['validate', '--project', '/nonexistent/x'])
-    expect(noDir.stderr).toBe('error: --project /nonexistent/x: no such directory\nhint: Create one with `ai-platform init DIR`.\n')
+    expect(noDir.stderr).toBe(
+      'error: --project /nonexistent/x: no such directory\nhint: Create one with `ai-platform init DIR`.\n',
+    )
     const badPhase = await cli(['plan', '--phase', 'database', '--project', MINIMAL])
     expect(badPhase.code).not.toBe(0)
     noStack(badPhase.stderr)
     const json = await cli(['plan', 'erebos', '--json', '--project', MINIMAL])
-    expect(JSON.parse(json.stdout)).toEqual({ error: { message: 'unknown target: erebos', hint: 'Targets are host names (alpha, beta, gamma), tags (@db, @gpu) or all.' } })
+    expect(JSON.parse(json.stdout)).toEqual({
+      error: {
+        message: 'unknown target: erebos',
+        hint: 'Targets are host names (alpha, beta, gamma), tags (@db, @gpu) or all.',
+      },
+    })
   })
 
   it('an unknown host for logs and exec is a short error, not a crash; nothing is connected', async () => {
-    for (const args of [['logs', 'nosuchhost'], ['exec', 'nosuchhost', '--', 'true']]) {
+    for (const args of [
+      ['logs', 'nosuchhost'],
+      ['exec', 'nosuchhost', '--', 'true'],
+    ]) {
       const run = await cli([...args.slice(0, 2), '--project', MINIMAL, ...args.slice(2)])
       expect(run.code, args.join(' ')).toBe(1)
       expect(run.stderr).toBe('error: unknown host nosuchhost\nhint: Hosts: alpha, beta, gamma.\n')
@@ -166,7 +212,9 @@ describe('ai-platform CLI', () => {
     for (const args of [['status'], ['health'], ['render', '--out', join(dir, 'out')], ['deploy', 'gamma', '--yes']]) {
       const run = await cli([...args, '--project', dir])
       expect(run.code, args.join(' ')).toBe(1)
-      expect(run.stderr).toBe(`error: ${join(dir, 'secrets.env')} can be read by others (mode 0644): secret values must be private to you\nhint: chmod 600 ${join(dir, 'secrets.env')} (and consider whether the values have been seen).\n`)
+      expect(run.stderr).toBe(
+        `error: ${join(dir, 'secrets.env')} can be read by others (mode 0644): secret values must be private to you\nhint: chmod 600 ${join(dir, 'secrets.env')} (and consider whether the values have been seen).\n`,
+      )
     }
     // a dry run reads no secret
     expect((await cli(['deploy', 'all', '--dry-run', '--project', dir])).code).toBe(0)

@@ -19,7 +19,9 @@ let hosts: string[] = []
 
 beforeAll(async () => {
   // The reference platform plus the unplaced SutazAI catalog placed on zelus, so every stack is rendered.
-  project = await projectFrom(REPO, { 'stacks/sutazai.yaml': (t) => t.replace('placement: { hosts: [] }', 'placement: { hosts: [zelus] }') })
+  project = await projectFrom(REPO, {
+    'stacks/sutazai.yaml': (t) => t.replace('placement: { hosts: [] }', 'placement: { hosts: [zelus] }'),
+  })
   const { project: loaded, origins } = await loadOk(project)
   await initSecrets(loaded)
   const { renders, issues } = renderHosts(loaded, loaded.hostOrder, { origins })
@@ -34,14 +36,31 @@ afterAll(async () => {
   if (out) await rm(out, { recursive: true, force: true })
 })
 
-describe.each([['v1', bins.v1], ['v2', bins.v2]] as const)('Compose %s accepts every rendered file', (name, bin) => {
+describe.each([
+  ['v1', bins.v1],
+  ['v2', bins.v2],
+] as const)('Compose %s accepts every rendered file', (name, bin) => {
   it.skipIf(bin === null && !required)(`docker compose ${name} config`, () => {
-    if (bin === null) throw new Error(`Compose ${name} is not installed, and CI requires it (run test/fleet/install-deps.sh)`)
+    if (bin === null)
+      throw new Error(`Compose ${name} is not installed, and CI requires it (run test/fleet/install-deps.sh)`)
     expect(hosts).toHaveLength(10)
     for (const host of hosts) {
       const dir = join(out, host)
-      const args = [...bin.argv.slice(1), '-p', 'ai-platform', '-f', join(dir, 'compose.yaml'), '--env-file', join(dir, '.env'), 'config']
-      const rendered = execFileSync(bin.argv[0]!, args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      const args = [
+        ...bin.argv.slice(1),
+        '-p',
+        'ai-platform',
+        '-f',
+        join(dir, 'compose.yaml'),
+        '--env-file',
+        join(dir, '.env'),
+        'config',
+      ]
+      const rendered = execFileSync(bin.argv[0]!, args, {
+        cwd: dir,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
       expect(rendered, host).toContain('services:')
     }
   })

@@ -6,7 +6,11 @@ const noStack = (text: string) => expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?
 
 describe('oclif conventions', () => {
   it('help deploy, deploy -h and deploy --help print the same help', async () => {
-    const [help, short, long] = await Promise.all([cli(['help', 'deploy']), cli(['deploy', '-h']), cli(['deploy', '--help'])])
+    const [help, short, long] = await Promise.all([
+      cli(['help', 'deploy']),
+      cli(['deploy', '-h']),
+      cli(['deploy', '--help']),
+    ])
     expect(help.code).toBe(0)
     expect(help.stdout).toMatch(/^Deploy hosts in dependency order/)
     expect(help.stdout).toContain('USAGE\n  $ ai-platform deploy [TARGETS...]')
@@ -15,7 +19,9 @@ describe('oclif conventions', () => {
   })
 
   it('help, -h and --help print the top-level help, with or without the fast path', async () => {
-    const runs = await Promise.all(['help', '-h', '--help'].flatMap((arg) => [cli([arg]), cli([arg], { env: { AIP_NO_FAST_PATH: '1' } })]))
+    const runs = await Promise.all(
+      ['help', '-h', '--help'].flatMap((arg) => [cli([arg]), cli([arg], { env: { AIP_NO_FAST_PATH: '1' } })]),
+    )
     for (const run of runs) expect(run).toEqual(runs[0])
     expect(runs[0]!.stdout).toMatch(/^ {2}help +Display help for ai-platform\.$/m)
     expect(runs[0]!.stdout).toMatch(/^ {2}autocomplete +Display autocomplete installation instructions\.$/m)
@@ -23,12 +29,21 @@ describe('oclif conventions', () => {
 
   it('a mistyped command without a terminal names the closest one and exits 127, without a stack', async () => {
     const typo = await cli(['deploi', 'all'])
-    expect(typo).toEqual({ code: 127, stdout: '', stderr: 'error: deploi is not an ai-platform command\nhint: did you mean deploy? `ai-platform help` lists every command.\n' })
+    expect(typo).toEqual({
+      code: 127,
+      stdout: '',
+      stderr:
+        'error: deploi is not an ai-platform command\nhint: did you mean deploy? `ai-platform help` lists every command.\n',
+    })
     const topic = await cli(['models', 'pul'])
     expect(topic.stderr).toContain('did you mean models pull?')
     // nothing near enough: no guess
     const far = await cli(['xyzzyqq'])
-    expect(far).toEqual({ code: 127, stdout: '', stderr: 'error: xyzzyqq is not an ai-platform command\nhint: `ai-platform help` lists every command.\n' })
+    expect(far).toEqual({
+      code: 127,
+      stdout: '',
+      stderr: 'error: xyzzyqq is not an ai-platform command\nhint: `ai-platform help` lists every command.\n',
+    })
     noStack(typo.stderr + far.stderr)
   })
 

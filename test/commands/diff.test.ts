@@ -22,8 +22,15 @@ beforeAll(async () => {
   const release = join(hosts.base, 'releases', current)
   await mkdir(release, { recursive: true })
   await writeFile(join(release, 'compose.yaml'), render!.compose.content)
-  await writeFile(join(release, '.env'), envFileFor(render!.secrets, (await readSecrets(project)).values, project, 'gamma'), { mode: 0o600 })
-  await writeFile(join(release, 'release.json'), `${JSON.stringify(buildRecord(render!, { id: current, platform: project.platform.name, now, previous: null, tool: 'test' }), null, 2)}\n`)
+  await writeFile(
+    join(release, '.env'),
+    envFileFor(render!.secrets, (await readSecrets(project)).values, project, 'gamma'),
+    { mode: 0o600 },
+  )
+  await writeFile(
+    join(release, 'release.json'),
+    `${JSON.stringify(buildRecord(render!, { id: current, platform: project.platform.name, now, previous: null, tool: 'test' }), null, 2)}\n`,
+  )
   await symlink(`releases/${current}`, join(hosts.base, 'current'))
 })
 afterAll(async () => {
@@ -44,7 +51,9 @@ describe('diff exit status', () => {
     try {
       const changed = await run(['diff', 'gamma'])
       expect(changed.code).toBe(1)
-      expect(changed.stdout).toMatch(new RegExp(`^gamma: 1 file\\(s\\) differ from ${current}\n--- compose.yaml \\(on the host\\)\n`))
+      expect(changed.stdout).toMatch(
+        new RegExp(`^gamma: 1 file\\(s\\) differ from ${current}\n--- compose.yaml \\(on the host\\)\n`),
+      )
       expect(changed.stdout).toContain('\n-    image: "postgres:16-alpine"\n+    image: "postgres:17-alpine"\n')
       const json = await run(['diff', 'gamma', '--json'])
       expect(json.code).toBe(1)
@@ -52,18 +61,27 @@ describe('diff exit status', () => {
     } finally {
       await writeFile(stack, before)
     }
-    await writeFile(join(hosts.dir, 'secrets.env'), 'DB_PASSWORD=another-password-0123\nAPI_KEY=sk-key-0123\n', { mode: 0o600 })
+    await writeFile(join(hosts.dir, 'secrets.env'), 'DB_PASSWORD=another-password-0123\nAPI_KEY=sk-key-0123\n', {
+      mode: 0o600,
+    })
     try {
       const env = await run(['diff', 'gamma'])
-      expect(env).toMatchObject({ code: 1, stdout: `gamma: 0 file(s) differ from ${current}; .env changed (values not shown)\n` })
+      expect(env).toMatchObject({
+        code: 1,
+        stdout: `gamma: 0 file(s) differ from ${current}; .env changed (values not shown)\n`,
+      })
     } finally {
-      await writeFile(join(hosts.dir, 'secrets.env'), 'DB_PASSWORD=db-password-0123\nAPI_KEY=sk-key-0123\n', { mode: 0o600 })
+      await writeFile(join(hosts.dir, 'secrets.env'), 'DB_PASSWORD=db-password-0123\nAPI_KEY=sk-key-0123\n', {
+        mode: 0o600,
+      })
     }
   })
 
   it('1 when a host cannot be read; the others are still compared', async () => {
     const result = await run(['diff', 'alpha', 'gamma'])
     expect(result.code).toBe(1)
-    expect(result.stdout).toBe(`alpha: unreachable: connection refused by root@127.0.0.1:1: is sshd running?\ngamma: up to date (${current})\n`)
+    expect(result.stdout).toBe(
+      `alpha: unreachable: connection refused by root@127.0.0.1:1: is sshd running?\ngamma: up to date (${current})\n`,
+    )
   })
 })

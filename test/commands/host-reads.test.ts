@@ -20,7 +20,13 @@ const run = (args: string[]) => cli([...args, '--project', hosts.dir], { env: ho
 
 describe('reads of hosts, one of them unreachable', () => {
   it('audit --remote lists the unreachable host in its place, with why, and exits 1', async () => {
-    const line = { time: '2026-11-23T03:39:28.000Z', event: 'deployed', release: '20261123T033928Z-9c2e15e2', user: 'ops', machine: 'desk' }
+    const line = {
+      time: '2026-11-23T03:39:28.000Z',
+      event: 'deployed',
+      release: '20261123T033928Z-9c2e15e2',
+      user: 'ops',
+      machine: 'desk',
+    }
     await writeFile(join(hosts.base, 'history.jsonl'), `${JSON.stringify(line)}\n`)
     const text = await run(['audit', 'alpha', 'gamma', '--remote'])
     expect(text.code).toBe(1)
@@ -30,7 +36,11 @@ describe('reads of hosts, one of them unreachable', () => {
     )
     const json = await run(['audit', 'alpha', 'gamma', '--remote', '--json'])
     expect(json.code).toBe(1)
-    expect(JSON.parse(json.stdout)).toEqual({ kind: 'ai-platform/audit', entries: [{ ...line, host: 'gamma' }], errors: [{ host: 'alpha', error: `alpha: ${refused}` }] })
+    expect(JSON.parse(json.stdout)).toEqual({
+      kind: 'ai-platform/audit',
+      entries: [{ ...line, host: 'gamma' }],
+      errors: [{ host: 'alpha', error: `alpha: ${refused}` }],
+    })
     // every host read: 0
     expect((await run(['audit', 'gamma', '--remote'])).code).toBe(0)
   })
@@ -49,8 +59,21 @@ describe('reads of hosts, one of them unreachable', () => {
       ],
     })
     await mkdir(join(hosts.base, '.lock'))
-    await writeFile(join(hosts.base, '.lock/info.json'), JSON.stringify({ token: 't', user: 'eve', machine: 'elsewhere', pid: 42, command: 'deploy all', since: '2026-11-23T04:00:00.000Z' }))
+    await writeFile(
+      join(hosts.base, '.lock/info.json'),
+      JSON.stringify({
+        token: 't',
+        user: 'eve',
+        machine: 'elsewhere',
+        pid: 42,
+        command: 'deploy all',
+        since: '2026-11-23T04:00:00.000Z',
+      }),
+    )
     const locked = await run(['lock', 'status', 'gamma'])
-    expect(locked).toMatchObject({ code: 0, stdout: 'gamma: locked by eve@elsewhere (pid 42) since 2026-11-23T04:00:00.000Z (deploy all)\n' })
+    expect(locked).toMatchObject({
+      code: 0,
+      stdout: 'gamma: locked by eve@elsewhere (pid 42) since 2026-11-23T04:00:00.000Z (deploy all)\n',
+    })
   })
 })

@@ -23,7 +23,16 @@ afterAll(async () => {
 /** Outside any platform directory, every socket refused and logged: nothing may be contacted. */
 const runOutside = (args: string[], env: NodeJS.ProcessEnv = {}) => {
   const log = join(outside, 'network.log')
-  return cli(args, { cwd: outside, env: { ...hosts.env, AIP_PROJECT: '', NODE_OPTIONS: `--import=${join(REPO, 'test/fixtures/no-network/hook.mjs')}`, AIP_NETWORK_LOG: log, ...env } })
+  return cli(args, {
+    cwd: outside,
+    env: {
+      ...hosts.env,
+      AIP_PROJECT: '',
+      NODE_OPTIONS: `--import=${join(REPO, 'test/fixtures/no-network/hook.mjs')}`,
+      AIP_NETWORK_LOG: log,
+      ...env,
+    },
+  })
 }
 const networkLog = () => readFile(join(outside, 'network.log'), 'utf8').catch(() => '(none)')
 
@@ -68,7 +77,9 @@ describe('commands that connect to hosts need a platform the operator chose', ()
     results.forEach((result, i) => {
       const [id, args] = connecting[i]!
       expect.soft(result.code, args.join(' ')).toBe(1)
-      expect.soft(result.stderr, args.join(' ')).toMatch(new RegExp(`^error: ${id} connects to hosts and needs your platform: `))
+      expect
+        .soft(result.stderr, args.join(' '))
+        .toMatch(new RegExp(`^error: ${id} connects to hosts and needs your platform: `))
     })
     expect(await networkLog()).toBe('(none)')
   }, 60_000)
@@ -81,11 +92,15 @@ describe('commands that connect to hosts need a platform the operator chose', ()
     const flag = await runOutside(['plan', '--json', '--project', REPO], { AIP_PROJECT: hosts.dir })
     expect(JSON.parse(flag.stdout)).toMatchObject({ summary: { hosts: 10 } })
     const wrong = await runOutside(['status'], { AIP_PROJECT: join(outside, 'nope') })
-    expect(wrong.stderr).toBe(`error: AIP_PROJECT=${join(outside, 'nope')}: no such directory\nhint: Create one with \`ai-platform init DIR\`.\n`)
+    expect(wrong.stderr).toBe(
+      `error: AIP_PROJECT=${join(outside, 'nope')}: no such directory\nhint: Create one with \`ai-platform init DIR\`.\n`,
+    )
   })
 
   it('--help says where the platform comes from', async () => {
     const help = (await cli(['status', '--help'])).stdout.replace(/\s+/g, ' ')
-    expect(help).toContain('--project=DIR Platform directory holding inventory/, stacks/ and templates/ (default: $AIP_PROJECT, else the current directory when it has inventory/')
+    expect(help).toContain(
+      '--project=DIR Platform directory holding inventory/, stacks/ and templates/ (default: $AIP_PROJECT, else the current directory when it has inventory/',
+    )
   })
 })

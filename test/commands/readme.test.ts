@@ -7,7 +7,8 @@ import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
 import { REPO } from '../helpers/project.js'
 
-const check = (readme?: string) => execa(process.execPath, [join(REPO, 'tools/readme.mjs'), '--check', ...(readme ? [readme] : [])], { reject: false })
+const check = (readme?: string) =>
+  execa(process.execPath, [join(REPO, 'tools/readme.mjs'), '--check', ...(readme ? [readme] : [])], { reject: false })
 
 describe('README command reference', () => {
   it('is what tools/readme.mjs generates from the built commands', async () => {
@@ -24,10 +25,15 @@ describe('README command reference', () => {
     try {
       const copy = join(dir, 'README.md')
       await copyFile(join(REPO, 'README.md'), copy)
-      await writeFile(copy, (await readFile(copy, 'utf8')).replace('Hosts deployed at once.', 'Hosts deployed at a time.'))
+      await writeFile(
+        copy,
+        (await readFile(copy, 'utf8')).replace('Hosts deployed at once.', 'Hosts deployed at a time.'),
+      )
       const result = await check(copy)
       expect(result.exitCode).toBe(1)
-      expect(result.stderr).toBe(`${copy}: the command reference differs from the commands; run \`npm run build && npm run readme\`.`)
+      expect(result.stderr).toBe(
+        `${copy}: the command reference differs from the commands; run \`npm run build && npm run readme\`.`,
+      )
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

@@ -18,12 +18,17 @@ afterAll(async () => {
 })
 
 function start(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [join(REPO, 'bin/run.js'), ...args, '--project', hosts.dir], { env: { ...process.env, NO_COLOR: '1', ...hosts.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [join(REPO, 'bin/run.js'), ...args, '--project', hosts.dir], {
+    env: { ...process.env, NO_COLOR: '1', ...hosts.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })))
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  )
   const waitFor = async (what: string, seen: () => boolean, ms = 20_000) => {
     for (const t0 = Date.now(); !seen(); await new Promise((r) => setTimeout(r, 50))) {
       if (Date.now() - t0 > ms) throw new Error(`no ${what} within ${ms} ms:\n${stderr}`)
@@ -33,10 +38,17 @@ function start(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-const foreignLock = JSON.stringify({ token: 'other', user: 'eve', machine: 'elsewhere', pid: 42, command: 'deploy all', since: '2026-11-23T04:00:00.000Z' })
+const foreignLock = JSON.stringify({
+  token: 'other',
+  user: 'eve',
+  machine: 'elsewhere',
+  pid: 42,
+  command: 'deploy all',
+  since: '2026-11-23T04:00:00.000Z',
+})
 
 describe('signals', () => {
-  it('health --watch: SIGTERM ends it with 143; Ctrl-C with the last round\'s status', async () => {
+  it("health --watch: SIGTERM ends it with 143; Ctrl-C with the last round's status", async () => {
     const term = start(['health', 'alpha', '--watch', '--interval', '1', '--timeout', '1', '--json'])
     await term.waitFor('a first round', () => term.out().includes('\n'))
     term.child.kill('SIGTERM')
@@ -59,10 +71,14 @@ describe('signals', () => {
       run.child.kill('SIGTERM')
       const ended = await run.done
       expect(ended.code, ended.stderr).toBe(143)
-      expect(ended.stderr).toContain('\nSIGTERM: starting no new host; hosts in flight finish or roll back. Again to abandon their health waits (they are rolled back).\n')
+      expect(ended.stderr).toContain(
+        '\nSIGTERM: starting no new host; hosts in flight finish or roll back. Again to abandon their health waits (they are rolled back).\n',
+      )
       const report = JSON.parse(ended.stdout)
       expect(report).toMatchObject({ ok: false, interrupted: true })
-      expect(report.hosts[0].error).toBe('gamma is locked by eve@elsewhere (pid 42) since 2026-11-23T04:00:00.000Z (deploy all)')
+      expect(report.hosts[0].error).toBe(
+        'gamma is locked by eve@elsewhere (pid 42) since 2026-11-23T04:00:00.000Z (deploy all)',
+      )
     } finally {
       await rm(join(hosts.base, '.lock'), { recursive: true, force: true })
     }
@@ -72,7 +88,11 @@ describe('signals', () => {
     // tar (the release upload on gamma) waits for the gate: the host sits in flight with its lock held.
     const gate = join(hosts.base, '..', 'gate')
     // (at most 30 s, should the gate never open)
-    await writeFile(join(hosts.bin, 'tar'), '#!/bin/sh\ni=0\nwhile [ ! -e "$AIP_TEST_GATE" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done\nexit 1\n', { mode: 0o755 })
+    await writeFile(
+      join(hosts.bin, 'tar'),
+      '#!/bin/sh\ni=0\nwhile [ ! -e "$AIP_TEST_GATE" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done\nexit 1\n',
+      { mode: 0o755 },
+    )
     try {
       const run = start(['deploy', 'gamma', '--json'], { AIP_TEST_GATE: gate })
       await run.waitFor('the lock', () => run.err().includes('gamma: lock ok'))
@@ -84,10 +104,14 @@ describe('signals', () => {
       const ended = await run.done
       expect(ended.code).toBe(143)
       expect(ended.stdout).toBe('')
-      expect(ended.stderr.trimEnd().split('\n').at(-1)).toBe('SIGTERM: exiting at once; left mid-deploy: gamma (locked, not switched); `ai-platform lock release gamma` frees its lock (the next deploy from this machine does too).')
+      expect(ended.stderr.trimEnd().split('\n').at(-1)).toBe(
+        'SIGTERM: exiting at once; left mid-deploy: gamma (locked, not switched); `ai-platform lock release gamma` frees its lock (the next deploy from this machine does too).',
+      )
       await stat(join(hosts.base, '.lock'))
       const status = await cli(['lock', 'status', 'gamma', '--project', hosts.dir], { env: hosts.env })
-      expect(status.stdout).toMatch(/^gamma: locked by \S+ \(pid \d+, no longer running: `ai-platform lock release gamma` frees it\) since \S+ \(deploy gamma --json --project \S+\)\n$/)
+      expect(status.stdout).toMatch(
+        /^gamma: locked by \S+ \(pid \d+, no longer running: `ai-platform lock release gamma` frees it\) since \S+ \(deploy gamma --json --project \S+\)\n$/,
+      )
       expect((await cli(['lock', 'release', 'gamma', '--project', hosts.dir], { env: hosts.env })).code).toBe(0)
     } finally {
       await writeFile(gate, '')

@@ -24,7 +24,10 @@ describe('a stale lock from this machine', () => {
     const gone = spawnSync(process.execPath, ['-e', '']).pid
     const since = '2026-11-23T04:00:00.000Z'
     await mkdir(join(hosts.base, '.lock'))
-    await writeFile(join(hosts.base, '.lock/info.json'), JSON.stringify({ user: 'root', machine: hostname(), pid: gone, command: 'deploy all', since }))
+    await writeFile(
+      join(hosts.base, '.lock/info.json'),
+      JSON.stringify({ user: 'root', machine: hostname(), pid: gone, command: 'deploy all', since }),
+    )
     const holder = `root@${hostname()} (pid ${gone}, no longer running: \`ai-platform lock release gamma\` frees it)`
     const status = await run(['lock', 'status', 'gamma'])
     expect(status).toMatchObject({ code: 0, stdout: `gamma: locked by ${holder} since ${since} (deploy all)\n` })
@@ -36,9 +39,25 @@ describe('a stale lock from this machine', () => {
   })
 
   it('a holder on this machine that still runs, or on another machine, is named as before', async () => {
-    await writeFile(join(hosts.base, '.lock/info.json'), JSON.stringify({ user: 'root', machine: hostname(), pid: process.pid, command: 'deploy all', since: 's' }))
-    expect(JSON.parse((await run(['lock', 'status', 'gamma', '--json'])).stdout).hosts[0].lock).toEqual({ holder: `root@${hostname()} (pid ${process.pid})`, since: 's', command: 'deploy all', pidRunning: true })
-    await writeFile(join(hosts.base, '.lock/info.json'), JSON.stringify({ user: 'eve', machine: 'elsewhere', pid: 42, command: 'deploy all', since: 's' }))
-    expect(JSON.parse((await run(['lock', 'status', 'gamma', '--json'])).stdout).hosts[0].lock).toEqual({ holder: 'eve@elsewhere (pid 42)', since: 's', command: 'deploy all', pidRunning: null })
+    await writeFile(
+      join(hosts.base, '.lock/info.json'),
+      JSON.stringify({ user: 'root', machine: hostname(), pid: process.pid, command: 'deploy all', since: 's' }),
+    )
+    expect(JSON.parse((await run(['lock', 'status', 'gamma', '--json'])).stdout).hosts[0].lock).toEqual({
+      holder: `root@${hostname()} (pid ${process.pid})`,
+      since: 's',
+      command: 'deploy all',
+      pidRunning: true,
+    })
+    await writeFile(
+      join(hosts.base, '.lock/info.json'),
+      JSON.stringify({ user: 'eve', machine: 'elsewhere', pid: 42, command: 'deploy all', since: 's' }),
+    )
+    expect(JSON.parse((await run(['lock', 'status', 'gamma', '--json'])).stdout).hosts[0].lock).toEqual({
+      holder: 'eve@elsewhere (pid 42)',
+      since: 's',
+      command: 'deploy all',
+      pidRunning: null,
+    })
   })
 })

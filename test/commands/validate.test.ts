@@ -12,7 +12,11 @@ afterAll(async () => {
   await Promise.all(temps.map((d) => rm(d, { recursive: true, force: true })))
 })
 
-async function project(edits: Parameters<typeof projectFrom>[1], secrets: string | null, mode = 0o600): Promise<string> {
+async function project(
+  edits: Parameters<typeof projectFrom>[1],
+  secrets: string | null,
+  mode = 0o600,
+): Promise<string> {
   const dir = await projectFrom(MINIMAL, edits)
   temps.push(dir)
   if (secrets !== null) await writeFile(join(dir, 'secrets.env'), secrets, { mode })
@@ -24,7 +28,9 @@ async function offline(args: string[]) {
   const dir = await mkdtemp(join(tmpdir(), 'aip-offline-'))
   temps.push(dir)
   const log = join(dir, 'network.log')
-  const result = await cli(args, { env: { NODE_OPTIONS: `--import=${join(REPO, 'test/fixtures/no-network/hook.mjs')}`, AIP_NETWORK_LOG: log } })
+  const result = await cli(args, {
+    env: { NODE_OPTIONS: `--import=${join(REPO, 'test/fixtures/no-network/hook.mjs')}`, AIP_NETWORK_LOG: log },
+  })
   return { ...result, network: await readFile(log, 'utf8').catch(() => '(none)') }
 }
 
@@ -32,8 +38,12 @@ const GOOD_SECRETS = 'DB_PASSWORD=hunter2hunter2\nAPI_KEY=sk-0123456789\n'
 
 describe('validate finds what deploy refuses', () => {
   it('an image reference Docker refuses: located by validate, refused by deploy before any connection', async () => {
-    const dir = await project({ 'stacks/db.yaml': (t) => t.replace('image: postgres:16-alpine', 'image: "a;b"') }, GOOD_SECRETS)
-    const line = 'stacks/db.yaml:6:12 services.db.image: not an image reference Docker accepts: the path component "a;b" is not allowed (allowed lowercase letters and digits with \'.\', \'_\', \'__\' or \'-\' between them, components joined by \'/\', got "a;b")'
+    const dir = await project(
+      { 'stacks/db.yaml': (t) => t.replace('image: postgres:16-alpine', 'image: "a;b"') },
+      GOOD_SECRETS,
+    )
+    const line =
+      "stacks/db.yaml:6:12 services.db.image: not an image reference Docker accepts: the path component \"a;b\" is not allowed (allowed lowercase letters and digits with '.', '_', '__' or '-' between them, components joined by '/', got \"a;b\")"
     const validate = await cli(['validate', '--project', dir])
     expect(validate).toMatchObject({ code: 1, stdout: '' })
     expect(validate.stderr).toBe(`${line}\ninvalid: 1 error(s) in ${dir}\n`)
@@ -66,8 +76,16 @@ describe('validate finds what deploy refuses', () => {
 
   it('a valid platform says when secrets.env was not there to check', async () => {
     const absent = await project({}, null)
-    expect(await cli(['validate', '--project', absent])).toEqual({ code: 0, stdout: `valid: ${absent}: 3 hosts, 3 stacks, 3 services, 1 templates, 2 models, secrets.env absent (not checked)\n`, stderr: '' })
+    expect(await cli(['validate', '--project', absent])).toEqual({
+      code: 0,
+      stdout: `valid: ${absent}: 3 hosts, 3 stacks, 3 services, 1 templates, 2 models, secrets.env absent (not checked)\n`,
+      stderr: '',
+    })
     const present = await project({}, GOOD_SECRETS)
-    expect(await cli(['validate', '--project', present])).toEqual({ code: 0, stdout: `valid: ${present}: 3 hosts, 3 stacks, 3 services, 1 templates, 2 models\n`, stderr: '' })
+    expect(await cli(['validate', '--project', present])).toEqual({
+      code: 0,
+      stdout: `valid: ${present}: 3 hosts, 3 stacks, 3 services, 1 templates, 2 models\n`,
+      stderr: '',
+    })
   })
 })

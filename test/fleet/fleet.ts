@@ -9,16 +9,7 @@ export const FLEET_DIR = dirname(fileURLToPath(import.meta.url))
 export const FLEET_JSON = join(FLEET_DIR, '.state', 'fleet.json')
 
 export type HostName =
-  | 'erebus'
-  | 'hephaestus'
-  | 'thanatos'
-  | 'zelus'
-  | 'orpheus'
-  | 'kratos'
-  | 'nyx'
-  | 'hades'
-  | 'moros'
-  | 'local'
+  'erebus' | 'hephaestus' | 'thanatos' | 'zelus' | 'orpheus' | 'kratos' | 'nyx' | 'hades' | 'moros' | 'local'
 
 export interface FleetGpu {
   vendor: 'nvidia' | 'amd'
@@ -123,7 +114,9 @@ export type FaultAction =
 export async function fault(host: string, action: FaultAction, ...args: string[]): Promise<string> {
   const result = await execa('bash', [join(FLEET_DIR, 'fault.sh'), host, action, ...args], { reject: false })
   if (result.exitCode !== 0) {
-    throw new Error(`fault.sh ${host} ${action} ${args.join(' ')} failed (exit ${result.exitCode}): ${result.stderr || result.stdout}`)
+    throw new Error(
+      `fault.sh ${host} ${action} ${args.join(' ')} failed (exit ${result.exitCode}): ${result.stderr || result.stdout}`,
+    )
   }
   return result.stdout
 }

@@ -90,7 +90,12 @@ export function fleetJson() {
         .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).replace(/^"|"$/g, '')]),
     )
     const gpu = env.GPU_VENDOR
-      ? { vendor: env.GPU_VENDOR, count: Number(env.GPU_COUNT), vramGb: Number(env.GPU_COUNT) * Number(env.GPU_VRAM_GB), vramGbPerGpu: Number(env.GPU_VRAM_GB) }
+      ? {
+          vendor: env.GPU_VENDOR,
+          count: Number(env.GPU_COUNT),
+          vramGb: Number(env.GPU_COUNT) * Number(env.GPU_VRAM_GB),
+          vramGbPerGpu: Number(env.GPU_VRAM_GB),
+        }
       : null
     const outsideBaseDir = join(dir, 'opt', 'ai-platform')
     const outsideSocket = join(dir, 'run', 'docker.sock')

@@ -20,7 +20,11 @@ function works(argv: string[]): boolean {
 }
 
 export function composeBinaries(): { v1: ComposeBin | null; v2: ComposeBin | null } {
-  const v1 = works(['docker-compose']) && execFileSync('docker-compose', ['version', '--short'], { encoding: 'utf8' }).startsWith('1.') ? { name: 'v1' as const, argv: ['docker-compose'] } : null
+  const v1 =
+    works(['docker-compose']) &&
+    execFileSync('docker-compose', ['version', '--short'], { encoding: 'utf8' }).startsWith('1.')
+      ? { name: 'v1' as const, argv: ['docker-compose'] }
+      : null
   const cached = process.env.AIP_COMPOSE_V2 ?? join(REPO, 'test/fleet/.state/cache/compose-v2/docker-compose')
   let v2: ComposeBin | null = null
   if (existsSync(cached) && works([cached])) v2 = { name: 'v2', argv: [cached] }

@@ -51,7 +51,10 @@ export async function localHosts(): Promise<LocalHosts> {
     base_dir: ${base}
     tags: [db]
 `
-  const dir = await projectFrom(MINIMAL, { 'inventory/hosts.yaml': hosts, 'secrets.env': 'DB_PASSWORD=db-password-0123\nAPI_KEY=sk-key-0123\n' })
+  const dir = await projectFrom(MINIMAL, {
+    'inventory/hosts.yaml': hosts,
+    'secrets.env': 'DB_PASSWORD=db-password-0123\nAPI_KEY=sk-key-0123\n',
+  })
   await chmod(join(dir, 'secrets.env'), 0o600)
   return {
     dir,

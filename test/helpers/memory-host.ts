@@ -100,7 +100,10 @@ export class MemoryHost {
 
   private keptHistory(): string {
     const kept = [...this.releases.keys()]
-    return this.history.filter((line) => kept.some((id) => line.includes(id))).map((l) => `${l}\n`).join('')
+    return this.history
+      .filter((line) => kept.some((id) => line.includes(id)))
+      .map((l) => `${l}\n`)
+      .join('')
   }
 
   private section(name: string, output: string, code = 0): string {
@@ -112,16 +115,28 @@ export class MemoryHost {
     const release = current ? this.releases.get(current)?.get('release.json') : undefined
     const env = current ? this.envSum(current) : null
     let out = this.section('user', 'deploy')
-    out += release !== undefined ? this.section('release', release) : this.section('release', 'cat: current/release.json: No such file or directory', 1)
-    out += env ? this.section('env', `${env}  ${this.baseDir}/current/.env`) : this.section('env', 'sha256sum: current/.env: No such file or directory', 1)
-    const recorded = current !== null && this.history.some((l) => l.includes(`"release":"${current}"`) || l.includes(`"to":"${current}"`))
+    out +=
+      release !== undefined
+        ? this.section('release', release)
+        : this.section('release', 'cat: current/release.json: No such file or directory', 1)
+    out += env
+      ? this.section('env', `${env}  ${this.baseDir}/current/.env`)
+      : this.section('env', 'sha256sum: current/.env: No such file or directory', 1)
+    const recorded =
+      current !== null &&
+      this.history.some((l) => l.includes(`"release":"${current}"`) || l.includes(`"to":"${current}"`))
     out += current ? this.section('recorded', recorded ? 'yes' : 'no') : this.section('recorded', '', 1)
-    out += this.lock ? this.section('lock', `${JSON.stringify(this.lock)}\n@@age 5`) : this.section('lock', 'cat: .lock/info.json: No such file or directory', 1)
+    out += this.lock
+      ? this.section('lock', `${JSON.stringify(this.lock)}\n@@age 5`)
+      : this.section('lock', 'cat: .lock/info.json: No such file or directory', 1)
     if (!full) return out
     out += this.section('docker', '27.3.1')
     out += this.section('compose-v2', COMPOSE.version)
     out += this.section('base', 'writable')
-    out += this.section('disk', `Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/vda1 100000000 1000 99999000 1% /`)
+    out += this.section(
+      'disk',
+      `Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/vda1 100000000 1000 99999000 1% /`,
+    )
     return out
   }
 
@@ -151,13 +166,26 @@ export class MemoryHost {
 
   private up(target: ComposeTarget): RunResult {
     const files = this.releases.get(target.releaseId)
-    if (!files) return { code: 1, stdout: '', stderr: `open ${this.baseDir}/releases/${target.releaseId}/compose.yaml: no such file or directory` }
+    if (!files)
+      return {
+        code: 1,
+        stdout: '',
+        stderr: `open ${this.baseDir}/releases/${target.releaseId}/compose.yaml: no such file or directory`,
+      }
     const record = this.record(target.releaseId)
     // `up --remove-orphans`: the project's containers are those of this release's services now
     this.containers = this.containers.filter((c) => c.project !== target.project)
     for (const service of record.services.filter((s) => s.tier !== 'on-demand')) {
       const behaviour = this.behaviour({ release: target.releaseId, service: service.name, image: service.image })
-      this.containers.push({ id: createHash('sha256').update(`${this.name}${++this.created}`).digest('hex').slice(0, 12), project: target.project, service: service.name, image: service.image, release: target.releaseId, behaviour, created: this.created })
+      this.containers.push({
+        id: createHash('sha256').update(`${this.name}${++this.created}`).digest('hex').slice(0, 12),
+        project: target.project,
+        service: service.name,
+        image: service.image,
+        release: target.releaseId,
+        behaviour,
+        created: this.created,
+      })
     }
     return { code: 0, stdout: '', stderr: '' }
   }
@@ -178,7 +206,8 @@ export class MemoryHost {
 
   private async apply(argv: readonly string[], options: RunOptions): Promise<RunResult> {
     const exact = (step: string, made: readonly string[]): string => {
-      if (JSON.stringify(made) !== JSON.stringify(argv)) throw this.fleet.refuse(this.name, argv, `looks like ${step} but is not what its builder makes`)
+      if (JSON.stringify(made) !== JSON.stringify(argv))
+        throw this.fleet.refuse(this.name, argv, `looks like ${step} but is not what its builder makes`)
       return step
     }
     const b = this.baseDir
@@ -190,18 +219,27 @@ export class MemoryHost {
       step = exact(`check ${argv.slice(1).join(' ')}`, argv)
       await this.reach(step, argv)
       const running = this.containers.some((c) => c.service === argv[1] && c.behaviour === 'healthy')
-      result = running && !this.failCheck(argv) ? ok('ok\n') : { code: 1, stdout: '', stderr: `${argv[1]} does not answer` }
+      result =
+        running && !this.failCheck(argv) ? ok('ok\n') : { code: 1, stdout: '', stderr: `${argv[1]} does not answer` }
     } else if (script === null) {
       throw this.fleet.refuse(this.name, argv, 'no builder makes it')
     } else if (script.startsWith('export LC_ALL=C')) {
       const full = script.includes("@@aip:docker'")
-      step = exact(full ? 'preflight' : 'facts', sh(factsScript({ baseDir: b, mounts: [], gpu: null, gpuContainers: false, full })))
+      step = exact(
+        full ? 'preflight' : 'facts',
+        sh(factsScript({ baseDir: b, mounts: [], gpu: null, gpuContainers: false, full })),
+      )
       await this.reach(step, argv)
       result = ok(this.facts(full))
     } else if (script.includes('if place; then echo acquired; after; exit 0; fi')) {
-      const info = JSON.parse(unquote(new RegExp(`printf '%s\\\\n' ${WORD} > "\\$t/info.json"`).exec(script)?.[1] ?? "'{}'")) as LockInfo
+      const info = JSON.parse(
+        unquote(new RegExp(`printf '%s\\\\n' ${WORD} > "\\$t/info.json"`).exec(script)?.[1] ?? "'{}'"),
+      ) as LockInfo
       const stale = Number(/\[ "\$\(lockage\)" -ge (\d+) \]/.exec(script)?.[1])
-      step = exact('acquire', acquireLock(b, info, stale, factsScript({ baseDir: b, mounts: [], gpu: null, full: false })))
+      step = exact(
+        'acquire',
+        acquireLock(b, info, stale, factsScript({ baseDir: b, mounts: [], gpu: null, full: false })),
+      )
       await this.reach(step, argv)
       if (this.lock === null) {
         this.lock = info
@@ -264,11 +302,18 @@ export class MemoryHost {
       step = exact('read releases', readReleases(b))
       await this.reach(step, argv)
       const ids = [...this.releases.keys()].sort().reverse()
-      result = ok(`${ids.map((id) => `@@release ${id} ${this.envSum(id) ?? ''}\n${this.releases.get(id)!.get('release.json') ?? ''}\n`).join('')}@@history\n${this.keptHistory()}`)
+      result = ok(
+        `${ids.map((id) => `@@release ${id} ${this.envSum(id) ?? ''}\n${this.releases.get(id)!.get('release.json') ?? ''}\n`).join('')}@@history\n${this.keptHistory()}`,
+      )
     } else if (script.startsWith('set -eu\nd=')) {
       const dir = unquote(new RegExp(`^set -eu\\nd=${WORD}\\n`).exec(script)?.[1] ?? '')
       const project = unquote(new RegExp(`--project-name ${WORD} `).exec(script)?.[1] ?? '')
-      const target: ComposeTarget = { compose: COMPOSE, project, baseDir: b, releaseId: dir.slice(`${b}/releases/`.length) }
+      const target: ComposeTarget = {
+        compose: COMPOSE,
+        project,
+        baseDir: b,
+        releaseId: dir.slice(`${b}/releases/`.length),
+      }
       const down = script.endsWith(' down --remove-orphans')
       step = exact(`${down ? 'down' : 'up'} ${target.releaseId}`, (down ? composeDown : composeUp)(target))
       await this.reach(step, argv)
@@ -281,7 +326,8 @@ export class MemoryHost {
     }
     this.log.push(step)
     this.fleet.log.push(`${this.name} ${step}`)
-    if (options.check !== false && result.code !== 0) throw new RemoteError({ host: this.name, argv, exitCode: result.code, stderr: result.stderr })
+    if (options.check !== false && result.code !== 0)
+      throw new RemoteError({ host: this.name, argv, exitCode: result.code, stderr: result.stderr })
     return result
   }
 
@@ -297,7 +343,12 @@ export class MemoryHost {
             Names: [`/${c.project}-${c.service}-1`],
             Image: c.image,
             State: c.behaviour === 'exited' ? 'exited' : 'running',
-            Status: c.behaviour === 'exited' ? 'Exited (1) 2 seconds ago' : c.behaviour === 'starting' ? 'Up 2 seconds (health: starting)' : 'Up 2 seconds (healthy)',
+            Status:
+              c.behaviour === 'exited'
+                ? 'Exited (1) 2 seconds ago'
+                : c.behaviour === 'starting'
+                  ? 'Up 2 seconds (health: starting)'
+                  : 'Up 2 seconds (healthy)',
             Created: c.created,
             Labels: { 'com.docker.compose.project': c.project, 'com.docker.compose.service': c.service },
           })),
@@ -310,7 +361,8 @@ export class MemoryHost {
       modem: {
         dial: (options: { path: string }, callback: (error: unknown, data: unknown) => void) => {
           const image = /^\/images\/(.*)\/json$/.exec(options.path)?.[1] ?? ''
-          if (this.missing.has(image)) callback(Object.assign(new Error(`(HTTP code 404) no such image - ${image}`), { statusCode: 404 }), null)
+          if (this.missing.has(image))
+            callback(Object.assign(new Error(`(HTTP code 404) no such image - ${image}`), { statusCode: 404 }), null)
           else callback(null, {})
         },
       },

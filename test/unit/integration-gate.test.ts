@@ -12,8 +12,16 @@ describe('fleetGate', () => {
     ['fleet up, root, CI', { ci: true }, { action: 'run' }],
     ['no fleet: a developer skips', { fleetPresent: false }, { action: 'skip', reason: missing }],
     ['not root: a developer skips', { root: false }, { action: 'skip', reason: notRoot }],
-    ['no fleet under CI=true fails', { fleetPresent: false, ci: true }, { action: 'fail', reason: `CI=true and the integration tier cannot run: ${missing}` }],
-    ['not root under CI=true fails', { root: false, ci: true }, { action: 'fail', reason: `CI=true and the integration tier cannot run: ${notRoot}` }],
+    [
+      'no fleet under CI=true fails',
+      { fleetPresent: false, ci: true },
+      { action: 'fail', reason: `CI=true and the integration tier cannot run: ${missing}` },
+    ],
+    [
+      'not root under CI=true fails',
+      { root: false, ci: true },
+      { action: 'fail', reason: `CI=true and the integration tier cannot run: ${notRoot}` },
+    ],
   ] as const)('%s', (_case, change, gate) => {
     expect(fleetGate({ ...base, ...change })).toEqual(gate)
   })

@@ -5,7 +5,15 @@ import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Platform } from '../../src/config/model.js'
 import { ConfigError, UserError } from '../../src/errors.js'
-import { envFileFor, generateSecret, initSecrets, parseSecrets, readSecrets, redact, redactor } from '../../src/secrets/secrets.js'
+import {
+  envFileFor,
+  generateSecret,
+  initSecrets,
+  parseSecrets,
+  readSecrets,
+  redact,
+  redactor,
+} from '../../src/secrets/secrets.js'
 
 const platform = {
   secrets: {
@@ -42,9 +50,21 @@ describe('secrets', () => {
   })
 
   it('takes every printable character as written, refuses control characters by position, without echoing the value', () => {
-    const text = "A=1111\n# c\n\nB='two2'\nC=\"x/y+z=\"\nD=has space # and a hash\nE=$(rm) ${X} $HOME !&*\nF=\" padded \"\nG='it's'\n"
-    expect([...parseSecrets(text, 's').values]).toEqual([['A', '1111'], ['B', 'two2'], ['C', 'x/y+z='], ['D', 'has space # and a hash'], ['E', '$(rm) ${X} $HOME !&*'], ['F', ' padded '], ['G', "it's"]])
-    const { issues } = parseSecrets('A=tab\there\nB=bell\u0007\nnot a line\nA=again\nC=42\nD=\nE=ok\u0085no\n', 'secrets.env')
+    const text =
+      "A=1111\n# c\n\nB='two2'\nC=\"x/y+z=\"\nD=has space # and a hash\nE=$(rm) ${X} $HOME !&*\nF=\" padded \"\nG='it's'\n"
+    expect([...parseSecrets(text, 's').values]).toEqual([
+      ['A', '1111'],
+      ['B', 'two2'],
+      ['C', 'x/y+z='],
+      ['D', 'has space # and a hash'],
+      ['E', '$(rm) ${X} $HOME !&*'],
+      ['F', ' padded '],
+      ['G', "it's"],
+    ])
+    const { issues } = parseSecrets(
+      'A=tab\there\nB=bell\u0007\nnot a line\nA=again\nC=42\nD=\nE=ok\u0085no\n',
+      'secrets.env',
+    )
     expect(issues.map((i) => [i.line, i.message])).toEqual([
       [1, 'the value holds a control character (U+0009) at character 4'],
       [2, 'the value holds a control character (U+0007) at character 5'],
@@ -63,15 +83,24 @@ describe('secrets', () => {
   })
 
   it('a host .env holds exactly its secrets; a missing one is named with the fix', () => {
-    const values = new Map([['A_KEY', 'sk-1'], ['B_PASS', 'p']])
+    const values = new Map([
+      ['A_KEY', 'sk-1'],
+      ['B_PASS', 'p'],
+    ])
     expect(envFileFor(['A_KEY', 'MAYBE'], values, { platform }, 'h')).toBe("A_KEY='sk-1'\nMAYBE=''\n")
-    expect(envFileFor(['A_KEY'], new Map([['A_KEY', "it's $HOME"]]), { platform }, 'h')).toBe("A_KEY='it'\\''s $HOME'\n")
+    expect(envFileFor(['A_KEY'], new Map([['A_KEY', "it's $HOME"]]), { platform }, 'h')).toBe(
+      "A_KEY='it'\\''s $HOME'\n",
+    )
     expect(() => envFileFor(['CLOUD', 'B_PASS'], values, { platform }, 'h')).toThrow(UserError)
-    expect(() => envFileFor(['CLOUD', 'B_PASS'], values, { platform }, 'h')).toThrow('host h needs secrets that secrets.env does not define: CLOUD')
+    expect(() => envFileFor(['CLOUD', 'B_PASS'], values, { platform }, 'h')).toThrow(
+      'host h needs secrets that secrets.env does not define: CLOUD',
+    )
   })
 
   it('redacts every value wherever it stands, longest first', () => {
-    expect(redact('pw=abcdef and abcdefgh and abc, and abcx', ['abcdef', 'abcdefgh', 'abc'])).toBe('pw=*** and *** and ***, and ***x')
+    expect(redact('pw=abcdef and abcdefgh and abc, and abcx', ['abcdef', 'abcdefgh', 'abc'])).toBe(
+      'pw=*** and *** and ***, and ***x',
+    )
   })
 
   it('redacts the encoded forms a value travels in: URL-encoded, JSON-escaped, base64 at any alignment', () => {
@@ -80,13 +109,21 @@ describe('secrets', () => {
     expect(redact(url, [secret])).toBe('postgresql://app:***@db:5432/x')
     expect(redact(JSON.stringify({ password: secret }), [secret])).toBe('{"password":"***"}')
     fc.assert(
-      fc.property(fc.string({ minLength: 6, maxLength: 40 }), fc.string({ maxLength: 12 }), fc.string({ maxLength: 12 }), (value, before, after) => {
-        const mask = redactor([value])
-        for (const encoded of [Buffer.from(before + value + after).toString('base64'), Buffer.from(before + value + after).toString('base64url')]) {
-          expect(mask(encoded)).not.toBe(encoded)
-        }
-        expect(mask(`${before}${value}${after}`)).not.toContain(value)
-      }),
+      fc.property(
+        fc.string({ minLength: 6, maxLength: 40 }),
+        fc.string({ maxLength: 12 }),
+        fc.string({ maxLength: 12 }),
+        (value, before, after) => {
+          const mask = redactor([value])
+          for (const encoded of [
+            Buffer.from(before + value + after).toString('base64'),
+            Buffer.from(before + value + after).toString('base64url'),
+          ]) {
+            expect(mask(encoded)).not.toBe(encoded)
+          }
+          expect(mask(`${before}${value}${after}`)).not.toContain(value)
+        },
+      ),
       { numRuns: 2000, seed: 11 },
     )
   })
@@ -94,7 +131,9 @@ describe('secrets', () => {
   it('a secrets file others can read is refused, as ssh refuses such a key; secrets init makes it private', async () => {
     dir = await mkdtemp(join(tmpdir(), 'aip-secrets-'))
     await writeFile(join(dir, 'secrets.env'), 'A_KEY=sk-1\n', { mode: 0o644 })
-    await expect(readSecrets({ dir })).rejects.toThrow(`${join(dir, 'secrets.env')} can be read by others (mode 0644): secret values must be private to you`)
+    await expect(readSecrets({ dir })).rejects.toThrow(
+      `${join(dir, 'secrets.env')} can be read by others (mode 0644): secret values must be private to you`,
+    )
     await initSecrets({ dir, platform })
     expect((await readSecrets({ dir })).values.get('A_KEY')).toBe('sk-1')
   })

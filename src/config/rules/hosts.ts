@@ -19,18 +19,29 @@ export function hostRules({ name, raw, source }: WrittenHost, exports: readonly 
     for (const exportName of Object.keys(raw.mounts ?? {})) {
       if (exports.includes(exportName)) continue
       issues.push(
-        configIssueAt('unknown-export', source, ['hosts', name, 'mounts', exportName], 'mounts an export the NAS does not have', {
-          key: true,
-          allowed: exports.length > 0 ? exports.join(', ') : 'none (platform.nas.exports is empty)',
-          got: JSON.stringify(exportName),
-        }),
+        configIssueAt(
+          'unknown-export',
+          source,
+          ['hosts', name, 'mounts', exportName],
+          'mounts an export the NAS does not have',
+          {
+            key: true,
+            allowed: exports.length > 0 ? exports.join(', ') : 'none (platform.nas.exports is empty)',
+            got: JSON.stringify(exportName),
+          },
+        ),
       )
     }
   }
   const gpu = raw.hardware?.gpu
   for (const key of AMD_ONLY) {
     if (gpu && gpu[key] !== undefined && gpu.vendor !== 'amd') {
-      issues.push(configIssueAt('amd-only', source, ['hosts', name, 'hardware', 'gpu', key], `${key} applies to AMD GPUs only`, { key: true, got: `vendor ${gpu.vendor}` }))
+      issues.push(
+        configIssueAt('amd-only', source, ['hosts', name, 'hardware', 'gpu', key], `${key} applies to AMD GPUs only`, {
+          key: true,
+          got: `vendor ${gpu.vendor}`,
+        }),
+      )
     }
   }
   return issues
@@ -49,10 +60,16 @@ export function mountWriterRules(hosts: readonly WrittenHost[]): ConfigIssue[] {
     const names = list.map((h) => h.name)
     for (const { name, source } of list.slice(1)) {
       issues.push(
-        configIssueAt('export-writers', source, ['hosts', name, 'mounts', exportName, 'mode'], `export "${exportName}" already has a writer (${names[0]}); concurrent writers corrupt a shared model store`, {
-          allowed: 'one host with mode rw per export',
-          got: names.join(', '),
-        }),
+        configIssueAt(
+          'export-writers',
+          source,
+          ['hosts', name, 'mounts', exportName, 'mode'],
+          `export "${exportName}" already has a writer (${names[0]}); concurrent writers corrupt a shared model store`,
+          {
+            allowed: 'one host with mode rw per export',
+            got: names.join(', '),
+          },
+        ),
       )
     }
   }

@@ -12,13 +12,20 @@ import { configIssueAt, describeValue, type PathSegment, type SourceFile } from 
 export function imageRules(service: Service, source: SourceFile, path: PathSegment[]): ConfigIssue[] {
   const sites: { image: unknown; at: PathSegment[] }[] = [{ image: service.compose.image, at: [...path, 'image'] }]
   service.overrides.forEach((override, index) => {
-    if ('image' in override.set) sites.push({ image: override.set.image, at: [...path, 'x-ai-platform', 'overrides', index, 'set', 'image'] })
+    if ('image' in override.set)
+      sites.push({ image: override.set.image, at: [...path, 'x-ai-platform', 'overrides', index, 'set', 'image'] })
   })
   const issues: ConfigIssue[] = []
   for (const { image, at } of sites) {
     if (typeof image !== 'string' || image.includes('{{') || composeVariables(image).length > 0) continue
     const problem = imageReferenceProblem(image)
-    if (problem) issues.push(configIssueAt('image-reference', source, at, imageProblemMessage(problem), { allowed: problem.allowed, got: describeValue(image) }))
+    if (problem)
+      issues.push(
+        configIssueAt('image-reference', source, at, imageProblemMessage(problem), {
+          allowed: problem.allowed,
+          got: describeValue(image),
+        }),
+      )
   }
   return issues
 }

@@ -6,7 +6,12 @@ import { serviceForHost } from '../service-for-host.js'
 import { configIssueAt } from '../source.js'
 
 /** One service per published port on a host, after each host's overrides. */
-export function portRules(services: Readonly<Record<string, Service>>, hosts: Readonly<Record<string, Host>>, order: readonly string[], origins: Origins): ConfigIssue[] {
+export function portRules(
+  services: Readonly<Record<string, Service>>,
+  hosts: Readonly<Record<string, Host>>,
+  order: readonly string[],
+  origins: Origins,
+): ConfigIssue[] {
   const issues: ConfigIssue[] = []
   for (const hostName of order) {
     const seen: { port: PublishedPort; service: string }[] = []
@@ -21,10 +26,16 @@ export function portRules(services: Readonly<Record<string, Service>>, hosts: Re
         }
         const { source, path } = originOf(origins, 'service', service.name)
         issues.push(
-          configIssueAt('port-conflict', source, [...path, 'ports', port.index], `host "${hostName}" already publishes ${port.protocol} port ${port.from} for service "${clash.service}"`, {
-            allowed: 'one service per published port on a host',
-            got: `${port.from}/${port.protocol}`,
-          }),
+          configIssueAt(
+            'port-conflict',
+            source,
+            [...path, 'ports', port.index],
+            `host "${hostName}" already publishes ${port.protocol} port ${port.from} for service "${clash.service}"`,
+            {
+              allowed: 'one service per published port on a host',
+              got: `${port.from}/${port.protocol}`,
+            },
+          ),
         )
       }
     }

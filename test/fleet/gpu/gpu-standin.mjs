@@ -34,8 +34,8 @@ const NVIDIA_FIELDS = {
   serial: { value: (g) => g.serial ?? '[N/A]' },
   uuid: { value: (g) => g.uuid },
   'pci.bus_id': { value: (g) => g.pciBusId },
-  'vbios_version': { value: (g) => g.vbiosVersion ?? '94.06.2F.00.9B' },
-  'compute_cap': { value: (g) => g.computeCap ?? '8.6' },
+  vbios_version: { value: (g) => g.vbiosVersion ?? '94.06.2F.00.9B' },
+  compute_cap: { value: (g) => g.computeCap ?? '8.6' },
   pstate: { value: (g) => g.pstate ?? 'P8' },
   'fan.speed': { unit: '%', value: (g) => String(g.fanSpeed ?? 0) },
   'memory.total': { unit: 'MiB', value: (g) => String(g.memoryTotalMiB) },
@@ -58,8 +58,8 @@ const NVIDIA_ALIASES = {
   gpu_serial: 'serial',
   gpu_uuid: 'uuid',
   gpu_bus_id: 'pci.bus_id',
-  'vbios': 'vbios_version',
-  'fan_speed': 'fan.speed',
+  vbios: 'vbios_version',
+  fan_speed: 'fan.speed',
   'memory.total [MiB]': 'memory.total',
   'utilization.gpu [%]': 'utilization.gpu',
 }
@@ -70,7 +70,16 @@ function nvTimestamp(d) {
 }
 
 function parseNvidiaArgs(argv) {
-  const opts = { format: null, query: null, apps: null, ids: null, list: false, version: false, help: false, details: false }
+  const opts = {
+    format: null,
+    query: null,
+    apps: null,
+    ids: null,
+    list: false,
+    version: false,
+    help: false,
+    details: false,
+  }
   const takeValue = (i, arg, name) => {
     if (arg.includes('=')) return [arg.slice(arg.indexOf('=') + 1), i]
     if (i + 1 >= argv.length) throw new Error(`missing value for ${name}`)
@@ -82,24 +91,19 @@ function parseNvidiaArgs(argv) {
     if (arg.startsWith('--query-gpu')) {
       ;[v, i] = takeValue(i, arg, '--query-gpu')
       opts.query = v
-    }
-    else if (arg.startsWith('--query-compute-apps')) {
+    } else if (arg.startsWith('--query-compute-apps')) {
       ;[v, i] = takeValue(i, arg, '--query-compute-apps')
       opts.apps = v
-    }
-    else if (arg.startsWith('--format')) {
+    } else if (arg.startsWith('--format')) {
       ;[v, i] = takeValue(i, arg, '--format')
       opts.format = v
-    }
-    else if (arg.startsWith('--id')) {
+    } else if (arg.startsWith('--id')) {
       ;[v, i] = takeValue(i, arg, '--id')
       opts.ids = v
-    }
-    else if (arg === '-i') {
+    } else if (arg === '-i') {
       ;[v, i] = takeValue(i, arg, '-i')
       opts.ids = v
-    }
-    else if (arg.startsWith('-i') && arg.length > 2) opts.ids = arg.slice(2)
+    } else if (arg.startsWith('-i') && arg.length > 2) opts.ids = arg.slice(2)
     else if (arg === '-L' || arg === '--list-gpus') opts.list = true
     else if (arg === '--version') opts.version = true
     else if (arg === '-h' || arg === '--help') opts.help = true
@@ -112,7 +116,9 @@ function parseNvidiaArgs(argv) {
 function selectGpus(cfg, ids) {
   if (ids == null) return cfg.gpus
   const wanted = ids.split(',').map((s) => s.trim())
-  const picked = cfg.gpus.filter((g) => wanted.includes(String(g.index)) || wanted.includes(g.uuid) || wanted.includes(g.pciBusId))
+  const picked = cfg.gpus.filter(
+    (g) => wanted.includes(String(g.index)) || wanted.includes(g.uuid) || wanted.includes(g.pciBusId),
+  )
   return picked.length === wanted.length ? picked : null
 }
 
@@ -123,7 +129,8 @@ export function nvidiaSmi(argv, cfg) {
   } catch {
     return { stdout: INVALID_ARGS, stderr: '', code: 2 }
   }
-  if (opts.help) return { stdout: 'NVIDIA System Management Interface -- v' + cfg.driverVersion + '\n', stderr: '', code: 0 }
+  if (opts.help)
+    return { stdout: 'NVIDIA System Management Interface -- v' + cfg.driverVersion + '\n', stderr: '', code: 0 }
   // The driver check comes first: every form fails the same way without it.
   if (cfg.driverMissing) return { stdout: NVIDIA_DRIVER_ERROR, stderr: '', code: 9 }
   if (opts.version) {
@@ -156,11 +163,13 @@ export function nvidiaSmi(argv, cfg) {
     const fields = []
     for (const raw of opts.query.split(',').map((s) => s.trim())) {
       const name = NVIDIA_ALIASES[raw] ?? raw
-      if (!NVIDIA_FIELDS[name]) return { stdout: `Field "${raw}" is not a valid field to query.\n\n`, stderr: '', code: 2 }
+      if (!NVIDIA_FIELDS[name])
+        return { stdout: `Field "${raw}" is not a valid field to query.\n\n`, stderr: '', code: 2 }
       fields.push(name)
     }
     const lines = []
-    if (header) lines.push(fields.map((f) => (NVIDIA_FIELDS[f].unit ? `${f} [${NVIDIA_FIELDS[f].unit}]` : f)).join(', '))
+    if (header)
+      lines.push(fields.map((f) => (NVIDIA_FIELDS[f].unit ? `${f} [${NVIDIA_FIELDS[f].unit}]` : f)).join(', '))
     for (const g of gpus) {
       lines.push(
         fields
@@ -179,14 +188,27 @@ export function nvidiaSmi(argv, cfg) {
 }
 
 function nvidiaDetails(gpus, cfg) {
-  const out = ['', '==============NVSMI LOG==============', '', `Timestamp                                 : ${new Date().toString()}`,
-    `Driver Version                            : ${cfg.driverVersion}`, `CUDA Version                              : ${cfg.cudaVersion}`, '',
-    `Attached GPUs                             : ${cfg.gpus.length}`]
+  const out = [
+    '',
+    '==============NVSMI LOG==============',
+    '',
+    `Timestamp                                 : ${new Date().toString()}`,
+    `Driver Version                            : ${cfg.driverVersion}`,
+    `CUDA Version                              : ${cfg.cudaVersion}`,
+    '',
+    `Attached GPUs                             : ${cfg.gpus.length}`,
+  ]
   for (const g of gpus) {
-    out.push(`GPU ${g.pciBusId}`, `    Product Name                          : ${g.name}`, `    GPU UUID                              : ${g.uuid}`,
-      '    FB Memory Usage', `        Total                             : ${g.memoryTotalMiB} MiB`,
+    out.push(
+      `GPU ${g.pciBusId}`,
+      `    Product Name                          : ${g.name}`,
+      `    GPU UUID                              : ${g.uuid}`,
+      '    FB Memory Usage',
+      `        Total                             : ${g.memoryTotalMiB} MiB`,
       `        Used                              : ${g.memoryUsedMiB} MiB`,
-      `        Free                              : ${g.memoryTotalMiB - g.memoryUsedMiB} MiB`, '')
+      `        Free                              : ${g.memoryTotalMiB - g.memoryUsedMiB} MiB`,
+      '',
+    )
   }
   return out.join('\n') + '\n'
 }
@@ -206,7 +228,11 @@ function nvidiaTable(gpus, cfg) {
   const out = [
     asctime(new Date()).padEnd(30),
     '+' + '-'.repeat(87) + '+',
-    full(` NVIDIA-SMI ${cfg.driverVersion}`.padEnd(34) + `Driver Version: ${cfg.driverVersion}`.padEnd(31) + `CUDA Version: ${cfg.cudaVersion}`),
+    full(
+      ` NVIDIA-SMI ${cfg.driverVersion}`.padEnd(34) +
+        `Driver Version: ${cfg.driverVersion}`.padEnd(31) +
+        `CUDA Version: ${cfg.cudaVersion}`,
+    ),
     rule('-', '+', '|'),
     row(' GPU  Name                 Persistence-M ', ' Bus-Id        Disp.A ', ' Volatile Uncorr. ECC '),
     row(' Fan  Temp   Perf          Pwr:Usage/Cap ', '         Memory-Usage ', ' GPU-Util  Compute M. '),
@@ -217,10 +243,16 @@ function nvidiaTable(gpus, cfg) {
     const pwr = `${Math.round(g.powerDraw ?? 14.5)}W / ${Math.round(g.powerLimit ?? 170)}W`
     const fan = `${g.fanSpeed ?? 0}%`.padStart(4)
     out.push(
-      row(spread(` ${String(g.index).padStart(3)}  ${g.name}`, 'Off ', 41), spread(` ${g.pciBusId}`, 'Off ', 22), spread('', 'N/A ', 22)),
-      row(spread(`${fan}   ${g.temperatureGpu ?? 35}C    ${g.pstate ?? 'P8'}`, `${pwr} `, 41),
+      row(
+        spread(` ${String(g.index).padStart(3)}  ${g.name}`, 'Off ', 41),
+        spread(` ${g.pciBusId}`, 'Off ', 22),
+        spread('', 'N/A ', 22),
+      ),
+      row(
+        spread(`${fan}   ${g.temperatureGpu ?? 35}C    ${g.pstate ?? 'P8'}`, `${pwr} `, 41),
         spread('', `${g.memoryUsedMiB}MiB / ${g.memoryTotalMiB}MiB `, 22),
-        spread(`${String(g.utilizationGpu ?? 0).padStart(8)}%`, 'Default ', 22)),
+        spread(`${String(g.utilizationGpu ?? 0).padStart(8)}%`, 'Default ', 22),
+      ),
       row(' '.repeat(41), ' '.repeat(22), spread('', 'N/A ', 22)),
       rule('-', '+'),
     )
@@ -243,7 +275,17 @@ function nvidiaTable(gpus, cfg) {
 const ROCM_DRIVER_ERROR = 'ERROR:root:Driver not initialized (amdgpu not found in modules)\n'
 
 // Flags in the order rocm_smi.py executes them (not the order given on the command line).
-const ROCM_ORDER = ['showdriverversion', 'showid', 'showtemp', 'showpower', 'showuse', 'showmemuse', 'showbus', 'showmeminfo', 'showproductname']
+const ROCM_ORDER = [
+  'showdriverversion',
+  'showid',
+  'showtemp',
+  'showpower',
+  'showuse',
+  'showmemuse',
+  'showbus',
+  'showmeminfo',
+  'showproductname',
+]
 
 function parseRocmArgs(argv) {
   const flags = new Set()
@@ -251,27 +293,54 @@ function parseRocmArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     switch (a) {
-      case '--json': o.json = true; break
-      case '--csv': o.csv = true; break
-      case '-i': case '--showid': flags.add('showid'); break
-      case '-t': case '--showtemp': flags.add('showtemp'); break
-      case '-u': case '--showuse': flags.add('showuse'); break
-      case '--showmemuse': flags.add('showmemuse'); break
-      case '-P': case '--showpower': flags.add('showpower'); break
-      case '--showbus': flags.add('showbus'); break
-      case '--showproductname': flags.add('showproductname'); break
-      case '--showdriverversion': flags.add('showdriverversion'); break
-      case '-a': case '--showallinfo':
+      case '--json':
+        o.json = true
+        break
+      case '--csv':
+        o.csv = true
+        break
+      case '-i':
+      case '--showid':
+        flags.add('showid')
+        break
+      case '-t':
+      case '--showtemp':
+        flags.add('showtemp')
+        break
+      case '-u':
+      case '--showuse':
+        flags.add('showuse')
+        break
+      case '--showmemuse':
+        flags.add('showmemuse')
+        break
+      case '-P':
+      case '--showpower':
+        flags.add('showpower')
+        break
+      case '--showbus':
+        flags.add('showbus')
+        break
+      case '--showproductname':
+        flags.add('showproductname')
+        break
+      case '--showdriverversion':
+        flags.add('showdriverversion')
+        break
+      case '-a':
+      case '--showallinfo':
         for (const f of ROCM_ORDER) flags.add(f)
         o.meminfo.push('all')
         break
       case '--showmeminfo': {
         flags.add('showmeminfo')
         while (i + 1 < argv.length && !argv[i + 1].startsWith('-')) o.meminfo.push(argv[++i].toLowerCase())
-        if (o.meminfo.length === 0) return { error: 'rocm-smi: error: argument --showmeminfo: expected at least one argument\n' }
+        if (o.meminfo.length === 0)
+          return { error: 'rocm-smi: error: argument --showmeminfo: expected at least one argument\n' }
         break
       }
-      case '-d': case '--device': {
+      case '-d':
+      case '--device': {
         o.devices = []
         while (i + 1 < argv.length && /^\d+$/.test(argv[i + 1])) o.devices.push(Number(argv[++i]))
         break
@@ -287,12 +356,20 @@ function rocmRecords(gpu, flag, meminfo) {
   const r = []
   switch (flag) {
     case 'showid':
-      r.push(['Device Name', gpu.series], ['Device ID', gpu.deviceId], ['Device Rev', gpu.deviceRev],
-        ['Subsystem ID', gpu.subsystemId], ['GUID', gpu.guid])
+      r.push(
+        ['Device Name', gpu.series],
+        ['Device ID', gpu.deviceId],
+        ['Device Rev', gpu.deviceRev],
+        ['Subsystem ID', gpu.subsystemId],
+        ['GUID', gpu.guid],
+      )
       break
     case 'showtemp':
-      r.push(['Temperature (Sensor edge) (C)', gpu.tempEdge], ['Temperature (Sensor junction) (C)', gpu.tempJunction],
-        ['Temperature (Sensor memory) (C)', gpu.tempMemory])
+      r.push(
+        ['Temperature (Sensor edge) (C)', gpu.tempEdge],
+        ['Temperature (Sensor junction) (C)', gpu.tempJunction],
+        ['Temperature (Sensor memory) (C)', gpu.tempMemory],
+      )
       break
     case 'showpower':
       r.push(['Current Socket Graphics Package Power (W)', gpu.power])
@@ -301,8 +378,10 @@ function rocmRecords(gpu, flag, meminfo) {
       r.push(['GPU use (%)', String(gpu.use)])
       break
     case 'showmemuse':
-      r.push(['GPU Memory Allocated (VRAM%)', String(Math.round((gpu.vramUsed / gpu.vramTotal) * 100))],
-        ['GPU Memory Read/Write Activity (%)', '0'])
+      r.push(
+        ['GPU Memory Allocated (VRAM%)', String(Math.round((gpu.vramUsed / gpu.vramTotal) * 100))],
+        ['GPU Memory Read/Write Activity (%)', '0'],
+      )
       break
     case 'showbus':
       r.push(['PCI Bus', gpu.pciBus])
@@ -318,9 +397,17 @@ function rocmRecords(gpu, flag, meminfo) {
       break
     }
     case 'showproductname':
-      r.push(['Card Series', gpu.series], ['Card Model', gpu.model], ['Card Vendor', gpu.vendor], ['Card SKU', gpu.sku],
-        ['Subsystem ID', gpu.subsystemId], ['Device Rev', gpu.deviceRev], ['Node ID', String(gpu.nodeId)],
-        ['GUID', gpu.guid], ['GFX Version', gpu.gfxVersion])
+      r.push(
+        ['Card Series', gpu.series],
+        ['Card Model', gpu.model],
+        ['Card Vendor', gpu.vendor],
+        ['Card SKU', gpu.sku],
+        ['Subsystem ID', gpu.subsystemId],
+        ['Device Rev', gpu.deviceRev],
+        ['Node ID', String(gpu.nodeId)],
+        ['GUID', gpu.guid],
+        ['GFX Version', gpu.gfxVersion],
+      )
       break
   }
   return r
@@ -329,15 +416,27 @@ function rocmRecords(gpu, flag, meminfo) {
 // json.dumps() with Python's default separators (', ' and ': '), as rocm_smi.py prints it.
 function pythonJson(v) {
   if (v !== null && typeof v === 'object') {
-    return '{' + Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${pythonJson(x)}`).join(', ') + '}'
+    return (
+      '{' +
+      Object.entries(v)
+        .map(([k, x]) => `${JSON.stringify(k)}: ${pythonJson(x)}`)
+        .join(', ') +
+      '}'
+    )
   }
   return JSON.stringify(v)
 }
 
 const ROCM_TITLES = {
-  showid: ' ID ', showtemp: ' Temperature ', showpower: ' Power Consumption ', showuse: ' % time GPU is busy ',
-  showmemuse: ' Current Memory Use ', showbus: ' PCI Bus ID ', showmeminfo: ' Memory Usage (Bytes) ',
-  showproductname: ' Product Info ', showdriverversion: ' Version of System Component ',
+  showid: ' ID ',
+  showtemp: ' Temperature ',
+  showpower: ' Power Consumption ',
+  showuse: ' % time GPU is busy ',
+  showmemuse: ' Current Memory Use ',
+  showbus: ' PCI Bus ID ',
+  showmeminfo: ' Memory Usage (Bytes) ',
+  showproductname: ' Product Info ',
+  showdriverversion: ' Version of System Component ',
 }
 const spacer = (title = '') => {
   const width = 90
@@ -361,13 +460,19 @@ export function rocmSmi(argv, cfg) {
         data.system = { ...(data.system ?? {}), 'Driver version': cfg.driverVersion }
         continue
       }
-      for (const g of gpus) for (const [k, v] of rocmRecords(g, f, o.meminfo)) data[`card${g.card}`][k] = String(v).trim()
+      for (const g of gpus)
+        for (const [k, v] of rocmRecords(g, f, o.meminfo)) data[`card${g.card}`][k] = String(v).trim()
     }
     // system keys come first in the real tool when --showdriverversion is given
     const ordered = data.system ? { system: data.system, ...data } : data
     if (o.csv) {
       const keys = [...new Set(gpus.flatMap((g) => Object.keys(data[`card${g.card}`])))]
-      const rows = ['device,' + keys.join(','), ...gpus.map((g) => `card${g.card},` + keys.map((k) => (data[`card${g.card}`][k] ?? 'N/A').replace(/,/g, '')).join(','))]
+      const rows = [
+        'device,' + keys.join(','),
+        ...gpus.map(
+          (g) => `card${g.card},` + keys.map((k) => (data[`card${g.card}`][k] ?? 'N/A').replace(/,/g, '')).join(','),
+        ),
+      ]
       return { stdout: rows.join('\n') + '\n\n', stderr: '', code: 0 }
     }
     return { stdout: pythonJson(ordered) + '\n', stderr: '', code: 0 }
@@ -376,7 +481,9 @@ export function rocmSmi(argv, cfg) {
   for (const f of flags) {
     out.push(spacer(ROCM_TITLES[f]))
     if (f === 'showdriverversion') out.push(`Driver version: ${cfg.driverVersion}`)
-    else for (const g of gpus) for (const [k, v] of rocmRecords(g, f, o.meminfo)) out.push(`GPU[${g.card}]\t\t: ${k}: ${v}`)
+    else
+      for (const g of gpus)
+        for (const [k, v] of rocmRecords(g, f, o.meminfo)) out.push(`GPU[${g.card}]\t\t: ${k}: ${v}`)
     out.push(spacer())
   }
   out.push(spacer(' End of ROCm SMI Log '))
@@ -389,41 +496,93 @@ export function amdSmi(argv, cfg) {
   const [cmd, ...rest] = argv
   const json = rest.includes('--json')
   if (cmd === 'version') {
-    return { stdout: `AMDSMI Tool: 24.6.3+9578815 | AMDSMI Library version: 24.6.3.0 | ROCm version: 6.2.4\n`, stderr: '', code: 0 }
+    return {
+      stdout: `AMDSMI Tool: 24.6.3+9578815 | AMDSMI Library version: 24.6.3.0 | ROCm version: 6.2.4\n`,
+      stderr: '',
+      code: 0,
+    }
   }
   if (cfg.driverMissing) {
-    return { stdout: '', stderr: 'ERROR:root:Unable to detect any GPU devices, check amdgpu version and module status (sudo modprobe amdgpu)\n', code: 1 }
+    return {
+      stdout: '',
+      stderr:
+        'ERROR:root:Unable to detect any GPU devices, check amdgpu version and module status (sudo modprobe amdgpu)\n',
+      code: 1,
+    }
   }
   const vu = (value, unit) => ({ value, unit })
   const mib = (b) => Math.floor(b / (1024 * 1024))
   let data
   if (cmd === 'list') {
-    data = cfg.gpus.map((g) => ({ gpu: g.card, bdf: g.pciBus.toLowerCase(), uuid: g.uuid, kfd_id: Number(g.guid), node_id: g.nodeId, partition_id: 0 }))
+    data = cfg.gpus.map((g) => ({
+      gpu: g.card,
+      bdf: g.pciBus.toLowerCase(),
+      uuid: g.uuid,
+      kfd_id: Number(g.guid),
+      node_id: g.nodeId,
+      partition_id: 0,
+    }))
   } else if (cmd === 'static') {
     data = cfg.gpus.map((g) => ({
       gpu: g.card,
       asic: {
-        market_name: g.series, vendor_id: '0x1002', vendor_name: 'Advanced Micro Devices Inc. [AMD/ATI]', subvendor_id: '0x1eae',
-        device_id: g.deviceId, subsystem_id: g.subsystemId, rev_id: g.deviceRev, asic_serial: g.serial, oam_id: 'N/A',
-        num_compute_units: 96, target_graphics_version: g.gfxVersion,
+        market_name: g.series,
+        vendor_id: '0x1002',
+        vendor_name: 'Advanced Micro Devices Inc. [AMD/ATI]',
+        subvendor_id: '0x1eae',
+        device_id: g.deviceId,
+        subsystem_id: g.subsystemId,
+        rev_id: g.deviceRev,
+        asic_serial: g.serial,
+        oam_id: 'N/A',
+        num_compute_units: 96,
+        target_graphics_version: g.gfxVersion,
       },
     }))
   } else if (cmd === 'metric') {
     data = cfg.gpus.map((g) => ({
       gpu: g.card,
-      usage: { gfx_activity: vu(g.use, '%'), umc_activity: vu(0, '%'), mm_activity: vu(0, '%'), vcn_activity: [vu(0, '%'), 'N/A', 'N/A', 'N/A'] },
+      usage: {
+        gfx_activity: vu(g.use, '%'),
+        umc_activity: vu(0, '%'),
+        mm_activity: vu(0, '%'),
+        vcn_activity: [vu(0, '%'), 'N/A', 'N/A', 'N/A'],
+      },
       mem_usage: {
-        total_vram: vu(mib(g.vramTotal), 'MB'), used_vram: vu(mib(g.vramUsed), 'MB'), free_vram: vu(mib(g.vramTotal - g.vramUsed), 'MB'),
-        total_visible_vram: vu(mib(g.vramTotal), 'MB'), used_visible_vram: vu(mib(g.vramUsed), 'MB'),
-        free_visible_vram: vu(mib(g.vramTotal - g.vramUsed), 'MB'), total_gtt: vu(mib(g.gttTotal), 'MB'),
-        used_gtt: vu(mib(g.gttUsed), 'MB'), free_gtt: vu(mib(g.gttTotal - g.gttUsed), 'MB'),
+        total_vram: vu(mib(g.vramTotal), 'MB'),
+        used_vram: vu(mib(g.vramUsed), 'MB'),
+        free_vram: vu(mib(g.vramTotal - g.vramUsed), 'MB'),
+        total_visible_vram: vu(mib(g.vramTotal), 'MB'),
+        used_visible_vram: vu(mib(g.vramUsed), 'MB'),
+        free_visible_vram: vu(mib(g.vramTotal - g.vramUsed), 'MB'),
+        total_gtt: vu(mib(g.gttTotal), 'MB'),
+        used_gtt: vu(mib(g.gttUsed), 'MB'),
+        free_gtt: vu(mib(g.gttTotal - g.gttUsed), 'MB'),
       },
     }))
   } else {
-    return { stdout: '', stderr: `usage: amd-smi [-h] {version,list,static,firmware,bad-pages,metric,process,...}\n`, code: 2 }
+    return {
+      stdout: '',
+      stderr: `usage: amd-smi [-h] {version,list,static,firmware,bad-pages,metric,process,...}\n`,
+      code: 2,
+    }
   }
   if (json) return { stdout: JSON.stringify(data, null, 4) + '\n', stderr: '', code: 0 }
-  return { stdout: data.map((d) => `GPU: ${d.gpu}\n` + Object.entries(d).filter(([k]) => k !== 'gpu').map(([k, v]) => `    ${k.toUpperCase()}: ${JSON.stringify(v)}`).join('\n')).join('\n\n') + '\n', stderr: '', code: 0 }
+  return {
+    stdout:
+      data
+        .map(
+          (d) =>
+            `GPU: ${d.gpu}\n` +
+            Object.entries(d)
+              .filter(([k]) => k !== 'gpu')
+              .map(([k, v]) => `    ${k.toUpperCase()}: ${JSON.stringify(v)}`)
+              .join('\n'),
+        )
+        .join('\n\n') + '\n',
+    stderr: '',
+    code: 0,
+  }
 }
 
 // ---------------------------------------------------------------- main

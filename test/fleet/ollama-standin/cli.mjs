@@ -17,21 +17,30 @@ function call(method, path, body, onLine) {
   return new Promise((resolve, reject) => {
     const { host, port } = target()
     const data = body ? Buffer.from(JSON.stringify(body)) : null
-    const req = request({ host, port, method, path, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {} }, (res) => {
-      let buf = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk) => {
-        buf += chunk
-        if (onLine) {
-          let i
-          while ((i = buf.indexOf('\n')) >= 0) {
-            onLine(JSON.parse(buf.slice(0, i)))
-            buf = buf.slice(i + 1)
+    const req = request(
+      {
+        host,
+        port,
+        method,
+        path,
+        headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {},
+      },
+      (res) => {
+        let buf = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk) => {
+          buf += chunk
+          if (onLine) {
+            let i
+            while ((i = buf.indexOf('\n')) >= 0) {
+              onLine(JSON.parse(buf.slice(0, i)))
+              buf = buf.slice(i + 1)
+            }
           }
-        }
-      })
-      res.on('end', () => resolve({ status: res.statusCode, body: buf }))
-    })
+        })
+        res.on('end', () => resolve({ status: res.statusCode, body: buf }))
+      },
+    )
     req.on('error', (e) => reject(e.code === 'ECONNREFUSED' ? new Error(CONNECT_ERROR) : e))
     if (data) req.write(data)
     req.end()
@@ -54,7 +63,15 @@ async function checked(method, path, body, onLine) {
 
 function table(rows) {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('    ').trimEnd() + '    \n').join('')
+  return rows
+    .map(
+      (r) =>
+        r
+          .map((c, i) => c.padEnd(widths[i]))
+          .join('    ')
+          .trimEnd() + '    \n',
+    )
+    .join('')
 }
 
 const commands = {
@@ -63,7 +80,9 @@ const commands = {
     const { host, port } = parseHost(opts.host)
     const ollama = createOllamaServer(opts)
     ollama.server.listen(port, host, () => {
-      process.stderr.write(`time=${new Date().toISOString()} level=INFO source=routes.go msg="Listening on ${host}:${port} (version ${opts.version})"\n`)
+      process.stderr.write(
+        `time=${new Date().toISOString()} level=INFO source=routes.go msg="Listening on ${host}:${port} (version ${opts.version})"\n`,
+      )
     })
     const stop = () => {
       ollama.close().then(() => process.exit(0))
@@ -77,14 +96,16 @@ const commands = {
   async list() {
     const { body } = await checked('GET', '/api/tags')
     const rows = [['NAME', 'ID', 'SIZE', 'MODIFIED']]
-    for (const m of JSON.parse(body).models) rows.push([m.name, m.digest.slice(0, 12), humanBytes(m.size), humanTime(new Date(m.modified_at))])
+    for (const m of JSON.parse(body).models)
+      rows.push([m.name, m.digest.slice(0, 12), humanBytes(m.size), humanTime(new Date(m.modified_at))])
     process.stdout.write(table(rows))
   },
 
   async ps() {
     const { body } = await checked('GET', '/api/ps')
     const rows = [['NAME', 'ID', 'SIZE', 'PROCESSOR', 'CONTEXT', 'UNTIL']]
-    for (const m of JSON.parse(body).models) rows.push([m.name, m.digest.slice(0, 12), humanBytes(m.size), '100% GPU', String(m.context_length ?? ''), ''])
+    for (const m of JSON.parse(body).models)
+      rows.push([m.name, m.digest.slice(0, 12), humanBytes(m.size), '100% GPU', String(m.context_length ?? ''), ''])
     process.stdout.write(table(rows))
   },
 
@@ -93,7 +114,9 @@ const commands = {
     let last = ''
     await checked('POST', '/api/pull', { model: name }, (p) => {
       if (p.error) throw new Error(p.error)
-      const line = p.digest ? `${p.status} ${Math.floor(((p.completed ?? 0) / p.total) * 100)}% ${humanBytes(p.total)}` : p.status
+      const line = p.digest
+        ? `${p.status} ${Math.floor(((p.completed ?? 0) / p.total) * 100)}% ${humanBytes(p.total)}`
+        : p.status
       if (line !== last) process.stderr.write(line + '\n')
       last = line
     })
@@ -109,7 +132,9 @@ const commands = {
   async show(name) {
     const { body } = await checked('POST', '/api/show', { model: name })
     const r = JSON.parse(body)
-    process.stdout.write(`  Model\n    architecture    ${r.model_info['general.architecture']}\n    parameters      ${r.details.parameter_size}\n    quantization    ${r.details.quantization_level}\n\n`)
+    process.stdout.write(
+      `  Model\n    architecture    ${r.model_info['general.architecture']}\n    parameters      ${r.details.parameter_size}\n    quantization    ${r.details.quantization_level}\n\n`,
+    )
   },
 
   async version() {
@@ -129,7 +154,9 @@ commands.delete = commands.rm
 const [cmd, ...args] = process.argv.slice(2)
 const name = cmd === '--version' || cmd === '-v' ? 'version' : cmd
 if (!name || name === '-h' || name === '--help' || !commands[name]) {
-  process.stdout.write('Large language model runner (stand-in)\n\nUsage:\n  ollama [flags]\n  ollama [command]\n\nAvailable Commands:\n  serve, pull, list, ps, rm, show\n\nFlags:\n  -h, --help      help for ollama\n  -v, --version   Show version information\n')
+  process.stdout.write(
+    'Large language model runner (stand-in)\n\nUsage:\n  ollama [flags]\n  ollama [command]\n\nAvailable Commands:\n  serve, pull, list, ps, rm, show\n\nFlags:\n  -h, --help      help for ollama\n  -v, --version   Show version information\n',
+  )
   process.exit(name && !commands[name] && name !== '-h' && name !== '--help' ? 1 : 0)
 }
 try {

@@ -5,7 +5,18 @@
 //   in <blob>-partial, its progress in the JSON part file <blob>-partial-0, and the next pull of the
 //   digest resumes from there (Prepare);
 // - bytes arrive after a request latency, at a configurable rate shared by all running downloads.
-import { closeSync, constants, ftruncateSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  constants,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 
 const TICK_MS = 20
@@ -20,7 +31,9 @@ export class Canceled extends Error {
 /** Parses "4000000", "4MB", "512KiB", "2.5 MiB/s" into bytes per second. */
 export function parseRate(text, fallback) {
   if (text == null || String(text).trim() === '') return fallback
-  const m = String(text).trim().match(/^([\d.]+)\s*([kmg]?i?b?)?(\/s)?$/i)
+  const m = String(text)
+    .trim()
+    .match(/^([\d.]+)\s*([kmg]?i?b?)?(\/s)?$/i)
   if (!m) throw new Error(`invalid rate ${text}`)
   const unit = (m[2] ?? '').toLowerCase().replace(/b$/, '')
   const mult = { '': 1, k: 1e3, m: 1e6, g: 1e9, ki: 1024, mi: 1024 ** 2, gi: 1024 ** 3 }[unit]
@@ -67,7 +80,11 @@ class BlobDownload {
   }
 
   #writePart() {
-    writeFileSync(this.partPath, JSON.stringify({ N: 0, Offset: 0, Size: this.total, Completed: this.completed }) + '\n', { mode: 0o644 })
+    writeFileSync(
+      this.partPath,
+      JSON.stringify({ N: 0, Offset: 0, Size: this.total, Completed: this.completed }) + '\n',
+      { mode: 0o644 },
+    )
   }
 
   /** Writes up to `budget` bytes; returns the bytes written. */

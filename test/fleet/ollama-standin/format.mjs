@@ -3,7 +3,10 @@
 
 /** JSON.stringify plus Go's HTML-safe escaping of <, > and & (json.Marshal does that). */
 export function goJson(value) {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'),
+  )
 }
 
 /** Go's time.Time JSON form (RFC3339Nano, trailing zeros trimmed) in the process's local zone. */
@@ -14,7 +17,9 @@ export function rfc3339Nano(epochNs) {
   const offsetMin = -d.getTimezoneOffset()
   const local = new Date(ms + offsetMin * 60_000)
   const p = (n, w = 2) => String(n).padStart(w, '0')
-  const frac = String(ns % 1_000_000_000n).padStart(9, '0').replace(/0+$/, '')
+  const frac = String(ns % 1_000_000_000n)
+    .padStart(9, '0')
+    .replace(/0+$/, '')
   const zone =
     offsetMin === 0
       ? 'Z'

@@ -30,7 +30,10 @@ export function optionsFromEnv(env = process.env) {
 
 /** OLLAMA_HOST forms: "0.0.0.0:11434", "http://host:port", ":11434", "host" -> {host, port}. */
 export function parseHost(value, defaultPort = 11434) {
-  let v = (value ?? '').trim().replace(/^https?:\/\//, '').replace(/\/.*$/, '')
+  let v = (value ?? '')
+    .trim()
+    .replace(/^https?:\/\//, '')
+    .replace(/\/.*$/, '')
   if (v === '') return { host: '127.0.0.1', port: defaultPort }
   let host = v
   let port = defaultPort
@@ -45,7 +48,7 @@ export function parseHost(value, defaultPort = 11434) {
 // ------------------------------------------------------------------ request body binding
 
 const GO_TYPES = { string: 'string', boolean: 'bool', number: 'number', object: 'object' }
-const goTypeOf = (v) => (Array.isArray(v) ? 'array' : GO_TYPES[typeof v] ?? typeof v)
+const goTypeOf = (v) => (Array.isArray(v) ? 'array' : (GO_TYPES[typeof v] ?? typeof v))
 
 /** c.ShouldBindJSON: {eof:true} for an empty body, {error} for bad JSON, else {value}. */
 function bindJson(raw, struct, fields) {
@@ -63,7 +66,9 @@ function bindJson(raw, struct, fields) {
   for (const [field, type] of Object.entries(fields)) {
     const v = value[field]
     if (v != null && typeof v !== type) {
-      return { error: `json: cannot unmarshal ${goTypeOf(v)} into Go struct field ${struct}.${field} of type ${GO_TYPES[type]}` }
+      return {
+        error: `json: cannot unmarshal ${goTypeOf(v)} into Go struct field ${struct}.${field} of type ${GO_TYPES[type]}`,
+      }
     }
   }
   return { value }
@@ -83,7 +88,8 @@ function goSyntaxError(raw) {
   if (c === undefined) return 'unexpected EOF'
   if (Number.isNaN(pos)) pos = raw.indexOf(c)
   const before = raw.slice(0, pos).trimEnd().slice(-1)
-  const where = before === '{' || before === ',' ? 'looking for beginning of object key string' : 'looking for beginning of value'
+  const where =
+    before === '{' || before === ',' ? 'looking for beginning of object key string' : 'looking for beginning of value'
   return `invalid character '${c}' ${where}`
 }
 
@@ -225,7 +231,8 @@ export function createOllamaServer(opts = optionsFromEnv()) {
     } catch (err) {
       const message = err?.message ?? String(err)
       if (res.destroyed) return
-      if (!streaming || !started) return sendJson(res, 500, { error: message }, streaming ? 'application/json' : undefined)
+      if (!streaming || !started)
+        return sendJson(res, 500, { error: message }, streaming ? 'application/json' : undefined)
       res.end(goJson({ error: message }) + '\n')
     }
   }
@@ -259,7 +266,8 @@ export function createOllamaServer(opts = optionsFromEnv()) {
     const params = texts.params ? JSON.parse(texts.params[0]) : {}
     const paramLines = []
     for (const [k, v] of Object.entries(params)) {
-      for (const x of Array.isArray(v) ? v : [v]) paramLines.push(`${k.padEnd(30)} ${typeof x === 'string' ? JSON.stringify(x) : x}`)
+      for (const x of Array.isArray(v) ? v : [v])
+        paramLines.push(`${k.padEnd(30)} ${typeof x === 'string' ? JSON.stringify(x) : x}`)
     }
     const modelBlob = m.manifest.layers.find((l) => l.mediaType === mediaTypes.model)
     const display = displayShortest(name)
@@ -324,7 +332,9 @@ export function createOllamaServer(opts = optionsFromEnv()) {
     const started = Date.now()
     res.on('finish', () => {
       const ms = Date.now() - started
-      log(`[GIN] ${new Date().toISOString()} | ${res.statusCode} | ${ms}ms | ${req.socket.remoteAddress} | ${req.method} "${req.url}"`)
+      log(
+        `[GIN] ${new Date().toISOString()} | ${res.statusCode} | ${ms}ms | ${req.socket.remoteAddress} | ${req.method} "${req.url}"`,
+      )
     })
     const path = new URL(req.url, 'http://x').pathname
     const isGet = req.method === 'GET' || req.method === 'HEAD'

@@ -1,7 +1,18 @@
 // The model store under OLLAMA_MODELS: blobs/sha256-<hex> and manifests/<host>/<ns>/<model>/<tag>,
 // the same layout and pruning rules as Ollama's server (server/manifest.go, images.go, layer.go).
 import { createHash } from 'node:crypto'
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs'
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { dirname, join, relative, sep } from 'node:path'
 import { manifestRelPath } from './names.mjs'
 
@@ -43,7 +54,14 @@ export class Store {
       return null
     }
     const st = statSync(path, { bigint: true })
-    return { name, path, bytes, manifest: JSON.parse(bytes), digest: createHash('sha256').update(bytes).digest('hex'), mtimeNs: st.mtimeNs }
+    return {
+      name,
+      path,
+      bytes,
+      manifest: JSON.parse(bytes),
+      digest: createHash('sha256').update(bytes).digest('hex'),
+      mtimeNs: st.mtimeNs,
+    }
   }
 
   /** Every manifest on disk (host/namespace/model/tag), skipping unreadable ones. */

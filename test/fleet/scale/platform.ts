@@ -58,7 +58,12 @@ export const DB_HOSTS = ['s002', 's003', 's004']
 export const MONITORING_HOST = 's001'
 const SECRETS = ['DB_PASSWORD', 'GRAFANA_ADMIN_PASSWORD']
 
-const wget = (port: number, path: string) => ({ test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${port}${path}`], interval: '30s', timeout: '5s', retries: 3 })
+const wget = (port: number, path: string) => ({
+  test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${port}${path}`],
+  interval: '30s',
+  timeout: '5s',
+  retries: 3,
+})
 const limits = (cpus: string, memory: string) => ({ resources: { limits: { cpus, memory } } })
 
 const STACKS: Record<string, unknown> = {
@@ -86,8 +91,16 @@ const STACKS: Record<string, unknown> = {
       'log-shipper': {
         image: 'grafana/promtail:3.2.0',
         command: ['-config.file=/etc/promtail/promtail.yaml'],
-        volumes: ["{{file 'promtail/promtail.yaml'}}:/etc/promtail/promtail.yaml:ro", '{{host.data_dir}}/promtail:/var/lib/promtail'],
-        healthcheck: { test: ['CMD-SHELL', 'test -s /var/lib/promtail/positions.yaml || true'], interval: '30s', timeout: '5s', retries: 3 },
+        volumes: [
+          "{{file 'promtail/promtail.yaml'}}:/etc/promtail/promtail.yaml:ro",
+          '{{host.data_dir}}/promtail:/var/lib/promtail',
+        ],
+        healthcheck: {
+          test: ['CMD-SHELL', 'test -s /var/lib/promtail/positions.yaml || true'],
+          interval: '30s',
+          timeout: '5s',
+          retries: 3,
+        },
         deploy: limits('0.25', '128M'),
       },
     },
@@ -119,11 +132,18 @@ const STACKS: Record<string, unknown> = {
     services: {
       api: {
         image: 'ghcr.io/example/api:1.4.2',
-        environment: { DATABASE_URL: 'postgresql://postgres:${DB_PASSWORD}@{{services.postgres.address}}:5432/app', NODE_NAME: '{{host.name}}' },
+        environment: {
+          DATABASE_URL: 'postgresql://postgres:${DB_PASSWORD}@{{services.postgres.address}}:5432/app',
+          NODE_NAME: '{{host.name}}',
+        },
         ports: ['8080:8080'],
         healthcheck: wget(8080, '/health'),
         deploy: limits('1', '512M'),
-        'x-ai-platform': { requires: ['postgres'], metrics: { port: 8080, job: 'api' }, health: [{ http: { port: 8080, path: '/health' } }] },
+        'x-ai-platform': {
+          requires: ['postgres'],
+          metrics: { port: 8080, job: 'api' },
+          health: [{ http: { port: 8080, path: '/health' } }],
+        },
       },
       worker: {
         image: 'ghcr.io/example/worker:1.4.2',
@@ -149,16 +169,26 @@ const STACKS: Record<string, unknown> = {
         image: 'prom/prometheus:v2.54.1',
         command: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus'],
         ports: ['9090:9090'],
-        volumes: ["{{file 'prometheus/prometheus.yml'}}:/etc/prometheus/prometheus.yml:ro", '{{host.data_dir}}/prometheus:/prometheus'],
+        volumes: [
+          "{{file 'prometheus/prometheus.yml'}}:/etc/prometheus/prometheus.yml:ro",
+          '{{host.data_dir}}/prometheus:/prometheus',
+        ],
         healthcheck: wget(9090, '/-/healthy'),
         deploy: limits('2', '3G'),
-        'x-ai-platform': { requires: ['node-exporter', 'api', 'alertmanager'], metrics: { port: 9090, job: 'prometheus' }, health: [{ http: { port: 9090, path: '/-/healthy' } }] },
+        'x-ai-platform': {
+          requires: ['node-exporter', 'api', 'alertmanager'],
+          metrics: { port: 9090, job: 'prometheus' },
+          health: [{ http: { port: 9090, path: '/-/healthy' } }],
+        },
       },
       grafana: {
         image: 'grafana/grafana:11.2.0',
         environment: { GF_SECURITY_ADMIN_PASSWORD: '${GRAFANA_ADMIN_PASSWORD}' },
         ports: ['3000:3000'],
-        volumes: ["{{file 'grafana/datasources.yaml'}}:/etc/grafana/provisioning/datasources/datasources.yaml:ro", '{{host.data_dir}}/grafana:/var/lib/grafana'],
+        volumes: [
+          "{{file 'grafana/datasources.yaml'}}:/etc/grafana/provisioning/datasources/datasources.yaml:ro",
+          '{{host.data_dir}}/grafana:/var/lib/grafana',
+        ],
         healthcheck: wget(3000, '/api/health'),
         'x-ai-platform': { requires: ['prometheus', 'loki'], health: [{ http: { port: 3000, path: '/api/health' } }] },
       },
@@ -235,10 +265,15 @@ export interface ScalePlatformOptions {
 }
 
 /** Writes inventory/, stacks/, templates/ and secrets.env (fixed values) into dir, replacing it. */
-export async function generateScalePlatform(scale: Scale, dir: string, options: ScalePlatformOptions = {}): Promise<string[]> {
+export async function generateScalePlatform(
+  scale: Scale,
+  dir: string,
+  options: ScalePlatformOptions = {},
+): Promise<string[]> {
   const count = options.hosts ?? scale.hosts.length
   const hosts = [...scale.hosts].sort((a, b) => a.name.localeCompare(b.name)).slice(0, count)
-  if (hosts.length < count) throw new Error(`asked for ${count} hosts, but only ${hosts.length} are up (test/fleet/scale/up.sh ${count})`)
+  if (hosts.length < count)
+    throw new Error(`asked for ${count} hosts, but only ${hosts.length} are up (test/fleet/scale/up.sh ${count})`)
   if (hosts[0]?.name !== MONITORING_HOST) throw new Error(`the scale platform needs ${MONITORING_HOST}`)
   await rm(dir, { recursive: true, force: true })
   await mkdir(join(dir, 'inventory'), { recursive: true })
@@ -253,8 +288,16 @@ export async function generateScalePlatform(scale: Scale, dir: string, options: 
     ssh: { user: scale.user, identity_file: scale.identityFile, known_hosts: scale.knownHostsFile },
     secrets: Object.fromEntries(SECRETS.map((s) => [s, {}])),
   }
-  await writeFile(join(dir, 'inventory/platform.yaml'), `# Generated by test/fleet/scale/platform.ts for ${hosts.length} scale hosts.\n${stringify({ platform })}`)
-  const inventory = Object.fromEntries(hosts.map((h) => [h.name, { address: h.address, base_dir: h.baseDir, tags: tagsOf(h.name), hardware: { cpus: 2, memory_gb: 4 } }]))
+  await writeFile(
+    join(dir, 'inventory/platform.yaml'),
+    `# Generated by test/fleet/scale/platform.ts for ${hosts.length} scale hosts.\n${stringify({ platform })}`,
+  )
+  const inventory = Object.fromEntries(
+    hosts.map((h) => [
+      h.name,
+      { address: h.address, base_dir: h.baseDir, tags: tagsOf(h.name), hardware: { cpus: 2, memory_gb: 4 } },
+    ]),
+  )
   await writeFile(join(dir, 'inventory/hosts.yaml'), stringify({ hosts: inventory }))
 
   const present = new Set(hosts.flatMap((h) => tagsOf(h.name)))
@@ -268,7 +311,9 @@ export async function generateScalePlatform(scale: Scale, dir: string, options: 
     await writeFile(join(dir, 'templates', path), text)
   }
   // Fixed secrets: the same platform renders the same releases, so a second deploy is a no-op.
-  const secrets = SECRETS.map((s) => `${s}=${createHash('sha256').update(`aip-scale-secret-${s}`).digest('hex').slice(0, 32)}\n`).join('')
+  const secrets = SECRETS.map(
+    (s) => `${s}=${createHash('sha256').update(`aip-scale-secret-${s}`).digest('hex').slice(0, 32)}\n`,
+  ).join('')
   await writeFile(join(dir, 'secrets.env'), secrets, { mode: 0o600 })
   return hosts.map((h) => h.name)
 }
@@ -276,7 +321,9 @@ export async function generateScalePlatform(scale: Scale, dir: string, options: 
 /** Requirements on services that are not placed anywhere at this size are dropped. */
 function pruned(stack: unknown, present: Set<string>): unknown {
   const copy = structuredClone(stack) as { services: Record<string, { 'x-ai-platform'?: { requires?: string[] } }> }
-  const placed = (service: string) => !((service === 'api' || service === 'worker') && !present.has('app')) && !((service === 'postgres' || service === 'db-init') && !present.has('db'))
+  const placed = (service: string) =>
+    !((service === 'api' || service === 'worker') && !present.has('app')) &&
+    !((service === 'postgres' || service === 'db-init') && !present.has('db'))
   for (const service of Object.values(copy.services)) {
     const meta = service['x-ai-platform']
     if (meta?.requires) meta.requires = meta.requires.filter(placed)

@@ -44,7 +44,12 @@ const diedAt = (id) => {
 const log = (text) => process.stderr.write(`[runtime ${new Date().toISOString()}] ${text}\n`)
 
 // --- answers ------------------------------------------------------------------------------------
-const HEADERS = { 'Api-Version': API_VERSION, 'Docker-Experimental': 'false', Ostype: 'linux', Server: `Docker/${DOCKER_VERSION} (linux)` }
+const HEADERS = {
+  'Api-Version': API_VERSION,
+  'Docker-Experimental': 'false',
+  Ostype: 'linux',
+  Server: `Docker/${DOCKER_VERSION} (linux)`,
+}
 
 function send(res, status, body, type = 'application/json') {
   const text = type === 'application/json' ? `${JSON.stringify(body)}\n` : body
@@ -110,14 +115,25 @@ function inspect(container, live) {
       Error: '',
       StartedAt: container.startedAt ?? zero,
       FinishedAt: live.finishedAt ?? zero,
-      ...(container.healthcheck ? { Health: { Status: live.state === 'running' ? 'healthy' : 'unhealthy', FailingStreak: 0, Log: [] } } : {}),
+      ...(container.healthcheck
+        ? { Health: { Status: live.state === 'running' ? 'healthy' : 'unhealthy', FailingStreak: 0, Log: [] } }
+        : {}),
     },
     Image: imageId(container.image),
     Name: `/${container.name}`,
     RestartCount: 0,
     Config: { Image: container.image, Labels: container.labels, Cmd: container.command, Env: [], Tty: false },
-    HostConfig: { NetworkMode: `${container.project}_default`, PortBindings: Object.fromEntries(container.ports.map((p) => [`${p.target}/tcp`, [{ HostIp: p.ip, HostPort: String(p.port) }]])) },
-    NetworkSettings: { Ports: Object.fromEntries(container.ports.map((p) => [`${p.target}/tcp`, [{ HostIp: p.ip, HostPort: String(p.port) }]])) },
+    HostConfig: {
+      NetworkMode: `${container.project}_default`,
+      PortBindings: Object.fromEntries(
+        container.ports.map((p) => [`${p.target}/tcp`, [{ HostIp: p.ip, HostPort: String(p.port) }]]),
+      ),
+    },
+    NetworkSettings: {
+      Ports: Object.fromEntries(
+        container.ports.map((p) => [`${p.target}/tcp`, [{ HostIp: p.ip, HostPort: String(p.port) }]]),
+      ),
+    },
     Mounts: [],
   }
 }
@@ -132,7 +148,10 @@ function frame(stream, text) {
 }
 
 function findContainer(containers, ref) {
-  return containers.find((c) => c.id === ref || c.name === ref || c.name === ref.replace(/^\//, '')) ?? (ref.length >= 3 ? containers.find((c) => c.id.startsWith(ref)) : undefined)
+  return (
+    containers.find((c) => c.id === ref || c.name === ref || c.name === ref.replace(/^\//, '')) ??
+    (ref.length >= 3 ? containers.find((c) => c.id.startsWith(ref)) : undefined)
+  )
 }
 
 function hostAddress(host) {
@@ -152,7 +171,22 @@ const reachable = (host, port) =>
 async function startProcesses(host, container) {
   const pids = []
   for (const p of container.ports) {
-    const child = spawn('nsenter', [`--net=/run/netns/aips-${host}`, ...(uid ? ['-S', uid, '-G', gid] : []), '--', 'busybox', 'httpd', '-f', '-p', `${p.ip}:${p.port}`, '-h', join(stateDir, 'www')], { detached: true, stdio: 'ignore' })
+    const child = spawn(
+      'nsenter',
+      [
+        `--net=/run/netns/aips-${host}`,
+        ...(uid ? ['-S', uid, '-G', gid] : []),
+        '--',
+        'busybox',
+        'httpd',
+        '-f',
+        '-p',
+        `${p.ip}:${p.port}`,
+        '-h',
+        join(stateDir, 'www'),
+      ],
+      { detached: true, stdio: 'ignore' },
+    )
     child.unref()
     pids.push(child.pid)
     const address = p.ip === '0.0.0.0' ? hostAddress(host) : null
@@ -170,12 +204,22 @@ async function changeState(host, hostDir, ref, action, res) {
     if (live.state !== 'running' && action !== 'restart') return send(res, 304, '', 'text/plain')
     for (const pid of container.pids) if (httpdAlive(pid)) process.kill(pid, action === 'kill' ? 'SIGKILL' : 'SIGTERM')
     for (let t = 0; t < 100 && container.pids.some(httpdAlive); t++) await sleep(10)
-    Object.assign(container, { state: 'exited', exitCode: action === 'kill' ? 137 : 143, finishedAt: new Date().toISOString(), pids: [] })
+    Object.assign(container, {
+      state: 'exited',
+      exitCode: action === 'kill' ? 137 : 143,
+      finishedAt: new Date().toISOString(),
+      pids: [],
+    })
   }
   if (action === 'start' || action === 'restart') {
     if (action === 'start' && live.state === 'running') return send(res, 304, '', 'text/plain')
     container.pids = await startProcesses(host, container)
-    Object.assign(container, { state: container.oneshot ? 'exited' : 'running', exitCode: 0, startedAt: new Date().toISOString(), finishedAt: container.oneshot ? new Date().toISOString() : null })
+    Object.assign(container, {
+      state: container.oneshot ? 'exited' : 'running',
+      exitCode: 0,
+      startedAt: new Date().toISOString(),
+      finishedAt: container.oneshot ? new Date().toISOString() : null,
+    })
     deaths.delete(container.id)
   }
   writeContainers(hostDir, containers)
@@ -183,7 +227,16 @@ async function changeState(host, hostDir, ref, action, res) {
 }
 
 function imageJson(name, info) {
-  return { Id: imageId(name), RepoTags: [normalizeImage(name)], RepoDigests: [], Created: info.pulledAt, Size: 10_485_760, Architecture: 'amd64', Os: 'linux', Config: { Labels: {} } }
+  return {
+    Id: imageId(name),
+    RepoTags: [normalizeImage(name)],
+    RepoDigests: [],
+    Created: info.pulledAt,
+    Size: 10_485_760,
+    Architecture: 'amd64',
+    Os: 'linux',
+    Config: { Labels: {} },
+  }
 }
 
 async function handle(host, hostDir, req, res) {
@@ -191,9 +244,30 @@ async function handle(host, hostDir, req, res) {
   const path = url.pathname.replace(/^\/v\d+\.\d+/, '')
   const method = req.method
   let m
-  if (path === '/_ping') return method === 'HEAD' ? (res.writeHead(200, { ...HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 2 }), res.end()) : send(res, 200, 'OK', 'text/plain; charset=utf-8')
-  if (method === 'GET' && path === '/version') return send(res, 200, { Version: DOCKER_VERSION, ApiVersion: API_VERSION, MinAPIVersion: '1.24', Os: 'linux', Arch: 'amd64', KernelVersion: 'stand-in', Platform: { Name: 'Docker Engine - Community (aip scale stand-in)' } })
-  if (method === 'GET' && path === '/info') return send(res, 200, { Name: host, ServerVersion: DOCKER_VERSION, Containers: readContainers(hostDir).length, Images: Object.keys(readImages(hostDir)).length, OperatingSystem: 'aip scale stand-in', NCPU: 2 })
+  if (path === '/_ping')
+    return method === 'HEAD'
+      ? (res.writeHead(200, { ...HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 2 }),
+        res.end())
+      : send(res, 200, 'OK', 'text/plain; charset=utf-8')
+  if (method === 'GET' && path === '/version')
+    return send(res, 200, {
+      Version: DOCKER_VERSION,
+      ApiVersion: API_VERSION,
+      MinAPIVersion: '1.24',
+      Os: 'linux',
+      Arch: 'amd64',
+      KernelVersion: 'stand-in',
+      Platform: { Name: 'Docker Engine - Community (aip scale stand-in)' },
+    })
+  if (method === 'GET' && path === '/info')
+    return send(res, 200, {
+      Name: host,
+      ServerVersion: DOCKER_VERSION,
+      Containers: readContainers(hostDir).length,
+      Images: Object.keys(readImages(hostDir)).length,
+      OperatingSystem: 'aip scale stand-in',
+      NCPU: 2,
+    })
   if (method === 'GET' && path === '/containers/json') {
     const all = ['1', 'true', 'True'].includes(url.searchParams.get('all') ?? '')
     let filters
@@ -207,23 +281,41 @@ async function handle(host, hostDir, req, res) {
       .map((c) => ({ c, live: liveState(c, now, diedAt) }))
       .filter(({ c, live }) => (all || live.state === 'running') && matches(c, live, filters))
       .sort((a, b) => Date.parse(b.c.createdAt) - Date.parse(a.c.createdAt))
-    return send(res, 200, list.map(({ c, live }) => summary(host, c, live)))
+    return send(
+      res,
+      200,
+      list.map(({ c, live }) => summary(host, c, live)),
+    )
   }
   if ((m = /^\/containers\/([^/]+)\/json$/.exec(path)) && method === 'GET') {
     const container = findContainer(readContainers(hostDir), decodeURIComponent(m[1]))
-    return container ? send(res, 200, inspect(container, liveState(container, Date.now(), diedAt))) : notFound(res, `No such container: ${decodeURIComponent(m[1])}`)
+    return container
+      ? send(res, 200, inspect(container, liveState(container, Date.now(), diedAt)))
+      : notFound(res, `No such container: ${decodeURIComponent(m[1])}`)
   }
   if ((m = /^\/containers\/([^/]+)\/logs$/.exec(path)) && method === 'GET') {
     const container = findContainer(readContainers(hostDir), decodeURIComponent(m[1]))
     if (!container) return notFound(res, `No such container: ${decodeURIComponent(m[1])}`)
-    const lines = [`stand-in ${container.service} on ${host}: started ${container.startedAt ?? '-'}\n`, ...container.ports.map((p) => `serving http on ${p.ip}:${p.port}\n`)]
+    const lines = [
+      `stand-in ${container.service} on ${host}: started ${container.startedAt ?? '-'}\n`,
+      ...container.ports.map((p) => `serving http on ${p.ip}:${p.port}\n`),
+    ]
     res.writeHead(200, { ...HEADERS, 'Content-Type': 'application/vnd.docker.multiplexed-stream' })
     res.write(Buffer.concat(lines.map((l) => frame(1, l))))
     if (['1', 'true'].includes(url.searchParams.get('follow') ?? '')) return // open until the client goes
     return res.end()
   }
-  if ((m = /^\/containers\/([^/]+)\/(stop|kill|start|restart)$/.exec(path)) && method === 'POST') return changeState(host, hostDir, decodeURIComponent(m[1]), m[2], res)
-  if (method === 'GET' && path === '/images/json') return send(res, 200, Object.entries(readImages(hostDir)).map(([name, info]) => ({ ...imageJson(name, info), Created: Math.floor(Date.parse(info.pulledAt) / 1000) })))
+  if ((m = /^\/containers\/([^/]+)\/(stop|kill|start|restart)$/.exec(path)) && method === 'POST')
+    return changeState(host, hostDir, decodeURIComponent(m[1]), m[2], res)
+  if (method === 'GET' && path === '/images/json')
+    return send(
+      res,
+      200,
+      Object.entries(readImages(hostDir)).map(([name, info]) => ({
+        ...imageJson(name, info),
+        Created: Math.floor(Date.parse(info.pulledAt) / 1000),
+      })),
+    )
   if ((m = /^\/images\/(.+)\/json$/.exec(path)) && method === 'GET') {
     const name = normalizeImage(decodeURIComponent(m[1]))
     const info = readImages(hostDir)[name]
@@ -233,12 +325,22 @@ async function handle(host, hostDir, req, res) {
     const from = url.searchParams.get('fromImage') ?? ''
     const tag = url.searchParams.get('tag') || 'latest'
     if (!from) return send(res, 400, { message: 'invalid reference format' })
-    const name = normalizeImage(from.includes(':') && !from.slice(from.lastIndexOf('/')).includes('@') && from.lastIndexOf(':') > from.lastIndexOf('/') ? from : `${from}:${tag}`)
+    const name = normalizeImage(
+      from.includes(':') &&
+        !from.slice(from.lastIndexOf('/')).includes('@') &&
+        from.lastIndexOf(':') > from.lastIndexOf('/')
+        ? from
+        : `${from}:${tag}`,
+    )
     const images = readImages(hostDir)
     const had = Boolean(images[name])
     const layer = imageId(name).slice(7, 19)
     const events = had
-      ? [{ status: `Pulling from ${from}`, id: tag }, { status: `Digest: ${imageId(name)}` }, { status: `Status: Image is up to date for ${name}` }]
+      ? [
+          { status: `Pulling from ${from}`, id: tag },
+          { status: `Digest: ${imageId(name)}` },
+          { status: `Status: Image is up to date for ${name}` },
+        ]
       : [
           { status: `Pulling from ${from}`, id: tag },
           { status: 'Pulling fs layer', progressDetail: {}, id: layer },

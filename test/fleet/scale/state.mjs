@@ -33,7 +33,10 @@ export const readImages = (hostDir) => readJson(imagesFile(hostDir), { images: {
 export const writeImages = (hostDir, images) => writeJson(imagesFile(hostDir), { images })
 
 export const newId = () => randomBytes(32).toString('hex')
-export const imageId = (name) => `sha256:${createHash('sha256').update(`aip-scale-image:${normalizeImage(name)}`).digest('hex')}`
+export const imageId = (name) =>
+  `sha256:${createHash('sha256')
+    .update(`aip-scale-image:${normalizeImage(name)}`)
+    .digest('hex')}`
 
 /** `prom/node-exporter` -> `prom/node-exporter:latest`; digests and tags kept. */
 export function normalizeImage(name) {
@@ -90,5 +93,11 @@ export function liveState(container, now = Date.now(), diedAt = () => now) {
   } else {
     status = 'Created'
   }
-  return { state, exitCode: exitCode ?? 0, status, health, finishedAt: finishedAt === null ? null : new Date(finishedAt).toISOString() }
+  return {
+    state,
+    exitCode: exitCode ?? 0,
+    status,
+    health,
+    finishedAt: finishedAt === null ? null : new Date(finishedAt).toISOString(),
+  }
 }

@@ -5,17 +5,34 @@ import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fleetHost } from '../../fleet/fleet.js'
-import { ensureDeployed, HAVE_FLEET, hostState, serviceContainer, startDeploy, testPlatform, waitFor, type TestPlatform } from '../helpers/platform.js'
+import {
+  ensureDeployed,
+  HAVE_FLEET,
+  hostState,
+  serviceContainer,
+  startDeploy,
+  testPlatform,
+  waitFor,
+  type TestPlatform,
+} from '../helpers/platform.js'
 
 let platform: TestPlatform
 
 async function containerEnv(host: string, service: string): Promise<Record<string, string>> {
   const { container } = await serviceContainer(fleetHost(platform.fleet, host), service)
-  return Object.fromEntries(((await container.inspect()).Config.Env).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]))
+  return Object.fromEntries(
+    (await container.inspect()).Config.Env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+  )
 }
 
 /** A stand-in healthcheck that passes only some seconds after the container started: holds a deploy in its health wait. */
-const slowHealth = (seconds: number) => ({ test: ['CMD', 'sh', '-c', `test $$(( $$(date +%s) - $$(stat -c %Y /proc/1) )) -ge ${seconds}`], interval: '2s', timeout: '2s', retries: 30, start_period: '1s' })
+const slowHealth = (seconds: number) => ({
+  test: ['CMD', 'sh', '-c', `test $$(( $$(date +%s) - $$(stat -c %Y /proc/1) )) -ge ${seconds}`],
+  interval: '2s',
+  timeout: '2s',
+  retries: 30,
+  start_period: '1s',
+})
 
 describe.skipIf(!HAVE_FLEET)('deploy correctness', () => {
   beforeAll(async () => {
@@ -33,14 +50,27 @@ describe.skipIf(!HAVE_FLEET)('deploy correctness', () => {
     const erebus = fleetHost(platform.fleet, 'erebus')
     const start = await hostState(erebus)
     // Operator A's change holds erebus's lock in its health wait for a few seconds.
-    await platform.regenerate({ mutate: (name, def) => name === 'qdrant' && (Object.assign(def.environment, { RACE: 'a' }), (def.healthcheck = slowHealth(8))) })
+    await platform.regenerate({
+      mutate: (name, def) =>
+        name === 'qdrant' && (Object.assign(def.environment, { RACE: 'a' }), (def.healthcheck = slowHealth(8))),
+    })
     // Operator B changes the same service so that it never gets healthy; operator C has A's files exactly.
-    const b = await testPlatform({ mutate: (name, def) => name === 'qdrant' && (Object.assign(def.environment, { RACE: 'b' }), (def.healthcheck.test = ['CMD', 'false'])) })
-    const c = await testPlatform({ mutate: (name, def) => name === 'qdrant' && (Object.assign(def.environment, { RACE: 'a' }), (def.healthcheck = slowHealth(8))) })
+    const b = await testPlatform({
+      mutate: (name, def) =>
+        name === 'qdrant' && (Object.assign(def.environment, { RACE: 'b' }), (def.healthcheck.test = ['CMD', 'false'])),
+    })
+    const c = await testPlatform({
+      mutate: (name, def) =>
+        name === 'qdrant' && (Object.assign(def.environment, { RACE: 'a' }), (def.healthcheck = slowHealth(8))),
+    })
     try {
       const a = startDeploy(platform, ['erebus', '--json', '--pull', 'never'])
       await waitFor('A holding the lock', async () => /erebus: lock ok/.test(a.output()), 60_000, 50)
-      const waitingB = startDeploy(platform, ['erebus', '--json', '--pull', 'never', '--lock-wait', '180', '--health-timeout', '10'], b.dir)
+      const waitingB = startDeploy(
+        platform,
+        ['erebus', '--json', '--pull', 'never', '--lock-wait', '180', '--health-timeout', '10'],
+        b.dir,
+      )
       const waitingC = startDeploy(platform, ['erebus', '--json', '--pull', 'never', '--lock-wait', '180'], c.dir)
       const ra = await a.done
       expect(ra.code, ra.stderr).toBe(0)
@@ -49,7 +79,11 @@ describe.skipIf(!HAVE_FLEET)('deploy correctness', () => {
       const [rb, rc] = await Promise.all([waitingB.done, waitingC.done])
       // B: its previous is A's release, and its failure goes back to it, not to the release before A
       expect(rb.code).toBe(1)
-      expect(rb.json.hosts[0]).toMatchObject({ status: 'failed', previous: landed, rollback: { status: 'done', release: landed } })
+      expect(rb.json.hosts[0]).toMatchObject({
+        status: 'failed',
+        previous: landed,
+        rollback: { status: 'done', release: landed },
+      })
       // C: the host runs exactly its files: no new release, no duplicate history line
       expect(rc.code, rc.stderr).toBe(0)
       expect(rc.json.hosts[0]).toMatchObject({ status: 'unchanged', release: landed })
@@ -73,13 +107,20 @@ describe.skipIf(!HAVE_FLEET)('deploy correctness', () => {
     await platform.regenerate({})
     await ensureDeployed(platform)
     const before = await hostState(erebus)
-    expect(before.release.services.find((s: any) => s.name === 'qdrant').health).toEqual([{ required: true, http: { port: 6333, path: '/readyz', status: 200, scheme: 'http' } }])
+    expect(before.release.services.find((s: any) => s.name === 'qdrant').health).toEqual([
+      { required: true, http: { port: 6333, path: '/readyz', status: 200, scheme: 'http' } },
+    ])
     // the declared check moves to a port nothing answers on: the new release fails its health
-    await platform.regenerate({ mutate: (name, def) => name === 'qdrant' && (def['x-ai-platform'].health = [{ http: { port: 6399, path: '/readyz' } }]) })
+    await platform.regenerate({
+      mutate: (name, def) =>
+        name === 'qdrant' && (def['x-ai-platform'].health = [{ http: { port: 6399, path: '/readyz' } }]),
+    })
     const run = await platform.cli(['deploy', 'erebus', '--json', '--pull', 'never', '--health-timeout', '8'])
     expect(run.code).toBe(1)
     const host = run.json.hosts[0]
-    expect(host.error).toMatch(/^erebus: containers run, but checks fail after 8 s: qdrant http :6399\/readyz: connection refused/)
+    expect(host.error).toMatch(
+      /^erebus: containers run, but checks fail after 8 s: qdrant http :6399\/readyz: connection refused/,
+    )
     expect(host.rollback).toEqual({ status: 'done', release: before.current })
     const after = await hostState(erebus)
     expect(after.current).toBe(before.current)
@@ -97,7 +138,11 @@ describe.skipIf(!HAVE_FLEET)('deploy correctness', () => {
     const goodId = good.json.hosts[0].release as string
     const previousGood = good.json.hosts[0].previous as string
     for (const n of [1, 2]) {
-      await platform.regenerate({ mutate: (name, def) => name === 'neo4j' && (Object.assign(def.environment, { KEEP: `bad-${n}` }), (def.healthcheck.test = ['CMD', 'false'])) })
+      await platform.regenerate({
+        mutate: (name, def) =>
+          name === 'neo4j' &&
+          (Object.assign(def.environment, { KEEP: `bad-${n}` }), (def.healthcheck.test = ['CMD', 'false'])),
+      })
       const bad = await platform.cli(['deploy', 'zelus', '--json', '--pull', 'never', '--health-timeout', '6'])
       expect(bad.json.hosts[0]).toMatchObject({ status: 'failed', rollback: { status: 'done', release: goodId } })
     }
@@ -137,12 +182,30 @@ describe.skipIf(!HAVE_FLEET)('deploy correctness', () => {
     const file = join(platform.dir, 'secrets.env')
     const original = await readFile(file, 'utf8')
     // hephaestus runs Compose v1, moros v2
-    expect([platform.fleet.hosts.find((h) => h.name === 'hephaestus')!.compose, platform.fleet.hosts.find((h) => h.name === 'moros')!.compose]).toEqual(['v1', 'v2'])
-    await writeFile(file, original.replace(/^REGISTRY_API_KEY=.*$/m, `REGISTRY_API_KEY=${value}`).replace(/^GRAFANA_ADMIN_PASSWORD=.*$/m, `GRAFANA_ADMIN_PASSWORD=${value}`), { mode: 0o600 })
+    expect([
+      platform.fleet.hosts.find((h) => h.name === 'hephaestus')!.compose,
+      platform.fleet.hosts.find((h) => h.name === 'moros')!.compose,
+    ]).toEqual(['v1', 'v2'])
+    await writeFile(
+      file,
+      original
+        .replace(/^REGISTRY_API_KEY=.*$/m, `REGISTRY_API_KEY=${value}`)
+        .replace(/^GRAFANA_ADMIN_PASSWORD=.*$/m, `GRAFANA_ADMIN_PASSWORD=${value}`),
+      { mode: 0o600 },
+    )
     try {
       const validate = await platform.cli(['validate'])
       expect(validate.code, validate.stderr).toBe(0)
-      const run = await platform.cli(['deploy', 'hephaestus', 'moros', '--yes', '--json', '--verbose', '--pull', 'never'])
+      const run = await platform.cli([
+        'deploy',
+        'hephaestus',
+        'moros',
+        '--yes',
+        '--json',
+        '--verbose',
+        '--pull',
+        'never',
+      ])
       expect(run.code, run.stderr).toBe(0)
       expect((await containerEnv('hephaestus', 'service-registry')).API_KEY).toBe(value)
       expect((await containerEnv('moros', 'grafana')).GF_SECURITY_ADMIN_PASSWORD).toBe(value)

@@ -4,14 +4,23 @@ import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fleetHost, type FleetHost } from '../../fleet/fleet.js'
-import { HAVE_FLEET, hostState, resetFleet, testPlatform, type HostState, type TestPlatform } from '../helpers/platform.js'
+import {
+  HAVE_FLEET,
+  hostState,
+  resetFleet,
+  testPlatform,
+  type HostState,
+  type TestPlatform,
+} from '../helpers/platform.js'
 
 const NAMES = ['erebus', 'hephaestus', 'thanatos', 'zelus', 'orpheus', 'kratos', 'nyx', 'hades', 'moros', 'local']
 let platform: TestPlatform
 let plan: any
 
 async function states(): Promise<Record<string, HostState>> {
-  const entries = await Promise.all(NAMES.map(async (name) => [name, await hostState(fleetHost(platform.fleet, name))] as const))
+  const entries = await Promise.all(
+    NAMES.map(async (name) => [name, await hostState(fleetHost(platform.fleet, name))] as const),
+  )
   return Object.fromEntries(entries)
 }
 
@@ -39,8 +48,14 @@ describe.skipIf(!HAVE_FLEET)('deploy on the fleet', () => {
       // The host runs the release the plan rendered, every non-on-demand service up.
       expect(state.release.hash, host.name).toBe(host.hash)
       expect(state.current).toBe(state.release.id)
-      const expected = host.services.filter((s: any) => s.tier !== 'on-demand').map((s: any) => s.name).sort()
-      expect(state.containers.map((c) => c.service), host.name).toEqual(expected)
+      const expected = host.services
+        .filter((s: any) => s.tier !== 'on-demand')
+        .map((s: any) => s.name)
+        .sort()
+      expect(
+        state.containers.map((c) => c.service),
+        host.name,
+      ).toEqual(expected)
       for (const c of state.containers) {
         const oneshot = host.services.find((s: any) => s.name === c.service).oneshot
         expect([c.service, c.state], host.name).toEqual([c.service, oneshot ? 'exited' : 'running'])
@@ -93,7 +108,9 @@ describe.skipIf(!HAVE_FLEET)('deploy on the fleet', () => {
     await platform.regenerate({ mutate: (name, def) => name === 'grafana' && (def.environment.GF_LOG_LEVEL = 'warn') })
     const run = await platform.cli(['deploy', 'all', '--yes', '--json', '--pull', 'never'])
     expect(run.code, run.stderr).toBe(0)
-    expect(run.json.hosts.filter((h: any) => h.status !== 'unchanged').map((h: any) => [h.host, h.status])).toEqual([['moros', 'deployed']])
+    expect(run.json.hosts.filter((h: any) => h.status !== 'unchanged').map((h: any) => [h.host, h.status])).toEqual([
+      ['moros', 'deployed'],
+    ])
     const after = await states()
     for (const name of NAMES.filter((n) => n !== 'moros')) expect(ids(after[name]!), name).toEqual(ids(before[name]!))
     const moros = { before: ids(before.moros!), after: ids(after.moros!) }
@@ -116,14 +133,28 @@ describe.skipIf(!HAVE_FLEET)('deploy on the fleet', () => {
     const run = await platform.cli(['deploy', 'all', '--yes', '--json', '--pull', 'never', '--health-timeout', '60'])
     expect(run.code).toBe(1)
     const status = Object.fromEntries(run.json.hosts.map((h: any) => [h.host, h.status]))
-    expect(status).toEqual({ erebus: 'deployed', kratos: 'unchanged', nyx: 'unchanged', hades: 'unchanged', local: 'unchanged', hephaestus: 'failed', orpheus: 'unchanged', thanatos: 'skipped', zelus: 'unchanged', moros: 'skipped' })
+    expect(status).toEqual({
+      erebus: 'deployed',
+      kratos: 'unchanged',
+      nyx: 'unchanged',
+      hades: 'unchanged',
+      local: 'unchanged',
+      hephaestus: 'failed',
+      orpheus: 'unchanged',
+      thanatos: 'skipped',
+      zelus: 'unchanged',
+      moros: 'skipped',
+    })
     const heph = run.json.hosts.find((h: any) => h.host === 'hephaestus')
     expect(heph.error).toContain('service-registry unhealthy')
     expect(heph.rollback).toMatchObject({ status: 'done', release: before.hephaestus!.current })
     const after = await states()
     // On the host: back on the previous release, its service registry healthy again, the rollback recorded.
     expect(after.hephaestus!.current).toBe(before.hephaestus!.current)
-    expect(after.hephaestus!.containers.find((c) => c.service === 'service-registry')).toMatchObject({ state: 'running', health: 'healthy' })
+    expect(after.hephaestus!.containers.find((c) => c.service === 'service-registry')).toMatchObject({
+      state: 'running',
+      health: 'healthy',
+    })
     expect(after.hephaestus!.history.at(-1)).toMatchObject({ event: 'rolled-back', to: before.hephaestus!.current })
     expect(ids(after.thanatos!)).toEqual(ids(before.thanatos!))
     expect(after.erebus!.current).not.toBe(before.erebus!.current)

@@ -25,14 +25,22 @@ describe.skipIf(!HAVE_FLEET)('host keys', () => {
     const erebus = fleetHost(platform.fleet, 'erebus')
     const knownHosts = join(platform.dir, 'known_hosts')
     const all = await readFile(platform.fleet.knownHostsFile, 'utf8')
-    await writeFile(knownHosts, all.split('\n').filter((l) => !l.includes(`${erebus.address} `) && !l.startsWith(`${erebus.address},`)).join('\n'))
+    await writeFile(
+      knownHosts,
+      all
+        .split('\n')
+        .filter((l) => !l.includes(`${erebus.address} `) && !l.startsWith(`${erebus.address},`))
+        .join('\n'),
+    )
     await platform.edit('inventory/platform.yaml', (t) => t.replace(platform.fleet.knownHostsFile, knownHosts))
     const before = await hostState(erebus)
     const refused = await platform.cli(['deploy', 'erebus', '--force', '--json'])
     expect(refused.code).toBe(1)
     const report = refused.json.hosts[0]
     expect(report.status).toBe('failed')
-    expect(report.error).toMatch(/^erebus: the host key of 10\.77\.0\.11 is not known \(ssh-ed25519 key SHA256:[A-Za-z0-9+/]{43} is in none of .*known_hosts\)\. Nothing was sent to this host\.$/)
+    expect(report.error).toMatch(
+      /^erebus: the host key of 10\.77\.0\.11 is not known \(ssh-ed25519 key SHA256:[A-Za-z0-9+/]{43} is in none of .*known_hosts\)\. Nothing was sent to this host\.$/,
+    )
     const after = await hostState(erebus)
     expect(after.current).toBe(before.current)
     expect(after.history).toEqual(before.history)
@@ -55,7 +63,9 @@ describe.skipIf(!HAVE_FLEET)('host keys', () => {
       for (const extra of [[], ['--accept-new']]) {
         const run = await platform.cli(['deploy', 'zelus', '--force', '--json', ...extra])
         expect(run.code).toBe(1)
-        expect(run.json.hosts[0].error).toMatch(/^zelus: REMOTE HOST IDENTIFICATION HAS CHANGED for 10\.77\.0\.14: it offers ssh-ed25519 key SHA256:\S+, which does not match .*known_hosts:\d+\. Someone could be eavesdropping \(man-in-the-middle\), or the host was reinstalled\. Nothing was sent to this host\.$/)
+        expect(run.json.hosts[0].error).toMatch(
+          /^zelus: REMOTE HOST IDENTIFICATION HAS CHANGED for 10\.77\.0\.14: it offers ssh-ed25519 key SHA256:\S+, which does not match .*known_hosts:\d+\. Someone could be eavesdropping \(man-in-the-middle\), or the host was reinstalled\. Nothing was sent to this host\.$/,
+        )
       }
       const human = await platform.cli(['health', 'zelus'])
       expect(human.code).toBe(1)
@@ -77,7 +87,24 @@ describe.skipIf(!HAVE_FLEET)('host keys', () => {
     await writeFile(sshConfig, `Host ${zelus.address}\n  HostName 127.0.0.1\n  Port ${port}\n`)
     await platform.edit('inventory/platform.yaml', (t) => t.replace(platform.fleet.knownHostsFile, knownHosts))
     try {
-      const ssh = ['-p', String(port), '-i', zelus.identityFile, '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'HashKnownHosts=no', '-o', 'StrictHostKeyChecking=accept-new', `${zelus.user}@127.0.0.1`, 'true']
+      const ssh = [
+        '-p',
+        String(port),
+        '-i',
+        zelus.identityFile,
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        `UserKnownHostsFile=${knownHosts}`,
+        '-o',
+        'GlobalKnownHostsFile=/dev/null',
+        '-o',
+        'HashKnownHosts=no',
+        '-o',
+        'StrictHostKeyChecking=accept-new',
+        `${zelus.user}@127.0.0.1`,
+        'true',
+      ]
       await promisify(execFile)('ssh', ssh)
       const written = await readFile(knownHosts, 'utf8')
       expect(written).toMatch(new RegExp(`^\\[127\\.0\\.0\\.1\\]:${port} ssh-ed25519 AAAA\\S+\\n$`))
@@ -89,7 +116,11 @@ describe.skipIf(!HAVE_FLEET)('host keys', () => {
       try {
         const run = await platform.cli(['deploy', 'zelus', '--force', '--accept-new', '--json'], env)
         expect(run.code).toBe(1)
-        expect(run.json.hosts[0].error).toMatch(new RegExp(`^zelus: REMOTE HOST IDENTIFICATION HAS CHANGED for 127\\.0\\.0\\.1:${port}: it offers ssh-ed25519 key SHA256:\\S+, which does not match \\S+known_hosts_port:1\\.`))
+        expect(run.json.hosts[0].error).toMatch(
+          new RegExp(
+            `^zelus: REMOTE HOST IDENTIFICATION HAS CHANGED for 127\\.0\\.0\\.1:${port}: it offers ssh-ed25519 key SHA256:\\S+, which does not match \\S+known_hosts_port:1\\.`,
+          ),
+        )
         // Nothing recorded: the attacker's key did not join the file.
         expect(await readFile(knownHosts, 'utf8')).toBe(written)
         expect((await hostState(zelus)).history).toEqual(before.history)
@@ -105,11 +136,33 @@ describe.skipIf(!HAVE_FLEET)('host keys', () => {
   it('a host known only by its ECDSA key: that algorithm is offered first and the host connects without --accept-new, as ssh does', async () => {
     const nyx = fleetHost(platform.fleet, 'nyx')
     const knownHosts = join(platform.dir, 'known_hosts_ecdsa')
-    const ecdsa = (await readFile(join(platform.fleet.stateDir, 'hosts', 'nyx', 'ssh', 'ssh_host_ecdsa_key.pub'), 'utf8')).split(' ').slice(0, 2).join(' ')
-    const others = (await readFile(platform.fleet.knownHostsFile, 'utf8')).split('\n').filter((l) => l.trim() !== '' && !l.startsWith(`${nyx.address} `))
+    const ecdsa = (
+      await readFile(join(platform.fleet.stateDir, 'hosts', 'nyx', 'ssh', 'ssh_host_ecdsa_key.pub'), 'utf8')
+    )
+      .split(' ')
+      .slice(0, 2)
+      .join(' ')
+    const others = (await readFile(platform.fleet.knownHostsFile, 'utf8'))
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !l.startsWith(`${nyx.address} `))
     await writeFile(knownHosts, [...others, `${nyx.address} ${ecdsa}`].join('\n') + '\n')
     // OpenSSH's own client, strict, with only that key
-    const ssh = await promisify(execFile)('ssh', ['-F', 'none', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-i', platform.fleet.identityFile, `${nyx.user}@${nyx.address}`, 'true'])
+    const ssh = await promisify(execFile)('ssh', [
+      '-F',
+      'none',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `UserKnownHostsFile=${knownHosts}`,
+      '-o',
+      'GlobalKnownHostsFile=/dev/null',
+      '-i',
+      platform.fleet.identityFile,
+      `${nyx.user}@${nyx.address}`,
+      'true',
+    ])
     expect(ssh.stderr).not.toContain('Host key verification failed')
     await platform.edit('inventory/platform.yaml', (t) => t.replace(platform.fleet.knownHostsFile, knownHosts))
     try {
@@ -141,4 +194,3 @@ async function tcpForwarder(address: string, port: number): Promise<Server> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return server
 }
-

@@ -4,7 +4,14 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fleetHost } from '../../fleet/fleet.js'
-import { ensureDeployed, HAVE_FLEET, hostDocker, hostState, testPlatform, type TestPlatform } from '../helpers/platform.js'
+import {
+  ensureDeployed,
+  HAVE_FLEET,
+  hostDocker,
+  hostState,
+  testPlatform,
+  type TestPlatform,
+} from '../helpers/platform.js'
 
 let platform: TestPlatform
 
@@ -49,12 +56,25 @@ describe.skipIf(!HAVE_FLEET)('diff and rollback', () => {
 
     const run = await platform.cli(['rollback', 'erebus', '--json'])
     expect(run.code, run.stdout + run.stderr).toBe(0)
-    expect(run.json).toMatchObject({ kind: 'ai-platform/rollback', host: 'erebus', from: changed.current, to: before.current })
-    expect(run.json.services.find((s: any) => s.name === 'qdrant')).toMatchObject({ state: 'running', health: 'healthy' })
+    expect(run.json).toMatchObject({
+      kind: 'ai-platform/rollback',
+      host: 'erebus',
+      from: changed.current,
+      to: before.current,
+    })
+    expect(run.json.services.find((s: any) => s.name === 'qdrant')).toMatchObject({
+      state: 'running',
+      health: 'healthy',
+    })
     const after = await hostState(erebus)
     expect(after.current).toBe(before.current)
     expect(await qdrantEnv()).not.toContain('ROLLBACK_MARK=new')
-    expect(after.history.at(-1)).toMatchObject({ event: 'rolled-back', release: changed.current, to: before.current, manual: true })
+    expect(after.history.at(-1)).toMatchObject({
+      event: 'rolled-back',
+      release: changed.current,
+      to: before.current,
+      manual: true,
+    })
     expect(existsSync(join(erebus.outside.baseDir, '.lock'))).toBe(false)
 
     // The inventory still says "new": the next deploy puts it back.
@@ -68,7 +88,9 @@ describe.skipIf(!HAVE_FLEET)('diff and rollback', () => {
     const before = await hostState(erebus)
     const unknown = await platform.cli(['rollback', 'erebus', '--to', '19990101T000000Z-00000000'])
     expect(unknown.code).toBe(1)
-    expect(unknown.stderr).toMatch(/^error: erebus keeps no release 19990101T000000Z-00000000\nhint: Releases on erebus: \S+ \(current\), /)
+    expect(unknown.stderr).toMatch(
+      /^error: erebus keeps no release 19990101T000000Z-00000000\nhint: Releases on erebus: \S+ \(current\), /,
+    )
     const same = await platform.cli(['rollback', 'erebus', '--to', before.current!])
     expect(same.code).toBe(1)
     expect(same.stderr).toContain(`error: erebus already runs ${before.current}`)

@@ -51,14 +51,29 @@ function tcpEcho(address: string, port: number, text: string): Promise<string> {
 }
 
 const cases = [
-  { host: 'erebus', up: `docker compose -p ${PROJECT} up -d --wait`, down: `docker compose -p ${PROJECT} down`, ps: `docker compose -p ${PROJECT} ps -q api` },
-  { host: 'hephaestus', up: `docker-compose -p ${PROJECT} up -d`, down: `docker-compose -p ${PROJECT} down`, ps: `docker-compose -p ${PROJECT} ps -q api` },
+  {
+    host: 'erebus',
+    up: `docker compose -p ${PROJECT} up -d --wait`,
+    down: `docker compose -p ${PROJECT} down`,
+    ps: `docker compose -p ${PROJECT} ps -q api`,
+  },
+  {
+    host: 'hephaestus',
+    up: `docker-compose -p ${PROJECT} up -d`,
+    down: `docker-compose -p ${PROJECT} down`,
+    ps: `docker-compose -p ${PROJECT} ps -q api`,
+  },
 ] as const
 
 describe.skipIf(!HAVE_FLEET)('fleet compose stacks', () => {
   afterAll(async () => {
     if (!HAVE_FLEET) return
-    for (const c of cases) await onHost(fleet, fleetHost(fleet, c.host), `cd /opt/ai-platform/${PROJECT} 2>/dev/null && ${c.down} >/dev/null 2>&1; rm -rf /opt/ai-platform/${PROJECT}`)
+    for (const c of cases)
+      await onHost(
+        fleet,
+        fleetHost(fleet, c.host),
+        `cd /opt/ai-platform/${PROJECT} 2>/dev/null && ${c.down} >/dev/null 2>&1; rm -rf /opt/ai-platform/${PROJECT}`,
+      )
   })
 
   for (const c of cases) {
@@ -68,8 +83,12 @@ describe.skipIf(!HAVE_FLEET)('fleet compose stacks', () => {
       const [httpPort, tcpPort] = [18000 + Math.floor(Math.random() * 1000), 15000 + Math.floor(Math.random() * 1000)]
       let container = ''
 
-      it('starts the stack with the host\'s compose and gets healthy', async () => {
-        const r = await onHost(fleet, host, `mkdir -p /opt/ai-platform/${PROJECT} && cd /opt/ai-platform/${PROJECT} && cat > docker-compose.yml <<'EOF'\n${stack(httpPort, tcpPort)}EOF\n${c.up} 2>&1 && ${c.ps}`)
+      it("starts the stack with the host's compose and gets healthy", async () => {
+        const r = await onHost(
+          fleet,
+          host,
+          `mkdir -p /opt/ai-platform/${PROJECT} && cd /opt/ai-platform/${PROJECT} && cat > docker-compose.yml <<'EOF'\n${stack(httpPort, tcpPort)}EOF\n${c.up} 2>&1 && ${c.ps}`,
+        )
         expect(r.code, r.stdout + r.stderr).toBe(0)
         container = r.stdout.trim().split('\n').pop()!
         expect(container).toMatch(/^[0-9a-f]{64}$/)
@@ -89,26 +108,37 @@ describe.skipIf(!HAVE_FLEET)('fleet compose stacks', () => {
         expect(inside.stdout).toBe('ok\n')
       })
 
-      it.skipIf(!IS_ROOT)('service-unhealthy makes the health paths fail and docker mark it unhealthy; service-healthy restores', async () => {
-        await fault(c.host, 'service-unhealthy', container)
-        expect((await health(host.address, httpPort)).status).toBe(404)
-        await waitFor('docker health "unhealthy"', async () => {
-          const s = await onHost(fleet, host, `docker inspect -f '{{.State.Health.Status}}' ${container}`)
-          return s.stdout.trim() === 'unhealthy'
-        })
-        await fault(c.host, 'service-healthy', container)
-        expect(await health(host.address, httpPort)).toEqual({ status: 200, body: 'ok\n' })
-        await waitFor('docker health "healthy" again', async () => {
-          const s = await onHost(fleet, host, `docker inspect -f '{{.State.Health.Status}}' ${container}`)
-          return s.stdout.trim() === 'healthy'
-        })
-      })
+      it.skipIf(!IS_ROOT)(
+        'service-unhealthy makes the health paths fail and docker mark it unhealthy; service-healthy restores',
+        async () => {
+          await fault(c.host, 'service-unhealthy', container)
+          expect((await health(host.address, httpPort)).status).toBe(404)
+          await waitFor('docker health "unhealthy"', async () => {
+            const s = await onHost(fleet, host, `docker inspect -f '{{.State.Health.Status}}' ${container}`)
+            return s.stdout.trim() === 'unhealthy'
+          })
+          await fault(c.host, 'service-healthy', container)
+          expect(await health(host.address, httpPort)).toEqual({ status: 200, body: 'ok\n' })
+          await waitFor('docker health "healthy" again', async () => {
+            const s = await onHost(fleet, host, `docker inspect -f '{{.State.Health.Status}}' ${container}`)
+            return s.stdout.trim() === 'healthy'
+          })
+        },
+      )
 
       it('labels the containers the compose way and tears down cleanly', async () => {
-        const labels = await onHost(fleet, host, `docker inspect -f '{{index .Config.Labels "com.docker.compose.project"}} {{.Name}}' ${container}`)
+        const labels = await onHost(
+          fleet,
+          host,
+          `docker inspect -f '{{index .Config.Labels "com.docker.compose.project"}} {{.Name}}' ${container}`,
+        )
         const sep = host.compose === 'v2' ? '-' : '_'
         expect(labels.stdout.trim()).toBe(`${PROJECT} /${PROJECT}${sep}api${sep}1`)
-        const down = await onHost(fleet, host, `cd /opt/ai-platform/${PROJECT} && ${c.down} 2>&1; docker ps -aq --filter label=com.docker.compose.project=${PROJECT}`)
+        const down = await onHost(
+          fleet,
+          host,
+          `cd /opt/ai-platform/${PROJECT} && ${c.down} 2>&1; docker ps -aq --filter label=com.docker.compose.project=${PROJECT}`,
+        )
         expect(down.code).toBe(0)
         expect(down.stdout).not.toMatch(/^[0-9a-f]{12}$/m)
         await expect(health(host.address, httpPort)).rejects.toThrow()

@@ -46,16 +46,24 @@ describe.skipIf(!HAVE_FLEET)('fleet docker and compose', () => {
     }
   })
 
-  it('hosts never see each other\'s /opt, /tmp or containers', async () => {
+  it("hosts never see each other's /opt, /tmp or containers", async () => {
     const a = fleetHost(fleet, 'erebus')
     const b = fleetHost(fleet, 'hephaestus')
     const tag = randomBytes(6).toString('hex')
     const name = `iso-${tag}`
-    const w = await onHost(fleet, a, `echo ${tag} > /opt/ai-platform/${name} && echo ${tag} > /tmp/${name} && docker run -d --name ${name} aip/busybox:1 sleep 300 >/dev/null && cat /opt/ai-platform/${name}`)
+    const w = await onHost(
+      fleet,
+      a,
+      `echo ${tag} > /opt/ai-platform/${name} && echo ${tag} > /tmp/${name} && docker run -d --name ${name} aip/busybox:1 sleep 300 >/dev/null && cat /opt/ai-platform/${name}`,
+    )
     expect(w.code).toBe(0)
     expect(w.stdout.trim()).toBe(tag)
     try {
-      const r = await onHost(fleet, b, `ls /opt/ai-platform/${name} /tmp/${name} 2>&1; docker ps -a --filter name=${name} --format '{{.Names}}'`)
+      const r = await onHost(
+        fleet,
+        b,
+        `ls /opt/ai-platform/${name} /tmp/${name} 2>&1; docker ps -a --filter name=${name} --format '{{.Names}}'`,
+      )
       expect(r.stdout).toContain(`cannot access '/opt/ai-platform/${name}'`)
       expect(r.stdout).toContain(`cannot access '/tmp/${name}'`)
       expect(r.stdout).not.toContain(`\n${name}`)
@@ -78,29 +86,44 @@ describe.skipIf(!HAVE_FLEET)('fleet docker and compose', () => {
   })
 
   it('hades exposes /dev/kfd and /dev/dri for ROCm containers; other hosts do not', async () => {
-    const cmd = 'docker run --rm --device /dev/kfd --device /dev/dri --group-add video aip/busybox:1 ls /dev/kfd /dev/dri 2>&1; echo "rc=$?"'
+    const cmd =
+      'docker run --rm --device /dev/kfd --device /dev/dri --group-add video aip/busybox:1 ls /dev/kfd /dev/dri 2>&1; echo "rc=$?"'
     const ok = await onHost(fleet, fleetHost(fleet, 'hades'), cmd)
     expect(ok.stdout).toMatch(/\/dev\/kfd[\s\S]*card0[\s\S]*renderD129[\s\S]*rc=0/)
     const bad = await onHost(fleet, fleetHost(fleet, 'kratos'), cmd)
-    expect(bad.stdout).toMatch(/error gathering device information while adding custom device "\/dev\/kfd": no such file or directory[\s\S]*rc=[1-9]/)
+    expect(bad.stdout).toMatch(
+      /error gathering device information while adding custom device "\/dev\/kfd": no such file or directory[\s\S]*rc=[1-9]/,
+    )
   })
 
-  it.skipIf(!IS_ROOT)('local is driven from the machine: DOCKER_HOST + DOCKER_CONFIG give docker compose v2', async () => {
-    const local = fleetHost(fleet, 'local')
-    expect(local.env).toBeDefined()
-    expect(local.dockerSocket).toBe(local.env!.DOCKER_HOST.replace('unix://', ''))
-    expect(local.baseDir).toBe(local.outside.baseDir)
-    const env = { ...process.env, ...local.env }
-    const v = await execa('docker', ['compose', 'version', '--short'], { env, reject: false })
-    expect(v.exitCode).toBe(0)
-    expect(v.stdout).toMatch(/^2\./)
-    const info = await execa('docker', ['info', '--format', '{{.Name}}'], { env })
-    expect(info.stdout.trim()).toBe('local')
-    // the base dir seen from the machine is the one local's containers get
-    const tag = randomBytes(6).toString('hex')
-    const r = await dockerOutside(local, ['run', '--rm', '-v', `${local.baseDir}:/data`, 'aip/busybox:1', 'sh', '-c', `echo ${tag} > /data/${tag} && cat /data/${tag}`])
-    expect(r.stdout.trim()).toBe(tag)
-    const seen = await onHost(fleet, local, `cat /opt/ai-platform/${q(tag)} && rm /opt/ai-platform/${q(tag)}`)
-    expect(seen.stdout.trim()).toBe(tag)
-  })
+  it.skipIf(!IS_ROOT)(
+    'local is driven from the machine: DOCKER_HOST + DOCKER_CONFIG give docker compose v2',
+    async () => {
+      const local = fleetHost(fleet, 'local')
+      expect(local.env).toBeDefined()
+      expect(local.dockerSocket).toBe(local.env!.DOCKER_HOST.replace('unix://', ''))
+      expect(local.baseDir).toBe(local.outside.baseDir)
+      const env = { ...process.env, ...local.env }
+      const v = await execa('docker', ['compose', 'version', '--short'], { env, reject: false })
+      expect(v.exitCode).toBe(0)
+      expect(v.stdout).toMatch(/^2\./)
+      const info = await execa('docker', ['info', '--format', '{{.Name}}'], { env })
+      expect(info.stdout.trim()).toBe('local')
+      // the base dir seen from the machine is the one local's containers get
+      const tag = randomBytes(6).toString('hex')
+      const r = await dockerOutside(local, [
+        'run',
+        '--rm',
+        '-v',
+        `${local.baseDir}:/data`,
+        'aip/busybox:1',
+        'sh',
+        '-c',
+        `echo ${tag} > /data/${tag} && cat /data/${tag}`,
+      ])
+      expect(r.stdout.trim()).toBe(tag)
+      const seen = await onHost(fleet, local, `cat /opt/ai-platform/${q(tag)} && rm /opt/ai-platform/${q(tag)}`)
+      expect(seen.stdout.trim()).toBe(tag)
+    },
+  )
 })

@@ -2,7 +2,17 @@
 import { connect } from 'node:net'
 import { afterAll, describe, expect, it } from 'vitest'
 import { fault, loadFleet } from '../../fleet/fleet.js'
-import { HAVE_FLEET, HostKeyMismatchError, IS_ROOT, fleetHost, fleetOrEmpty, onHost, sshBinary, sshConnect, sshExec } from './helpers.js'
+import {
+  HAVE_FLEET,
+  HostKeyMismatchError,
+  IS_ROOT,
+  fleetHost,
+  fleetOrEmpty,
+  onHost,
+  sshBinary,
+  sshConnect,
+  sshExec,
+} from './helpers.js'
 
 const fleet = fleetOrEmpty()
 const HOST = 'zelus'
@@ -32,7 +42,8 @@ describe.skipIf(!HAVE_FLEET || !IS_ROOT)('fleet fault switches', () => {
   afterAll(async () => {
     if (!HAVE_FLEET || !IS_ROOT) return
     // leave the host as we found it, whatever failed
-    for (const a of ['link-up', 'sshd-start', 'docker-start', 'hostkey-restore'] as const) await fault(HOST, a).catch(() => {})
+    for (const a of ['link-up', 'sshd-start', 'docker-start', 'hostkey-restore'] as const)
+      await fault(HOST, a).catch(() => {})
   })
 
   it('sshd-stop refuses connections, open sessions survive; sshd-start restores logins', async () => {
@@ -72,17 +83,27 @@ describe.skipIf(!HAVE_FLEET || !IS_ROOT)('fleet fault switches', () => {
   })
 
   it('docker-stop stops the engine and its containers; docker-start brings back restart-policy containers', async () => {
-    const start = await onHost(fleet, host, 'docker rm -f keeper >/dev/null 2>&1; docker run -d --name keeper --restart unless-stopped aip/busybox:1 sleep 3600 >/dev/null && docker inspect -f "{{.State.Running}}" keeper')
+    const start = await onHost(
+      fleet,
+      host,
+      'docker rm -f keeper >/dev/null 2>&1; docker run -d --name keeper --restart unless-stopped aip/busybox:1 sleep 3600 >/dev/null && docker inspect -f "{{.State.Running}}" keeper',
+    )
     expect(start.stdout.trim()).toBe('true')
     await fault(HOST, 'docker-stop')
     const down = await onHost(fleet, host, 'docker ps 2>&1; echo "rc=$?"')
     expect(down.stdout).toMatch(/Cannot connect to the Docker daemon at unix:\/\/\/var\/run\/docker\.sock[\s\S]*rc=1/)
     await fault(HOST, 'docker-start')
-    const up = await onHost(fleet, host, 'for i in $(seq 50); do [ "$(docker inspect -f "{{.State.Running}}" keeper)" = true ] && break; sleep 0.2; done; docker inspect -f "{{.State.Running}}" keeper; docker rm -f keeper >/dev/null')
+    const up = await onHost(
+      fleet,
+      host,
+      'for i in $(seq 50); do [ "$(docker inspect -f "{{.State.Running}}" keeper)" = true ] && break; sleep 0.2; done; docker inspect -f "{{.State.Running}}" keeper; docker rm -f keeper >/dev/null',
+    )
     expect(up.stdout.trim()).toBe('true')
   })
 
   it('status reports every switch back in its normal position', async () => {
-    expect((await fault(HOST, 'status')).trim()).toBe(`${HOST} sshd=up dockerd=up link=up hostkey=original gpu-driver=none gpu-runtime=none`)
+    expect((await fault(HOST, 'status')).trim()).toBe(
+      `${HOST} sshd=up dockerd=up link=up hostkey=original gpu-driver=none gpu-runtime=none`,
+    )
   })
 })

@@ -17,7 +17,12 @@ describe.skipIf(!HAVE_FLEET || !IS_ROOT)('fleet.json matches the running fleet',
 
   for (const host of fleet.hosts) {
     it(`${host.name}: holder, sshd and dockerd run in the host's network namespace`, () => {
-      expect(host).toMatchObject({ port: 22, user: 'deploy', identityFile: fleet.identityFile, netns: `aip-${host.name}` })
+      expect(host).toMatchObject({
+        port: 22,
+        user: 'deploy',
+        identityFile: fleet.identityFile,
+        netns: `aip-${host.name}`,
+      })
       const netns = statSync(host.netnsPath).ino
       for (const pid of [host.pids.holder, host.pids.sshd, host.pids.dockerd]) {
         expect(pid).toBeTypeOf('number')
@@ -32,7 +37,11 @@ describe.skipIf(!HAVE_FLEET || !IS_ROOT)('fleet.json matches the running fleet',
 
     it(`${host.name}: known_hosts trusts exactly the host's key; paths exist`, () => {
       const recorded = readFileSync(`${host.outside.root}/ssh/ssh_host_ed25519_key.pub`, 'utf8').split(' ')[1]!
-      expect(knownHostKeys(fleet).get(host.address)?.map((k) => k.toString('base64'))).toEqual([recorded])
+      expect(
+        knownHostKeys(fleet)
+          .get(host.address)
+          ?.map((k) => k.toString('base64')),
+      ).toEqual([recorded])
       expect(statSync(host.outside.dockerSocket).isSocket()).toBe(true)
       expect(statSync(host.outside.baseDir).isDirectory()).toBe(true)
       if (host.name === 'local') {
@@ -53,7 +62,13 @@ describe.skipIf(!HAVE_FLEET || !IS_ROOT)('fleet.json matches the running fleet',
       nyx: { vendor: 'nvidia', count: 1, vramGb: 12, vramGbPerGpu: 12 },
       hades: { vendor: 'amd', count: 2, vramGb: 48, vramGbPerGpu: 24 },
     })
-    expect(fleet.hosts.filter((h) => h.compose === 'v2').map((h) => h.name)).toEqual(['erebus', 'orpheus', 'nyx', 'moros', 'local'])
+    expect(fleet.hosts.filter((h) => h.compose === 'v2').map((h) => h.name)).toEqual([
+      'erebus',
+      'orpheus',
+      'nyx',
+      'moros',
+      'local',
+    ])
     expect(fleetHost(fleet, 'local').env?.DOCKER_HOST).toMatch(/^unix:\/\//)
   })
 })

@@ -14,7 +14,11 @@ describe.skipIf(!HAVE_FLEET)('fleet GPU stand-ins', () => {
     it(`${name}: nvidia-smi --query-gpu in csv,noheader,nounits and csv; -L`, async () => {
       const host = fleetHost(fleet, name)
       expect(host.gpu).toEqual({ vendor: 'nvidia', count: 1, vramGb: 12, vramGbPerGpu: 12 })
-      const r = await onHost(fleet, host, `nvidia-smi --query-gpu=${QUERY} --format=csv,noheader,nounits; echo "rc=$?"; nvidia-smi --query-gpu=${QUERY} --format=csv; nvidia-smi -L`)
+      const r = await onHost(
+        fleet,
+        host,
+        `nvidia-smi --query-gpu=${QUERY} --format=csv,noheader,nounits; echo "rc=$?"; nvidia-smi --query-gpu=${QUERY} --format=csv; nvidia-smi -L`,
+      )
       const lines = r.stdout.split('\n')
       const fields = lines[0]!.split(', ')
       expect(fields).toHaveLength(8)
@@ -25,19 +29,29 @@ describe.skipIf(!HAVE_FLEET)('fleet GPU stand-ins', () => {
       expect(fields[4]).toBe(String(12 * 1024)) // MiB, no unit
       expect(Number(fields[5])).toBeLessThan(12 * 1024)
       expect(lines[1]).toBe('rc=0')
-      expect(lines[2]).toBe('index, name, uuid, driver_version, memory.total [MiB], memory.used [MiB], utilization.gpu [%], temperature.gpu')
+      expect(lines[2]).toBe(
+        'index, name, uuid, driver_version, memory.total [MiB], memory.used [MiB], utilization.gpu [%], temperature.gpu',
+      )
       expect(lines[3]).toMatch(/^0, NVIDIA GeForce RTX 3060, GPU-[-0-9a-f]+, [\d.]+, 12288 MiB, \d+ MiB, \d+ %, \d+$/)
       expect(lines[4]).toBe(`GPU 0: NVIDIA GeForce RTX 3060 (UUID: ${fields[2]})`)
     })
   }
 
   it('GPU UUIDs differ between hosts', async () => {
-    const uuids = await Promise.all(['orpheus', 'kratos', 'nyx'].map(async (n) => (await onHost(fleet, fleetHost(fleet, n), 'nvidia-smi --query-gpu=uuid --format=csv,noheader')).stdout.trim()))
+    const uuids = await Promise.all(
+      ['orpheus', 'kratos', 'nyx'].map(async (n) =>
+        (await onHost(fleet, fleetHost(fleet, n), 'nvidia-smi --query-gpu=uuid --format=csv,noheader')).stdout.trim(),
+      ),
+    )
     expect(new Set(uuids).size).toBe(3)
   })
 
   it('nvidia-smi rejects an unknown field with exit 2, the message on stdout', async () => {
-    const r = await onHost(fleet, fleetHost(fleet, 'orpheus'), 'nvidia-smi --query-gpu=index,bogus --format=csv 2>/dev/null; echo "rc=$?"')
+    const r = await onHost(
+      fleet,
+      fleetHost(fleet, 'orpheus'),
+      'nvidia-smi --query-gpu=index,bogus --format=csv 2>/dev/null; echo "rc=$?"',
+    )
     expect(r.stdout).toBe('Field "bogus" is not a valid field to query.\n\nrc=2\n')
   })
 
@@ -53,7 +67,12 @@ describe.skipIf(!HAVE_FLEET)('fleet GPU stand-ins', () => {
     const data = JSON.parse(r.stdout) as Record<string, Record<string, unknown>>
     expect(Object.keys(data)).toEqual(['card0', 'card1'])
     for (const card of Object.values(data)) {
-      expect(Object.keys(card).slice(0, 4)).toEqual(['GPU use (%)', 'VRAM Total Memory (B)', 'VRAM Total Used Memory (B)', 'Card Series'])
+      expect(Object.keys(card).slice(0, 4)).toEqual([
+        'GPU use (%)',
+        'VRAM Total Memory (B)',
+        'VRAM Total Used Memory (B)',
+        'Card Series',
+      ])
       for (const v of Object.values(card)) expect(typeof v).toBe('string')
       expect(card['VRAM Total Memory (B)']).toBe(String(24 * 1024 ** 3))
       expect(card['Card Vendor']).toBe('Advanced Micro Devices, Inc. [AMD/ATI]')
@@ -62,13 +81,20 @@ describe.skipIf(!HAVE_FLEET)('fleet GPU stand-ins', () => {
 
   it('hades: amd-smi metric --json is the ROCm 6.x array with value/unit pairs', async () => {
     const r = await onHost(fleet, fleetHost(fleet, 'hades'), 'amd-smi metric --usage --mem-usage --json')
-    const data = JSON.parse(r.stdout) as Array<{ gpu: number; mem_usage: { total_vram: { value: number; unit: string } } }>
+    const data = JSON.parse(r.stdout) as Array<{
+      gpu: number
+      mem_usage: { total_vram: { value: number; unit: string } }
+    }>
     expect(data.map((d) => d.gpu)).toEqual([0, 1])
     expect(data[0]!.mem_usage.total_vram).toEqual({ value: 24 * 1024, unit: 'MB' })
   })
 
   it('hosts without a GPU have no nvidia-smi or rocm-smi (exit 127)', async () => {
-    const r = await onHost(fleet, fleetHost(fleet, 'erebus'), 'nvidia-smi -L; echo "rc=$?"; rocm-smi --json; echo "rc=$?"')
+    const r = await onHost(
+      fleet,
+      fleetHost(fleet, 'erebus'),
+      'nvidia-smi -L; echo "rc=$?"; rocm-smi --json; echo "rc=$?"',
+    )
     expect(r.stdout).toBe('rc=127\nrc=127\n')
     expect(r.stderr).toMatch(/nvidia-smi: command not found/)
   })
@@ -78,10 +104,16 @@ describe.skipIf(!HAVE_FLEET)('fleet GPU stand-ins', () => {
       const host = fleetHost(fleet, 'kratos')
       await fault('kratos', 'gpu-driver-missing')
       try {
-        const r = await onHost(fleet, host, `nvidia-smi --query-gpu=${QUERY} --format=csv,noheader,nounits 2>/dev/null; echo "rc=$?"; nvidia-smi -L 2>/dev/null; echo "rc=$?"`)
+        const r = await onHost(
+          fleet,
+          host,
+          `nvidia-smi --query-gpu=${QUERY} --format=csv,noheader,nounits 2>/dev/null; echo "rc=$?"; nvidia-smi -L 2>/dev/null; echo "rc=$?"`,
+        )
         expect(r.stdout).toBe(`${NV_DRIVER_ERROR}rc=9\n${NV_DRIVER_ERROR}rc=9\n`)
         const run = await onHost(fleet, host, 'docker run --rm --gpus all aip/busybox:1 true 2>&1; echo "rc=$?"')
-        expect(run.stdout).toMatch(/nvidia-container-cli: initialization error: nvml error: driver not loaded[\s\S]*rc=[1-9]/)
+        expect(run.stdout).toMatch(
+          /nvidia-container-cli: initialization error: nvml error: driver not loaded[\s\S]*rc=[1-9]/,
+        )
       } finally {
         await fault('kratos', 'gpu-driver-ok')
       }
@@ -95,13 +127,23 @@ describe.skipIf(!HAVE_FLEET)('fleet GPU stand-ins', () => {
       await fault('kratos', 'gpu-runtime-missing')
       try {
         expect(await fault('kratos', 'status')).toMatch(/ gpu-driver=ok gpu-runtime=missing$/m)
-        const r = await onHost(fleet, host, 'command -v nvidia-container-runtime-hook; nvidia-smi -L >/dev/null; echo "rc=$?"; docker run --rm --gpus all aip/busybox:1 true 2>&1; echo "rc=$?"')
-        expect(r.stdout).toMatch(/^rc=0\n[\s\S]*could not select device driver "" with capabilities: \[\[gpu\]\][\s\S]*rc=[1-9]\d*\n$/)
+        const r = await onHost(
+          fleet,
+          host,
+          'command -v nvidia-container-runtime-hook; nvidia-smi -L >/dev/null; echo "rc=$?"; docker run --rm --gpus all aip/busybox:1 true 2>&1; echo "rc=$?"',
+        )
+        expect(r.stdout).toMatch(
+          /^rc=0\n[\s\S]*could not select device driver "" with capabilities: \[\[gpu\]\][\s\S]*rc=[1-9]\d*\n$/,
+        )
       } finally {
         await fault('kratos', 'gpu-runtime-ok')
       }
       expect(await fault('kratos', 'status')).toMatch(/ gpu-driver=ok gpu-runtime=ok$/m)
-      const back = await onHost(fleet, host, 'command -v nvidia-container-runtime-hook && docker run --rm --gpus all aip/busybox:1 echo ok')
+      const back = await onHost(
+        fleet,
+        host,
+        'command -v nvidia-container-runtime-hook && docker run --rm --gpus all aip/busybox:1 echo ok',
+      )
       expect(back.stdout).toBe('/usr/local/bin/nvidia-container-runtime-hook\nok\n')
     })
 
@@ -109,7 +151,11 @@ describe.skipIf(!HAVE_FLEET)('fleet GPU stand-ins', () => {
       const host = fleetHost(fleet, 'hades')
       await fault('hades', 'gpu-driver-missing')
       try {
-        const r = await onHost(fleet, host, 'rocm-smi --showmeminfo vram --json; echo "rc=$?" >&2; test -e /dev/kfd && echo kfd')
+        const r = await onHost(
+          fleet,
+          host,
+          'rocm-smi --showmeminfo vram --json; echo "rc=$?" >&2; test -e /dev/kfd && echo kfd',
+        )
         expect(r.stdout).toBe('')
         expect(r.stderr).toBe('ERROR:root:Driver not initialized (amdgpu not found in modules)\nrc=0\n')
       } finally {

@@ -18,7 +18,18 @@ export const SKIP_REASON = GATE.action === 'run' ? '' : GATE.reason
 export function fleetOrEmpty(): Fleet {
   if (!HAVE_FLEET) {
     console.warn(`[fleet tests] skipped: ${SKIP_REASON}`)
-    return { version: 0, stateDir: '', bridge: '', bridgeAddress: '', subnet: '', knownHostsFile: '', identityFile: '', composeV2Plugin: '', images: [], hosts: [] }
+    return {
+      version: 0,
+      stateDir: '',
+      bridge: '',
+      bridgeAddress: '',
+      subnet: '',
+      knownHostsFile: '',
+      identityFile: '',
+      composeV2Plugin: '',
+      images: [],
+      hosts: [],
+    }
   }
   return loadFleet()
 }
@@ -100,15 +111,24 @@ export async function sshBinary(fleet: Fleet, host: FleetHost, command: string, 
   const r = await execa(
     'ssh',
     [
-      '-F', '/dev/null',
-      '-o', 'BatchMode=yes',
-      '-o', 'StrictHostKeyChecking=yes',
-      '-o', `UserKnownHostsFile=${fleet.knownHostsFile}`,
-      '-o', 'GlobalKnownHostsFile=/dev/null',
-      '-o', 'IdentitiesOnly=yes',
-      '-o', `ConnectTimeout=${timeoutS}`,
-      '-i', host.identityFile,
-      '-p', String(host.port),
+      '-F',
+      '/dev/null',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `UserKnownHostsFile=${fleet.knownHostsFile}`,
+      '-o',
+      'GlobalKnownHostsFile=/dev/null',
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      `ConnectTimeout=${timeoutS}`,
+      '-i',
+      host.identityFile,
+      '-p',
+      String(host.port),
       `${host.user}@${host.address}`,
       command,
     ],
@@ -123,7 +143,12 @@ export async function dockerOutside(host: FleetHost, args: string[]): Promise<Ex
   return { stdout: r.stdout, stderr: r.stderr, code: r.exitCode ?? null }
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 60_000,
+  everyMs = 250,
+): Promise<T> {
   const until = Date.now() + timeoutMs
   let last: unknown
   while (Date.now() < until) {
@@ -135,7 +160,9 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     }
     await new Promise((r) => setTimeout(r, everyMs))
   }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`)
+  throw new Error(
+    `timed out waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`,
+  )
 }
 
 /** Shell-quotes one word for a remote command line. */
@@ -143,5 +170,14 @@ export const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`
 
 /** A fleet host as the CLI's SSH connector reaches it: the deploy key, strict host keys from the fleet's known_hosts. */
 export function fleetTarget(fleet: Fleet, host: FleetHost): SshTarget {
-  return { name: host.name, alias: host.address, hostname: host.address, port: host.port, user: host.user, identityFiles: [host.identityFile], knownHostsFiles: [fleet.knownHostsFile], proxyJump: null }
+  return {
+    name: host.name,
+    alias: host.address,
+    hostname: host.address,
+    port: host.port,
+    user: host.user,
+    identityFiles: [host.identityFile],
+    knownHostsFiles: [fleet.knownHostsFile],
+    proxyJump: null,
+  }
 }

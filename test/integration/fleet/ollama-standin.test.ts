@@ -22,18 +22,33 @@ function freePort(): Promise<number> {
   })
 }
 
-async function serve(env: Record<string, string> = {}, models?: string): Promise<{ base: string; models: string; proc: ChildProcess }> {
+async function serve(
+  env: Record<string, string> = {},
+  models?: string,
+): Promise<{ base: string; models: string; proc: ChildProcess }> {
   const dir = models ?? mkdtempSync(join(tmpdir(), 'ollama-standin-'))
   if (!models) dirs.push(dir)
   const port = await freePort()
   const proc = spawn(process.execPath, [CLI, 'serve'], {
-    env: { PATH: process.env.PATH ?? '', OLLAMA_HOST: `127.0.0.1:${port}`, OLLAMA_MODELS: dir, OLLAMA_STANDIN_LATENCY_MS: '50', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      OLLAMA_HOST: `127.0.0.1:${port}`,
+      OLLAMA_MODELS: dir,
+      OLLAMA_STANDIN_LATENCY_MS: '50',
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   running.push(proc)
   const base = `http://127.0.0.1:${port}`
   for (let i = 0; i < 100; i++) {
-    if (await fetch(base).then((r) => r.ok, () => false)) return { base, models: dir, proc }
+    if (
+      await fetch(base).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { base, models: dir, proc }
     await new Promise((r) => setTimeout(r, 50))
   }
   throw new Error('stand-in did not start')
@@ -106,29 +121,67 @@ describe('Ollama stand-in (local process)', () => {
   })
 
   it('verifies digests: a corrupted blob fails the pull with the real message and is deleted', async () => {
-    const catalog = JSON.stringify({ models: { 'test/broken:1': { family: 'llama', parameterSize: '1B', quantization: 'Q4_0', corruptLayer: 0, layers: [{ type: 'model', size: 200_000_000 }] } } })
+    const catalog = JSON.stringify({
+      models: {
+        'test/broken:1': {
+          family: 'llama',
+          parameterSize: '1B',
+          quantization: 'Q4_0',
+          corruptLayer: 0,
+          layers: [{ type: 'model', size: 200_000_000 }],
+        },
+      },
+    })
     const { base, models } = await serve({ OLLAMA_STANDIN_CATALOG: catalog })
     const parts: ProgressResponse[] = []
     let error = ''
     try {
-      for await (const p of await new Ollama({ host: base }).pull({ model: 'test/broken:1', stream: true })) parts.push(p)
+      for await (const p of await new Ollama({ host: base }).pull({ model: 'test/broken:1', stream: true }))
+        parts.push(p)
     } catch (e) {
       error = (e as Error).message
     }
-    expect(error).toMatch(/^digest mismatch, file must be downloaded again: want sha256:[0-9a-f]{64}, got sha256:[0-9a-f]{64}$/)
+    expect(error).toMatch(
+      /^digest mismatch, file must be downloaded again: want sha256:[0-9a-f]{64}, got sha256:[0-9a-f]{64}$/,
+    )
     expect(parts.at(-1)).toEqual({ status: 'verifying sha256 digest' })
     expect(readdirSync(join(models, 'blobs')).filter((f) => !f.includes('partial')).length).toBe(1) // only the config blob
   })
 
   it('reports "removing unused layers" when a tag moves to new layers, and removes the old ones', async () => {
-    const v1 = JSON.stringify({ models: { 'team/model:prod': { family: 'llama', parameterSize: '1B', quantization: 'Q4_0', layers: [{ type: 'model', size: 50_000_000 }, { type: 'params', text: '{}' }] } } })
-    const v2 = JSON.stringify({ models: { 'team/model:prod': { family: 'llama', parameterSize: '1B', quantization: 'Q4_0', layers: [{ type: 'model', size: 60_000_000 }, { type: 'params', text: '{}' }] } } })
+    const v1 = JSON.stringify({
+      models: {
+        'team/model:prod': {
+          family: 'llama',
+          parameterSize: '1B',
+          quantization: 'Q4_0',
+          layers: [
+            { type: 'model', size: 50_000_000 },
+            { type: 'params', text: '{}' },
+          ],
+        },
+      },
+    })
+    const v2 = JSON.stringify({
+      models: {
+        'team/model:prod': {
+          family: 'llama',
+          parameterSize: '1B',
+          quantization: 'Q4_0',
+          layers: [
+            { type: 'model', size: 60_000_000 },
+            { type: 'params', text: '{}' },
+          ],
+        },
+      },
+    })
     const first = await serve({ OLLAMA_STANDIN_CATALOG: v1 })
     const before = await collect(new Ollama({ host: first.base }), 'team/model:prod')
     expect(before.map((p) => p.status)).not.toContain('removing unused layers')
     // (from the manifest: a small blob may finish before its first 60 ms progress tick)
     const manifestPath = join(first.models, 'manifests', 'registry.ollama.ai', 'team', 'model', 'prod')
-    const oldModel = (JSON.parse(readFileSync(manifestPath, 'utf8')) as { layers: Array<{ digest: string }> }).layers[0]!.digest
+    const oldModel = (JSON.parse(readFileSync(manifestPath, 'utf8')) as { layers: Array<{ digest: string }> })
+      .layers[0]!.digest
     expect(existsSync(join(first.models, 'blobs', oldModel.replace(':', '-')))).toBe(true)
     await stop(first.proc)
     const second = await serve({ OLLAMA_STANDIN_CATALOG: v2 }, first.models)
@@ -167,10 +220,19 @@ describe('Ollama stand-in (local process)', () => {
       const r = await fetch(`${base}${path}`, { method, ...(body !== undefined ? { body } : {}) })
       return [r.status, await r.text()]
     }
-    expect(await call('POST', '/api/pull', '{bad')).toEqual([400, `{"error":"invalid character 'b' looking for beginning of object key string"}`])
-    expect(await call('POST', '/api/pull', '{"model":5}')).toEqual([400, '{"error":"json: cannot unmarshal number into Go struct field PullRequest.model of type string"}'])
+    expect(await call('POST', '/api/pull', '{bad')).toEqual([
+      400,
+      `{"error":"invalid character 'b' looking for beginning of object key string"}`,
+    ])
+    expect(await call('POST', '/api/pull', '{"model":5}')).toEqual([
+      400,
+      '{"error":"json: cannot unmarshal number into Go struct field PullRequest.model of type string"}',
+    ])
     expect(await call('DELETE', '/api/delete')).toEqual([400, '{"error":"missing request body"}'])
-    expect(await call('DELETE', '/api/delete', '{"model":"bad name"}')).toEqual([400, '{"error":"name \\"bad name\\" is invalid"}'])
+    expect(await call('DELETE', '/api/delete', '{"model":"bad name"}')).toEqual([
+      400,
+      '{"error":"name \\"bad name\\" is invalid"}',
+    ])
     expect(await call('POST', '/api/show', '{}')).toEqual([400, '{"error":"model is required"}'])
     expect(await call('GET', '/api/pull')).toEqual([404, '404 page not found'])
     const head = await fetch(`${base}/api/tags`, { method: 'HEAD' })

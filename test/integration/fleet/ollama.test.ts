@@ -39,7 +39,8 @@ describe.skipIf(!HAVE_FLEET)('Ollama stand-in via the official client', () => {
   const base = `http://${host?.address}:${PORT}`
   const ollama = new Ollama({ host: base })
   let container = ''
-  const inContainer = async (cmd: string) => (await onHost(fleet, host, `docker exec ${container} sh -c '${cmd}'`)).stdout
+  const inContainer = async (cmd: string) =>
+    (await onHost(fleet, host, `docker exec ${container} sh -c '${cmd}'`)).stdout
 
   async function pull(model: string, stopWhen?: (p: ProgressResponse) => boolean): Promise<ProgressResponse[]> {
     const parts: ProgressResponse[] = []
@@ -59,13 +60,22 @@ describe.skipIf(!HAVE_FLEET)('Ollama stand-in via the official client', () => {
   }
 
   beforeAll(async () => {
-    const r = await onHost(fleet, host, `mkdir -p /opt/ai-platform/${PROJECT} && cd /opt/ai-platform/${PROJECT} && cat > compose.yaml <<'EOF'\n${composeFile}EOF\ndocker compose -p ${PROJECT} up -d --wait 2>&1 && docker compose -p ${PROJECT} ps -q ollama`)
+    const r = await onHost(
+      fleet,
+      host,
+      `mkdir -p /opt/ai-platform/${PROJECT} && cd /opt/ai-platform/${PROJECT} && cat > compose.yaml <<'EOF'\n${composeFile}EOF\ndocker compose -p ${PROJECT} up -d --wait 2>&1 && docker compose -p ${PROJECT} ps -q ollama`,
+    )
     expect(r.code, r.stdout).toBe(0)
     container = r.stdout.trim().split('\n').pop()!
   })
 
   afterAll(async () => {
-    if (HAVE_FLEET) await onHost(fleet, host, `cd /opt/ai-platform/${PROJECT} && docker compose -p ${PROJECT} down -v >/dev/null 2>&1; rm -rf /opt/ai-platform/${PROJECT}`)
+    if (HAVE_FLEET)
+      await onHost(
+        fleet,
+        host,
+        `cd /opt/ai-platform/${PROJECT} && docker compose -p ${PROJECT} down -v >/dev/null 2>&1; rm -rf /opt/ai-platform/${PROJECT}`,
+      )
   })
 
   it('answers like an Ollama server: /, version, empty tags and ps, 404 elsewhere', async () => {
@@ -107,14 +117,21 @@ describe.skipIf(!HAVE_FLEET)('Ollama stand-in via the official client', () => {
     }
     // one digest after the other, never revisited, in manifest order with the config last
     expect(new Set(digests).size).toBe(digests.length)
-    const manifest = JSON.parse(await inContainer(`cat ${MODELS}/manifests/registry.ollama.ai/library/llama3.2/latest`)) as {
+    const manifest = JSON.parse(
+      await inContainer(`cat ${MODELS}/manifests/registry.ollama.ai/library/llama3.2/latest`),
+    ) as {
       layers: Array<{ digest: string; size: number }>
       config: { digest: string; size: number }
     }
     // Ollama's Wait prints a line per 60 ms tick only: a layer whose download ends before the first
     // tick prints none. So the lines name the blobs in manifest order with the config last, maybe not all.
     const order = [...manifest.layers.map((l) => l.digest), manifest.config.digest]
-    expect(digests.map((d) => order.indexOf(d))).toEqual(digests.map((d) => order.indexOf(d)).filter((i) => i >= 0).sort((a, b) => a - b))
+    expect(digests.map((d) => order.indexOf(d))).toEqual(
+      digests
+        .map((d) => order.indexOf(d))
+        .filter((i) => i >= 0)
+        .sort((a, b) => a - b),
+    )
     expect(digests[0]).toBe(order[0])
     blobCount = order.length
     // the model layer downloads at the configured rate, one line per 60 ms, completed growing
@@ -137,9 +154,18 @@ describe.skipIf(!HAVE_FLEET)('Ollama stand-in via the official client', () => {
     expect(m.digest).toBe(createHash('sha256').update(manifestBytes).digest('hex')) // bare hex, manifest digest
     expect(m.size).toBe(manifest.layers.reduce((s, l) => s + l.size, 0) + manifest.config.size)
     expect(String(m.modified_at)).toMatch(RFC3339_NANO)
-    expect(m.details).toEqual({ parent_model: '', format: 'gguf', family: 'llama', families: ['llama'], parameter_size: '3.2B', quantization_level: 'Q4_K_M' })
+    expect(m.details).toEqual({
+      parent_model: '',
+      format: 'gguf',
+      family: 'llama',
+      families: ['llama'],
+      parameter_size: '3.2B',
+      quantization_level: 'Q4_K_M',
+    })
     const table = await inContainer('ollama list')
-    expect(table).toMatch(new RegExp(`^NAME +ID +SIZE +MODIFIED *\\nllama3\\.2:latest +${m.digest.slice(0, 12)} +2\\.0 MB +`))
+    expect(table).toMatch(
+      new RegExp(`^NAME +ID +SIZE +MODIFIED *\\nllama3\\.2:latest +${m.digest.slice(0, 12)} +2\\.0 MB +`),
+    )
   })
 
   it('a second pull finds every blob cached: one line per layer with completed == total', async () => {
@@ -154,7 +180,9 @@ describe.skipIf(!HAVE_FLEET)('Ollama stand-in via the official client', () => {
     const raw = await fetch(`${base}/api/pull`, { method: 'POST', body: JSON.stringify({ model: 'no-such-model' }) })
     expect(raw.status).toBe(200)
     expect(raw.headers.get('content-type')).toBe('application/x-ndjson')
-    expect(await raw.text()).toBe('{"status":"pulling manifest"}\n{"error":"pull model manifest: file does not exist"}\n')
+    expect(await raw.text()).toBe(
+      '{"status":"pulling manifest"}\n{"error":"pull model manifest: file does not exist"}\n',
+    )
     await expect(pull('no-such-model')).rejects.toThrow('pull model manifest: file does not exist')
     await expect(ollama.pull({ model: 'no-such-model', stream: false })).rejects.toMatchObject({
       status_code: 500,
@@ -168,7 +196,11 @@ describe.skipIf(!HAVE_FLEET)('Ollama stand-in via the official client', () => {
       return [r.status, r.headers.get('content-type'), await r.json()]
     }
     expect(await post('')).toEqual([400, 'application/json; charset=utf-8', { error: 'missing request body' }])
-    expect(await post('{"model":"bad name!"}')).toEqual([400, 'application/json; charset=utf-8', { error: 'invalid model name' }])
+    expect(await post('{"model":"bad name!"}')).toEqual([
+      400,
+      'application/json; charset=utf-8',
+      { error: 'invalid model name' },
+    ])
   })
 
   it('show and delete: details for a present model, 404 shapes for absent ones', async () => {
@@ -176,14 +208,20 @@ describe.skipIf(!HAVE_FLEET)('Ollama stand-in via the official client', () => {
     expect(shown.details.family).toBe('llama')
     expect(shown.capabilities).toContain('completion')
     expect(shown.template).toContain('{{')
-    await expect(ollama.show({ model: 'llava' })).rejects.toMatchObject({ status_code: 404, error: "model 'llava' not found" })
+    await expect(ollama.show({ model: 'llava' })).rejects.toMatchObject({
+      status_code: 404,
+      error: "model 'llava' not found",
+    })
 
     const blobs = (await inContainer(`ls ${MODELS}/blobs`)).trim().split('\n')
     expect(blobs.length).toBeGreaterThanOrEqual(6)
     await ollama.delete({ model: 'llama3.2' })
     expect(await ollama.list()).toEqual({ models: [] })
     expect((await inContainer(`ls ${MODELS}/blobs`)).trim()).toBe('') // unreferenced layers went with it
-    await expect(ollama.delete({ model: 'llama3.2' })).rejects.toMatchObject({ status_code: 404, error: "model 'llama3.2' not found" })
+    await expect(ollama.delete({ model: 'llama3.2' })).rejects.toMatchObject({
+      status_code: 404,
+      error: "model 'llama3.2' not found",
+    })
   })
 
   it('an interrupted pull keeps its partial data and the next pull resumes with fewer bytes to fetch', async () => {
@@ -192,12 +230,18 @@ describe.skipIf(!HAVE_FLEET)('Ollama stand-in via the official client', () => {
     expect(last.completed).toBeGreaterThanOrEqual(300_000)
     const digest = last.digest
     const file = `${MODELS}/blobs/${digest.replace(':', '-')}`
-    const part = await waitFor('part file with progress', async () => {
-      const text = await inContainer(`cat ${file}-partial-0 2>/dev/null; ls ${file}-partial >/dev/null && echo present`)
-      const [json, present] = text.trim().split('\n')
-      const parsed = JSON.parse(json ?? '{}') as { Completed?: number; Size?: number }
-      return present === 'present' && (parsed.Completed ?? 0) > 0 ? parsed : null
-    }, 10_000)
+    const part = await waitFor(
+      'part file with progress',
+      async () => {
+        const text = await inContainer(
+          `cat ${file}-partial-0 2>/dev/null; ls ${file}-partial >/dev/null && echo present`,
+        )
+        const [json, present] = text.trim().split('\n')
+        const parsed = JSON.parse(json ?? '{}') as { Completed?: number; Size?: number }
+        return present === 'present' && (parsed.Completed ?? 0) > 0 ? parsed : null
+      },
+      10_000,
+    )
     expect(part.Size).toBe(last.total)
     expect(part.Completed).toBeLessThan(last.total)
 
@@ -210,7 +254,10 @@ describe.skipIf(!HAVE_FLEET)('Ollama stand-in via the official client', () => {
   })
 
   it('accepts the deprecated "name" field and stream:false, answering only the last object', async () => {
-    const r = await fetch(`${base}/api/pull`, { method: 'POST', body: JSON.stringify({ name: 'nomic-embed-text', stream: false }) })
+    const r = await fetch(`${base}/api/pull`, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'nomic-embed-text', stream: false }),
+    })
     expect(r.status).toBe(200)
     expect(await r.json()).toEqual({ status: 'success' })
   })
@@ -222,7 +269,14 @@ describe.skipIf(!HAVE_FLEET)('Ollama stand-in via the official client', () => {
     expect(r.code).toBe(0)
     await waitFor('stand-in back after restart', async () => (await fetch(`${base}/`)).ok)
     expect((await ollama.list()).models.map((m) => [m.name, m.digest]).sort()).toEqual(before)
-    await waitFor('healthy after restart', async () => (await onHost(fleet, host, `docker inspect -f '{{.State.Health.Status}}' ${container}`)).stdout.trim() === 'healthy')
-    expect(await inContainer('ollama list')).toMatch(/nomic-embed-text:latest[\s\S]*llama3\.2:1b|llama3\.2:1b[\s\S]*nomic-embed-text:latest/)
+    await waitFor(
+      'healthy after restart',
+      async () =>
+        (await onHost(fleet, host, `docker inspect -f '{{.State.Health.Status}}' ${container}`)).stdout.trim() ===
+        'healthy',
+    )
+    expect(await inContainer('ollama list')).toMatch(
+      /nomic-embed-text:latest[\s\S]*llama3\.2:1b|llama3\.2:1b[\s\S]*nomic-embed-text:latest/,
+    )
   })
 })

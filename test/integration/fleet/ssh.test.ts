@@ -8,7 +8,18 @@ const fleet = fleetOrEmpty()
 
 describe.skipIf(!HAVE_FLEET)('fleet ssh', () => {
   it('has all ten hosts, each on its own address of the bridge subnet', () => {
-    expect(fleet.hosts.map((h) => h.name)).toEqual(['erebus', 'hephaestus', 'thanatos', 'zelus', 'orpheus', 'kratos', 'nyx', 'hades', 'moros', 'local'])
+    expect(fleet.hosts.map((h) => h.name)).toEqual([
+      'erebus',
+      'hephaestus',
+      'thanatos',
+      'zelus',
+      'orpheus',
+      'kratos',
+      'nyx',
+      'hades',
+      'moros',
+      'local',
+    ])
     expect(new Set(fleet.hosts.map((h) => h.address)).size).toBe(10)
     for (const h of fleet.hosts) expect(h.address).toMatch(/^10\.77\.0\.\d+$/)
   })
@@ -25,7 +36,9 @@ describe.skipIf(!HAVE_FLEET)('fleet ssh', () => {
         const payload = randomBytes(64 * 1024)
         const remote = `/opt/ai-platform/sftp-${randomBytes(4).toString('hex')}.bin`
         await new Promise<void>((resolve, reject) => s.writeFile(remote, payload, (e) => (e ? reject(e) : resolve())))
-        const back = await new Promise<Buffer>((resolve, reject) => s.readFile(remote, (e, b) => (e ? reject(e) : resolve(b))))
+        const back = await new Promise<Buffer>((resolve, reject) =>
+          s.readFile(remote, (e, b) => (e ? reject(e) : resolve(b))),
+        )
         expect(back.equals(payload)).toBe(true)
         const size = await sshExec(client, `stat -c %s ${remote} && rm ${remote}`)
         expect(size.stdout.trim()).toBe(String(payload.length))

@@ -2,19 +2,35 @@
 // unreachable host (sshd stopped, link cut), a missing GPU driver, a missing model.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fault, fleetHost } from '../../fleet/fleet.js'
-import { ensureDeployed, HAVE_FLEET, serviceContainer, testPlatform, waitFor, type TestPlatform } from '../helpers/platform.js'
+import {
+  ensureDeployed,
+  HAVE_FLEET,
+  serviceContainer,
+  testPlatform,
+  waitFor,
+  type TestPlatform,
+} from '../helpers/platform.js'
 
 let platform: TestPlatform
 
 /** Back to healthy as Docker sees it, before the next test looks at the whole fleet. */
 async function healthyAgain(host: string, service: string): Promise<void> {
-  await waitFor(`${host} ${service} healthy again`, async () => {
-    const status = (await serviceContainer(fleetHost(platform.fleet, host), service)).info.Status
-    return status.startsWith('Up ') && !/\((unhealthy|health: starting)\)/.test(status)
-  }, 90_000)
+  await waitFor(
+    `${host} ${service} healthy again`,
+    async () => {
+      const status = (await serviceContainer(fleetHost(platform.fleet, host), service)).info.Status
+      return status.startsWith('Up ') && !/\((unhealthy|health: starting)\)/.test(status)
+    },
+    90_000,
+  )
 }
 
-const failing = (report: any) => report.hosts.flatMap((h: any) => h.checks.filter((c: any) => c.status !== 'ok').map((c: any) => `${c.host} ${c.service ?? '-'} ${c.check}: ${c.detail}`))
+const failing = (report: any) =>
+  report.hosts.flatMap((h: any) =>
+    h.checks
+      .filter((c: any) => c.status !== 'ok')
+      .map((c: any) => `${c.host} ${c.service ?? '-'} ${c.check}: ${c.detail}`),
+  )
 
 describe.skipIf(!HAVE_FLEET)('health all on the fleet', () => {
   beforeAll(async () => {
@@ -34,9 +50,18 @@ describe.skipIf(!HAVE_FLEET)('health all on the fleet', () => {
     expect(run.code).toBe(0)
     expect(run.json.summary).toMatchObject({ hosts: 10, unreachable: 0, failed: 0 })
     const checks = run.json.hosts.flatMap((h: any) => h.checks)
-    expect(checks.filter((c: any) => c.check.startsWith('gpu')).map((c: any) => c.host).sort()).toEqual(['hades', 'kratos', 'nyx', 'orpheus'])
-    expect(checks.find((c: any) => c.host === 'hades' && c.check.startsWith('gpu')).detail).toMatch(/^2 GPUs, 24 GiB \+ 24 GiB/)
-    expect(checks.find((c: any) => c.host === 'kratos' && c.check.startsWith('ollama')).detail).toBe('6 models, all 6 expected present')
+    expect(
+      checks
+        .filter((c: any) => c.check.startsWith('gpu'))
+        .map((c: any) => c.host)
+        .sort(),
+    ).toEqual(['hades', 'kratos', 'nyx', 'orpheus'])
+    expect(checks.find((c: any) => c.host === 'hades' && c.check.startsWith('gpu')).detail).toMatch(
+      /^2 GPUs, 24 GiB \+ 24 GiB/,
+    )
+    expect(checks.find((c: any) => c.host === 'kratos' && c.check.startsWith('ollama')).detail).toBe(
+      '6 models, all 6 expected present',
+    )
     const table = await platform.cli(['health', 'all'])
     expect(table.stdout).toMatch(/^HOST +SERVICE +CHECK +STATUS +LATENCY +DETAIL$/m)
     expect(table.stdout).toMatch(/^healthy: \d+\/\d+ checks ok on 10\/10 hosts in \d+ ms$/m)
@@ -48,7 +73,10 @@ describe.skipIf(!HAVE_FLEET)('health all on the fleet', () => {
     try {
       const run = await platform.cli(['health', 'all', '--json'])
       expect(run.code).toBe(1)
-      expect(failing(run.json)).toEqual(['erebus redis-exporter container: exited', 'erebus redis-exporter http :9121/metrics: connection refused'])
+      expect(failing(run.json)).toEqual([
+        'erebus redis-exporter container: exited',
+        'erebus redis-exporter http :9121/metrics: connection refused',
+      ])
     } finally {
       await container.start()
       await healthyAgain('erebus', 'redis-exporter')
@@ -59,7 +87,14 @@ describe.skipIf(!HAVE_FLEET)('health all on the fleet', () => {
     const { name } = await serviceContainer(fleetHost(platform.fleet, 'hephaestus'), 'uptime-kuma')
     await fault('hephaestus', 'service-unhealthy', name)
     try {
-      await waitFor('uptime-kuma unhealthy', async () => (await serviceContainer(fleetHost(platform.fleet, 'hephaestus'), 'uptime-kuma')).info.Status.includes('(unhealthy)'), 90_000)
+      await waitFor(
+        'uptime-kuma unhealthy',
+        async () =>
+          (await serviceContainer(fleetHost(platform.fleet, 'hephaestus'), 'uptime-kuma')).info.Status.includes(
+            '(unhealthy)',
+          ),
+        90_000,
+      )
       const run = await platform.cli(['health', 'hephaestus', '--json'])
       expect(run.code).toBe(1)
       // Its declared check is `/`, which the stand-in still serves: only Docker's verdict fails.
@@ -88,7 +123,12 @@ describe.skipIf(!HAVE_FLEET)('health all on the fleet', () => {
       expect(thanatos.reachable).toBe(false)
       expect(thanatos.checks.every((c: any) => c.status === 'fail')).toBe(true)
       expect(run.json.summary.unreachable).toBe(2)
-      expect(run.json.hosts.filter((h: any) => !['zelus', 'thanatos'].includes(h.host)).flatMap((h: any) => h.checks).filter((c: any) => c.status !== 'ok')).toEqual([])
+      expect(
+        run.json.hosts
+          .filter((h: any) => !['zelus', 'thanatos'].includes(h.host))
+          .flatMap((h: any) => h.checks)
+          .filter((c: any) => c.status !== 'ok'),
+      ).toEqual([])
       expect(elapsed).toBeLessThan(15_000)
     } finally {
       await Promise.allSettled([fault('zelus', 'sshd-start'), fault('thanatos', 'link-up')])
@@ -101,9 +141,17 @@ describe.skipIf(!HAVE_FLEET)('health all on the fleet', () => {
     try {
       const run = await platform.cli(['health', '@gpu', '--json'])
       expect(run.code).toBe(1)
-      const gpu = (host: string) => run.json.hosts.find((h: any) => h.host === host).checks.find((c: any) => c.check.startsWith('gpu'))
-      expect(gpu('kratos')).toMatchObject({ status: 'fail', detail: "nvidia-smi failed (exit 9): NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running." })
-      expect(gpu('hades')).toMatchObject({ status: 'fail', detail: 'rocm-smi printed nothing (exit 0): the amdgpu driver is not loaded' })
+      const gpu = (host: string) =>
+        run.json.hosts.find((h: any) => h.host === host).checks.find((c: any) => c.check.startsWith('gpu'))
+      expect(gpu('kratos')).toMatchObject({
+        status: 'fail',
+        detail:
+          "nvidia-smi failed (exit 9): NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.",
+      })
+      expect(gpu('hades')).toMatchObject({
+        status: 'fail',
+        detail: 'rocm-smi printed nothing (exit 0): the amdgpu driver is not loaded',
+      })
       expect(gpu('nyx')).toMatchObject({ status: 'ok' })
     } finally {
       await Promise.allSettled([fault('kratos', 'gpu-driver-ok'), fault('hades', 'gpu-driver-ok')])

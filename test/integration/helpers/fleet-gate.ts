@@ -20,13 +20,20 @@ export function fleetGate(situation: FleetSituation): FleetGate {
       ? 'the fleet tests need root (the fleet key and sockets are root-only)'
       : null
   if (reason === null) return { action: 'run' }
-  return situation.ci ? { action: 'fail', reason: `CI=true and the integration tier cannot run: ${reason}` } : { action: 'skip', reason }
+  return situation.ci
+    ? { action: 'fail', reason: `CI=true and the integration tier cannot run: ${reason}` }
+    : { action: 'skip', reason }
 }
 
 /** This process's situation. */
 export function currentSituation(): FleetSituation {
   const fleetJson = process.env.AIP_FLEET_JSON ?? FLEET_JSON
-  return { fleetJson, fleetPresent: fleetAvailable(fleetJson), root: process.getuid?.() === 0, ci: process.env.CI === 'true' }
+  return {
+    fleetJson,
+    fleetPresent: fleetAvailable(fleetJson),
+    root: process.getuid?.() === 0,
+    ci: process.env.CI === 'true',
+  }
 }
 
 /** vitest globalSetup of the integration project: throws (failing the run) when the gate says fail. */

@@ -37,23 +37,38 @@ export async function testPlatform(options: GenerateOptions = {}): Promise<TestP
   await ensureModelStores(fleet)
   const local = fleet.hosts.find((h) => h.name === 'local')
   const auditLog = join(dir, 'audit.jsonl')
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', CI: 'true', AIP_AUDIT_LOG: auditLog, ...(local?.env ?? {}) }
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NO_COLOR: '1',
+    CI: 'true',
+    AIP_AUDIT_LOG: auditLog,
+    ...(local?.env ?? {}),
+  }
   const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
     new Promise<CliRun>((resolve) => {
       // before a `--`: what follows it is the remote command's argv (exec)
       const end = args.includes('--') ? args.indexOf('--') : args.length
-      execFile(process.execPath, [join(REPO, 'bin/run.js'), ...args.slice(0, end), '--project', dir, ...args.slice(end)], { env: { ...env, ...extraEnv }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-        const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1) : 0
-        let json: unknown = null
-        if (args.includes('--json')) {
-          try {
-            json = JSON.parse(stdout)
-          } catch {
-            json = null
+      execFile(
+        process.execPath,
+        [join(REPO, 'bin/run.js'), ...args.slice(0, end), '--project', dir, ...args.slice(end)],
+        { env: { ...env, ...extraEnv }, maxBuffer: 64 * 1024 * 1024 },
+        (error, stdout, stderr) => {
+          const code = error
+            ? typeof (error as { code?: unknown }).code === 'number'
+              ? (error as { code: number }).code
+              : 1
+            : 0
+          let json: unknown = null
+          if (args.includes('--json')) {
+            try {
+              json = JSON.parse(stdout)
+            } catch {
+              json = null
+            }
           }
-        }
-        resolve({ code, stdout, stderr, json })
-      })
+          resolve({ code, stdout, stderr, json })
+        },
+      )
     })
   return {
     fleet,
@@ -82,24 +97,49 @@ export function hostDocker(host: FleetHost): Docker {
 /** Removes the platform's containers and every file under the base directory, keeping the model store. */
 export async function resetFleet(fleet: Fleet, project = 'ai-platform', only?: string[]): Promise<void> {
   await Promise.all(
-    fleet.hosts.filter((h) => !only || only.includes(h.name)).map(async (host) => {
-      const docker = hostDocker(host)
-      const containers = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`com.docker.compose.project=${project}`] }) })
-      await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)))
-      const networks = await docker.listNetworks({ filters: JSON.stringify({ label: [`com.docker.compose.project=${project}`] }) })
-      await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)))
-      const base = host.outside.baseDir
-      for (const entry of await readdir(base).catch(() => [] as string[])) {
-        if (entry !== 'nas') await rm(join(base, entry), { recursive: true, force: true })
-      }
-    }),
+    fleet.hosts
+      .filter((h) => !only || only.includes(h.name))
+      .map(async (host) => {
+        const docker = hostDocker(host)
+        const containers = await docker.listContainers({
+          all: true,
+          filters: JSON.stringify({ label: [`com.docker.compose.project=${project}`] }),
+        })
+        await Promise.all(
+          containers.map((c) =>
+            docker
+              .getContainer(c.Id)
+              .remove({ force: true })
+              .catch(() => undefined),
+          ),
+        )
+        const networks = await docker.listNetworks({
+          filters: JSON.stringify({ label: [`com.docker.compose.project=${project}`] }),
+        })
+        await Promise.all(
+          networks.map((n) =>
+            docker
+              .getNetwork(n.Id)
+              .remove()
+              .catch(() => undefined),
+          ),
+        )
+        const base = host.outside.baseDir
+        for (const entry of await readdir(base).catch(() => [] as string[])) {
+          if (entry !== 'nas') await rm(join(base, entry), { recursive: true, force: true })
+        }
+      }),
   )
   await ensureModelStores(fleet)
 }
 
 /** The "NAS" model store of the test platform lives under each host's base directory (MODELS_DIR). */
 async function ensureModelStores(fleet: Fleet): Promise<void> {
-  await Promise.all(fleet.hosts.map((host) => mkdir(join(host.outside.baseDir, MODELS_DIR.slice('/opt/ai-platform/'.length)), { recursive: true })))
+  await Promise.all(
+    fleet.hosts.map((host) =>
+      mkdir(join(host.outside.baseDir, MODELS_DIR.slice('/opt/ai-platform/'.length)), { recursive: true }),
+    ),
+  )
 }
 
 export interface HostState {
@@ -112,7 +152,10 @@ export interface HostState {
 /** What a host really runs and records, read from its engine and its disk. */
 export async function hostState(host: FleetHost, project = 'ai-platform'): Promise<HostState> {
   const docker = hostDocker(host)
-  const list = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`com.docker.compose.project=${project}`] }) })
+  const list = await docker.listContainers({
+    all: true,
+    filters: JSON.stringify({ label: [`com.docker.compose.project=${project}`] }),
+  })
   const containers = await Promise.all(
     list.map(async (c) => {
       const info = await docker.getContainer(c.Id).inspect()
@@ -151,12 +194,22 @@ export async function ensureDeployed(platform: TestPlatform): Promise<void> {
 /** The first container of a service on a host, by its engine. */
 export async function serviceContainer(host: FleetHost, service: string, project = 'ai-platform') {
   const docker = hostDocker(host)
-  const [info] = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`com.docker.compose.project=${project}`, `com.docker.compose.service=${service}`] }) })
+  const [info] = await docker.listContainers({
+    all: true,
+    filters: JSON.stringify({
+      label: [`com.docker.compose.project=${project}`, `com.docker.compose.service=${service}`],
+    }),
+  })
   if (!info) throw new Error(`${host.name} has no container for ${service}`)
   return { docker, info, container: docker.getContainer(info.Id), name: info.Names[0]!.replace(/^\//, '') }
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000, everyMs = 500): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+  timeoutMs = 60_000,
+  everyMs = 500,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await probe()
@@ -168,7 +221,10 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | null | u
 
 /** A deploy started in the background, as a second operator would: its stderr as it comes (to wait on a step), and how it ended. */
 export function startDeploy(platform: Pick<TestPlatform, 'dir' | 'env'>, args: string[], dir = platform.dir) {
-  const child = spawn(process.execPath, [join(REPO, 'bin/run.js'), 'deploy', ...args, '--project', dir], { env: platform.env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [join(REPO, 'bin/run.js'), 'deploy', ...args, '--project', dir], {
+    env: platform.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stderr = ''
   let stdout = ''
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))

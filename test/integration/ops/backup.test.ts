@@ -9,7 +9,14 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fleetHost } from '../../fleet/fleet.js'
 import { REPO } from '../../helpers/project.js'
-import { HAVE_FLEET, hostState, resetFleet, serviceContainer, testPlatform, type TestPlatform } from '../helpers/platform.js'
+import {
+  HAVE_FLEET,
+  hostState,
+  resetFleet,
+  serviceContainer,
+  testPlatform,
+  type TestPlatform,
+} from '../helpers/platform.js'
 import { dumpFileName } from '../../../src/ops/backup-files.js'
 import { postgresBackup } from '../../../src/remote/commands.js'
 import { SshPool } from '../../../src/remote/ssh.js'
@@ -20,7 +27,24 @@ const IMAGE = 'aip/postgres:15'
 let platform: TestPlatform
 let password: string
 
-const psql = (sql: string, database = 'litellm') => platform.cli(['exec', 'erebus', '--service', 'postgres', '--', 'psql', '-U', 'postgres', '-d', database, '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql])
+const psql = (sql: string, database = 'litellm') =>
+  platform.cli([
+    'exec',
+    'erebus',
+    '--service',
+    'postgres',
+    '--',
+    'psql',
+    '-U',
+    'postgres',
+    '-d',
+    database,
+    '-At',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-c',
+    sql,
+  ])
 
 describe.skipIf(!HAVE_FLEET)('backup and restore on a real PostgreSQL', () => {
   beforeAll(async () => {
@@ -33,30 +57,61 @@ describe.skipIf(!HAVE_FLEET)('backup and restore on a real PostgreSQL', () => {
     // a fresh database directory: what earlier runs left must not decide the outcome
     await resetFleet(platform.fleet, 'ai-platform', ['erebus'])
     const erebus = fleetHost(platform.fleet, 'erebus')
-    const built = await run('bash', [join(REPO, 'test/fleet/images/postgres/build.sh'), erebus.outside.dockerSocket], { maxBuffer: 16 * 1024 * 1024 })
-    await run('docker', ['-H', `unix://${erebus.outside.dockerSocket}`, 'load', '-q', '-i', join(built.stdout.trim(), 'postgres.tar')])
-    password = (await import('node:fs')).readFileSync(join(platform.dir, 'secrets.env'), 'utf8').match(/^POSTGRES_PASSWORD=(.*)$/m)![1]!
+    const built = await run('bash', [join(REPO, 'test/fleet/images/postgres/build.sh'), erebus.outside.dockerSocket], {
+      maxBuffer: 16 * 1024 * 1024,
+    })
+    await run('docker', [
+      '-H',
+      `unix://${erebus.outside.dockerSocket}`,
+      'load',
+      '-q',
+      '-i',
+      join(built.stdout.trim(), 'postgres.tar'),
+    ])
+    password = (await import('node:fs'))
+      .readFileSync(join(platform.dir, 'secrets.env'), 'utf8')
+      .match(/^POSTGRES_PASSWORD=(.*)$/m)![1]!
   }, 900_000)
 
   afterAll(async () => {
     await platform?.cleanup()
   })
 
-  it('the catalog\'s postgres and postgres-init run for real: healthy, and the platform\'s databases created', async () => {
-    const deploy = await platform.cli(['deploy', 'erebus', '--yes', '--json', '--pull', 'never', '--health-timeout', '240'])
+  it("the catalog's postgres and postgres-init run for real: healthy, and the platform's databases created", async () => {
+    const deploy = await platform.cli([
+      'deploy',
+      'erebus',
+      '--yes',
+      '--json',
+      '--pull',
+      'never',
+      '--health-timeout',
+      '240',
+    ])
     expect(deploy.code, deploy.stdout + deploy.stderr).toBe(0)
     const state = await hostState(fleetHost(platform.fleet, 'erebus'))
-    expect(state.containers.find((c) => c.service === 'postgres')).toMatchObject({ state: 'running', health: 'healthy' })
+    expect(state.containers.find((c) => c.service === 'postgres')).toMatchObject({
+      state: 'running',
+      health: 'healthy',
+    })
     expect(state.containers.find((c) => c.service === 'postgres-init')).toMatchObject({ state: 'exited' })
     const databases = await psql('select datname from pg_database where not datistemplate order by 1', 'postgres')
     expect(databases.code, databases.stderr).toBe(0)
-    expect(databases.stdout.split('\n')).toEqual(expect.arrayContaining(['litellm', 'memory', 'model_registry', 'service_registry', 'postgres']))
+    expect(databases.stdout.split('\n')).toEqual(
+      expect.arrayContaining(['litellm', 'memory', 'model_registry', 'service_registry', 'postgres']),
+    )
     const role = await psql("select rolreplication from pg_roles where rolname = 'replicator'", 'postgres')
     expect(role.stdout.trim()).toBe('t')
   }, 600_000)
 
   it('backup dumps every database on the host, downloads it, and rotates to keep the newest', async () => {
-    expect((await psql("create table notes (id int primary key, body text); insert into notes values (1, 'kept'), (2, 'also kept')")).code).toBe(0)
+    expect(
+      (
+        await psql(
+          "create table notes (id int primary key, body text); insert into notes values (1, 'kept'), (2, 'also kept')",
+        )
+      ).code,
+    ).toBe(0)
     const download = await mkdtemp(join(tmpdir(), 'aip-backups-'))
     const first = await platform.cli(['backup', 'erebus', '--json', '--download', download])
     expect(first.code, first.stderr).toBe(0)
@@ -88,7 +143,9 @@ describe.skipIf(!HAVE_FLEET)('backup and restore on a real PostgreSQL', () => {
 
   it('restore brings a database back to the backup, after confirmation', async () => {
     const id = (globalThis as any).backupId as string
-    expect((await psql("delete from notes where id = 1; insert into notes values (3, 'after the backup')")).code).toBe(0)
+    expect((await psql("delete from notes where id = 1; insert into notes values (3, 'after the backup')")).code).toBe(
+      0,
+    )
     const refused = await platform.cli(['restore', 'erebus', '--from', id, '--database', 'litellm'])
     expect(refused.code).toBe(1)
     expect(refused.stderr).toMatch(/confirm|--yes/)
@@ -118,21 +175,48 @@ describe.skipIf(!HAVE_FLEET)('backup and restore on a real PostgreSQL', () => {
   it('databases named "../../../tmp/x", "with space" and "-leading" are backed up inside the backup, privately, and restored', async () => {
     const names = ['../../../tmp/x', 'with space', '-leading', "it's"]
     for (const name of names) expect((await psql(`create database "${name}"`, 'postgres')).code, name).toBe(0)
-    expect((await psql("create table t (v text); insert into t values ('in the leading one')", '-leading')).code).toBe(0)
+    expect((await psql("create table t (v text); insert into t values ('in the leading one')", '-leading')).code).toBe(
+      0,
+    )
     try {
       const made = await platform.cli(['backup', 'erebus', '--json'])
       expect(made.code, made.stdout + made.stderr).toBe(0)
       const files: string[] = made.json.backups[0].files.map((f: any) => f.name)
-      expect(files).toEqual(expect.arrayContaining(['%2E%2E%2F%2E%2E%2F%2E%2E%2Ftmp%2Fx.dump', 'with%20space.dump', '%2Dleading.dump', 'it%27s.dump', 'litellm.dump', 'globals.sql']))
+      expect(files).toEqual(
+        expect.arrayContaining([
+          '%2E%2E%2F%2E%2E%2F%2E%2E%2Ftmp%2Fx.dump',
+          'with%20space.dump',
+          '%2Dleading.dump',
+          'it%27s.dump',
+          'litellm.dump',
+          'globals.sql',
+        ]),
+      )
       // on the host: every file inside the backup directory, directories 0700 and files 0600
       const erebus = fleetHost(platform.fleet, 'erebus')
       const dir = join(erebus.outside.baseDir, 'backups', 'postgres', made.json.backups[0].id)
       expect((await readdir(dir)).sort()).toEqual([...files].sort())
-      for (const path of [join(erebus.outside.baseDir, 'backups'), join(erebus.outside.baseDir, 'backups', 'postgres'), dir]) expect((await stat(path)).mode & 0o777).toBe(0o700)
+      for (const path of [
+        join(erebus.outside.baseDir, 'backups'),
+        join(erebus.outside.baseDir, 'backups', 'postgres'),
+        dir,
+      ])
+        expect((await stat(path)).mode & 0o777).toBe(0o700)
       for (const file of files) expect((await stat(join(dir, file))).mode & 0o777).toBe(0o600)
-      expect((await readdir(join(erebus.outside.baseDir, 'backups', 'postgres'))).filter((n) => n.startsWith('.'))).toEqual([])
+      expect(
+        (await readdir(join(erebus.outside.baseDir, 'backups', 'postgres'))).filter((n) => n.startsWith('.')),
+      ).toEqual([])
       expect((await psql('drop table t', '-leading')).code).toBe(0)
-      const restored = await platform.cli(['restore', 'erebus', '--from', made.json.backups[0].id, '--database', '-leading', '--yes', '--json'])
+      const restored = await platform.cli([
+        'restore',
+        'erebus',
+        '--from',
+        made.json.backups[0].id,
+        '--database',
+        '-leading',
+        '--yes',
+        '--json',
+      ])
       expect(restored.code, restored.stdout + restored.stderr).toBe(0)
       expect((await psql('select v from t', '-leading')).stdout.trim()).toBe('in the leading one')
     } finally {
@@ -158,7 +242,9 @@ describe.skipIf(!HAVE_FLEET)('backup and restore on a real PostgreSQL', () => {
       const run = await platform.cli(['backup', 'erebus', '--json', '--download', download])
       expect(run.code).toBe(1)
       expect(run.json.backups[0].ok).toBe(false)
-      expect(run.json.backups[0].error).toBe(`erebus: the host's backup listing has a line ai-platform did not write (line 1: "26 ${name}"); nothing was copied`)
+      expect(run.json.backups[0].error).toBe(
+        `erebus: the host's backup listing has a line ai-platform did not write (line 1: "26 ${name}"); nothing was copied`,
+      )
       await expect(access(planted)).rejects.toThrow()
       expect(await readdir(download)).toEqual([])
     } finally {
@@ -177,7 +263,10 @@ describe.skipIf(!HAVE_FLEET)('backup and restore on a real PostgreSQL', () => {
       const { name: container } = await serviceContainer(erebus, 'postgres')
       const before = (await readdir(dir)).sort()
       const dumps = ['litellm', 'gone-since'].map((database) => ({ database, file: dumpFileName(database) }))
-      const failed = await connection.run(postgresBackup('/opt/ai-platform', 'postgres', container, 'postgres', '20261130T000000Z', 2, dumps), { check: false })
+      const failed = await connection.run(
+        postgresBackup('/opt/ai-platform', 'postgres', container, 'postgres', '20261130T000000Z', 2, dumps),
+        { check: false },
+      )
       expect(failed.code).not.toBe(0)
       expect(failed.stderr).toContain('database "gone-since" does not exist')
       expect((await readdir(dir)).sort()).toEqual(before)
@@ -201,4 +290,3 @@ describe.skipIf(!HAVE_FLEET)('backup and restore on a real PostgreSQL', () => {
     }
   }, 300_000)
 })
-

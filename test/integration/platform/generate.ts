@@ -51,7 +51,16 @@ export async function generateTestPlatform(fleet: Fleet, dir: string, options: G
     image_registry: 'registry.invalid',
     nas: { exports: { models: '/tank/models' } },
     ssh: { user: 'deploy', identity_file: fleet.identityFile, known_hosts: fleet.knownHostsFile },
-    secrets: Object.fromEntries(Object.values(project.platform.secrets).map((s) => [s.name, { ...(s.prefix ? { prefix: s.prefix } : {}), ...(s.optional ? { optional: true } : {}), ...(!s.generate ? { generate: false } : {}) }])),
+    secrets: Object.fromEntries(
+      Object.values(project.platform.secrets).map((s) => [
+        s.name,
+        {
+          ...(s.prefix ? { prefix: s.prefix } : {}),
+          ...(s.optional ? { optional: true } : {}),
+          ...(!s.generate ? { generate: false } : {}),
+        },
+      ]),
+    ),
   }
   const hosts: Record<string, unknown> = {}
   for (const name of project.hostOrder) {
@@ -66,19 +75,35 @@ export async function generateTestPlatform(fleet: Fleet, dir: string, options: G
     const hardware: Record<string, unknown> = {}
     if (ref.cpus) hardware.cpus = ref.cpus
     if (ref.memoryGb) hardware.memory_gb = ref.memoryGb
-    if (ref.gpu) hardware.gpu = { vendor: ref.gpu.vendor, count: ref.gpu.count, ...(ref.gpu.vramGb ? { vram_gb: ref.gpu.vramGb } : {}) }
+    if (ref.gpu)
+      hardware.gpu = {
+        vendor: ref.gpu.vendor,
+        count: ref.gpu.count,
+        ...(ref.gpu.vramGb ? { vram_gb: ref.gpu.vramGb } : {}),
+      }
     if (Object.keys(hardware).length > 0) host.hardware = hardware
     // Fleet hosts have private /opt: a "shared" store could not be shared, so each Ollama node keeps
     // its own (sharing is covered by the unit tests of the pull planner). zelus keeps its mount.
-    if (Object.keys(ref.mounts).length > 0 && !ref.gpu) host.mounts = Object.fromEntries(Object.entries(ref.mounts).map(([k, m]) => [k, { path: MODELS_DIR, mode: m.mode }]))
+    if (Object.keys(ref.mounts).length > 0 && !ref.gpu)
+      host.mounts = Object.fromEntries(
+        Object.entries(ref.mounts).map(([k, m]) => [k, { path: MODELS_DIR, mode: m.mode }]),
+      )
     hosts[name] = host
   }
-  const models: Record<string, unknown>[] = Object.values(project.models).map((m) => ({ name: m.name, mode: m.mode, ...(m.placement ? { placement: m.placement } : {}), ...(m.fallbacks.length ? { fallbacks: m.fallbacks } : {}), ...(m.timeoutS ? { timeout_s: m.timeoutS } : {}) }))
+  const models: Record<string, unknown>[] = Object.values(project.models).map((m) => ({
+    name: m.name,
+    mode: m.mode,
+    ...(m.placement ? { placement: m.placement } : {}),
+    ...(m.fallbacks.length ? { fallbacks: m.fallbacks } : {}),
+    ...(m.timeoutS ? { timeout_s: m.timeoutS } : {}),
+  }))
   models.push(...(options.extraModels ?? []))
   await writeFile(join(dir, 'inventory/platform.yaml'), stringify({ platform, models }))
   // Fixed (but random-looking) secrets: every test file renders the same releases, so a file whose
   // platform is already deployed redeploys nothing.
-  const secrets = Object.keys(platform.secrets).map((name) => `${name}=${createHash('sha256').update(`aip-test-secret-${name}`).digest('hex').slice(0, 32)}\n`)
+  const secrets = Object.keys(platform.secrets).map(
+    (name) => `${name}=${createHash('sha256').update(`aip-test-secret-${name}`).digest('hex').slice(0, 32)}\n`,
+  )
   await writeFile(join(dir, 'secrets.env'), secrets.join(''), { mode: 0o600 })
   await writeFile(join(dir, 'inventory/hosts.yaml'), stringify({ hosts }))
 
@@ -87,7 +112,12 @@ export async function generateTestPlatform(fleet: Fleet, dir: string, options: G
     const services: Record<string, unknown> = {}
     for (const name of stack.services) {
       const real = options.realImages?.[name]
-      const definition = real ? realService(project.services[name]!, real) : standIn(project.services[name]!, { ...options, gpuHosts: project.hostOrder.filter((h) => project.hosts[h]!.gpu) })
+      const definition = real
+        ? realService(project.services[name]!, real)
+        : standIn(project.services[name]!, {
+            ...options,
+            gpuHosts: project.hostOrder.filter((h) => project.hosts[h]!.gpu),
+          })
       options.mutate?.(name, definition)
       services[name] = definition
     }
@@ -109,7 +139,12 @@ function realService(service: Service, image: string): Record<string, unknown> {
   if (memory) out.deploy = { resources: { limits: { memory } } }
   const meta: Record<string, unknown> = {}
   if (service.requires.length > 0) meta.requires = service.requires
-  if (service.health.length > 0) meta.health = service.health.map((c) => ({ ...(c.http ? { http: { port: c.http.port, path: c.http.path } } : {}), ...(c.tcp ? { tcp: c.tcp } : {}), ...(c.required ? {} : { required: false }) }))
+  if (service.health.length > 0)
+    meta.health = service.health.map((c) => ({
+      ...(c.http ? { http: { port: c.http.port, path: c.http.path } } : {}),
+      ...(c.tcp ? { tcp: c.tcp } : {}),
+      ...(c.required ? {} : { required: false }),
+    }))
   if (service.databases.length > 0) meta.databases = service.databases
   if (service.oneshot) meta.oneshot = true
   if (service.backup) meta.backup = { ...service.backup }
@@ -137,7 +172,9 @@ function standIn(service: Service, options: GenerateOptions): Record<string, unk
     else http.push(containerPort)
   })
   if (http.length === 0) http.push(8080)
-  const healthPaths = new Set(['/health', ...service.health.flatMap((c) => (c.http ? [c.http.path] : []))].filter((p) => p !== '/'))
+  const healthPaths = new Set(
+    ['/health', ...service.health.flatMap((c) => (c.http ? [c.http.path] : []))].filter((p) => p !== '/'),
+  )
   const environment: Record<string, unknown> = { ...(toMap(compose.environment) ?? {}) }
   // Each check is a process in the container: on a 2-core machine running ~55 stand-ins, every 2 s is too much.
   const interval = options.healthInterval ?? '5s'
@@ -147,12 +184,30 @@ function standIn(service: Service, options: GenerateOptions): Record<string, unk
     Object.assign(environment, { OLLAMA_MODELS: '/models', OLLAMA_STANDIN_RATE: options.ollamaRate ?? '20MB' })
     delete environment.OLLAMA_NOPRUNE
     // `ollama list` is a Node process: check it less often.
-    out.healthcheck = { test: ['CMD', 'ollama', 'list'], interval: '10s', timeout: '8s', retries: 5, start_period: '5s' }
+    out.healthcheck = {
+      test: ['CMD', 'ollama', 'list'],
+      interval: '10s',
+      timeout: '8s',
+      retries: 5,
+      start_period: '5s',
+    }
   } else {
     out.image = STANDIN_IMAGE
-    Object.assign(environment, { STANDIN_NAME: service.name, STANDIN_HTTP_PORTS: http.join(','), STANDIN_TCP_PORTS: tcp.join(','), STANDIN_HEALTH_PATHS: [...healthPaths].join(',') })
+    Object.assign(environment, {
+      STANDIN_NAME: service.name,
+      STANDIN_HTTP_PORTS: http.join(','),
+      STANDIN_TCP_PORTS: tcp.join(','),
+      STANDIN_HEALTH_PATHS: [...healthPaths].join(','),
+    })
     if (service.oneshot) out.command = ['sh', '-c', 'echo done']
-    else out.healthcheck = { test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${http[0]}/health`], interval, timeout: '3s', retries: 3, start_period: '2s' }
+    else
+      out.healthcheck = {
+        test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${http[0]}/health`],
+        interval,
+        timeout: '3s',
+        retries: 3,
+        start_period: '2s',
+      }
   }
   out.environment = environment
   // The fleet's `local` is a namespace: its loopback is not the machine's, so publish on all addresses.
@@ -161,20 +216,35 @@ function standIn(service: Service, options: GenerateOptions): Record<string, unk
   // drop the hosts' system paths. Ollama keeps its models in its own data directory (see above).
   const volumes = ((compose.volumes as unknown[] | undefined) ?? [])
     .map((v) => {
-      if (typeof v !== 'string' || !v.startsWith('{{host.mounts.models.path}}') || !options.gpuHosts?.some((h) => service.hosts.includes(h))) return v
-      return isOllama ? '{{host.data_dir}}/ollama-models:/models' : v.replace('{{host.mounts.models.path}}', '{{host.data_dir}}/ollama-models')
+      if (
+        typeof v !== 'string' ||
+        !v.startsWith('{{host.mounts.models.path}}') ||
+        !options.gpuHosts?.some((h) => service.hosts.includes(h))
+      )
+        return v
+      return isOllama
+        ? '{{host.data_dir}}/ollama-models:/models'
+        : v.replace('{{host.mounts.models.path}}', '{{host.data_dir}}/ollama-models')
     })
     .filter((v) => {
       const source = typeof v === 'string' && v.startsWith('{{') ? v.split(':')[0]! : bindSource(v)
       return source !== null && !SYSTEM_MOUNTS.test(source)
     })
   if (volumes.length > 0) out.volumes = volumes
-  const memory = (compose.deploy as { resources?: { limits?: { memory?: string } } } | undefined)?.resources?.limits?.memory
+  const memory = (compose.deploy as { resources?: { limits?: { memory?: string } } } | undefined)?.resources?.limits
+    ?.memory
   if (memory) out.deploy = { resources: { limits: { memory } } }
   const meta: Record<string, unknown> = {}
   if (service.requires.length > 0) meta.requires = service.requires
-  if (service.health.length > 0) meta.health = service.health.map((c) => ({ ...(c.http ? { http: { port: c.http.port, path: c.http.path } } : {}), ...(c.tcp ? { tcp: c.tcp } : {}), ...(c.ollama ? { ollama: c.ollama } : {}), ...(c.required ? {} : { required: false }) }))
-  if (service.metrics) meta.metrics = { port: service.metrics.port, path: service.metrics.path, job: service.metrics.job }
+  if (service.health.length > 0)
+    meta.health = service.health.map((c) => ({
+      ...(c.http ? { http: { port: c.http.port, path: c.http.path } } : {}),
+      ...(c.tcp ? { tcp: c.tcp } : {}),
+      ...(c.ollama ? { ollama: c.ollama } : {}),
+      ...(c.required ? {} : { required: false }),
+    }))
+  if (service.metrics)
+    meta.metrics = { port: service.metrics.port, path: service.metrics.path, job: service.metrics.job }
   if (service.route) meta.route = { name: service.route.name, port: service.route.port }
   if (service.databases.length > 0) meta.databases = service.databases
   if (service.oneshot) meta.oneshot = true

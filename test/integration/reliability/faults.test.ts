@@ -4,7 +4,16 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fault, fleetHost, type FleetHost } from '../../fleet/fleet.js'
-import { ensureDeployed, HAVE_FLEET, hostDocker, hostState, startDeploy, testPlatform, waitFor, type TestPlatform } from '../helpers/platform.js'
+import {
+  ensureDeployed,
+  HAVE_FLEET,
+  hostDocker,
+  hostState,
+  startDeploy,
+  testPlatform,
+  waitFor,
+  type TestPlatform,
+} from '../helpers/platform.js'
 
 const NAMES = ['erebus', 'hephaestus', 'thanatos', 'zelus', 'orpheus', 'kratos', 'nyx', 'hades', 'moros', 'local']
 let platform: TestPlatform
@@ -13,7 +22,10 @@ let platform: TestPlatform
 async function wholeReleases(host: FleetHost): Promise<{ current: string | null; releases: string[] }> {
   const base = host.outside.baseDir
   const releases = (await readdir(join(base, 'releases')).catch(() => [] as string[])).sort()
-  expect(releases.filter((r) => r.startsWith('.')), `${host.name}: hidden upload directories`).toEqual([])
+  expect(
+    releases.filter((r) => r.startsWith('.')),
+    `${host.name}: hidden upload directories`,
+  ).toEqual([])
   for (const id of releases) {
     const files = (await readdir(join(base, 'releases', id))).sort()
     expect([host.name, id, files]).toEqual([host.name, id, ['.env', 'compose.yaml', 'files.sha256', 'release.json']])
@@ -43,7 +55,9 @@ describe.skipIf(!HAVE_FLEET)('faults during deploys', () => {
       expect(run.code).toBe(1)
       const status = Object.fromEntries(run.json.hosts.map((h: any) => [h.host, h.status]))
       expect(status.hephaestus).toBe('failed')
-      expect(run.json.hosts.find((h: any) => h.host === 'hephaestus').error).toBe('hephaestus: connection refused by deploy@10.77.0.12:22: is sshd running?')
+      expect(run.json.hosts.find((h: any) => h.host === 'hephaestus').error).toBe(
+        'hephaestus: connection refused by deploy@10.77.0.12:22: is sshd running?',
+      )
       expect([status.thanatos, status.moros]).toEqual(['skipped', 'skipped'])
       expect(status.erebus).toBe('deployed')
       expect((await hostState(fleetHost(platform.fleet, 'hephaestus'))).current).toBe(before.current)
@@ -75,7 +89,11 @@ describe.skipIf(!HAVE_FLEET)('faults during deploys', () => {
     const host = report.hosts[0]
     expect(host.status).toBe('failed')
     // keepalives (5 s x 3) notice the dead link; the step and the host's possible state are named
-    expect(host.error).toMatch(new RegExp(`^moros: the connection was lost during (up|health); the host was switched to ${host.release} and may run it unrecorded: the next deploy records it and goes on from there$`))
+    expect(host.error).toMatch(
+      new RegExp(
+        `^moros: the connection was lost during (up|health); the host was switched to ${host.release} and may run it unrecorded: the next deploy records it and goes on from there$`,
+      ),
+    )
     expect(host.rollback).toMatchObject({ status: 'failed', release: before.current })
     expect(cutAfter).toBeLessThan(45_000)
     // current points at the new release, which history does not name yet
@@ -90,7 +108,9 @@ describe.skipIf(!HAVE_FLEET)('faults during deploys', () => {
     expect(['repaired', 'unchanged']).toContain(next.json.hosts[0].status)
     const state = await wholeReleases(moros)
     expect(state.current).toBe(host.release)
-    expect((await hostState(moros)).history.filter((h) => h.release === host.release).map((h) => h.event)[0]).toBe('recovered')
+    expect((await hostState(moros)).history.filter((h) => h.release === host.release).map((h) => h.event)[0]).toBe(
+      'recovered',
+    )
     // status and the host's own history now agree on what it runs
     const status = await platform.cli(['status', 'moros', '--json'])
     expect(JSON.stringify(status.json)).toContain(host.release)
@@ -103,10 +123,18 @@ describe.skipIf(!HAVE_FLEET)('faults during deploys', () => {
     const before = await hostState(erebus)
     // Something else holds 9999 on erebus; the new release wants to publish it.
     const docker = hostDocker(erebus)
-    const squatter = await docker.createContainer({ Image: 'aip/standin:1', name: 'squatter', Env: ['STANDIN_HTTP_PORTS=80'], ExposedPorts: { '80/tcp': {} }, HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '9999' }] } } })
+    const squatter = await docker.createContainer({
+      Image: 'aip/standin:1',
+      name: 'squatter',
+      Env: ['STANDIN_HTTP_PORTS=80'],
+      ExposedPorts: { '80/tcp': {} },
+      HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '9999' }] } },
+    })
     await squatter.start()
     try {
-      await platform.regenerate({ mutate: (name, def) => name === 'redis-exporter' && (def.ports = ['9121:9121', '9999:9998']) })
+      await platform.regenerate({
+        mutate: (name, def) => name === 'redis-exporter' && (def.ports = ['9121:9121', '9999:9998']),
+      })
       const run = await platform.cli(['deploy', 'erebus', '--json', '--pull', 'never'])
       expect(run.code).toBe(1)
       const host = run.json.hosts[0]
@@ -143,13 +171,17 @@ describe.skipIf(!HAVE_FLEET)('faults during deploys', () => {
 
   it('two deploys to one host at once: one proceeds, the other refuses and names the holder', async () => {
     await platform.regenerate({ mutate: (name, def) => name === 'qdrant' && (def.environment.RUN = 'two') })
-    const [a, b] = await Promise.all([platform.cli(['deploy', 'erebus', '--json', '--pull', 'never']), platform.cli(['deploy', 'erebus', '--json', '--pull', 'never'])])
+    const [a, b] = await Promise.all([
+      platform.cli(['deploy', 'erebus', '--json', '--pull', 'never']),
+      platform.cli(['deploy', 'erebus', '--json', '--pull', 'never']),
+    ])
     const outcomes = [a, b].map((r) => r.json.hosts[0])
     const winner = outcomes.find((h) => h.status === 'deployed')
     const loser = outcomes.find((h) => h.status !== 'deployed')
     expect(winner).toBeDefined()
     // The loser either found the lock held, or (if the winner had finished) the host already up to date.
-    if (loser.status === 'failed') expect(loser.error).toMatch(/^erebus is locked by \S+@\S+ \(pid \d+\) since \S+ \(deploy erebus/)
+    if (loser.status === 'failed')
+      expect(loser.error).toMatch(/^erebus is locked by \S+@\S+ \(pid \d+\) since \S+ \(deploy erebus/)
     else expect(loser.status).toBe('unchanged')
     await wholeReleases(fleetHost(platform.fleet, 'erebus'))
     await platform.regenerate({})
@@ -158,7 +190,12 @@ describe.skipIf(!HAVE_FLEET)('faults during deploys', () => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`${signal} in the middle of deploy all: no new host starts, every host on a whole release, no lock left`, async () => {
       const run = startDeploy(platform, ['all', '--yes', '--force', '--json', '--pull', 'never'])
-      await waitFor('the first hosts switching', async () => /(erebus|kratos|nyx|hades): switch ok/.test(run.output()), 120_000, 50)
+      await waitFor(
+        'the first hosts switching',
+        async () => /(erebus|kratos|nyx|hades): switch ok/.test(run.output()),
+        120_000,
+        50,
+      )
       run.child.kill(signal)
       const result = await run.done
       // 128 + the signal's number, as a shell reports it: 130 for SIGINT, 143 for SIGTERM
@@ -176,7 +213,9 @@ describe.skipIf(!HAVE_FLEET)('faults during deploys', () => {
 
   it('a second Ctrl-C abandons the health waits: those hosts are rolled back, and their locks released', async () => {
     // hephaestus's registry never becomes healthy, so its deploy sits in the health wait.
-    await platform.regenerate({ mutate: (name, def) => name === 'service-registry' && (def.healthcheck.test = ['CMD', 'false']) })
+    await platform.regenerate({
+      mutate: (name, def) => name === 'service-registry' && (def.healthcheck.test = ['CMD', 'false']),
+    })
     const before = await hostState(fleetHost(platform.fleet, 'hephaestus'))
     const run = startDeploy(platform, ['hephaestus', '--json', '--pull', 'never', '--health-timeout', '300'])
     await waitFor('hephaestus waiting for health', async () => /hephaestus: up ok/.test(run.output()), 120_000, 50)
@@ -185,32 +224,53 @@ describe.skipIf(!HAVE_FLEET)('faults during deploys', () => {
     run.child.kill('SIGINT')
     const result = await run.done
     expect(result.code).toBe(130)
-    expect(result.stderr).toContain('\nSIGINT: abandoning the health waits in flight; those hosts are rolled back. Ctrl-C again to exit at once.\n')
+    expect(result.stderr).toContain(
+      '\nSIGINT: abandoning the health waits in flight; those hosts are rolled back. Ctrl-C again to exit at once.\n',
+    )
     const report = JSON.parse(result.stdout)
     expect(report.hosts[0]).toMatchObject({ status: 'failed', rollback: { status: 'done', release: before.current } })
-    expect(report.hosts[0].error).toMatch(/^hephaestus: (interrupted while waiting for health|service-registry unhealthy)/)
+    expect(report.hosts[0].error).toMatch(
+      /^hephaestus: (interrupted while waiting for health|service-registry unhealthy)/,
+    )
     expect((await hostState(fleetHost(platform.fleet, 'hephaestus'))).current).toBe(before.current)
     await wholeReleases(fleetHost(platform.fleet, 'hephaestus'))
     await platform.regenerate({})
   }, 600_000)
 
   it('a third Ctrl-C exits at once, naming the host it leaves mid-deploy; its lock shows a dead holder and the next deploy takes it over', async () => {
-    await platform.regenerate({ mutate: (name, def) => name === 'service-registry' && (def.healthcheck.test = ['CMD', 'false']) })
+    await platform.regenerate({
+      mutate: (name, def) => name === 'service-registry' && (def.healthcheck.test = ['CMD', 'false']),
+    })
     try {
       const run = startDeploy(platform, ['hephaestus', '--json', '--pull', 'never', '--health-timeout', '300'])
       await waitFor('hephaestus waiting for health', async () => /hephaestus: up ok/.test(run.output()), 120_000, 50)
       run.child.kill('SIGINT')
-      await waitFor('the first step said', async () => run.output().includes('SIGINT: starting no new host'), 10_000, 50)
+      await waitFor(
+        'the first step said',
+        async () => run.output().includes('SIGINT: starting no new host'),
+        10_000,
+        50,
+      )
       run.child.kill('SIGINT')
-      await waitFor('the second step said', async () => run.output().includes('SIGINT: abandoning the health waits'), 10_000, 50)
+      await waitFor(
+        'the second step said',
+        async () => run.output().includes('SIGINT: abandoning the health waits'),
+        10_000,
+        50,
+      )
       // at once: the rollback the second Ctrl-C started is still running
       run.child.kill('SIGINT')
       const result = await run.done
       expect(result.code).toBe(130)
       expect(result.stdout).toBe('')
-      expect(result.stderr.trimEnd().split('\n').at(-1)).toBe('SIGINT: exiting at once; left mid-deploy: hephaestus (switched to a release not yet checked healthy); `ai-platform lock release hephaestus` frees its lock (the next deploy from this machine does too).')
+      expect(result.stderr.trimEnd().split('\n').at(-1)).toBe(
+        'SIGINT: exiting at once; left mid-deploy: hephaestus (switched to a release not yet checked healthy); `ai-platform lock release hephaestus` frees its lock (the next deploy from this machine does too).',
+      )
       const lock = await platform.cli(['lock', 'status', 'hephaestus', '--json'])
-      expect(lock.json.hosts[0].lock).toMatchObject({ pidRunning: false, holder: expect.stringContaining('no longer running: `ai-platform lock release hephaestus` frees it') })
+      expect(lock.json.hosts[0].lock).toMatchObject({
+        pidRunning: false,
+        holder: expect.stringContaining('no longer running: `ai-platform lock release hephaestus` frees it'),
+      })
     } finally {
       await platform.regenerate({})
     }

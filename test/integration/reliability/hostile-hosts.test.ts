@@ -36,12 +36,20 @@ describe.skipIf(!HAVE_FLEET)('hostile, broken and slow hosts', () => {
       expect(health.value.code).toBe(1)
       const containers = health.value.json.hosts[0].checks.filter((c: any) => c.check === 'container')
       expect(containers.length).toBeGreaterThan(0)
-      for (const check of containers) expect(check).toMatchObject({ status: 'fail', detail: 'the Docker API (list containers): no answer within 2 s' })
+      for (const check of containers)
+        expect(check).toMatchObject({
+          status: 'fail',
+          detail: 'the Docker API (list containers): no answer within 2 s',
+        })
       expect(health.s).toBeLessThan(15)
 
       const status = await timed(() => platform.cli(['status', 'zelus', '--timeout', '3', '--json']))
       expect(status.value.code).toBe(1)
-      expect(status.value.json.hosts[0]).toMatchObject({ host: 'zelus', reachable: false, error: 'zelus: the Docker API (list containers): no answer within 3 s' })
+      expect(status.value.json.hosts[0]).toMatchObject({
+        host: 'zelus',
+        reachable: false,
+        error: 'zelus: the Docker API (list containers): no answer within 3 s',
+      })
       expect(status.s).toBeLessThan(15)
 
       const deploy = await timed(() => platform.cli(['deploy', 'zelus', '--force', '--yes', '--json']))
@@ -69,7 +77,14 @@ describe.skipIf(!HAVE_FLEET)('hostile, broken and slow hosts', () => {
       const run = await platform.cli(['audit', 'thanatos', 'hephaestus', '--remote', '--json'])
       expect(run.code).toBe(1)
       expect(run.stderr).not.toMatch(/hit a bug|RangeError|at /)
-      expect(run.json.errors).toEqual([{ host: 'thanatos', error: expect.stringMatching(/^thanatos: `tail -n 20 \/opt\/ai-platform\/history\.jsonl` printed more than 64 MiB; stopped reading it$/) }])
+      expect(run.json.errors).toEqual([
+        {
+          host: 'thanatos',
+          error: expect.stringMatching(
+            /^thanatos: `tail -n 20 \/opt\/ai-platform\/history\.jsonl` printed more than 64 MiB; stopped reading it$/,
+          ),
+        },
+      ])
       expect(run.json.entries.filter((e: any) => e.host === 'hephaestus').length).toBeGreaterThan(0)
     } finally {
       await rename(`${history}.kept`, history)
@@ -95,11 +110,24 @@ describe.skipIf(!HAVE_FLEET)('hostile, broken and slow hosts', () => {
     const fileBefore = await readFile(file, 'utf8')
     const historyBefore = await readFile(join(base, 'history.jsonl'), 'utf8')
     await mkdir(join(base, '.lock'))
-    await writeFile(join(base, '.lock', 'info.json'), `${JSON.stringify({ token: 'planted', user: evil, machine: 'elsewhere', pid: 1, command: evil, since: '2026-11-30T00:00:00Z' })}\n`)
-    await appendFile(join(base, 'history.jsonl'), `${JSON.stringify({ time: '2026-11-30T00:00:00Z', event: 'deployed', release: evil, user: evil, machine: 'm' })}\n`)
+    await writeFile(
+      join(base, '.lock', 'info.json'),
+      `${JSON.stringify({ token: 'planted', user: evil, machine: 'elsewhere', pid: 1, command: evil, since: '2026-11-30T00:00:00Z' })}\n`,
+    )
+    await appendFile(
+      join(base, 'history.jsonl'),
+      `${JSON.stringify({ time: '2026-11-30T00:00:00Z', event: 'deployed', release: evil, user: evil, machine: 'm' })}\n`,
+    )
     await writeFile(file, `${fileBefore}${evil}\n`)
     try {
-      const runs = await Promise.all([['lock', 'status', name], ['status', name], ['audit', name, '--remote'], ['diff', name]].map((args) => platform.cli(args)))
+      const runs = await Promise.all(
+        [
+          ['lock', 'status', name],
+          ['status', name],
+          ['audit', name, '--remote'],
+          ['diff', name],
+        ].map((args) => platform.cli(args)),
+      )
       for (const run of runs) {
         const shown = run.stdout + run.stderr
         expect(shown).toContain('\\x1b]0;pwned\\x07\\x1b[2K\\x1b]8;;https://evil.example')
@@ -115,4 +143,3 @@ describe.skipIf(!HAVE_FLEET)('hostile, broken and slow hosts', () => {
     }
   }, 120_000)
 })
-

@@ -73,13 +73,19 @@ describe.skipIf(!HAVE_FLEET)('secrets and hostile input', () => {
         texts.push(`${file}\n${await readFile(file, 'utf8')}`)
       }
     }
-    const leaks = texts.flatMap((text) => secrets.filter((s) => text.includes(s)).map((s) => `${s.slice(0, 4)}... in ${text.slice(0, 80)}`))
+    const leaks = texts.flatMap((text) =>
+      secrets.filter((s) => text.includes(s)).map((s) => `${s.slice(0, 4)}... in ${text.slice(0, 80)}`),
+    )
     expect(leaks).toEqual([])
   }, 600_000)
 
   it("a failing service's log lines in the error are masked", async () => {
     const password = (await readFile(join(platform.dir, 'secrets.env'), 'utf8')).match(/^POSTGRES_PASSWORD=(.*)$/m)![1]!
-    await platform.regenerate({ mutate: (name, def) => name === 'postgres-exporter' && (def.command = ['sh', '-c', 'echo "connecting with $$DATA_SOURCE_NAME"; exit 3']) })
+    await platform.regenerate({
+      mutate: (name, def) =>
+        name === 'postgres-exporter' &&
+        (def.command = ['sh', '-c', 'echo "connecting with $$DATA_SOURCE_NAME"; exit 3']),
+    })
     try {
       const run = await platform.cli(['deploy', 'erebus', '--json', '--pull', 'never'])
       expect(run.code).toBe(1)
@@ -104,12 +110,16 @@ describe.skipIf(!HAVE_FLEET)('secrets and hostile input', () => {
       QUOTES: `it's "quoted" \\ and 'single'`,
       TRAVERSAL: '../../../etc/passwd',
     }
-    await platform.regenerate({ mutate: (name, def) => name === 'pushgateway' && Object.assign(def.environment, hostile) })
+    await platform.regenerate({
+      mutate: (name, def) => name === 'pushgateway' && Object.assign(def.environment, hostile),
+    })
     try {
       const run = await platform.cli(['deploy', 'moros', '--json', '--pull', 'never'])
       expect(run.code, run.stderr).toBe(0)
       const { container } = await serviceContainer(fleetHost(platform.fleet, 'moros'), 'pushgateway')
-      const env = Object.fromEntries(((await container.inspect()).Config.Env).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]))
+      const env = Object.fromEntries(
+        (await container.inspect()).Config.Env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+      )
       expect(env.SUBSHELL).toBe(`$(touch ${marker}-1)`)
       expect(env.BACKTICKS).toBe(hostile.BACKTICKS)
       expect(env.CHAINED).toBe(hostile.CHAINED)

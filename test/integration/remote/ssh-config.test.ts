@@ -76,7 +76,12 @@ describe.skipIf(!HAVE_FLEET)('the SSH configuration as OpenSSH reads it', () => 
         '',
       ].join('\n'),
     )
-    await writeFile(config, [`Include ${platform.dir}/ssh.d/*.conf`, 'Host *', '  User deploy', '  GlobalKnownHostsFile /dev/null', ''].join('\n'))
+    await writeFile(
+      config,
+      [`Include ${platform.dir}/ssh.d/*.conf`, 'Host *', '  User deploy', '  GlobalKnownHostsFile /dev/null', ''].join(
+        '\n',
+      ),
+    )
     platform.env.AIP_SSH_CONFIG = config
   }, 300_000)
 
@@ -84,7 +89,7 @@ describe.skipIf(!HAVE_FLEET)('the SSH configuration as OpenSSH reads it', () => 
     await platform?.cleanup()
   })
 
-  it('Include and %h tokens: the identity and known_hosts files named by the host\'s address', async () => {
+  it("Include and %h tokens: the identity and known_hosts files named by the host's address", async () => {
     expect((await openssh(fleetHost(platform.fleet, 'erebus').address)).ok).toBe(true)
     const status = await platform.cli(['status', 'erebus', '--json'])
     expect(status.code, status.stdout + status.stderr).toBe(0)
@@ -102,7 +107,13 @@ describe.skipIf(!HAVE_FLEET)('the SSH configuration as OpenSSH reads it', () => 
     const zelusKnown = join(platform.dir, 'keys', `known_${fleetHost(platform.fleet, 'zelus').address}`)
     const erebus = fleetHost(platform.fleet, 'erebus')
     const saved = await readFile(join(platform.dir, 'keys', `known_${erebus.address}`), 'utf8')
-    await writeFile(join(platform.dir, 'keys', `known_${erebus.address}`), saved.split('\n').filter((l) => !l.startsWith(`${erebus.address} `)).join('\n'))
+    await writeFile(
+      join(platform.dir, 'keys', `known_${erebus.address}`),
+      saved
+        .split('\n')
+        .filter((l) => !l.startsWith(`${erebus.address} `))
+        .join('\n'),
+    )
     try {
       expect((await openssh('zelus-via-chain')).ok).toBe(false)
       const refused = await platform.cli(['exec', 'zelus', '--', 'true'])
@@ -114,7 +125,7 @@ describe.skipIf(!HAVE_FLEET)('the SSH configuration as OpenSSH reads it', () => 
     expect(await readFile(zelusKnown, 'utf8')).not.toContain('127.0.0.1')
   }, 120_000)
 
-  it('a host reached through ProxyCommand: the command\'s stdin and stdout are the connection', async () => {
+  it("a host reached through ProxyCommand: the command's stdin and stdout are the connection", async () => {
     expect((await openssh('thanatos-via-command')).ok).toBe(true)
     await setAddress('thanatos', 'thanatos-via-command')
     const exec = await platform.cli(['exec', 'thanatos', '--', 'sh', '-c', 'echo "$SSH_CONNECTION"'])
@@ -126,7 +137,10 @@ describe.skipIf(!HAVE_FLEET)('the SSH configuration as OpenSSH reads it', () => 
   it('a host key listed under RevokedHostKeys is refused, as ssh refuses it', async () => {
     const hades = fleetHost(platform.fleet, 'hades')
     const revoked = join(platform.dir, 'revoked_keys')
-    await writeFile(revoked, await readFile(join(platform.fleet.stateDir, 'hosts', 'hades', 'ssh', 'ssh_host_ed25519_key.pub')))
+    await writeFile(
+      revoked,
+      await readFile(join(platform.fleet.stateDir, 'hosts', 'hades', 'ssh', 'ssh_host_ed25519_key.pub')),
+    )
     const original = await readFile(config, 'utf8')
     await writeFile(config, original.replace('Host *\n', `Host *\n  RevokedHostKeys ${revoked}\n`))
     try {
@@ -135,7 +149,9 @@ describe.skipIf(!HAVE_FLEET)('the SSH configuration as OpenSSH reads it', () => 
       expect(ssh.stderr).toMatch(/revoked/i)
       const status = await platform.cli(['status', 'hades', '--json'])
       expect(status.code).toBe(1)
-      expect(status.json.hosts[0].error).toMatch(/^hades: the host key of 10\.77\.0\.18 \(ssh-ed25519 key SHA256:\S+\) is revoked \((\S+):1\)\. Nothing was sent to this host\.$/)
+      expect(status.json.hosts[0].error).toMatch(
+        /^hades: the host key of 10\.77\.0\.18 \(ssh-ed25519 key SHA256:\S+\) is revoked \((\S+):1\)\. Nothing was sent to this host\.$/,
+      )
       // the file that revokes it is named, not known_hosts
       expect(/is revoked \((\S+):1\)/.exec(status.json.hosts[0].error)?.[1]).toBe(revoked)
     } finally {
@@ -149,12 +165,26 @@ describe.skipIf(!HAVE_FLEET)('the SSH configuration as OpenSSH reads it', () => 
     const known = join(platform.dir, 'keys', `known_${moros.address}`)
     const saved = await readFile(known, 'utf8')
     try {
-      await writeFile(config, original.replace('Host *\n', `Host ${moros.address}\n  StrictHostKeyChecking no\nHost *\n`))
+      await writeFile(
+        config,
+        original.replace('Host *\n', `Host ${moros.address}\n  StrictHostKeyChecking no\nHost *\n`),
+      )
       const careless = await platform.cli(['status', 'moros', '--json'])
       expect(careless.code).toBe(1)
-      expect(careless.json.hosts[0].error).toBe(`moros: the SSH configuration says StrictHostKeyChecking no for ${moros.address}: ai-platform checks host keys always`)
-      await writeFile(known, saved.split('\n').filter((l) => !l.startsWith(`${moros.address} `)).join('\n'))
-      await writeFile(config, original.replace('Host *\n', `Host ${moros.address}\n  StrictHostKeyChecking accept-new\nHost *\n`))
+      expect(careless.json.hosts[0].error).toBe(
+        `moros: the SSH configuration says StrictHostKeyChecking no for ${moros.address}: ai-platform checks host keys always`,
+      )
+      await writeFile(
+        known,
+        saved
+          .split('\n')
+          .filter((l) => !l.startsWith(`${moros.address} `))
+          .join('\n'),
+      )
+      await writeFile(
+        config,
+        original.replace('Host *\n', `Host ${moros.address}\n  StrictHostKeyChecking accept-new\nHost *\n`),
+      )
       const first = await platform.cli(['status', 'moros', '--json'])
       expect(first.code, first.stdout + first.stderr).toBe(0)
       expect((await readFile(known, 'utf8')).split('\n').filter((l) => l.startsWith('|1|'))).toHaveLength(1)
@@ -191,7 +221,9 @@ describe.skipIf(!HAVE_FLEET)('the SSH configuration as OpenSSH reads it', () => 
       await writeFile(known, `@cert-authority 10.77.0.* ${(await readFile(`${other}.pub`, 'utf8')).trim()}\n`)
       const untrusted = await platform.cli(['status', 'kratos', '--json'])
       expect(untrusted.code).toBe(1)
-      expect(untrusted.json.hosts[0].error).toContain('no certificate vouches for it: no @cert-authority line trusts the CA that signed it')
+      expect(untrusted.json.hosts[0].error).toContain(
+        'no certificate vouches for it: no @cert-authority line trusts the CA that signed it',
+      )
     } finally {
       await writeFile(known, saved)
       await fault('kratos', 'hostcert-off')

@@ -10,7 +10,11 @@ const pool = new SshPool({ attempts: 1 })
 let connection: SshConnection
 
 // The trap writes a marker and exits; `sleep & wait` lets the shell take the signal at once.
-const script = (marker: string) => ['sh', '-c', `rm -f ${marker}; trap 'echo stopped > ${marker}; exit 1' TERM; sleep 30 & wait`]
+const script = (marker: string) => [
+  'sh',
+  '-c',
+  `rm -f ${marker}; trap 'echo stopped > ${marker}; exit 1' TERM; sleep 30 & wait`,
+]
 const marker = async (path: string) => {
   for (let i = 0; i < 50; i++) {
     const read = await connection.run(['cat', path], { check: false })
@@ -29,14 +33,18 @@ describe.skipIf(!HAVE_FLEET)('stopping a command on a host', () => {
   })
 
   it('past its deadline: TERM reaches it, and its trap runs', async () => {
-    await expect(connection.run(script('/tmp/aip-stop-deadline'), { timeoutMs: 1000 })).rejects.toThrow('did not finish within 1 s')
+    await expect(connection.run(script('/tmp/aip-stop-deadline'), { timeoutMs: 1000 })).rejects.toThrow(
+      'did not finish within 1 s',
+    )
     expect(await marker('/tmp/aip-stop-deadline')).toBe('stopped')
   })
 
   it('on Ctrl-C (its abort signal): the same', async () => {
     const controller = new AbortController()
     setTimeout(() => controller.abort(), 500)
-    await expect(connection.run(script('/tmp/aip-stop-abort'), { signal: controller.signal })).rejects.toThrow('was interrupted')
+    await expect(connection.run(script('/tmp/aip-stop-abort'), { signal: controller.signal })).rejects.toThrow(
+      'was interrupted',
+    )
     expect(await marker('/tmp/aip-stop-abort')).toBe('stopped')
   })
 })

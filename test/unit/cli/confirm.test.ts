@@ -37,16 +37,26 @@ describe('confirmation before changing hosts', () => {
     await confirmChanges('deploy', false, yes)(change)
     expect(yes.asked).toEqual(['Deploy 3 hosts of platform mini in 2 waves: alpha, beta, gamma? [y/N] '])
     for (const answer of ['', 'n', 'no', 'yep']) {
-      await expect(confirmChanges('deploy', false, terminal(true, answer))(change)).rejects.toThrow(new UserError('cancelled'))
+      await expect(confirmChanges('deploy', false, terminal(true, answer))(change)).rejects.toThrow(
+        new UserError('cancelled'),
+      )
     }
   })
 
   it('more than one without a terminal: refused, naming the command, the hosts and --yes', async () => {
     const none = terminal(false)
-    const refused = await confirmChanges('lock release', false, none)({ action: 'Remove the deploy lock on', hosts: ['alpha', 'beta'] }).catch((e: unknown) => e)
+    const refused = await confirmChanges(
+      'lock release',
+      false,
+      none,
+    )({ action: 'Remove the deploy lock on', hosts: ['alpha', 'beta'] }).catch((e: unknown) => e)
     expect(refused).toBeInstanceOf(UserError)
-    expect((refused as UserError).message).toBe('lock release would change 2 hosts (alpha, beta), and no terminal is attached to confirm it on')
-    expect((refused as UserError).hint).toBe('Run again with --yes to confirm without a prompt (a pipe, or CI=true, has no terminal to ask on).')
+    expect((refused as UserError).message).toBe(
+      'lock release would change 2 hosts (alpha, beta), and no terminal is attached to confirm it on',
+    )
+    expect((refused as UserError).hint).toBe(
+      'Run again with --yes to confirm without a prompt (a pipe, or CI=true, has no terminal to ask on).',
+    )
     expect(none.asked).toEqual([])
   })
 

@@ -1,9 +1,18 @@
 import { describe, expect, it } from 'vitest'
-import { interrupts, signalStatus, type InterruptSpec, type SignalHost, type StopSignal } from '../../../src/cli/interrupts.js'
+import {
+  interrupts,
+  signalStatus,
+  type InterruptSpec,
+  type SignalHost,
+  type StopSignal,
+} from '../../../src/cli/interrupts.js'
 
 /** A process stand-in: signals are sent by hand; what is said and the exit are recorded. */
 function fakeProcess() {
-  const listeners = new Map<StopSignal, Set<(signal: StopSignal) => void>>([['SIGINT', new Set()], ['SIGTERM', new Set()]])
+  const listeners = new Map<StopSignal, Set<(signal: StopSignal) => void>>([
+    ['SIGINT', new Set()],
+    ['SIGTERM', new Set()],
+  ])
   const said: string[] = []
   const exits: number[] = []
   const host: SignalHost = {
@@ -19,7 +28,10 @@ function fakeProcess() {
 const deploySteps: InterruptSpec = {
   steps: [
     { called: 'stop starting hosts', doing: 'starting no new host; hosts in flight finish or roll back' },
-    { called: 'abandon their health waits (they are rolled back)', doing: 'abandoning the health waits in flight; those hosts are rolled back' },
+    {
+      called: 'abandon their health waits (they are rolled back)',
+      doing: 'abandoning the health waits in flight; those hosts are rolled back',
+    },
   ],
   left: () => 'left mid-deploy: erebus (locked, not switched); `ai-platform lock release erebus` frees its lock.',
 }
@@ -51,7 +63,9 @@ describe('Ctrl-C and SIGTERM escalation', () => {
     const signals = interrupts(deploySteps, p.host)
     p.send('SIGTERM')
     expect(signals.status()).toBe(143)
-    expect(p.said).toEqual(['SIGTERM: starting no new host; hosts in flight finish or roll back. Again to abandon their health waits (they are rolled back).'])
+    expect(p.said).toEqual([
+      'SIGTERM: starting no new host; hosts in flight finish or roll back. Again to abandon their health waits (they are rolled back).',
+    ])
     p.send('SIGINT')
     expect(signals.status()).toBe(130)
     p.send('SIGTERM')
@@ -60,14 +74,24 @@ describe('Ctrl-C and SIGTERM escalation', () => {
 
   it('a command that ends on Ctrl-C keeps its own status after one; SIGTERM still gives 143; a second signal exits at once', () => {
     const p = fakeProcess()
-    const follow = interrupts({ steps: [{ called: 'close the log streams', doing: null }], left: () => 'logs only reads: nothing is left on erebus.', endsOnCtrlC: true }, p.host)
+    const follow = interrupts(
+      {
+        steps: [{ called: 'close the log streams', doing: null }],
+        left: () => 'logs only reads: nothing is left on erebus.',
+        endsOnCtrlC: true,
+      },
+      p.host,
+    )
     p.send('SIGINT')
     expect([follow.after(1).aborted, follow.status(), p.said]).toEqual([true, null, []])
     p.send('SIGINT')
     expect(p.exits).toEqual([130])
     expect(p.said).toEqual(['SIGINT: exiting at once; logs only reads: nothing is left on erebus.'])
     const q = fakeProcess()
-    const watch = interrupts({ steps: [{ called: 'stop watching', doing: null }], left: () => '', endsOnCtrlC: true }, q.host)
+    const watch = interrupts(
+      { steps: [{ called: 'stop watching', doing: null }], left: () => '', endsOnCtrlC: true },
+      q.host,
+    )
     q.send('SIGTERM')
     expect(watch.status()).toBe(143)
   })

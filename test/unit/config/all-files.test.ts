@@ -26,13 +26,21 @@ const replace = (from: string, to: string) => (text: string) => {
   return text.replace(from, to)
 }
 
-const BROKEN_PLATFORM = { 'inventory/platform.yaml': replace('  domain: lab.test', '  domain: lab.test\n  releases_keep: many') }
+const BROKEN_PLATFORM = {
+  'inventory/platform.yaml': replace('  domain: lab.test', '  domain: lab.test\n  releases_keep: many'),
+}
 const PLATFORM_LINE = 'inventory/platform.yaml:4:18 platform.releases_keep: must be an integer (got "many")'
 
 describe('every file is checked, whichever fails its schema', () => {
   it('platform.yaml fails its schema: a stack file that fails its own is still reported', async () => {
-    const { lines, codes } = await report({ ...BROKEN_PLATFORM, 'stacks/db.yaml': replace('phase: infra', 'phase: database') })
-    expect(lines).toEqual([PLATFORM_LINE, 'stacks/db.yaml:3:10 x-ai-platform.phase: must be one of infra, ai, monitor (got "database")'])
+    const { lines, codes } = await report({
+      ...BROKEN_PLATFORM,
+      'stacks/db.yaml': replace('phase: infra', 'phase: database'),
+    })
+    expect(lines).toEqual([
+      PLATFORM_LINE,
+      'stacks/db.yaml:3:10 x-ai-platform.phase: must be one of infra, ai, monitor (got "database")',
+    ])
     expect(codes).toEqual(['schema', 'schema'])
   })
 
@@ -46,7 +54,7 @@ describe('every file is checked, whichever fails its schema', () => {
     expect(lines).toEqual([
       PLATFORM_LINE,
       'inventory/more.yaml:3:40 hosts.delta.hardware.gpu.gfx_version: gfx_version applies to AMD GPUs only (got vendor nvidia)',
-      'stacks/db.yaml:6:12 services.db.image: not an image reference Docker accepts: the path component "a;b" is not allowed (allowed lowercase letters and digits with \'.\', \'_\', \'__\' or \'-\' between them, components joined by \'/\', got "a;b")',
+      "stacks/db.yaml:6:12 services.db.image: not an image reference Docker accepts: the path component \"a;b\" is not allowed (allowed lowercase letters and digits with '.', '_', '__' or '-' between them, components joined by '/', got \"a;b\")",
       "templates/app.conf.hbs:2:4 template syntax error: each doesn't match eahc",
     ])
     expect(codes).toEqual(['schema', 'amd-only', 'image-reference', 'template-syntax'])
@@ -68,8 +76,15 @@ describe('every file is checked, whichever fails its schema', () => {
   })
 
   it('an empty inventory directory: the stack files are still checked', async () => {
-    const { lines, codes } = await report({ 'inventory/hosts.yaml': null, 'inventory/platform.yaml': null, 'stacks/db.yaml': replace('phase: infra', 'phase: database') })
-    expect(lines).toEqual(['inventory/:1:1 no inventory files (*.yaml) found', 'stacks/db.yaml:3:10 x-ai-platform.phase: must be one of infra, ai, monitor (got "database")'])
+    const { lines, codes } = await report({
+      'inventory/hosts.yaml': null,
+      'inventory/platform.yaml': null,
+      'stacks/db.yaml': replace('phase: infra', 'phase: database'),
+    })
+    expect(lines).toEqual([
+      'inventory/:1:1 no inventory files (*.yaml) found',
+      'stacks/db.yaml:3:10 x-ai-platform.phase: must be one of infra, ai, monitor (got "database")',
+    ])
     expect(codes).toEqual(['no-inventory', 'schema'])
   })
 
@@ -83,7 +98,10 @@ describe('every file is checked, whichever fails its schema', () => {
   })
 
   it('validate --json carries each issue with its code', async () => {
-    const { dir } = await report({ ...BROKEN_PLATFORM, 'stacks/db.yaml': replace('image: postgres:16-alpine', 'image: "a;b"') })
+    const { dir } = await report({
+      ...BROKEN_PLATFORM,
+      'stacks/db.yaml': replace('image: postgres:16-alpine', 'image: "a;b"'),
+    })
     const result = await cli(['validate', '--project', dir, '--json'])
     expect(result.code).toBe(1)
     const json = JSON.parse(result.stdout) as { issues: { code: string; file: string; line: number; path: string }[] }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { badDollars, bindSource, composeVariables, mergeService, portsOverlap, publishedPorts } from '../../../src/config/compose.js'
+import {
+  badDollars,
+  bindSource,
+  composeVariables,
+  mergeService,
+  portsOverlap,
+  publishedPorts,
+} from '../../../src/config/compose.js'
 
 describe('Compose syntax readers', () => {
   it.each([
@@ -14,7 +21,9 @@ describe('Compose syntax readers', () => {
   })
 
   it('reads the long port syntax and ignores unpublished ports', () => {
-    expect(publishedPorts([{ target: 80, published: 8080, protocol: 'udp' }, { target: 81 }, 9000])).toEqual([{ hostIp: '0.0.0.0', from: 8080, to: 8080, protocol: 'udp', index: 0 }])
+    expect(publishedPorts([{ target: 80, published: 8080, protocol: 'udp' }, { target: 81 }, 9000])).toEqual([
+      { hostIp: '0.0.0.0', from: 8080, to: 8080, protocol: 'udp', index: 0 },
+    ])
   })
 
   it('ports clash on overlapping ranges and wildcard addresses, not across protocols or distinct addresses', () => {
@@ -38,8 +47,10 @@ describe('Compose syntax readers', () => {
   })
 
   it('finds dollars Compose cannot interpolate', () => {
-    for (const ok of ['plain', '${A}', '$A', '$$', '$$(id)', '${A:-x y}', '${A?must}', 'a$$b$C', 'x: $${HOME}']) expect([ok, badDollars(ok)]).toEqual([ok, false])
-    for (const bad of ['$(id)', 'cost $5', 'end$', '${', '${A', '${1X}', '${ A}', '`$(id)`']) expect([bad, badDollars(bad)]).toEqual([bad, true])
+    for (const ok of ['plain', '${A}', '$A', '$$', '$$(id)', '${A:-x y}', '${A?must}', 'a$$b$C', 'x: $${HOME}'])
+      expect([ok, badDollars(ok)]).toEqual([ok, false])
+    for (const bad of ['$(id)', 'cost $5', 'end$', '${', '${A', '${1X}', '${ A}', '`$(id)`'])
+      expect([bad, badDollars(bad)]).toEqual([bad, true])
   })
 
   it('merges overrides: mappings deep, lists replaced, base untouched', () => {

@@ -17,230 +17,639 @@ const replace = (from: string, to: string) => (text: string) => {
 }
 
 export const ERROR_CASES: ErrorCase[] = [
-  { name: 'unknown host key', edits: { 'inventory/hosts.yaml': replace('    address: 10.0.0.1', '    adress: 10.0.0.1') }, codes: ['schema'], expected: [
-      "inventory/hosts.yaml:3:5 hosts.alpha.adress: unknown key (allowed address, local, ssh, tags, description, hardware, base_dir, mounts, models, got \"adress\")",
-    ] },
-  { name: 'enum: GPU vendor', edits: { 'inventory/hosts.yaml': replace('vendor: amd', 'vendor: rocm') }, codes: ['schema'], expected: [
-      "inventory/hosts.yaml:9:32 hosts.beta.hardware.gpu.vendor: must be one of nvidia, amd (got \"rocm\")",
-    ] },
-  { name: 'type: cpus as text', edits: { 'inventory/hosts.yaml': replace('    tags: [db]', '    tags: [db]\n    hardware: { cpus: eight }') }, codes: ['schema'], expected: [
-      "inventory/hosts.yaml:13:23 hosts.gamma.hardware.cpus: must be an integer (got \"eight\")",
-    ] },
-  { name: 'required: platform name', edits: { 'inventory/platform.yaml': replace('  name: mini\n', '') }, codes: ['schema'], expected: [
-      "inventory/platform.yaml:2:3 platform.name: required key is missing",
-    ] },
-  { name: 'unsafe host name', edits: { 'inventory/hosts.yaml': replace('  gamma:', '  "Gamma Host":') }, codes: ['schema'], expected: [
-      "inventory/hosts.yaml:10:3 hosts[\"Gamma Host\"]: is not an allowed name (allowed lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters, got \"Gamma Host\")",
-    ] },
-  { name: 'shell characters in an address', edits: { 'inventory/hosts.yaml': replace('address: 10.0.0.3', 'address: "$(reboot)"') }, codes: ['schema'], expected: [
+  {
+    name: 'unknown host key',
+    edits: { 'inventory/hosts.yaml': replace('    address: 10.0.0.1', '    adress: 10.0.0.1') },
+    codes: ['schema'],
+    expected: [
+      'inventory/hosts.yaml:3:5 hosts.alpha.adress: unknown key (allowed address, local, ssh, tags, description, hardware, base_dir, mounts, models, got "adress")',
+    ],
+  },
+  {
+    name: 'enum: GPU vendor',
+    edits: { 'inventory/hosts.yaml': replace('vendor: amd', 'vendor: rocm') },
+    codes: ['schema'],
+    expected: ['inventory/hosts.yaml:9:32 hosts.beta.hardware.gpu.vendor: must be one of nvidia, amd (got "rocm")'],
+  },
+  {
+    name: 'type: cpus as text',
+    edits: { 'inventory/hosts.yaml': replace('    tags: [db]', '    tags: [db]\n    hardware: { cpus: eight }') },
+    codes: ['schema'],
+    expected: ['inventory/hosts.yaml:13:23 hosts.gamma.hardware.cpus: must be an integer (got "eight")'],
+  },
+  {
+    name: 'required: platform name',
+    edits: { 'inventory/platform.yaml': replace('  name: mini\n', '') },
+    codes: ['schema'],
+    expected: ['inventory/platform.yaml:2:3 platform.name: required key is missing'],
+  },
+  {
+    name: 'unsafe host name',
+    edits: { 'inventory/hosts.yaml': replace('  gamma:', '  "Gamma Host":') },
+    codes: ['schema'],
+    expected: [
+      'inventory/hosts.yaml:10:3 hosts["Gamma Host"]: is not an allowed name (allowed lowercase letters, digits, \'-\' and \'_\', starting with a letter or digit, at most 63 characters, got "Gamma Host")',
+    ],
+  },
+  {
+    name: 'shell characters in an address',
+    edits: { 'inventory/hosts.yaml': replace('address: 10.0.0.3', 'address: "$(reboot)"') },
+    codes: ['schema'],
+    expected: [
       "inventory/hosts.yaml:11:14 hosts.gamma.address: has a value that is not allowed (allowed an IP address or a DNS name (letters, digits, '.', ':' and '-'), got \"$(reboot)\")",
-    ] },
-  { name: 'a secret named like a variable the shell or Docker reads', edits: { 'inventory/platform.yaml': replace('    API_KEY: { prefix: sk- }', '    API_KEY: { prefix: sk- }\n    DOCKER_HOST: {}\n    PATH: {}') }, codes: ['schema', 'schema'], expected: [
-      "inventory/platform.yaml:7:5 platform.secrets.DOCKER_HOST: is not an allowed name (allowed upper-case letters, digits and _, starting with a letter; not a name the shell, Docker or Compose reads from the environment that starts compose (PATH, HOME, IFS, DOCKER_*, COMPOSE_*, LD_*, SSH_*, LC_*, ...), got \"DOCKER_HOST\")",
-      "inventory/platform.yaml:8:5 platform.secrets.PATH: is not an allowed name (allowed upper-case letters, digits and _, starting with a letter; not a name the shell, Docker or Compose reads from the environment that starts compose (PATH, HOME, IFS, DOCKER_*, COMPOSE_*, LD_*, SSH_*, LC_*, ...), got \"PATH\")",
-    ] },
-  { name: 'unsafe service name', edits: { 'stacks/db.yaml': replace('  db:', '  "db;rm -rf /":') }, codes: ['schema'], expected: [
-      "stacks/db.yaml:5:3 services[\"db;rm -rf /\"]: is not an allowed name (allowed lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters, got \"db;rm -rf /\")",
-    ] },
-  { name: 'path traversal in a stack file path', edits: { 'stacks/app.yaml': replace('path: app/app.conf', 'path: ../../etc/passwd') }, codes: ['schema'], expected: [
-      "stacks/app.yaml:5:39 x-ai-platform.files[0].path: has a value that is not allowed (allowed a relative path without a leading / or .., got \"../../etc/passwd\")",
-    ] },
-  { name: 'oneOf: port mapping without target', edits: { 'stacks/db.yaml': replace('ports: ["5432:5432"]', 'ports: [{ published: 5432 }]') }, codes: ['schema'], expected: [
-      "stacks/db.yaml:9:13 services.db.ports[0].target: required key is missing",
-    ] },
-  { name: 'duplicate YAML key', edits: { 'stacks/db.yaml': replace('    image: postgres:16-alpine', '    image: postgres:16-alpine\n    image: postgres:15') }, codes: ['invalid-yaml'], expected: [
-      "stacks/db.yaml:7:5 invalid YAML: Map keys must be unique",
-    ] },
-  { name: 'unknown top-level stack key', edits: { 'stacks/db.yaml': replace('services:', 'servics:') }, codes: ['schema', 'schema'], expected: [
-      "stacks/db.yaml:1:1 services: required key is missing",
-      "stacks/db.yaml:4:1 servics: unknown key (allowed version, x-ai-platform, services, volumes, networks, x-*, got \"servics\")",
-    ] },
-  { name: 'overlay network', edits: { 'stacks/db.yaml': (t) => `${t}networks:\n  mesh: { driver: overlay }\n` }, codes: ['schema'], expected: [
-      "stacks/db.yaml:16:19 networks.mesh.driver: must be one of bridge (got \"overlay\")",
-    ] },
-  { name: 'missing x-ai-platform', edits: { 'stacks/db.yaml': replace('x-ai-platform:\n  placement: { tags: [db] }\n  phase: infra\n', '') }, codes: ['schema'], expected: [
-      "stacks/db.yaml:1:1 x-ai-platform: required key is missing",
-    ] },
-  { name: 'unknown phase', edits: { 'stacks/db.yaml': replace('phase: infra', 'phase: database') }, codes: ['schema'], expected: [
-      "stacks/db.yaml:3:10 x-ai-platform.phase: must be one of infra, ai, monitor (got \"database\")",
-    ] },
-  { name: 'build is not supported', edits: { 'stacks/db.yaml': replace('    image: postgres:16-alpine', '    image: postgres:16-alpine\n    build: .') }, codes: ['schema'], expected: [
-      "stacks/db.yaml:7:5 services.db.build: build is not supported: hosts pull images, so build and push the image to a registry first",
-    ] },
-  { name: 'start_interval is not Compose v1', edits: { 'stacks/db.yaml': replace('test: ["CMD-SHELL", "pg_isready"]', 'test: ["CMD-SHELL", "pg_isready"]\n      start_interval: 1s') }, codes: ['schema'], expected: [
-      "stacks/db.yaml:12:7 services.db.healthcheck.start_interval: unknown key (allowed test, interval, timeout, retries, start_period, disable, got \"start_interval\")",
-    ] },
-  { name: 'unknown host in placement', edits: { 'stacks/app.yaml': replace('hosts: [alpha]', 'hosts: [alpha, delta]') }, codes: ['unknown-host'], expected: [
-      "stacks/app.yaml:2:31 x-ai-platform.placement.hosts[1]: unknown host (allowed alpha, beta, gamma, got \"delta\")",
-    ] },
-  { name: 'unknown tag in placement', edits: { 'stacks/db.yaml': replace('tags: [db]', 'tags: [database]') }, codes: ['unknown-tag'], expected: [
-      "stacks/db.yaml:2:23 x-ai-platform.placement.tags[0]: no host carries this tag (got \"database\")",
-    ] },
-  { name: 'requires an unknown service', edits: { 'stacks/app.yaml': replace('requires: [db, ollama]', 'requires: [db, ollama, cache]') }, codes: ['unknown-service'], expected: [
-      "stacks/app.yaml:16:30 services.app.x-ai-platform.requires[2]: requires an unknown service (allowed app, db, ollama, got \"cache\")",
-    ] },
-  { name: 'requires itself', edits: { 'stacks/app.yaml': replace('requires: [db, ollama]', 'requires: [db, app]') }, codes: ['requires-itself'], expected: [
-      "stacks/app.yaml:16:22 services.app.x-ai-platform.requires[1]: a service cannot require itself (got \"app\")",
-    ] },
-  { name: 'requires an unplaced service', edits: { 'stacks/db.yaml': replace('tags: [db]', 'hosts: []') }, codes: ['requires-unplaced'], expected: [
-      "stacks/app.yaml:16:18 services.app.x-ai-platform.requires[0]: requires \"db\", which is placed on no host (got \"db\")",
-    ] },
+    ],
+  },
+  {
+    name: 'a secret named like a variable the shell or Docker reads',
+    edits: {
+      'inventory/platform.yaml': replace(
+        '    API_KEY: { prefix: sk- }',
+        '    API_KEY: { prefix: sk- }\n    DOCKER_HOST: {}\n    PATH: {}',
+      ),
+    },
+    codes: ['schema', 'schema'],
+    expected: [
+      'inventory/platform.yaml:7:5 platform.secrets.DOCKER_HOST: is not an allowed name (allowed upper-case letters, digits and _, starting with a letter; not a name the shell, Docker or Compose reads from the environment that starts compose (PATH, HOME, IFS, DOCKER_*, COMPOSE_*, LD_*, SSH_*, LC_*, ...), got "DOCKER_HOST")',
+      'inventory/platform.yaml:8:5 platform.secrets.PATH: is not an allowed name (allowed upper-case letters, digits and _, starting with a letter; not a name the shell, Docker or Compose reads from the environment that starts compose (PATH, HOME, IFS, DOCKER_*, COMPOSE_*, LD_*, SSH_*, LC_*, ...), got "PATH")',
+    ],
+  },
+  {
+    name: 'unsafe service name',
+    edits: { 'stacks/db.yaml': replace('  db:', '  "db;rm -rf /":') },
+    codes: ['schema'],
+    expected: [
+      'stacks/db.yaml:5:3 services["db;rm -rf /"]: is not an allowed name (allowed lowercase letters, digits, \'-\' and \'_\', starting with a letter or digit, at most 63 characters, got "db;rm -rf /")',
+    ],
+  },
+  {
+    name: 'path traversal in a stack file path',
+    edits: { 'stacks/app.yaml': replace('path: app/app.conf', 'path: ../../etc/passwd') },
+    codes: ['schema'],
+    expected: [
+      'stacks/app.yaml:5:39 x-ai-platform.files[0].path: has a value that is not allowed (allowed a relative path without a leading / or .., got "../../etc/passwd")',
+    ],
+  },
+  {
+    name: 'oneOf: port mapping without target',
+    edits: { 'stacks/db.yaml': replace('ports: ["5432:5432"]', 'ports: [{ published: 5432 }]') },
+    codes: ['schema'],
+    expected: ['stacks/db.yaml:9:13 services.db.ports[0].target: required key is missing'],
+  },
+  {
+    name: 'duplicate YAML key',
+    edits: {
+      'stacks/db.yaml': replace(
+        '    image: postgres:16-alpine',
+        '    image: postgres:16-alpine\n    image: postgres:15',
+      ),
+    },
+    codes: ['invalid-yaml'],
+    expected: ['stacks/db.yaml:7:5 invalid YAML: Map keys must be unique'],
+  },
+  {
+    name: 'unknown top-level stack key',
+    edits: { 'stacks/db.yaml': replace('services:', 'servics:') },
+    codes: ['schema', 'schema'],
+    expected: [
+      'stacks/db.yaml:1:1 services: required key is missing',
+      'stacks/db.yaml:4:1 servics: unknown key (allowed version, x-ai-platform, services, volumes, networks, x-*, got "servics")',
+    ],
+  },
+  {
+    name: 'overlay network',
+    edits: { 'stacks/db.yaml': (t) => `${t}networks:\n  mesh: { driver: overlay }\n` },
+    codes: ['schema'],
+    expected: ['stacks/db.yaml:16:19 networks.mesh.driver: must be one of bridge (got "overlay")'],
+  },
+  {
+    name: 'missing x-ai-platform',
+    edits: { 'stacks/db.yaml': replace('x-ai-platform:\n  placement: { tags: [db] }\n  phase: infra\n', '') },
+    codes: ['schema'],
+    expected: ['stacks/db.yaml:1:1 x-ai-platform: required key is missing'],
+  },
+  {
+    name: 'unknown phase',
+    edits: { 'stacks/db.yaml': replace('phase: infra', 'phase: database') },
+    codes: ['schema'],
+    expected: ['stacks/db.yaml:3:10 x-ai-platform.phase: must be one of infra, ai, monitor (got "database")'],
+  },
+  {
+    name: 'build is not supported',
+    edits: {
+      'stacks/db.yaml': replace('    image: postgres:16-alpine', '    image: postgres:16-alpine\n    build: .'),
+    },
+    codes: ['schema'],
+    expected: [
+      'stacks/db.yaml:7:5 services.db.build: build is not supported: hosts pull images, so build and push the image to a registry first',
+    ],
+  },
+  {
+    name: 'start_interval is not Compose v1',
+    edits: {
+      'stacks/db.yaml': replace(
+        'test: ["CMD-SHELL", "pg_isready"]',
+        'test: ["CMD-SHELL", "pg_isready"]\n      start_interval: 1s',
+      ),
+    },
+    codes: ['schema'],
+    expected: [
+      'stacks/db.yaml:12:7 services.db.healthcheck.start_interval: unknown key (allowed test, interval, timeout, retries, start_period, disable, got "start_interval")',
+    ],
+  },
+  {
+    name: 'unknown host in placement',
+    edits: { 'stacks/app.yaml': replace('hosts: [alpha]', 'hosts: [alpha, delta]') },
+    codes: ['unknown-host'],
+    expected: [
+      'stacks/app.yaml:2:31 x-ai-platform.placement.hosts[1]: unknown host (allowed alpha, beta, gamma, got "delta")',
+    ],
+  },
+  {
+    name: 'unknown tag in placement',
+    edits: { 'stacks/db.yaml': replace('tags: [db]', 'tags: [database]') },
+    codes: ['unknown-tag'],
+    expected: ['stacks/db.yaml:2:23 x-ai-platform.placement.tags[0]: no host carries this tag (got "database")'],
+  },
+  {
+    name: 'requires an unknown service',
+    edits: { 'stacks/app.yaml': replace('requires: [db, ollama]', 'requires: [db, ollama, cache]') },
+    codes: ['unknown-service'],
+    expected: [
+      'stacks/app.yaml:16:30 services.app.x-ai-platform.requires[2]: requires an unknown service (allowed app, db, ollama, got "cache")',
+    ],
+  },
+  {
+    name: 'requires itself',
+    edits: { 'stacks/app.yaml': replace('requires: [db, ollama]', 'requires: [db, app]') },
+    codes: ['requires-itself'],
+    expected: [
+      'stacks/app.yaml:16:22 services.app.x-ai-platform.requires[1]: a service cannot require itself (got "app")',
+    ],
+  },
+  {
+    name: 'requires an unplaced service',
+    edits: { 'stacks/db.yaml': replace('tags: [db]', 'hosts: []') },
+    codes: ['requires-unplaced'],
+    expected: [
+      'stacks/app.yaml:16:18 services.app.x-ai-platform.requires[0]: requires "db", which is placed on no host (got "db")',
+    ],
+  },
   {
     name: 'service dependency cycle',
-    edits: { 'stacks/db.yaml': replace('      health:\n        - tcp: { port: 5432 }', '      requires: [app]\n      health:\n        - tcp: { port: 5432 }') },
-    codes: ['dependency-cycle'], expected: [
-      "stacks/app.yaml:16:17 services.app.x-ai-platform.requires: dependency cycle: app -> db -> app (allowed requires without cycles)",
+    edits: {
+      'stacks/db.yaml': replace(
+        '      health:\n        - tcp: { port: 5432 }',
+        '      requires: [app]\n      health:\n        - tcp: { port: 5432 }',
+      ),
+    },
+    codes: ['dependency-cycle'],
+    expected: [
+      'stacks/app.yaml:16:17 services.app.x-ai-platform.requires: dependency cycle: app -> db -> app (allowed requires without cycles)',
     ],
   },
   {
     name: 'host dependency cycle',
-    edits: { 'stacks/extra.yaml': 'x-ai-platform:\n  placement: { hosts: [gamma] }\n  phase: ai\nservices:\n  worker:\n    image: example/worker:1\n    x-ai-platform:\n      requires: [app]\n', 'stacks/db.yaml': replace('      health:\n        - tcp: { port: 5432 }', '      health:\n        - tcp: { port: 5432 }\n') },
-    codes: ['host-cycle'], expected: [
-      "stacks/app.yaml:16:17 services.app.x-ai-platform.requires: host dependency cycle: alpha -> gamma -> alpha (app on alpha requires db on gamma; worker on gamma requires app on alpha) (allowed requires that order hosts without cycles)",
+    edits: {
+      'stacks/extra.yaml':
+        'x-ai-platform:\n  placement: { hosts: [gamma] }\n  phase: ai\nservices:\n  worker:\n    image: example/worker:1\n    x-ai-platform:\n      requires: [app]\n',
+      'stacks/db.yaml': replace(
+        '      health:\n        - tcp: { port: 5432 }',
+        '      health:\n        - tcp: { port: 5432 }\n',
+      ),
+    },
+    codes: ['host-cycle'],
+    expected: [
+      'stacks/app.yaml:16:17 services.app.x-ai-platform.requires: host dependency cycle: alpha -> gamma -> alpha (app on alpha requires db on gamma; worker on gamma requires app on alpha) (allowed requires that order hosts without cycles)',
     ],
   },
-  { name: 'port published twice on a host', edits: { 'stacks/app.yaml': replace('ports: ["8080:80"]', 'ports: ["11434:80"]') }, codes: ['port-conflict'], expected: [
-      "stacks/ollama.yaml:7:13 services.ollama.ports[0]: host \"alpha\" already publishes tcp port 11434 for service \"app\" (allowed one service per published port on a host, got 11434/tcp)",
-    ] },
-  { name: 'GPU service on a host without a GPU', edits: { 'stacks/ollama.yaml': replace('tags: [gpu]', 'tags: [gpu, db]') }, codes: ['gpu-missing'], expected: [
-      "stacks/ollama.yaml:9:12 services.ollama.x-ai-platform.gpu: needs a GPU, but host \"gamma\" has none (allowed hosts with hardware.gpu, got gamma)",
-    ] },
-  { name: 'GPU vendor mismatch', edits: { 'stacks/ollama.yaml': replace('gpu: { count: all }', 'gpu: { count: all, vendor: nvidia }') }, codes: ['gpu-vendor'], expected: [
-      "stacks/ollama.yaml:9:34 services.ollama.x-ai-platform.gpu.vendor: needs an nvidia GPU, but host \"beta\" has amd (allowed nvidia, got amd)",
-    ] },
-  { name: 'more GPUs than the host has', edits: { 'stacks/ollama.yaml': replace('gpu: { count: all }', 'gpu: { count: 2 }') }, codes: ['gpu-count'], expected: [
-      "stacks/ollama.yaml:9:21 services.ollama.x-ai-platform.gpu.count: needs 2 GPUs, but host \"alpha\" has 1 (got 2)",
-    ] },
-  { name: 'secret used but not declared', edits: { 'stacks/db.yaml': replace('POSTGRES_PASSWORD: ${DB_PASSWORD}', 'POSTGRES_PASSWORD: ${DB_PASWORD}') }, codes: ['undeclared-secret'], expected: [
-      "stacks/db.yaml:8:26 services.db.environment.POSTGRES_PASSWORD: uses ${DB_PASWORD}, which is not a declared secret (allowed DB_PASSWORD, API_KEY (platform.secrets), or ${DB_PASWORD:-default}, got DB_PASWORD)",
-    ] },
-  { name: 'duplicate host across files', edits: { 'inventory/more.yaml': 'hosts:\n  gamma:\n    address: 10.0.0.9\n' }, codes: ['duplicate-host'], expected: [
-      "inventory/more.yaml:2:3 hosts.gamma: duplicate host name: already defined in inventory/hosts.yaml",
-    ] },
-  { name: 'duplicate service across stacks', edits: { 'stacks/copy.yaml': 'x-ai-platform:\n  placement: { hosts: [gamma] }\n  phase: infra\nservices:\n  db:\n    image: postgres:16\n' }, codes: ['duplicate-service'], expected: [
-      "stacks/db.yaml:5:3 services.db: duplicate service name: already defined in stacks/copy.yaml",
-    ] },
-  { name: 'duplicate model', edits: { 'inventory/more.yaml': 'models:\n  - { name: small }\n' }, codes: ['duplicate-model'], expected: [
-      "inventory/platform.yaml:8:13 models[0].name: duplicate model: already declared in inventory/more.yaml (got \"small\")",
-    ] },
-  { name: 'platform defined twice', edits: { 'inventory/more.yaml': 'platform:\n  name: other\n' }, codes: ['duplicate-platform'], expected: [
-      "inventory/platform.yaml:1:1 platform: platform is already defined in inventory/more.yaml",
-    ] },
-  { name: 'no platform block', edits: { 'inventory/platform.yaml': 'models: []\n', 'stacks/app.yaml': null }, codes: ['no-platform'], expected: [
-      "inventory/hosts.yaml:1:1 platform: no platform block in any inventory file (allowed platform: {name: ...} in one file)",
-    ] },
-  { name: 'mount of an export the NAS lacks', edits: { 'inventory/hosts.yaml': replace('    tags: [db]', '    tags: [db]\n    mounts: { models: { path: /mnt/models } }') }, codes: ['unknown-export'], expected: [
-      "inventory/hosts.yaml:13:15 hosts.gamma.mounts.models: mounts an export the NAS does not have (allowed none (platform.nas.exports is empty), got \"models\")",
-    ] },
+  {
+    name: 'port published twice on a host',
+    edits: { 'stacks/app.yaml': replace('ports: ["8080:80"]', 'ports: ["11434:80"]') },
+    codes: ['port-conflict'],
+    expected: [
+      'stacks/ollama.yaml:7:13 services.ollama.ports[0]: host "alpha" already publishes tcp port 11434 for service "app" (allowed one service per published port on a host, got 11434/tcp)',
+    ],
+  },
+  {
+    name: 'GPU service on a host without a GPU',
+    edits: { 'stacks/ollama.yaml': replace('tags: [gpu]', 'tags: [gpu, db]') },
+    codes: ['gpu-missing'],
+    expected: [
+      'stacks/ollama.yaml:9:12 services.ollama.x-ai-platform.gpu: needs a GPU, but host "gamma" has none (allowed hosts with hardware.gpu, got gamma)',
+    ],
+  },
+  {
+    name: 'GPU vendor mismatch',
+    edits: { 'stacks/ollama.yaml': replace('gpu: { count: all }', 'gpu: { count: all, vendor: nvidia }') },
+    codes: ['gpu-vendor'],
+    expected: [
+      'stacks/ollama.yaml:9:34 services.ollama.x-ai-platform.gpu.vendor: needs an nvidia GPU, but host "beta" has amd (allowed nvidia, got amd)',
+    ],
+  },
+  {
+    name: 'more GPUs than the host has',
+    edits: { 'stacks/ollama.yaml': replace('gpu: { count: all }', 'gpu: { count: 2 }') },
+    codes: ['gpu-count'],
+    expected: [
+      'stacks/ollama.yaml:9:21 services.ollama.x-ai-platform.gpu.count: needs 2 GPUs, but host "alpha" has 1 (got 2)',
+    ],
+  },
+  {
+    name: 'secret used but not declared',
+    edits: { 'stacks/db.yaml': replace('POSTGRES_PASSWORD: ${DB_PASSWORD}', 'POSTGRES_PASSWORD: ${DB_PASWORD}') },
+    codes: ['undeclared-secret'],
+    expected: [
+      'stacks/db.yaml:8:26 services.db.environment.POSTGRES_PASSWORD: uses ${DB_PASWORD}, which is not a declared secret (allowed DB_PASSWORD, API_KEY (platform.secrets), or ${DB_PASWORD:-default}, got DB_PASWORD)',
+    ],
+  },
+  {
+    name: 'duplicate host across files',
+    edits: { 'inventory/more.yaml': 'hosts:\n  gamma:\n    address: 10.0.0.9\n' },
+    codes: ['duplicate-host'],
+    expected: ['inventory/more.yaml:2:3 hosts.gamma: duplicate host name: already defined in inventory/hosts.yaml'],
+  },
+  {
+    name: 'duplicate service across stacks',
+    edits: {
+      'stacks/copy.yaml':
+        'x-ai-platform:\n  placement: { hosts: [gamma] }\n  phase: infra\nservices:\n  db:\n    image: postgres:16\n',
+    },
+    codes: ['duplicate-service'],
+    expected: ['stacks/db.yaml:5:3 services.db: duplicate service name: already defined in stacks/copy.yaml'],
+  },
+  {
+    name: 'duplicate model',
+    edits: { 'inventory/more.yaml': 'models:\n  - { name: small }\n' },
+    codes: ['duplicate-model'],
+    expected: [
+      'inventory/platform.yaml:8:13 models[0].name: duplicate model: already declared in inventory/more.yaml (got "small")',
+    ],
+  },
+  {
+    name: 'platform defined twice',
+    edits: { 'inventory/more.yaml': 'platform:\n  name: other\n' },
+    codes: ['duplicate-platform'],
+    expected: ['inventory/platform.yaml:1:1 platform: platform is already defined in inventory/more.yaml'],
+  },
+  {
+    name: 'no platform block',
+    edits: { 'inventory/platform.yaml': 'models: []\n', 'stacks/app.yaml': null },
+    codes: ['no-platform'],
+    expected: [
+      'inventory/hosts.yaml:1:1 platform: no platform block in any inventory file (allowed platform: {name: ...} in one file)',
+    ],
+  },
+  {
+    name: 'mount of an export the NAS lacks',
+    edits: {
+      'inventory/hosts.yaml': replace(
+        '    tags: [db]',
+        '    tags: [db]\n    mounts: { models: { path: /mnt/models } }',
+      ),
+    },
+    codes: ['unknown-export'],
+    expected: [
+      'inventory/hosts.yaml:13:15 hosts.gamma.mounts.models: mounts an export the NAS does not have (allowed none (platform.nas.exports is empty), got "models")',
+    ],
+  },
   {
     name: 'two writers on one export',
     edits: {
-      'inventory/platform.yaml': replace('  domain: lab.test', '  domain: lab.test\n  nas: { exports: { models: /tank/models } }'),
-      'inventory/hosts.yaml': (t) => t.replace('    tags: [gpu]\n    hardware: { gpu: { vendor: nvidia', '    tags: [gpu]\n    mounts: { models: { path: /mnt/models, mode: rw } }\n    hardware: { gpu: { vendor: nvidia').replace('    tags: [gpu]\n    hardware: { gpu: { vendor: amd', '    tags: [gpu]\n    mounts: { models: { path: /mnt/models, mode: rw } }\n    hardware: { gpu: { vendor: amd'),
+      'inventory/platform.yaml': replace(
+        '  domain: lab.test',
+        '  domain: lab.test\n  nas: { exports: { models: /tank/models } }',
+      ),
+      'inventory/hosts.yaml': (t) =>
+        t
+          .replace(
+            '    tags: [gpu]\n    hardware: { gpu: { vendor: nvidia',
+            '    tags: [gpu]\n    mounts: { models: { path: /mnt/models, mode: rw } }\n    hardware: { gpu: { vendor: nvidia',
+          )
+          .replace(
+            '    tags: [gpu]\n    hardware: { gpu: { vendor: amd',
+            '    tags: [gpu]\n    mounts: { models: { path: /mnt/models, mode: rw } }\n    hardware: { gpu: { vendor: amd',
+          ),
     },
-    codes: ['export-writers'], expected: [
-      "inventory/hosts.yaml:10:50 hosts.beta.mounts.models.mode: export \"models\" already has a writer (alpha); concurrent writers corrupt a shared model store (allowed one host with mode rw per export, got alpha, beta)",
+    codes: ['export-writers'],
+    expected: [
+      'inventory/hosts.yaml:10:50 hosts.beta.mounts.models.mode: export "models" already has a writer (alpha); concurrent writers corrupt a shared model store (allowed one host with mode rw per export, got alpha, beta)',
     ],
   },
-  { name: 'gfx_version on an NVIDIA GPU', edits: { 'inventory/hosts.yaml': replace('vendor: nvidia, count: 1, vram_gb: 12', 'vendor: nvidia, count: 1, vram_gb: 12, gfx_version: 10.3.0') }, codes: ['amd-only'], expected: [
-      "inventory/hosts.yaml:5:63 hosts.alpha.hardware.gpu.gfx_version: gfx_version applies to AMD GPUs only (got vendor nvidia)",
-    ] },
-  { name: 'video_gid on an NVIDIA GPU', edits: { 'inventory/hosts.yaml': replace('vendor: nvidia, count: 1, vram_gb: 12', 'vendor: nvidia, count: 1, vram_gb: 12, video_gid: 44') }, codes: ['amd-only'], expected: [
-      "inventory/hosts.yaml:5:63 hosts.alpha.hardware.gpu.video_gid: video_gid applies to AMD GPUs only (got vendor nvidia)",
-    ] },
-  { name: 'video_gid not a number', edits: { 'inventory/hosts.yaml': replace('vendor: amd, count: 2, vram_gb: 24', 'vendor: amd, count: 2, vram_gb: 24, video_gid: video') }, codes: ['schema'], expected: [
-      "inventory/hosts.yaml:9:71 hosts.beta.hardware.gpu.video_gid: must be an integer (got \"video\")",
-    ] },
-  { name: 'unknown model on a host', edits: { 'inventory/hosts.yaml': replace('    address: 10.0.0.1', '    address: 10.0.0.1\n    models: [smal]') }, codes: ['unknown-model'], expected: [
-      "inventory/hosts.yaml:4:14 hosts.alpha.models[0]: unknown model: declare it under models: (allowed small, big:70b, got \"smal\")",
-    ] },
-  { name: 'model on a host without Ollama', edits: { 'inventory/hosts.yaml': replace('    tags: [db]', '    tags: [db]\n    models: [small]') }, codes: ['no-ollama'], expected: [
-      "inventory/hosts.yaml:13:14 hosts.gamma.models[0]: this host runs no Ollama service to serve the model (got \"small\")",
-    ] },
-  { name: 'model placed on a host without Ollama', edits: { 'inventory/platform.yaml': replace('placement: { gpu: nvidia }', 'placement: { hosts: [alpha, gamma] }') }, codes: ['no-ollama'], expected: [
-      "inventory/platform.yaml:8:31 models[0].placement: places the model on \"gamma\", which runs no Ollama service (allowed alpha, beta, got gamma)",
-    ] },
-  { name: 'unknown fallback model', edits: { 'inventory/platform.yaml': replace('fallbacks: [small]', 'fallbacks: [tiny]') }, codes: ['unknown-model'], expected: [
-      "inventory/platform.yaml:9:68 models[1].fallbacks[0]: unknown model (allowed small, big:70b, got \"tiny\")",
-    ] },
-  { name: 'bind mount climbing out', edits: { 'stacks/db.yaml': replace('    ports: ["5432:5432"]', '    ports: ["5432:5432"]\n    volumes: ["./../../etc:/host-etc"]') }, codes: ['bind-escape'], expected: [
-      "stacks/db.yaml:10:15 services.db.volumes[0]: bind mount source must not climb out with .. (allowed an absolute path, or ./path inside the host base directory, got \"./../../etc\")",
-    ] },
-  { name: 'bind mount climbing out in an override', edits: { 'stacks/db.yaml': replace('        - tcp: { port: 5432 }', '        - tcp: { port: 5432 }\n      overrides:\n        - on: { tags: [db] }\n          set: { volumes: ["/data:/data", "./x/../../../etc:/host-etc"] }') }, codes: ['bind-escape'], expected: [
-      "stacks/db.yaml:17:43 services.db.x-ai-platform.overrides[0].set.volumes[1]: bind mount source must not climb out with .. (allowed an absolute path, or ./path inside the host base directory, got \"./x/../../../etc\")",
-    ] },
-  { name: 'no such template', edits: { 'stacks/app.yaml': replace('template: app.conf.hbs', 'template: app.cfg.hbs') }, codes: ['unknown-template'], expected: [
-      "stacks/app.yaml:5:19 x-ai-platform.files[0].template: no such template in templates/ (got \"app.cfg.hbs\")",
-    ] },
-  { name: 'template: missing variable', edits: { 'templates/app.conf.hbs': replace('backend {{url}}', 'backend {{url}} weight {{weight}}') }, codes: ['render'], expected: [
-      "templates/app.conf.hbs:3:26 missing variable \"weight\" (rendering for host alpha) (allowed variables under platform, hosts, fleet, services, ollama, litellm, prometheus, routes, databases, host)",
-    ] },
-  { name: 'template: syntax error', edits: { 'templates/app.conf.hbs': replace('{{/each}}', '{{/eahc}}') }, codes: ['template-syntax'], expected: [
-      "templates/app.conf.hbs:2:4 template syntax error: each doesn't match eahc",
-    ] },
-  { name: 'template: unknown helper', edits: { 'templates/app.conf.hbs': replace('{{url}}', '{{upper url}}') }, codes: ['template-syntax'], expected: [
-      "templates/app.conf.hbs:3:9 unknown helper (allowed json, join, eq, ne, or, not, length, got upper)",
-    ] },
-  { name: 'stack value: missing variable', edits: { 'stacks/app.yaml': replace('{{services.db.address}}', '{{services.cache.address}}') }, codes: ['render'], expected: [
-      "stacks/app.yaml:10:15 services.app.environment.DB_URL: missing variable \"services.cache.address\" (allowed variables under platform, hosts, fleet, services, ollama, litellm, prometheus, routes, databases, host)",
-    ] },
-  { name: 'stack value: file not rendered here', edits: { 'stacks/app.yaml': replace("{{file 'app/app.conf'}}", "{{file 'app/other.conf'}}") }, codes: ['render'], expected: [
-      "stacks/app.yaml:13:9 services.app.volumes[0]: no stack on host alpha renders app/other.conf (allowed app/app.conf, got \"app/other.conf\")",
-    ] },
-  { name: 'two stacks write one path', edits: { 'stacks/ollama.yaml': replace('  phase: ai\n', '  phase: ai\n  files:\n    - { template: app.conf.hbs, path: app/app.conf }\n') }, codes: ['render'], expected: [
-      "stacks/ollama.yaml:5:39 x-ai-platform.files[0].path: host \"alpha\" already gets a file at this path from another stack (got \"app/app.conf\")",
-    ] },
-  { name: 'volume defined differently by two stacks', edits: { 'stacks/app.yaml': (t) => `${t}volumes:\n  cache: { driver: local }\n`, 'stacks/ollama.yaml': (t) => `${t}volumes:\n  cache: { driver: nfs }\n` }, codes: ['render'], expected: [
-      "stacks/ollama.yaml:16:10 volumes.cache: volume \"cache\" is defined differently by another stack on host \"alpha\"",
-    ] },
-  { name: 'override sets x-ai-platform', edits: { 'stacks/ollama.yaml': replace('set: { image: "ollama/ollama:0.5.7-rocm" }', 'set: { image: "ollama/ollama:0.5.7-rocm", x-ai-platform: {} }') }, codes: ['override-meta'], expected: [
-      "stacks/ollama.yaml:14:53 services.ollama.x-ai-platform.overrides[0].set.x-ai-platform: overrides set Compose keys only",
-    ] },
-  { name: 'override selects an unknown host', edits: { 'stacks/ollama.yaml': replace('on: { gpu: amd }', 'on: { hosts: [hades] }') }, codes: ['unknown-host'], expected: [
-      "stacks/ollama.yaml:13:25 services.ollama.x-ai-platform.overrides[0].on.hosts[0]: unknown host (allowed alpha, beta, gamma, got \"hades\")",
-    ] },
-  { name: 'secret used in an override only', edits: { 'stacks/ollama.yaml': replace('set: { image: "ollama/ollama:0.5.7-rocm" }', 'set: { image: "ollama/ollama:0.5.7-rocm", environment: { TOKEN: "${ROCM_TOKEN}" } }') }, codes: ['undeclared-secret'], expected: [
-      "stacks/ollama.yaml:14:75 services.ollama.x-ai-platform.overrides[0].set.environment.TOKEN: uses ${ROCM_TOKEN}, which is not a declared secret (allowed DB_PASSWORD, API_KEY (platform.secrets), or ${ROCM_TOKEN:-default}, got ROCM_TOKEN)",
-    ] },
-  { name: 'a dollar Compose cannot interpolate', edits: { 'stacks/db.yaml': replace('POSTGRES_PASSWORD: ${DB_PASSWORD}', 'POSTGRES_PASSWORD: "pw$(id)"') }, codes: ['bad-dollar'], expected: [
+  {
+    name: 'gfx_version on an NVIDIA GPU',
+    edits: {
+      'inventory/hosts.yaml': replace(
+        'vendor: nvidia, count: 1, vram_gb: 12',
+        'vendor: nvidia, count: 1, vram_gb: 12, gfx_version: 10.3.0',
+      ),
+    },
+    codes: ['amd-only'],
+    expected: [
+      'inventory/hosts.yaml:5:63 hosts.alpha.hardware.gpu.gfx_version: gfx_version applies to AMD GPUs only (got vendor nvidia)',
+    ],
+  },
+  {
+    name: 'video_gid on an NVIDIA GPU',
+    edits: {
+      'inventory/hosts.yaml': replace(
+        'vendor: nvidia, count: 1, vram_gb: 12',
+        'vendor: nvidia, count: 1, vram_gb: 12, video_gid: 44',
+      ),
+    },
+    codes: ['amd-only'],
+    expected: [
+      'inventory/hosts.yaml:5:63 hosts.alpha.hardware.gpu.video_gid: video_gid applies to AMD GPUs only (got vendor nvidia)',
+    ],
+  },
+  {
+    name: 'video_gid not a number',
+    edits: {
+      'inventory/hosts.yaml': replace(
+        'vendor: amd, count: 2, vram_gb: 24',
+        'vendor: amd, count: 2, vram_gb: 24, video_gid: video',
+      ),
+    },
+    codes: ['schema'],
+    expected: ['inventory/hosts.yaml:9:71 hosts.beta.hardware.gpu.video_gid: must be an integer (got "video")'],
+  },
+  {
+    name: 'unknown model on a host',
+    edits: { 'inventory/hosts.yaml': replace('    address: 10.0.0.1', '    address: 10.0.0.1\n    models: [smal]') },
+    codes: ['unknown-model'],
+    expected: [
+      'inventory/hosts.yaml:4:14 hosts.alpha.models[0]: unknown model: declare it under models: (allowed small, big:70b, got "smal")',
+    ],
+  },
+  {
+    name: 'model on a host without Ollama',
+    edits: { 'inventory/hosts.yaml': replace('    tags: [db]', '    tags: [db]\n    models: [small]') },
+    codes: ['no-ollama'],
+    expected: [
+      'inventory/hosts.yaml:13:14 hosts.gamma.models[0]: this host runs no Ollama service to serve the model (got "small")',
+    ],
+  },
+  {
+    name: 'model placed on a host without Ollama',
+    edits: { 'inventory/platform.yaml': replace('placement: { gpu: nvidia }', 'placement: { hosts: [alpha, gamma] }') },
+    codes: ['no-ollama'],
+    expected: [
+      'inventory/platform.yaml:8:31 models[0].placement: places the model on "gamma", which runs no Ollama service (allowed alpha, beta, got gamma)',
+    ],
+  },
+  {
+    name: 'unknown fallback model',
+    edits: { 'inventory/platform.yaml': replace('fallbacks: [small]', 'fallbacks: [tiny]') },
+    codes: ['unknown-model'],
+    expected: [
+      'inventory/platform.yaml:9:68 models[1].fallbacks[0]: unknown model (allowed small, big:70b, got "tiny")',
+    ],
+  },
+  {
+    name: 'bind mount climbing out',
+    edits: {
+      'stacks/db.yaml': replace(
+        '    ports: ["5432:5432"]',
+        '    ports: ["5432:5432"]\n    volumes: ["./../../etc:/host-etc"]',
+      ),
+    },
+    codes: ['bind-escape'],
+    expected: [
+      'stacks/db.yaml:10:15 services.db.volumes[0]: bind mount source must not climb out with .. (allowed an absolute path, or ./path inside the host base directory, got "./../../etc")',
+    ],
+  },
+  {
+    name: 'bind mount climbing out in an override',
+    edits: {
+      'stacks/db.yaml': replace(
+        '        - tcp: { port: 5432 }',
+        '        - tcp: { port: 5432 }\n      overrides:\n        - on: { tags: [db] }\n          set: { volumes: ["/data:/data", "./x/../../../etc:/host-etc"] }',
+      ),
+    },
+    codes: ['bind-escape'],
+    expected: [
+      'stacks/db.yaml:17:43 services.db.x-ai-platform.overrides[0].set.volumes[1]: bind mount source must not climb out with .. (allowed an absolute path, or ./path inside the host base directory, got "./x/../../../etc")',
+    ],
+  },
+  {
+    name: 'no such template',
+    edits: { 'stacks/app.yaml': replace('template: app.conf.hbs', 'template: app.cfg.hbs') },
+    codes: ['unknown-template'],
+    expected: [
+      'stacks/app.yaml:5:19 x-ai-platform.files[0].template: no such template in templates/ (got "app.cfg.hbs")',
+    ],
+  },
+  {
+    name: 'template: missing variable',
+    edits: { 'templates/app.conf.hbs': replace('backend {{url}}', 'backend {{url}} weight {{weight}}') },
+    codes: ['render'],
+    expected: [
+      'templates/app.conf.hbs:3:26 missing variable "weight" (rendering for host alpha) (allowed variables under platform, hosts, fleet, services, ollama, litellm, prometheus, routes, databases, host)',
+    ],
+  },
+  {
+    name: 'template: syntax error',
+    edits: { 'templates/app.conf.hbs': replace('{{/each}}', '{{/eahc}}') },
+    codes: ['template-syntax'],
+    expected: ["templates/app.conf.hbs:2:4 template syntax error: each doesn't match eahc"],
+  },
+  {
+    name: 'template: unknown helper',
+    edits: { 'templates/app.conf.hbs': replace('{{url}}', '{{upper url}}') },
+    codes: ['template-syntax'],
+    expected: ['templates/app.conf.hbs:3:9 unknown helper (allowed json, join, eq, ne, or, not, length, got upper)'],
+  },
+  {
+    name: 'stack value: missing variable',
+    edits: { 'stacks/app.yaml': replace('{{services.db.address}}', '{{services.cache.address}}') },
+    codes: ['render'],
+    expected: [
+      'stacks/app.yaml:10:15 services.app.environment.DB_URL: missing variable "services.cache.address" (allowed variables under platform, hosts, fleet, services, ollama, litellm, prometheus, routes, databases, host)',
+    ],
+  },
+  {
+    name: 'stack value: file not rendered here',
+    edits: { 'stacks/app.yaml': replace("{{file 'app/app.conf'}}", "{{file 'app/other.conf'}}") },
+    codes: ['render'],
+    expected: [
+      'stacks/app.yaml:13:9 services.app.volumes[0]: no stack on host alpha renders app/other.conf (allowed app/app.conf, got "app/other.conf")',
+    ],
+  },
+  {
+    name: 'two stacks write one path',
+    edits: {
+      'stacks/ollama.yaml': replace(
+        '  phase: ai\n',
+        '  phase: ai\n  files:\n    - { template: app.conf.hbs, path: app/app.conf }\n',
+      ),
+    },
+    codes: ['render'],
+    expected: [
+      'stacks/ollama.yaml:5:39 x-ai-platform.files[0].path: host "alpha" already gets a file at this path from another stack (got "app/app.conf")',
+    ],
+  },
+  {
+    name: 'volume defined differently by two stacks',
+    edits: {
+      'stacks/app.yaml': (t) => `${t}volumes:\n  cache: { driver: local }\n`,
+      'stacks/ollama.yaml': (t) => `${t}volumes:\n  cache: { driver: nfs }\n`,
+    },
+    codes: ['render'],
+    expected: [
+      'stacks/ollama.yaml:16:10 volumes.cache: volume "cache" is defined differently by another stack on host "alpha"',
+    ],
+  },
+  {
+    name: 'override sets x-ai-platform',
+    edits: {
+      'stacks/ollama.yaml': replace(
+        'set: { image: "ollama/ollama:0.5.7-rocm" }',
+        'set: { image: "ollama/ollama:0.5.7-rocm", x-ai-platform: {} }',
+      ),
+    },
+    codes: ['override-meta'],
+    expected: [
+      'stacks/ollama.yaml:14:53 services.ollama.x-ai-platform.overrides[0].set.x-ai-platform: overrides set Compose keys only',
+    ],
+  },
+  {
+    name: 'override selects an unknown host',
+    edits: { 'stacks/ollama.yaml': replace('on: { gpu: amd }', 'on: { hosts: [hades] }') },
+    codes: ['unknown-host'],
+    expected: [
+      'stacks/ollama.yaml:13:25 services.ollama.x-ai-platform.overrides[0].on.hosts[0]: unknown host (allowed alpha, beta, gamma, got "hades")',
+    ],
+  },
+  {
+    name: 'secret used in an override only',
+    edits: {
+      'stacks/ollama.yaml': replace(
+        'set: { image: "ollama/ollama:0.5.7-rocm" }',
+        'set: { image: "ollama/ollama:0.5.7-rocm", environment: { TOKEN: "${ROCM_TOKEN}" } }',
+      ),
+    },
+    codes: ['undeclared-secret'],
+    expected: [
+      'stacks/ollama.yaml:14:75 services.ollama.x-ai-platform.overrides[0].set.environment.TOKEN: uses ${ROCM_TOKEN}, which is not a declared secret (allowed DB_PASSWORD, API_KEY (platform.secrets), or ${ROCM_TOKEN:-default}, got ROCM_TOKEN)',
+    ],
+  },
+  {
+    name: 'a dollar Compose cannot interpolate',
+    edits: { 'stacks/db.yaml': replace('POSTGRES_PASSWORD: ${DB_PASSWORD}', 'POSTGRES_PASSWORD: "pw$(id)"') },
+    codes: ['bad-dollar'],
+    expected: [
       'stacks/db.yaml:8:26 services.db.environment.POSTGRES_PASSWORD: has a $ that Compose cannot interpolate (allowed ${NAME}, $NAME, or $$ for a literal dollar, got "pw$(id)")',
-    ] },
-  { name: 'an image reference Docker refuses', edits: { 'stacks/db.yaml': replace('image: postgres:16-alpine', 'image: "a;b"') }, codes: ['image-reference'], expected: [
+    ],
+  },
+  {
+    name: 'an image reference Docker refuses',
+    edits: { 'stacks/db.yaml': replace('image: postgres:16-alpine', 'image: "a;b"') },
+    codes: ['image-reference'],
+    expected: [
       "stacks/db.yaml:6:12 services.db.image: not an image reference Docker accepts: the path component \"a;b\" is not allowed (allowed lowercase letters and digits with '.', '_', '__' or '-' between them, components joined by '/', got \"a;b\")",
-    ] },
-  { name: 'an image with an uppercase repository', edits: { 'stacks/app.yaml': replace('image: example/app:1', 'image: Example/app:1') }, codes: ['image-reference'], expected: [
+    ],
+  },
+  {
+    name: 'an image with an uppercase repository',
+    edits: { 'stacks/app.yaml': replace('image: example/app:1', 'image: Example/app:1') },
+    codes: ['image-reference'],
+    expected: [
       "stacks/app.yaml:8:12 services.app.image: not an image reference Docker accepts: the path component \"Example\" has uppercase letters (allowed lowercase letters and digits with '.', '_', '__' or '-' between them, components joined by '/'; a registry host is written with a '.' or a ':port', or is localhost, got \"Example/app:1\")",
-    ] },
-  { name: 'an image tag with a space, in an override', edits: { 'stacks/ollama.yaml': replace('set: { image: "ollama/ollama:0.5.7-rocm" }', 'set: { image: "ollama/ollama:0.5.7 rocm" }') }, codes: ['image-reference'], expected: [
+    ],
+  },
+  {
+    name: 'an image tag with a space, in an override',
+    edits: {
+      'stacks/ollama.yaml': replace(
+        'set: { image: "ollama/ollama:0.5.7-rocm" }',
+        'set: { image: "ollama/ollama:0.5.7 rocm" }',
+      ),
+    },
+    codes: ['image-reference'],
+    expected: [
       "stacks/ollama.yaml:14:25 services.ollama.x-ai-platform.overrides[0].set.image: not an image reference Docker accepts: the tag \"0.5.7 rocm\" is not allowed (allowed 1 to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-', got \"ollama/ollama:0.5.7 rocm\")",
-    ] },
-  { name: 'an image digest that is too short', edits: { 'stacks/db.yaml': replace('image: postgres:16-alpine', 'image: postgres@sha256:abc123') }, codes: ['image-reference'], expected: [
-      "stacks/db.yaml:6:12 services.db.image: not an image reference Docker accepts: the digest \"sha256:abc123\" after '@' is not one Docker can verify (allowed sha256: and 64 lowercase hex digits, sha384: and 96, or sha512: and 128, got \"postgres@sha256:abc123\")",
-    ] },
-  { name: 'a {{...}} image that renders to a reference Docker refuses', edits: { 'stacks/app.yaml': replace('image: example/app:1', 'image: "{{platform.image_registry}}/App:1"'), 'inventory/platform.yaml': replace('  domain: lab.test', '  domain: lab.test\n  image_registry: registry.lab.test:5000') }, codes: ['render'], expected: [
+    ],
+  },
+  {
+    name: 'an image digest that is too short',
+    edits: { 'stacks/db.yaml': replace('image: postgres:16-alpine', 'image: postgres@sha256:abc123') },
+    codes: ['image-reference'],
+    expected: [
+      'stacks/db.yaml:6:12 services.db.image: not an image reference Docker accepts: the digest "sha256:abc123" after \'@\' is not one Docker can verify (allowed sha256: and 64 lowercase hex digits, sha384: and 96, or sha512: and 128, got "postgres@sha256:abc123")',
+    ],
+  },
+  {
+    name: 'a {{...}} image that renders to a reference Docker refuses',
+    edits: {
+      'stacks/app.yaml': replace('image: example/app:1', 'image: "{{platform.image_registry}}/App:1"'),
+      'inventory/platform.yaml': replace(
+        '  domain: lab.test',
+        '  domain: lab.test\n  image_registry: registry.lab.test:5000',
+      ),
+    },
+    codes: ['render'],
+    expected: [
       "stacks/app.yaml:8:12 services.app.image: not an image reference Docker accepts: the path component \"App\" has uppercase letters (rendered for host alpha) (allowed lowercase letters and digits with '.', '_', '__' or '-' between them, components joined by '/'; a registry host is written with a '.' or a ':port', or is localhost, got \"registry.lab.test:5000/App:1\")",
-    ] },
-  { name: 'a {{...}} image whose variable is unset', edits: { 'stacks/ollama.yaml': replace('set: { image: "ollama/ollama:0.5.7-rocm" }', 'set: { image: "{{platform.image_registry}}/ollama:rocm" }') }, codes: ['render'], expected: [
+    ],
+  },
+  {
+    name: 'a {{...}} image whose variable is unset',
+    edits: {
+      'stacks/ollama.yaml': replace(
+        'set: { image: "ollama/ollama:0.5.7-rocm" }',
+        'set: { image: "{{platform.image_registry}}/ollama:rocm" }',
+      ),
+    },
+    codes: ['render'],
+    expected: [
       "stacks/ollama.yaml:14:25 services.ollama.x-ai-platform.overrides[0].set.image: not an image reference Docker accepts: the path \"/ollama\" has an empty component (rendered for host beta) (allowed lowercase letters and digits with '.', '_', '__' or '-' between them, components joined by '/', got \"/ollama:rocm\")",
-    ] },
-  { name: 'a number no compose file can hold', edits: { 'stacks/db.yaml': replace('      POSTGRES_PASSWORD: ${DB_PASSWORD}', '      POSTGRES_PASSWORD: ${DB_PASSWORD}\n      RATIO: .inf\n      LIMIT: -.Inf\n      SCALE: .NaN') }, codes: ['non-finite-number', 'non-finite-number', 'non-finite-number'], expected: [
+    ],
+  },
+  {
+    name: 'a number no compose file can hold',
+    edits: {
+      'stacks/db.yaml': replace(
+        '      POSTGRES_PASSWORD: ${DB_PASSWORD}',
+        '      POSTGRES_PASSWORD: ${DB_PASSWORD}\n      RATIO: .inf\n      LIMIT: -.Inf\n      SCALE: .NaN',
+      ),
+    },
+    codes: ['non-finite-number', 'non-finite-number', 'non-finite-number'],
+    expected: [
       'stacks/db.yaml:9:14 services.db.environment.RATIO: is not a finite number (allowed a finite number, or a quoted string such as ".inf", got .inf)',
       'stacks/db.yaml:10:14 services.db.environment.LIMIT: is not a finite number (allowed a finite number, or a quoted string such as ".inf", got -.inf)',
       'stacks/db.yaml:11:14 services.db.environment.SCALE: is not a finite number (allowed a finite number, or a quoted string such as ".inf", got .nan)',
-    ] },
-  { name: 'no hosts', edits: { 'inventory/hosts.yaml': 'hosts: {}\n' }, codes: ['no-hosts'], expected: [
-      "inventory/hosts.yaml:1:1 hosts: the inventory defines no hosts",
-    ] },
-  { name: 'a stack written as both .yaml and .yml', edits: { 'stacks/db.yml': 'x-ai-platform:\n  placement: { hosts: [gamma] }\n  phase: infra\nservices:\n  cache:\n    image: redis:7\n' }, codes: ['duplicate-stack'], expected: [
-      'stacks/db.yml:1:1 duplicate stack name "db" (stacks/db.yaml and .yml)',
-    ] },
-  { name: 'bytes that are not UTF-8', edits: { 'stacks/db.yaml': Buffer.from([0x78, 0x3a, 0x20, 0xff, 0x0a]) }, codes: ['not-utf8'], expected: [
-      'stacks/db.yaml:1:4 file is not valid UTF-8 (allowed UTF-8 text, got an invalid byte sequence)',
-    ] },
-  { name: 'a YAML tag the parser does not know', edits: { 'inventory/hosts.yaml': replace('    tags: [db]', '    tags: [db]\n    description: !custom text') }, codes: ['yaml-warning'], expected: [
-      'inventory/hosts.yaml:13:18 warning: Unresolved tag: !custom',
-    ] },
-  { name: 'the Compose version key is obsolete', edits: { 'stacks/db.yaml': (t) => `version: "3.8"\n${t}` }, codes: ['obsolete-version'], expected: [
-      "stacks/db.yaml:1:1 warning: version: the Compose `version` key is obsolete and is ignored",
-    ] },
+    ],
+  },
+  {
+    name: 'no hosts',
+    edits: { 'inventory/hosts.yaml': 'hosts: {}\n' },
+    codes: ['no-hosts'],
+    expected: ['inventory/hosts.yaml:1:1 hosts: the inventory defines no hosts'],
+  },
+  {
+    name: 'a stack written as both .yaml and .yml',
+    edits: {
+      'stacks/db.yml':
+        'x-ai-platform:\n  placement: { hosts: [gamma] }\n  phase: infra\nservices:\n  cache:\n    image: redis:7\n',
+    },
+    codes: ['duplicate-stack'],
+    expected: ['stacks/db.yml:1:1 duplicate stack name "db" (stacks/db.yaml and .yml)'],
+  },
+  {
+    name: 'bytes that are not UTF-8',
+    edits: { 'stacks/db.yaml': Buffer.from([0x78, 0x3a, 0x20, 0xff, 0x0a]) },
+    codes: ['not-utf8'],
+    expected: ['stacks/db.yaml:1:4 file is not valid UTF-8 (allowed UTF-8 text, got an invalid byte sequence)'],
+  },
+  {
+    name: 'a YAML tag the parser does not know',
+    edits: { 'inventory/hosts.yaml': replace('    tags: [db]', '    tags: [db]\n    description: !custom text') },
+    codes: ['yaml-warning'],
+    expected: ['inventory/hosts.yaml:13:18 warning: Unresolved tag: !custom'],
+  },
+  {
+    name: 'the Compose version key is obsolete',
+    edits: { 'stacks/db.yaml': (t) => `version: "3.8"\n${t}` },
+    codes: ['obsolete-version'],
+    expected: ['stacks/db.yaml:1:1 warning: version: the Compose `version` key is obsolete and is ignored'],
+  },
 ]

@@ -28,7 +28,12 @@ describe('the parsed-YAML cache', () => {
     await writeFile(join(dir, 'cache', `${key}.json`), JSON.stringify({ key, value: { from: 'cache' }, warnings: [] }))
     const second = await readYamlFile(join(dir, 'f.yaml'), 'f.yaml')
     expect(second.ok && second.value).toEqual({ from: 'cache' })
-    if (second.ok) expect(issueAt(second.source, ['hosts', 'alpha', 'address'], 'x')).toMatchObject({ file: 'f.yaml', line: 3, col: 14 })
+    if (second.ok)
+      expect(issueAt(second.source, ['hosts', 'alpha', 'address'], 'x')).toMatchObject({
+        file: 'f.yaml',
+        line: 3,
+        col: 14,
+      })
   })
 
   it('keeps nothing for broken files or values JSON cannot carry, and AIP_NO_CACHE=1 turns it off', async () => {

@@ -36,15 +36,28 @@ const refusal = (fn: () => unknown): UserError => {
 describe('resolveProjectDir', () => {
   it('--project wins over AIP_PROJECT, which wins over the current directory', () => {
     expect(resolveProjectDir(mine, { cwd: other, env: { AIP_PROJECT: other } })).toEqual({ dir: mine, bundled: false })
-    expect(resolveProjectDir(undefined, { cwd: other, env: { AIP_PROJECT: mine } })).toEqual({ dir: mine, bundled: false })
+    expect(resolveProjectDir(undefined, { cwd: other, env: { AIP_PROJECT: mine } })).toEqual({
+      dir: mine,
+      bundled: false,
+    })
     expect(resolveProjectDir(undefined, { cwd: other, env: {} })).toEqual({ dir: other, bundled: false })
     // relative to the current directory, as a shell would read it; an empty variable is no choice
-    expect(resolveProjectDir(undefined, { cwd: scratch, env: { AIP_PROJECT: 'mine' } })).toEqual({ dir: mine, bundled: false })
-    expect(resolveProjectDir(undefined, { cwd: other, env: { AIP_PROJECT: '' } })).toEqual({ dir: other, bundled: false })
+    expect(resolveProjectDir(undefined, { cwd: scratch, env: { AIP_PROJECT: 'mine' } })).toEqual({
+      dir: mine,
+      bundled: false,
+    })
+    expect(resolveProjectDir(undefined, { cwd: other, env: { AIP_PROJECT: '' } })).toEqual({
+      dir: other,
+      bundled: false,
+    })
   })
 
   it('a command that connects to hosts gets the platform chosen any of those ways', () => {
-    for (const [flag, cwd, env] of [[mine, outside, {}], [undefined, outside, { AIP_PROJECT: mine }], [undefined, mine, {}]] as const) {
+    for (const [flag, cwd, env] of [
+      [mine, outside, {}],
+      [undefined, outside, { AIP_PROJECT: mine }],
+      [undefined, mine, {}],
+    ] as const) {
       expect(resolveProjectDir(flag, { cwd, env, connecting: 'deploy' })).toEqual({ dir: mine, bundled: false })
     }
   })
@@ -55,12 +68,20 @@ describe('resolveProjectDir', () => {
     expect(refused.message).toBe(
       `lock release connects to hosts and needs your platform: there is no --project, no AIP_PROJECT, and ${outside} is not a platform directory (it has no inventory/). The bundled reference platform is an example, used only by validate, plan, render and deploy --dry-run.`,
     )
-    expect(refused.hint).toBe('Pass --project DIR, set AIP_PROJECT=DIR, or cd into a platform directory (one with inventory/); `ai-platform init DIR` scaffolds one.')
+    expect(refused.hint).toBe(
+      'Pass --project DIR, set AIP_PROJECT=DIR, or cd into a platform directory (one with inventory/); `ai-platform init DIR` scaffolds one.',
+    )
   })
 
   it('a directory that is not a platform is refused, naming how it was chosen', () => {
-    expect(refusal(() => resolveProjectDir('nope', { cwd: scratch, env: {} })).message).toBe('--project nope: no such directory')
-    expect(refusal(() => resolveProjectDir(undefined, { cwd: scratch, env: { AIP_PROJECT: 'nope' } })).message).toBe('AIP_PROJECT=nope: no such directory')
-    expect(refusal(() => resolveProjectDir(undefined, { cwd: scratch, env: { AIP_PROJECT: outside } })).message).toBe(`AIP_PROJECT=${outside}: ${outside} has no inventory/ directory`)
+    expect(refusal(() => resolveProjectDir('nope', { cwd: scratch, env: {} })).message).toBe(
+      '--project nope: no such directory',
+    )
+    expect(refusal(() => resolveProjectDir(undefined, { cwd: scratch, env: { AIP_PROJECT: 'nope' } })).message).toBe(
+      'AIP_PROJECT=nope: no such directory',
+    )
+    expect(refusal(() => resolveProjectDir(undefined, { cwd: scratch, env: { AIP_PROJECT: outside } })).message).toBe(
+      `AIP_PROJECT=${outside}: ${outside} has no inventory/ directory`,
+    )
   })
 })

@@ -25,12 +25,23 @@ describe('types generated from the JSON Schemas', () => {
         ports: { type: 'array', items: { type: ['string', 'integer'] } },
         labels: { type: 'object', additionalProperties: { type: 'string' } },
         extra: { type: 'object' },
-        'x-meta': { type: 'object', additionalProperties: false, properties: { on: { $ref: 'other.schema.json#/definitions/selector' } } },
-        keep: { type: 'array', items: { type: 'object', additionalProperties: false, properties: { days: { type: 'integer', default: 7 } } } },
+        'x-meta': {
+          type: 'object',
+          additionalProperties: false,
+          properties: { on: { $ref: 'other.schema.json#/definitions/selector' } },
+        },
+        keep: {
+          type: 'array',
+          items: { type: 'object', additionalProperties: false, properties: { days: { type: 'integer', default: 7 } } },
+        },
       },
       definitions: { name: { type: 'string', pattern: '^[a-z]+$' } },
     }
-    const other = { definitions: { selector: { type: 'object', additionalProperties: false, properties: { all: { type: 'boolean' } } } } }
+    const other = {
+      definitions: {
+        selector: { type: 'object', additionalProperties: false, properties: { all: { type: 'boolean' } } },
+      },
+    }
     const text = emitSchemaTypes([
       { file: 'mini.schema.json', prefix: 'Mini', schema },
       { file: 'other.schema.json', prefix: 'Other', schema: other },
@@ -60,7 +71,9 @@ describe('types generated from the JSON Schemas', () => {
         'export type MiniName = string',
       ].join('\n'),
     )
-    expect(text).toContain("export const MINI_DEFAULTS = {\n  'mode': 'ro',\n  'count': 1,\n  'keep[].days': 7,\n} as const")
+    expect(text).toContain(
+      "export const MINI_DEFAULTS = {\n  'mode': 'ro',\n  'count': 1,\n  'keep[].days': 7,\n} as const",
+    )
     expect(text).toContain('export interface OtherSelector {\n  all?: boolean\n}')
   })
 })

@@ -2,7 +2,16 @@
 // skipped or cancelled.
 import { describe, expect, it } from 'vitest'
 import type { ContainerState } from '../../../src/deploy/containers.js'
-import { decideHost, dependentsOf, isGood, needsContainers, runsRender, schedule, type HostOutcome, type SchedulableHost } from '../../../src/deploy/decide.js'
+import {
+  decideHost,
+  dependentsOf,
+  isGood,
+  needsContainers,
+  runsRender,
+  schedule,
+  type HostOutcome,
+  type SchedulableHost,
+} from '../../../src/deploy/decide.js'
 import type { ReleaseRecord } from '../../../src/deploy/release.js'
 
 function release(day: number, hash: string): ReleaseRecord {
@@ -21,7 +30,17 @@ function release(day: number, hash: string): ReleaseRecord {
   }
 }
 function container(service: string, state: string, health = 'none', created = 1): ContainerState {
-  return { id: `${created}`.padStart(12, '0'), name: service, service, image: 'i', state, health, exitCode: state === 'exited' ? 1 : null, status: '', created }
+  return {
+    id: `${created}`.padStart(12, '0'),
+    name: service,
+    service,
+    image: 'i',
+    state,
+    health,
+    exitCode: state === 'exited' ? 1 : null,
+    status: '',
+    created,
+  }
 }
 
 describe('decideHost (what to do with one host)', () => {
@@ -41,25 +60,49 @@ describe('decideHost (what to do with one host)', () => {
 
   it('this render but a container missing, stopped, unhealthy or still starting: repair', () => {
     expect(decideHost(facts, wanted, up.slice(0, 1), expected, false)).toEqual({ action: 'repair', current: runs })
-    expect(decideHost(facts, wanted, [container('app', 'exited'), up[1]!], expected, false)).toEqual({ action: 'repair', current: runs })
-    expect(decideHost(facts, wanted, [container('app', 'running', 'unhealthy'), up[1]!], expected, false)).toEqual({ action: 'repair', current: runs })
-    expect(decideHost(facts, wanted, [container('app', 'running', 'starting'), up[1]!], expected, false)).toEqual({ action: 'repair', current: runs })
+    expect(decideHost(facts, wanted, [container('app', 'exited'), up[1]!], expected, false)).toEqual({
+      action: 'repair',
+      current: runs,
+    })
+    expect(decideHost(facts, wanted, [container('app', 'running', 'unhealthy'), up[1]!], expected, false)).toEqual({
+      action: 'repair',
+      current: runs,
+    })
+    expect(decideHost(facts, wanted, [container('app', 'running', 'starting'), up[1]!], expected, false)).toEqual({
+      action: 'repair',
+      current: runs,
+    })
     // not listed at all
     expect(decideHost(facts, wanted, null, expected, false)).toEqual({ action: 'repair', current: runs })
   })
 
   it('a release switched to but never recorded is repaired even with its containers up: its checks never ran', () => {
-    expect(decideHost({ ...facts, recorded: false }, wanted, up, expected, false)).toEqual({ action: 'repair', current: runs })
+    expect(decideHost({ ...facts, recorded: false }, wanted, up, expected, false)).toEqual({
+      action: 'repair',
+      current: runs,
+    })
   })
 
   it('other files, another .env, --force or nothing running: a new release on top of what runs', () => {
     expect(decideHost(facts, wanted, up, expected, true)).toEqual({ action: 'deploy', previous: runs })
-    expect(decideHost({ ...facts, envSha256: 'f'.repeat(64) }, wanted, up, expected, false)).toEqual({ action: 'deploy', previous: runs })
-    expect(decideHost({ ...facts, envSha256: null }, wanted, up, expected, false)).toEqual({ action: 'deploy', previous: runs })
+    expect(decideHost({ ...facts, envSha256: 'f'.repeat(64) }, wanted, up, expected, false)).toEqual({
+      action: 'deploy',
+      previous: runs,
+    })
+    expect(decideHost({ ...facts, envSha256: null }, wanted, up, expected, false)).toEqual({
+      action: 'deploy',
+      previous: runs,
+    })
     // another deploy landed while this one waited: it is what a failure goes back to
     const landed = release(3, 'c')
-    expect(decideHost({ current: landed, envSha256: env, recorded: true }, wanted, up, expected, false)).toEqual({ action: 'deploy', previous: landed })
-    expect(decideHost({ current: null, envSha256: null, recorded: true }, wanted, null, expected, false)).toEqual({ action: 'deploy', previous: null })
+    expect(decideHost({ current: landed, envSha256: env, recorded: true }, wanted, up, expected, false)).toEqual({
+      action: 'deploy',
+      previous: landed,
+    })
+    expect(decideHost({ current: null, envSha256: null, recorded: true }, wanted, null, expected, false)).toEqual({
+      action: 'deploy',
+      previous: null,
+    })
   })
 
   it('containers are listed only where the host could be left alone', () => {
@@ -79,7 +122,12 @@ const plan: SchedulableHost[] = [
   { name: 'web2', dependsOn: [{ host: 'db' }] },
   { name: 'edge', dependsOn: [{ host: 'web1' }] },
 ]
-const state = (finished: Record<string, HostOutcome> = {}, running: string[] = [], concurrency = 10, stopped = false) => ({ finished: new Map(Object.entries(finished)), running: new Set(running), concurrency, stopped })
+const state = (
+  finished: Record<string, HostOutcome> = {},
+  running: string[] = [],
+  concurrency = 10,
+  stopped = false,
+) => ({ finished: new Map(Object.entries(finished)), running: new Set(running), concurrency, stopped })
 
 describe('what a failure skips', () => {
   it('the dependents of a failed host, transitively, in plan order; independent hosts are not touched', () => {
@@ -91,7 +139,14 @@ describe('what a failure skips', () => {
   })
 
   it('only deployed, unchanged and repaired hosts let their dependents start', () => {
-    expect((['deployed', 'unchanged', 'repaired', 'failed', 'skipped', 'cancelled'] as const).map(isGood)).toEqual([true, true, true, false, false, false])
+    expect((['deployed', 'unchanged', 'repaired', 'failed', 'skipped', 'cancelled'] as const).map(isGood)).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+    ])
     expect(isGood(undefined)).toBe(false)
   })
 
@@ -123,8 +178,14 @@ describe('what a failure skips', () => {
 describe('which hosts start now', () => {
   it('first the hosts with no dependency in the plan; a host outside the plan is not waited for', () => {
     expect(schedule(plan, state())).toEqual({ start: ['db', 'mon'], end: [], waiting: ['web1', 'web2', 'edge'] })
-    expect(schedule(plan, state({ db: 'unchanged' }, ['mon']))).toEqual({ start: ['web1', 'web2'], end: [], waiting: ['edge'] })
-    expect(schedule(plan, state({ db: 'repaired', mon: 'deployed', web1: 'deployed' }, ['web2'])).start).toEqual(['edge'])
+    expect(schedule(plan, state({ db: 'unchanged' }, ['mon']))).toEqual({
+      start: ['web1', 'web2'],
+      end: [],
+      waiting: ['edge'],
+    })
+    expect(schedule(plan, state({ db: 'repaired', mon: 'deployed', web1: 'deployed' }, ['web2'])).start).toEqual([
+      'edge',
+    ])
   })
 
   it('a dependency in flight holds its dependents back', () => {
@@ -150,11 +211,30 @@ describe('which hosts start now', () => {
   })
 
   it('stopped before anything started: every host is cancelled, not skipped for a dependency cancelled with it; a failure still skips', () => {
-    expect(schedule(plan, state({}, [], 10, true)).end.map((e) => `${e.host} ${e.status}`)).toEqual(['db cancelled', 'mon cancelled', 'web1 cancelled', 'web2 cancelled', 'edge cancelled'])
-    expect(schedule(plan, state({ db: 'failed' }, [], 10, true)).end.map((e) => `${e.host} ${e.status}`)).toEqual(['mon cancelled', 'web1 skipped', 'web2 skipped', 'edge skipped'])
+    expect(schedule(plan, state({}, [], 10, true)).end.map((e) => `${e.host} ${e.status}`)).toEqual([
+      'db cancelled',
+      'mon cancelled',
+      'web1 cancelled',
+      'web2 cancelled',
+      'edge cancelled',
+    ])
+    expect(schedule(plan, state({ db: 'failed' }, [], 10, true)).end.map((e) => `${e.host} ${e.status}`)).toEqual([
+      'mon cancelled',
+      'web1 skipped',
+      'web2 skipped',
+      'edge skipped',
+    ])
   })
 
   it('a cycle leaves every host waiting and nothing to start (the engine refuses it)', () => {
-    expect(schedule([{ name: 'a', dependsOn: [{ host: 'b' }] }, { name: 'b', dependsOn: [{ host: 'a' }] }], state())).toEqual({ start: [], end: [], waiting: ['a', 'b'] })
+    expect(
+      schedule(
+        [
+          { name: 'a', dependsOn: [{ host: 'b' }] },
+          { name: 'b', dependsOn: [{ host: 'a' }] },
+        ],
+        state(),
+      ),
+    ).toEqual({ start: [], end: [], waiting: ['a', 'b'] })
   })
 })

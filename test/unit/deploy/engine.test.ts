@@ -5,7 +5,14 @@ import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Project } from '../../../src/config/model.js'
-import { deploy, rollbackHost, type DeployEvent, type DeployOptions, type DeployReport, type RollbackOptions } from '../../../src/deploy/engine.js'
+import {
+  deploy,
+  rollbackHost,
+  type DeployEvent,
+  type DeployOptions,
+  type DeployReport,
+  type RollbackOptions,
+} from '../../../src/deploy/engine.js'
 import { errorMessage } from '../../../src/errors.js'
 import { planRun } from '../../../src/plan/service.js'
 import type { HostRender } from '../../../src/render/render.js'
@@ -39,7 +46,11 @@ function version(render: HostRender, tag: string): HostRender {
   return {
     ...render,
     hash: createHash('sha256').update(`${render.hash}:${tag}`).digest('hex'),
-    services: render.services.map((s) => ({ ...s, image: `${s.image.replace(/:\d+$/, '')}:${tag}`, health: [{ required: true, command: ['check', s.name, tag] }] })),
+    services: render.services.map((s) => ({
+      ...s,
+      image: `${s.image.replace(/:\d+$/, '')}:${tag}`,
+      health: [{ required: true, command: ['check', s.name, tag] }],
+    })),
   }
 }
 
@@ -53,10 +64,21 @@ interface Run {
 }
 
 async function run(spec: Run = {}): Promise<{ report: DeployReport; events: DeployEvent[] }> {
-  const { plan, renders } = planRun({ project, origins, warnings: [] }, { selectors: spec.selectors ?? [], withDeps: false })
+  const { plan, renders } = planRun(
+    { project, origins, warnings: [] },
+    { selectors: spec.selectors ?? [], withDeps: false },
+  )
   const events: DeployEvent[] = []
   const report = await deploy(
-    { project, plan, renders: spec.tag ? renders.map((r) => version(r, spec.tag!)) : renders, secrets: new Map(), connector: fleet.connector(), emit: (e) => events.push(e), redact: (t) => t },
+    {
+      project,
+      plan,
+      renders: spec.tag ? renders.map((r) => version(r, spec.tag!)) : renders,
+      secrets: new Map(),
+      connector: fleet.connector(),
+      emit: (e) => events.push(e),
+      redact: (t) => t,
+    },
     {
       force: false,
       concurrency: 10,
@@ -89,14 +111,26 @@ describe('deploy: order and waves', () => {
       const memory = fleet.host(h.host)
       expect(memory.current).toBe(h.release)
       expect(memory.lock).toBeNull()
-      expect(memory.events()).toEqual([expect.objectContaining({ event: 'deployed', release: h.release, healthy: true })])
-      expect(memory.log.slice(-7)).toEqual(['acquire', `unpack ${h.release}`, `switch ${h.release}`, `up ${h.release}`, expect.stringMatching(/^check /), 'record deployed', 'release lock'])
+      expect(memory.events()).toEqual([
+        expect.objectContaining({ event: 'deployed', release: h.release, healthy: true }),
+      ])
+      expect(memory.log.slice(-7)).toEqual([
+        'acquire',
+        `unpack ${h.release}`,
+        `switch ${h.release}`,
+        `up ${h.release}`,
+        expect.stringMatching(/^check /),
+        'record deployed',
+        'release lock',
+      ])
     }
     // web1 and web2 start only once db1 is recorded healthy; the independent hosts do not wait for it
     const at = (line: string) => fleet.log.indexOf(line)
     for (const web of ['web1', 'web2']) {
       expect(at(`${web} acquire`)).toBeGreaterThan(at('db1 record deployed'))
-      expect(events.findIndex((e) => e.type === 'host-start' && e.host === web)).toBeGreaterThan(events.findIndex((e) => e.type === 'host-done' && e.report.host === 'db1'))
+      expect(events.findIndex((e) => e.type === 'host-start' && e.host === web)).toBeGreaterThan(
+        events.findIndex((e) => e.type === 'host-done' && e.report.host === 'db1'),
+      )
     }
     expect(at('solo1 acquire')).toBeLessThan(at('db1 record deployed'))
   })
@@ -115,7 +149,13 @@ describe('deploy: order and waves', () => {
     const repaired = await run({ selectors: ['web1'] })
     expect(status(repaired.report)).toEqual({ web1: 'repaired' })
     expect(host(repaired.report, 'web1').release).toBe(host(first.report, 'web1').release)
-    expect(web1.log.slice(-5)).toEqual(['acquire', `up ${web1.current}`, 'check web', 'record repaired', 'release lock'])
+    expect(web1.log.slice(-5)).toEqual([
+      'acquire',
+      `up ${web1.current}`,
+      'check web',
+      'record repaired',
+      'release lock',
+    ])
     expect(web1.releases.size).toBe(1)
   })
 
@@ -138,9 +178,19 @@ describe('deploy: order and waves', () => {
     newFleet()
     fleet.host('db1').behaviour = () => 'exited'
     const { report } = await run()
-    expect(status(report)).toEqual({ db1: 'failed', solo1: 'deployed', solo2: 'deployed', solo3: 'deployed', solo4: 'deployed', web1: 'skipped', web2: 'skipped' })
+    expect(status(report)).toEqual({
+      db1: 'failed',
+      solo1: 'deployed',
+      solo2: 'deployed',
+      solo3: 'deployed',
+      solo4: 'deployed',
+      web1: 'skipped',
+      web2: 'skipped',
+    })
     expect(host(report, 'web1').reason).toBe('depends on db1, which did not deploy')
-    expect(host(report, 'db1').error).toMatch(/^db1: db exited with 1; last log lines:\n {4}[0-9a-f]{12}: crashed on start$/)
+    expect(host(report, 'db1').error).toMatch(
+      /^db1: db exited with 1; last log lines:\n {4}[0-9a-f]{12}: crashed on start$/,
+    )
     expect(host(report, 'db1').failedStep).toBe('health')
     // the web hosts were only probed
     expect(fleet.host('web1').log).toEqual(['facts'])
@@ -150,7 +200,14 @@ describe('deploy: order and waves', () => {
 
   it('a host another deploy holds fails with who holds it; nothing is switched and the lock stays theirs', async () => {
     newFleet()
-    const theirs = { token: 'other:1:1:x', user: 'ana', machine: 'elsewhere', pid: 1, command: 'deploy', since: '2026-11-01T00:00:00Z' }
+    const theirs = {
+      token: 'other:1:1:x',
+      user: 'ana',
+      machine: 'elsewhere',
+      pid: 1,
+      command: 'deploy',
+      since: '2026-11-01T00:00:00Z',
+    }
     fleet.host('db1').lock = theirs
     const { report } = await run({ selectors: ['db1', 'web1'] })
     expect(status(report)).toEqual({ db1: 'failed', web1: 'skipped' })
@@ -188,9 +245,15 @@ describe('deploy: failures before and after the switch', () => {
     memory.dropAt = 'up '
     const { report } = await run({ selectors: ['solo1'], tag: 'v2' })
     const failed = host(report, 'solo1')
-    expect(failed.error).toBe(`solo1: the connection was lost during up; the host was switched to ${failed.release} and may run it unrecorded: the next deploy records it and goes on from there`)
+    expect(failed.error).toBe(
+      `solo1: the connection was lost during up; the host was switched to ${failed.release} and may run it unrecorded: the next deploy records it and goes on from there`,
+    )
     expect(failed.hint).toMatch(/^Its deploy lock stays until this machine's next deploy takes it over/)
-    expect(failed.rollback).toEqual({ status: 'failed', release: was, error: 'not attempted: the connection to solo1 is lost' })
+    expect(failed.rollback).toEqual({
+      status: 'failed',
+      release: was,
+      error: 'not attempted: the connection to solo1 is lost',
+    })
     expect(memory.current).toBe(failed.release)
     expect(memory.lock?.command).toBe('deploy')
     expect(memory.log.at(-1)).toBe(`switch ${failed.release}`)
@@ -203,7 +266,8 @@ describe('deploy: --concurrency', () => {
     let inFlight = 0
     let max = 0
     // each host takes a little while once it is in flight, so that others could overlap it
-    for (const memory of fleet.hosts.values()) memory.before = (step) => (step.startsWith('up ') ? new Promise((resolve) => setTimeout(resolve, 2)) : undefined)
+    for (const memory of fleet.hosts.values())
+      memory.before = (step) => (step.startsWith('up ') ? new Promise((resolve) => setTimeout(resolve, 2)) : undefined)
     const counting = async () => {
       const { report, events } = await run({ selectors: ['@solo'], options: { concurrency } })
       expect(report.summary.deployed).toBe(4)
@@ -238,7 +302,15 @@ describe('deploy: Ctrl-C', () => {
     fleet.host('db1').before = (step) => void (step.startsWith('up ') && stop.abort())
     const { report } = await run({ stop, options: { concurrency: 1 } })
     expect(report.interrupted).toBe(true)
-    expect(status(report)).toEqual({ db1: 'deployed', solo1: 'cancelled', solo2: 'cancelled', solo3: 'cancelled', solo4: 'cancelled', web1: 'cancelled', web2: 'cancelled' })
+    expect(status(report)).toEqual({
+      db1: 'deployed',
+      solo1: 'cancelled',
+      solo2: 'cancelled',
+      solo3: 'cancelled',
+      solo4: 'cancelled',
+      web1: 'cancelled',
+      web2: 'cancelled',
+    })
     expect(host(report, 'solo1').reason).toBe('interrupted before it started')
     expect(fleet.log.filter((l) => l.endsWith(' acquire'))).toEqual(['db1 acquire'])
     expect(fleet.host('db1').lock).toBeNull()
@@ -265,7 +337,13 @@ describe('deploy: Ctrl-C', () => {
         }
       }
     }
-    const { report } = await run({ selectors: ['solo1', 'solo2', 'solo3'], tag: 'v2', stop, abort, options: { concurrency: 2, healthTimeoutS: 60 } })
+    const { report } = await run({
+      selectors: ['solo1', 'solo2', 'solo3'],
+      tag: 'v2',
+      stop,
+      abort,
+      options: { concurrency: 2, healthTimeoutS: 60 },
+    })
     expect(status(report)).toEqual({ solo1: 'failed', solo2: 'failed', solo3: 'cancelled' })
     for (const name of ['solo1', 'solo2']) {
       const was = host(first.report, name).release!
@@ -275,7 +353,13 @@ describe('deploy: Ctrl-C', () => {
       expect(memory.current).toBe(was)
       expect(memory.containers.map((c) => [c.release, c.behaviour])).toEqual([[was, 'healthy']])
       // judged by the release's own check, after Ctrl-C
-      expect(memory.log.slice(-5)).toEqual([`switch ${was}`, `up ${was}`, 'check solo', 'record rolled-back', 'release lock'])
+      expect(memory.log.slice(-5)).toEqual([
+        `switch ${was}`,
+        `up ${was}`,
+        'check solo',
+        'record rolled-back',
+        'release lock',
+      ])
       expect(memory.events().at(-1)).toMatchObject({ event: 'rolled-back', to: was, healthy: true })
       expect(memory.lock).toBeNull()
     }
@@ -284,7 +368,7 @@ describe('deploy: Ctrl-C', () => {
 })
 
 describe('deploy: automatic rollback', () => {
-  it('a release whose checks fail goes back to the previous release, judged by the previous release\'s own checks', async () => {
+  it("a release whose checks fail goes back to the previous release, judged by the previous release's own checks", async () => {
     newFleet()
     const first = await run({ selectors: ['solo1'] })
     const was = host(first.report, 'solo1').release!
@@ -294,12 +378,20 @@ describe('deploy: automatic rollback', () => {
     const { report } = await run({ selectors: ['solo1'], tag: 'v2', options: { healthTimeoutS: 0.02 } })
     const failed = host(report, 'solo1')
     expect(failed.status).toBe('failed')
-    expect(failed.error).toMatch(/^solo1: containers run, but checks fail after 0.02 s: solo command check: exit 1: solo does not answer$/)
+    expect(failed.error).toMatch(
+      /^solo1: containers run, but checks fail after 0.02 s: solo command check: exit 1: solo does not answer$/,
+    )
     expect(failed.previous).toBe(was)
     expect(failed.rollback).toEqual({ status: 'done', release: was })
     expect(memory.current).toBe(was)
     const back = memory.log.lastIndexOf(`switch ${was}`)
-    expect(memory.log.slice(back)).toEqual([`switch ${was}`, `up ${was}`, 'check solo', 'record rolled-back', 'release lock'])
+    expect(memory.log.slice(back)).toEqual([
+      `switch ${was}`,
+      `up ${was}`,
+      'check solo',
+      'record rolled-back',
+      'release lock',
+    ])
     expect(memory.events().map((e) => [e.event, e.release, e.to, e.healthy])).toEqual([
       ['deployed', was, undefined, true],
       ['rolled-back', failed.release, was, true],
@@ -316,7 +408,11 @@ describe('deploy: automatic rollback', () => {
     const { report } = await run({ selectors: ['solo1'], tag: 'v2', options: { healthTimeoutS: 0.02 } })
     const rollback = host(report, 'solo1').rollback!
     expect(rollback.status).toBe('failed')
-    expect(rollback.error).toMatch(new RegExp(`^rolled back to ${host(first.report, 'solo1').release}, but it is not healthy either: solo1: containers run, but checks fail`))
+    expect(rollback.error).toMatch(
+      new RegExp(
+        `^rolled back to ${host(first.report, 'solo1').release}, but it is not healthy either: solo1: containers run, but checks fail`,
+      ),
+    )
     expect(memory.events().at(-1)).toMatchObject({ event: 'rolled-back', healthy: false })
   })
 
@@ -337,13 +433,21 @@ describe('deploy: automatic rollback', () => {
 })
 
 describe('rollback HOST (manual)', () => {
-  const options = (abort = new AbortController().signal): RollbackOptions => ({ lockWaitS: 0, lockStaleS: 900, healthTimeoutS: 5, command: 'rollback', stop: abort, abort })
+  const options = (abort = new AbortController().signal): RollbackOptions => ({
+    lockWaitS: 0,
+    lockStaleS: 900,
+    healthTimeoutS: 5,
+    command: 'rollback',
+    stop: abort,
+    abort,
+  })
   const input = () => ({ project, connector: fleet.connector(), emit: () => undefined, redact: (t: string) => t })
 
   async function threeReleases(): Promise<string[]> {
     newFleet()
     const ids: string[] = []
-    for (const tag of [undefined, 'v2', 'v3']) ids.push(host((await run({ selectors: ['solo1'], ...(tag ? { tag } : {}) })).report, 'solo1').release!)
+    for (const tag of [undefined, 'v2', 'v3'])
+      ids.push(host((await run({ selectors: ['solo1'], ...(tag ? { tag } : {}) })).report, 'solo1').release!)
     return ids
   }
 
@@ -352,10 +456,28 @@ describe('rollback HOST (manual)', () => {
     const memory = fleet.host('solo1')
     memory.failCheck = (argv) => argv[2] === 'v3'
     const report = await rollbackHost(input(), options(), 'solo1', null)
-    expect(report).toMatchObject({ host: 'solo1', from: v3, to: v2, services: [{ name: 'solo', state: 'running', health: 'healthy' }] })
+    expect(report).toMatchObject({
+      host: 'solo1',
+      from: v3,
+      to: v2,
+      services: [{ name: 'solo', state: 'running', health: 'healthy' }],
+    })
     expect(memory.current).toBe(v2)
-    expect(memory.log.slice(-6)).toEqual(['read releases', `switch ${v2}`, `up ${v2}`, 'check solo v2', 'record rolled-back', 'release lock'])
-    expect(memory.events().at(-1)).toMatchObject({ event: 'rolled-back', release: v3, to: v2, healthy: true, manual: true })
+    expect(memory.log.slice(-6)).toEqual([
+      'read releases',
+      `switch ${v2}`,
+      `up ${v2}`,
+      'check solo v2',
+      'record rolled-back',
+      'release lock',
+    ])
+    expect(memory.events().at(-1)).toMatchObject({
+      event: 'rolled-back',
+      release: v3,
+      to: v2,
+      healthy: true,
+      manual: true,
+    })
     expect(memory.lock).toBeNull()
   })
 
@@ -375,7 +497,13 @@ describe('rollback HOST (manual)', () => {
     const report = await rollbackHost(input(), options(), 'solo1', v1!)
     expect(report).toMatchObject({ from: v3, to: v1 })
     expect(fleet.host('solo1').current).toBe(v1)
-    expect(fleet.host('solo1').log.slice(-5)).toEqual([`switch ${v1}`, `up ${v1}`, 'check solo', 'record rolled-back', 'release lock'])
+    expect(fleet.host('solo1').log.slice(-5)).toEqual([
+      `switch ${v1}`,
+      `up ${v1}`,
+      'check solo',
+      'record rolled-back',
+      'release lock',
+    ])
   })
 
   it('a release that does not come up healthy: the host goes back onto what it ran, and the error says so', async () => {
@@ -397,7 +525,9 @@ describe('rollback HOST (manual)', () => {
   it('refuses a release the host does not keep, and one it already runs, touching nothing', async () => {
     const [, , v3] = await threeReleases()
     const memory = fleet.host('solo1')
-    await expect(rollbackHost(input(), options(), 'solo1', '20260101T000000Z-00000000')).rejects.toThrow(/^solo1 keeps no release 20260101T000000Z-00000000$/)
+    await expect(rollbackHost(input(), options(), 'solo1', '20260101T000000Z-00000000')).rejects.toThrow(
+      /^solo1 keeps no release 20260101T000000Z-00000000$/,
+    )
     await expect(rollbackHost(input(), options(), 'solo1', v3!)).rejects.toThrow(`solo1 already runs ${v3}`)
     expect(memory.current).toBe(v3)
     expect(memory.log.filter((l) => l.startsWith('switch ')).length).toBe(3)

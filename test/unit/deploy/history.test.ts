@@ -5,7 +5,14 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { historyLine, parseHistoryEntries, releasesToPrune, rollbackTarget, verdicts, type HistoryEntry } from '../../../src/deploy/history.js'
+import {
+  historyLine,
+  parseHistoryEntries,
+  releasesToPrune,
+  rollbackTarget,
+  verdicts,
+  type HistoryEntry,
+} from '../../../src/deploy/history.js'
 import { parseQuickFacts } from '../../../src/deploy/preflight.js'
 import { parseReleaseRecord, type ReleaseRecord } from '../../../src/deploy/release.js'
 import { factsScript } from '../../../src/remote/facts.js'
@@ -20,18 +27,30 @@ function release(day: number, hash = 'a', previous: string | null = null): Relea
     hash: hash.repeat(64),
     createdAt: '2026-11-01T00:00:00.000Z',
     by: { user: 'u', machine: 'm' },
-    services: [{ name: 'app', image: 'app:1', tier: 'core', oneshot: false, hasHealthcheck: false, health: [{ required: true, http: { port: 8080, path: '/health', status: 200, scheme: 'http' } }], loopbackPorts: [] }],
+    services: [
+      {
+        name: 'app',
+        image: 'app:1',
+        tier: 'core',
+        oneshot: false,
+        hasHealthcheck: false,
+        health: [{ required: true, http: { port: 8080, path: '/health', status: 200, scheme: 'http' } }],
+        loopbackPorts: [],
+      },
+    ],
     files: [],
     previous,
     tool: 't',
   }
 }
 /** Releases as the host lists them; all with the same .env unless given. */
-const kept = (ids: string[], env: (id: string) => string | null = () => 'e'.repeat(64)) => ids.map((id) => ({ id, env: env(id) }))
-const entries = (...lines: object[]): HistoryEntry[] => parseHistoryEntries(lines.map((l) => JSON.stringify(l)).join('\n'))
+const kept = (ids: string[], env: (id: string) => string | null = () => 'e'.repeat(64)) =>
+  ids.map((id) => ({ id, env: env(id) }))
+const entries = (...lines: object[]): HistoryEntry[] =>
+  parseHistoryEntries(lines.map((l) => JSON.stringify(l)).join('\n'))
 
 describe('history: verdicts', () => {
-  it('deployed and repaired are healthy; a failed deploy\'s release is failed; a rollback target is healthy unless it came up unhealthy; the last word wins', () => {
+  it("deployed and repaired are healthy; a failed deploy's release is failed; a rollback target is healthy unless it came up unhealthy; the last word wins", () => {
     const v = verdicts(
       entries(
         { event: 'deployed', release: id(1) },
@@ -43,23 +62,55 @@ describe('history: verdicts', () => {
         { event: 'repaired', release: id(7) },
       ),
     )
-    expect(Object.fromEntries(v)).toEqual({ [id(1)]: 'failed', [id(2)]: 'failed', [id(3)]: 'failed', [id(5)]: 'healthy', [id(6)]: 'unknown', [id(7)]: 'healthy' })
+    expect(Object.fromEntries(v)).toEqual({
+      [id(1)]: 'failed',
+      [id(2)]: 'failed',
+      [id(3)]: 'failed',
+      [id(5)]: 'healthy',
+      [id(6)]: 'unknown',
+      [id(7)]: 'healthy',
+    })
     // a manual rollback leaves a healthy release: it says nothing against it
     expect(v.has(id(4))).toBe(false)
   })
 
   it('skips lines that do not name releases as ours do', () => {
-    expect(parseHistoryEntries('{"event":"deployed","release":"../../etc"}\nnot json\n[]\n{"event":"deployed","release":"' + id(1) + '","to":"x"}')).toEqual([{ event: 'deployed', release: id(1) }])
+    expect(
+      parseHistoryEntries(
+        '{"event":"deployed","release":"../../etc"}\nnot json\n[]\n{"event":"deployed","release":"' +
+          id(1) +
+          '","to":"x"}',
+      ),
+    ).toEqual([{ event: 'deployed', release: id(1) }])
   })
 })
 
 describe('history: pruning', () => {
   it('one good and two failed deploys with releases_keep 3: the good one stays to go back to', () => {
     const ids = [id(1), id(2), id(3), id(4)]
-    const history = entries({ event: 'deployed', release: id(1) }, { event: 'deployed', release: id(2) }, { event: 'rolled-back', release: id(3), to: id(2) }, { event: 'rolled-back', release: id(4), to: id(2) })
+    const history = entries(
+      { event: 'deployed', release: id(1) },
+      { event: 'deployed', release: id(2) },
+      { event: 'rolled-back', release: id(3), to: id(2) },
+      { event: 'rolled-back', release: id(4), to: id(2) },
+    )
     // live: id(2); keep 3: live, id(1) (healthy), then the newest failed one
-    expect(releasesToPrune(kept(ids, (i) => i), id(2), history, 3)).toEqual([id(3)])
-    expect(releasesToPrune(kept(ids, (i) => i), id(2), history, 2)).toEqual([id(4), id(3)])
+    expect(
+      releasesToPrune(
+        kept(ids, (i) => i),
+        id(2),
+        history,
+        3,
+      ),
+    ).toEqual([id(3)])
+    expect(
+      releasesToPrune(
+        kept(ids, (i) => i),
+        id(2),
+        history,
+        2,
+      ),
+    ).toEqual([id(4), id(3)])
     // the old rule (the newest 3 by time) kept both failed ones and dropped id(1)
   })
 
@@ -70,8 +121,22 @@ describe('history: pruning', () => {
     expect(releasesToPrune(kept([s0, g1, g2, g3]), g3, history, 3)).toEqual([g1])
     expect(releasesToPrune(kept([s0, g1, g2, g3]), g3, history, 2)).toEqual([g2, g1])
     // the same files with other secrets (a rotated password) is other content: nothing to drop first
-    expect(releasesToPrune(kept([s0, g1, g2, g3], (i) => (i === g2 ? 'f'.repeat(64) : 'e'.repeat(64))), g3, history, 3)).toEqual([g1])
-    expect(releasesToPrune(kept([s0, g1, g2, g3], (i) => i), g3, history, 3)).toEqual([s0])
+    expect(
+      releasesToPrune(
+        kept([s0, g1, g2, g3], (i) => (i === g2 ? 'f'.repeat(64) : 'e'.repeat(64))),
+        g3,
+        history,
+        3,
+      ),
+    ).toEqual([g1])
+    expect(
+      releasesToPrune(
+        kept([s0, g1, g2, g3], (i) => i),
+        g3,
+        history,
+        3,
+      ),
+    ).toEqual([s0])
   })
 
   it('never the live one, even with keep 0 or an unrecorded live release', () => {
@@ -89,14 +154,38 @@ describe('history: where a rollback goes', () => {
     const sameEnv = new Map([r1, r2, r3, r4].map((r) => [r.id, 'x']))
     expect(rollbackTarget(r4, [r4, r3, r2, r1], [], sameEnv)?.id).toBe(r3.id)
     expect(rollbackTarget(r3, [r3, r2, r1], [], sameEnv)?.id).toBe(r1.id)
-    expect(rollbackTarget(r4, [r4, r3, r2, r1], entries({ event: 'rolled-back', release: r3.id, to: r2.id }), sameEnv)?.id).toBe(r2.id)
+    expect(
+      rollbackTarget(r4, [r4, r3, r2, r1], entries({ event: 'rolled-back', release: r3.id, to: r2.id }), sameEnv)?.id,
+    ).toBe(r2.id)
     // a .env the host could not digest is not taken for the same
     expect(rollbackTarget(r3, [r3, r2, r1], [])?.id).toBe(r2.id)
     expect(rollbackTarget(r1, [r1], [])).toBeNull()
     // the same files with other secrets is a rollback (a rotated password undone); with the same secrets it is none
     const env = (pairs: [ReleaseRecord, string][]) => new Map(pairs.map(([r, e]) => [r.id, e]))
-    expect(rollbackTarget(r3, [r3, r2, r1], [], env([[r3, 'x'], [r2, 'y'], [r1, 'x']]))?.id).toBe(r2.id)
-    expect(rollbackTarget(r3, [r3, r2, r1], [], env([[r3, 'x'], [r2, 'x'], [r1, 'x']]))?.id).toBe(r1.id)
+    expect(
+      rollbackTarget(
+        r3,
+        [r3, r2, r1],
+        [],
+        env([
+          [r3, 'x'],
+          [r2, 'y'],
+          [r1, 'x'],
+        ]),
+      )?.id,
+    ).toBe(r2.id)
+    expect(
+      rollbackTarget(
+        r3,
+        [r3, r2, r1],
+        [],
+        env([
+          [r3, 'x'],
+          [r2, 'x'],
+          [r1, 'x'],
+        ]),
+      )?.id,
+    ).toBe(r1.id)
   })
 })
 
@@ -108,7 +197,12 @@ describe('the recorded fact, in a real sh', () => {
       mkdirSync(join(base, 'releases', r.id), { recursive: true })
       writeFileSync(join(base, 'releases', r.id, 'release.json'), `${JSON.stringify(r)}\n`)
       symlinkSync(`releases/${r.id}`, join(base, 'current'))
-      const facts = () => parseQuickFacts(execFileSync('sh', ['-c', factsScript({ baseDir: base, mounts: [], gpu: null, full: false })], { encoding: 'utf8' }))
+      const facts = () =>
+        parseQuickFacts(
+          execFileSync('sh', ['-c', factsScript({ baseDir: base, mounts: [], gpu: null, full: false })], {
+            encoding: 'utf8',
+          }),
+        )
       expect(facts().current?.id).toBe(r.id)
       expect(facts().recorded).toBe(false)
       writeFileSync(join(base, 'history.jsonl'), `${historyLine(release(1), 'deployed', { command: 'deploy' })}\n`)
@@ -124,15 +218,30 @@ describe('the recorded fact, in a real sh', () => {
     const r = release(1)
     expect(parseReleaseRecord(JSON.stringify(r))?.services[0]?.health).toEqual(r.services[0]!.health)
     // checks that do not read as checks are dropped (the release is judged by its containers), not the record
-    const bad = (health: unknown) => parseReleaseRecord(JSON.stringify({ ...r, services: [{ ...r.services[0], health }] }))?.services[0]
-    for (const health of [[{ required: true, http: { port: 0, path: '/', status: 200, scheme: 'http' } }], [{ required: true, command: [] }], [{ required: true }], [{ required: 'yes', tcp: { port: 80 } }], [{ required: true, tcp: { port: 80 }, extra: 1 }], 'x']) {
+    const bad = (health: unknown) =>
+      parseReleaseRecord(JSON.stringify({ ...r, services: [{ ...r.services[0], health }] }))?.services[0]
+    for (const health of [
+      [{ required: true, http: { port: 0, path: '/', status: 200, scheme: 'http' } }],
+      [{ required: true, command: [] }],
+      [{ required: true }],
+      [{ required: 'yes', tcp: { port: 80 } }],
+      [{ required: true, tcp: { port: 80 }, extra: 1 }],
+      'x',
+    ]) {
       expect(bad(health)).toMatchObject({ name: 'app' })
       expect(bad(health)?.health).toBeUndefined()
       expect(bad(health)?.loopbackPorts).toBeUndefined()
     }
     expect(bad(undefined)?.health).toBeUndefined()
     // what a stack may declare, however long, is kept
-    const long = [{ required: true, command: ['sh', '-c', 'x'.repeat(5000), ...Array.from({ length: 70 }, (_, i) => `a${i}`)] }, { name: 'n'.repeat(5000), required: true, http: { port: 80, path: '/', status: 200, scheme: 'http', body: 'b'.repeat(5000) } }]
+    const long = [
+      { required: true, command: ['sh', '-c', 'x'.repeat(5000), ...Array.from({ length: 70 }, (_, i) => `a${i}`)] },
+      {
+        name: 'n'.repeat(5000),
+        required: true,
+        http: { port: 80, path: '/', status: 200, scheme: 'http', body: 'b'.repeat(5000) },
+      },
+    ]
     expect(bad(long)?.health).toEqual(long)
   })
 })

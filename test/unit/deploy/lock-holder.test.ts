@@ -17,7 +17,9 @@ describe('a lock holder whose process is gone', () => {
 
   it('says it is no longer running and what frees the lock; any other holder is named as the lock names it', () => {
     const holder = held({ user: 'root', machine: 'vm', pid: 4242 })
-    expect(describeHolder(holder, 'erebus', false)).toBe('root@vm (pid 4242, no longer running: `ai-platform lock release erebus` frees it)')
+    expect(describeHolder(holder, 'erebus', false)).toBe(
+      'root@vm (pid 4242, no longer running: `ai-platform lock release erebus` frees it)',
+    )
     expect(describeHolder(holder, 'erebus', true)).toBe('root@vm (pid 4242)')
     expect(describeHolder(holder, 'erebus', null)).toBe('root@vm (pid 4242)')
     expect(describeHolder(parseHolder('held\n@@age 5'), 'erebus', null)).toBe('an unknown holder')

@@ -17,10 +17,23 @@ afterAll(() => rmSync(base, { recursive: true, force: true }))
 function render(files: { path: string; content: string; mode?: string }[]): HostRender {
   const rendered = files.map((f) => {
     const sum = sha256(f.content)
-    return { path: `files/${fileKey(f.path, f.mode ?? '0644', sum)}/${f.path}`, content: f.content, sha256: sum, mode: f.mode ?? '0644' }
+    return {
+      path: `files/${fileKey(f.path, f.mode ?? '0644', sum)}/${f.path}`,
+      content: f.content,
+      sha256: sum,
+      mode: f.mode ?? '0644',
+    }
   })
   const compose = { path: 'compose.yaml', content: 'services: {}\n', sha256: sha256('services: {}\n'), mode: '0644' }
-  return { host: 'h', composeProject: 'p', compose, files: rendered, secrets: [], services: [], hash: sha256(rendered.map((f) => f.path).join()) }
+  return {
+    host: 'h',
+    composeProject: 'p',
+    compose,
+    files: rendered,
+    secrets: [],
+    services: [],
+    hash: sha256(rendered.map((f) => f.path).join()),
+  }
 }
 
 async function upload(id: string, r: HostRender, tamper?: (tar: Buffer) => Buffer) {
@@ -40,7 +53,9 @@ describe('config files in the host store', () => {
     const second = await upload('r2', moved)
     expect(second.status, second.stderr).toBe(0)
     expect(readFileSync(join(base, moved.files[0]!.path), 'utf8')).toBe('listen 8080\n')
-    expect(readFileSync(join(base, 'releases', 'r2', 'files.sha256'), 'utf8')).toBe(`${sha256('listen 8080\n')}  ${moved.files[0]!.path}\n`)
+    expect(readFileSync(join(base, 'releases', 'r2', 'files.sha256'), 'utf8')).toBe(
+      `${sha256('listen 8080\n')}  ${moved.files[0]!.path}\n`,
+    )
   })
 
   it('a store entry damaged on the host is replaced by the upload', async () => {
@@ -56,7 +71,9 @@ describe('config files in the host store', () => {
   it('a file that does not match its sum fails the upload and leaves no release behind', async () => {
     const r = render([{ path: 'x/y.conf', content: 'AAAAAAAAAAAAAAAA\n' }])
     // one byte of the file changed in transit: the tar still unpacks
-    const result = await upload('r5', r, (tar) => Buffer.from(tar.toString('latin1').replace('AAAAAAAAAAAAAAAA', 'AAAAAAAABAAAAAAA'), 'latin1'))
+    const result = await upload('r5', r, (tar) =>
+      Buffer.from(tar.toString('latin1').replace('AAAAAAAAAAAAAAAA', 'AAAAAAAABAAAAAAA'), 'latin1'),
+    )
     expect(result.status).not.toBe(0)
     expect(result.stderr).toContain(`${r.files[0]!.path}: FAILED`)
     expect(result.stderr).toContain("the release's config files did not arrive intact")
@@ -79,7 +96,17 @@ describe('config files in the host store', () => {
 })
 
 describe('what a host says it runs', () => {
-  const record = { ...buildRecord(render([{ path: 'a/b.conf', content: 'x\n' }]), { id: '20261130T010203Z-0123abcd', platform: 'p', now: new Date(), previous: null, tool: 't' }), hash: 'a'.repeat(64), composeProject: 'p' }
+  const record = {
+    ...buildRecord(render([{ path: 'a/b.conf', content: 'x\n' }]), {
+      id: '20261130T010203Z-0123abcd',
+      platform: 'p',
+      now: new Date(),
+      previous: null,
+      tool: 't',
+    }),
+    hash: 'a'.repeat(64),
+    composeProject: 'p',
+  }
   const good = () => structuredClone(record)
 
   it('a record buildRecord() wrote is read back', () => {
@@ -98,8 +125,30 @@ describe('what a host says it runs', () => {
   })
 
   it('a lock holder believes only fields of the right type', () => {
-    expect(parseHolder('held\n{"token":{"$(id)":1},"user":["x"],"machine":"m","pid":"12","since":5}\n@@age 12x')).toEqual({ who: '?@m (pid ?)', since: null, command: null, ageS: null, user: null, machine: 'm', pid: null, token: null })
-    expect(parseHolder('held\n{"token":"t","user":"u","machine":"m","pid":12,"command":"deploy","since":"s"}\n@@age 12')).toEqual({ who: 'u@m (pid 12)', since: 's', command: 'deploy', ageS: 12, user: 'u', machine: 'm', pid: 12, token: 't' })
+    expect(
+      parseHolder('held\n{"token":{"$(id)":1},"user":["x"],"machine":"m","pid":"12","since":5}\n@@age 12x'),
+    ).toEqual({
+      who: '?@m (pid ?)',
+      since: null,
+      command: null,
+      ageS: null,
+      user: null,
+      machine: 'm',
+      pid: null,
+      token: null,
+    })
+    expect(
+      parseHolder('held\n{"token":"t","user":"u","machine":"m","pid":12,"command":"deploy","since":"s"}\n@@age 12'),
+    ).toEqual({
+      who: 'u@m (pid 12)',
+      since: 's',
+      command: 'deploy',
+      ageS: 12,
+      user: 'u',
+      machine: 'm',
+      pid: 12,
+      token: 't',
+    })
   })
 })
 

@@ -9,7 +9,14 @@ import { formatIssue } from '../../../src/errors.js'
 import { MINIMAL, projectFrom } from '../../helpers/project.js'
 
 const RUNS = Number(process.env.AIP_FUZZ_RUNS ?? 1000)
-const FILES = ['inventory/platform.yaml', 'inventory/hosts.yaml', 'stacks/db.yaml', 'stacks/ollama.yaml', 'stacks/app.yaml', 'templates/app.conf.hbs']
+const FILES = [
+  'inventory/platform.yaml',
+  'inventory/hosts.yaml',
+  'stacks/db.yaml',
+  'stacks/ollama.yaml',
+  'stacks/app.yaml',
+  'templates/app.conf.hbs',
+]
 let dir = ''
 const originals = new Map<string, string>()
 
@@ -28,7 +35,10 @@ async function restore(): Promise<void> {
 /** Runs validate and checks the contract: a report (never a throw), every issue located and with a known code, within a time bound. */
 async function checkContract(): Promise<void> {
   const started = performance.now()
-  const report = await Promise.race([validateProject(dir), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('validate hung for 5 s')), 5000))])
+  const report = await Promise.race([
+    validateProject(dir),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('validate hung for 5 s')), 5000)),
+  ])
   expect(performance.now() - started).toBeLessThan(5000)
   for (const issue of report.issues) {
     expect(issue.file.length).toBeGreaterThan(0)
@@ -41,11 +51,47 @@ async function checkContract(): Promise<void> {
   expect(report.valid).toBe(!report.issues.some((i) => i.severity === 'error'))
 }
 
-const yamlNoise = fc.constantFrom(':', ' ', '\n', '  ', '- ', '{', '}', '[', ']', '&a ', '*a', '!!binary ', '|', '>', "'", '"', '%', '@', '`', '#', '${X}', '{{', '}}', '\t', '\u0000', '\uFFFF', 'ä', '0x10', '~', 'null', '<<: *a')
+const yamlNoise = fc.constantFrom(
+  ':',
+  ' ',
+  '\n',
+  '  ',
+  '- ',
+  '{',
+  '}',
+  '[',
+  ']',
+  '&a ',
+  '*a',
+  '!!binary ',
+  '|',
+  '>',
+  "'",
+  '"',
+  '%',
+  '@',
+  '`',
+  '#',
+  '${X}',
+  '{{',
+  '}}',
+  '\t',
+  '\u0000',
+  '\uFFFF',
+  'ä',
+  '0x10',
+  '~',
+  'null',
+  '<<: *a',
+)
 
 const mutation = fc.oneof(
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 40 }) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: fc.array(yamlNoise, { minLength: 1, maxLength: 6 }).map((a) => a.join('')) }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    text: fc.array(yamlNoise, { minLength: 1, maxLength: 6 }).map((a) => a.join('')),
+  }),
   fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: fc.string({ maxLength: 12 }) }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('swap-lines' as const), a: fc.nat(), b: fc.nat() }),
@@ -78,21 +124,63 @@ function mutate(text: string, m: Record<string, unknown> & { kind: string }): st
 }
 
 /** Random YAML-shaped values, biased toward the keys the schemas know. */
-const keys = fc.constantFrom('platform', 'hosts', 'models', 'name', 'address', 'tags', 'hardware', 'gpu', 'vendor', 'count', 'services', 'image', 'ports', 'x-ai-platform', 'placement', 'requires', 'phase', 'tier', 'health', 'environment', 'volumes', 'secrets', 'mounts', 'alpha', 'db', 'files', 'template', 'path')
+const keys = fc.constantFrom(
+  'platform',
+  'hosts',
+  'models',
+  'name',
+  'address',
+  'tags',
+  'hardware',
+  'gpu',
+  'vendor',
+  'count',
+  'services',
+  'image',
+  'ports',
+  'x-ai-platform',
+  'placement',
+  'requires',
+  'phase',
+  'tier',
+  'health',
+  'environment',
+  'volumes',
+  'secrets',
+  'mounts',
+  'alpha',
+  'db',
+  'files',
+  'template',
+  'path',
+)
 const value = fc.letrec((tie) => ({
-  node: fc.oneof({ depthSize: 'small' }, fc.string({ maxLength: 8 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(keys, tie('node'), { maxKeys: 5 })),
+  node: fc.oneof(
+    { depthSize: 'small' },
+    fc.string({ maxLength: 8 }),
+    fc.integer(),
+    fc.double(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(tie('node'), { maxLength: 4 }),
+    fc.dictionary(keys, tie('node'), { maxKeys: 5 }),
+  ),
 })).node
 
 describe('fuzzing the config pipeline', () => {
   it(`mutated valid files (${RUNS} runs)`, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...FILES), fc.array(mutation, { minLength: 1, maxLength: 4 }), async (file, mutations) => {
-        await restore()
-        let text = originals.get(file)!
-        for (const m of mutations) text = mutate(text, m)
-        await writeFile(join(dir, file), text)
-        await checkContract()
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...FILES),
+        fc.array(mutation, { minLength: 1, maxLength: 4 }),
+        async (file, mutations) => {
+          await restore()
+          let text = originals.get(file)!
+          for (const m of mutations) text = mutate(text, m)
+          await writeFile(join(dir, file), text)
+          await checkContract()
+        },
+      ),
       { numRuns: RUNS, seed: Number(process.env.AIP_FUZZ_SEED ?? 20261123) },
     )
   }, 600_000)
@@ -111,11 +199,15 @@ describe('fuzzing the config pipeline', () => {
 
   it('random bytes', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...FILES.slice(0, 5)), fc.uint8Array({ maxLength: 400 }), async (file, bytes) => {
-        await restore()
-        await writeFile(join(dir, file), bytes)
-        await checkContract()
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...FILES.slice(0, 5)),
+        fc.uint8Array({ maxLength: 400 }),
+        async (file, bytes) => {
+          await restore()
+          await writeFile(join(dir, file), bytes)
+          await checkContract()
+        },
+      ),
       { numRuns: Math.ceil(RUNS / 4), seed: 7 },
     )
   }, 600_000)

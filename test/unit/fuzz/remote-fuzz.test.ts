@@ -19,7 +19,12 @@ import { OllamaError, parsePullLine, parseTags } from '../../../src/models/ollam
 import { parseBackupFiles, parseBackupListing, parseDatabaseList } from '../../../src/ops/backup-files.js'
 import { parseHistory } from '../../../src/ops/inspect.js'
 import { parseCompose, parseDf, parseNvidiaSmi, parseRocmSmi, parseSections } from '../../../src/remote/facts.js'
-import { parseDeviceNodes, parseDockerRuntimes, parseHostGroups, parseToolPaths } from '../../../src/remote/gpu-facts.js'
+import {
+  parseDeviceNodes,
+  parseDockerRuntimes,
+  parseHostGroups,
+  parseToolPaths,
+} from '../../../src/remote/gpu-facts.js'
 import { checkHostKey, parseKnownHosts } from '../../../src/remote/known-hosts.js'
 import { quoteWord } from '../../../src/remote/quote.js'
 import { renderTemplate } from '../../../src/util/template.js'
@@ -49,17 +54,72 @@ const record = {
   hash: 'a'.repeat(64),
   createdAt: '2026-11-30T01:02:03.000Z',
   by: { user: 'root', machine: 'ws' },
-  services: [{ name: 'postgres', image: 'postgres:16', tier: 'persistent', oneshot: false, hasHealthcheck: true, health: [{ required: true, http: { port: 8080, path: '/', status: 200, scheme: 'http' } }, { name: 'c', required: false, command: ['true'] }], loopbackPorts: [8080] }],
+  services: [
+    {
+      name: 'postgres',
+      image: 'postgres:16',
+      tier: 'persistent',
+      oneshot: false,
+      hasHealthcheck: true,
+      health: [
+        { required: true, http: { port: 8080, path: '/', status: 200, scheme: 'http' } },
+        { name: 'c', required: false, command: ['true'] },
+      ],
+      loopbackPorts: [8080],
+    },
+  ],
   files: ['files/0123456789abcdef/postgres/pg_hba.conf'],
   previous: null,
   tool: 'ai-platform/0.1.0',
 }
-const lock = { token: 'ws:1:2:abc', user: 'root', machine: 'ws', pid: 4242, command: 'deploy erebus', since: '2026-11-30T01:02:03.000Z' }
-const tags = { models: [{ name: 'llama3.2:latest', model: 'llama3.2:latest', modified_at: '2025-05-04T17:37:44.706015396-07:00', size: 2019393189, digest: 'a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72', details: { format: 'gguf' } }] }
-const pullLine = { status: 'pulling c5396e06af29', digest: 'sha256:c5396e06af29', total: 397807936, completed: 52428800 }
-const rocm = { card0: { 'Card Series': 'Radeon RX 7900 XTX', 'VRAM Total Memory (B)': '25753026560', 'VRAM Total Used Memory (B)': '26034176', 'GPU use (%)': '0' } }
-const runtimes = { 'io.containerd.runc.v2': { path: 'runc' }, nvidia: { path: 'nvidia-container-runtime' }, runc: { path: 'runc' } }
-const container = { Id: 'a'.repeat(64), Names: ['/ai-platform-postgres-1'], Image: 'postgres:16', State: 'running', Status: 'Up 2 hours (healthy)', Created: 1764464523, Labels: { 'com.docker.compose.project': 'ai-platform', 'com.docker.compose.service': 'postgres' } }
+const lock = {
+  token: 'ws:1:2:abc',
+  user: 'root',
+  machine: 'ws',
+  pid: 4242,
+  command: 'deploy erebus',
+  since: '2026-11-30T01:02:03.000Z',
+}
+const tags = {
+  models: [
+    {
+      name: 'llama3.2:latest',
+      model: 'llama3.2:latest',
+      modified_at: '2025-05-04T17:37:44.706015396-07:00',
+      size: 2019393189,
+      digest: 'a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72',
+      details: { format: 'gguf' },
+    },
+  ],
+}
+const pullLine = {
+  status: 'pulling c5396e06af29',
+  digest: 'sha256:c5396e06af29',
+  total: 397807936,
+  completed: 52428800,
+}
+const rocm = {
+  card0: {
+    'Card Series': 'Radeon RX 7900 XTX',
+    'VRAM Total Memory (B)': '25753026560',
+    'VRAM Total Used Memory (B)': '26034176',
+    'GPU use (%)': '0',
+  },
+}
+const runtimes = {
+  'io.containerd.runc.v2': { path: 'runc' },
+  nvidia: { path: 'nvidia-container-runtime' },
+  runc: { path: 'runc' },
+}
+const container = {
+  Id: 'a'.repeat(64),
+  Names: ['/ai-platform-postgres-1'],
+  Image: 'postgres:16',
+  State: 'running',
+  Status: 'Up 2 hours (healthy)',
+  Created: 1764464523,
+  Labels: { 'com.docker.compose.project': 'ai-platform', 'com.docker.compose.service': 'postgres' },
+}
 
 /** A seed with one value somewhere in it replaced by anything JSON can hold. */
 function mutated(seed: unknown): fc.Arbitrary<string> {
@@ -67,55 +127,155 @@ function mutated(seed: unknown): fc.Arbitrary<string> {
   const walk = (value: unknown, path: (string | number)[]) => {
     paths.push(path)
     if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]))
-    else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...path, k])
+    else if (value !== null && typeof value === 'object')
+      for (const [k, v] of Object.entries(value)) walk(v, [...path, k])
   }
   walk(seed, [])
-  return fc.tuple(fc.constantFrom(...paths), fc.jsonValue({ maxDepth: 2 }), fc.boolean()).map(([path, replacement, drop]) => {
-    const copy = structuredClone(seed) as Record<string | number, unknown>
-    if (path.length === 0) return JSON.stringify(replacement)
-    let parent: Record<string | number, unknown> = copy
-    for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>
-    if (drop) delete parent[path.at(-1)!]
-    else parent[path.at(-1)!] = replacement
-    return JSON.stringify(copy)
-  })
+  return fc
+    .tuple(fc.constantFrom(...paths), fc.jsonValue({ maxDepth: 2 }), fc.boolean())
+    .map(([path, replacement, drop]) => {
+      const copy = structuredClone(seed) as Record<string | number, unknown>
+      if (path.length === 0) return JSON.stringify(replacement)
+      let parent: Record<string | number, unknown> = copy
+      for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>
+      if (drop) delete parent[path.at(-1)!]
+      else parent[path.at(-1)!] = replacement
+      return JSON.stringify(copy)
+    })
 }
 
 const text = fc.string({ unit: 'binary', maxLength: 200 })
-const lines = fc.array(fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('@@aip:release', '@@aip:rc:0', '@@aip:rc:x', '@@backup 20261130T010203Z', '@@release 20261130T010203Z-0123abcd', '@@age 12', '{', '1 globals.sql', '-1 x.dump')), { maxLength: 12 }).map((l) => l.join('\n'))
+const lines = fc
+  .array(
+    fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom(
+        '@@aip:release',
+        '@@aip:rc:0',
+        '@@aip:rc:x',
+        '@@backup 20261130T010203Z',
+        '@@release 20261130T010203Z-0123abcd',
+        '@@age 12',
+        '{',
+        '1 globals.sql',
+        '-1 x.dump',
+      ),
+    ),
+    { maxLength: 12 },
+  )
+  .map((l) => l.join('\n'))
 
 describe('fuzz: parsers of what hosts return', () => {
   const cases: [string, fc.Arbitrary<string>, (input: string) => unknown][] = [
-    ['facts sections and the quick probe', fc.oneof(text, lines, mutated(record).map((r) => `@@aip:release\n${r}\n@@aip:rc:0\n@@aip:env\n${'f'.repeat(64)}  x\n@@aip:rc:0`)), (s) => [parseSections(s), parseQuickFacts(s)]],
+    [
+      'facts sections and the quick probe',
+      fc.oneof(
+        text,
+        lines,
+        mutated(record).map((r) => `@@aip:release\n${r}\n@@aip:rc:0\n@@aip:env\n${'f'.repeat(64)}  x\n@@aip:rc:0`),
+      ),
+      (s) => [parseSections(s), parseQuickFacts(s)],
+    ],
     ['release records', fc.oneof(text, mutated(record)), (s) => parseReleaseRecord(s)],
-    ['a host\'s releases', fc.oneof(lines, mutated(record).map((r) => `@@release 20261130T010203Z-0123abcd\n${r}\n`)), (s) => parseReleases(s)],
-    ['lock holders', fc.oneof(text, lines, mutated(lock).map((l) => `held\n${l}\n@@age 3`)), (s) => parseHolder(s)],
-    ['history', fc.oneof(text, lines, mutated({ time: 't', event: 'deployed', release: record.id })), (s) => parseHistory(s)],
-    ['history entries and what pruning reads', fc.oneof(text, lines, mutated({ event: 'rolled-back', release: record.id, to: record.id, healthy: false }).map((h) => `@@live ${record.id}\n@@release ${record.id}\n@@history\n${h}\n`)), (s) => {
-      const recorded = parseRecorded(s)
-      const entries = parseHistoryEntries(recorded.history)
-      return [verdicts(entries), releasesToPrune(recorded.releases, recorded.live, entries, 2), parseKept(s)]
-    }],
+    [
+      "a host's releases",
+      fc.oneof(
+        lines,
+        mutated(record).map((r) => `@@release 20261130T010203Z-0123abcd\n${r}\n`),
+      ),
+      (s) => parseReleases(s),
+    ],
+    [
+      'lock holders',
+      fc.oneof(
+        text,
+        lines,
+        mutated(lock).map((l) => `held\n${l}\n@@age 3`),
+      ),
+      (s) => parseHolder(s),
+    ],
+    [
+      'history',
+      fc.oneof(text, lines, mutated({ time: 't', event: 'deployed', release: record.id })),
+      (s) => parseHistory(s),
+    ],
+    [
+      'history entries and what pruning reads',
+      fc.oneof(
+        text,
+        lines,
+        mutated({ event: 'rolled-back', release: record.id, to: record.id, healthy: false }).map(
+          (h) => `@@live ${record.id}\n@@release ${record.id}\n@@history\n${h}\n`,
+        ),
+      ),
+      (s) => {
+        const recorded = parseRecorded(s)
+        const entries = parseHistoryEntries(recorded.history)
+        return [verdicts(entries), releasesToPrune(recorded.releases, recorded.live, entries, 2), parseKept(s)]
+      },
+    ],
     ['backup listings', fc.oneof(text, lines), (s) => [parseBackupFiles(s, 'h'), parseBackupListing(s, 'h')]],
-    ['database lists', fc.oneof(text, fc.array(fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), maxLength: 140 }), { maxLength: 5 }).map((l) => l.join('\n'))), (s) => parseDatabaseList(s, 'h')],
+    [
+      'database lists',
+      fc.oneof(
+        text,
+        fc
+          .array(fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), maxLength: 140 }), { maxLength: 5 })
+          .map((l) => l.join('\n')),
+      ),
+      (s) => parseDatabaseList(s, 'h'),
+    ],
     ['Ollama tags', fc.oneof(text, mutated(tags)), (s) => parseTags(s, 'h')],
     ['Ollama pull lines', fc.oneof(text, mutated(pullLine)), (s) => parsePullLine(s, 'h', 'm')],
     ['rocm-smi', fc.oneof(text, mutated(rocm)), (s) => parseRocmSmi(s, 0)],
-    ['nvidia-smi and df', fc.oneof(text, lines), (s) => [parseNvidiaSmi(s, 0), parseNvidiaSmi(s, 9), parseDf(s), parseCompose(parseSections(s))]],
-    ['GPU container facts (Docker runtimes, toolkit paths, device nodes, groups)', fc.oneof(text, lines, mutated(runtimes)), (s) => [parseDockerRuntimes(s, 0), parseToolPaths(s), parseDeviceNodes(s), parseHostGroups(s)]],
+    [
+      'nvidia-smi and df',
+      fc.oneof(text, lines),
+      (s) => [parseNvidiaSmi(s, 0), parseNvidiaSmi(s, 9), parseDf(s), parseCompose(parseSections(s))],
+    ],
+    [
+      'GPU container facts (Docker runtimes, toolkit paths, device nodes, groups)',
+      fc.oneof(text, lines, mutated(runtimes)),
+      (s) => [parseDockerRuntimes(s, 0), parseToolPaths(s), parseDeviceNodes(s), parseHostGroups(s)],
+    ],
     [
       'GPU preflight checks: printable details whatever the sections hold',
-      fc.array(fc.tuple(fc.constantFrom('docker-runtimes', 'nvidia-toolkit', 'amd-devices', 'host-groups'), fc.oneof(text, lines, mutated(runtimes))), { maxLength: 4 }).map((parts) => parts.map(([name, body]) => `@@aip:${name}\n${body}\n@@aip:rc:0`).join('\n')),
+      fc
+        .array(
+          fc.tuple(
+            fc.constantFrom('docker-runtimes', 'nvidia-toolkit', 'amd-devices', 'host-groups'),
+            fc.oneof(text, lines, mutated(runtimes)),
+          ),
+          { maxLength: 4 },
+        )
+        .map((parts) => parts.map(([name, body]) => `@@aip:${name}\n${body}\n@@aip:rc:0`).join('\n')),
       (s) => {
         const sections = parseSections(s)
-        const checks = [...gpuContainerChecks('h', { vendor: 'nvidia', count: 1 }, sections), ...gpuContainerChecks('h', { vendor: 'amd', count: 1, renderGid: 109 }, sections)]
-        for (const check of checks) if (RAW_CONTROL.test(check.detail)) throw new Error(`unprintable detail: ${JSON.stringify(check.detail)}`)
+        const checks = [
+          ...gpuContainerChecks('h', { vendor: 'nvidia', count: 1 }, sections),
+          ...gpuContainerChecks('h', { vendor: 'amd', count: 1, renderGid: 109 }, sections),
+        ]
+        for (const check of checks)
+          if (RAW_CONTROL.test(check.detail)) throw new Error(`unprintable detail: ${JSON.stringify(check.detail)}`)
         return checks
       },
     ],
-    ['Docker container lists', fc.oneof(text, mutated([container])), (s) => parseContainerList(JSON.parse(s) as unknown, 'h')],
+    [
+      'Docker container lists',
+      fc.oneof(text, mutated([container])),
+      (s) => parseContainerList(JSON.parse(s) as unknown, 'h'),
+    ],
     ['Docker log frames', text, (s) => demux(Buffer.from(s, 'latin1'))],
-    ['known_hosts lines', fc.oneof(text, lines), (s) => checkHostKey(parseKnownHosts(s), ['[10.0.0.1]:2222', 'erebus'], Buffer.from('0000000b7373682d656432353531390000000141', 'hex'))],
+    [
+      'known_hosts lines',
+      fc.oneof(text, lines),
+      (s) =>
+        checkHostKey(
+          parseKnownHosts(s),
+          ['[10.0.0.1]:2222', 'erebus'],
+          Buffer.from('0000000b7373682d656432353531390000000141', 'hex'),
+        ),
+    ],
   ]
 
   it.each(cases)('%s', (_name, input, parse) => {
@@ -139,10 +299,18 @@ describe('fuzz: parsers of what hosts return', () => {
 describe('fuzz: quoting, redaction, templates', () => {
   it('quoteWord: any words reach a real sh exactly as they were', () => {
     fc.assert(
-      fc.property(fc.array(fc.string({ unit: 'binary', maxLength: 20 }).map((w) => w.replace(/\0/g, '')), { minLength: 1, maxLength: 8 }), (words) => {
-        const out = execFileSync('sh', ['-c', `printf '%s\\0' ${words.map(quoteWord).join(' ')}`])
-        expect(out.toString('utf8').split('\0').slice(0, -1)).toEqual(words.map((w) => Buffer.from(w, 'utf8').toString('utf8')))
-      }),
+      fc.property(
+        fc.array(
+          fc.string({ unit: 'binary', maxLength: 20 }).map((w) => w.replace(/\0/g, '')),
+          { minLength: 1, maxLength: 8 },
+        ),
+        (words) => {
+          const out = execFileSync('sh', ['-c', `printf '%s\\0' ${words.map(quoteWord).join(' ')}`])
+          expect(out.toString('utf8').split('\0').slice(0, -1)).toEqual(
+            words.map((w) => Buffer.from(w, 'utf8').toString('utf8')),
+          )
+        },
+      ),
       { numRuns: Math.min(RUNS, 300), seed: 1414 },
     )
   })
@@ -150,11 +318,15 @@ describe('fuzz: quoting, redaction, templates', () => {
   it('redaction: no value of four characters or more survives, wherever it sits', () => {
     const value = fc.string({ minLength: 4, maxLength: 16 }).filter((v) => !v.includes('*'))
     fc.assert(
-      fc.property(fc.array(value, { minLength: 1, maxLength: 4 }), fc.array(fc.string({ maxLength: 10 }), { maxLength: 5 }), (values, filler) => {
-        const text = filler.map((f, i) => `${f}${values[i % values.length]}`).join('') + values.join(' ')
-        const out = redactor(values)(text)
-        for (const v of values) expect(out).not.toContain(v)
-      }),
+      fc.property(
+        fc.array(value, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.string({ maxLength: 10 }), { maxLength: 5 }),
+        (values, filler) => {
+          const text = filler.map((f, i) => `${f}${values[i % values.length]}`).join('') + values.join(' ')
+          const out = redactor(values)(text)
+          for (const v of values) expect(out).not.toContain(v)
+        },
+      ),
       { numRuns: RUNS, seed: 1515 },
     )
   })

@@ -25,18 +25,28 @@ describe('model placement', async () => {
     expect(jobs).toHaveLength(11)
     expect(jobs.find((j) => j.model === 'llama3.2')!.servedBy).toEqual(['orpheus', 'kratos', 'nyx'])
     expect(jobs.find((j) => j.model === 'llama3.1:70b')!.servedBy).toEqual(['hades'])
-    expect(planPulls(nodes, { hosts: ['kratos'], models: ['llava:13b'] })).toEqual([{ host: 'hades', model: 'llava:13b', servedBy: ['kratos'] }])
+    expect(planPulls(nodes, { hosts: ['kratos'], models: ['llava:13b'] })).toEqual([
+      { host: 'hades', model: 'llava:13b', servedBy: ['kratos'] },
+    ])
   })
 
   it('the pulls and the LiteLLM routes follow the same placement', () => {
     const routes = fleetContext(project).litellm.routes
-    for (const node of nodes) expect(routes.filter((r) => r.host === node.host).map((r) => r.model_name).sort()).toEqual([...node.models].sort())
+    for (const node of nodes)
+      expect(
+        routes
+          .filter((r) => r.host === node.host)
+          .map((r) => r.model_name)
+          .sort(),
+      ).toEqual([...node.models].sort())
   })
 
   it('a reader without a writer, and a model nobody serves, are user errors', () => {
     const readers = nodes.map((n) => ({ ...n, writer: false }))
     expect(() => planPulls(readers, {})).toThrow(UserError)
-    expect(() => planPulls(readers, {})).toThrow('orpheus reads models from the shared store "models", which no node mounts read-write')
+    expect(() => planPulls(readers, {})).toThrow(
+      'orpheus reads models from the shared store "models", which no node mounts read-write',
+    )
     expect(() => planPulls(nodes, { models: ['gpt-5'] })).toThrow('no selected node serves gpt-5')
   })
 
@@ -49,7 +59,9 @@ describe('model placement', async () => {
   })
 
   it('undeclared: present on a store but declared by none of the nodes sharing it', () => {
-    expect(undeclared(nodes, 'hades', ['llama3.2:latest', 'llama3.1:70b', 'tinyllama:latest'])).toEqual(['tinyllama:latest'])
+    expect(undeclared(nodes, 'hades', ['llama3.2:latest', 'llama3.1:70b', 'tinyllama:latest'])).toEqual([
+      'tinyllama:latest',
+    ])
   })
 
   it('pull progress sums layers and never goes backwards', () => {

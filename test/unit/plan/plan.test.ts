@@ -8,7 +8,11 @@ import type { Project } from '../../../src/config/model.js'
 import { loadOk } from '../../helpers/load.js'
 import { MINIMAL } from '../../helpers/project.js'
 
-function plan(project: Project, selectors: string[], extra: { phase?: 'infra' | 'ai' | 'monitor'; withDeps?: boolean } = {}) {
+function plan(
+  project: Project,
+  selectors: string[],
+  extra: { phase?: 'infra' | 'ai' | 'monitor'; withDeps?: boolean } = {},
+) {
   const hosts = resolveTargets(project, { selectors, ...extra })
   return buildPlan(project, renderHosts(project, hosts).renders, { selectors, ...extra })
 }
@@ -23,12 +27,37 @@ describe('graph', () => {
       ['e', ['a']],
     ])
     expect(findCycles(edges)).toEqual([['a', 'b', 'c'], ['d']])
-    expect(findCycles(new Map([['a', ['b']], ['b', []]]))).toEqual([])
+    expect(
+      findCycles(
+        new Map([
+          ['a', ['b']],
+          ['b', []],
+        ]),
+      ),
+    ).toEqual([])
   })
 
   it('layers a DAG into waves and refuses a cycle', () => {
-    expect(layer(new Map([['a', []], ['b', ['a']], ['c', ['a']], ['d', ['b', 'c']]]), ['a', 'b', 'c', 'd'])).toEqual([['a'], ['b', 'c'], ['d']])
-    expect(() => layer(new Map([['a', ['b']], ['b', ['a']]]), ['a', 'b'])).toThrow(/cycle among a, b/)
+    expect(
+      layer(
+        new Map([
+          ['a', []],
+          ['b', ['a']],
+          ['c', ['a']],
+          ['d', ['b', 'c']],
+        ]),
+        ['a', 'b', 'c', 'd'],
+      ),
+    ).toEqual([['a'], ['b', 'c'], ['d']])
+    expect(() =>
+      layer(
+        new Map([
+          ['a', ['b']],
+          ['b', ['a']],
+        ]),
+        ['a', 'b'],
+      ),
+    ).toThrow(/cycle among a, b/)
   })
 
   it('handles a long chain without recursion limits', () => {
@@ -46,10 +75,16 @@ describe('the reference platform plan', async () => {
   it('respects the original order: databases first, orpheus after erebus, moros after every host it scrapes', () => {
     const p = plan(project, ['all'])
     const wave = (h: string) => p.hosts.find((x) => x.name === h)!.wave
-    expect(p.waves.map((w) => w.hosts)).toEqual([['erebus', 'kratos', 'nyx', 'hades', 'local'], ['hephaestus', 'orpheus'], ['thanatos', 'zelus'], ['moros']])
+    expect(p.waves.map((w) => w.hosts)).toEqual([
+      ['erebus', 'kratos', 'nyx', 'hades', 'local'],
+      ['hephaestus', 'orpheus'],
+      ['thanatos', 'zelus'],
+      ['moros'],
+    ])
     expect(wave('erebus')).toBe(1)
     expect(wave('orpheus')).toBeGreaterThan(wave('erebus'))
-    for (const scraped of ['erebus', 'hephaestus', 'thanatos', 'zelus', 'orpheus', 'kratos', 'nyx', 'hades']) expect(wave('moros')).toBeGreaterThan(wave(scraped))
+    for (const scraped of ['erebus', 'hephaestus', 'thanatos', 'zelus', 'orpheus', 'kratos', 'nyx', 'hades'])
+      expect(wave('moros')).toBeGreaterThan(wave(scraped))
     expect(p.summary).toEqual({ hosts: 10, waves: 4, services: 74, files: 32 })
     expect(p.hosts.find((h) => h.name === 'local')!.transport).toBe('local')
   })
@@ -65,14 +100,28 @@ describe('the reference platform plan', async () => {
     expect(resolveTargets(project, { selectors: ['@ollama'] })).toEqual(['orpheus', 'kratos', 'nyx', 'hades'])
     expect(resolveTargets(project, { selectors: ['moros', 'erebus'] })).toEqual(['erebus', 'moros'])
     expect(resolveTargets(project, { selectors: [] })).toHaveLength(10)
-    expect(resolveTargets(project, { selectors: ['orpheus'], withDeps: true })).toEqual(['erebus', 'orpheus', 'kratos', 'nyx', 'hades'])
+    expect(resolveTargets(project, { selectors: ['orpheus'], withDeps: true })).toEqual([
+      'erebus',
+      'orpheus',
+      'kratos',
+      'nyx',
+      'hades',
+    ])
     expect(resolveTargets(project, { selectors: ['all'], phase: 'infra' })).toEqual(['erebus', 'hephaestus'])
-    expect(resolveTargets(project, { selectors: ['@gpu'], phase: 'monitor' })).toEqual(['orpheus', 'kratos', 'nyx', 'hades'])
+    expect(resolveTargets(project, { selectors: ['@gpu'], phase: 'monitor' })).toEqual([
+      'orpheus',
+      'kratos',
+      'nyx',
+      'hades',
+    ])
   })
 
   it('a plan of a subset orders only within the subset', () => {
     const p = plan(project, ['orpheus', 'erebus'])
-    expect(p.waves).toEqual([{ wave: 1, hosts: ['erebus'] }, { wave: 2, hosts: ['orpheus'] }])
+    expect(p.waves).toEqual([
+      { wave: 1, hosts: ['erebus'] },
+      { wave: 2, hosts: ['orpheus'] },
+    ])
     expect(p.hosts[1]!.dependsOn.map((d) => d.host)).toEqual(['erebus', 'kratos', 'nyx', 'hades'])
   })
 
@@ -85,7 +134,9 @@ describe('the reference platform plan', async () => {
       expect((error as UserError).hint).toContain('erebus, hephaestus')
       expect((error as UserError).hint).toContain('@ollama')
     }
-    expect(() => resolveTargets(project, { selectors: ['local'], phase: 'infra' })).toThrow('no hosts match local in phase infra')
+    expect(() => resolveTargets(project, { selectors: ['local'], phase: 'infra' })).toThrow(
+      'no hosts match local in phase infra',
+    )
   })
 
   it('never carries a secret value, only names', () => {
@@ -98,6 +149,9 @@ describe('the reference platform plan', async () => {
 describe('the minimal fixture plan', async () => {
   const { project } = await loadOk(MINIMAL)
   it('puts the app after both hosts it needs', () => {
-    expect(plan(project, ['all']).waves).toEqual([{ wave: 1, hosts: ['beta', 'gamma'] }, { wave: 2, hosts: ['alpha'] }])
+    expect(plan(project, ['all']).waves).toEqual([
+      { wave: 1, hosts: ['beta', 'gamma'] },
+      { wave: 2, hosts: ['alpha'] },
+    ])
   })
 })

@@ -34,8 +34,15 @@ const v2 = { variant: 'v2' as const, version: '2.26.1', command: ['docker', 'com
 const v1 = { variant: 'v1' as const, version: '1.29.2', command: ['docker-compose'] }
 
 describe('remote command builders', () => {
-  it('compose up through v2 and v1: the release file, the base directory, secrets from the release\'s .env in the environment', () => {
-    expect(composeUp({ compose: v2, project: 'ai-platform', baseDir: '/opt/ai-platform', releaseId: '20261123T010203Z-abcdef12' })).toEqual([
+  it("compose up through v2 and v1: the release file, the base directory, secrets from the release's .env in the environment", () => {
+    expect(
+      composeUp({
+        compose: v2,
+        project: 'ai-platform',
+        baseDir: '/opt/ai-platform',
+        releaseId: '20261123T010203Z-abcdef12',
+      }),
+    ).toEqual([
       'sh',
       '-c',
       [
@@ -45,19 +52,31 @@ describe('remote command builders', () => {
         'exec docker compose --project-name ai-platform --project-directory /opt/ai-platform --file "$d/compose.yaml" "$@" up --detach --remove-orphans',
       ].join('\n'),
     ])
-    expect(composeDown({ compose: v1, project: 'p', baseDir: '/b b', releaseId: 'r' })[2]!.split('\n').at(-1)).toBe(`exec docker-compose --project-name p --project-directory '/b b' --file "$d/compose.yaml" "$@" down --remove-orphans`)
+    expect(composeDown({ compose: v1, project: 'p', baseDir: '/b b', releaseId: 'r' })[2]!.split('\n').at(-1)).toBe(
+      `exec docker-compose --project-name p --project-directory '/b b' --file "$d/compose.yaml" "$@" down --remove-orphans`,
+    )
   })
 
   it('a real sh hands compose every value byte for byte in its environment, and a release of plain NAME=value lines as --env-file', async () => {
     const base = await mkdtemp(join(tmpdir(), 'aip-compose-'))
     // a stand-in compose that prints its argv and the secrets it was given
     const bin = join(base, 'fake-compose')
-    await writeFile(bin, '#!/bin/sh\nprintf "%s\\n" "$@" > "$0.argv"\nprintf "%s" "$PASSWORD" > "$0.password"\n', { mode: 0o755 })
+    await writeFile(bin, '#!/bin/sh\nprintf "%s\\n" "$@" > "$0.argv"\nprintf "%s" "$PASSWORD" > "$0.password"\n', {
+      mode: 0o755,
+    })
     const value = ` !"#$%&'()*+,-./:;<=>?@[\\]^_\`{|}~ $HOME \${X} $(id) end `
     const release = join(base, 'releases/r1')
     await mkdir(release, { recursive: true })
-    await writeFile(join(release, '.env'), envFileFor(['PASSWORD'], new Map([['PASSWORD', value]]), { platform: { secrets: {} } } as never, 'h'))
-    const target = { compose: { variant: 'v2' as const, version: '2', command: [bin] }, project: 'p', baseDir: base, releaseId: 'r1' }
+    await writeFile(
+      join(release, '.env'),
+      envFileFor(['PASSWORD'], new Map([['PASSWORD', value]]), { platform: { secrets: {} } } as never, 'h'),
+    )
+    const target = {
+      compose: { variant: 'v2' as const, version: '2', command: [bin] },
+      project: 'p',
+      baseDir: base,
+      releaseId: 'r1',
+    }
     await execa(...split(composeUp(target)))
     expect(await readFile(`${bin}.password`, 'utf8')).toBe(value)
     expect(await readFile(`${bin}.argv`, 'utf8')).not.toContain('--env-file')
@@ -65,7 +84,10 @@ describe('remote command builders', () => {
     await mkdir(join(base, 'releases/r0'))
     await writeFile(join(base, 'releases/r0/.env'), 'PASSWORD=~plain:~value\n')
     await execa(...split(composeUp({ ...target, releaseId: 'r0' })))
-    expect((await readFile(`${bin}.argv`, 'utf8')).split('\n').slice(6, 8)).toEqual(['--env-file', `${base}/releases/r0/.env`])
+    expect((await readFile(`${bin}.argv`, 'utf8')).split('\n').slice(6, 8)).toEqual([
+      '--env-file',
+      `${base}/releases/r0/.env`,
+    ])
     expect(await readFile(`${bin}.password`, 'utf8')).toBe('')
     await rm(base, { recursive: true })
   })
@@ -97,7 +119,9 @@ describe('remote command builders', () => {
   })
 
   it('switches current with one rename', () => {
-    expect(switchCurrent('/opt/ai-platform', 'r2')[2]).toBe('set -eu\numask 022\nb=/opt/ai-platform\nln -sfn releases/r2 "$b/.current.new"\nmv -T "$b/.current.new" "$b/current"')
+    expect(switchCurrent('/opt/ai-platform', 'r2')[2]).toBe(
+      'set -eu\numask 022\nb=/opt/ai-platform\nln -sfn releases/r2 "$b/.current.new"\nmv -T "$b/.current.new" "$b/current"',
+    )
   })
 
   it('lock info is carried as one quoted word, whatever it holds', async () => {
@@ -111,7 +135,14 @@ describe('remote command builders', () => {
 
   it('of many concurrent takers exactly one gets the lock, and every other one sees its holder', async () => {
     const base = await mkdtemp(join(tmpdir(), 'aip-lock-'))
-    const takers = Array.from({ length: 24 }, (_, i) => ({ token: `tok-${i}`, user: 'u', machine: 'm', pid: i, command: 'deploy', since: 's' }))
+    const takers = Array.from({ length: 24 }, (_, i) => ({
+      token: `tok-${i}`,
+      user: 'u',
+      machine: 'm',
+      pid: i,
+      command: 'deploy',
+      since: 's',
+    }))
     const runs = await Promise.all(takers.map((t) => execa(...split(acquireLock(base, t, 900)))))
     const winners = runs.filter((r) => r.stdout === 'acquired')
     expect(winners).toHaveLength(1)
@@ -135,7 +166,9 @@ describe('remote command builders', () => {
     await execa(...split(acquireLock(base, old, 900)))
     const past = new Date(Date.now() - 3600_000)
     await utimes(join(base, '.lock/info.json'), past, past)
-    const runs = await Promise.all([1, 2, 3].map((i) => execa(...split(acquireLock(base, { ...old, token: `new-${i}` }, 900)))))
+    const runs = await Promise.all(
+      [1, 2, 3].map((i) => execa(...split(acquireLock(base, { ...old, token: `new-${i}` }, 900)))),
+    )
     // one winner: the breaker ("acquired", "stale AGE"), or a plain taker that came in between
     expect(runs.filter((r) => r.stdout.startsWith('acquired'))).toHaveLength(1)
     expect(runs.filter((r) => r.stdout.startsWith('held'))).toHaveLength(2)
@@ -143,11 +176,13 @@ describe('remote command builders', () => {
     await rm(base, { recursive: true })
   })
 
-  it('a dead holder\'s lock is taken over by one taker, and only while it is still that holder\'s', async () => {
+  it("a dead holder's lock is taken over by one taker, and only while it is still that holder's", async () => {
     const base = await mkdtemp(join(tmpdir(), 'aip-lock-'))
     const dead = { token: 'dead', user: 'u', machine: 'm', pid: 1, command: 'deploy', since: 's' }
     await execa(...split(acquireLock(base, dead, 900)))
-    const runs = await Promise.all([1, 2, 3, 4].map((i) => execa(...split(takeOverLock(base, { ...dead, token: `new-${i}` }, 'dead')))))
+    const runs = await Promise.all(
+      [1, 2, 3, 4].map((i) => execa(...split(takeOverLock(base, { ...dead, token: `new-${i}` }, 'dead')))),
+    )
     expect(runs.filter((r) => r.stdout === 'acquired')).toHaveLength(1)
     const holder = JSON.parse(await readFile(join(base, '.lock/info.json'), 'utf8')) as { token: string }
     expect(holder.token).toBe(`new-${runs.findIndex((r) => r.stdout === 'acquired') + 1}`)
@@ -157,7 +192,12 @@ describe('remote command builders', () => {
 
   it('records a history line, then prunes what releasesToPrune picks: failed releases first, never the live one', async () => {
     const base = await mkdtemp(join(tmpdir(), 'aip-prune-'))
-    const ids = ['20261101T000000Z-aaaaaaaa', '20261102T000000Z-bbbbbbbb', '20261103T000000Z-cccccccc', '20261104T000000Z-dddddddd']
+    const ids = [
+      '20261101T000000Z-aaaaaaaa',
+      '20261102T000000Z-bbbbbbbb',
+      '20261103T000000Z-cccccccc',
+      '20261104T000000Z-dddddddd',
+    ]
     for (const id of ids) {
       await mkdir(join(base, 'releases', id), { recursive: true })
       await writeFile(join(base, 'releases', id, 'release.json'), `{"files":["files/${id.slice(-8)}00000000/a.conf"]}`)
@@ -167,7 +207,14 @@ describe('remote command builders', () => {
     await symlink(`releases/${ids[0]}`, join(base, 'current'))
     const line = (event: string, release: string, extra = {}) => JSON.stringify({ event, release, ...extra })
     // the first line names a release long pruned: it is not sent back
-    await writeFile(join(base, 'history.jsonl'), [line('deployed', '20261001T000000Z-eeeeeeee'), line('deployed', ids[0]!), line('rolled-back', ids[1]!, { to: ids[0] })].join('\n') + '\n')
+    await writeFile(
+      join(base, 'history.jsonl'),
+      [
+        line('deployed', '20261001T000000Z-eeeeeeee'),
+        line('deployed', ids[0]!),
+        line('rolled-back', ids[1]!, { to: ids[0] }),
+      ].join('\n') + '\n',
+    )
     const recorded = parseRecorded((await execa(...split(recordHistory(base, line('failed', ids[2]!))))).stdout)
     expect(recorded.live).toBe(ids[0])
     expect(recorded.releases.map((r) => r.id).sort()).toEqual(ids)
@@ -178,7 +225,10 @@ describe('remote command builders', () => {
     expect(prune.sort()).toEqual([ids[1], ids[2]])
     await execa(...split(pruneReleases(base, [...prune, ids[0]!])))
     expect((await readdir(join(base, 'releases'))).sort()).toEqual([ids[0], ids[3]])
-    expect((await readdir(join(base, 'files'))).sort()).toEqual([`${ids[0]!.slice(-8)}00000000`, `${ids[3]!.slice(-8)}00000000`])
+    expect((await readdir(join(base, 'files'))).sort()).toEqual([
+      `${ids[0]!.slice(-8)}00000000`,
+      `${ids[3]!.slice(-8)}00000000`,
+    ])
     expect((await readFile(join(base, 'history.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(4)
     await rm(base, { recursive: true })
   })
@@ -186,7 +236,9 @@ describe('remote command builders', () => {
   it('what runs after the lock is taken is read under it, in the same round trip', async () => {
     const base = await mkdtemp(join(tmpdir(), 'aip-lock-'))
     const info = { token: 't1', user: 'u', machine: 'm', pid: 1, command: 'deploy', since: 's' }
-    const run = await execa(...split(acquireLock(base, info, 900, 'false; echo "@@facts $(cat "$b/.lock/info.json" | wc -l)"')))
+    const run = await execa(
+      ...split(acquireLock(base, info, 900, 'false; echo "@@facts $(cat "$b/.lock/info.json" | wc -l)"')),
+    )
     expect(run.stdout.split('\n')).toEqual(['acquired', '@@facts 1'])
     const held = await execa(...split(acquireLock(base, { ...info, token: 't2' }, 900, 'echo never')))
     expect(held.stdout).not.toContain('never')
@@ -195,11 +247,7 @@ describe('remote command builders', () => {
 })
 
 /** The lines every sh builder on a base directory starts with (here /opt/ai-platform). */
-const HEADER = [
-  'set -eu',
-  'umask 022',
-  'b=/opt/ai-platform',
-]
+const HEADER = ['set -eu', 'umask 022', 'b=/opt/ai-platform']
 
 const INFO = { token: 'tok-1', user: 'eve', machine: 'ws', pid: 42, command: 'deploy', since: '2026-11-30T01:02:03Z' }
 /** The lock's `place` and `breakif` functions, as acquireLock and takeOverLock write them for INFO. */
@@ -275,11 +323,19 @@ describe('remote command builders: the exact text of each', () => {
       'lockage() { echo $(( $(date +%s) - $(stat -c %Y "$b/.lock/info.json" 2>/dev/null || stat -c %Y "$b/.lock" 2>/dev/null || date +%s) )); }',
       'stale() { [ "$(lockage)" -ge 900 ]; }',
     ]
-    expect(acquireLock('/opt/ai-platform', INFO, 900)).toEqual(['sh', '-c', [...lock, 'after() { :; }', ...tail].join('\n')])
-    expect(acquireLock('/opt/ai-platform', INFO, 900, 'echo x')).toEqual(['sh', '-c', [...lock, 'after() {', 'set +e', 'echo x', '}', ...tail].join('\n')])
+    expect(acquireLock('/opt/ai-platform', INFO, 900)).toEqual([
+      'sh',
+      '-c',
+      [...lock, 'after() { :; }', ...tail].join('\n'),
+    ])
+    expect(acquireLock('/opt/ai-platform', INFO, 900, 'echo x')).toEqual([
+      'sh',
+      '-c',
+      [...lock, 'after() {', 'set +e', 'echo x', '}', ...tail].join('\n'),
+    ])
   })
 
-  it('takeOverLock: only while the dead holder\'s token is in the lock', () => {
+  it("takeOverLock: only while the dead holder's token is in the lock", () => {
     expect(takeOverLock('/opt/ai-platform', INFO, "dead'1")).toEqual([
       'sh',
       '-c',
@@ -309,9 +365,24 @@ describe('remote command builders: the exact text of each', () => {
   })
 
   it('heartbeatLock, releaseLock, forceReleaseLock', () => {
-    expect(heartbeatLock('/opt/ai-platform', 'tok-1')).toEqual(['sh', '-c', [...HEADER, 'grep -q tok-1 "$b/.lock/info.json"', 'touch "$b/.lock/info.json"'].join('\n')])
-    expect(releaseLock('/opt/ai-platform', 'tok 1')).toEqual(['sh', '-c', [...HEADER, String.raw`if grep -q 'tok 1' "$b/.lock/info.json" 2>/dev/null && mv -T "$b/.lock" "$b/.lock.gone-$$"; then rm -rf "$b/.lock.gone-$$"; fi`].join('\n')])
-    expect(forceReleaseLock('/opt/ai-platform')).toEqual(['sh', '-c', [...HEADER, 'if mv -T "$b/.lock" "$b/.lock.gone-$$" 2>/dev/null; then rm -rf "$b/.lock.gone-$$"; fi'].join('\n')])
+    expect(heartbeatLock('/opt/ai-platform', 'tok-1')).toEqual([
+      'sh',
+      '-c',
+      [...HEADER, 'grep -q tok-1 "$b/.lock/info.json"', 'touch "$b/.lock/info.json"'].join('\n'),
+    ])
+    expect(releaseLock('/opt/ai-platform', 'tok 1')).toEqual([
+      'sh',
+      '-c',
+      [
+        ...HEADER,
+        String.raw`if grep -q 'tok 1' "$b/.lock/info.json" 2>/dev/null && mv -T "$b/.lock" "$b/.lock.gone-$$"; then rm -rf "$b/.lock.gone-$$"; fi`,
+      ].join('\n'),
+    ])
+    expect(forceReleaseLock('/opt/ai-platform')).toEqual([
+      'sh',
+      '-c',
+      [...HEADER, 'if mv -T "$b/.lock" "$b/.lock.gone-$$" 2>/dev/null; then rm -rf "$b/.lock.gone-$$"; fi'].join('\n'),
+    ])
   })
 
   it('recordHistory', () => {
@@ -345,7 +416,18 @@ describe('remote command builders: the exact text of each', () => {
 
   it('readHistory and postgresDatabases are plain argv', () => {
     expect(readHistory('/opt/ai platform', 20)).toEqual(['tail', '-n', '20', '/opt/ai platform/history.jsonl'])
-    expect(postgresDatabases('p-postgres-1', 'postgres')).toEqual(['docker', 'exec', 'p-postgres-1', 'psql', '-U', 'postgres', '-X', '-At', '-c', "select encode(convert_to(datname, 'UTF8'), 'hex') from pg_database where not datistemplate and datallowconn order by 1"])
+    expect(postgresDatabases('p-postgres-1', 'postgres')).toEqual([
+      'docker',
+      'exec',
+      'p-postgres-1',
+      'psql',
+      '-U',
+      'postgres',
+      '-X',
+      '-At',
+      '-c',
+      "select encode(convert_to(datname, 'UTF8'), 'hex') from pg_database where not datistemplate and datallowconn order by 1",
+    ])
   })
 
   it('listBackups', () => {
@@ -362,7 +444,17 @@ describe('remote command builders: the exact text of each', () => {
   })
 
   it('postgresRestore: the database name as a quoted identifier and a connection string', () => {
-    expect(postgresRestore('/opt/ai-platform', 'postgres', 'p-postgres-1', 'postgres', '20261130T010203Z', "it's", 'its.dump')).toEqual([
+    expect(
+      postgresRestore(
+        '/opt/ai-platform',
+        'postgres',
+        'p-postgres-1',
+        'postgres',
+        '20261130T010203Z',
+        "it's",
+        'its.dump',
+      ),
+    ).toEqual([
       'sh',
       '-c',
       [

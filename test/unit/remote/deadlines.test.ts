@@ -13,13 +13,22 @@ import { withDeadline } from '../../../src/util/deadline.js'
 describe('withDeadline', () => {
   it('settles with the work when it is in time', async () => {
     await expect(withDeadline('h', 'thing', 1000, async () => 42)).resolves.toBe(42)
-    await expect(withDeadline('h', 'thing', 1000, async () => Promise.reject(new Error('own error')))).rejects.toThrow('own error')
+    await expect(withDeadline('h', 'thing', 1000, async () => Promise.reject(new Error('own error')))).rejects.toThrow(
+      'own error',
+    )
   })
 
   it('fails at its deadline even when the work never notices its signal, and aborts that signal', async () => {
     let seen: AbortSignal | null = null
     const started = Date.now()
-    await expect(withDeadline('erebus', 'the Docker API (list containers)', 200, (signal) => ((seen = signal), new Promise(() => undefined)))).rejects.toThrow('erebus: the Docker API (list containers): no answer within 0.2 s')
+    await expect(
+      withDeadline(
+        'erebus',
+        'the Docker API (list containers)',
+        200,
+        (signal) => ((seen = signal), new Promise(() => undefined)),
+      ),
+    ).rejects.toThrow('erebus: the Docker API (list containers): no answer within 0.2 s')
     expect(Date.now() - started).toBeLessThan(1000)
     expect(seen!.aborted).toBe(true)
   })
@@ -27,7 +36,9 @@ describe('withDeadline', () => {
   it("the caller's signal ends it sooner", async () => {
     const controller = new AbortController()
     setTimeout(() => controller.abort(), 50)
-    await expect(withDeadline('erebus', 'logs', 60_000, () => new Promise(() => undefined), controller.signal)).rejects.toThrow('erebus: logs was interrupted')
+    await expect(
+      withDeadline('erebus', 'logs', 60_000, () => new Promise(() => undefined), controller.signal),
+    ).rejects.toThrow('erebus: logs was interrupted')
   })
 })
 
@@ -48,7 +59,15 @@ describe('Docker API answers', () => {
   })
 
   it('a container list of the wrong shape is refused, saying what was wrong', () => {
-    const good = { Id: 'a'.repeat(64), Names: ['/p-db-1'], Image: 'x', State: 'running', Status: 'Up 1 second', Created: 1, Labels: { 'com.docker.compose.service': 'db' } }
+    const good = {
+      Id: 'a'.repeat(64),
+      Names: ['/p-db-1'],
+      Image: 'x',
+      State: 'running',
+      Status: 'Up 1 second',
+      Created: 1,
+      Labels: { 'com.docker.compose.service': 'db' },
+    }
     expect(parseContainerList([good], 'erebus')).toMatchObject([{ service: 'db', name: 'p-db-1', state: 'running' }])
     for (const [list, detail] of [
       [{ containers: [] }, 'not a list'],
@@ -59,7 +78,9 @@ describe('Docker API answers', () => {
       [[good, { ...good, Created: '1' }], 'entry 1: Created'],
       [[{ ...good, State: { x: 1 } }], 'entry 0: State'],
     ] as const) {
-      expect(() => parseContainerList(list, 'erebus')).toThrow(`erebus: the Docker API's container list is not what Docker sends (${detail})`)
+      expect(() => parseContainerList(list, 'erebus')).toThrow(
+        `erebus: the Docker API's container list is not what Docker sends (${detail})`,
+      )
     }
   })
 })
@@ -106,7 +127,16 @@ describe('the SSH connector against a peer that stops answering', () => {
   })
   // a pool per connection: the one above keeps its channel places held by the silent tests
   const freshConnection = async () => {
-    const fresh = await new SshPool({ attempts: 1 }).connect({ name: 'peer', alias: '127.0.0.1', hostname: '127.0.0.1', port, user: 'deploy', identityFiles: [join(dir, 'id')], knownHostsFiles: [join(dir, 'known_hosts')], proxyJump: null })
+    const fresh = await new SshPool({ attempts: 1 }).connect({
+      name: 'peer',
+      alias: '127.0.0.1',
+      hostname: '127.0.0.1',
+      port,
+      user: 'deploy',
+      identityFiles: [join(dir, 'id')],
+      knownHostsFiles: [join(dir, 'known_hosts')],
+      proxyJump: null,
+    })
     opened.push(fresh)
     return fresh
   }
@@ -119,33 +149,49 @@ describe('the SSH connector against a peer that stops answering', () => {
   it('a channel the server never confirms fails the command by its timeout', async () => {
     mode = 'silent'
     const started = Date.now()
-    await expect(connection.run(['true'], { timeoutMs: 300 })).rejects.toThrow('peer: the SSH server did not open a channel within 0.3 s')
+    await expect(connection.run(['true'], { timeoutMs: 300 })).rejects.toThrow(
+      'peer: the SSH server did not open a channel within 0.3 s',
+    )
     const controller = new AbortController()
     setTimeout(() => controller.abort(), 100)
-    await expect(connection.run(['true'], { timeoutMs: 60_000, signal: controller.signal })).rejects.toThrow('peer: interrupted while opening an SSH channel')
+    await expect(connection.run(['true'], { timeoutMs: 60_000, signal: controller.signal })).rejects.toThrow(
+      'peer: interrupted while opening an SSH channel',
+    )
     expect(Date.now() - started).toBeLessThan(3000)
   })
 
   it('a host that holds every channel place: the next command fails by its deadline, not waiting for a place forever', async () => {
     mode = 'silent'
     // eight channels the server never confirms keep their places (a late confirmation must still be closed)
-    await Promise.all(Array.from({ length: 8 }, () => connection.run(['true'], { timeoutMs: 200 }).catch(() => undefined)))
+    await Promise.all(
+      Array.from({ length: 8 }, () => connection.run(['true'], { timeoutMs: 200 }).catch(() => undefined)),
+    )
     const started = Date.now()
-    await expect(connection.run(['true'], { timeoutMs: 300 })).rejects.toThrow('peer: no SSH channel came free within 0.3 s (the host holds them all)')
+    await expect(connection.run(['true'], { timeoutMs: 300 })).rejects.toThrow(
+      'peer: no SSH channel came free within 0.3 s (the host holds them all)',
+    )
     expect(Date.now() - started).toBeLessThan(2000)
   })
 
   it('a tunnel the server never opens fails by its timeout', async () => {
-    await expect(connection.forward(8080, '127.0.0.1', { timeoutMs: 300 })).rejects.toThrow('peer: cannot reach 127.0.0.1:8080 through SSH: no answer within 0.3 s')
+    await expect(connection.forward(8080, '127.0.0.1', { timeoutMs: 300 })).rejects.toThrow(
+      'peer: cannot reach 127.0.0.1:8080 through SSH: no answer within 0.3 s',
+    )
   })
 
   it('output past the bound stops the command with a message, not the process', async () => {
     mode = 'flood'
     connection = await freshConnection()
-    await expect(connection.run(['cat', '/dev/zero'], { maxOutputBytes: 1024 * 1024 })).rejects.toThrow('peer: `cat /dev/zero` printed more than 1 MiB; stopped reading it')
+    await expect(connection.run(['cat', '/dev/zero'], { maxOutputBytes: 1024 * 1024 })).rejects.toThrow(
+      'peer: `cat /dev/zero` printed more than 1 MiB; stopped reading it',
+    )
     // a streaming caller keeps nothing, so nothing bounds it
     let seen = 0
-    const result = await connection.run(['cat', 'big'], { keepOutput: false, maxOutputBytes: 1024 * 1024, onStdout: (t) => (seen += t.length) })
+    const result = await connection.run(['cat', 'big'], {
+      keepOutput: false,
+      maxOutputBytes: 1024 * 1024,
+      onStdout: (t) => (seen += t.length),
+    })
     expect(seen).toBe(4 * 1024 * 1024)
     expect(result.stdout).toBe('')
   })

@@ -28,7 +28,11 @@ console.log(JSON.stringify({ grpc, methods, build }))
 
 describe('dockerode()', () => {
   it('is dockerode with gRPC never loaded; a BuildKit session says it is not available', () => {
-    const r = child(probe(`const { dockerode } = await import(${JSON.stringify(join(REPO, 'dist/src/remote/dockerode.js'))}); const Docker = dockerode(); if (Docker !== require('dockerode')) throw new Error('not the dockerode module')`))
+    const r = child(
+      probe(
+        `const { dockerode } = await import(${JSON.stringify(join(REPO, 'dist/src/remote/dockerode.js'))}); const Docker = dockerode(); if (Docker !== require('dockerode')) throw new Error('not the dockerode module')`,
+      ),
+    )
     expect(r.methods).toEqual(['listContainers', 'getContainer', 'getImage', 'pull'])
     expect(r.grpc).toEqual([])
     expect(r.build).toBe('BuildKit sessions are not available in ai-platform')

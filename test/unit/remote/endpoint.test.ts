@@ -15,26 +15,68 @@ import { REPO, projectFrom, removeProject } from '../../helpers/project.js'
 
 describe('resolveEndpoint', () => {
   it.each([
-    ['a port published on all addresses', { address: '10.0.0.5', local: false }, 8080, [], { via: 'direct', address: '10.0.0.5', port: 8080 }, 'http://10.0.0.5:8080'],
-    ['a port on the loopback of a remote host', { address: '10.0.0.5', local: false }, 8080, [8080], { via: 'ssh', port: 8080 }, 'http://127.0.0.1:8080'],
-    ['another port of that host', { address: '10.0.0.5', local: false }, 9090, [8080], { via: 'direct', address: '10.0.0.5', port: 9090 }, 'http://10.0.0.5:9090'],
-    ['a loopback port of the local host', { address: '127.0.0.1', local: true }, 8080, [8080], { via: 'direct', address: '127.0.0.1', port: 8080 }, 'http://127.0.0.1:8080'],
-    ['an IPv6 address', { address: 'fd00::5', local: false }, 8080, [], { via: 'direct', address: 'fd00::5', port: 8080 }, 'http://[fd00::5]:8080'],
+    [
+      'a port published on all addresses',
+      { address: '10.0.0.5', local: false },
+      8080,
+      [],
+      { via: 'direct', address: '10.0.0.5', port: 8080 },
+      'http://10.0.0.5:8080',
+    ],
+    [
+      'a port on the loopback of a remote host',
+      { address: '10.0.0.5', local: false },
+      8080,
+      [8080],
+      { via: 'ssh', port: 8080 },
+      'http://127.0.0.1:8080',
+    ],
+    [
+      'another port of that host',
+      { address: '10.0.0.5', local: false },
+      9090,
+      [8080],
+      { via: 'direct', address: '10.0.0.5', port: 9090 },
+      'http://10.0.0.5:9090',
+    ],
+    [
+      'a loopback port of the local host',
+      { address: '127.0.0.1', local: true },
+      8080,
+      [8080],
+      { via: 'direct', address: '127.0.0.1', port: 8080 },
+      'http://127.0.0.1:8080',
+    ],
+    [
+      'an IPv6 address',
+      { address: 'fd00::5', local: false },
+      8080,
+      [],
+      { via: 'direct', address: 'fd00::5', port: 8080 },
+      'http://[fd00::5]:8080',
+    ],
   ] as const)('%s', (_case, host, port, loopback, endpoint, origin) => {
     expect(resolveEndpoint(host, port, loopback)).toEqual(endpoint)
     expect(endpointOrigin(resolveEndpoint(host, port, loopback))).toBe(origin)
   })
 
   it('keeps the scheme it is given', () => {
-    expect(endpointOrigin(resolveEndpoint({ address: 'gpu1.lan', local: false }, 443, []), 'https')).toBe('https://gpu1.lan:443')
-    expect(endpointOrigin(resolveEndpoint({ address: 'gpu1.lan', local: false }, 443, [443]), 'https')).toBe('https://127.0.0.1:443')
+    expect(endpointOrigin(resolveEndpoint({ address: 'gpu1.lan', local: false }, 443, []), 'https')).toBe(
+      'https://gpu1.lan:443',
+    )
+    expect(endpointOrigin(resolveEndpoint({ address: 'gpu1.lan', local: false }, 443, [443]), 'https')).toBe(
+      'https://127.0.0.1:443',
+    )
   })
 })
 
 describe('endpointFor (Ollama)', () => {
   const forwarded: [string, number][] = []
   const connections: Connector = {
-    get: async (host) => ({ forward: async (port: number) => (forwarded.push([host, port]), null as unknown as Duplex) }) as unknown as Executor,
+    get: async (host) =>
+      ({
+        forward: async (port: number) => (forwarded.push([host, port]), null as unknown as Duplex),
+      }) as unknown as Executor,
     closeAll: async () => undefined,
   }
   let loopbackDir = ''
@@ -42,7 +84,9 @@ describe('endpointFor (Ollama)', () => {
   let loopback: Project
   beforeAll(async () => {
     published = (await loadOk()).project
-    loopbackDir = await projectFrom(REPO, { 'stacks/ollama.yaml': (text) => text.replace('ports: ["11434:11434"]', 'ports: ["127.0.0.1:11434:11434"]') })
+    loopbackDir = await projectFrom(REPO, {
+      'stacks/ollama.yaml': (text) => text.replace('ports: ["11434:11434"]', 'ports: ["127.0.0.1:11434:11434"]'),
+    })
     loopback = (await loadOk(loopbackDir)).project
   })
   afterAll(() => removeProject(loopbackDir))
@@ -74,10 +118,23 @@ describe('health checks (tcp)', () => {
 
   const run = async (loopbackPorts: number[]) => {
     const forwarded: number[] = []
-    const exec = { forward: async (p: number) => (forwarded.push(p), { destroy: () => undefined } as unknown as Duplex) } as unknown as Executor
+    const exec = {
+      forward: async (p: number) => (forwarded.push(p), { destroy: () => undefined } as unknown as Duplex),
+    } as unknown as Executor
     const host = { name: 'gpu1', address: '127.0.0.1', local: false } as Host
-    const ctx: CheckContext = { project: {} as Project, host, exec, timeoutMs: 2000, models: false, dispatcher: new HttpPool(2000) }
-    const [result] = await serviceChecks(ctx, { name: 'api', health: [{ tcp: { port }, required: true }] as never, loopbackPorts })
+    const ctx: CheckContext = {
+      project: {} as Project,
+      host,
+      exec,
+      timeoutMs: 2000,
+      models: false,
+      dispatcher: new HttpPool(2000),
+    }
+    const [result] = await serviceChecks(ctx, {
+      name: 'api',
+      health: [{ tcp: { port }, required: true }] as never,
+      loopbackPorts,
+    })
     return { status: result!.status, forwarded }
   }
 

@@ -32,21 +32,44 @@ describe('host certificates', () => {
       const m = make(`${caType}-${hostType}`, caType, hostType, ['-n', 'db.lab,10.0.0.5'])
       expect(m.cert.principals).toEqual(['db.lab', '10.0.0.5'])
       expect(m.cert.key.equals(m.host)).toBe(true)
-      expect(checkHostCertificate(m.cert, { trusted: [m.ca], name: '10.0.0.5', presented: m.host })).toEqual({ ok: true, ca: m.ca })
-      expect(checkHostCertificate(m.cert, { trusted: [m.ca], name: 'web.lab', presented: m.host })).toEqual({ ok: false, reason: 'it is for db.lab, 10.0.0.5, not web.lab' })
+      expect(checkHostCertificate(m.cert, { trusted: [m.ca], name: '10.0.0.5', presented: m.host })).toEqual({
+        ok: true,
+        ca: m.ca,
+      })
+      expect(checkHostCertificate(m.cert, { trusted: [m.ca], name: 'web.lab', presented: m.host })).toEqual({
+        ok: false,
+        reason: 'it is for db.lab, 10.0.0.5, not web.lab',
+      })
     })
   }
 
   it('refused: another CA, another key, a tampered signature, outside its validity, a user certificate', () => {
     const m = make('refused', 'ed25519', 'ed25519', ['-n', 'db.lab'])
     const other = make('other', 'ed25519', 'ed25519', ['-n', 'db.lab'])
-    expect(checkHostCertificate(m.cert, { trusted: [other.ca], name: 'db.lab', presented: m.host })).toEqual({ ok: false, reason: 'no @cert-authority line trusts the CA that signed it' })
-    expect(checkHostCertificate(m.cert, { trusted: [m.ca], name: 'db.lab', presented: other.host })).toEqual({ ok: false, reason: 'it certifies another key than the one the host presented' })
-    const tampered = { ...m.cert, signed: Buffer.concat([m.cert.signed.subarray(0, -1), Buffer.from([m.cert.signed.at(-1)! ^ 1])]) }
-    expect(checkHostCertificate(tampered, { trusted: [m.ca], name: 'db.lab', presented: m.host })).toEqual({ ok: false, reason: 'its signature does not verify' })
+    expect(checkHostCertificate(m.cert, { trusted: [other.ca], name: 'db.lab', presented: m.host })).toEqual({
+      ok: false,
+      reason: 'no @cert-authority line trusts the CA that signed it',
+    })
+    expect(checkHostCertificate(m.cert, { trusted: [m.ca], name: 'db.lab', presented: other.host })).toEqual({
+      ok: false,
+      reason: 'it certifies another key than the one the host presented',
+    })
+    const tampered = {
+      ...m.cert,
+      signed: Buffer.concat([m.cert.signed.subarray(0, -1), Buffer.from([m.cert.signed.at(-1)! ^ 1])]),
+    }
+    expect(checkHostCertificate(tampered, { trusted: [m.ca], name: 'db.lab', presented: m.host })).toEqual({
+      ok: false,
+      reason: 'its signature does not verify',
+    })
     const later = make('later', 'ed25519', 'ed25519', ['-n', 'db.lab', '-V', '+1d:+2d'])
-    expect(checkHostCertificate(later.cert, { trusted: [later.ca], name: 'db.lab', presented: later.host })).toEqual({ ok: false, reason: 'it is outside its validity period' })
-    expect(checkHostCertificate({ ...m.cert, type: 1 }, { trusted: [m.ca], name: 'db.lab', presented: m.host })).toEqual({ ok: false, reason: 'it is not a host certificate' })
+    expect(checkHostCertificate(later.cert, { trusted: [later.ca], name: 'db.lab', presented: later.host })).toEqual({
+      ok: false,
+      reason: 'it is outside its validity period',
+    })
+    expect(
+      checkHostCertificate({ ...m.cert, type: 1 }, { trusted: [m.ca], name: 'db.lab', presented: m.host }),
+    ).toEqual({ ok: false, reason: 'it is not a host certificate' })
   })
 
   it('a blob that is not a certificate, or a truncated one, is null', () => {

@@ -19,7 +19,17 @@ describe('shell quoting', () => {
   })
 
   it('a real shell receives exactly the original words, executing nothing', () => {
-    const hostile = ['$(touch /tmp/aip-pwned)', '`touch /tmp/aip-pwned`', "'; touch /tmp/aip-pwned; '", 'a\nb', '"$HOME"', '*', '~', '\\', '']
+    const hostile = [
+      '$(touch /tmp/aip-pwned)',
+      '`touch /tmp/aip-pwned`',
+      "'; touch /tmp/aip-pwned; '",
+      'a\nb',
+      '"$HOME"',
+      '*',
+      '~',
+      '\\',
+      '',
+    ]
     const out = execFileSync('sh', ['-c', `printf '%s\\0' ${shellQuote(hostile)}`])
     expect(out.toString('utf8').split('\0').slice(0, -1)).toEqual(hostile)
   })

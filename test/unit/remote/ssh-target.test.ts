@@ -34,23 +34,41 @@ writeFileSync(
     '',
   ].join('\n'),
 )
-writeFileSync(join(dir, 'config'), [`Include ${dir}/hosts.conf`, 'Host *', '  StrictHostKeyChecking accept-new', `  GlobalKnownHostsFile ${dir}/global_known_hosts`, ''].join('\n'))
+writeFileSync(
+  join(dir, 'config'),
+  [
+    `Include ${dir}/hosts.conf`,
+    'Host *',
+    '  StrictHostKeyChecking accept-new',
+    `  GlobalKnownHostsFile ${dir}/global_known_hosts`,
+    '',
+  ].join('\n'),
+)
 writeFileSync(join(dir, 'broken'), ['Host x', '  HostName 1.2.3.4', '  Bogus yes', ''].join('\n'))
 
-const resolve = (address: string, ssh: Record<string, unknown> = {}, configFile = join(dir, 'config')): Promise<SshTarget> => resolveSshTarget({ name: 'h', address, ssh }, { configFile })
+const resolve = (
+  address: string,
+  ssh: Record<string, unknown> = {},
+  configFile = join(dir, 'config'),
+): Promise<SshTarget> => resolveSshTarget({ name: 'h', address, ssh }, { configFile })
 const hops = (t: SshTarget | null): string[] => (t ? [...hops(t.proxyJump), `${t.user}@${t.hostname}:${t.port}`] : [])
 
 describe('ssh -G, as ssh reads the config', () => {
   it('Include, tokens in IdentityFile and UserKnownHostsFile, a two-hop ProxyJump in order', async () => {
     const t = await resolve('box')
-    expect({ hostname: t.hostname, user: t.user, port: t.port, identityFiles: t.identityFiles }).toEqual({ hostname: '10.9.9.9', user: 'alice', port: 2222, identityFiles: [key] })
+    expect({ hostname: t.hostname, user: t.user, port: t.port, identityFiles: t.identityFiles }).toEqual({
+      hostname: '10.9.9.9',
+      user: 'alice',
+      port: 2222,
+      identityFiles: [key],
+    })
     expect(t.knownHostsFiles).toEqual([`${dir}/kh_10.9.9.9`, `${dir}/global_known_hosts`])
     expect(t.strictHostKeyChecking).toBe('accept-new')
     const me = userInfo().username
     expect(hops(t.proxyJump)).toEqual([`${me}@10.8.0.1:22`, 'bob@10.8.0.2:2200'])
   })
 
-  it('the inventory\'s explicit values win', async () => {
+  it("the inventory's explicit values win", async () => {
     const t = await resolve('box', { user: 'deploy', port: 22, proxyJump: 'bastion2' })
     expect([t.user, t.port]).toEqual(['deploy', 22])
     expect(hops(t.proxyJump)).toEqual([`${userInfo().username}@10.8.0.2:22`])
@@ -63,19 +81,38 @@ describe('ssh -G, as ssh reads the config', () => {
   })
 
   it('StrictHostKeyChecking no is refused with why; a config ssh refuses is a located error', async () => {
-    await expect(resolve('careless')).rejects.toThrow('h: the SSH configuration says StrictHostKeyChecking no for careless: ai-platform checks host keys always')
-    await expect(resolve('x', {}, join(dir, 'broken'))).rejects.toThrow(`h: the SSH configuration does not read: ${dir}/broken:3: Bad configuration option: bogus`)
+    await expect(resolve('careless')).rejects.toThrow(
+      'h: the SSH configuration says StrictHostKeyChecking no for careless: ai-platform checks host keys always',
+    )
+    await expect(resolve('x', {}, join(dir, 'broken'))).rejects.toThrow(
+      `h: the SSH configuration does not read: ${dir}/broken:3: Bad configuration option: bogus`,
+    )
   })
 })
 
 describe('ssh -G output and tokens', () => {
   it('keeps every identityfile line, reads none as unset', () => {
-    const config = sshConfigFrom(parseSshG('hostname 10.0.0.1\nuser u\nport 2200\nidentityfile ~/.ssh/a\nidentityfile %d/b_%p\nproxyjump none\nidentityagent none\nstricthostkeychecking false\n'), 'web')
-    expect(config).toMatchObject({ hostname: '10.0.0.1', user: 'u', port: 2200, identityFiles: [`${homedir()}/.ssh/a`, `${homedir()}/b_2200`], proxyJump: [], identityAgent: null, strictHostKeyChecking: 'no' })
+    const config = sshConfigFrom(
+      parseSshG(
+        'hostname 10.0.0.1\nuser u\nport 2200\nidentityfile ~/.ssh/a\nidentityfile %d/b_%p\nproxyjump none\nidentityagent none\nstricthostkeychecking false\n',
+      ),
+      'web',
+    )
+    expect(config).toMatchObject({
+      hostname: '10.0.0.1',
+      user: 'u',
+      port: 2200,
+      identityFiles: [`${homedir()}/.ssh/a`, `${homedir()}/b_2200`],
+      proxyJump: [],
+      identityAgent: null,
+      strictHostKeyChecking: 'no',
+    })
   })
 
   it('expands %% %h %n %p %r %u and a leading ~, leaves unknown tokens', () => {
-    expect(expandTokens('~/k_%h_%n_%p_%r_%u_%%_%Z', { hostname: 'h.example', alias: 'web', port: 22, user: 'r' })).toBe(`${homedir()}/k_h.example_web_22_r_${userInfo().username}_%_%Z`)
+    expect(expandTokens('~/k_%h_%n_%p_%r_%u_%%_%Z', { hostname: 'h.example', alias: 'web', port: 22, user: 'r' })).toBe(
+      `${homedir()}/k_h.example_web_22_r_${userInfo().username}_%_%Z`,
+    )
   })
 
   it('RevokedHostKeys: every key listed is refused whatever the host, naming the file that revokes it', async () => {

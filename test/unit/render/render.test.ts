@@ -13,7 +13,18 @@ describe('rendering the reference platform', () => {
     const { project, origins } = await loadOk()
     const { renders, issues } = renderHosts(project, project.hostOrder, { origins })
     expect(issues).toEqual([])
-    expect(renders.map((r) => r.host)).toEqual(['erebus', 'hephaestus', 'thanatos', 'zelus', 'orpheus', 'kratos', 'nyx', 'hades', 'moros', 'local'])
+    expect(renders.map((r) => r.host)).toEqual([
+      'erebus',
+      'hephaestus',
+      'thanatos',
+      'zelus',
+      'orpheus',
+      'kratos',
+      'nyx',
+      'hades',
+      'moros',
+      'local',
+    ])
   })
 
   it('is deterministic: same bytes and hashes twice, and in a separate process', async () => {
@@ -21,12 +32,18 @@ describe('rendering the reference platform', () => {
     const second = await loadOk()
     const a = renderHosts(first.project, first.project.hostOrder).renders
     const b = renderHosts(second.project, second.project.hostOrder).renders
-    expect(b.map((r) => [r.host, r.hash, r.compose.content, r.files.map((f) => f.content)])).toEqual(a.map((r) => [r.host, r.hash, r.compose.content, r.files.map((f) => f.content)]))
+    expect(b.map((r) => [r.host, r.hash, r.compose.content, r.files.map((f) => f.content)])).toEqual(
+      a.map((r) => [r.host, r.hash, r.compose.content, r.files.map((f) => f.content)]),
+    )
     // A fresh process (different module state, different object key insertion) must agree.
     // Uses the built CLI modules (npm test builds first).
     const script = `import { loadProject } from './dist/src/config/load.js'; import { renderHosts } from './dist/src/render/render.js';
       const r = await loadProject({ dir: process.cwd(), bundled: false }); console.log(JSON.stringify(renderHosts(r.project, r.project.hostOrder).renders.map((x) => x.hash)))`
-    const out = execFileSync(process.execPath, ['--input-type=module', '--eval', script], { cwd: REPO, encoding: 'utf8', env: { ...process.env, TZ: 'Pacific/Kiritimati', LANG: 'tr_TR.UTF-8' } })
+    const out = execFileSync(process.execPath, ['--input-type=module', '--eval', script], {
+      cwd: REPO,
+      encoding: 'utf8',
+      env: { ...process.env, TZ: 'Pacific/Kiritimati', LANG: 'tr_TR.UTF-8' },
+    })
     expect(JSON.parse(out.trim())).toEqual(a.map((r) => r.hash))
     for (const render of a) expect(render.compose.content).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:/)
   })
@@ -39,7 +56,9 @@ describe('rendering the reference platform', () => {
       const text = render.compose.content
       const vendor = project.hosts[name]!.gpu?.vendor
       if (vendor === 'nvidia') {
-        expect(compose.services.ollama!.deploy.resources.reservations.devices).toEqual([{ driver: 'nvidia', count: 'all', capabilities: ['gpu'] }])
+        expect(compose.services.ollama!.deploy.resources.reservations.devices).toEqual([
+          { driver: 'nvidia', count: 'all', capabilities: ['gpu'] },
+        ])
         expect(text).not.toContain('/dev/kfd')
       } else if (vendor === 'amd') {
         const ollama = compose.services.ollama!
@@ -58,7 +77,7 @@ describe('rendering the reference platform', () => {
     }
   })
 
-  it('AMD: adds the inventory\'s video and render gids by number, after the stack\'s own groups', async () => {
+  it("AMD: adds the inventory's video and render gids by number, after the stack's own groups", async () => {
     const { projectFrom, removeProject } = await import('../../helpers/project.js')
     const gpu = 'gpu: { vendor: amd, count: 2, vram_gb: 24, gfx_version: 10.3.0'
     const edit = (extra: string) => (text: string) => {
@@ -67,7 +86,11 @@ describe('rendering the reference platform', () => {
     }
     const both = await projectFrom(REPO, {
       'inventory/hosts.yaml': edit('video_gid: 44, render_gid: 109'),
-      'stacks/ollama.yaml': (t) => t.replace('            security_opt: ["seccomp=unconfined"]\n', '            security_opt: ["seccomp=unconfined"]\n            group_add: [audio, 44]\n'),
+      'stacks/ollama.yaml': (t) =>
+        t.replace(
+          '            security_opt: ["seccomp=unconfined"]\n',
+          '            security_opt: ["seccomp=unconfined"]\n            group_add: [audio, 44]\n',
+        ),
     })
     const renderOnly = await projectFrom(REPO, { 'inventory/hosts.yaml': edit('render_gid: 110') })
     try {
@@ -89,7 +112,12 @@ describe('rendering the reference platform', () => {
     const postgres = compose.services.postgres!
     expect(postgres.restart).toBe('unless-stopped')
     expect(postgres.logging).toEqual({ driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } })
-    expect(postgres.labels).toMatchObject({ 'ai-platform.host': 'erebus', 'ai-platform.service': 'postgres', 'ai-platform.platform': 'reference', 'ai-platform.stack': 'databases' })
+    expect(postgres.labels).toMatchObject({
+      'ai-platform.host': 'erebus',
+      'ai-platform.service': 'postgres',
+      'ai-platform.platform': 'reference',
+      'ai-platform.stack': 'databases',
+    })
     expect(postgres.deploy.resources.limits).toEqual({ cpus: '4', memory: '8G' })
     expect(compose.services['postgres-init']!.restart).toBe('no')
     // Same-host requirements become depends_on with the right condition.
@@ -100,7 +128,12 @@ describe('rendering the reference platform', () => {
   it('keeps secret values out of compose files and lists only the secrets each host uses', async () => {
     const { project } = await loadOk()
     const erebus = renderHost(project, 'erebus').render!
-    expect(erebus.secrets).toEqual(['POSTGRES_PASSWORD', 'POSTGRES_REPLICATION_PASSWORD', 'QDRANT_API_KEY', 'REDIS_PASSWORD'])
+    expect(erebus.secrets).toEqual([
+      'POSTGRES_PASSWORD',
+      'POSTGRES_REPLICATION_PASSWORD',
+      'QDRANT_API_KEY',
+      'REDIS_PASSWORD',
+    ])
     expect(erebus.compose.content).toContain('POSTGRES_PASSWORD: "${POSTGRES_PASSWORD}"')
     expect(renderHost(project, 'kratos').render!.secrets).toEqual([])
     expect(renderHost(project, 'moros').render!.secrets).toEqual(['GRAFANA_ADMIN_PASSWORD'])

@@ -7,7 +7,8 @@ import { MINIMAL } from '../../helpers/project.js'
 
 describe('the deploy graph', async () => {
   const { project } = await loadOk(MINIMAL)
-  const plan = (selectors: string[]) => buildPlan(project, renderHosts(project, resolveTargets(project, { selectors })).renders, { selectors })
+  const plan = (selectors: string[]) =>
+    buildPlan(project, renderHosts(project, resolveTargets(project, { selectors })).renders, { selectors })
 
   it('as a Mermaid flowchart: a subgraph per wave, edges labelled with the services waited for', () => {
     expect(formatPlanMermaid(plan([]))).toBe(
@@ -49,7 +50,9 @@ describe('the deploy graph', async () => {
   })
 
   it('draws no edge to a host outside the plan', () => {
-    expect(formatPlanMermaid(plan(['alpha']))).toBe(['flowchart LR', '  subgraph wave_1["wave 1"]', '    host_alpha["alpha"]', '  end'].join('\n'))
+    expect(formatPlanMermaid(plan(['alpha']))).toBe(
+      ['flowchart LR', '  subgraph wave_1["wave 1"]', '    host_alpha["alpha"]', '  end'].join('\n'),
+    )
     expect(formatPlanDot(plan(['alpha', 'gamma']))).toContain('  "gamma" -> "alpha" [label="db"];\n}')
     expect(formatPlanDot(plan(['alpha', 'gamma']))).not.toContain('"beta"')
   })

@@ -10,7 +10,12 @@ const plain = (text: string) => text.replace(new RegExp(String.raw`\u001b\[[\d;]
 
 describe('wrapLine', () => {
   it('breaks at spaces, never inside a word, and indents what follows', () => {
-    expect(wrapLine('    runs litellm, node-exporter, nvidia-gpu-exporter, ollama', 30, '         ')).toEqual(['    runs litellm,', '         node-exporter,', '         nvidia-gpu-exporter,', '         ollama'])
+    expect(wrapLine('    runs litellm, node-exporter, nvidia-gpu-exporter, ollama', 30, '         ')).toEqual([
+      '    runs litellm,',
+      '         node-exporter,',
+      '         nvidia-gpu-exporter,',
+      '         ollama',
+    ])
     expect(wrapLine('short enough', 12, '  ')).toEqual(['short enough'])
   })
 
@@ -38,8 +43,12 @@ describe('formatPlan', async () => {
   it('names the bundled reference platform once, in one pair of parentheses, from the plan data', () => {
     const bundled = plan(true)
     expect(bundled).toMatchObject({ bundled: true, project: MINIMAL })
-    expect(plain(formatPlan(bundled, { width: 200 })).split('\n')[0]).toBe('Plan for platform mini (bundled reference platform): 3 hosts in 2 waves, 4 services')
-    expect(plain(formatPlan(plan(false), { width: 200 })).split('\n')[0]).toBe(`Plan for platform mini (${MINIMAL}): 3 hosts in 2 waves, 4 services`)
+    expect(plain(formatPlan(bundled, { width: 200 })).split('\n')[0]).toBe(
+      'Plan for platform mini (bundled reference platform): 3 hosts in 2 waves, 4 services',
+    )
+    expect(plain(formatPlan(plan(false), { width: 200 })).split('\n')[0]).toBe(
+      `Plan for platform mini (${MINIMAL}): 3 hosts in 2 waves, 4 services`,
+    )
   })
 
   it('wraps every line to the width at word boundaries, continuation lines indented', () => {

@@ -30,13 +30,19 @@ describe('backoffDelay: full jitter', () => {
 
   it('never leaves [0, ceiling) whatever the random number, base, cap and failure count', () => {
     fc.assert(
-      fc.property(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 1, max: 600_000 }), fc.integer({ min: 0, max: 2000 }), (random, baseMs, capMs, n) => {
-        const delay = backoffDelay(n, { baseMs, capMs, random: () => random })
-        const ceiling = Math.min(capMs, baseMs * 2 ** n)
-        expect(delay).toBeGreaterThanOrEqual(0)
-        expect(delay).toBeLessThan(ceiling)
-        expect(Number.isInteger(delay)).toBe(true)
-      }),
+      fc.property(
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.integer({ min: 1, max: 600_000 }),
+        fc.integer({ min: 0, max: 2000 }),
+        (random, baseMs, capMs, n) => {
+          const delay = backoffDelay(n, { baseMs, capMs, random: () => random })
+          const ceiling = Math.min(capMs, baseMs * 2 ** n)
+          expect(delay).toBeGreaterThanOrEqual(0)
+          expect(delay).toBeLessThan(ceiling)
+          expect(Number.isInteger(delay)).toBe(true)
+        },
+      ),
     )
   })
 
@@ -90,7 +96,13 @@ describe('retry', () => {
   it('with a deadline: a wait ends by it, one last try comes at it, and a failure after it is final', async () => {
     let clock = 0
     const waits: number[] = []
-    const options = base({ attempts: Infinity, random: () => 0.999, deadline: 1500, now: () => clock, sleep: async (ms) => void (waits.push(ms), (clock += ms)) })
+    const options = base({
+      attempts: Infinity,
+      random: () => 0.999,
+      deadline: 1500,
+      now: () => clock,
+      sleep: async (ms) => void (waits.push(ms), (clock += ms)),
+    })
     const { work, calls } = failing(100)
     await expect(retry(work, options)).rejects.toThrow('refused')
     // 99, 199, 399, 799, 999 would pass 1500: the last wait is cut to end at it
@@ -110,7 +122,13 @@ describe('retry', () => {
     const controller = new AbortController()
     const { work, calls } = failing(100)
     const started = Date.now()
-    const pending = retry(work, { attempts: Infinity, baseMs: 60_000, capMs: 60_000, random: () => 0.99, signal: controller.signal })
+    const pending = retry(work, {
+      attempts: Infinity,
+      baseMs: 60_000,
+      capMs: 60_000,
+      random: () => 0.99,
+      signal: controller.signal,
+    })
     setTimeout(() => controller.abort(), 50)
     await expect(pending).rejects.toThrow('refused')
     expect(Date.now() - started).toBeLessThan(5000)

@@ -30,7 +30,10 @@ const errorOf = (r) => `Error response from daemon: ${json(r).message}`
 async function inspect(kind, names) {
   const out = []
   for (const name of names) {
-    const r = await api('GET', kind === 'image' ? `/images/${name}/json` : `/containers/${encodeURIComponent(name)}/json`)
+    const r = await api(
+      'GET',
+      kind === 'image' ? `/images/${name}/json` : `/containers/${encodeURIComponent(name)}/json`,
+    )
     if (r.status !== 200) {
       process.stdout.write(`${JSON.stringify(out, null, 4)}\n`)
       fail(kind === 'image' ? `Error response from daemon: No such image: ${name}` : `Error: No such object: ${name}`)
@@ -48,12 +51,16 @@ async function main() {
       const list = json(await api('GET', `/containers/json${all ? '?all=1' : ''}`))
       if (rest.includes('-q')) return list.forEach((c) => process.stdout.write(`${c.Id.slice(0, 12)}\n`))
       process.stdout.write('CONTAINER ID   IMAGE                          STATUS                       NAMES\n')
-      for (const c of list) process.stdout.write(`${c.Id.slice(0, 12)}   ${c.Image.padEnd(30)} ${c.Status.padEnd(28)} ${c.Names[0].slice(1)}\n`)
+      for (const c of list)
+        process.stdout.write(
+          `${c.Id.slice(0, 12)}   ${c.Image.padEnd(30)} ${c.Status.padEnd(28)} ${c.Names[0].slice(1)}\n`,
+        )
       return
     }
     case 'images': {
       process.stdout.write('REPOSITORY:TAG                           IMAGE ID\n')
-      for (const i of json(await api('GET', '/images/json'))) process.stdout.write(`${i.RepoTags[0].padEnd(40)} ${i.Id.slice(7, 19)}\n`)
+      for (const i of json(await api('GET', '/images/json')))
+        process.stdout.write(`${i.RepoTags[0].padEnd(40)} ${i.Id.slice(7, 19)}\n`)
       return
     }
     case 'image':
@@ -64,7 +71,10 @@ async function main() {
       }
       break
     case 'inspect':
-      return inspect('container', rest.filter((a) => !a.startsWith('-')))
+      return inspect(
+        'container',
+        rest.filter((a) => !a.startsWith('-')),
+      )
     case 'pull': {
       const image = rest.find((a) => !a.startsWith('-'))
       if (!image) fail('"docker pull" requires exactly 1 argument.')
@@ -81,7 +91,7 @@ async function main() {
     case 'logs': {
       const r = await api('GET', `/containers/${encodeURIComponent(rest.at(-1))}/logs?stdout=1&stderr=1`)
       if (r.status !== 200) fail(errorOf(r))
-      for (let o = 0; o + 8 <= r.body.length; ) {
+      for (let o = 0; o + 8 <= r.body.length;) {
         const size = r.body.readUInt32BE(o + 4)
         ;(r.body[o] === 2 ? process.stderr : process.stdout).write(r.body.subarray(o + 8, o + 8 + size))
         o += 8 + size

@@ -13,7 +13,17 @@ import { connect } from 'node:net'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
-import { COMPOSE_VERSION, httpdAlive, liveState, newId, normalizeImage, readContainers, readImages, writeContainers, writeImages } from '../state.mjs'
+import {
+  COMPOSE_VERSION,
+  httpdAlive,
+  liveState,
+  newId,
+  normalizeImage,
+  readContainers,
+  readImages,
+  writeContainers,
+  writeImages,
+} from '../state.mjs'
 
 const WWW = join(dirname(fileURLToPath(import.meta.url)), '..', '.state', 'www')
 
@@ -23,12 +33,25 @@ function fail(message, code = 1) {
 }
 
 // --- arguments: global flags, the subcommand, its flags ---------------------------------------
-const GLOBAL_VALUE = new Set(['-p', '--project-name', '--project-directory', '-f', '--file', '--env-file', '--profile', '--ansi', '--progress', '--parallel'])
+const GLOBAL_VALUE = new Set([
+  '-p',
+  '--project-name',
+  '--project-directory',
+  '-f',
+  '--file',
+  '--env-file',
+  '--profile',
+  '--ansi',
+  '--progress',
+  '--parallel',
+])
 const global = { files: [], profiles: [], envFiles: [] }
 const argv = process.argv.slice(2)
 let i = 0
 for (; i < argv.length && argv[i].startsWith('-'); i++) {
-  let [flag, value] = argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined]
+  let [flag, value] = argv[i].includes('=')
+    ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)]
+    : [argv[i], undefined]
   if (!GLOBAL_VALUE.has(flag)) {
     if (flag === '--dry-run' || flag === '--compatibility') continue
     fail(`unknown flag: ${flag}`)
@@ -54,7 +77,8 @@ if (command === 'version') {
 if (!command) fail('Usage:  docker compose [OPTIONS] COMMAND')
 
 const hostDir = process.env.AIP_SCALE_DIR
-if (!hostDir || !existsSync(join(hostDir, 'runtime'))) fail('compose stand-in: AIP_SCALE_DIR does not name a scale host (run through the host\'s sshd)')
+if (!hostDir || !existsSync(join(hostDir, 'runtime')))
+  fail("compose stand-in: AIP_SCALE_DIR does not name a scale host (run through the host's sshd)")
 
 // --- the project model ------------------------------------------------------------------------
 const directory = resolve(global.directory ?? (global.files[0] ? dirname(global.files[0]) : '.'))
@@ -67,14 +91,16 @@ function readEnvFile(file) {
     const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*?)\s*$/.exec(line)
     if (!match || line.trimStart().startsWith('#')) continue
     let value = match[2]
-    if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'"))) value = value.slice(1, -1)
+    if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'")))
+      value = value.slice(1, -1)
     values[match[1]] = value
   }
   return values
 }
 
 function loadModel() {
-  const envFiles = global.envFiles.length > 0 ? global.envFiles : existsSync(join(directory, '.env')) ? [join(directory, '.env')] : []
+  const envFiles =
+    global.envFiles.length > 0 ? global.envFiles : existsSync(join(directory, '.env')) ? [join(directory, '.env')] : []
   const env = {}
   for (const f of envFiles) {
     if (!existsSync(f)) fail(`env file ${resolve(f)} not found: stat ${resolve(f)}: no such file or directory`)
@@ -83,17 +109,22 @@ function loadModel() {
   Object.assign(env, process.env) // the shell's environment wins, as in Compose
   const interpolate = (value) => {
     if (typeof value === 'string') {
-      return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (all, name, op, arg, bare) => {
-        if (all === '$$') return '$'
-        const key = name ?? bare
-        const set = env[key] !== undefined && (op?.startsWith(':') ? env[key] !== '' : true)
-        if (op === ':-' || op === '-') return set ? env[key] : arg
-        if (op === ':?' || op === '?') return set ? env[key] : fail(`required variable ${key} is missing a value: ${arg}`)
-        return env[key] ?? ''
-      })
+      return value.replace(
+        /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+        (all, name, op, arg, bare) => {
+          if (all === '$$') return '$'
+          const key = name ?? bare
+          const set = env[key] !== undefined && (op?.startsWith(':') ? env[key] !== '' : true)
+          if (op === ':-' || op === '-') return set ? env[key] : arg
+          if (op === ':?' || op === '?')
+            return set ? env[key] : fail(`required variable ${key} is missing a value: ${arg}`)
+          return env[key] ?? ''
+        },
+      )
     }
     if (Array.isArray(value)) return value.map(interpolate)
-    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v)]))
+    if (value && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v)]))
     return value
   }
   const services = {}
@@ -105,24 +136,36 @@ function loadModel() {
     } catch (error) {
       fail(`yaml: ${error.message.split('\n')[0]}`, 15)
     }
-    for (const [name, definition] of Object.entries(interpolate(doc?.services ?? {}))) services[name] = { ...(services[name] ?? {}), ...definition }
+    for (const [name, definition] of Object.entries(interpolate(doc?.services ?? {})))
+      services[name] = { ...(services[name] ?? {}), ...definition }
   }
   const active = new Set([...global.profiles, ...(process.env.COMPOSE_PROFILES ?? '').split(',').filter(Boolean)])
   for (const [name, s] of Object.entries(services)) {
-    if (Array.isArray(s.profiles) && s.profiles.length > 0 && !s.profiles.some((p) => active.has(p) || p === '*') && !names.includes(name)) delete services[name]
-    else if (!s.image) fail(`service "${name}" has neither an image nor a build context specified: invalid compose project`, 15)
+    if (
+      Array.isArray(s.profiles) &&
+      s.profiles.length > 0 &&
+      !s.profiles.some((p) => active.has(p) || p === '*') &&
+      !names.includes(name)
+    )
+      delete services[name]
+    else if (!s.image)
+      fail(`service "${name}" has neither an image nor a build context specified: invalid compose project`, 15)
   }
   return services
 }
 
-const labelsOf = (service) => (Array.isArray(service.labels) ? Object.fromEntries(service.labels.map((l) => String(l).split(/=(.*)/s).slice(0, 2))) : { ...(service.labels ?? {}) })
+const labelsOf = (service) =>
+  Array.isArray(service.labels)
+    ? Object.fromEntries(service.labels.map((l) => String(l).split(/=(.*)/s).slice(0, 2)))
+    : { ...(service.labels ?? {}) }
 
 /** Published TCP ports: short ([IP:]HOST:CONTAINER[/tcp], ranges) and long syntax. */
 function publishedPorts(service) {
   const out = []
   for (const p of service.ports ?? []) {
     if (typeof p === 'object' && p !== null) {
-      if ((p.protocol ?? 'tcp') === 'tcp' && p.published !== undefined) out.push({ ip: p.host_ip ?? '0.0.0.0', port: Number(p.published), target: Number(p.target) })
+      if ((p.protocol ?? 'tcp') === 'tcp' && p.published !== undefined)
+        out.push({ ip: p.host_ip ?? '0.0.0.0', port: Number(p.published), target: Number(p.target) })
       continue
     }
     const [spec, protocol = 'tcp'] = String(p).split('/')
@@ -139,13 +182,26 @@ function publishedPorts(service) {
   return out
 }
 
-const configHash = (service) => createHash('sha256').update(JSON.stringify(sortKeys(service))).digest('hex')
+const configHash = (service) =>
+  createHash('sha256')
+    .update(JSON.stringify(sortKeys(service)))
+    .digest('hex')
 function sortKeys(value) {
   if (Array.isArray(value)) return value.map(sortKeys)
-  if (value && typeof value === 'object') return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys(value[k])]))
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys(value[k])]),
+    )
   return value
 }
-const hasHealthcheck = (service) => Boolean(service.healthcheck && !service.healthcheck.disable && !(Array.isArray(service.healthcheck.test) && service.healthcheck.test[0] === 'NONE'))
+const hasHealthcheck = (service) =>
+  Boolean(
+    service.healthcheck &&
+    !service.healthcheck.disable &&
+    !(Array.isArray(service.healthcheck.test) && service.healthcheck.test[0] === 'NONE'),
+  )
 
 // --- processes --------------------------------------------------------------------------------
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
@@ -167,13 +223,19 @@ async function startPorts(container) {
   try {
     for (const p of container.ports) {
       if (await listening(p.ip, p.port)) throw new Error(`Bind for ${p.ip}:${p.port} failed: port is already allocated`)
-      const child = spawn('busybox', ['httpd', '-f', '-p', `${p.ip}:${p.port}`, '-h', WWW], { detached: true, stdio: 'ignore' })
+      const child = spawn('busybox', ['httpd', '-f', '-p', `${p.ip}:${p.port}`, '-h', WWW], {
+        detached: true,
+        stdio: 'ignore',
+      })
       let exited = false
       child.once('exit', () => (exited = true))
       child.unref()
       started.push(child.pid)
       for (let t = 0; !(await listening(p.ip, p.port)); t++) {
-        if (exited || t > 200) throw new Error(`Bind for ${p.ip}:${p.port} failed: ${exited ? 'the stand-in process exited' : 'not listening after 2 s'}`)
+        if (exited || t > 200)
+          throw new Error(
+            `Bind for ${p.ip}:${p.port} failed: ${exited ? 'the stand-in process exited' : 'not listening after 2 s'}`,
+          )
         await sleep(10)
       }
     }
@@ -214,7 +276,9 @@ async function up() {
     }
     containers = containers.filter((c) => !orphans.includes(c))
   } else if (orphans.length > 0) {
-    process.stderr.write(`WARN[0000] Found orphan containers ([${orphans.map((o) => o.name).join(' ')}]) for this project.\n`)
+    process.stderr.write(
+      `WARN[0000] Found orphan containers ([${orphans.map((o) => o.name).join(' ')}]) for this project.\n`,
+    )
   }
   let failure = null
   for (const name of wanted) {
@@ -228,7 +292,12 @@ async function up() {
     const existing = containers.find((c) => mine(c) && c.service === name)
     const now = liveState(existing ?? { state: 'created', pids: [], createdAt: new Date().toISOString() })
     const oneshot = service.restart === 'no' || service.restart === false
-    if (existing && existing.configHash === hash && !flags.has('--force-recreate') && (now.state === 'running' || (oneshot && now.state === 'exited' && now.exitCode === 0))) {
+    if (
+      existing &&
+      existing.configHash === hash &&
+      !flags.has('--force-recreate') &&
+      (now.state === 'running' || (oneshot && now.state === 'exited' && now.exitCode === 0))
+    ) {
       say(existing.name, 'Running')
       continue
     }
@@ -242,7 +311,11 @@ async function up() {
       ...labelsOf(service),
       'com.docker.compose.config-hash': hash,
       'com.docker.compose.container-number': '1',
-      'com.docker.compose.depends_on': Object.entries(Array.isArray(service.depends_on) ? Object.fromEntries(service.depends_on.map((d) => [d, { condition: 'service_started' }])) : (service.depends_on ?? {}))
+      'com.docker.compose.depends_on': Object.entries(
+        Array.isArray(service.depends_on)
+          ? Object.fromEntries(service.depends_on.map((d) => [d, { condition: 'service_started' }]))
+          : (service.depends_on ?? {}),
+      )
         .map(([d, v]) => `${d}:${v.condition ?? 'service_started'}:${v.restart ?? false}`)
         .join(','),
       'com.docker.compose.image': `sha256:${createHash('sha256').update(image).digest('hex')}`,
@@ -252,7 +325,9 @@ async function up() {
       'com.docker.compose.project.working_dir': directory,
       'com.docker.compose.service': name,
       'com.docker.compose.version': COMPOSE_VERSION,
-      ...(global.envFiles.length > 0 ? { 'com.docker.compose.project.environment_file': global.envFiles.map((f) => resolve(f)).join(',') } : {}),
+      ...(global.envFiles.length > 0
+        ? { 'com.docker.compose.project.environment_file': global.envFiles.map((f) => resolve(f)).join(',') }
+        : {}),
     }
     const container = {
       id: newId(),
@@ -260,7 +335,11 @@ async function up() {
       project,
       service: name,
       image: service.image,
-      command: Array.isArray(service.command) ? service.command : service.command ? String(service.command).split(/\s+/) : [],
+      command: Array.isArray(service.command)
+        ? service.command
+        : service.command
+          ? String(service.command).split(/\s+/)
+          : [],
       labels,
       healthcheck: hasHealthcheck(service),
       oneshot,
@@ -308,16 +387,29 @@ async function down() {
 
 async function setState(action) {
   const containers = readContainers(hostDir)
-  for (const c of containers.filter((c) => c.project === project && (names.length === 0 || names.includes(c.service)))) {
+  for (const c of containers.filter(
+    (c) => c.project === project && (names.length === 0 || names.includes(c.service)),
+  )) {
     if (action !== 'start') {
       await stopPids(c.pids, action === 'kill' ? 'SIGKILL' : 'SIGTERM')
-      if (c.state === 'running') Object.assign(c, { state: 'exited', exitCode: action === 'kill' ? 137 : 143, finishedAt: new Date().toISOString(), pids: [] })
+      if (c.state === 'running')
+        Object.assign(c, {
+          state: 'exited',
+          exitCode: action === 'kill' ? 137 : 143,
+          finishedAt: new Date().toISOString(),
+          pids: [],
+        })
       say(c.name, action === 'kill' ? 'Killed' : 'Stopped')
     }
     if (action === 'start' || action === 'restart') {
       if (liveState(c).state === 'running') continue
       c.pids = await startPorts(c)
-      Object.assign(c, { state: c.oneshot ? 'exited' : 'running', exitCode: 0, startedAt: new Date().toISOString(), finishedAt: c.oneshot ? new Date().toISOString() : null })
+      Object.assign(c, {
+        state: c.oneshot ? 'exited' : 'running',
+        exitCode: 0,
+        startedAt: new Date().toISOString(),
+        finishedAt: c.oneshot ? new Date().toISOString() : null,
+      })
       say(c.name, 'Started')
     }
   }
@@ -334,13 +426,45 @@ function ps() {
   if (format === 'json') {
     for (const { c, live } of rows) {
       const ports = c.ports.map((p) => `${p.ip}:${p.port}->${p.target}/tcp`).join(', ')
-      process.stdout.write(`${JSON.stringify({ Command: JSON.stringify(c.command.join(' ')), CreatedAt: c.createdAt, ExitCode: live.exitCode, Health: live.health === 'none' ? '' : live.health, ID: c.id.slice(0, 12), Image: c.image, Labels: Object.entries(c.labels).map(([k, v]) => `${k}=${v}`).join(','), Name: c.name, Names: c.name, Project: c.project, Publishers: c.ports.map((p) => ({ URL: p.ip, TargetPort: p.target, PublishedPort: p.port, Protocol: 'tcp' })), Service: c.service, State: live.state, Status: live.status, Ports: ports })}\n`)
+      process.stdout.write(
+        `${JSON.stringify({
+          Command: JSON.stringify(c.command.join(' ')),
+          CreatedAt: c.createdAt,
+          ExitCode: live.exitCode,
+          Health: live.health === 'none' ? '' : live.health,
+          ID: c.id.slice(0, 12),
+          Image: c.image,
+          Labels: Object.entries(c.labels)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(','),
+          Name: c.name,
+          Names: c.name,
+          Project: c.project,
+          Publishers: c.ports.map((p) => ({ URL: p.ip, TargetPort: p.target, PublishedPort: p.port, Protocol: 'tcp' })),
+          Service: c.service,
+          State: live.state,
+          Status: live.status,
+          Ports: ports,
+        })}\n`,
+      )
     }
     return
   }
-  const table = [['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS'], ...rows.map(({ c, live }) => [c.name, c.image, `"${c.command.join(' ').slice(0, 20)}"`, c.service, 'a while ago', live.status, c.ports.map((p) => `${p.ip}:${p.port}->${p.target}/tcp`).join(', ')])]
+  const table = [
+    ['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS'],
+    ...rows.map(({ c, live }) => [
+      c.name,
+      c.image,
+      `"${c.command.join(' ').slice(0, 20)}"`,
+      c.service,
+      'a while ago',
+      live.status,
+      c.ports.map((p) => `${p.ip}:${p.port}->${p.target}/tcp`).join(', '),
+    ]),
+  ]
   const widths = table[0].map((_, k) => Math.max(...table.map((r) => r[k].length)))
-  for (const r of table) process.stdout.write(`${r.map((v, k) => (k === r.length - 1 ? v : v.padEnd(widths[k] + 3))).join('')}\n`)
+  for (const r of table)
+    process.stdout.write(`${r.map((v, k) => (k === r.length - 1 ? v : v.padEnd(widths[k] + 3))).join('')}\n`)
 }
 
 switch (command) {
