@@ -1,5 +1,5 @@
 // The pure planner: targets -> host dependency graph -> waves. `plan --json`, `deploy --dry-run` and
-// `deploy` all use the object built here (STYLE.md habit 6).
+// `deploy` all use the object built here: one plan, whatever runs it.
 import { UserError } from '../errors.js'
 import type { Phase, Project } from '../config/model.js'
 import { PHASES } from '../config/model.js'
