@@ -51,6 +51,13 @@ export function publishedPorts(ports: unknown): PublishedPort[] {
   return out
 }
 
+/** Compose's `deploy.replicas` of a service definition: 1 when unset; 0 means not running by design. */
+export function replicasOf(definition: Record<string, unknown>): number {
+  const deploy = definition.deploy
+  const replicas = isPlainObject(deploy) ? deploy.replicas : undefined
+  return typeof replicas === 'number' && Number.isInteger(replicas) && replicas >= 0 ? replicas : 1
+}
+
 function parseRange(text: string): { from: number; to: number } | null {
   const match = /^(\d+)(?:-(\d+))?$/.exec(text)
   if (!match) return null

@@ -41,6 +41,7 @@ export const ISSUE_CODES = {
   'undeclared-secret': '${VAR} without a default that is not a declared secret',
   'bind-escape': 'a bind mount source that climbs out with ..',
   'port-conflict': 'two services publish one port on a host',
+  'replica-port': 'replicas that would share one fixed host port',
   'dependency-cycle': 'services that require each other in a cycle',
   'host-cycle': 'requires that order hosts in a cycle',
   'unknown-model': 'a model name that is not declared',

@@ -22,7 +22,7 @@ import { nonFiniteNumbers, obsoleteVersion } from './rules/documents.js'
 import { hostRules, mountWriterRules } from './rules/hosts.js'
 import { imageRules } from './rules/images.js'
 import { modelRules } from './rules/models.js'
-import { portRules } from './rules/ports.js'
+import { portRules, replicaPortRules } from './rules/ports.js'
 import { selectionRules } from './rules/selection.js'
 import { gpuRules, overrideRules, requiresRules } from './rules/services.js'
 import { templateFileRules, templateSyntaxRules } from './rules/templates.js'
@@ -146,6 +146,7 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
       ...gpuRules(service, hosts, origin),
       ...variableRules(service, declaredSecrets, origin),
       ...bindMountRules(service, origin),
+      ...replicaPortRules(service, hosts, hostOrder, origin),
     )
   }
   issues.push(...portRules(services, hosts, hostOrder, origins))

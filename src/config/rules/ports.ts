@@ -1,9 +1,10 @@
-import { portsOverlap, publishedPorts, type PublishedPort } from '../compose.js'
+import { portsOverlap, publishedPorts, replicasOf, type PublishedPort } from '../compose.js'
 import type { ConfigIssue } from '../issues.js'
 import type { Host, Service } from '../model.js'
-import { originOf, type Origins } from '../origins.js'
+import { originOf, type Origin, type Origins } from '../origins.js'
+import { selectHosts } from '../select.js'
 import { serviceForHost } from '../service-for-host.js'
-import { configIssueAt } from '../source.js'
+import { configIssueAt, describeValue } from '../source.js'
 
 /** One service per published port on a host, after each host's overrides. */
 export function portRules(
@@ -38,6 +39,53 @@ export function portRules(
           ),
         )
       }
+    }
+  }
+  return issues
+}
+
+/**
+ * Replicas of a service each bind its published ports: a fixed host port (or a range narrower than the
+ * replica count) validates but fails at `compose up` for the second replica. Checked per host, after
+ * its overrides; reported where the port (or the override that changes it) is written.
+ */
+export function replicaPortRules(
+  service: Service,
+  hosts: Readonly<Record<string, Host>>,
+  order: readonly string[],
+  { source, path }: Origin,
+): ConfigIssue[] {
+  const issues: ConfigIssue[] = []
+  const reported = new Set<string>()
+  for (const hostName of service.hosts) {
+    const definition = serviceForHost(service, hosts[hostName]!, hosts, order)
+    const replicas = replicasOf(definition)
+    if (replicas <= 1) continue
+    // The ports list as this host gets it comes from the last matching override that sets one, else the base.
+    const overrideIndex = service.overrides.findLastIndex(
+      (o) => 'ports' in o.set && selectHosts(o.on, hosts, order).hosts.includes(hostName),
+    )
+    const at =
+      overrideIndex === -1 ? [...path, 'ports'] : [...path, 'x-ai-platform', 'overrides', overrideIndex, 'set', 'ports']
+    const written = Array.isArray(definition.ports) ? (definition.ports as unknown[]) : []
+    for (const port of publishedPorts(definition.ports)) {
+      const width = port.to - port.from + 1
+      if (width >= replicas) continue
+      const key = `${at.join('.')}.${port.index}`
+      if (reported.has(key)) continue
+      reported.add(key)
+      issues.push(
+        configIssueAt(
+          'replica-port',
+          source,
+          [...at, port.index],
+          `${replicas} replicas on host "${hostName}" cannot share host port${width > 1 ? 's' : ''} ${port.from}${width > 1 ? `-${port.to}` : ''}`,
+          {
+            allowed: `a container-only port (no host port), or a host port range with one port per replica (${port.from}-${port.from + replicas - 1})`,
+            got: describeValue(written[port.index]),
+          },
+        ),
+      )
     }
   }
   return issues

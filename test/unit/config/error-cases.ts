@@ -231,6 +231,32 @@ export const ERROR_CASES: ErrorCase[] = [
     ],
   },
   {
+    name: 'replicas sharing a fixed host port',
+    edits: {
+      'stacks/app.yaml': replace(
+        'ports: ["8080:80"]',
+        'ports: ["9000", "127.0.0.1:8080:80"]\n    deploy: { replicas: 2 }',
+      ),
+    },
+    codes: ['replica-port'],
+    expected: [
+      'stacks/app.yaml:14:21 services.app.ports[1]: 2 replicas on host "alpha" cannot share host port 8080 (allowed a container-only port (no host port), or a host port range with one port per replica (8080-8081), got "127.0.0.1:8080:80")',
+    ],
+  },
+  {
+    name: 'replicas set by an override, with a port range narrower than them',
+    edits: {
+      'stacks/db.yaml': replace(
+        '        - tcp: { port: 5432 }',
+        '        - tcp: { port: 5432 }\n      overrides:\n        - on: { hosts: [gamma] }\n          set: { deploy: { replicas: 3 }, ports: ["5432-5433:5432"] }',
+      ),
+    },
+    codes: ['replica-port'],
+    expected: [
+      'stacks/db.yaml:17:51 services.db.x-ai-platform.overrides[0].set.ports[0]: 3 replicas on host "gamma" cannot share host ports 5432-5433 (allowed a container-only port (no host port), or a host port range with one port per replica (5432-5434), got "5432-5433:5432")',
+    ],
+  },
+  {
     name: 'GPU service on a host without a GPU',
     edits: { 'stacks/ollama.yaml': replace('tags: [gpu]', 'tags: [gpu, db]') },
     codes: ['gpu-missing'],
