@@ -21,11 +21,18 @@ export interface ContainerState {
 export interface ExpectedService {
   name: string
   oneshot: boolean
+  /** Containers the service runs when ready (Compose's deploy.replicas): 0 is none, by design. */
+  replicas: number
 }
 
-export type Readiness =
-  | { ready: true }
-  | { ready: false; failed: { service: string; reason: string }[]; waiting: { service: string; reason: string }[] }
+/** A service that is not ready: why, and the container the reason was read from (its logs explain a failure). */
+export interface NotReady {
+  service: string
+  reason: string
+  container?: string
+}
+
+export type Readiness = { ready: true } | { ready: false; failed: NotReady[]; waiting: NotReady[] }
 
 /** Docker's summary before API 1.52 has no Health field: the Status text carries it. */
 export function healthFromStatus(status: string, health?: { Status?: string } | null): string {
@@ -120,15 +127,24 @@ export function parseContainerList(list: unknown, host: string): ContainerState[
     .filter((c): c is ContainerState => c !== null)
 }
 
-/** Ready: every expected service has a running container that is healthy or has no healthcheck; one-shots exited 0. */
+/**
+ * Ready: every expected service runs as many containers as it declares replicas, each running and
+ * healthy (or without a healthcheck); one-shots exited 0; a service scaled to 0 runs none.
+ */
 export function evaluateReadiness(
   expected: readonly ExpectedService[],
   containers: readonly ContainerState[],
 ): Readiness {
-  const failed: { service: string; reason: string }[] = []
-  const waiting: { service: string; reason: string }[] = []
+  const failed: NotReady[] = []
+  const waiting: NotReady[] = []
   for (const service of expected) {
-    const mine = containers.filter((c) => c.service === service.name).sort((a, b) => b.created - a.created)
+    const mine = containersOf(containers, service.name)
+    if (service.replicas === 0) {
+      // Compose stops and removes them on `up`; until then they are on their way out, not a failure.
+      const left = mine.filter((c) => c.state === 'running' || c.state === 'restarting').length
+      if (left > 0) waiting.push({ service: service.name, reason: `scaled to 0, ${left} still running` })
+      continue
+    }
     const container = mine[0]
     if (!container) {
       waiting.push({ service: service.name, reason: 'no container' })
@@ -137,28 +153,75 @@ export function evaluateReadiness(
     if (service.oneshot) {
       if (container.state === 'exited' && container.exitCode === 0) continue
       if (container.state === 'exited' || container.state === 'dead')
-        failed.push({ service: service.name, reason: `exited with ${container.exitCode ?? 'an unknown code'}` })
+        failed.push({
+          service: service.name,
+          reason: `exited with ${container.exitCode ?? 'an unknown code'}`,
+          container: container.id,
+        })
       else waiting.push({ service: service.name, reason: container.state })
       continue
     }
-    if (container.state === 'exited' || container.state === 'dead') {
+    // Every replica counts: one crashed replica of three is a failed service, not a ready one. The
+    // newest ones do: a replaced container may linger while it exits.
+    const current = mine.slice(0, service.replicas)
+    const verdicts = current.map((c) => ({ container: c, verdict: replicaVerdict(c) }))
+    const name = (c: ContainerState) => (service.replicas > 1 ? `${c.name}: ` : '')
+    const failure = verdicts.find((v) => v.verdict?.failed)
+    const pending = verdicts.find((v) => v.verdict && !v.verdict.failed)
+    const running = current.filter((c) => c.state === 'running').length
+    if (failure) {
       failed.push({
         service: service.name,
-        reason: `${container.state}${container.exitCode !== null ? ` with ${container.exitCode}` : ''}`,
+        reason: `${name(failure.container)}${failure.verdict!.reason}`,
+        container: failure.container.id,
       })
-    } else if (container.state === 'restarting') {
-      // Docker is backing off between crashes: waiting out the health timeout would only delay the verdict.
-      failed.push({ service: service.name, reason: 'keeps crashing (restarting)' })
-    } else if (container.health === 'unhealthy') {
-      failed.push({ service: service.name, reason: 'unhealthy' })
-    } else if (container.state !== 'running') {
-      waiting.push({ service: service.name, reason: container.state })
-    } else if (container.health === 'starting') {
-      waiting.push({ service: service.name, reason: 'health: starting' })
+    } else if (current.length < service.replicas) {
+      waiting.push({ service: service.name, reason: `${running}/${service.replicas} replicas running` })
+    } else if (pending) {
+      waiting.push({ service: service.name, reason: `${name(pending.container)}${pending.verdict!.reason}` })
     }
   }
   if (failed.length === 0 && waiting.length === 0) return { ready: true }
   return { ready: false, failed, waiting }
+}
+
+/** One container of a long-running service: null when ready, else why not and whether waiting can help. */
+function replicaVerdict(container: ContainerState): { failed: boolean; reason: string } | null {
+  if (container.state === 'exited' || container.state === 'dead')
+    return {
+      failed: true,
+      reason: `${container.state}${container.exitCode !== null ? ` with ${container.exitCode}` : ''}`,
+    }
+  // Docker is backing off between crashes: waiting out the health timeout would only delay the verdict.
+  if (container.state === 'restarting') return { failed: true, reason: 'keeps crashing (restarting)' }
+  if (container.health === 'unhealthy') return { failed: true, reason: 'unhealthy' }
+  if (container.state !== 'running') return { failed: false, reason: container.state }
+  if (container.health === 'starting') return { failed: false, reason: 'health: starting' }
+  return null
+}
+
+/** A service's containers, newest first. */
+export function containersOf(containers: readonly ContainerState[], service: string): ContainerState[] {
+  return containers.filter((c) => c.service === service).sort((a, b) => b.created - a.created)
+}
+
+/** What a service runs against what it declares: `scaled to 0` when it runs nothing by design. */
+export interface ReplicaSummary {
+  /** The state of a replica that is not running (the newest's when all run), `missing`, or `scaled to 0`. */
+  state: string
+  health: string
+  running: number
+  replicas: number
+}
+
+export function replicaSummary(service: ExpectedService, containers: readonly ContainerState[]): ReplicaSummary {
+  const all = containersOf(containers, service.name)
+  const mine = service.replicas === 0 ? all : all.slice(0, service.replicas)
+  const running = mine.filter((c) => c.state === 'running').length
+  const base = { running, replicas: service.replicas }
+  if (service.replicas === 0 && running === 0) return { ...base, state: 'scaled to 0', health: 'none' }
+  const shown = mine.find((c) => c.state !== 'running') ?? mine.find((c) => c.health !== 'healthy') ?? mine[0]
+  return { ...base, state: shown?.state ?? 'missing', health: shown?.health ?? 'none' }
 }
 
 /** The last lines a container wrote, demultiplexed from Docker's stream format. */

@@ -20,6 +20,7 @@ import {
   containerLogTail,
   evaluateReadiness,
   listProject,
+  replicaSummary,
   type ContainerState,
   type ExpectedService,
 } from './containers.js'
@@ -29,7 +30,7 @@ import { processAlive } from '../util/process-alive.js'
 import { gatherFacts, parseQuickFacts, type HostFacts, type QuickFacts } from './preflight.js'
 import type { DeployInput } from './engine.js'
 import type { ReleaseRecord } from './release.js'
-import { whoAmI } from './release.js'
+import { recordedReplicas, whoAmI } from './release.js'
 import type { HostRender } from '../render/render.js'
 
 /** A step on a host failed for a reason already worded for the user (host first). */
@@ -140,9 +141,10 @@ export function renderTarget(render: HostRender): HealthTarget {
   return {
     host: render.host,
     composeProject: render.composeProject,
-    expected: running.map((s) => ({ name: s.name, oneshot: s.oneshot })),
+    expected: running.map((s) => ({ name: s.name, oneshot: s.oneshot, replicas: s.replicas })),
+    // A service scaled to 0 has nothing to answer its checks.
     checks: running
-      .filter((s) => !s.oneshot && s.health.length > 0)
+      .filter((s) => !s.oneshot && s.replicas > 0 && s.health.length > 0)
       .map((s) => ({ name: s.name, health: s.health, loopbackPorts: s.loopbackPorts })),
   }
 }
@@ -154,10 +156,11 @@ export function recordTarget(host: string, record: ReleaseRecord): HealthTarget 
   return {
     host,
     composeProject: record.composeProject,
-    expected: running.map((s) => ({ name: s.name, oneshot: s.oneshot })),
+    // The release's own count: a rollback is judged by what that release ran.
+    expected: running.map((s) => ({ name: s.name, oneshot: s.oneshot, replicas: recordedReplicas(s) })),
     checks: recorded
       ? running
-          .filter((s) => !s.oneshot && s.health!.length > 0)
+          .filter((s) => !s.oneshot && recordedReplicas(s) > 0 && s.health!.length > 0)
           .map((s) => ({ name: s.name, health: s.health!, loopbackPorts: s.loopbackPorts ?? [] }))
       : null,
   }
@@ -170,7 +173,8 @@ export interface HealthWait {
   redact: (text: string) => string
 }
 
-export type ServiceState = { name: string; state: string; health: string }
+/** A service after a deploy: its replicas' state (`scaled to 0` when it runs none by design), running/declared. */
+export type ServiceState = { name: string; state: string; health: string; running: number; replicas: number }
 
 /** Containers first (running, Docker health), then the services' own checks: the same code `health` runs. */
 export async function waitHealthy(
@@ -225,10 +229,10 @@ async function waitHealthyWith(
     if (readiness.failed.length > 0) {
       const details: string[] = []
       for (const failure of readiness.failed) {
-        const container = newest(containers, failure.service)
+        const container = failure.container
         const logs = container
           ? await withDeadline(target.host, 'the Docker API (logs)', 10_000, (signal) =>
-              containerLogTail(docker, container.id, 15, signal),
+              containerLogTail(docker, container, 15, signal),
             ).catch(() => '')
           : ''
         details.push(
@@ -270,17 +274,13 @@ class NotHealthyYet extends Error {
 /** Between rounds of a health wait: soon at first (most services are quick), at most a second apart. */
 const HEALTH_POLL = { baseMs: 250, capMs: 1000 }
 
-function newest(containers: readonly ContainerState[], service: string): ContainerState | undefined {
-  return containers.filter((c) => c.service === service).sort((a, b) => b.created - a.created)[0]
-}
-
 export function serviceStates(
   expected: readonly ExpectedService[],
   containers: readonly ContainerState[],
 ): ServiceState[] {
   return expected.map((service) => {
-    const container = newest(containers, service.name)
-    return { name: service.name, state: container?.state ?? 'missing', health: container?.health ?? 'none' }
+    const { state, health, running, replicas } = replicaSummary(service, containers)
+    return { name: service.name, state, health, running, replicas }
   })
 }
 

@@ -37,6 +37,8 @@ export interface RecordedService {
   image: string
   tier: string
   oneshot: boolean
+  /** How many containers the release runs (absent in records written before replicas were kept: 1). */
+  replicas?: number
   hasHealthcheck: boolean
   /** The declared checks this release was deployed with (absent in records written before they were kept). */
   health?: HealthCheck[]
@@ -94,7 +96,8 @@ export function parseReleaseRecord(text: string): ReleaseRecord | null {
         str(v.image) &&
         str(v.tier) &&
         typeof v.oneshot === 'boolean' &&
-        typeof v.hasHealthcheck === 'boolean'
+        typeof v.hasHealthcheck === 'boolean' &&
+        (v.replicas === undefined || isReplicas(v.replicas))
       )
     })
   if (!ok) return null
@@ -112,6 +115,14 @@ export function parseReleaseRecord(text: string): ReleaseRecord | null {
     }
   }
   return r as unknown as ReleaseRecord
+}
+
+/** Compose accepts any count; a record claiming more than this was not written by buildRecord(). */
+const isReplicas = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 100_000
+
+/** The replica count a release runs for a service (1 in records written before counts were kept). */
+export function recordedReplicas(service: Pick<RecordedService, 'replicas'>): number {
+  return service.replicas ?? 1
 }
 
 const isPort = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535
@@ -188,6 +199,7 @@ export function buildRecord(
       image: s.image,
       tier: s.tier,
       oneshot: s.oneshot,
+      replicas: s.replicas,
       hasHealthcheck: s.hasHealthcheck,
       health: s.health,
       loopbackPorts: s.loopbackPorts,

@@ -5,13 +5,19 @@ import { connect as netConnect } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Agent } from 'undici'
 import type { HealthCheck, Host, Project, Service } from '../config/model.js'
-import { checkPorts, loopbackPorts } from '../config/compose.js'
+import { checkPorts, loopbackPorts, replicasOf } from '../config/compose.js'
 import { serviceForHost } from '../config/service-for-host.js'
 import { errorMessage } from '../errors.js'
 import { endpointOrigin, resolveEndpoint } from '../remote/endpoint.js'
 import type { Executor } from '../remote/executor.js'
 import { NVIDIA_QUERY, ROCM_QUERY, parseNvidiaSmi, parseRocmSmi } from '../remote/facts.js'
-import { evaluateReadiness, listProject, type ContainerState } from '../deploy/containers.js'
+import {
+  evaluateReadiness,
+  listProject,
+  replicaSummary,
+  type ContainerState,
+  type ExpectedService,
+} from '../deploy/containers.js'
 import { parseTags } from '../models/ollama.js'
 import { readBody } from '../util/read-body.js'
 
@@ -275,31 +281,41 @@ export async function serviceChecks(ctx: CheckContext, service: CheckedService):
   return results
 }
 
-/** Container state of every service placed on the host (on-demand ones only when running). */
+/** What a service should run on a host: its replicas after the host's overrides. */
+export function expectedOn(service: Service, host: Host, project: Project): ExpectedService {
+  const definition = serviceForHost(service, host, project.hosts, project.hostOrder)
+  return { name: service.name, oneshot: service.oneshot, replicas: replicasOf(definition) }
+}
+
+/**
+ * Container state of each expected service: every replica running (and healthy when it has a
+ * healthcheck), as many as declared; a service scaled to 0 passes with none.
+ */
 export function containerChecks(
   host: string,
-  services: readonly Service[],
+  expected: readonly ExpectedService[],
   containers: readonly ContainerState[],
   latencyMs: number,
 ): CheckResult[] {
-  return services
-    .filter((s) => s.tier !== 'on-demand')
-    .map((service) => {
-      const readiness = evaluateReadiness([{ name: service.name, oneshot: service.oneshot }], containers)
-      const container = containers.filter((c) => c.service === service.name).sort((a, b) => b.created - a.created)[0]
-      const detail = container
-        ? `${container.state}${container.health !== 'none' ? `, ${container.health}` : ''}`
-        : 'no container'
-      return {
-        host,
-        service: service.name,
-        check: 'container',
-        status: readiness.ready ? 'ok' : 'fail',
-        required: true,
-        latencyMs,
-        detail,
-      } satisfies CheckResult
-    })
+  return expected.map((service) => {
+    const readiness = evaluateReadiness([service], containers)
+    const summary = replicaSummary(service, containers)
+    const count =
+      service.replicas === 1 && summary.running <= 1 ? '' : `, ${summary.running}/${summary.replicas} running`
+    const detail =
+      summary.state === 'missing'
+        ? 'no container'
+        : `${summary.state}${summary.health !== 'none' ? `, ${summary.health}` : ''}${summary.state === 'scaled to 0' ? '' : count}`
+    return {
+      host,
+      service: service.name,
+      check: 'container',
+      status: readiness.ready ? 'ok' : 'fail',
+      required: true,
+      latencyMs,
+      detail,
+    } satisfies CheckResult
+  })
 }
 
 export async function gpuCheck(ctx: CheckContext): Promise<CheckResult | null> {

@@ -1,12 +1,13 @@
 // `ai-platform health`: every host and check in parallel over pooled connections. An unreachable host is
 // reported as such, never as a crash; exit 0 only when every required check passes.
-import type { Project, Service } from '../config/model.js'
+import type { Host, Project, Service } from '../config/model.js'
 import { errorMessage } from '../errors.js'
 import { resolveTargets } from '../plan/plan.js'
 import { connector, type ConnectChoices, type Connector } from '../remote/connect.js'
 import {
   checkedService,
   containerChecks,
+  expectedOn,
   gpuCheck,
   hostContainers,
   HttpPool,
@@ -105,7 +106,7 @@ async function checkHost(
   const reachableChecks = async (): Promise<void> => {
     if (!exec) {
       checks.push(
-        ...active(services).map((s) => ({
+        ...active(services, host, project).map((s) => ({
           host: name,
           service: s.name,
           check: 'container',
@@ -119,10 +120,11 @@ async function checkHost(
     }
     try {
       const { containers, ms } = await hostContainers(exec, project.platform.composeProject, timeoutMs)
-      checks.push(...containerChecks(name, services, containers, ms))
+      const expected = services.filter((s) => s.tier !== 'on-demand').map((s) => expectedOn(s, host, project))
+      checks.push(...containerChecks(name, expected, containers, ms))
     } catch (e) {
       checks.push(
-        ...active(services).map((s) => ({
+        ...active(services, host, project).map((s) => ({
           host: name,
           service: s.name,
           check: 'container',
@@ -137,7 +139,7 @@ async function checkHost(
   const [, gpu, declared] = await Promise.all([
     reachableChecks(),
     gpuCheck(ctx),
-    Promise.all(active(services).map((s) => serviceChecks(ctx, checkedService(s, host, project)))),
+    Promise.all(active(services, host, project).map((s) => serviceChecks(ctx, checkedService(s, host, project)))),
   ])
   if (gpu) checks.push(gpu)
   checks.push(...declared.flat())
@@ -154,6 +156,7 @@ async function checkHost(
   return report
 }
 
-function active(services: readonly Service[]): Service[] {
-  return services.filter((s) => s.tier !== 'on-demand' && !s.oneshot)
+/** Services that should be running on the host: not on demand, not one-shots, not scaled to 0 there. */
+function active(services: readonly Service[], host: Host, project: Project): Service[] {
+  return services.filter((s) => s.tier !== 'on-demand' && !s.oneshot && expectedOn(s, host, project).replicas > 0)
 }

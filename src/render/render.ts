@@ -1,7 +1,14 @@
 // inventory + stacks + templates -> per-host files. Pure and deterministic: same input, same bytes.
 import { createHash } from 'node:crypto'
 import type { Issue } from '../errors.js'
-import { checkPorts, composeVariables, isPlainObject, loopbackPorts, walkStrings } from '../config/compose.js'
+import {
+  checkPorts,
+  composeVariables,
+  isPlainObject,
+  loopbackPorts,
+  replicasOf,
+  walkStrings,
+} from '../config/compose.js'
 import type { Origin } from '../config/origins.js'
 import { serviceForHost } from '../config/service-for-host.js'
 import type { HealthCheck, Host, Project, Service } from '../config/model.js'
@@ -31,6 +38,8 @@ export interface RenderedService {
   phase: Service['phase']
   image: string
   oneshot: boolean
+  /** Compose's deploy.replicas on this host: 0 is not running by design. */
+  replicas: number
   hasHealthcheck: boolean
   /** Its declared checks, recorded with the release so that a rollback is judged by the release's own. */
   health: HealthCheck[]
@@ -234,6 +243,7 @@ export function renderHost(
           phase: s.phase,
           image: String(definition.image),
           oneshot: s.oneshot,
+          replicas: replicasOf(definition),
           hasHealthcheck: isPlainObject(definition.healthcheck) && definition.healthcheck.disable !== true,
           health: s.health,
           loopbackPorts: loopbackPorts(checkPorts(s.health), definition.ports),

@@ -4,6 +4,7 @@ import {
   evaluateReadiness,
   exitCodeFromStatus,
   healthFromStatus,
+  replicaSummary,
   type ContainerState,
 } from '../../../src/deploy/containers.js'
 import { parseHolder } from '../../../src/deploy/engine.js'
@@ -34,9 +35,9 @@ describe('container readiness', () => {
 
   it('ready when every service runs healthy or without a check, one-shots exited 0', () => {
     const expected = [
-      { name: 'db', oneshot: false },
-      { name: 'init', oneshot: true },
-      { name: 'web', oneshot: false },
+      { name: 'db', oneshot: false, replicas: 1 },
+      { name: 'init', oneshot: true, replicas: 1 },
+      { name: 'web', oneshot: false, replicas: 1 },
     ]
     expect(
       evaluateReadiness(expected, [
@@ -49,10 +50,10 @@ describe('container readiness', () => {
 
   it('waits for starting health and missing containers; fails on unhealthy, exits and failed one-shots', () => {
     const expected = [
-      { name: 'db', oneshot: false },
-      { name: 'init', oneshot: true },
-      { name: 'web', oneshot: false },
-      { name: 'api', oneshot: false },
+      { name: 'db', oneshot: false, replicas: 1 },
+      { name: 'init', oneshot: true, replicas: 1 },
+      { name: 'web', oneshot: false, replicas: 1 },
+      { name: 'api', oneshot: false, replicas: 1 },
     ]
     expect(
       evaluateReadiness(expected, [
@@ -63,8 +64,8 @@ describe('container readiness', () => {
     ).toEqual({
       ready: false,
       failed: [
-        { service: 'init', reason: 'exited with 1' },
-        { service: 'web', reason: 'exited with 2' },
+        { service: 'init', reason: 'exited with 1', container: 'init' },
+        { service: 'web', reason: 'exited with 2', container: 'web' },
       ],
       waiting: [
         { service: 'db', reason: 'health: starting' },
@@ -72,18 +73,95 @@ describe('container readiness', () => {
       ],
     })
     expect(
-      evaluateReadiness([{ name: 'db', oneshot: false }], [c('db', 'running', 'Up 1 minute (unhealthy)')]),
-    ).toEqual({ ready: false, failed: [{ service: 'db', reason: 'unhealthy' }], waiting: [] })
+      evaluateReadiness([{ name: 'db', oneshot: false, replicas: 1 }], [c('db', 'running', 'Up 1 minute (unhealthy)')]),
+    ).toEqual({ ready: false, failed: [{ service: 'db', reason: 'unhealthy', container: 'db' }], waiting: [] })
     expect(
-      evaluateReadiness([{ name: 'db', oneshot: false }], [c('db', 'restarting', 'Restarting (3) 2 seconds ago')]),
-    ).toEqual({ ready: false, failed: [{ service: 'db', reason: 'keeps crashing (restarting)' }], waiting: [] })
+      evaluateReadiness(
+        [{ name: 'db', oneshot: false, replicas: 1 }],
+        [c('db', 'restarting', 'Restarting (3) 2 seconds ago')],
+      ),
+    ).toEqual({
+      ready: false,
+      failed: [{ service: 'db', reason: 'keeps crashing (restarting)', container: 'db' }],
+      waiting: [],
+    })
     // The newest container of a service decides (a replaced one may linger while exiting).
     expect(
       evaluateReadiness(
-        [{ name: 'db', oneshot: false }],
+        [{ name: 'db', oneshot: false, replicas: 1 }],
         [c('db', 'exited', 'Exited (0) 1 second ago', 1), c('db', 'running', 'Up 1 second', 2)],
       ),
     ).toEqual({ ready: true })
+  })
+
+  it('counts every replica: all must run (healthy when checked), as many as declared', () => {
+    const r = (n: number, state: string, status: string, created = n): ContainerState => ({
+      ...c('web', state, status, created),
+      id: `web${n}`,
+      name: `p-web-${n}`,
+    })
+    const web = { name: 'web', oneshot: false, replicas: 3 }
+    const healthy = 'Up 1 minute (healthy)'
+    expect(
+      evaluateReadiness([web], [r(1, 'running', healthy), r(2, 'running', healthy), r(3, 'running', healthy)]),
+    ).toEqual({
+      ready: true,
+    })
+    // Two of three: waiting, not ready (the newest alone would look ready).
+    expect(evaluateReadiness([web], [r(1, 'running', healthy), r(2, 'running', healthy)])).toEqual({
+      ready: false,
+      failed: [],
+      waiting: [{ service: 'web', reason: '2/3 replicas running' }],
+    })
+    // One crashed replica fails the service, with that replica's container for its logs.
+    expect(
+      evaluateReadiness(
+        [web],
+        [r(1, 'exited', 'Exited (3) 1 second ago'), r(2, 'running', healthy), r(3, 'running', healthy)],
+      ),
+    ).toEqual({
+      ready: false,
+      failed: [{ service: 'web', reason: 'p-web-1: exited with 3', container: 'web1' }],
+      waiting: [],
+    })
+    expect(
+      evaluateReadiness(
+        [web],
+        [r(1, 'running', 'Up 1 second (health: starting)'), r(2, 'running', healthy), r(3, 'running', healthy)],
+      ),
+    ).toEqual({ ready: false, failed: [], waiting: [{ service: 'web', reason: 'p-web-1: health: starting' }] })
+    expect(replicaSummary(web, [r(1, 'exited', 'Exited (3) 1 second ago'), r(2, 'running', healthy)])).toEqual({
+      state: 'exited',
+      health: 'none',
+      running: 1,
+      replicas: 3,
+    })
+    expect(replicaSummary(web, [r(1, 'running', healthy), r(2, 'running', healthy), r(3, 'running', healthy)])).toEqual(
+      {
+        state: 'running',
+        health: 'healthy',
+        running: 3,
+        replicas: 3,
+      },
+    )
+  })
+
+  it('a service scaled to 0 is ready with no container, and reported as scaled to 0', () => {
+    const idle = { name: 'idle', oneshot: false, replicas: 0 }
+    expect(evaluateReadiness([idle], [])).toEqual({ ready: true })
+    expect(replicaSummary(idle, [])).toEqual({ state: 'scaled to 0', health: 'none', running: 0, replicas: 0 })
+    // Compose removes them on up: one still running is on its way out, worth waiting for.
+    expect(evaluateReadiness([idle], [c('idle', 'running', 'Up 1 minute')])).toEqual({
+      ready: false,
+      failed: [],
+      waiting: [{ service: 'idle', reason: 'scaled to 0, 1 still running' }],
+    })
+    expect(replicaSummary({ name: 'missing', oneshot: false, replicas: 1 }, [])).toEqual({
+      state: 'missing',
+      health: 'none',
+      running: 0,
+      replicas: 1,
+    })
   })
 
   it('demultiplexes Docker log frames', () => {

@@ -49,8 +49,8 @@ describe('decideHost (what to do with one host)', () => {
   const runs = release(2, 'b')
   const facts = { current: runs, envSha256: env, recorded: true }
   const expected = [
-    { name: 'app', oneshot: false },
-    { name: 'init', oneshot: true },
+    { name: 'app', oneshot: false, replicas: 1 },
+    { name: 'init', oneshot: true, replicas: 1 },
   ]
   const up = [container('app', 'running', 'healthy'), { ...container('init', 'exited', 'none', 2), exitCode: 0 }]
 
