@@ -29,7 +29,7 @@ import {
 import type { Connector } from '../../src/remote/connect.js'
 import type { Executor, RunOptions, RunResult } from '../../src/remote/executor.js'
 import { factsScript, type ComposeInfo } from '../../src/remote/facts.js'
-import { parseReleaseRecord, type ReleaseRecord } from '../../src/deploy/release.js'
+import { parseReleaseRecord, recordedReplicas, type ReleaseRecord } from '../../src/deploy/release.js'
 
 /** How a container comes up: running with a passing Docker healthcheck, crashed, or never done starting. */
 export type Behaviour = 'healthy' | 'exited' | 'starting'
@@ -40,6 +40,8 @@ export interface MemoryContainer {
   service: string
   image: string
   release: string
+  /** Compose's container number: 1 to the service's replicas. */
+  replica: number
   behaviour: Behaviour
   created: number
 }
@@ -64,8 +66,9 @@ export class MemoryHost {
   containers: MemoryContainer[] = []
   /** What was done, one line per command: `acquire`, `switch ID`, `up ID`, `check web`, `record deployed`... */
   readonly log: string[] = []
-  /** How a service's container comes up, by release and image. */
-  behaviour: (container: { release: string; service: string; image: string }) => Behaviour = () => 'healthy'
+  /** How a service's container comes up, by release, image and replica number. */
+  behaviour: (container: { release: string; service: string; image: string; replica: number }) => Behaviour = () =>
+    'healthy'
   /** Whether a health check command fails whatever the containers do. */
   failCheck: (argv: readonly string[]) => boolean = () => false
   /** Runs before a command of this host takes effect: tests wait, count or interrupt here. */
@@ -175,17 +178,22 @@ export class MemoryHost {
     const record = this.record(target.releaseId)
     // `up --remove-orphans`: the project's containers are those of this release's services now
     this.containers = this.containers.filter((c) => c.project !== target.project)
+    // one container per replica, as Compose runs deploy.replicas of them (none for replicas: 0)
     for (const service of record.services.filter((s) => s.tier !== 'on-demand')) {
-      const behaviour = this.behaviour({ release: target.releaseId, service: service.name, image: service.image })
-      this.containers.push({
-        id: createHash('sha256').update(`${this.name}${++this.created}`).digest('hex').slice(0, 12),
-        project: target.project,
-        service: service.name,
-        image: service.image,
-        release: target.releaseId,
-        behaviour,
-        created: this.created,
-      })
+      for (let replica = 1; replica <= recordedReplicas(service); replica++) {
+        const image = service.image
+        const behaviour = this.behaviour({ release: target.releaseId, service: service.name, image, replica })
+        this.containers.push({
+          id: createHash('sha256').update(`${this.name}${++this.created}`).digest('hex').slice(0, 12),
+          project: target.project,
+          service: service.name,
+          image,
+          release: target.releaseId,
+          replica,
+          behaviour,
+          created: this.created,
+        })
+      }
     }
     return { code: 0, stdout: '', stderr: '' }
   }
@@ -340,7 +348,7 @@ export class MemoryHost {
           .filter((c) => c.project === project)
           .map((c) => ({
             Id: c.id,
-            Names: [`/${c.project}-${c.service}-1`],
+            Names: [`/${c.project}-${c.service}-${c.replica}`],
             Image: c.image,
             State: c.behaviour === 'exited' ? 'exited' : 'running',
             Status:

@@ -54,10 +54,21 @@ function version(render: HostRender, tag: string): HostRender {
   }
 }
 
+/** The render with every service at `replicas` (a change of the compose file, so another hash). */
+function scaled(render: HostRender, replicas: number): HostRender {
+  return {
+    ...render,
+    hash: createHash('sha256').update(`${render.hash}:replicas=${replicas}`).digest('hex'),
+    services: render.services.map((s) => ({ ...s, replicas })),
+  }
+}
+
 let minute = 0
 interface Run {
   selectors?: string[]
   tag?: string
+  /** deploy.replicas of every service rendered (as the render carries it into the release record). */
+  replicas?: number
   options?: Partial<DeployOptions>
   stop?: AbortController
   abort?: AbortController
@@ -73,7 +84,9 @@ async function run(spec: Run = {}): Promise<{ report: DeployReport; events: Depl
     {
       project,
       plan,
-      renders: spec.tag ? renders.map((r) => version(r, spec.tag!)) : renders,
+      renders: renders
+        .map((r) => (spec.tag ? version(r, spec.tag) : r))
+        .map((r) => (spec.replicas === undefined ? r : scaled(r, spec.replicas))),
       secrets: new Map(),
       connector: fleet.connector(),
       emit: (e) => events.push(e),
@@ -432,6 +445,62 @@ describe('deploy: automatic rollback', () => {
   })
 })
 
+describe('deploy: replicas', () => {
+  it('waits for every replica: all of them run, as many as declared, and the report says so', async () => {
+    newFleet()
+    const { report } = await run({ selectors: ['solo1'], replicas: 3 })
+    expect(host(report, 'solo1').status).toBe('deployed')
+    expect(host(report, 'solo1').services).toEqual([
+      { name: 'solo', state: 'running', health: 'healthy', running: 3, replicas: 3 },
+    ])
+    expect(fleet.host('solo1').containers.map((c) => c.replica)).toEqual([1, 2, 3])
+    const record = JSON.parse(
+      fleet.host('solo1').releases.get(host(report, 'solo1').release!)!.get('release.json')!,
+    ) as {
+      services: { replicas: number }[]
+    }
+    expect(record.services.map((s) => s.replicas)).toEqual([3])
+  })
+
+  it('one crashed replica of three fails the host (the newest one alone would pass) and rolls it back', async () => {
+    newFleet()
+    const first = await run({ selectors: ['solo1'] })
+    const memory = fleet.host('solo1')
+    memory.behaviour = ({ release, replica }) =>
+      release !== first.report.hosts[0]!.release && replica === 1 ? 'exited' : 'healthy'
+    const { report } = await run({ selectors: ['solo1'], tag: 'v2', replicas: 3, options: { healthTimeoutS: 0.5 } })
+    const failed = host(report, 'solo1')
+    expect(failed.status).toBe('failed')
+    expect(failed.error).toMatch(/^solo1: solo engine-solo-1: exited with 1; last log lines:/)
+    expect(failed.rollback).toEqual({ status: 'done', release: host(first.report, 'solo1').release })
+  })
+
+  it('replicas: 0 is up by design: no container, no check, no wait for the health timeout', async () => {
+    newFleet()
+    const started = Date.now()
+    const { report } = await run({ selectors: ['solo1'], replicas: 0, options: { healthTimeoutS: 30 } })
+    expect(Date.now() - started).toBeLessThan(10_000)
+    const deployed = host(report, 'solo1')
+    expect(deployed.status).toBe('deployed')
+    expect(deployed.services).toEqual([{ name: 'solo', state: 'scaled to 0', health: 'none', running: 0, replicas: 0 }])
+    expect(fleet.host('solo1').containers).toEqual([])
+    expect(fleet.host('solo1').log).not.toContain('check solo')
+  })
+
+  it("a rollback is judged by the previous release's replica count", async () => {
+    newFleet()
+    // v1 runs no container by design; v2 runs one whose check fails: back to v1, healthy with none
+    const first = await run({ selectors: ['solo1'], replicas: 0 })
+    const was = host(first.report, 'solo1').release!
+    const memory = fleet.host('solo1')
+    memory.failCheck = (argv) => argv[2] === 'v2'
+    const { report } = await run({ selectors: ['solo1'], tag: 'v2', replicas: 1, options: { healthTimeoutS: 0.05 } })
+    expect(host(report, 'solo1').rollback).toEqual({ status: 'done', release: was })
+    expect(memory.containers).toEqual([])
+    expect(memory.events().at(-1)).toMatchObject({ event: 'rolled-back', to: was, healthy: true })
+  })
+})
+
 describe('rollback HOST (manual)', () => {
   const options = (abort = new AbortController().signal): RollbackOptions => ({
     lockWaitS: 0,
@@ -460,7 +529,7 @@ describe('rollback HOST (manual)', () => {
       host: 'solo1',
       from: v3,
       to: v2,
-      services: [{ name: 'solo', state: 'running', health: 'healthy' }],
+      services: [{ name: 'solo', state: 'running', health: 'healthy', running: 1, replicas: 1 }],
     })
     expect(memory.current).toBe(v2)
     expect(memory.log.slice(-6)).toEqual([
