@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseHolder } from '../../../src/deploy/lock-holder.js'
 import { parseQuickFacts } from '../../../src/deploy/preflight.js'
-import { buildRecord, parseReleaseRecord, releaseTarball } from '../../../src/deploy/release.js'
+import { buildRecord, parseReleaseRecord, recordedReplicas, releaseTarball } from '../../../src/deploy/release.js'
 import { unpackRelease } from '../../../src/remote/commands.js'
 import { fileKey, sha256, type HostRender } from '../../../src/render/render.js'
 
@@ -113,6 +113,14 @@ describe('what a host says it runs', () => {
     expect(parseReleaseRecord(JSON.stringify(good()))).toEqual(good())
   })
 
+  it('a record written before replica counts were kept runs one of each', () => {
+    const service = { name: 'a', image: 'x', tier: 'core', oneshot: false, hasHealthcheck: false }
+    const read = parseReleaseRecord(
+      JSON.stringify({ ...good(), services: [service, { ...service, name: 'b', replicas: 0 }] }),
+    )!
+    expect(read.services.map((s) => recordedReplicas(s))).toEqual([1, 0])
+  })
+
   it.each([
     ['an id that climbs out of releases/ (a rollback would point current at it)', { id: '../../../etc' }],
     ['a config file path outside the store', { files: ['files/0123456789abcdef/../../../etc/shadow'] }],
@@ -120,6 +128,14 @@ describe('what a host says it runs', () => {
     ['a service without a name', { services: [{ image: 'x', tier: 'core', oneshot: false, hasHealthcheck: false }] }],
     ['a previous release that is not an id', { previous: 'x;y' }],
     ['a compose project that is not a name', { composeProject: 'a b' }],
+    [
+      'a replica count that is not a count (a rollback waits for that many)',
+      { services: [{ name: 'a', image: 'x', tier: 'core', oneshot: false, hasHealthcheck: false, replicas: -1 }] },
+    ],
+    [
+      'a replica count that is text',
+      { services: [{ name: 'a', image: 'x', tier: 'core', oneshot: false, hasHealthcheck: false, replicas: '3' }] },
+    ],
   ])('refuses %s', (_what, change) => {
     expect(parseReleaseRecord(JSON.stringify({ ...good(), ...change }))).toBeNull()
   })

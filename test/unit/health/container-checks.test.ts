@@ -1,0 +1,69 @@
+// `health`'s container check over replicas: what each service should run on a host (after its
+// overrides), and the verdict on what runs. Pure: the containers are given.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Project } from '../../../src/config/model.js'
+import { healthFromStatus, type ContainerState } from '../../../src/deploy/containers.js'
+import { containerChecks, expectedOn } from '../../../src/health/checks.js'
+import { loadOk } from '../../helpers/load.js'
+import { MINIMAL, projectFrom, removeProject } from '../../helpers/project.js'
+
+const replace = (from: string, to: string) => (text: string) => {
+  if (!text.includes(from)) throw new Error(`fixture does not contain ${from}`)
+  return text.replace(from, to)
+}
+
+let dir: string
+let project: Project
+beforeAll(async () => {
+  // valid: a port range with one port per replica, a container-only port, replicas: 0 with a fixed port
+  dir = await projectFrom(MINIMAL, {
+    'stacks/app.yaml': replace('ports: ["8080:80"]', 'ports: ["8080-8081:80"]\n    deploy: { replicas: 2 }'),
+    'stacks/db.yaml': replace(
+      '        - tcp: { port: 5432 }',
+      '        - tcp: { port: 5432 }\n      overrides:\n        - on: { hosts: [gamma] }\n          set: { deploy: { replicas: 3 }, ports: ["5432"] }',
+    ),
+    'stacks/ollama.yaml': replace('    image: ollama/ollama', '    deploy: { replicas: 0 }\n    image: ollama/ollama'),
+  })
+  const loaded = await loadOk(dir)
+  expect(loaded.issues).toEqual([])
+  project = loaded.project
+})
+afterAll(() => removeProject(dir))
+
+const replica = (service: string, n: number, state: string, status: string): ContainerState => ({
+  id: `${service}${n}`.padEnd(12, '0'),
+  name: `mini-${service}-${n}`,
+  service,
+  image: 'x',
+  state,
+  status,
+  health: healthFromStatus(status),
+  exitCode: null,
+  created: n,
+})
+
+describe('health: containers of replicated services', () => {
+  it("what a host should run: the service's replicas after the host's overrides", () => {
+    const on = (service: string, host: string) => expectedOn(project.services[service]!, project.hosts[host]!, project)
+    expect(on('app', 'alpha')).toEqual({ name: 'app', oneshot: false, replicas: 2 })
+    expect(on('db', 'gamma')).toEqual({ name: 'db', oneshot: false, replicas: 3 })
+    expect(on('ollama', 'alpha').replicas).toBe(0)
+  })
+
+  it('passes when every replica runs, fails on one short or one crashed, and a service scaled to 0 passes with none', () => {
+    const app = { name: 'app', oneshot: false, replicas: 2 }
+    const idle = { name: 'ollama', oneshot: false, replicas: 0 }
+    const up = 'Up 1 minute (healthy)'
+    const check = (containers: ContainerState[]) =>
+      containerChecks('alpha', [app, idle], containers, 3).map((c) => [c.service, c.status, c.detail])
+    expect(check([replica('app', 1, 'running', up), replica('app', 2, 'running', up)])).toEqual([
+      ['app', 'ok', 'running, healthy, 2/2 running'],
+      ['ollama', 'ok', 'scaled to 0'],
+    ])
+    expect(check([replica('app', 2, 'running', up)])[0]).toEqual(['app', 'fail', 'running, healthy, 1/2 running'])
+    expect(
+      check([replica('app', 1, 'exited', 'Exited (1) 2 seconds ago'), replica('app', 2, 'running', up)])[0],
+    ).toEqual(['app', 'fail', 'exited, 1/2 running'])
+    expect(check([])[0]).toEqual(['app', 'fail', 'no container'])
+  })
+})
