@@ -23,19 +23,8 @@ export default class Status extends BaseCommand {
     })
     if (report.hosts.some((h) => !h.reachable)) process.exitCode = 1
     if (this.jsonEnabled()) return report
-    for (const host of report.hosts) {
-      if (!host.reachable) {
-        this.log(`${host.host}: unreachable: ${host.error}`)
-        continue
-      }
-      this.log(
-        `${host.host}: ${host.release ? `release ${host.release.id}, deployed ${host.release.createdAt} by ${host.release.by}` : 'no release'}${host.compose ? `, compose ${host.compose}` : ''}${host.lock ? `, LOCKED by ${host.lock.holder}` : ''}`,
-      )
-      for (const c of host.containers)
-        this.log(
-          `  ${c.service.padEnd(28)} ${c.state.padEnd(10)} ${(c.health === 'none' ? '' : c.health).padEnd(10)} ${c.status.padEnd(28)} ${c.image}`,
-        )
-    }
+    const { formatStatus } = await import('../src/ui/ops-text.js')
+    for (const line of formatStatus(report.hosts)) this.log(line)
     return undefined
   }
 }

@@ -1,4 +1,4 @@
-import { mergeService } from './compose.js'
+import { mergeService, replicasOf } from './compose.js'
 import type { Host, Service } from './model.js'
 import { selectHosts } from './select.js'
 
@@ -14,4 +14,14 @@ export function serviceForHost(
     if (selectHosts(override.on, hosts, order).hosts.includes(host.name)) out = mergeService(out, override.set)
   }
   return out
+}
+
+/** How many containers of the service a host runs (deploy.replicas after its overrides): 0 is none by design. */
+export function replicasOn(
+  service: Service,
+  host: Host,
+  hosts: Readonly<Record<string, Host>>,
+  order: readonly string[],
+): number {
+  return replicasOf(serviceForHost(service, host, hosts, order))
 }

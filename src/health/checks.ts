@@ -5,8 +5,8 @@ import { connect as netConnect } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Agent } from 'undici'
 import type { HealthCheck, Host, Project, Service } from '../config/model.js'
-import { checkPorts, loopbackPorts, replicasOf } from '../config/compose.js'
-import { serviceForHost } from '../config/service-for-host.js'
+import { checkPorts, loopbackPorts } from '../config/compose.js'
+import { replicasOn, serviceForHost } from '../config/service-for-host.js'
 import { errorMessage } from '../errors.js'
 import { endpointOrigin, resolveEndpoint } from '../remote/endpoint.js'
 import type { Executor } from '../remote/executor.js'
@@ -283,8 +283,11 @@ export async function serviceChecks(ctx: CheckContext, service: CheckedService):
 
 /** What a service should run on a host: its replicas after the host's overrides. */
 export function expectedOn(service: Service, host: Host, project: Project): ExpectedService {
-  const definition = serviceForHost(service, host, project.hosts, project.hostOrder)
-  return { name: service.name, oneshot: service.oneshot, replicas: replicasOf(definition) }
+  return {
+    name: service.name,
+    oneshot: service.oneshot,
+    replicas: replicasOn(service, host, project.hosts, project.hostOrder),
+  }
 }
 
 /**

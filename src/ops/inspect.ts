@@ -6,7 +6,8 @@ import { errorMessage } from '../errors.js'
 import { resolveTargets } from '../plan/plan.js'
 import { forceReleaseLock, readHistory } from '../remote/commands.js'
 import { connector, type ConnectChoices, type Connector } from '../remote/connect.js'
-import { listProject } from '../deploy/containers.js'
+import { listProject, replicaSummary, type ContainerState } from '../deploy/containers.js'
+import { replicasOn } from '../config/service-for-host.js'
 import { gatherFacts, quickFacts, type PreflightCheck } from '../deploy/preflight.js'
 import { describeHolder, holderRunning } from '../deploy/lock-holder.js'
 import { whoAmI } from '../deploy/release.js'
@@ -82,7 +83,30 @@ export interface StatusHost {
   release: { id: string; createdAt: string; by: string; hash: string } | null
   compose: string | null
   lock: { holder: string; since: string | null; command: string | null } | null
+  /** Each service placed on the host (on-demand and one-shot ones aside): replicas running of those declared. */
+  services: StatusService[]
   containers: { service: string; name: string; state: string; health: string; image: string; status: string }[]
+}
+
+export interface StatusService {
+  service: string
+  running: number
+  replicas: number
+  /** A replica's state when one is not running, else the newest's; `missing`, or `scaled to 0` by design. */
+  state: string
+}
+
+/** Running/declared per service a host should run, read from its containers. */
+export function statusServices(project: Project, host: string, containers: readonly ContainerState[]): StatusService[] {
+  const at = project.hosts[host]!
+  return Object.values(project.services)
+    .filter((s) => s.hosts.includes(host) && s.tier !== 'on-demand' && !s.oneshot)
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((s) => {
+      const expected = { name: s.name, oneshot: false, replicas: replicasOn(s, at, project.hosts, project.hostOrder) }
+      const { running, replicas, state } = replicaSummary(expected, containers)
+      return { service: s.name, running, replicas, state }
+    })
 }
 
 export async function status(project: Project, selectors: string[], options: InspectOptions = {}) {
@@ -110,6 +134,7 @@ export async function status(project: Project, selectors: string[], options: Ins
             : null,
           compose: facts ? `${facts.compose.variant} ${facts.compose.version}` : null,
           lock: lock ? { holder: lock.who, since: lock.since, command: lock.command } : null,
+          services: statusServices(project, host, containers),
           containers: containers
             .sort((a, b) => a.service.localeCompare(b.service))
             .map((c) => ({
@@ -129,6 +154,7 @@ export async function status(project: Project, selectors: string[], options: Ins
           release: null,
           compose: null,
           lock: null,
+          services: [],
           containers: [],
         }
       }

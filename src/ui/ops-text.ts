@@ -1,5 +1,6 @@
-// Text output of the day-two reads (audit, lock status): one line per host or entry, a host that could
-// not be read listed in its place with why, never left out.
+// Text output of the day-two reads (audit, lock status, status): one line per host or entry, a host that
+// could not be read listed in its place with why, never left out.
+import type { StatusHost } from '../ops/inspect.js'
 
 /** Why a host could not be read, in one line: its first line, without the `HOST: ` the message starts with. */
 export function unreadReason(host: string, error: string): string {
@@ -54,4 +55,25 @@ export function formatLocks(hosts: readonly LockLine[]): string[] {
     (h) =>
       `${h.host}: ${!h.reachable ? `unreachable: ${unreadReason(h.host, h.error ?? 'no answer')}` : h.lock ? `locked by ${h.lock.holder} since ${h.lock.since ?? '?'} (${h.lock.command ?? '?'})` : 'not locked'}`,
   )
+}
+
+/** `status` per host: its release, then each service's replicas as running/declared and its containers. */
+export function formatStatus(hosts: readonly StatusHost[]): string[] {
+  return hosts.flatMap((host) => {
+    if (!host.reachable) return [`${host.host}: unreachable: ${host.error}`]
+    const lines = [
+      `${host.host}: ${host.release ? `release ${host.release.id}, deployed ${host.release.createdAt} by ${host.release.by}` : 'no release'}${host.compose ? `, compose ${host.compose}` : ''}${host.lock ? `, LOCKED by ${host.lock.holder}` : ''}`,
+    ]
+    const container = (c: StatusHost['containers'][number]) =>
+      `    ${c.name.padEnd(32)} ${c.state.padEnd(10)} ${(c.health === 'none' ? '' : c.health).padEnd(10)} ${c.status.padEnd(28)} ${c.image}`
+    for (const s of host.services) {
+      lines.push(`  ${s.service.padEnd(28)} ${`${s.running}/${s.replicas}`.padEnd(7)} ${s.state}`)
+      lines.push(...host.containers.filter((c) => c.service === s.service).map(container))
+    }
+    // Containers of services the inventory does not place here (on demand, one-shots, left over): as found.
+    const declared = new Set(host.services.map((s) => s.service))
+    for (const c of host.containers.filter((c) => !declared.has(c.service)))
+      lines.push(`  ${c.service.padEnd(28)} ${''.padEnd(7)} ${c.state}`, container(c))
+    return lines
+  })
 }

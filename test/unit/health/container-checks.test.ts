@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Project } from '../../../src/config/model.js'
 import { healthFromStatus, type ContainerState } from '../../../src/deploy/containers.js'
 import { containerChecks, expectedOn } from '../../../src/health/checks.js'
+import { statusServices } from '../../../src/ops/inspect.js'
 import { loadOk } from '../../helpers/load.js'
 import { MINIMAL, projectFrom, removeProject } from '../../helpers/project.js'
 
@@ -65,5 +66,18 @@ describe('health: containers of replicated services', () => {
       check([replica('app', 1, 'exited', 'Exited (1) 2 seconds ago'), replica('app', 2, 'running', up)])[0],
     ).toEqual(['app', 'fail', 'exited, 1/2 running'])
     expect(check([])[0]).toEqual(['app', 'fail', 'no container'])
+  })
+
+  it('status: running/declared per service the host should run', () => {
+    const up = 'Up 1 minute'
+    expect(
+      statusServices(project, 'alpha', [replica('app', 1, 'running', up), replica('app', 2, 'running', up)]),
+    ).toEqual([
+      { service: 'app', running: 2, replicas: 2, state: 'running' },
+      { service: 'ollama', running: 0, replicas: 0, state: 'scaled to 0' },
+    ])
+    expect(statusServices(project, 'gamma', [replica('db', 1, 'running', up)])).toEqual([
+      { service: 'db', running: 1, replicas: 3, state: 'running' },
+    ])
   })
 })

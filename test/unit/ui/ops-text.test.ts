@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatAudit, formatLocks, unreadReason } from '../../../src/ui/ops-text.js'
+import { formatAudit, formatLocks, formatStatus, unreadReason } from '../../../src/ui/ops-text.js'
 
 describe('day-two read listings', () => {
   it('why a host could not be read fits one line, without the host name said twice', () => {
@@ -54,6 +54,51 @@ describe('day-two read listings', () => {
       'alpha: locked by eve@elsewhere (pid 42) since 2026-11-23T04:00:00.000Z (deploy all)',
       'beta: not locked',
       'gamma: unreachable: connection refused by root@g:22: is sshd running?',
+    ])
+  })
+
+  it('status shows each service as running/declared replicas, its containers under it, and left-over containers as found', () => {
+    const c = (service: string, n: number, state = 'running') => ({
+      service,
+      name: `mini-${service}-${n}`,
+      state,
+      health: 'none',
+      image: 'x:1',
+      status: state === 'running' ? 'Up 1 minute' : 'Exited (1) 1 second ago',
+    })
+    const lines = formatStatus([
+      {
+        host: 'alpha',
+        reachable: true,
+        release: null,
+        compose: null,
+        lock: null,
+        services: [
+          { service: 'app', running: 1, replicas: 2, state: 'exited' },
+          { service: 'ollama', running: 0, replicas: 0, state: 'scaled to 0' },
+        ],
+        containers: [c('app', 1), c('app', 2, 'exited'), c('old', 1)],
+      },
+      {
+        host: 'beta',
+        reachable: false,
+        error: 'refused',
+        release: null,
+        compose: null,
+        lock: null,
+        services: [],
+        containers: [],
+      },
+    ])
+    expect(lines.map((l) => l.replace(/ +/g, ' ').trimEnd())).toEqual([
+      'alpha: no release',
+      ' app 1/2 exited',
+      ' mini-app-1 running Up 1 minute x:1',
+      ' mini-app-2 exited Exited (1) 1 second ago x:1',
+      ' ollama 0/0 scaled to 0',
+      ' old running',
+      ' mini-old-1 running Up 1 minute x:1',
+      'beta: unreachable: refused',
     ])
   })
 })
