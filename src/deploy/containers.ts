@@ -201,7 +201,7 @@ function replicaVerdict(container: ContainerState): { failed: boolean; reason: s
 }
 
 /** A service's containers, newest first. */
-export function containersOf(containers: readonly ContainerState[], service: string): ContainerState[] {
+function containersOf(containers: readonly ContainerState[], service: string): ContainerState[] {
   return containers.filter((c) => c.service === service).sort((a, b) => b.created - a.created)
 }
 
