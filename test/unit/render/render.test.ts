@@ -172,4 +172,23 @@ describe('rendering the reference platform', () => {
     expect(renderHost(changed.project, 'gamma').render!.hash).toBe(gammaBefore)
     await removeProject(dir)
   })
+
+  it("carries each service's replicas on the host (after its overrides) into what the release records", async () => {
+    const { projectFrom, removeProject } = await import('../../helpers/project.js')
+    const dir = await projectFrom(MINIMAL, {
+      'stacks/db.yaml': (t) =>
+        t.replace(
+          '        - tcp: { port: 5432 }',
+          '        - tcp: { port: 5432 }\n      overrides:\n        - on: { hosts: [gamma] }\n          set: { deploy: { replicas: 0 } }',
+        ),
+      'stacks/app.yaml': (t) => t.replace('ports: ["8080:80"]', 'ports: ["8080-8082:80"]\n    deploy: { replicas: 3 }'),
+    })
+    const { project } = await loadOk(dir)
+    const replicas = (host: string) =>
+      Object.fromEntries(renderHost(project, host).render!.services.map((s) => [s.name, s.replicas]))
+    expect(replicas('alpha')).toMatchObject({ app: 3, ollama: 1 })
+    expect(replicas('gamma')).toMatchObject({ db: 0 })
+    expect(composeOf(renderHost(project, 'gamma').render!.compose.content).services.db!.deploy).toEqual({ replicas: 0 })
+    await removeProject(dir)
+  })
 })
