@@ -1,6 +1,6 @@
 // The deploy engine against an in-memory fleet (test/helpers/memory-host.ts): dependency order,
-// skipped dependents, --concurrency, a stack's max_unavailable_hosts, Ctrl-C (stop, then abort), the automatic rollback after a failed
-// health wait and the manual one. The fleet tier (test/integration) proves the same against real hosts.
+// skipped dependents, --concurrency, a stack's max_unavailable_hosts, Ctrl-C (stop, then abort), the
+// automatic rollback after a failed health wait and the manual one. The fleet tier (test/integration) proves the same against real hosts.
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
