@@ -114,7 +114,7 @@ export async function deploy(input: DeployInput, options: DeployOptions): Promis
     const next = schedule(input.plan, {
       finished,
       running: new Set(running.keys()),
-      unchanged,
+      unchanged: new Set(unchanged),
       concurrency: options.concurrency,
       stopped: options.stop.aborted,
     })
