@@ -120,6 +120,7 @@ export function buildStack(name: string, file: string, raw: StackDocument, hosts
     hosts,
   }
   if (meta.description !== undefined) stack.description = meta.description
+  if (meta.max_unavailable_hosts !== undefined) stack.maxUnavailableHosts = meta.max_unavailable_hosts
   return stack
 }
 

@@ -118,6 +118,8 @@ export interface Stack {
   placement: Selector
   phase: Phase
   tier: Tier
+  /** At most this many of the stack's hosts deploying at once in a run; absent: no bound beyond --concurrency. */
+  maxUnavailableHosts?: number
   files: StackFile[]
   services: string[]
   volumes: Record<string, unknown>

@@ -182,6 +182,8 @@ export interface StackMeta {
   phase: 'infra' | 'ai' | 'monitor'
   /** on-demand services are rendered under the `on-demand` Compose profile and are not started by deploy (default core). @default "core" */
   tier?: 'core' | 'persistent' | 'on-demand'
+  /** At most this many of the stack's hosts deploy at once in one run (a rolling update across hosts); hosts that already run their release take no slot, and a host that fails stops the stack's rollout. Unset: no bound beyond --concurrency. */
+  max_unavailable_hosts?: number
   /** Config files rendered from templates/ for this stack's services. */
   files?: {
     template: string

@@ -87,11 +87,26 @@ export function dependentsOf(hosts: readonly SchedulableHost[], failed: string):
   return hosts.map((h) => h.name).filter((name) => name !== failed && reached.has(name))
 }
 
+/** A stack's bound: at most `maxUnavailableHosts` of `hosts` deploying at once (src/plan/plan.ts StackLimit). */
+export interface SchedulableLimit {
+  stack: string
+  maxUnavailableHosts: number
+  hosts: readonly string[]
+}
+
+/** What the scheduler reads of the plan: its hosts in plan order and the stacks' limits. */
+export interface SchedulablePlan {
+  hosts: readonly SchedulableHost[]
+  limits: readonly SchedulableLimit[]
+}
+
 export interface ScheduleState {
   /** Hosts that ended, and how. */
   finished: ReadonlyMap<string, HostOutcome>
   /** Hosts in flight. */
   running: ReadonlySet<string>
+  /** Hosts known to run their render already (the probe said so): they take no slot of a stack's limit. */
+  unchanged: ReadonlySet<string>
   concurrency: number
   /** The first Ctrl-C: nothing new starts. */
   stopped: boolean
@@ -100,7 +115,10 @@ export interface ScheduleState {
 export interface ScheduleStep {
   /** Start these now, in plan order. */
   start: string[]
-  /** End these without touching them: a dependency did not deploy (skipped), or the run was stopped (cancelled). */
+  /**
+   * End these without touching them: a dependency did not deploy, or a host of a bounded stack failed
+   * (skipped), or the run was stopped (cancelled).
+   */
   end: { host: string; status: 'skipped' | 'cancelled'; reason: string }[]
   /** Hosts that must wait: for a dependency in flight or not started, or for a free slot. */
   waiting: string[]
@@ -108,21 +126,35 @@ export interface ScheduleStep {
 
 /**
  * The next step of a run: which of the hosts neither finished nor running start now (every host they
- * depend on in the plan is good, and fewer than `concurrency` are in flight), which end untouched, and
- * which wait. Dependencies outside the plan are not waited for. The dependents of a host that did not
- * deploy are skipped, transitively, each naming the hosts it waited for; once stopped, every other
+ * depend on in the plan is good, fewer than `concurrency` are in flight, and each bounded stack they
+ * run has fewer than its `maxUnavailableHosts` in flight), which end untouched, and which wait.
+ * Dependencies outside the plan are not waited for. The dependents of a host that did not deploy are
+ * skipped, transitively, each naming the hosts it waited for. A host known unchanged takes no slot of
+ * a stack's limit (it is not taken down); every other host in flight does, whatever it turns out to do.
+ * A failed host stops the rollout of each bounded stack it runs: their hosts not started are skipped
+ * (the same render would likely fail the same way, and each failure takes a host down for its health
+ * wait and rollback), except those known unchanged, which are left alone. Once stopped, every other
  * host not started is cancelled (its dependents too: none of them was started either).
  */
-export function schedule(hosts: readonly SchedulableHost[], state: ScheduleState): ScheduleStep {
+export function schedule(plan: SchedulablePlan, state: ScheduleState): ScheduleStep {
+  const { hosts, limits } = plan
   const inPlan = new Set(hosts.map((h) => h.name))
   const open = hosts.filter((h) => !state.finished.has(h.name) && !state.running.has(h.name))
   const notGood = hosts
     .filter((h) => state.finished.has(h.name) && !isGood(state.finished.get(h.name)))
     .map((h) => h.name)
   const doomed = new Set(notGood.flatMap((name) => dependentsOf(hosts, name)))
+  const failedIn = (limit: SchedulableLimit) => limit.hosts.filter((h) => state.finished.get(h) === 'failed')
+  const takesSlot = (name: string) => !state.unchanged.has(name)
+  // in flight per bounded stack: its hosts running that are not known unchanged
+  const unavailable = new Map(
+    limits.map((l) => [l.stack, l.hosts.filter((h) => state.running.has(h) && takesSlot(h)).length]),
+  )
   const step: ScheduleStep = { start: [], end: [], waiting: [] }
   let inFlight = state.running.size
   for (const host of open) {
+    const bounds = takesSlot(host.name) ? limits.filter((l) => l.hosts.includes(host.name)) : []
+    const halted = bounds.filter((l) => failedIn(l).length > 0)
     if (doomed.has(host.name)) {
       const bad = host.dependsOn.map((d) => d.host).filter((d) => notGood.includes(d) || doomed.has(d))
       step.end.push({
@@ -130,14 +162,19 @@ export function schedule(hosts: readonly SchedulableHost[], state: ScheduleState
         status: 'skipped',
         reason: `depends on ${bad.join(', ')}, which did not deploy`,
       })
+    } else if (halted.length > 0) {
+      const why = halted.map((l) => `stack ${l.stack} (${failedIn(l).join(', ')} failed)`)
+      step.end.push({ host: host.name, status: 'skipped', reason: `the rollout of ${why.join(', ')} stopped` })
     } else if (state.stopped) {
       step.end.push({ host: host.name, status: 'cancelled', reason: 'interrupted before it started' })
     } else if (
       host.dependsOn.every((d) => !inPlan.has(d.host) || isGood(state.finished.get(d.host))) &&
-      inFlight < state.concurrency
+      inFlight < state.concurrency &&
+      bounds.every((l) => unavailable.get(l.stack)! < l.maxUnavailableHosts)
     ) {
       step.start.push(host.name)
       inFlight++
+      for (const l of bounds) unavailable.set(l.stack, unavailable.get(l.stack)! + 1)
     } else step.waiting.push(host.name)
   }
   return step

@@ -1,6 +1,7 @@
 // The deploy engine: executes the plan. Hosts start as soon as every host they depend on in the plan
-// is up and healthy (bounded by --concurrency); a failed host is rolled back and its dependents are
-// skipped; independent hosts go on. Every host ends on a whole release with its lock released.
+// is up and healthy (bounded by --concurrency, and by each stack's max_unavailable_hosts); a failed
+// host is rolled back and its dependents are skipped, and so are the hosts not started of a bounded
+// stack it runs; independent hosts go on. Every host ends on a whole release with its lock released.
 import type { Project } from '../config/model.js'
 import type { Plan } from '../plan/plan.js'
 import type { HostRender } from '../render/render.js'
@@ -81,6 +82,10 @@ export async function deploy(input: DeployInput, options: DeployOptions): Promis
   // Whether a host already runs its release is a read-only question: ask every host at once, so a
   // no-op run costs one round of probes instead of one per wave.
   const probes = new Map<string, Promise<Probe>>()
+  // Hosts a probe found running their render: they take no slot of a stack's limit. A probe still out
+  // when hosts wait for such a slot wakes the loop when it answers.
+  const unchanged = new Set<string>()
+  const answering = new Map<string, Promise<void>>()
   if (!options.force) {
     for (const host of input.plan.hosts)
       probes.set(
@@ -91,14 +96,25 @@ export async function deploy(input: DeployInput, options: DeployOptions): Promis
           input.renders.find((r) => r.host === host.name)!,
         ),
       )
-    for (const pending of probes.values()) pending.catch(() => undefined)
+    for (const [name, pending] of probes) {
+      const heard = pending
+        .then(
+          (found) => {
+            if (found.ready) unchanged.add(name)
+          },
+          () => undefined,
+        )
+        .finally(() => answering.delete(name))
+      answering.set(name, heard)
+    }
   }
 
   while (reports.size < input.plan.hosts.length) {
     const finished = new Map([...reports].map(([name, report]) => [name, report.status]))
-    const next = schedule(input.plan.hosts, {
+    const next = schedule(input.plan, {
       finished,
       running: new Set(running.keys()),
+      unchanged: new Set(unchanged),
       concurrency: options.concurrency,
       stopped: options.stop.aborted,
     })
@@ -118,7 +134,8 @@ export async function deploy(input: DeployInput, options: DeployOptions): Promis
       })
       running.set(name, work)
     }
-    if (running.size > 0) await Promise.race(running.values())
+    const slotWaits = input.plan.limits.length > 0 && next.waiting.length > 0 ? [...answering.values()] : []
+    if (running.size > 0) await Promise.race([...running.values(), ...slotWaits])
     else if (next.end.length === 0 && reports.size < input.plan.hosts.length)
       throw new Error('deploy scheduler: no runnable host left (dependency cycle in the plan?)')
   }

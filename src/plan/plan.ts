@@ -32,6 +32,13 @@ export interface PlanHost {
   secrets: string[]
 }
 
+/** A stack's bound on its hosts deploying at once, and the hosts of this plan it bounds (plan order). */
+export interface StackLimit {
+  stack: string
+  maxUnavailableHosts: number
+  hosts: string[]
+}
+
 export interface Plan {
   kind: 'ai-platform/plan'
   version: 1
@@ -44,6 +51,8 @@ export interface Plan {
   targets: { selectors: string[]; phase: Phase | null; withDeps: boolean }
   waves: { wave: number; hosts: string[] }[]
   hosts: PlanHost[]
+  /** Stacks with `max_unavailable_hosts` that run on a host of this plan: the deploy honours each. */
+  limits: StackLimit[]
   summary: { hosts: number; waves: number; services: number; files: number }
 }
 
@@ -157,6 +166,13 @@ export function buildPlan(project: Project, renders: readonly HostRender[], opti
     }
   })
   planHosts.sort((a, b) => a.wave - b.wave || hosts.indexOf(a.name) - hosts.indexOf(b.name))
+  const limits = project.stacks.flatMap((stack): StackLimit[] => {
+    if (stack.maxUnavailableHosts === undefined) return []
+    const bounded = planHosts.filter((h) => h.services.some((s) => s.stack === stack.name)).map((h) => h.name)
+    return bounded.length > 0
+      ? [{ stack: stack.name, maxUnavailableHosts: stack.maxUnavailableHosts, hosts: bounded }]
+      : []
+  })
   return {
     kind: 'ai-platform/plan',
     version: 1,
@@ -171,6 +187,7 @@ export function buildPlan(project: Project, renders: readonly HostRender[], opti
     },
     waves: waves.map((w, i) => ({ wave: i + 1, hosts: [...w] })),
     hosts: planHosts,
+    limits,
     summary: {
       hosts: planHosts.length,
       waves: waves.length,

@@ -3,7 +3,8 @@ import type { Plan } from '../plan/plan.js'
 import { wrapLine } from './wrap.js'
 
 /**
- * The plan for people: waves, hosts, what each runs, why it waits. Secrets appear by name only. Lines
+ * The plan for people: waves, hosts, what each runs, why it waits, and the stacks that bound how many
+ * of their hosts deploy at once. Secrets appear by name only. Lines
  * are wrapped at word boundaries to `width` columns (src/ui/wrap.ts outputWidth() gives the terminal's).
  */
 export function formatPlan(plan: Plan, options: { title?: string; width?: number } = {}): string {
@@ -44,6 +45,15 @@ export function formatPlan(plan: Plan, options: { title?: string; width?: number
       if (host.secrets.length > 0)
         push(`    ${chalk.dim('secrets')} ${host.secrets.join(', ')} ${chalk.dim('(values ***)')}`, ' '.repeat(12))
     }
+  }
+  if (plan.limits.length > 0) {
+    lines.push('')
+    lines.push(chalk.bold('rollout limits') + chalk.dim(' (max_unavailable_hosts: hosts of a stack deploying at once)'))
+    for (const limit of plan.limits)
+      push(
+        `  ${chalk.cyan(limit.stack)} at most ${limit.maxUnavailableHosts} of ${limit.hosts.join(', ')}${limit.maxUnavailableHosts >= limit.hosts.length ? chalk.dim(` (no effect: ${limit.hosts.length} in this plan)`) : ''}`,
+        '    ',
+      )
   }
   return lines.join('\n')
 }

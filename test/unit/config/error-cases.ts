@@ -652,6 +652,18 @@ export const ERROR_CASES: ErrorCase[] = [
     expected: ['inventory/hosts.yaml:1:1 hosts: the inventory defines no hosts'],
   },
   {
+    name: 'max_unavailable_hosts: zero hosts at a time',
+    edits: { 'stacks/ollama.yaml': replace('  phase: ai\n', '  phase: ai\n  max_unavailable_hosts: 0\n') },
+    codes: ['schema'],
+    expected: ['stacks/ollama.yaml:4:26 x-ai-platform.max_unavailable_hosts: must be >= 1 (got 0)'],
+  },
+  {
+    name: 'max_unavailable_hosts: a fraction',
+    edits: { 'stacks/ollama.yaml': replace('  phase: ai\n', '  phase: ai\n  max_unavailable_hosts: 1.5\n') },
+    codes: ['schema'],
+    expected: ['stacks/ollama.yaml:4:26 x-ai-platform.max_unavailable_hosts: must be an integer (got 1.5)'],
+  },
+  {
     name: 'a stack written as both .yaml and .yml',
     edits: {
       'stacks/db.yml':

@@ -9,6 +9,7 @@ import {
   needsContainers,
   runsRender,
   schedule,
+  type SchedulablePlan,
   type HostOutcome,
   type SchedulableHost,
 } from '../../../src/deploy/decide.js'
@@ -127,7 +128,17 @@ const state = (
   running: string[] = [],
   concurrency = 10,
   stopped = false,
-) => ({ finished: new Map(Object.entries(finished)), running: new Set(running), concurrency, stopped })
+  unchanged: string[] = [],
+) => ({
+  finished: new Map(Object.entries(finished)),
+  running: new Set(running),
+  unchanged: new Set(unchanged),
+  concurrency,
+  stopped,
+})
+
+/** A plan whose stacks set no max_unavailable_hosts. */
+const unbounded = (hosts: SchedulableHost[]): SchedulablePlan => ({ hosts, limits: [] })
 
 describe('what a failure skips', () => {
   it('the dependents of a failed host, transitively, in plan order; independent hosts are not touched', () => {
@@ -151,7 +162,7 @@ describe('what a failure skips', () => {
   })
 
   it('schedule ends exactly the dependents of a failure, naming the host each waited for', () => {
-    const step = schedule(plan, state({ db: 'failed' }, ['mon']))
+    const step = schedule(unbounded(plan), state({ db: 'failed' }, ['mon']))
     expect(step.end).toEqual([
       { host: 'web1', status: 'skipped', reason: 'depends on db, which did not deploy' },
       { host: 'web2', status: 'skipped', reason: 'depends on db, which did not deploy' },
@@ -160,7 +171,7 @@ describe('what a failure skips', () => {
     expect(step.end.map((e) => e.host)).toEqual(dependentsOf(plan, 'db'))
     expect(step.start).toEqual([])
     // a dependent listed before the host it waits for is skipped too, in the list's order
-    const reversed = schedule([...plan].reverse(), state({ db: 'failed', mon: 'deployed' })).end
+    const reversed = schedule(unbounded([...plan].reverse()), state({ db: 'failed', mon: 'deployed' })).end
     expect(reversed.map((e) => [e.host, e.reason])).toEqual([
       ['edge', 'depends on web1, which did not deploy'],
       ['web2', 'depends on db, which did not deploy'],
@@ -169,7 +180,7 @@ describe('what a failure skips', () => {
   })
 
   it('a failure of a leaf skips nothing; its siblings go on', () => {
-    const step = schedule(plan, state({ db: 'deployed', web1: 'deployed', web2: 'failed' }, ['mon']))
+    const step = schedule(unbounded(plan), state({ db: 'deployed', web1: 'deployed', web2: 'failed' }, ['mon']))
     expect(step.end).toEqual([])
     expect(step.start).toEqual(['edge'])
   })
@@ -177,31 +188,43 @@ describe('what a failure skips', () => {
 
 describe('which hosts start now', () => {
   it('first the hosts with no dependency in the plan; a host outside the plan is not waited for', () => {
-    expect(schedule(plan, state())).toEqual({ start: ['db', 'mon'], end: [], waiting: ['web1', 'web2', 'edge'] })
-    expect(schedule(plan, state({ db: 'unchanged' }, ['mon']))).toEqual({
+    expect(schedule(unbounded(plan), state())).toEqual({
+      start: ['db', 'mon'],
+      end: [],
+      waiting: ['web1', 'web2', 'edge'],
+    })
+    expect(schedule(unbounded(plan), state({ db: 'unchanged' }, ['mon']))).toEqual({
       start: ['web1', 'web2'],
       end: [],
       waiting: ['edge'],
     })
-    expect(schedule(plan, state({ db: 'repaired', mon: 'deployed', web1: 'deployed' }, ['web2'])).start).toEqual([
-      'edge',
-    ])
+    expect(
+      schedule(unbounded(plan), state({ db: 'repaired', mon: 'deployed', web1: 'deployed' }, ['web2'])).start,
+    ).toEqual(['edge'])
   })
 
   it('a dependency in flight holds its dependents back', () => {
-    expect(schedule(plan, state({}, ['db', 'mon']))).toEqual({ start: [], end: [], waiting: ['web1', 'web2', 'edge'] })
+    expect(schedule(unbounded(plan), state({}, ['db', 'mon']))).toEqual({
+      start: [],
+      end: [],
+      waiting: ['web1', 'web2', 'edge'],
+    })
   })
 
   it('never more than --concurrency in flight, counting those already running', () => {
     const flat: SchedulableHost[] = ['a', 'b', 'c', 'd', 'e'].map((name) => ({ name, dependsOn: [] }))
-    expect(schedule(flat, state({}, [], 2)).start).toEqual(['a', 'b'])
-    expect(schedule(flat, state({ a: 'deployed' }, ['b'], 2)).start).toEqual(['c'])
-    expect(schedule(flat, state({}, ['a', 'b'], 2)).start).toEqual([])
-    expect(schedule(flat, state({}, [], 1))).toEqual({ start: ['a'], end: [], waiting: ['b', 'c', 'd', 'e'] })
+    expect(schedule(unbounded(flat), state({}, [], 2)).start).toEqual(['a', 'b'])
+    expect(schedule(unbounded(flat), state({ a: 'deployed' }, ['b'], 2)).start).toEqual(['c'])
+    expect(schedule(unbounded(flat), state({}, ['a', 'b'], 2)).start).toEqual([])
+    expect(schedule(unbounded(flat), state({}, [], 1))).toEqual({
+      start: ['a'],
+      end: [],
+      waiting: ['b', 'c', 'd', 'e'],
+    })
   })
 
   it('stopped (first Ctrl-C): nothing starts, every host not started is cancelled, those in flight go on', () => {
-    const step = schedule(plan, state({ db: 'deployed' }, ['web1'], 10, true))
+    const step = schedule(unbounded(plan), state({ db: 'deployed' }, ['web1'], 10, true))
     expect(step.start).toEqual([])
     expect(step.end).toEqual([
       { host: 'mon', status: 'cancelled', reason: 'interrupted before it started' },
@@ -211,30 +234,119 @@ describe('which hosts start now', () => {
   })
 
   it('stopped before anything started: every host is cancelled, not skipped for a dependency cancelled with it; a failure still skips', () => {
-    expect(schedule(plan, state({}, [], 10, true)).end.map((e) => `${e.host} ${e.status}`)).toEqual([
+    expect(schedule(unbounded(plan), state({}, [], 10, true)).end.map((e) => `${e.host} ${e.status}`)).toEqual([
       'db cancelled',
       'mon cancelled',
       'web1 cancelled',
       'web2 cancelled',
       'edge cancelled',
     ])
-    expect(schedule(plan, state({ db: 'failed' }, [], 10, true)).end.map((e) => `${e.host} ${e.status}`)).toEqual([
-      'mon cancelled',
-      'web1 skipped',
-      'web2 skipped',
-      'edge skipped',
-    ])
+    expect(
+      schedule(unbounded(plan), state({ db: 'failed' }, [], 10, true)).end.map((e) => `${e.host} ${e.status}`),
+    ).toEqual(['mon cancelled', 'web1 skipped', 'web2 skipped', 'edge skipped'])
   })
 
   it('a cycle leaves every host waiting and nothing to start (the engine refuses it)', () => {
     expect(
       schedule(
-        [
+        unbounded([
           { name: 'a', dependsOn: [{ host: 'b' }] },
           { name: 'b', dependsOn: [{ host: 'a' }] },
-        ],
+        ]),
         state(),
       ),
     ).toEqual({ start: [], end: [], waiting: ['a', 'b'] })
+  })
+})
+
+/** gpu1..gpu4 run stack ollama (at most 2 at once), gw needs gpu1; mon runs node-exporter, as does every gpu host. */
+const fleet: SchedulablePlan = {
+  hosts: [
+    { name: 'gpu1', dependsOn: [] },
+    { name: 'gpu2', dependsOn: [] },
+    { name: 'gpu3', dependsOn: [] },
+    { name: 'gpu4', dependsOn: [] },
+    { name: 'mon', dependsOn: [] },
+    { name: 'gw', dependsOn: [{ host: 'gpu1' }] },
+  ],
+  limits: [
+    { stack: 'ollama', maxUnavailableHosts: 2, hosts: ['gpu1', 'gpu2', 'gpu3', 'gpu4'] },
+    { stack: 'node-exporter', maxUnavailableHosts: 3, hosts: ['gpu1', 'gpu2', 'gpu3', 'gpu4', 'mon'] },
+  ],
+}
+
+describe("a stack's max_unavailable_hosts", () => {
+  it('at most N of its hosts start, the others wait; hosts outside it are not held back', () => {
+    expect(schedule(fleet, state())).toEqual({
+      start: ['gpu1', 'gpu2', 'mon'],
+      end: [],
+      waiting: ['gpu3', 'gpu4', 'gw'],
+    })
+  })
+
+  it('counts the hosts already in flight, and frees a slot as each ends, whatever its outcome but failed', () => {
+    expect(schedule(fleet, state({}, ['gpu1', 'gpu2'])).start).toEqual(['mon'])
+    expect(schedule(fleet, state({ gpu1: 'deployed' }, ['gpu2'])).start).toEqual(['gpu3', 'mon', 'gw'])
+    expect(schedule(fleet, state({ gpu1: 'repaired', gpu2: 'skipped' }, [])).start).toEqual([
+      'gpu3',
+      'gpu4',
+      'mon',
+      'gw',
+    ])
+  })
+
+  it('every limit a host falls under holds: the tightest one decides', () => {
+    // node-exporter allows 3: gpu1, gpu2 and mon in flight leave it one slot, which ollama's bound refuses to gpu3
+    expect(schedule(fleet, state({}, ['gpu1', 'gpu2', 'mon'])).start).toEqual([])
+    expect(schedule(fleet, state({ gpu1: 'deployed' }, ['gpu2', 'mon'])).start).toEqual(['gpu3', 'gw'])
+    // mon waits when node-exporter's three slots are taken by the gpu hosts
+    expect(schedule(fleet, state({}, ['gpu1', 'gpu2', 'gpu3'])).waiting).toEqual(['gpu4', 'mon', 'gw'])
+  })
+
+  it('never more than --concurrency either', () => {
+    expect(schedule(fleet, state({}, [], 1)).start).toEqual(['gpu1'])
+  })
+
+  it('a host known unchanged takes no slot, in flight or starting', () => {
+    expect(schedule(fleet, state({}, ['gpu1', 'gpu2'], 10, false, ['gpu1'])).start).toEqual(['gpu3', 'mon'])
+    expect(schedule(fleet, state({}, [], 10, false, ['gpu1', 'gpu2', 'gpu3'])).start).toEqual([
+      'gpu1',
+      'gpu2',
+      'gpu3',
+      'gpu4',
+      'mon',
+    ])
+  })
+
+  it("a failed host stops its stacks' rollouts: their hosts not started are skipped, those known unchanged go on", () => {
+    const step = schedule(fleet, state({ gpu2: 'failed' }, ['gpu1'], 10, false, ['gpu4']))
+    expect(step.end).toEqual([
+      {
+        host: 'gpu3',
+        status: 'skipped',
+        reason: 'the rollout of stack ollama (gpu2 failed), stack node-exporter (gpu2 failed) stopped',
+      },
+      {
+        host: 'mon',
+        status: 'skipped',
+        reason: 'the rollout of stack node-exporter (gpu2 failed) stopped',
+      },
+    ])
+    expect(step.start).toEqual(['gpu4'])
+    expect(step.waiting).toEqual(['gw'])
+    // a host skipped for its dependency stops no rollout: it was never touched
+    expect(schedule(fleet, state({ gpu1: 'skipped' }, [])).end).toEqual([
+      { host: 'gw', status: 'skipped', reason: 'depends on gpu1, which did not deploy' },
+    ])
+  })
+
+  it('a host skipped by a stopped rollout skips its dependents in turn', () => {
+    const ended = schedule(fleet, state({ gpu2: 'failed' }, [])).end.map((e) => e.host)
+    expect(ended).toEqual(['gpu1', 'gpu3', 'gpu4', 'mon'])
+    expect(schedule(fleet, state({ gpu2: 'failed', gpu1: 'skipped' }, [])).end).toContainEqual({
+      host: 'gw',
+      status: 'skipped',
+      reason: 'depends on gpu1, which did not deploy',
+    })
   })
 })

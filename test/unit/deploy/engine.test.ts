@@ -1,6 +1,6 @@
 // The deploy engine against an in-memory fleet (test/helpers/memory-host.ts): dependency order,
-// skipped dependents, --concurrency, Ctrl-C (stop, then abort), the automatic rollback after a failed
-// health wait and the manual one. The fleet tier (test/integration) proves the same against real hosts.
+// skipped dependents, --concurrency, a stack's max_unavailable_hosts, Ctrl-C (stop, then abort), the
+// automatic rollback after a failed health wait and the manual one. The fleet tier (test/integration) proves the same against real hosts.
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -72,17 +72,19 @@ interface Run {
   options?: Partial<DeployOptions>
   stop?: AbortController
   abort?: AbortController
+  /** Another model of the fixture (a stack's max_unavailable_hosts set). */
+  project?: Project
 }
 
 async function run(spec: Run = {}): Promise<{ report: DeployReport; events: DeployEvent[] }> {
   const { plan, renders } = planRun(
-    { project, origins, warnings: [] },
+    { project: spec.project ?? project, origins, warnings: [] },
     { selectors: spec.selectors ?? [], withDeps: false },
   )
   const events: DeployEvent[] = []
   const report = await deploy(
     {
-      project,
+      project: spec.project ?? project,
       plan,
       renders: renders
         .map((r) => (spec.tag ? version(r, spec.tag) : r))
@@ -305,6 +307,76 @@ describe('deploy: --concurrency', () => {
     expect(await maxInFlight(2)).toBe(2)
     expect(await maxInFlight(1)).toBe(1)
     expect(await maxInFlight(3)).toBe(3)
+  })
+})
+
+describe("deploy: a stack's max_unavailable_hosts", () => {
+  /** The fixture with stack solo bounded to `max` of its four hosts at once. */
+  const bounded = (max: number): Project => ({
+    ...project,
+    stacks: project.stacks.map((s) => (s.name === 'solo' ? { ...s, maxUnavailableHosts: max } : s)),
+  })
+
+  /** The most solo hosts holding their deploy lock at once, from the hosts' own logs. */
+  function maxLocked(): number {
+    let held = 0
+    let max = 0
+    for (const line of fleet.log) {
+      if (line.endsWith(' acquire')) max = Math.max(max, ++held)
+      if (line.endsWith(' release lock')) held--
+    }
+    return max
+  }
+
+  function slowUp(): void {
+    for (const memory of fleet.hosts.values())
+      memory.before = (step) => (step.startsWith('up ') ? new Promise((resolve) => setTimeout(resolve, 2)) : undefined)
+  }
+
+  async function maxInFlight(max: number): Promise<number> {
+    newFleet()
+    slowUp()
+    const { report, events } = await run({ selectors: ['@solo'], project: bounded(max) })
+    expect(report.summary.deployed).toBe(4)
+    expect(report.ok).toBe(true)
+    let inFlight = 0
+    let most = 0
+    for (const event of events) {
+      if (event.type === 'host-start') most = Math.max(most, ++inFlight)
+      if (event.type === 'host-done') inFlight--
+    }
+    expect(maxLocked()).toBe(most)
+    return most
+  }
+
+  it('never more of its hosts in flight than the bound, and as many as it allows, under a wider --concurrency', async () => {
+    expect(await maxInFlight(1)).toBe(1)
+    expect(await maxInFlight(2)).toBe(2)
+    expect(await maxInFlight(3)).toBe(3)
+  })
+
+  it('hosts that already run their release take no slot: only the changed ones are counted, one at a time', async () => {
+    newFleet()
+    await run({ selectors: ['solo1', 'solo2'], tag: 'v2' })
+    const before = fleet.log.length
+    slowUp()
+    const { report } = await run({ selectors: ['@solo'], tag: 'v2', project: bounded(1) })
+    expect(status(report)).toEqual({ solo1: 'unchanged', solo2: 'unchanged', solo3: 'deployed', solo4: 'deployed' })
+    const locks = fleet.log.slice(before).filter((l) => l.endsWith(' acquire') || l.endsWith(' release lock'))
+    expect(locks).toEqual(['solo3 acquire', 'solo3 release lock', 'solo4 acquire', 'solo4 release lock'])
+  })
+
+  it('a failed host stops the rollout: the hosts of the stack not started are skipped, untouched, with the reason', async () => {
+    newFleet()
+    fleet.host('solo2').behaviour = () => 'exited'
+    const { report } = await run({ selectors: ['@solo'], project: bounded(1) })
+    expect(status(report)).toEqual({ solo1: 'deployed', solo2: 'failed', solo3: 'skipped', solo4: 'skipped' })
+    expect(host(report, 'solo3').reason).toBe('the rollout of stack solo (solo2 failed) stopped')
+    expect(host(report, 'solo2').rollback?.status).toBe('done')
+    // only probed
+    expect(fleet.host('solo3').log).toEqual(['facts'])
+    expect(fleet.host('solo4').log).toEqual(['facts'])
+    expect(report.ok).toBe(false)
   })
 })
 

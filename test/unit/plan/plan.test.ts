@@ -6,7 +6,7 @@ import { renderHosts } from '../../../src/render/render.js'
 import { UserError } from '../../../src/errors.js'
 import type { Project } from '../../../src/config/model.js'
 import { loadOk } from '../../helpers/load.js'
-import { MINIMAL } from '../../helpers/project.js'
+import { MINIMAL, projectFrom, removeProject } from '../../helpers/project.js'
 
 function plan(
   project: Project,
@@ -153,5 +153,28 @@ describe('the minimal fixture plan', async () => {
       { wave: 1, hosts: ['beta', 'gamma'] },
       { wave: 2, hosts: ['alpha'] },
     ])
+  })
+})
+
+describe("a stack's max_unavailable_hosts in the plan", () => {
+  it('lists each bounded stack with the hosts of this plan it bounds, in plan order; none when no stack sets it', async () => {
+    const dir = await projectFrom(MINIMAL, {
+      'stacks/ollama.yaml': (text) => text.replace('  phase: ai\n', '  phase: ai\n  max_unavailable_hosts: 1\n'),
+    })
+    try {
+      const { project } = await loadOk(dir)
+      expect(project.stacks.find((s) => s.name === 'ollama')?.maxUnavailableHosts).toBe(1)
+      expect(plan(project, ['all']).limits).toEqual([
+        { stack: 'ollama', maxUnavailableHosts: 1, hosts: ['beta', 'alpha'] },
+      ])
+      expect(plan(project, ['gamma', 'alpha']).limits).toEqual([
+        { stack: 'ollama', maxUnavailableHosts: 1, hosts: ['alpha'] },
+      ])
+      expect(plan(project, ['gamma']).limits).toEqual([])
+    } finally {
+      await removeProject(dir)
+    }
+    const { project } = await loadOk(MINIMAL)
+    expect(plan(project, ['all']).limits).toEqual([])
   })
 })

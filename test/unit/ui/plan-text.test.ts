@@ -82,4 +82,25 @@ describe('formatPlan', async () => {
     )
     for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(40)
   })
+
+  it('ends with the stacks that bound how many of their hosts deploy at once, and the hosts each bounds', () => {
+    const base = plan(false)
+    const limited = {
+      ...base,
+      limits: [
+        { stack: 'ollama', maxUnavailableHosts: 1, hosts: ['beta', 'alpha'] },
+        { stack: 'db', maxUnavailableHosts: 2, hosts: ['gamma'] },
+      ],
+    }
+    expect(
+      plain(formatPlan(limited, { width: 200 }))
+        .split('\n')
+        .slice(-3),
+    ).toEqual([
+      'rollout limits (max_unavailable_hosts: hosts of a stack deploying at once)',
+      '  ollama at most 1 of beta, alpha',
+      '  db at most 2 of gamma (no effect: 1 in this plan)',
+    ])
+    expect(plain(formatPlan(base, { width: 200 }))).not.toContain('rollout limits')
+  })
 })
