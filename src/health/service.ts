@@ -104,18 +104,19 @@ async function checkHost(
   const ctx: CheckContext = { project, host, exec, timeoutMs, models, dispatcher }
   const checks: CheckResult[] = []
   const reachableChecks = async (): Promise<void> => {
+    /** Every service meant to run here fails its container check, for one reason. */
+    const allFail = (detail: string): CheckResult[] =>
+      active(services, host, project).map((s) => ({
+        host: name,
+        service: s.name,
+        check: 'container',
+        status: 'fail' as const,
+        required: true,
+        latencyMs: 0,
+        detail,
+      }))
     if (!exec) {
-      checks.push(
-        ...active(services, host, project).map((s) => ({
-          host: name,
-          service: s.name,
-          check: 'container',
-          status: 'fail' as const,
-          required: true,
-          latencyMs: 0,
-          detail: 'host unreachable',
-        })),
-      )
+      checks.push(...allFail('host unreachable'))
       return
     }
     try {
@@ -123,17 +124,7 @@ async function checkHost(
       const expected = services.filter((s) => s.tier !== 'on-demand').map((s) => expectedOn(s, host, project))
       checks.push(...containerChecks(name, expected, containers, ms))
     } catch (e) {
-      checks.push(
-        ...active(services, host, project).map((s) => ({
-          host: name,
-          service: s.name,
-          check: 'container',
-          status: 'fail' as const,
-          required: true,
-          latencyMs: 0,
-          detail: errorMessage(e).replace(`${name}: `, ''),
-        })),
-      )
+      checks.push(...allFail(errorMessage(e).replace(`${name}: `, '')))
     }
   }
   const [, gpu, declared] = await Promise.all([
