@@ -107,6 +107,7 @@ for p in "${pids[@]}"; do wait "$p" || rc=1; done
 
 remaining=$(find "$HOSTS_DIR" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)
 if ((remaining == 0 && keep_shared == 0)); then
+  bash "$FLEET_DIR/registry.sh" down
   rmdir /sys/fs/cgroup/*/aip-fleet /sys/fs/cgroup/unified/aip-fleet 2>/dev/null || true
   ip link del "$BRIDGE" 2>/dev/null || true
   if [[ -f $STATE/netns-dir-created ]] && [[ -d /run/netns ]] && [[ -z $(ls -A /run/netns) ]]; then

@@ -53,6 +53,8 @@ export interface Fleet {
   composeV2Plugin: string
   images: string[]
   hosts: FleetHost[]
+  /** The fleet's image registry (test/fleet/registry.sh): TLS from caFile, which every host's engine trusts. */
+  registry?: { address: string; user: string; passwordFile: string; caFile: string }
 }
 
 export class FleetMissingError extends Error {

@@ -6,7 +6,7 @@ set -euo pipefail
 
 FLEET_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE_DIR="${AIP_FLEET_CACHE:-$FLEET_DIR/.state/cache}"
-PACKAGES=(docker.io docker-compose openssh-server openssh-client busybox-static iproute2 util-linux procps socat)
+PACKAGES=(docker.io docker-compose openssh-server openssh-client busybox-static iproute2 util-linux procps socat docker-registry apache2-utils openssl)
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
 

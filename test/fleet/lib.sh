@@ -74,3 +74,19 @@ wait_for() { # seconds description command...
 }
 
 tcp_open() { timeout 1 bash -c ":</dev/tcp/$1/$2" 2>/dev/null; }
+
+# The fleet's image registry (Debian's docker-registry, the CNCF distribution server): its own network
+# namespace on the bridge, TLS from a CA the fleet generates and every host's dockerd trusts
+# (/etc/docker/certs.d/ADDR:PORT/ca.crt), htpasswd login `fleet` with a generated password.
+REGISTRY_NETNS=aip-registry
+REGISTRY_VETH=aipv-registry
+REGISTRY_ADDR="$SUBNET_PREFIX.5"
+REGISTRY_PORT=5000
+REGISTRY_USER=fleet
+REGISTRY_DIR="$STATE/registry"
+REGISTRY_CA_DIR="$STATE/registry-ca" # kept across fleet:down, like the client key
+registry_running() {
+  local p
+  p=$(read_pid "$REGISTRY_DIR/pid")
+  pid_alive "$p" && [[ $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) == *docker-registry* ]]
+}

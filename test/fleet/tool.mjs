@@ -138,6 +138,16 @@ export function fleetJson() {
     images: [...new Set(hosts.flatMap((h) => h.images))].sort(),
     hosts,
   }
+  // the registry (registry.sh): its address, login and the CA the hosts' engines trust
+  const registryDir = join(STATE, 'registry')
+  if (existsSync(join(registryDir, 'password'))) {
+    fleet.registry = {
+      address: '10.77.0.5:5000',
+      user: 'fleet',
+      passwordFile: join(registryDir, 'password'),
+      caFile: join(STATE, 'registry-ca', 'ca.crt'),
+    }
+  }
   const target = join(STATE, 'fleet.json')
   if (hosts.length === 0) return null
   writeFileSync(`${target}.tmp`, JSON.stringify(fleet, null, 2) + '\n')

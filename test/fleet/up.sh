@@ -264,6 +264,10 @@ if ((${#to_start[@]})); then
 fi
 T_IMAGES=$(date +%s.%N)
 
+# --- the registry ---------------------------------------------------------------------------
+bash "$FLEET_DIR/registry.sh" up
+T_REGISTRY=$(date +%s.%N)
+
 # --- known_hosts and fleet.json ---------------------------------------------------------------
 {
   for h in "${ALL_HOSTS[@]}"; do
@@ -278,4 +282,4 @@ node "$FLEET_DIR/tool.mjs" fleet-json
 T1=$(date +%s.%N)
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 log "fleet up: ${#hosts[@]} host(s) (${#to_start[@]} started) in $(elapsed "$T0" "$T1")s" \
-  "[hosts $(elapsed "$T0" "$T_HOSTS")s, images $(elapsed "$T_HOSTS" "$T_IMAGES")s]; state in $STATE/fleet.json"
+  "[hosts $(elapsed "$T0" "$T_HOSTS")s, images $(elapsed "$T_HOSTS" "$T_IMAGES")s, registry $(elapsed "$T_IMAGES" "$T_REGISTRY")s]; state in $STATE/fleet.json"
