@@ -142,7 +142,9 @@ export function buildService(name: string, stack: Stack, raw: StackService): Ser
     oneshot: meta.oneshot ?? STACK_DEFAULTS['serviceMeta.oneshot'],
     hosts: stack.hosts,
   }
-  const { gpu, metrics, route, backup } = meta
+  const { gpu, metrics, route, backup, rollout } = meta
+  if (rollout)
+    service.rollout = { batch: rollout.batch, pauseS: rollout.pause_s ?? STACK_DEFAULTS['serviceMeta.rollout.pause_s'] }
   if (gpu)
     service.gpu = {
       count: gpu.count ?? STACK_DEFAULTS['serviceMeta.gpu.count'],

@@ -42,6 +42,7 @@ export const ISSUE_CODES = {
   'bind-escape': 'a bind mount source that climbs out with ..',
   'port-conflict': 'two services publish one port on a host',
   'replica-port': 'replicas that would share one fixed host port',
+  'rollout-oneshot': 'a rolling update declared for a one-shot service',
   'dependency-cycle': 'services that require each other in a cycle',
   'host-cycle': 'requires that order hosts in a cycle',
   'unknown-model': 'a model name that is not declared',

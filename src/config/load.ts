@@ -24,7 +24,7 @@ import { imageRules } from './rules/images.js'
 import { modelRules } from './rules/models.js'
 import { portRules, replicaPortRules } from './rules/ports.js'
 import { selectionRules } from './rules/selection.js'
-import { gpuRules, overrideRules, requiresRules } from './rules/services.js'
+import { gpuRules, overrideRules, requiresRules, rolloutRules } from './rules/services.js'
 import { templateFileRules, templateSyntaxRules } from './rules/templates.js'
 import { variableRules } from './rules/variables.js'
 
@@ -143,6 +143,7 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
     issues.push(
       ...requiresRules(service, services, origin),
       ...overrideRules(service, hosts, hostOrder, origin),
+      ...rolloutRules(service, origin),
       ...gpuRules(service, hosts, origin),
       ...variableRules(service, declaredSecrets, origin),
       ...bindMountRules(service, origin),

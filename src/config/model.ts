@@ -100,6 +100,8 @@ export interface Service {
   route?: { name: string; port: number; path: string }
   databases: string[]
   oneshot: boolean
+  /** Replicas replaced `batch` at a time, new ones healthy before old ones go (x-ai-platform.rollout). */
+  rollout?: { batch: number; pauseS: number }
   backup?: { engine: 'postgres'; user: string; keep: number }
   /** Hosts the service is placed on, in inventory order. */
   hosts: string[]

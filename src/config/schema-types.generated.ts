@@ -252,6 +252,13 @@ export interface StackServiceMeta {
   databases?: string[]
   /** Runs to completion (exit 0) instead of staying up; health accepts a clean exit. @default false */
   oneshot?: boolean
+  /** How a deploy updates this service's running replicas when its definition changes: `batch` new containers are started beside the old ones, and once they are healthy as many old ones are removed, then `pause_s` seconds before the next batch; the service never runs fewer healthy replicas than it declares. A batch that fails stops the rollout and the old containers stay. Without it, Compose recreates every replica at once. */
+  rollout?: {
+    /** Replicas replaced at a time. */
+    batch: number
+    /** Seconds to wait between batches (default 0). @default 0 */
+    pause_s?: number
+  }
   /** `ai-platform backup` dumps this service's databases (pg_dump inside its container) into BASE/backups on its host. */
   backup?: {
     engine: 'postgres'
@@ -363,6 +370,7 @@ export const STACK_DEFAULTS = {
   'serviceMeta.metrics.path': '/metrics',
   'serviceMeta.route.path': '/',
   'serviceMeta.oneshot': false,
+  'serviceMeta.rollout.pause_s': 0,
   'serviceMeta.backup.user': 'postgres',
   'serviceMeta.backup.keep': 7,
 } as const

@@ -16,6 +16,8 @@ export interface ContainerState {
   exitCode: number | null
   status: string
   created: number
+  /** Compose's digest of the service definition the container was created from (com.docker.compose.config-hash). */
+  configHash: string
 }
 
 export interface ExpectedService {
@@ -122,6 +124,7 @@ export function parseContainerList(list: unknown, host: string): ContainerState[
         exitCode: exitCodeFromStatus(status),
         status,
         created: c.Created,
+        configHash: (labels['com.docker.compose.config-hash'] as string | undefined) ?? '',
       }
     })
     .filter((c): c is ContainerState => c !== null)

@@ -31,6 +31,8 @@ export interface HostReport {
   reason?: string
   /** A release the host ran but history did not name (a deploy cut off after its switch): recorded by this run. */
   recovered?: string
+  /** Services replaced batch by batch (x-ai-platform.rollout), when any had replicas of the previous definition. */
+  rollouts?: { service: string; batches: number; replaced: number }[]
 }
 
 export interface DeployReport {

@@ -4,7 +4,7 @@
 // taken, judged by that release's own checks.
 import { UserError, errorMessage } from '../errors.js'
 import type { PlanHost } from '../plan/plan.js'
-import type { HostRender } from '../render/render.js'
+import type { HostRender, RenderedService } from '../render/render.js'
 import {
   composeUp,
   heartbeatLock,
@@ -37,6 +37,7 @@ import { missingImages, pullImage, type PullProgress } from './images.js'
 import { quickFacts, type HostFacts, type QuickFacts } from './preflight.js'
 import { buildRecord, envDigest, releaseId, releaseTarball, whoAmI, type ReleaseRecord } from './release.js'
 import { rollBackFailed } from './rollback.js'
+import { rollOut, type RolloutResult } from './rollout.js'
 
 /** What the read-only probe found, before any lock. */
 export interface Probe {
@@ -301,6 +302,32 @@ export async function deployHost(
     // Marked before the command: a link lost while it runs leaves the host on either side of it.
     switched = id
     await step('switch', () => executor.run(switchCurrent(host.baseDir, id)))
+    const rolling = render.services.filter(
+      (s): s is RenderedService & { rollout: { batch: number; pauseS: number } } =>
+        s.rollout !== undefined && s.tier !== 'on-demand' && !s.oneshot && s.replicas > 0,
+    )
+    if (before && rolling.length > 0) {
+      const rolled = await step(
+        'rollout',
+        async () => {
+          const done: RolloutResult[] = []
+          for (const service of rolling) {
+            const result = await rollOut(executor, compose(id), service, {
+              healthTimeoutS: options.healthTimeoutS,
+              abort: options.abort,
+              onProgress: progress(input, host.name, 'rollout'),
+            })
+            if (result) done.push(result)
+          }
+          return done
+        },
+        (done) =>
+          done.length === 0
+            ? 'no replica to replace'
+            : done.map((r) => `${r.service}: ${r.replaced} replaced in ${r.batches} batches`).join(', '),
+      )
+      if (rolled.length > 0) report.rollouts = rolled
+    }
     await step('up', () => executor.run(composeUp(compose(id)), { timeoutMs: 30 * 60_000, signal: options.abort }))
     report.services = await step('health', () =>
       waitHealthy(executor, input.project, target, { ...options, redact: input.redact }, progress(input, host.name)),

@@ -42,6 +42,22 @@ export function composeDown(target: ComposeTarget): string[] {
   return composeScript(target, ['down', '--remove-orphans'])
 }
 
+/** Compose's digest of one service's definition in a release: `SERVICE HASH`, the value its containers carry as a label. */
+export function composeConfigHash(target: ComposeTarget, service: string): string[] {
+  return composeScript(target, ['config', `--hash=${service}`])
+}
+
+/**
+ * Starts new containers of one service beside the ones it runs, up to `count` in all: `--no-recreate`
+ * leaves its running containers (whatever definition they were made from) and its dependencies alone.
+ * The way a rolling update adds a batch. Not `--no-deps`: Compose v2 then drops the service's
+ * depends_on from its definition, and its new containers would carry another config-hash than the one
+ * `config --hash` gives (the next `up` would recreate them all).
+ */
+export function composeScaleUp(target: ComposeTarget, service: string, count: number): string[] {
+  return composeScript(target, ['up', '--detach', '--no-recreate', '--scale', `${service}=${count}`, service])
+}
+
 export function sh(script: string): string[] {
   return ['sh', '-c', script]
 }

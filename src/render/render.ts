@@ -40,6 +40,8 @@ export interface RenderedService {
   oneshot: boolean
   /** Compose's deploy.replicas on this host: 0 is not running by design. */
   replicas: number
+  /** Replaced batch by batch when its definition changes (x-ai-platform.rollout). */
+  rollout?: { batch: number; pauseS: number }
   hasHealthcheck: boolean
   /** Its declared checks, recorded with the release so that a rollback is judged by the release's own. */
   health: HealthCheck[]
@@ -247,6 +249,7 @@ export function renderHost(
           hasHealthcheck: isPlainObject(definition.healthcheck) && definition.healthcheck.disable !== true,
           health: s.health,
           loopbackPorts: loopbackPorts(checkPorts(s.health), definition.ports),
+          ...(s.rollout ? { rollout: { ...s.rollout } } : {}),
         }
       }),
       hash: sha256(hashInput.join('\n')),

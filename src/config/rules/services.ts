@@ -104,3 +104,17 @@ export function gpuRules(
   }
   return issues
 }
+
+/** A rollout replaces long-running replicas: a one-shot runs to completion and has none to keep up. */
+export function rolloutRules(service: Service, { source, path }: Origin): ConfigIssue[] {
+  if (!service.rollout || !service.oneshot) return []
+  return [
+    configIssueAt(
+      'rollout-oneshot',
+      source,
+      [...path, 'x-ai-platform', 'rollout'],
+      'a one-shot service runs to completion: it has no replicas to roll',
+      { allowed: 'rollout on a long-running service (oneshot: false)', key: true },
+    ),
+  ]
+}

@@ -1,9 +1,11 @@
 // Workloads on the fleet, asserted on the hosts: a service's replicas (every one running before the
 // deploy is called healthy; `replicas: 0` is not running, by design, and is healthy so) and a stack's
 // max_unavailable_hosts (never more of its hosts updating at once, read from each host's own release
-// record and history).
+// record and history); a rolling update of 20 replicas in batches of 5 (a probe never sees fewer than 15
+// healthy; a failing batch leaves the old ones running).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fleetHost } from '../../fleet/fleet.js'
+import { dockerOutside } from '../fleet/helpers.js'
 import { ensureDeployed, HAVE_FLEET, hostState, testPlatform, type TestPlatform } from '../helpers/platform.js'
 
 let platform: TestPlatform
@@ -90,5 +92,86 @@ describe.skipIf(!HAVE_FLEET)('workloads', () => {
         `${windows[i]!.name} started before ${windows[i - 1]!.name} ended`,
       ).toBeGreaterThanOrEqual(windows[i - 1]!.to)
     }
+  }, 600_000)
+
+  it('rollout: 20 replicas replaced 5 at a time, never fewer than 15 healthy; a failing batch leaves the old ones running', async () => {
+    const erebus = fleetHost(platform.fleet, 'erebus')
+    const rolled =
+      (version: string, healthy = true) =>
+      (service: string, def: Record<string, any>) => {
+        if (service !== 'redis-exporter') return
+        replicated(20)(service, def)
+        Object.assign(def.environment, { VERSION: version, STANDIN_START_DELAY: '1' })
+        // unhealthy: the health path the check asks for never appears
+        if (!healthy) def.environment.STANDIN_HEALTH_PATHS = '/elsewhere'
+        def.healthcheck = { ...def.healthcheck, interval: '2s', retries: 2, start_period: '1s' }
+        def['x-ai-platform'].rollout = { batch: 5, pause_s: 1 }
+      }
+    const healthyIds = async () => {
+      const r = await dockerOutside(erebus, [
+        'ps',
+        '-q',
+        '--no-trunc',
+        '--filter',
+        'label=com.docker.compose.service=redis-exporter',
+        '--filter',
+        'health=healthy',
+      ])
+      return r.stdout.split('\n').filter(Boolean)
+    }
+    /** Runs a deploy while counting the healthy replicas every 300 ms: the run's result and the lowest count. */
+    const probed = async (args: string[]) => {
+      let lowest = Infinity
+      let done = false
+      const probe = (async () => {
+        while (!done) {
+          lowest = Math.min(lowest, (await healthyIds()).length)
+          await new Promise((r) => setTimeout(r, 300))
+        }
+      })()
+      const run = await platform.cli(args).finally(() => (done = true))
+      await probe
+      return { run, lowest }
+    }
+
+    await platform.regenerate({ mutate: rolled('1') })
+    const first = await platform.cli(['deploy', 'erebus', '--json', '--pull', 'never'])
+    expect(first.code, first.stderr).toBe(0)
+    const v1 = await healthyIds()
+    expect(v1).toHaveLength(20)
+
+    await platform.regenerate({ mutate: rolled('2') })
+    const started = Date.now()
+    const { run: second, lowest } = await probed(['deploy', 'erebus', '--json', '--pull', 'never'])
+    expect(second.code, second.stderr).toBe(0)
+    const seconds = (Date.now() - started) / 1000
+    expect(second.json.hosts[0].rollouts).toEqual([{ service: 'redis-exporter', batches: 4, replaced: 20 }])
+    expect(lowest).toBeGreaterThanOrEqual(15)
+    const v2 = await healthyIds()
+    expect(v2).toHaveLength(20)
+    expect(v2.filter((id) => v1.includes(id))).toEqual([]) // every replica replaced
+    console.info(`[rollout] 20 replicas in 4 batches of 5 in ${seconds.toFixed(1)} s; lowest healthy count ${lowest}`)
+
+    await platform.regenerate({ mutate: rolled('3', false) })
+    const { run: failed, lowest: lowestFailing } = await probed([
+      'deploy',
+      'erebus',
+      '--json',
+      '--pull',
+      'never',
+      '--health-timeout',
+      '60',
+    ])
+    expect(failed.code).toBe(1)
+    const report = failed.json.hosts[0]
+    expect(report.failedStep).toBe('rollout')
+    expect(report.error).toMatch(
+      /redis-exporter batch 1\/4 failed, rollout stopped with 20 old containers still running/,
+    )
+    expect(report.rollback).toMatchObject({ status: 'done' })
+    expect(lowestFailing).toBeGreaterThanOrEqual(15)
+    const after = await hostState(erebus)
+    expect(after.containers.filter((c) => c.service === 'redis-exporter')).toHaveLength(20)
+    expect((await healthyIds()).sort()).toEqual([...v2].sort()) // the very containers that ran before
   }, 600_000)
 })

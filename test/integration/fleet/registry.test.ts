@@ -44,7 +44,11 @@ describe.skipIf(!HAVE_FLEET)('fleet registry', () => {
     expect(push.code).toBe(0)
     expect(push.stdout.trim()).toBe('pushed')
     const kratos = fleetHost(fleet, 'kratos')
-    const pull = await onHost(fleet, kratos, `${login(password)} && docker pull -q ${ref} && docker rmi ${ref} >/dev/null`)
+    const pull = await onHost(
+      fleet,
+      kratos,
+      `${login(password)} && docker pull -q ${ref} && docker rmi ${ref} >/dev/null`,
+    )
     expect(pull.code).toBe(0)
     expect(pull.stdout.trim()).toBe(ref)
     const wrong = await onHost(fleet, kratos, login('not-the-password'))

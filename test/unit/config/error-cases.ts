@@ -257,6 +257,19 @@ export const ERROR_CASES: ErrorCase[] = [
     ],
   },
   {
+    name: 'a rolling update on a one-shot service',
+    edits: {
+      'stacks/app.yaml': replace(
+        '      requires: [db, ollama]',
+        '      requires: [db, ollama]\n      oneshot: true\n      rollout: { batch: 2 }',
+      ),
+    },
+    codes: ['rollout-oneshot'],
+    expected: [
+      'stacks/app.yaml:18:7 services.app.x-ai-platform.rollout: a one-shot service runs to completion: it has no replicas to roll (allowed rollout on a long-running service (oneshot: false))',
+    ],
+  },
+  {
     name: 'GPU service on a host without a GPU',
     edits: { 'stacks/ollama.yaml': replace('tags: [gpu]', 'tags: [gpu, db]') },
     codes: ['gpu-missing'],

@@ -13,6 +13,7 @@ import { releaseId } from '../../../src/deploy/release.js'
 const c = (service: string, state: string, status: string, created = 1): ContainerState => ({
   id: service,
   name: `p-${service}-1`,
+  configHash: '',
   service,
   image: 'x',
   state,

@@ -35,6 +35,7 @@ function container(service: string, state: string, health = 'none', created = 1)
     id: `${created}`.padStart(12, '0'),
     name: service,
     service,
+    configHash: '',
     image: 'i',
     state,
     health,

@@ -34,6 +34,7 @@ afterAll(() => removeProject(dir))
 const replica = (service: string, n: number, state: string, status: string): ContainerState => ({
   id: `${service}${n}`.padEnd(12, '0'),
   name: `mini-${service}-${n}`,
+  configHash: '',
   service,
   image: 'x',
   state,

@@ -5,7 +5,9 @@ import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
 import {
   acquireLock,
+  composeConfigHash,
   composeDown,
+  composeScaleUp,
   composeUp,
   forceReleaseLock,
   heartbeatLock,
@@ -54,6 +56,20 @@ describe('remote command builders', () => {
     ])
     expect(composeDown({ compose: v1, project: 'p', baseDir: '/b b', releaseId: 'r' })[2]!.split('\n').at(-1)).toBe(
       `exec docker-compose --project-name p --project-directory '/b b' --file "$d/compose.yaml" "$@" down --remove-orphans`,
+    )
+  })
+
+  it('the rolling update builders: the definition digest, and a batch beside the running containers', () => {
+    const target = { compose: v2, project: 'p', baseDir: '/opt/ai-platform', releaseId: 'r' }
+    expect(composeConfigHash(target, 'agent')[2]!.split('\n').at(-1)).toBe(
+      'exec docker compose --project-name p --project-directory /opt/ai-platform --file "$d/compose.yaml" "$@" config --hash=agent',
+    )
+    expect(
+      composeScaleUp({ ...target, compose: v1 }, 'agent', 25)[2]!
+        .split('\n')
+        .at(-1),
+    ).toBe(
+      'exec docker-compose --project-name p --project-directory /opt/ai-platform --file "$d/compose.yaml" "$@" up --detach --no-recreate --scale agent=25 agent',
     )
   })
 

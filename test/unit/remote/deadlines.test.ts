@@ -69,6 +69,8 @@ describe('Docker API answers', () => {
       Labels: { 'com.docker.compose.service': 'db' },
     }
     expect(parseContainerList([good], 'erebus')).toMatchObject([{ service: 'db', name: 'p-db-1', state: 'running' }])
+    const hashed = { ...good, Labels: { ...good.Labels, 'com.docker.compose.config-hash': 'f'.repeat(64) } }
+    expect(parseContainerList([hashed, good], 'erebus').map((c) => c.configHash)).toEqual(['f'.repeat(64), ''])
     for (const [list, detail] of [
       [{ containers: [] }, 'not a list'],
       [[null], 'entry 0 is not an object'],
