@@ -1,6 +1,7 @@
 // The plan as a picture to paste into docs or render: hosts grouped by wave, an arrow from each host to
 // every host that waits for it, labelled with the services it waits for. Mermaid flowchart text, or
-// Graphviz dot text; names come from the inventory, whose schema allows only [a-z0-9_-] in them.
+// Graphviz dot text; names come from the inventory, whose schema allows only [a-z0-9_-] in them. A
+// stack's max_unavailable_hosts is a note joined by dotted lines to the hosts it bounds.
 import type { Plan } from '../plan/plan.js'
 
 interface Edge {
@@ -32,6 +33,10 @@ export function formatPlanMermaid(plan: Plan): string {
     lines.push('  end')
   }
   for (const edge of edges(plan)) lines.push(`  ${id(edge.from)} -->|${edge.services.join(', ')}| ${id(edge.to)}`)
+  for (const limit of plan.limits) {
+    lines.push(`  limit_${limit.stack}{{"${limitText(limit)}"}}`)
+    for (const host of limit.hosts) lines.push(`  limit_${limit.stack} -.- ${id(host)}`)
+  }
   return lines.join('\n')
 }
 
@@ -44,6 +49,14 @@ export function formatPlanDot(plan: Plan): string {
     lines.push('  }')
   }
   for (const edge of edges(plan)) lines.push(`  "${edge.from}" -> "${edge.to}" [label="${edge.services.join(', ')}"];`)
+  for (const limit of plan.limits) {
+    lines.push(`  "limit_${limit.stack}" [shape=note, label="${limitText(limit)}"];`)
+    for (const host of limit.hosts) lines.push(`  "limit_${limit.stack}" -> "${host}" [style=dotted, arrowhead=none];`)
+  }
   lines.push('}')
   return lines.join('\n')
+}
+
+function limitText(limit: Plan['limits'][number]): string {
+  return `stack ${limit.stack}: at most ${limit.maxUnavailableHosts} at a time`
 }

@@ -49,6 +49,21 @@ describe('the deploy graph', async () => {
     )
   })
 
+  it("a stack's max_unavailable_hosts: a note joined to the hosts it bounds", () => {
+    const bounded = { ...plan([]), limits: [{ stack: 'ollama', maxUnavailableHosts: 1, hosts: ['beta', 'gamma'] }] }
+    expect(formatPlanMermaid(bounded).split('\n').slice(-3)).toEqual([
+      '  limit_ollama{{"stack ollama: at most 1 at a time"}}',
+      '  limit_ollama -.- host_beta',
+      '  limit_ollama -.- host_gamma',
+    ])
+    expect(formatPlanDot(bounded).split('\n').slice(-4)).toEqual([
+      '  "limit_ollama" [shape=note, label="stack ollama: at most 1 at a time"];',
+      '  "limit_ollama" -> "beta" [style=dotted, arrowhead=none];',
+      '  "limit_ollama" -> "gamma" [style=dotted, arrowhead=none];',
+      '}',
+    ])
+  })
+
   it('draws no edge to a host outside the plan', () => {
     expect(formatPlanMermaid(plan(['alpha']))).toBe(
       ['flowchart LR', '  subgraph wave_1["wave 1"]', '    host_alpha["alpha"]', '  end'].join('\n'),
