@@ -174,4 +174,34 @@ describe.skipIf(!HAVE_FLEET)('workloads', () => {
     expect(after.containers.filter((c) => c.service === 'redis-exporter')).toHaveLength(20)
     expect((await healthyIds()).sort()).toEqual([...v2].sort()) // the very containers that ran before
   }, 600_000)
+
+  it('rollout under Compose v1 (thanatos): 4 replicas in 2 batches, every one replaced', async () => {
+    const thanatos = fleetHost(platform.fleet, 'thanatos')
+    expect(thanatos.compose).toBe('v1')
+    const rolled = (version: string) => (service: string, def: Record<string, any>) => {
+      if (service !== 'openapi-calculator') return
+      def.ports = ['8000']
+      def.deploy = { ...def.deploy, replicas: 4 }
+      delete def['x-ai-platform'].health
+      Object.assign(def.environment, { VERSION: version })
+      def.healthcheck = { ...def.healthcheck, interval: '2s', start_period: '1s' }
+      def['x-ai-platform'].rollout = { batch: 2 }
+    }
+    const ids = async () =>
+      (await hostState(thanatos)).containers
+        .filter((c) => c.service === 'openapi-calculator' && c.state === 'running' && c.health === 'healthy')
+        .map((c) => c.id)
+    await platform.regenerate({ mutate: rolled('1') })
+    const first = await platform.cli(['deploy', 'thanatos', '--json', '--pull', 'never'])
+    expect(first.code, first.stderr).toBe(0)
+    const before = await ids()
+    expect(before).toHaveLength(4)
+    await platform.regenerate({ mutate: rolled('2') })
+    const second = await platform.cli(['deploy', 'thanatos', '--json', '--pull', 'never'])
+    expect(second.code, second.stderr).toBe(0)
+    expect(second.json.hosts[0].rollouts).toEqual([{ service: 'openapi-calculator', batches: 2, replaced: 4 }])
+    const after = await ids()
+    expect(after).toHaveLength(4)
+    expect(after.filter((id) => before.includes(id))).toEqual([])
+  }, 300_000)
 })
