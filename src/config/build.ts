@@ -78,6 +78,16 @@ export function buildHost(name: string, raw: InventoryHost, platform: Platform):
     if (raw.render_gid !== undefined) gpu.renderGid = raw.render_gid
     host.gpu = gpu
   }
+  if (raw.ollama) {
+    const { num_parallel, max_loaded_models, max_queue, keep_alive, flash_attention } = raw.ollama
+    host.ollama = {
+      ...(num_parallel !== undefined ? { numParallel: num_parallel } : {}),
+      ...(max_loaded_models !== undefined ? { maxLoadedModels: max_loaded_models } : {}),
+      ...(max_queue !== undefined ? { maxQueue: max_queue } : {}),
+      ...(keep_alive !== undefined ? { keepAlive: keep_alive } : {}),
+      ...(flash_attention !== undefined ? { flashAttention: flash_attention } : {}),
+    }
+  }
   for (const [exportName, mount] of Object.entries(raw.mounts ?? {})) {
     host.mounts[exportName] = {
       export: exportName,

@@ -59,6 +59,16 @@ export interface Host {
   mounts: Record<string, Mount>
   /** Models this node serves: its own list plus every model rule that selects it. Sorted. */
   models: string[]
+  /** Ollama server settings for this node, rendered as OLLAMA_* into its Ollama service. */
+  ollama?: OllamaSettings
+}
+
+export interface OllamaSettings {
+  numParallel?: number
+  maxLoadedModels?: number
+  maxQueue?: number
+  keepAlive?: string
+  flashAttention?: boolean
 }
 
 export interface Model {

@@ -110,6 +110,19 @@ export interface InventoryHost {
   }>
   /** Models this node serves, in addition to those placed by rule. */
   models?: string[]
+  /** Ollama server settings for this node: set as OLLAMA_* in the environment of its service whose health check is `ollama`, over the stack's own values. */
+  ollama?: {
+    /** OLLAMA_NUM_PARALLEL: requests each loaded model serves at once. */
+    num_parallel?: number
+    /** OLLAMA_MAX_LOADED_MODELS: models kept in memory at once. */
+    max_loaded_models?: number
+    /** OLLAMA_MAX_QUEUE: requests queued before the server answers 503. */
+    max_queue?: number
+    /** OLLAMA_KEEP_ALIVE: how long an idle model stays loaded. */
+    keep_alive?: string
+    /** OLLAMA_FLASH_ATTENTION: flash attention on supported GPUs (less VRAM for the context). */
+    flash_attention?: boolean
+  }
 }
 
 export interface InventoryModel {

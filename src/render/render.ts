@@ -11,7 +11,7 @@ import {
 } from '../config/compose.js'
 import type { Origin } from '../config/origins.js'
 import { serviceForHost } from '../config/service-for-host.js'
-import type { HealthCheck, Host, Project, Service } from '../config/model.js'
+import type { HealthCheck, Host, OllamaSettings, Project, Service } from '../config/model.js'
 import type { PathSegment } from '../config/source.js'
 import { describeValue, issueAt } from '../config/source.js'
 import { imageProblemMessage, imageReferenceProblem } from '../config/image-ref.js'
@@ -364,6 +364,9 @@ function finishService(
       }
     }
   }
+  const knobs = host.ollama ? ollamaEnvironment(host.ollama) : {}
+  if (Object.keys(knobs).length > 0 && service.health.some((c) => c.ollama))
+    out.environment = { ...toMap(out.environment), ...knobs }
   // Requirements on this host become Compose depends_on; those on other hosts are ordered by the planner.
   const dependsOn = toDependsOn(definition.depends_on)
   for (const required of service.requires) {
@@ -384,4 +387,15 @@ function toDependsOn(value: unknown): Record<string, { condition: string }> {
     return Object.fromEntries(value.map((name) => [String(name), { condition: 'service_started' }]))
   if (isPlainObject(value)) return { ...(value as Record<string, { condition: string }>) }
   return {}
+}
+
+/** A node's Ollama settings (inventory `ollama:`) as the server reads them from its environment. */
+function ollamaEnvironment(settings: OllamaSettings): Record<string, string> {
+  const env: Record<string, string> = {}
+  if (settings.numParallel !== undefined) env.OLLAMA_NUM_PARALLEL = String(settings.numParallel)
+  if (settings.maxLoadedModels !== undefined) env.OLLAMA_MAX_LOADED_MODELS = String(settings.maxLoadedModels)
+  if (settings.maxQueue !== undefined) env.OLLAMA_MAX_QUEUE = String(settings.maxQueue)
+  if (settings.keepAlive !== undefined) env.OLLAMA_KEEP_ALIVE = settings.keepAlive
+  if (settings.flashAttention !== undefined) env.OLLAMA_FLASH_ATTENTION = settings.flashAttention ? '1' : '0'
+  return env
 }

@@ -68,7 +68,7 @@ describe('every file is checked, whichever fails its schema', () => {
     })
     // No "unknown host delta": the hosts of a file that failed its schema are not known.
     expect(lines).toEqual([
-      'inventory/hosts.yaml:3:5 hosts.alpha.adress: unknown key (allowed address, local, ssh, tags, description, hardware, base_dir, mounts, models, got "adress")',
+      'inventory/hosts.yaml:3:5 hosts.alpha.adress: unknown key (allowed address, local, ssh, tags, description, hardware, base_dir, mounts, models, ollama, got "adress")',
       'stacks/db.yaml:1:1 services: required key is missing',
       'stacks/db.yaml:4:1 servics: unknown key (allowed version, x-ai-platform, services, volumes, networks, x-*, got "servics")',
     ])

@@ -22,7 +22,7 @@ export const ERROR_CASES: ErrorCase[] = [
     edits: { 'inventory/hosts.yaml': replace('    address: 10.0.0.1', '    adress: 10.0.0.1') },
     codes: ['schema'],
     expected: [
-      'inventory/hosts.yaml:3:5 hosts.alpha.adress: unknown key (allowed address, local, ssh, tags, description, hardware, base_dir, mounts, models, got "adress")',
+      'inventory/hosts.yaml:3:5 hosts.alpha.adress: unknown key (allowed address, local, ssh, tags, description, hardware, base_dir, mounts, models, ollama, got "adress")',
     ],
   },
   {
@@ -267,6 +267,19 @@ export const ERROR_CASES: ErrorCase[] = [
     codes: ['rollout-oneshot'],
     expected: [
       'stacks/app.yaml:18:7 services.app.x-ai-platform.rollout: a one-shot service runs to completion: it has no replicas to roll (allowed rollout on a long-running service (oneshot: false))',
+    ],
+  },
+  {
+    name: 'an Ollama keep_alive Ollama cannot read',
+    edits: {
+      'inventory/hosts.yaml': replace(
+        'hardware: { gpu: { vendor: nvidia, count: 1, vram_gb: 12 } }',
+        'hardware: { gpu: { vendor: nvidia, count: 1, vram_gb: 12 } }\n    ollama: { keep_alive: 10 minutes }',
+      ),
+    },
+    codes: ['schema'],
+    expected: [
+      'inventory/hosts.yaml:6:27 hosts.alpha.ollama.keep_alive: has a value that is not allowed (allowed a duration like 10m, 1h30m or 300 (seconds), 0 (unload at once) or -1 (keep loaded), got "10 minutes")',
     ],
   },
   {

@@ -77,6 +77,30 @@ describe('rendering the reference platform', () => {
     }
   })
 
+  it("a node's Ollama settings (inventory `ollama:`) reach its Ollama service's environment, over the stack's values", async () => {
+    const { project } = await loadOk()
+    const env = (host: string, service: string) =>
+      composeOf(renderHost(project, host).render!.compose.content).services[service]!.environment
+    expect(env('nyx', 'ollama')).toMatchObject({
+      OLLAMA_NUM_PARALLEL: '1',
+      OLLAMA_MAX_LOADED_MODELS: '1',
+      OLLAMA_MAX_QUEUE: '64',
+      OLLAMA_KEEP_ALIVE: '10m', // the stack's: nyx sets none
+    })
+    expect(env('hades', 'ollama')).toMatchObject({
+      OLLAMA_KEEP_ALIVE: '1h',
+      OLLAMA_FLASH_ATTENTION: '1',
+      OLLAMA_MAX_LOADED_MODELS: '2',
+      OLLAMA_NUM_PARALLEL: '2', // the stack's
+    })
+    // a node without settings keeps the stack's environment as written
+    expect(env('kratos', 'ollama')).not.toHaveProperty('OLLAMA_MAX_LOADED_MODELS')
+    // only the service whose check is `ollama`: Whisper on nyx gets none of them
+    const nyx = composeOf(renderHost(project, 'nyx').render!.compose.content).services
+    for (const [name, service] of Object.entries(nyx))
+      if (name !== 'ollama') expect(JSON.stringify(service.environment ?? {})).not.toContain('OLLAMA_MAX_QUEUE')
+  })
+
   it("AMD: adds the inventory's video and render gids by number, after the stack's own groups", async () => {
     const { projectFrom, removeProject } = await import('../../helpers/project.js')
     const gpu = 'gpu: { vendor: amd, count: 2, vram_gb: 24, gfx_version: 10.3.0'
