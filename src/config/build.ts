@@ -159,6 +159,7 @@ export function buildService(name: string, stack: Stack, raw: StackService): Ser
     service.gpu = {
       count: gpu.count ?? STACK_DEFAULTS['serviceMeta.gpu.count'],
       vendor: gpu.vendor ?? STACK_DEFAULTS['serviceMeta.gpu.vendor'],
+      ...(gpu.vram_gb !== undefined ? { vramGb: gpu.vram_gb } : {}),
     }
   if (metrics)
     service.metrics = {

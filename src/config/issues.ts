@@ -37,6 +37,8 @@ export const ISSUE_CODES = {
   'gpu-missing': 'a GPU service placed on a host without a GPU',
   'gpu-vendor': "a GPU service placed on a host with another vendor's GPU",
   'gpu-count': 'a service needs more GPUs than its host has',
+  'vram-budget': "a GPU node's services and loaded models need more VRAM than it has",
+  'vram-on-demand': 'a GPU node runs out of VRAM once its on-demand GPU services start (a warning)',
   'bad-dollar': 'a $ that Compose cannot interpolate',
   'undeclared-secret': '${VAR} without a default that is not a declared secret',
   'bind-escape': 'a bind mount source that climbs out with ..',

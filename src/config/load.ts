@@ -22,6 +22,7 @@ import { nonFiniteNumbers, obsoleteVersion } from './rules/documents.js'
 import { hostRules, mountWriterRules } from './rules/hosts.js'
 import { imageRules } from './rules/images.js'
 import { modelRules } from './rules/models.js'
+import { vramRules } from './rules/vram.js'
 import { portRules, replicaPortRules } from './rules/ports.js'
 import { selectionRules } from './rules/selection.js'
 import { gpuRules, overrideRules, requiresRules, rolloutRules } from './rules/services.js'
@@ -157,6 +158,7 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
   if (serviceCycles.length === 0) issues.push(...hostCycleRules(services, hostOrder, origins))
   issues.push(...modelRules(models, hosts, hostOrder, services, origins))
   assignModels(hosts, hostOrder, models)
+  if (!hasErrors(issues)) issues.push(...vramRules(hosts, hostOrder, services, models, origins))
   issues.push(...templateIssues)
 
   const project: Project = {

@@ -103,7 +103,7 @@ export interface Service {
   /** The Compose service definition as written, without x-ai-platform. */
   compose: Record<string, unknown>
   requires: string[]
-  gpu?: { count: number | 'all'; vendor: GpuVendor | 'any' }
+  gpu?: { count: number | 'all'; vendor: GpuVendor | 'any'; vramGb?: number }
   health: HealthCheck[]
   overrides: ServiceOverride[]
   metrics?: { port: number; path: string; job: string }

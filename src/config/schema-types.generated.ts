@@ -239,6 +239,8 @@ export interface StackServiceMeta {
     count?: number | 'all'
     /** Which GPU the service can use (default any). @default "any" */
     vendor?: 'nvidia' | 'amd' | 'any'
+    /** VRAM each container of the service holds, GB: validate adds it to the models the node's Ollama keeps loaded and checks the sum against the node's VRAM. */
+    vram_gb?: number
   }
   tier?: 'core' | 'persistent' | 'on-demand'
   health?: StackHealthCheck[]

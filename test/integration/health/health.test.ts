@@ -159,13 +159,13 @@ describe.skipIf(!HAVE_FLEET)('health all on the fleet', () => {
   }, 120_000)
 
   it('an Ollama that answers but lacks an expected model is unhealthy', async () => {
-    const removed = await platform.cli(['models', 'rm', 'llava:13b', '--on', 'nyx', '--json'])
-    expect(removed.json.results).toEqual([{ host: 'nyx', model: 'llava:13b', status: 'deleted' }])
+    const removed = await platform.cli(['models', 'rm', 'llama3.2:1b', '--on', 'nyx', '--json'])
+    expect(removed.json.results).toEqual([{ host: 'nyx', model: 'llama3.2:1b', status: 'deleted' }])
     const run = await platform.cli(['health', 'nyx', '--json'])
     expect(run.code).toBe(1)
-    expect(failing(run.json)).toEqual(['nyx ollama ollama :11434: missing llava:13b'])
-    const back = await platform.cli(['models', 'pull', 'llava:13b', '--on', 'nyx', '--json'])
-    expect(back.json.results.map((r: any) => [r.host, r.model, r.status])).toEqual([['nyx', 'llava:13b', 'pulled']])
+    expect(failing(run.json)).toEqual(['nyx ollama ollama :11434: missing llama3.2:1b'])
+    const back = await platform.cli(['models', 'pull', 'llama3.2:1b', '--on', 'nyx', '--json'])
+    expect(back.json.results.map((r: any) => [r.host, r.model, r.status])).toEqual([['nyx', 'llama3.2:1b', 'pulled']])
     expect((await platform.cli(['health', 'nyx', '--json'])).code).toBe(0)
   }, 120_000)
 })

@@ -48,7 +48,8 @@ const expected: Record<string, string[]> = {
   hades: ['deepseek-coder:33b', 'llama3.1:70b', 'llava:34b', 'mixtral:8x7b', 'qwen2.5:32b'],
 }
 expected.kratos = expected.orpheus!
-expected.nyx = expected.orpheus!
+// the 13B models stay off nyx (its 12 GB card is shared: inventory/platform.yaml)
+expected.nyx = expected.orpheus!.filter((m) => !m.includes(':13b'))
 
 describe.skipIf(!HAVE_FLEET)('models on the fleet', () => {
   beforeAll(async () => {

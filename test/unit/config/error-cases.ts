@@ -283,6 +283,41 @@ export const ERROR_CASES: ErrorCase[] = [
     ],
   },
   {
+    name: 'a GPU node whose loaded models and GPU services need more VRAM than it has',
+    edits: {
+      'inventory/platform.yaml': replace(
+        '{ name: small, placement: { gpu: nvidia } }',
+        '{ name: small, placement: { gpu: nvidia }, size_gb: 7.5 }',
+      ),
+      'stacks/ollama.yaml': replace('      gpu: { count: all }', '      gpu: { count: all, vram_gb: 5 }'),
+    },
+    codes: ['vram-budget'],
+    expected: [
+      'inventory/hosts.yaml:5:59 hosts.alpha.hardware.gpu.vram_gb: host "alpha" has 12 GB of VRAM (1 x 12 GB), but needs 12.5 GB: the largest model small 7.5 GB + services ollama 5 GB (allowed at most 12 GB: fewer or smaller models, a lower ollama.max_loaded_models, or GPU services elsewhere or on demand, got 12.5 GB)',
+    ],
+  },
+  {
+    name: 'max_loaded_models counts that many of the largest models; on-demand GPU services are a warning',
+    edits: {
+      'inventory/platform.yaml': replace(
+        '{ name: small, placement: { gpu: nvidia } }',
+        '{ name: small, placement: { gpu: nvidia }, size_gb: 4 }\n  - { name: tiny, placement: { gpu: nvidia }, size_gb: 2 }',
+      ),
+      'inventory/hosts.yaml': replace(
+        'hardware: { gpu: { vendor: nvidia, count: 1, vram_gb: 12 } }',
+        'hardware: { gpu: { vendor: nvidia, count: 1, vram_gb: 12 } }\n    ollama: { max_loaded_models: 2 }',
+      ),
+      'stacks/ollama.yaml': replace(
+        '          set: { image: "ollama/ollama:0.5.7-rocm" }',
+        '          set: { image: "ollama/ollama:0.5.7-rocm" }\n  painter:\n    image: example/painter:1\n    x-ai-platform:\n      tier: on-demand\n      gpu: { count: 1, vram_gb: 8 }',
+      ),
+    },
+    codes: ['vram-on-demand'],
+    expected: [
+      'inventory/hosts.yaml:5:59 warning: hosts.alpha.hardware.gpu.vram_gb: host "alpha" has 12 GB of VRAM (1 x 12 GB): the 2 largest models (max_loaded_models) small 4 GB + tiny 2 GB (6 GB) leaves 6 GB for its on-demand GPU services; painter 8 GB cannot start while the rest runs',
+    ],
+  },
+  {
     name: 'GPU service on a host without a GPU',
     edits: { 'stacks/ollama.yaml': replace('tags: [gpu]', 'tags: [gpu, db]') },
     codes: ['gpu-missing'],

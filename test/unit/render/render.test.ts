@@ -90,7 +90,7 @@ describe('rendering the reference platform', () => {
     expect(env('hades', 'ollama')).toMatchObject({
       OLLAMA_KEEP_ALIVE: '1h',
       OLLAMA_FLASH_ATTENTION: '1',
-      OLLAMA_MAX_LOADED_MODELS: '2',
+      OLLAMA_MAX_LOADED_MODELS: '1',
       OLLAMA_NUM_PARALLEL: '2', // the stack's
     })
     // a node without settings keeps the stack's environment as written

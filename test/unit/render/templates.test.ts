@@ -70,7 +70,7 @@ describe('templates', async () => {
       timeout: 600,
     })
     expect(config.model_list.find((m) => m.model_name === 'mxbai-embed-large')!.model_info.mode).toBe('embedding')
-    expect(config.model_list).toHaveLength(6 * 3 + 5)
+    expect(config.model_list).toHaveLength(6 * 2 + 4 + 5) // nyx serves no 13B model
     expect(config.router_settings.routing_strategy).toBe('simple-shuffle')
     expect(config.router_settings.fallbacks).toEqual([
       { 'codellama:13b': ['deepseek-coder:33b'] },
