@@ -6,7 +6,7 @@ import { appendAudit } from '../audit/audit.js'
 import type { Interruptible } from '../cli/interrupts.js'
 import type { Project } from '../config/model.js'
 import { errorMessage, UserError } from '../errors.js'
-import { listProject } from '../deploy/containers.js'
+import { listProject, STOPPED_ON_DEMAND } from '../deploy/containers.js'
 import { historyLine, type OnDemandEvent } from '../deploy/history.js'
 import {
   hostPreflight,
@@ -70,9 +70,6 @@ export interface OnDemandReport {
   states: OnDemandService[]
   durationMs: number
 }
-
-/** Shown for an on-demand service that runs no container: stopped by design, not failed. */
-export const STOPPED_ON_DEMAND = 'stopped (on demand)'
 
 /**
  * Why the inventory does not let these services be started or stopped on this host, or null: an

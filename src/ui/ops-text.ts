@@ -71,7 +71,7 @@ export function formatStatus(hosts: readonly StatusHost[]): string[] {
       lines.push(`  ${s.service.padEnd(28)} ${`${s.running}/${s.replicas}`.padEnd(7)} ${s.state}`)
       lines.push(...host.containers.filter((c) => c.service === s.service).map(container))
     }
-    // Containers of services the inventory does not place here (on demand, one-shots, left over): as found.
+    // Containers of services the inventory does not place here (one-shots, left over): as found.
     const declared = new Set(host.services.map((s) => s.service))
     for (const c of host.containers.filter((c) => !declared.has(c.service)))
       lines.push(`  ${c.service.padEnd(28)} ${''.padEnd(7)} ${c.state}`, container(c))
