@@ -219,8 +219,8 @@ describe('rendering the reference platform', () => {
     const dir = await projectFrom(REPO, {
       'stacks/edge.yaml': (t) =>
         t
-          .replace(/  # Answers the route[\s\S]*?(?=  # Needs a provider config)/, '')
-          .replace(/    - \{ template: on-demand-page[^\n]*\n/, ''),
+          .replace(/ {2}# Answers the route[\s\S]*?(?= {2}# Needs a provider config)/, '')
+          .replace(/ {4}- \{ template: on-demand-page[^\n]*\n/, ''),
     })
     try {
       const { project } = await loadOk(dir)
