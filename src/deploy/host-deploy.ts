@@ -303,7 +303,8 @@ export async function deployHost(
     const keep = render.services.some((s) => s.tier === 'on-demand')
       ? onDemandToKeep(
           render.services,
-          await step('check', () => listProject(executor, render.composeProject, { signal: options.abort })),
+          containers ??
+            (await step('check', () => listProject(executor, render.composeProject, { signal: options.abort }))),
         )
       : []
     // Marked before the command: a link lost while it runs leaves the host on either side of it.
