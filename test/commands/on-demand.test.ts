@@ -1,6 +1,6 @@
 // `up` and `down` on the built CLI, with no fleet: gamma is this machine (a stub docker, no release yet),
 // alpha refuses connections. The refusals, --dry-run and --json; what they leave (no lock, an audit record).
-import { readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -99,6 +99,30 @@ describe('up / down', () => {
       release: null,
       services: ['notebook'],
     })
+  })
+
+  it("runs under the host's deploy lock: one held by a deploy is waited for with --lock-wait, else refused naming it", async () => {
+    await mkdir(join(hosts.base, '.lock'))
+    const holder = {
+      token: 't',
+      user: 'eve',
+      machine: 'elsewhere',
+      pid: 42,
+      command: 'deploy all',
+      since: '2026-11-23T04:00:00.000Z',
+    }
+    await writeFile(join(hosts.base, '.lock/info.json'), JSON.stringify(holder))
+    try {
+      const result = await run(['down', 'gamma', 'notebook'])
+      expect(result.code).toBe(1)
+      expect(result.stderr).toMatch(
+        /^error: gamma is locked by eve@elsewhere .*since 2026-11-23T04:00:00.000Z \(deploy all\)\nhint: Wait for it with --lock-wait SECONDS/,
+      )
+      // the holder's lock is left alone
+      expect(JSON.parse(await readFile(join(hosts.base, '.lock/info.json'), 'utf8'))).toEqual(holder)
+    } finally {
+      await rm(join(hosts.base, '.lock'), { recursive: true, force: true })
+    }
   })
 
   it('a host with no release: deploy it first; the lock taken to read it is given back', async () => {
