@@ -6,9 +6,9 @@ import { jsonSafe, terminalSafe } from '../src/util/printable.js'
 export default class Health extends BaseCommand {
   static override summary =
     'Check the whole fleet: containers, HTTP/TCP endpoints, GPUs and Ollama models, in parallel.'
-  static override description = `Per host: the container of every service (running, Docker health), each service's declared checks (HTTP status and body, TCP, a command), the GPU driver (nvidia-smi / rocm-smi: GPUs seen, memory), and each Ollama node's API with the models the inventory places on it. Ports bound to a host's loopback are reached through its SSH connection. Exit 0 only if every required check passes; an unreachable host is reported, never a crash. With --watch --json, one JSON document per round.
+  static override description = `Per host: the container of every service (running, Docker health), each service's declared checks (HTTP status and body, TCP, a command), the GPU driver (nvidia-smi / rocm-smi: GPUs seen, memory), and each Ollama node's API with the models the inventory places on it. Ports bound to a host's loopback are reached through its SSH connection. An on-demand service that is not running is shown as stopped (on demand), status stopped: by design, not a failure; one that runs is checked like any other. Exit 0 only if every required check passes; an unreachable host is reported, never a crash. With --watch --json, one JSON document per round.
 
-JSON report (--json): {kind: "ai-platform/health", ok, platform, checkedAt, durationMs, summary: {hosts, unreachable, checks, ok, failed, optionalFailed}, hosts: [{host, reachable, error?, latencyMs, checks: [{host, service, check, status: ok|fail|warn, required, latencyMs, detail}]}]}.`
+JSON report (--json): {kind: "ai-platform/health", ok, platform, checkedAt, durationMs, summary: {hosts, unreachable, checks, ok, failed, optionalFailed, stopped}, hosts: [{host, reachable, error?, latencyMs, checks: [{host, service, check, status: ok|fail|warn|stopped, required, latencyMs, detail}]}]}.`
   static override enableJsonFlag = true
   static override strict = false
   static override args = targetArgs

@@ -208,6 +208,9 @@ function containersOf(containers: readonly ContainerState[], service: string): C
   return containers.filter((c) => c.service === service).sort((a, b) => b.created - a.created)
 }
 
+/** An on-demand service that runs no container: stopped by design (`ai-platform down`, or never started), not failed. */
+export const STOPPED_ON_DEMAND = 'stopped (on demand)'
+
 /** What a service runs against what it declares: `scaled to 0` when it runs nothing by design. */
 export interface ReplicaSummary {
   /** The state of a replica that is not running (the newest's when all run), `missing`, or `scaled to 0`. */

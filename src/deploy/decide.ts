@@ -57,6 +57,25 @@ export function decideHost(
   return ready ? { action: 'unchanged', current: facts.current } : { action: 'repair', current: facts.current }
 }
 
+/**
+ * The on-demand services a new release starts again: those it holds that run now (an operator
+ * started them with `ai-platform up`). `compose up` without their profile neither stops them (Compose
+ * v1 and v2 count a service of an inactive profile as no orphan) nor moves them onto the new release;
+ * starting them by name does. A restarting one was started on purpose too.
+ */
+export function onDemandToKeep(
+  services: readonly { name: string; tier: string }[],
+  containers: readonly Pick<ContainerState, 'service' | 'state'>[],
+): string[] {
+  const running = new Set(
+    containers.filter((c) => c.state === 'running' || c.state === 'restarting').map((c) => c.service),
+  )
+  return services
+    .filter((s) => s.tier === 'on-demand' && running.has(s.name))
+    .map((s) => s.name)
+    .sort()
+}
+
 /** How a host's run ended, as far as scheduling is concerned. */
 export type HostOutcome = 'deployed' | 'unchanged' | 'repaired' | 'failed' | 'skipped' | 'cancelled'
 

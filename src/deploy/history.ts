@@ -4,7 +4,14 @@
 import type { KeptRelease } from '../remote/commands.js'
 import { RELEASE_ID, whoAmI, type ReleaseRecord } from './release.js'
 
-export type HistoryEvent = 'deployed' | 'repaired' | 'recovered' | 'rolled-back' | 'failed'
+export type HistoryEvent = 'deployed' | 'repaired' | 'recovered' | 'rolled-back' | 'failed' | OnDemandEvent
+
+/**
+ * `ai-platform up` / `down` started or stopped on-demand services of the live release: a record for
+ * the operator, never a word on a release's health (verdicts() passes over them, and the history the
+ * decisions read leaves them out: see KEPT_HISTORY in src/remote/commands.ts).
+ */
+export type OnDemandEvent = 'started' | 'stopped'
 
 /** The fields of a history line that decisions read (a line may carry more: user, command, error...). */
 export interface HistoryEntry {
@@ -77,6 +84,7 @@ export function parseHistoryEntries(text: string): HistoryEntry[] {
 export function verdicts(history: readonly HistoryEntry[]): Map<string, Verdict> {
   const out = new Map<string, Verdict>()
   for (const entry of history) {
+    // started / stopped (on-demand services) and events of later versions say nothing of health
     if (entry.event === 'deployed' || entry.event === 'repaired') out.set(entry.release, 'healthy')
     else if (entry.event === 'recovered') {
       if (!out.has(entry.release)) out.set(entry.release, 'unknown')

@@ -6,6 +6,7 @@ import { UserError, errorMessage } from '../errors.js'
 import type { PlanHost } from '../plan/plan.js'
 import type { HostRender, RenderedService } from '../render/render.js'
 import {
+  composeStartServices,
   composeUp,
   heartbeatLock,
   releaseLock,
@@ -19,7 +20,7 @@ import { envFileFor } from '../secrets/secrets.js'
 import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
 import { listProject, type ContainerState } from './containers.js'
 import type { DeployInput, DeployOptions, HostReport } from './engine.js'
-import { decideHost, needsContainers } from './decide.js'
+import { decideHost, needsContainers, onDemandToKeep } from './decide.js'
 import { historyLine } from './history.js'
 import { processAlive } from '../util/process-alive.js'
 import {
@@ -299,6 +300,14 @@ export async function deployHost(
       () => ensureImages(executor, input, host.name, render, options),
       (pulled) => (pulled.length > 0 ? `pulled ${pulled.join(', ')}` : 'all present'),
     )
+    // On-demand services an operator started keep running, on the new release (read before the switch).
+    const keep = render.services.some((s) => s.tier === 'on-demand')
+      ? onDemandToKeep(
+          render.services,
+          containers ??
+            (await step('check', () => listProject(executor, render.composeProject, { signal: options.abort }))),
+        )
+      : []
     // Marked before the command: a link lost while it runs leaves the host on either side of it.
     switched = id
     await step('switch', () => executor.run(switchCurrent(host.baseDir, id)))
@@ -329,6 +338,12 @@ export async function deployHost(
       if (rolled.length > 0) report.rollouts = rolled
     }
     await step('up', () => executor.run(composeUp(compose(id)), { timeoutMs: 30 * 60_000, signal: options.abort }))
+    if (keep.length > 0)
+      await step(
+        'on-demand',
+        () => executor.run(composeStartServices(compose(id), keep), { timeoutMs: 30 * 60_000, signal: options.abort }),
+        () => `kept running: ${keep.join(', ')}`,
+      )
     report.services = await step('health', () =>
       waitHealthy(executor, input.project, target, { ...options, redact: input.redact }, progress(input, host.name)),
     )

@@ -15,13 +15,15 @@ import {
   evaluateReadiness,
   listProject,
   replicaSummary,
+  STOPPED_ON_DEMAND,
   type ContainerState,
   type ExpectedService,
 } from '../deploy/containers.js'
 import { parseTags } from '../models/ollama.js'
 import { readBody } from '../util/read-body.js'
 
-export type CheckStatus = 'ok' | 'fail' | 'warn'
+/** stopped: an on-demand service that runs nothing, by design (neither ok nor failed). */
+export type CheckStatus = 'ok' | 'fail' | 'warn' | 'stopped'
 
 export interface CheckResult {
   host: string
@@ -319,6 +321,31 @@ export function containerChecks(
       detail,
     } satisfies CheckResult
   })
+}
+
+/**
+ * The container check of on-demand services: one that runs no container is stopped by design; one
+ * that runs is checked like any other service (all its replicas running, healthy).
+ */
+export function onDemandContainerChecks(
+  host: string,
+  expected: readonly ExpectedService[],
+  containers: readonly ContainerState[],
+  latencyMs: number,
+): CheckResult[] {
+  return expected.map((service) =>
+    replicaSummary(service, containers).running === 0
+      ? {
+          host,
+          service: service.name,
+          check: 'container',
+          status: 'stopped',
+          required: false,
+          latencyMs,
+          detail: STOPPED_ON_DEMAND,
+        }
+      : containerChecks(host, [service], containers, latencyMs)[0]!,
+  )
 }
 
 export async function gpuCheck(ctx: CheckContext): Promise<CheckResult | null> {

@@ -11,6 +11,7 @@ import {
   gpuCheck,
   hostContainers,
   HttpPool,
+  onDemandContainerChecks,
   serviceChecks,
   type CheckContext,
   type CheckResult,
@@ -31,7 +32,16 @@ export interface HealthReport {
   checkedAt: string
   durationMs: number
   hosts: HostHealth[]
-  summary: { hosts: number; unreachable: number; checks: number; ok: number; failed: number; optionalFailed: number }
+  summary: {
+    hosts: number
+    unreachable: number
+    checks: number
+    ok: number
+    failed: number
+    optionalFailed: number
+    /** On-demand services that run nothing, by design. */
+    stopped: number
+  }
 }
 
 export interface HealthOptions extends ConnectChoices {
@@ -73,6 +83,7 @@ export async function checkHealth(project: Project, options: HealthOptions): Pro
         ok: all.filter((c) => c.status === 'ok').length,
         failed,
         optionalFailed: all.filter((c) => c.status === 'fail' && !c.required).length,
+        stopped: all.filter((c) => c.status === 'stopped').length,
       },
     }
   } finally {
@@ -103,6 +114,8 @@ async function checkHost(
   }
   const ctx: CheckContext = { project, host, exec, timeoutMs, models, dispatcher }
   const checks: CheckResult[] = []
+  /** On-demand services that run here now: their own checks apply, as any service's do. */
+  let runningOnDemand: Service[] = []
   const reachableChecks = async (): Promise<void> => {
     /** Every service meant to run here fails its container check, for one reason. */
     const allFail = (detail: string): CheckResult[] =>
@@ -123,17 +136,32 @@ async function checkHost(
       const { containers, ms } = await hostContainers(exec, project.platform.composeProject, timeoutMs)
       const expected = services.filter((s) => s.tier !== 'on-demand').map((s) => expectedOn(s, host, project))
       checks.push(...containerChecks(name, expected, containers, ms))
+      const onDemand = services.filter((s) => s.tier === 'on-demand' && !s.oneshot)
+      const onDemandResults = onDemandContainerChecks(
+        name,
+        onDemand.map((s) => expectedOn(s, host, project)),
+        containers,
+        ms,
+      )
+      checks.push(...onDemandResults)
+      runningOnDemand = onDemand.filter((_, i) => onDemandResults[i]!.status !== 'stopped')
     } catch (e) {
       checks.push(...allFail(errorMessage(e).replace(`${name}: `, '')))
     }
   }
-  const [, gpu, declared] = await Promise.all([
-    reachableChecks(),
+  const [onDemandDeclared, gpu, declared] = await Promise.all([
+    reachableChecks().then(() =>
+      Promise.all(
+        runningOnDemand
+          .filter((s) => expectedOn(s, host, project).replicas > 0)
+          .map((s) => serviceChecks(ctx, checkedService(s, host, project))),
+      ),
+    ),
     gpuCheck(ctx),
     Promise.all(active(services, host, project).map((s) => serviceChecks(ctx, checkedService(s, host, project)))),
   ])
   if (gpu) checks.push(gpu)
-  checks.push(...declared.flat())
+  checks.push(...declared.flat(), ...onDemandDeclared.flat())
   // One block per service: its container first, then its own checks; host-level checks last.
   const order = (c: CheckResult) => [c.service === null ? '~' : c.service, c.check === 'container' ? 0 : 1] as const
   checks.sort((a, b) => order(a)[0].localeCompare(order(b)[0]) || order(a)[1] - order(b)[1])

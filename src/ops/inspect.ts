@@ -1,12 +1,12 @@
 // Day-two reads over the pooled connections: preflight, status, locks, history. Nothing here changes a host
 // except `releaseLocks`.
 import type { ConfirmChange } from '../cli/confirm.js'
-import type { Project } from '../config/model.js'
+import type { Project, Tier } from '../config/model.js'
 import { errorMessage } from '../errors.js'
 import { resolveTargets } from '../plan/plan.js'
 import { forceReleaseLock, readHistory } from '../remote/commands.js'
 import { connector, type ConnectChoices, type Connector } from '../remote/connect.js'
-import { listProject, replicaSummary, type ContainerState } from '../deploy/containers.js'
+import { listProject, replicaSummary, STOPPED_ON_DEMAND, type ContainerState } from '../deploy/containers.js'
 import { replicasOn } from '../config/service-for-host.js'
 import { gatherFacts, quickFacts, type PreflightCheck } from '../deploy/preflight.js'
 import { describeHolder, holderRunning } from '../deploy/lock-holder.js'
@@ -83,7 +83,7 @@ export interface StatusHost {
   release: { id: string; createdAt: string; by: string; hash: string } | null
   compose: string | null
   lock: { holder: string; since: string | null; command: string | null } | null
-  /** Each service placed on the host (on-demand and one-shot ones aside): replicas running of those declared. */
+  /** Each service placed on the host (one-shot ones aside): replicas running of those declared. */
   services: StatusService[]
   containers: { service: string; name: string; state: string; health: string; image: string; status: string }[]
 }
@@ -92,20 +92,25 @@ export interface StatusService {
   service: string
   running: number
   replicas: number
-  /** A replica's state when one is not running, else the newest's; `missing`, or `scaled to 0` by design. */
+  /**
+   * A replica's state when one is not running, else the newest's; `missing`; by design `scaled to 0`,
+   * or `stopped (on demand)` for an on-demand service that runs nothing.
+   */
   state: string
+  tier: Tier
 }
 
 /** Running/declared per service a host should run, read from its containers. */
 export function statusServices(project: Project, host: string, containers: readonly ContainerState[]): StatusService[] {
   const at = project.hosts[host]!
   return Object.values(project.services)
-    .filter((s) => s.hosts.includes(host) && s.tier !== 'on-demand' && !s.oneshot)
+    .filter((s) => s.hosts.includes(host) && !s.oneshot)
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((s) => {
       const expected = { name: s.name, oneshot: false, replicas: replicasOn(s, at, project.hosts, project.hostOrder) }
       const { running, replicas, state } = replicaSummary(expected, containers)
-      return { service: s.name, running, replicas, state }
+      const stopped = s.tier === 'on-demand' && running === 0
+      return { service: s.name, running, replicas, state: stopped ? STOPPED_ON_DEMAND : state, tier: s.tier }
     })
 }
 

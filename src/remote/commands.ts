@@ -58,6 +58,23 @@ export function composeScaleUp(target: ComposeTarget, service: string, count: nu
   return composeScript(target, ['up', '--detach', '--no-recreate', '--scale', `${service}=${count}`, service])
 }
 
+/** The Compose profile on-demand services are rendered under (src/render/render.ts): `up` alone never starts them. */
+const ON_DEMAND_PROFILE = 'on-demand'
+
+/**
+ * Starts (or recreates, when the release changed them) the named on-demand services of a release.
+ * --no-deps: what they depend on is run by deploy already; `up` on it again could recreate it outside
+ * a deploy. The profile makes the named services known to Compose v1 and v2 alike.
+ */
+export function composeStartServices(target: ComposeTarget, services: readonly string[]): string[] {
+  return composeScript(target, ['--profile', ON_DEMAND_PROFILE, 'up', '--detach', '--no-deps', '--', ...services])
+}
+
+/** Stops and removes the named services' containers, and only those (`rm --stop` is stop, then rm). */
+export function composeRemoveServices(target: ComposeTarget, services: readonly string[]): string[] {
+  return composeScript(target, ['--profile', ON_DEMAND_PROFILE, 'rm', '--stop', '--force', '--', ...services])
+}
+
 export function sh(script: string): string[] {
   return ['sh', '-c', script]
 }
@@ -221,10 +238,11 @@ const ENV_SUM = 'sha256sum "$b/releases/$id/.env" 2>/dev/null | cut -c1-64'
 /**
  * The history lines decisions read: those naming a release the host still keeps (its id as `release`
  * or `to`), the newest HISTORY_TAIL of them. history.jsonl only grows: a host with years of deploys
- * sends a few lines per kept release, not its whole past.
+ * sends a few lines per kept release, not its whole past. The on-demand services' started/stopped
+ * lines are left out: they judge no release, and a busy `up`/`down` must not push deploys out of the tail.
  */
 const HISTORY_TAIL = 2000
-const KEPT_HISTORY = `ls -1 "$b/releases" 2>/dev/null | grep -v '^\\.' | grep -Fs -f - "$b/history.jsonl" | tail -n ${HISTORY_TAIL} || true`
+const KEPT_HISTORY = `ls -1 "$b/releases" 2>/dev/null | grep -v '^\\.' | grep -Fs -f - "$b/history.jsonl" | grep -v -e '"event":"started"' -e '"event":"stopped"' | tail -n ${HISTORY_TAIL} || true`
 
 /**
  * Every release kept on the host, newest first: `@@release <id> <sha256 of its .env>` then its

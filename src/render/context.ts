@@ -54,8 +54,26 @@ export interface FleetContext {
     models: { name: string; mode: string; backends: number }[]
     fallbacks: { model: string; to: string[] }[]
   }
-  prometheus: { jobs: { job: string; path: string; targets: { target: string; host: string }[] }[] }
-  routes: { name: string; fqdn: string; rule: string; url: string; path: string; service: string; host: string }[]
+  /** on_demand: the target of an on-demand service, down while it is stopped (alerts leave it out). */
+  prometheus: { jobs: { job: string; path: string; targets: { target: string; host: string; on_demand: boolean }[] }[] }
+  /** on_demand: the route of an on-demand service, answered by on_demand_page while it is stopped. */
+  routes: {
+    name: string
+    fqdn: string
+    rule: string
+    url: string
+    path: string
+    service: string
+    host: string
+    on_demand: boolean
+    /** An on-demand route's fallback while the service is stopped: on_demand_page (null: none, Traefik's 502). */
+    page: string | null
+  }[]
+  /**
+   * The URL of the page that answers a stopped on-demand service's route (503): the service named
+   * ON_DEMAND_PAGE (stacks/edge.yaml) on its first host and published port; null when not placed.
+   */
+  on_demand_page: string | null
   databases: string[]
 }
 
@@ -84,6 +102,9 @@ export function hostView(host: Host, project: Project): HostView {
     models: [...host.models],
   }
 }
+
+/** The edge stack's page server for stopped on-demand services' routes (stacks/edge.yaml). */
+const ON_DEMAND_PAGE = 'on-demand-page'
 
 export function fleetContext(project: Project): FleetContext {
   const hosts: Record<string, HostView> = {}
@@ -143,20 +164,26 @@ export function fleetContext(project: Project): FleetContext {
     .map((m) => ({ model: m, to: project.models[m]!.fallbacks.filter((f) => f !== m && served.includes(f)) }))
     .filter((f) => f.to.length > 0)
 
-  const jobs = new Map<string, { job: string; path: string; targets: { target: string; host: string }[] }>()
+  const jobs = new Map<string, FleetContext['prometheus']['jobs'][number]>()
   for (const service of sortedServices(project)) {
-    if (!service.metrics || service.tier === 'on-demand') continue
+    if (!service.metrics) continue
     const job = jobs.get(service.metrics.job) ?? { job: service.metrics.job, path: service.metrics.path, targets: [] }
     for (const name of service.hosts) {
       const host = project.hosts[name]!
-      job.targets.push({ target: `${host.address}:${service.metrics.port}`, host: name })
+      job.targets.push({
+        target: `${host.address}:${service.metrics.port}`,
+        host: name,
+        on_demand: service.tier === 'on-demand',
+      })
     }
     jobs.set(service.metrics.job, job)
   }
 
+  const page = services[ON_DEMAND_PAGE]
+  const pageUrl = page?.address && page.ports[0] !== undefined ? `http://${page.address}:${page.ports[0]}` : null
   const proxyRoutes: FleetContext['routes'] = []
   for (const service of sortedServices(project)) {
-    if (!service.route || service.tier === 'on-demand' || service.hosts.length === 0) continue
+    if (!service.route || service.hosts.length === 0) continue
     const host = project.hosts[service.hosts[0]!]!
     const fqdn = project.platform.domain ? `${service.route.name}.${project.platform.domain}` : service.route.name
     const rule =
@@ -169,6 +196,8 @@ export function fleetContext(project: Project): FleetContext {
       path: service.route.path,
       service: service.name,
       host: host.name,
+      on_demand: service.tier === 'on-demand',
+      page: service.tier === 'on-demand' ? pageUrl : null,
     })
   }
   proxyRoutes.sort((a, b) => a.name.localeCompare(b.name))
@@ -207,6 +236,7 @@ export function fleetContext(project: Project): FleetContext {
     },
     prometheus: { jobs: [...jobs.values()].sort((a, b) => a.job.localeCompare(b.job)) },
     routes: proxyRoutes,
+    on_demand_page: pageUrl,
     databases,
   }
 }

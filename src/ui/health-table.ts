@@ -2,7 +2,7 @@ import chalk from 'chalk'
 import type { HealthReport } from '../health/service.js'
 import { printable } from '../util/printable.js'
 
-const paint = { ok: chalk.green, fail: chalk.red, warn: chalk.yellow }
+const paint = { ok: chalk.green, fail: chalk.red, warn: chalk.yellow, stopped: chalk.dim }
 
 /** Host x service table: one row per check, status coloured in a terminal. */
 export function formatHealth(report: HealthReport): string {
@@ -46,7 +46,7 @@ export function formatHealth(report: HealthReport): string {
   lines.push('')
   lines.push(
     `${report.ok ? chalk.green('healthy') : chalk.red('UNHEALTHY')}: ${s.ok}/${s.checks} checks ok on ${s.hosts - s.unreachable}/${s.hosts} hosts` +
-      `${s.failed > 0 ? `, ${s.failed} failed` : ''}${s.optionalFailed > 0 ? `, ${s.optionalFailed} optional failed (*)` : ''}${s.unreachable > 0 ? `, ${s.unreachable} unreachable` : ''} in ${report.durationMs} ms`,
+      `${s.failed > 0 ? `, ${s.failed} failed` : ''}${s.optionalFailed > 0 ? `, ${s.optionalFailed} optional failed (*)` : ''}${s.stopped > 0 ? `, ${s.stopped} stopped on demand` : ''}${s.unreachable > 0 ? `, ${s.unreachable} unreachable` : ''} in ${report.durationMs} ms`,
   )
   return lines.join('\n')
 }

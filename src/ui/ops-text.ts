@@ -1,6 +1,7 @@
 // Text output of the day-two reads (audit, lock status, status): one line per host or entry, a host that
 // could not be read listed in its place with why, never left out.
 import type { StatusHost } from '../ops/inspect.js'
+import type { OnDemandReport } from '../ops/on-demand.js'
 
 /** Why a host could not be read, in one line: its first line, without the `HOST: ` the message starts with. */
 export function unreadReason(host: string, error: string): string {
@@ -70,10 +71,28 @@ export function formatStatus(hosts: readonly StatusHost[]): string[] {
       lines.push(`  ${s.service.padEnd(28)} ${`${s.running}/${s.replicas}`.padEnd(7)} ${s.state}`)
       lines.push(...host.containers.filter((c) => c.service === s.service).map(container))
     }
-    // Containers of services the inventory does not place here (on demand, one-shots, left over): as found.
+    // Containers of services the inventory does not place here (one-shots, left over): as found.
     const declared = new Set(host.services.map((s) => s.service))
     for (const c of host.containers.filter((c) => !declared.has(c.service)))
       lines.push(`  ${c.service.padEnd(28)} ${''.padEnd(7)} ${c.state}`, container(c))
     return lines
   })
+}
+
+/** `up` / `down`: what was done (or would be, with --dry-run), then each named service's state. */
+export function formatOnDemand(report: OnDemandReport): string[] {
+  if (report.dryRun)
+    return [
+      `Dry run: ${report.action} ${report.services.join(', ')} on ${report.host} would:`,
+      ...report.steps.map((s) => `  ${s}`),
+      'Nothing was contacted or changed.',
+    ]
+  const verb = report.action === 'up' ? 'started' : 'stopped'
+  return [
+    `${report.host}: ${verb} ${report.services.join(', ')} on release ${report.release} in ${(report.durationMs / 1000).toFixed(1)} s`,
+    ...report.states.map(
+      (s) =>
+        `  ${s.name.padEnd(28)} ${`${s.running}/${s.replicas}`.padEnd(7)} ${s.state}${s.health === 'none' ? '' : `, ${s.health}`}`,
+    ),
+  ]
 }

@@ -530,7 +530,7 @@ export const ERROR_CASES: ErrorCase[] = [
     edits: { 'templates/app.conf.hbs': replace('backend {{url}}', 'backend {{url}} weight {{weight}}') },
     codes: ['render'],
     expected: [
-      'templates/app.conf.hbs:3:26 missing variable "weight" (rendering for host alpha) (allowed variables under platform, hosts, fleet, services, ollama, litellm, prometheus, routes, databases, host)',
+      'templates/app.conf.hbs:3:26 missing variable "weight" (rendering for host alpha) (allowed variables under platform, hosts, fleet, services, ollama, litellm, prometheus, routes, on_demand_page, databases, host)',
     ],
   },
   {
@@ -550,7 +550,7 @@ export const ERROR_CASES: ErrorCase[] = [
     edits: { 'stacks/app.yaml': replace('{{services.db.address}}', '{{services.cache.address}}') },
     codes: ['render'],
     expected: [
-      'stacks/app.yaml:10:15 services.app.environment.DB_URL: missing variable "services.cache.address" (allowed variables under platform, hosts, fleet, services, ollama, litellm, prometheus, routes, databases, host)',
+      'stacks/app.yaml:10:15 services.app.environment.DB_URL: missing variable "services.cache.address" (allowed variables under platform, hosts, fleet, services, ollama, litellm, prometheus, routes, on_demand_page, databases, host)',
     ],
   },
   {

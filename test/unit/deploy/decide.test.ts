@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import type { ContainerState } from '../../../src/deploy/containers.js'
 import {
+  onDemandToKeep,
   decideHost,
   dependentsOf,
   isGood,
@@ -349,5 +350,26 @@ describe("a stack's max_unavailable_hosts", () => {
       status: 'skipped',
       reason: 'depends on gpu1, which did not deploy',
     })
+  })
+})
+
+describe('onDemandToKeep: the on-demand services a new release starts again', () => {
+  const services = [
+    { name: 'app', tier: 'core' },
+    { name: 'comfyui', tier: 'on-demand' },
+    { name: 'tempo', tier: 'on-demand' },
+    { name: 'agent', tier: 'on-demand' },
+  ]
+  it('those of the new release that run now (or restart), sorted; core ones, stopped ones and ones the release drops are not', () => {
+    expect(
+      onDemandToKeep(services, [
+        { service: 'app', state: 'running' },
+        { service: 'tempo', state: 'running' },
+        { service: 'comfyui', state: 'restarting' },
+        { service: 'agent', state: 'exited' },
+        { service: 'gone', state: 'running' },
+      ]),
+    ).toEqual(['comfyui', 'tempo'])
+    expect(onDemandToKeep(services, [])).toEqual([])
   })
 })

@@ -50,6 +50,22 @@ const entries = (...lines: object[]): HistoryEntry[] =>
   parseHistoryEntries(lines.map((l) => JSON.stringify(l)).join('\n'))
 
 describe('history: verdicts', () => {
+  it('started and stopped (on-demand services) judge no release: not even a recovered one, nor the pruning or a rollback', () => {
+    const history = entries(
+      { event: 'deployed', release: id(1) },
+      { event: 'failed', release: id(2) },
+      { event: 'recovered', release: id(3) },
+      { event: 'started', release: id(2), services: ['comfyui'] },
+      { event: 'stopped', release: id(3), services: ['comfyui'] },
+      { event: 'started', release: id(4), services: ['comfyui'] },
+    )
+    expect(Object.fromEntries(verdicts(history))).toEqual({ [id(1)]: 'healthy', [id(2)]: 'failed', [id(3)]: 'unknown' })
+    const without = history.filter((e) => e.event !== 'started' && e.event !== 'stopped')
+    const releases = kept([id(1), id(2), id(3), id(4)])
+    expect(releasesToPrune(releases, id(4), history, 2)).toEqual(releasesToPrune(releases, id(4), without, 2))
+    expect(rollbackTarget(release(4, 'b', id(2)), [release(1), release(2)], history)?.id).toBe(id(1))
+  })
+
   it("deployed and repaired are healthy; a failed deploy's release is failed; a rollback target is healthy unless it came up unhealthy; the last word wins", () => {
     const v = verdicts(
       entries(

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Project } from '../../../src/config/model.js'
 import { healthFromStatus, type ContainerState } from '../../../src/deploy/containers.js'
-import { containerChecks, expectedOn } from '../../../src/health/checks.js'
+import { containerChecks, expectedOn, onDemandContainerChecks } from '../../../src/health/checks.js'
 import { statusServices } from '../../../src/ops/inspect.js'
 import { loadOk } from '../../helpers/load.js'
 import { MINIMAL, projectFrom, removeProject } from '../../helpers/project.js'
@@ -24,6 +24,18 @@ beforeAll(async () => {
       '        - tcp: { port: 5432 }\n      overrides:\n        - on: { hosts: [gamma] }\n          set: { deploy: { replicas: 3 }, ports: ["5432"] }',
     ),
     'stacks/ollama.yaml': replace('    image: ollama/ollama', '    deploy: { replicas: 0 }\n    image: ollama/ollama'),
+    'stacks/lab.yaml': `x-ai-platform:
+  placement: { hosts: [alpha] }
+  phase: ai
+services:
+  notebook:
+    image: example/notebook:1
+    ports: ["8888:8888"]
+    x-ai-platform:
+      tier: on-demand
+      health:
+        - http: { port: 8888, path: /api }
+`,
   })
   const loaded = await loadOk(dir)
   expect(loaded.issues).toEqual([])
@@ -74,11 +86,40 @@ describe('health: containers of replicated services', () => {
     expect(
       statusServices(project, 'alpha', [replica('app', 1, 'running', up), replica('app', 2, 'running', up)]),
     ).toEqual([
-      { service: 'app', running: 2, replicas: 2, state: 'running' },
-      { service: 'ollama', running: 0, replicas: 0, state: 'scaled to 0' },
+      { service: 'app', running: 2, replicas: 2, state: 'running', tier: 'core' },
+      { service: 'notebook', running: 0, replicas: 1, state: 'stopped (on demand)', tier: 'on-demand' },
+      { service: 'ollama', running: 0, replicas: 0, state: 'scaled to 0', tier: 'core' },
     ])
+    expect(statusServices(project, 'alpha', [replica('notebook', 1, 'exited', 'Exited (0) 1 minute ago')])[1]).toEqual({
+      service: 'notebook',
+      running: 0,
+      replicas: 1,
+      state: 'stopped (on demand)',
+      tier: 'on-demand',
+    })
+    expect(statusServices(project, 'alpha', [replica('notebook', 1, 'running', up)])[1]).toEqual({
+      service: 'notebook',
+      running: 1,
+      replicas: 1,
+      state: 'running',
+      tier: 'on-demand',
+    })
     expect(statusServices(project, 'gamma', [replica('db', 1, 'running', up)])).toEqual([
-      { service: 'db', running: 1, replicas: 3, state: 'running' },
+      { service: 'db', running: 1, replicas: 3, state: 'running', tier: 'core' },
+    ])
+  })
+
+  it('health: an on-demand service that runs nothing is stopped by design (not failed, not required); one that runs is checked as any', () => {
+    const expected = [expectedOn(project.services.notebook!, project.hosts.alpha!, project)]
+    const base = { host: 'alpha', service: 'notebook', check: 'container', latencyMs: 3 }
+    expect(onDemandContainerChecks('alpha', expected, [], 3)).toEqual([
+      { ...base, status: 'stopped', required: false, detail: 'stopped (on demand)' },
+    ])
+    expect(
+      onDemandContainerChecks('alpha', expected, [replica('notebook', 1, 'running', 'Up 1 minute (unhealthy)')], 3),
+    ).toEqual([{ ...base, status: 'fail', required: true, detail: 'running, unhealthy' }])
+    expect(onDemandContainerChecks('alpha', expected, [replica('notebook', 1, 'running', 'Up 1 minute')], 3)).toEqual([
+      { ...base, status: 'ok', required: true, detail: 'running' },
     ])
   })
 })

@@ -8,6 +8,8 @@ import {
   composeConfigHash,
   composeDown,
   composeScaleUp,
+  composeRemoveServices,
+  composeStartServices,
   composeUp,
   forceReleaseLock,
   heartbeatLock,
@@ -70,6 +72,28 @@ describe('remote command builders', () => {
         .at(-1),
     ).toBe(
       'exec docker-compose --project-name p --project-directory /opt/ai-platform --file "$d/compose.yaml" "$@" up --detach --no-recreate --scale agent=25 agent',
+    )
+  })
+
+  it('starts and removes named on-demand services on a release, under the on-demand profile, deps left alone', () => {
+    const target = {
+      compose: v2,
+      project: 'ai-platform',
+      baseDir: '/opt/ai-platform',
+      releaseId: '20261123T010203Z-abcdef12',
+    }
+    const start = composeStartServices(target, ['comfyui', 'tempo'])
+    expect(start.slice(0, 2)).toEqual(['sh', '-c'])
+    expect(start[2]!.split('\n').slice(0, 3)).toEqual(composeUp(target)[2]!.split('\n').slice(0, 3))
+    expect(start[2]!.split('\n').at(-1)).toBe(
+      'exec docker compose --project-name ai-platform --project-directory /opt/ai-platform --file "$d/compose.yaml" "$@" --profile on-demand up --detach --no-deps -- comfyui tempo',
+    )
+    expect(
+      composeRemoveServices({ ...target, compose: v1 }, ['comfyui'])[2]!
+        .split('\n')
+        .at(-1),
+    ).toBe(
+      'exec docker-compose --project-name ai-platform --project-directory /opt/ai-platform --file "$d/compose.yaml" "$@" --profile on-demand rm --stop --force -- comfyui',
     )
   })
 
@@ -229,6 +253,9 @@ describe('remote command builders', () => {
         line('deployed', '20261001T000000Z-eeeeeeee'),
         line('deployed', ids[0]!),
         line('rolled-back', ids[1]!, { to: ids[0] }),
+        // on-demand services started and stopped: judged by nobody, not sent back
+        line('started', ids[0]!, { services: ['comfyui'] }),
+        line('stopped', ids[0]!, { services: ['comfyui'] }),
       ].join('\n') + '\n',
     )
     const recorded = parseRecorded((await execa(...split(recordHistory(base, line('failed', ids[2]!))))).stdout)
@@ -245,7 +272,7 @@ describe('remote command builders', () => {
       `${ids[0]!.slice(-8)}00000000`,
       `${ids[3]!.slice(-8)}00000000`,
     ])
-    expect((await readFile(join(base, 'history.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(4)
+    expect((await readFile(join(base, 'history.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(6)
     await rm(base, { recursive: true })
   })
 
@@ -375,7 +402,7 @@ describe('remote command builders: the exact text of each', () => {
         '[ -d "$b/releases" ] || exit 0',
         String.raw`for id in $(ls -1 "$b/releases" | grep -v '^\.' | sort -r); do echo "@@release $id $(sha256sum "$b/releases/$id/.env" 2>/dev/null | cut -c1-64)"; cat "$b/releases/$id/release.json" 2>/dev/null; echo; done`,
         'echo "@@history"',
-        String.raw`ls -1 "$b/releases" 2>/dev/null | grep -v '^\.' | grep -Fs -f - "$b/history.jsonl" | tail -n 2000 || true`,
+        String.raw`ls -1 "$b/releases" 2>/dev/null | grep -v '^\.' | grep -Fs -f - "$b/history.jsonl" | grep -v -e '"event":"started"' -e '"event":"stopped"' | tail -n 2000 || true`,
       ].join('\n'),
     ])
   })
@@ -411,7 +438,7 @@ describe('remote command builders: the exact text of each', () => {
         'echo "@@live $(readlink "$b/current" 2>/dev/null | sed "s#^releases/##")"',
         String.raw`for id in $(ls -1 "$b/releases" 2>/dev/null | grep -v '^\.'); do echo "@@release $id $(sha256sum "$b/releases/$id/.env" 2>/dev/null | cut -c1-64)"; done`,
         'echo "@@history"',
-        String.raw`ls -1 "$b/releases" 2>/dev/null | grep -v '^\.' | grep -Fs -f - "$b/history.jsonl" | tail -n 2000 || true`,
+        String.raw`ls -1 "$b/releases" 2>/dev/null | grep -v '^\.' | grep -Fs -f - "$b/history.jsonl" | grep -v -e '"event":"started"' -e '"event":"stopped"' | tail -n 2000 || true`,
       ].join('\n'),
     ])
   })

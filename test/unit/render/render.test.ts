@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { fileKey, renderHost, renderHosts } from '../../../src/render/render.js'
 import { loadOk } from '../../helpers/load.js'
-import { MINIMAL, REPO } from '../../helpers/project.js'
+import { MINIMAL, projectFrom, REPO, removeProject } from '../../helpers/project.js'
 
 type Compose = { services: Record<string, Record<string, any>>; volumes?: object; networks?: object }
 const composeOf = (text: string): Compose => parse(text) as Compose
@@ -168,6 +168,96 @@ describe('rendering the reference platform', () => {
     const kratos = composeOf(renderHost(project, 'kratos').render!.compose.content)
     expect(kratos.services.comfyui!.profiles).toEqual(['on-demand'])
     expect(kratos.services.ollama!.profiles).toBeUndefined()
+  })
+
+  it("routes an on-demand service's proxy route through a failover to the on-demand page, and scrapes it labelled so no alert pages for it", async () => {
+    const { project } = await loadOk()
+    const file = (host: string, suffix: string) =>
+      renderHost(project, host).render!.files.find((f) => f.path.endsWith(suffix))!.content
+    const routes = file('hephaestus', 'traefik/dynamic/routes.yaml')
+    expect(routes).toContain(
+      [
+        '    comfy:',
+        '      failover:',
+        '        service: comfy-backend',
+        '        fallback: on-demand-page',
+        '    comfy-backend:',
+        '      loadBalancer:',
+        '        healthCheck:',
+        '          path: "/"',
+        '          interval: 5s',
+        '          timeout: 3s',
+        '        servers:',
+        '          - url: "http://kratos.home.arpa:8188"',
+        '    grafana:',
+        '      loadBalancer:',
+        '        servers:',
+        '          - url: "http://moros.home.arpa:3001"',
+      ].join('\n'),
+    )
+    expect(
+      routes.endsWith(
+        [
+          '    on-demand-page:',
+          '      loadBalancer:',
+          '        servers:',
+          '          - url: "http://hephaestus.home.arpa:8099"',
+          '',
+        ].join('\n'),
+      ),
+    ).toBe(true)
+    // the page: 503 for every path, per route by the Host Traefik keeps, and a default one
+    const page = file('hephaestus', 'on-demand-page/default.conf')
+    expect(page).toContain(
+      [
+        'server {',
+        '    listen 8099;',
+        '    server_name comfy.home.arpa;',
+        '    default_type text/html;',
+        '    location / {',
+        '        return 503 "<!doctype html><html><head><meta charset=\\"utf-8\\"><title>comfyui is not running</title></head><body><h1>comfyui is not running</h1><p>comfyui is an on-demand service and is not running; start it with <code>ai-platform up kratos comfyui</code>.</p></body></html>\\n";',
+        '    }',
+        '}',
+      ].join('\n'),
+    )
+    expect(page.match(/return 503 /g)).toHaveLength(3)
+    expect(page).not.toMatch(/return (?!503)/)
+    const prometheus = file('moros', 'prometheus/prometheus.yml')
+    expect(prometheus).toContain(
+      [
+        '  - job_name: "tempo"',
+        '    metrics_path: "/metrics"',
+        '    static_configs:',
+        '      - targets: ["moros.home.arpa:3200"]',
+        '        labels:',
+        '          host: "moros"',
+        '          tier: "on-demand"',
+        '  - job_name: "traefik"',
+      ].join('\n'),
+    )
+    expect(prometheus.match(/tier: /g)).toHaveLength(1)
+    expect(file('moros', 'rules/alerts.yml')).toContain('        expr: up{tier!="on-demand"} == 0\n')
+  })
+
+  it("renders an on-demand route as a plain one (Traefik's 502 while stopped) when no on-demand-page is placed", async () => {
+    const dir = await projectFrom(REPO, {
+      'stacks/edge.yaml': (t) =>
+        t
+          .replace(/ {2}# Answers the route[\s\S]*?(?= {2}# Needs a provider config)/, '')
+          .replace(/ {4}- \{ template: on-demand-page[^\n]*\n/, ''),
+    })
+    try {
+      const { project } = await loadOk(dir)
+      const routes = renderHost(project, 'hephaestus').render!.files.find((f) =>
+        f.path.endsWith('routes.yaml'),
+      )!.content
+      expect(routes).toContain(
+        '    comfy:\n      loadBalancer:\n        servers:\n          - url: "http://kratos.home.arpa:8188"\n',
+      )
+      expect(routes).not.toContain('on-demand-page')
+    } finally {
+      await removeProject(dir)
+    }
   })
 
   it('mounts the model store read-write on the one writer and read-only with no pruning elsewhere', async () => {

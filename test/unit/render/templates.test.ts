@@ -107,7 +107,7 @@ describe('templates', async () => {
     )
   })
 
-  it('Traefik routes every declared route to the host that runs it', () => {
+  it('Traefik routes every declared route (on-demand ones too) to the host that runs it', () => {
     const routes = parse(file(renders, 'hephaestus', 'traefik/dynamic/routes.yaml')) as {
       http: {
         routers: Record<string, { rule: string }>
@@ -120,8 +120,10 @@ describe('templates', async () => {
     expect(Object.keys(routes.http.routers).sort()).toEqual([
       'api',
       'chat',
+      'comfy',
       'grafana',
       'prometheus',
+      'sd',
       'status',
       'textgen',
       'whisper',

@@ -57,7 +57,7 @@ describe('day-two read listings', () => {
     ])
   })
 
-  it('status shows each service as running/declared replicas, its containers under it, and left-over containers as found', () => {
+  it('status shows each service (an on-demand one stopped by design) as running/declared replicas, its containers under it, and left-over containers as found', () => {
     const c = (service: string, n: number, state = 'running') => ({
       service,
       name: `mini-${service}-${n}`,
@@ -74,10 +74,12 @@ describe('day-two read listings', () => {
         compose: null,
         lock: null,
         services: [
-          { service: 'app', running: 1, replicas: 2, state: 'exited' },
-          { service: 'ollama', running: 0, replicas: 0, state: 'scaled to 0' },
+          { service: 'app', running: 1, replicas: 2, state: 'exited', tier: 'core' },
+          { service: 'comfyui', running: 0, replicas: 1, state: 'stopped (on demand)', tier: 'on-demand' },
+          { service: 'ollama', running: 0, replicas: 0, state: 'scaled to 0', tier: 'persistent' },
+          { service: 'tempo', running: 1, replicas: 1, state: 'running', tier: 'on-demand' },
         ],
-        containers: [c('app', 1), c('app', 2, 'exited'), c('old', 1)],
+        containers: [c('app', 1), c('app', 2, 'exited'), c('old', 1), c('tempo', 1)],
       },
       {
         host: 'beta',
@@ -95,7 +97,10 @@ describe('day-two read listings', () => {
       ' app 1/2 exited',
       ' mini-app-1 running Up 1 minute x:1',
       ' mini-app-2 exited Exited (1) 1 second ago x:1',
+      ' comfyui 0/1 stopped (on demand)',
       ' ollama 0/0 scaled to 0',
+      ' tempo 1/1 running',
+      ' mini-tempo-1 running Up 1 minute x:1',
       ' old running',
       ' mini-old-1 running Up 1 minute x:1',
       'beta: unreachable: refused',
