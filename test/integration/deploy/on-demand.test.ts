@@ -1,18 +1,19 @@
-// DRAFT, never run: written without the fleet (it was in use). On-demand services on the fleet,
-// asserted on the hosts: `up` starts one on the current release and waits for its health, `health` and
+// On-demand services on the fleet, asserted on the hosts: `up` starts one on the current release and waits for its health, `health` and
 // `status` show it, `down` removes its container and only its, both record a history line; a deploy
-// of a new release keeps a started one running on that release, and leaves a stopped one stopped.
+// of a new release keeps a started one running on that release, and leaves a stopped one stopped. erebus
+// runs Compose v2, thanatos v1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fleetHost } from '../../fleet/fleet.js'
+import { dockerOutside } from '../fleet/helpers.js'
 import { ensureDeployed, HAVE_FLEET, hostState, testPlatform, type TestPlatform } from '../helpers/platform.js'
 
 let platform: TestPlatform
 
-/** redis-exporter on erebus made on demand (no host port needed, a container check only). */
+/** redis-exporter on erebus and openapi-calculator on thanatos made on demand. */
 const onDemand =
   (extra: Record<string, string> = {}) =>
   (service: string, def: Record<string, any>) => {
-    if (service !== 'redis-exporter') return
+    if (service !== 'redis-exporter' && service !== 'openapi-calculator') return
     def['x-ai-platform'] = { ...def['x-ai-platform'], tier: 'on-demand' }
     def.environment = { ...def.environment, ...extra }
   }
@@ -87,11 +88,31 @@ describe.skipIf(!HAVE_FLEET)('on-demand services', () => {
     expect(deploy.json.hosts[0].steps.map((s: any) => s.step)).toContain('on-demand')
     const running = await exporter()
     expect(running.map((c) => c.state)).toEqual(['running'])
-    // TODO when run: assert the container carries the new release's environment (ON_DEMAND_ROUND=2).
+    const env = await dockerOutside(fleetHost(platform.fleet, 'erebus'), [
+      'inspect',
+      '--format',
+      '{{range .Config.Env}}{{println .}}{{end}}',
+      (await exporter())[0]!.id,
+    ])
+    expect(env.stdout.split('\n')).toContain('ON_DEMAND_ROUND=2') // on the new release's definition
     const down = await platform.cli(['down', 'erebus', 'redis-exporter'])
     expect(down.code, down.stderr).toBe(0)
   }, 300_000)
 
-  // Not drafted: the proxy's 503 page for a stopped on-demand route (needs the edge stack's Traefik and
+  it('up and down under Compose v1 (thanatos)', async () => {
+    const thanatos = fleetHost(platform.fleet, 'thanatos')
+    expect(thanatos.compose).toBe('v1')
+    const calculator = async () =>
+      (await hostState(thanatos)).containers.filter((c) => c.service === 'openapi-calculator')
+    expect(await calculator()).toEqual([])
+    const up = await platform.cli(['up', 'thanatos', 'openapi-calculator', '--json', '--health-timeout', '120'])
+    expect(up.code, up.stderr).toBe(0)
+    expect((await calculator()).map((c) => c.state)).toEqual(['running'])
+    const down = await platform.cli(['down', 'thanatos', 'openapi-calculator', '--json'])
+    expect(down.code, down.stderr).toBe(0)
+    expect(await calculator()).toEqual([])
+  }, 300_000)
+
+  // Not here: the proxy's 503 page for a stopped on-demand route (needs the edge stack's Traefik and
   // on-demand-page on the fleet's hephaestus, and a routed on-demand service).
 })
