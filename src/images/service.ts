@@ -1,0 +1,337 @@
+// `ai-platform images build`: each image the stacks build from source (x-ai-platform.build), built once,
+// tagged with the ref the render pins and pushed to platform.image_registry. Locally with the Docker
+// CLI, or on a builder host's engine over its SSH connection. An image the registry already holds is
+// skipped unless forced: its tag is a digest of its inputs, so the same tag is the same build.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, relative } from 'node:path'
+import type { Readable } from 'node:stream'
+import { StringDecoder } from 'node:string_decoder'
+import type Docker from 'dockerode'
+import { execa } from 'execa'
+import type { Project } from '../config/model.js'
+import { RemoteError, UserError, errorMessage } from '../errors.js'
+import { connector } from '../remote/connect.js'
+import type { Redact } from '../remote/executor.js'
+import {
+  authFor,
+  credentialRefusal,
+  isCredentialRefusal,
+  registryHost,
+  registryLogin,
+  type RegistryLogin,
+} from '../remote/registry-auth.js'
+import { imageBuilds, type ImageBuild } from '../render/image-build.js'
+import { readSecrets } from '../secrets/secrets.js'
+import { engineMessage, outputLine } from './build-output.js'
+import { contextTar } from './context-tar.js'
+import { dockerBuild, dockerLogin, dockerManifestInspect, dockerPush } from './docker-cli.js'
+
+export interface ImagesBuildOptions {
+  /** Service names; none: every service built from source. */
+  services: string[]
+  /** The builder host (--on); absent: platform.builder, else the workstation. */
+  on?: string | undefined
+  /** The workstation's Docker CLI even when platform.builder names a host. */
+  local: boolean
+  force: boolean
+  dryRun: boolean
+  acceptNew: boolean
+  redact: Redact
+  /** One line of build or push output (stderr). */
+  progress: (line: string) => void
+  signal?: AbortSignal
+}
+
+export type Builder = { kind: 'local' } | { kind: 'host'; host: string }
+
+export interface ImageReport {
+  ref: string
+  services: string[]
+  /** Relative to the platform directory. */
+  context: string
+  dockerfile: string
+  args: Record<string, string>
+  digest: string
+  /** What the registry answered before the build: unknown when not asked (--dry-run, --force) or no clear answer. */
+  registry: 'present' | 'absent' | 'unknown'
+  status: 'planned' | 'skipped' | 'pushed' | 'failed'
+  error?: string
+  hint?: string
+}
+
+export interface ImagesBuildReport {
+  kind: 'ai-platform/images-build'
+  ok: boolean
+  platform: string
+  registry: string
+  builder: Builder
+  dryRun: boolean
+  /** Who logs in to the registry: the user and the secret's name, never its value. */
+  login: { username: string; secret: string } | null
+  images: ImageReport[]
+}
+
+/** The built services a run covers; names that are not such a service are refused. */
+export function selectBuiltServices(project: Project, names: readonly string[]): string[] {
+  const built = Object.values(project.services)
+    .filter((s) => s.build)
+    .map((s) => s.name)
+    .sort()
+  if (built.length === 0)
+    throw new UserError(
+      'no service of this platform builds its image from source',
+      'Declare x-ai-platform.build {context, dockerfile, args} on a service (README.md, "Images built from source").',
+    )
+  if (names.length === 0) return built
+  for (const name of names) {
+    const service = project.services[name]
+    if (!service) throw new UserError(`unknown service ${name}`, `Services built from source: ${built.join(', ')}.`)
+    if (!service.build)
+      throw new UserError(
+        `${name} is not built from source: it runs ${JSON.stringify(service.compose.image)}`,
+        `Services built from source: ${built.join(', ')}.`,
+      )
+  }
+  return [...new Set(names)].sort()
+}
+
+export function chooseBuilder(project: Project, on: string | undefined, local: boolean): Builder {
+  if (on !== undefined && local) throw new UserError('--on and --local both given: build on one or the other')
+  const host = local ? undefined : (on ?? project.platform.builder)
+  if (host === undefined) return { kind: 'local' }
+  if (!project.hosts[host]) throw new UserError(`unknown host ${host}`, `Hosts: ${project.hostOrder.join(', ')}.`)
+  return { kind: 'host', host }
+}
+
+export async function buildImages(project: Project, options: ImagesBuildOptions): Promise<ImagesBuildReport> {
+  const builder = chooseBuilder(project, options.on, options.local)
+  const builds = imageBuilds(project, selectBuiltServices(project, options.services))
+  const auth = project.platform.registryAuth
+  const report: ImagesBuildReport = {
+    kind: 'ai-platform/images-build',
+    ok: true,
+    platform: project.platform.name,
+    registry: project.platform.imageRegistry ?? '',
+    builder,
+    dryRun: options.dryRun,
+    login: auth ? { username: auth.username, secret: auth.passwordSecret } : null,
+    images: builds.map((b) => ({
+      ref: b.ref,
+      services: b.services,
+      context: relative(project.dir, b.context) || '.',
+      dockerfile: b.dockerfile,
+      args: b.args,
+      digest: b.digest,
+      registry: 'unknown',
+      status: 'planned',
+    })),
+  }
+  // A dry run reads the platform's files only: no secret, no Docker, no host.
+  if (options.dryRun) return report
+  const login = registryLogin(project.platform, (await readSecrets(project)).values)
+  const runner =
+    builder.kind === 'local'
+      ? await localRunner(login, options)
+      : await hostRunner(project, builder.host, login, options)
+  try {
+    for (const [index, build] of builds.entries()) {
+      const image = report.images[index]!
+      try {
+        if (!options.force) {
+          image.registry = await runner.has(build)
+          if (image.registry === 'present') {
+            image.status = 'skipped'
+            options.progress(`${build.ref}: the registry has it (--force builds it again)`)
+            continue
+          }
+        }
+        options.progress(`${build.ref}: building ${image.context} (${build.services.join(', ')})`)
+        await runner.build(build)
+        options.progress(`${build.ref}: pushing`)
+        await runner.push(build)
+        image.status = 'pushed'
+      } catch (error) {
+        image.status = 'failed'
+        image.error = options.redact(errorMessage(error))
+        if (error instanceof UserError && error.hint) image.hint = error.hint
+        report.ok = false
+      }
+    }
+  } finally {
+    await runner.close()
+  }
+  return report
+}
+
+interface Runner {
+  has(build: ImageBuild): Promise<ImageReport['registry']>
+  build(build: ImageBuild): Promise<void>
+  push(build: ImageBuild): Promise<void>
+  close(): Promise<void>
+}
+
+/** The last line that says ERROR (BuildKit's way), else the last line. */
+export function failureLine(lines: readonly string[]): string {
+  const error = [...lines].reverse().find((l) => /(^|\s)error\b/i.test(l))
+  return error ?? lines.at(-1) ?? 'no output'
+}
+
+/**
+ * The Docker CLI with a DOCKER_CONFIG of the run's own, removed afterwards: the log-in is stored only
+ * there, for the run's length, and the password reaches `docker login` on stdin.
+ */
+async function localRunner(login: RegistryLogin | null, options: ImagesBuildOptions): Promise<Runner> {
+  const config = await mkdtemp(join(tmpdir(), 'aip-docker-'))
+  const env = { ...process.env, DOCKER_CONFIG: config }
+  const where = 'images build'
+  const run = async (argv: string[], input?: string | Readable, show = true) => {
+    const lines: string[] = []
+    const child = execa(argv[0]!, argv.slice(1), {
+      env,
+      reject: false,
+      all: true,
+      buffer: false,
+      ...(input !== undefined ? { input } : {}),
+      ...(options.signal ? { cancelSignal: options.signal } : {}),
+    })
+    try {
+      for await (const raw of child.iterable({ from: 'all' })) {
+        const line = outputLine(options.redact(String(raw)))
+        if (line === '') continue
+        lines.push(line)
+        if (lines.length > 40) lines.shift()
+        if (show) options.progress(line)
+      }
+    } catch {
+      // the process's own failure is reported below
+    }
+    const result = await child
+    if ((result as { code?: string }).code === 'ENOENT')
+      throw new UserError(
+        'docker: command not found on this machine',
+        'Install the Docker CLI, or build on a host of the inventory with --on HOST (or platform.builder).',
+      )
+    return { exitCode: result.exitCode ?? null, lines }
+  }
+  const fail = (argv: string[], lines: string[], exitCode: number | null, login: RegistryLogin | null) => {
+    const line = failureLine(lines)
+    if (isCredentialRefusal(lines.join('\n')) && login)
+      return credentialRefusal(where, login.registry, login, `\`${argv.slice(0, 2).join(' ')}\`: ${line}`)
+    return new UserError(`\`${argv.slice(0, 3).join(' ')}\` exited with ${exitCode ?? 'a signal'}: ${line}`)
+  }
+  try {
+    if (login) {
+      const argv = dockerLogin(login.registry, login.username)
+      const { exitCode, lines } = await run(argv, login.password, false)
+      if (exitCode !== 0) throw fail(argv, lines, exitCode, login)
+    }
+  } catch (error) {
+    await rm(config, { recursive: true, force: true })
+    throw error
+  }
+  return {
+    async has(build) {
+      const { exitCode, lines } = await run(dockerManifestInspect(build.ref), undefined, false)
+      if (exitCode === 0) return 'present'
+      return /no such manifest|manifest unknown|not found/i.test(lines.join('\n')) ? 'absent' : 'unknown'
+    },
+    async build(build) {
+      const argv = dockerBuild(build)
+      const { exitCode, lines } = await run(argv, contextTar(build))
+      if (exitCode !== 0) throw fail(argv, lines, exitCode, login)
+    },
+    async push(build) {
+      const argv = dockerPush(build.ref)
+      const { exitCode, lines } = await run(argv)
+      if (exitCode !== 0) throw fail(argv, lines, exitCode, login)
+    },
+    close: () => rm(config, { recursive: true, force: true }),
+  }
+}
+
+/** The builder host's engine through its SSH connection: the context goes as a tar stream, the log-in per request. */
+async function hostRunner(
+  project: Project,
+  host: string,
+  login: RegistryLogin | null,
+  options: ImagesBuildOptions,
+): Promise<Runner> {
+  const connections = connector(project, { acceptNew: options.acceptNew, redact: options.redact })
+  let docker: Docker
+  try {
+    docker = (await connections.get(host)).docker()
+  } catch (error) {
+    await connections.closeAll()
+    throw error
+  }
+  const registry = registryHost(project.platform.imageRegistry ?? '')
+  const follow = async (stream: NodeJS.ReadableStream, what: string, ref: string) => {
+    const error = await readEngineStream(stream, (line) => options.progress(options.redact(line)))
+    if (error === null) return
+    if (isCredentialRefusal(error)) throw credentialRefusal(host, registry, login, `${what} ${ref}: ${error}`)
+    throw new RemoteError({ host, message: `${host}: ${what} ${ref} failed: ${error}` })
+  }
+  const signal = options.signal ? { abortSignal: options.signal } : {}
+  return {
+    async has(build) {
+      const authconfig = authFor(build.ref, login)
+      try {
+        await docker.getImage(build.ref).distribution({ ...(authconfig ? { authconfig } : {}), ...signal })
+        return 'present'
+      } catch (error) {
+        const text = errorMessage(error)
+        if (isCredentialRefusal(text)) return 'unknown'
+        return /manifest unknown|not found|404/i.test(text) ? 'absent' : 'unknown'
+      }
+    },
+    async build(build) {
+      const stream = await docker.buildImage(contextTar(build), {
+        t: build.ref,
+        dockerfile: build.dockerfile,
+        buildargs: build.args,
+        // FROM an image on the platform's registry needs the same log-in
+        ...(login
+          ? { registryconfig: { [login.registry]: { username: login.username, password: login.password } } }
+          : {}),
+        ...signal,
+      })
+      await follow(stream, 'building', build.ref)
+    },
+    async push(build) {
+      const authconfig = authFor(build.ref, login)
+      const stream = await docker
+        .getImage(build.repository)
+        .push({ tag: build.tag, ...(authconfig ? { authconfig } : {}), ...signal })
+      await follow(stream, 'pushing', build.ref)
+    },
+    close: () => connections.closeAll(),
+  }
+}
+
+/** Reads the engine's JSON lines, showing each; returns the first `error`, or null. Lines over 1 MiB fail. */
+export async function readEngineStream(
+  stream: NodeJS.ReadableStream,
+  show: (line: string) => void,
+): Promise<string | null> {
+  const decoder = new StringDecoder('utf8')
+  let buffer = ''
+  let failure: string | null = null
+  const take = (line: string) => {
+    if (line.trim() === '') return
+    const message = engineMessage(line)
+    for (const text of message.lines) show(text)
+    if (message.error !== undefined && failure === null) failure = message.error
+  }
+  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+    buffer += typeof chunk === 'string' ? chunk : decoder.write(chunk)
+    if (buffer.length > 1024 * 1024 && !buffer.includes('\n')) return 'a line of output longer than 1 MiB'
+    let newline: number
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      take(buffer.slice(0, newline))
+      buffer = buffer.slice(newline + 1)
+    }
+  }
+  take(buffer + decoder.end())
+  return failure
+}
