@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
 import type Docker from 'dockerode'
 import { execa } from 'execa'
@@ -185,7 +185,7 @@ async function localRunner(login: RegistryLogin | null, options: ImagesBuildOpti
   const config = await mkdtemp(join(tmpdir(), 'aip-docker-'))
   const env = { ...process.env, DOCKER_CONFIG: config }
   const where = 'images build'
-  const run = async (argv: string[], input?: string | Readable, show = true) => {
+  const run = async (argv: string[], input?: string | Uint8Array, show = true) => {
     const lines: string[] = []
     const child = execa(argv[0]!, argv.slice(1), {
       env,
@@ -238,7 +238,7 @@ async function localRunner(login: RegistryLogin | null, options: ImagesBuildOpti
     },
     async build(build) {
       const argv = dockerBuild(build)
-      const { exitCode, lines } = await run(argv, contextTar(build))
+      const { exitCode, lines } = await run(argv, await contextTar(build))
       if (exitCode !== 0) throw fail(argv, lines, exitCode, login)
     },
     async push(build) {
@@ -286,7 +286,7 @@ async function hostRunner(
       }
     },
     async build(build) {
-      const stream = await docker.buildImage(contextTar(build), {
+      const stream = await docker.buildImage(Readable.from([await contextTar(build)]), {
         t: build.ref,
         dockerfile: build.dockerfile,
         buildargs: build.args,
