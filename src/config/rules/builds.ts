@@ -22,6 +22,22 @@ export function imageSourceRules(service: Service, { source, path }: Origin): Co
         { allowed: 'image or x-ai-platform.build, not both', got: describeValue(image) },
       ),
     ]
+  if (service.build) {
+    const index = service.overrides.findIndex((o) => 'image' in o.set)
+    if (index !== -1)
+      return [
+        configIssueAt(
+          'build-image',
+          source,
+          [...path, 'x-ai-platform', 'overrides', index, 'set', 'image'],
+          'a service built from source runs the image it builds on every host',
+          {
+            allowed: 'no image in overrides of a service with x-ai-platform.build',
+            got: describeValue(service.overrides[index]!.set.image),
+          },
+        ),
+      ]
+  }
   if (!service.build && image === undefined)
     return [
       configIssueAt('build-image', source, path, 'has no image', {

@@ -187,6 +187,24 @@ export const ERROR_CASES: ErrorCase[] = [
     ],
   },
   {
+    name: 'an override setting the image of a service built from source',
+    edits: {
+      'stacks/ollama.yaml': (t) =>
+        replace(
+          '    image: ollama/ollama:0.5.7\n',
+          '',
+        )(
+          replace('      gpu: { count: all }', '      gpu: { count: all }\n      build: { context: docker/ollama }')(t),
+        ),
+      'inventory/platform.yaml': withRegistry,
+      'docker/ollama/Dockerfile': 'FROM ollama/ollama:0.5.7\n',
+    },
+    codes: ['build-image'],
+    expected: [
+      'stacks/ollama.yaml:14:25 services.ollama.x-ai-platform.overrides[0].set.image: a service built from source runs the image it builds on every host (allowed no image in overrides of a service with x-ai-platform.build, got "ollama/ollama:0.5.7-rocm")',
+    ],
+  },
+  {
     name: 'a service with neither image nor x-ai-platform.build',
     edits: { 'stacks/app.yaml': replace('    image: example/app:1\n', '') },
     codes: ['build-image'],
