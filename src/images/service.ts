@@ -23,6 +23,7 @@ import {
 } from '../remote/registry-auth.js'
 import { imageBuilds, type ImageBuild } from '../render/image-build.js'
 import { readSecrets } from '../secrets/secrets.js'
+import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
 import { engineMessage, outputLine } from './build-output.js'
 import { contextTar } from './context-tar.js'
 import { dockerBuild, dockerLogin, dockerManifestInspect, dockerPush } from './docker-cli.js'
@@ -164,6 +165,9 @@ export async function buildImages(project: Project, options: ImagesBuildOptions)
   return report
 }
 
+/** A build or push whose output stops this long is abandoned. */
+const STALL_MS = 10 * 60_000
+
 interface Runner {
   has(build: ImageBuild): Promise<ImageReport['registry']>
   build(build: ImageBuild): Promise<void>
@@ -266,18 +270,57 @@ async function hostRunner(
     throw error
   }
   const registry = registryHost(project.platform.imageRegistry ?? '')
-  const follow = async (stream: NodeJS.ReadableStream, what: string, ref: string) => {
-    const error = await readEngineStream(stream, (line) => options.progress(options.redact(line)))
+  /**
+   * Starts a build or push and reads its stream to the end. Output that stops for STALL_MS ends it
+   * (an engine or registry that stops answering fails the run instead of holding it), as Ctrl-C does.
+   */
+  const follow = async (
+    what: string,
+    ref: string,
+    start: (abortSignal: AbortSignal) => Promise<NodeJS.ReadableStream>,
+  ) => {
+    const controller = new AbortController()
+    const abort = () => controller.abort()
+    options.signal?.addEventListener('abort', abort, { once: true })
+    if (options.signal?.aborted) abort()
+    let stalled = false
+    let timer = setTimeout(() => ((stalled = true), abort()), STALL_MS)
+    const alive = () => {
+      clearTimeout(timer)
+      timer = setTimeout(() => ((stalled = true), abort()), STALL_MS)
+    }
+    let error: string | null
+    try {
+      const stream = await start(controller.signal)
+      error = await readEngineStream(stream, (line) => options.progress(options.redact(line)), alive)
+    } catch (caught) {
+      error = controller.signal.aborted
+        ? stalled
+          ? `no output for ${STALL_MS / 1000} s`
+          : 'interrupted'
+        : errorMessage(caught)
+    } finally {
+      clearTimeout(timer)
+      options.signal?.removeEventListener('abort', abort)
+    }
+    if (error === null && controller.signal.aborted)
+      error = stalled ? `no output for ${STALL_MS / 1000} s` : 'interrupted'
     if (error === null) return
     if (isCredentialRefusal(error)) throw credentialRefusal(host, registry, login, `${what} ${ref}: ${error}`)
     throw new RemoteError({ host, message: `${host}: ${what} ${ref} failed: ${error}` })
   }
-  const signal = options.signal ? { abortSignal: options.signal } : {}
   return {
     async has(build) {
       const authconfig = authFor(build.ref, login)
       try {
-        await docker.getImage(build.ref).distribution({ ...(authconfig ? { authconfig } : {}), ...signal })
+        await withDeadline(
+          host,
+          `the registry lookup of ${build.ref}`,
+          REMOTE_WAIT_MS,
+          (abortSignal) =>
+            docker.getImage(build.ref).distribution({ ...(authconfig ? { authconfig } : {}), abortSignal }),
+          options.signal,
+        )
         return 'present'
       } catch (error) {
         const text = errorMessage(error)
@@ -286,24 +329,29 @@ async function hostRunner(
       }
     },
     async build(build) {
-      const stream = await docker.buildImage(Readable.from([await contextTar(build)]), {
-        t: build.ref,
-        dockerfile: build.dockerfile,
-        buildargs: build.args,
-        // FROM an image on the platform's registry needs the same log-in
-        ...(login
-          ? { registryconfig: { [login.registry]: { username: login.username, password: login.password } } }
-          : {}),
-        ...signal,
-      })
-      await follow(stream, 'building', build.ref)
+      const context = await contextTar(build)
+      await follow('building', build.ref, (abortSignal) =>
+        docker.buildImage(Readable.from([context]), {
+          t: build.ref,
+          dockerfile: build.dockerfile,
+          buildargs: build.args,
+          // FROM an image on the platform's registry needs the same log-in
+          ...(login
+            ? { registryconfig: { [login.registry]: { username: login.username, password: login.password } } }
+            : {}),
+          abortSignal,
+        }),
+      )
     },
     async push(build) {
       const authconfig = authFor(build.ref, login)
-      const stream = await docker
-        .getImage(build.repository)
-        .push({ tag: build.tag, ...(authconfig ? { authconfig } : {}), ...signal })
-      await follow(stream, 'pushing', build.ref)
+      await follow('pushing', build.ref, (abortSignal) =>
+        docker.getImage(build.repository).push({
+          tag: build.tag,
+          ...(authconfig ? { authconfig } : {}),
+          abortSignal,
+        }),
+      )
     },
     close: () => connections.closeAll(),
   }
@@ -313,6 +361,7 @@ async function hostRunner(
 export async function readEngineStream(
   stream: NodeJS.ReadableStream,
   show: (line: string) => void,
+  alive: () => void = () => undefined,
 ): Promise<string | null> {
   const decoder = new StringDecoder('utf8')
   let buffer = ''
@@ -324,6 +373,7 @@ export async function readEngineStream(
     if (message.error !== undefined && failure === null) failure = message.error
   }
   for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+    alive()
     buffer += typeof chunk === 'string' ? chunk : decoder.write(chunk)
     if (buffer.length > 1024 * 1024 && !buffer.includes('\n')) return 'a line of output longer than 1 MiB'
     let newline: number
