@@ -11,7 +11,7 @@ import type Docker from 'dockerode'
 import { execa } from 'execa'
 import type { Project } from '../config/model.js'
 import { RemoteError, UserError, errorMessage } from '../errors.js'
-import { connector } from '../remote/connect.js'
+import { connector, type Connector } from '../remote/connect.js'
 import type { Redact } from '../remote/executor.js'
 import {
   authFor,
@@ -42,6 +42,8 @@ export interface ImagesBuildOptions {
   /** One line of build or push output (stderr). */
   progress: (line: string) => void
   signal?: AbortSignal
+  /** The connections to the builder host (tests hand an in-memory one); absent: SSH, closed at the end. */
+  connector?: Connector
 }
 
 export type Builder = { kind: 'local' } | { kind: 'host'; host: string }
@@ -261,12 +263,13 @@ async function hostRunner(
   login: RegistryLogin | null,
   options: ImagesBuildOptions,
 ): Promise<Runner> {
-  const connections = connector(project, { acceptNew: options.acceptNew, redact: options.redact })
+  const connections = options.connector ?? connector(project, { acceptNew: options.acceptNew, redact: options.redact })
+  const close = () => (options.connector ? Promise.resolve() : connections.closeAll())
   let docker: Docker
   try {
     docker = (await connections.get(host)).docker()
   } catch (error) {
-    await connections.closeAll()
+    await close()
     throw error
   }
   const registry = registryHost(project.platform.imageRegistry ?? '')
@@ -353,7 +356,7 @@ async function hostRunner(
         }),
       )
     },
-    close: () => connections.closeAll(),
+    close,
   }
 }
 
