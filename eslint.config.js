@@ -114,7 +114,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^\\.\\./(deploy|health|models|ops|ui|cli|plan|render|audit|init|validate|secrets)/',
+              regex: '^\\.\\./(deploy|health|models|images|ops|ui|cli|plan|render|audit|init|validate|secrets)/',
               message: 'src/remote/ is the transport: it imports errors, util and the model types only',
             },
             {
@@ -129,19 +129,33 @@ export default tseslint.config(
   {
     files: ['src/config/**/*.ts'],
     rules: layers(
-      ['deploy', 'health', 'models', 'ops', 'ui', 'cli', 'audit', 'init', 'validate', 'remote', 'plan', 'render'],
+      [
+        'deploy',
+        'health',
+        'models',
+        'images',
+        'ops',
+        'ui',
+        'cli',
+        'audit',
+        'init',
+        'validate',
+        'remote',
+        'plan',
+        'render',
+      ],
       'src/config/ is the bottom pure layer: it reads the platform files and imports only util, errors and itself',
     ),
   },
   {
     files: ['src/render/**/*.ts', 'src/plan/**/*.ts'],
     rules: layers(
-      ['deploy', 'health', 'models', 'ops', 'ui', 'cli', 'audit', 'init', 'validate'],
+      ['deploy', 'health', 'models', 'images', 'ops', 'ui', 'cli', 'audit', 'init', 'validate'],
       'pure layers import config, render, plan, secrets and util: never a service, a connector or the terminal',
     ),
   },
   {
-    files: ['src/deploy/**/*.ts', 'src/health/**/*.ts', 'src/models/**/*.ts', 'src/ops/**/*.ts'],
+    files: ['src/deploy/**/*.ts', 'src/health/**/*.ts', 'src/models/**/*.ts', 'src/images/**/*.ts', 'src/ops/**/*.ts'],
     rules: layers(
       ['ui', 'cli'],
       'services get their reporter, confirmation and signals from the command layer; only their types come from src/cli/',

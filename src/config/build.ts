@@ -48,6 +48,9 @@ export function buildPlatform(raw: InventoryPlatform): Platform {
   if (raw.domain !== undefined) platform.domain = raw.domain
   if (raw.lan_subnet !== undefined) platform.lanSubnet = raw.lan_subnet
   if (raw.image_registry !== undefined) platform.imageRegistry = raw.image_registry
+  if (raw.registry_auth)
+    platform.registryAuth = { username: raw.registry_auth.username, passwordSecret: raw.registry_auth.password_secret }
+  if (raw.builder !== undefined) platform.builder = raw.builder
   if (raw.nas)
     platform.nas = { exports: { ...raw.nas.exports }, ...(raw.nas.host !== undefined ? { host: raw.nas.host } : {}) }
   return platform
@@ -152,9 +155,16 @@ export function buildService(name: string, stack: Stack, raw: StackService): Ser
     oneshot: meta.oneshot ?? STACK_DEFAULTS['serviceMeta.oneshot'],
     hosts: stack.hosts,
   }
-  const { gpu, metrics, route, backup, rollout } = meta
+  const { gpu, metrics, route, backup, rollout, build } = meta
   if (rollout)
     service.rollout = { batch: rollout.batch, pauseS: rollout.pause_s ?? STACK_DEFAULTS['serviceMeta.rollout.pause_s'] }
+  if (build)
+    service.build = {
+      context: build.context,
+      dockerfile: build.dockerfile ?? STACK_DEFAULTS['serviceMeta.build.dockerfile'],
+      args: { ...build.args },
+      name: build.name ?? name,
+    }
   if (gpu)
     service.gpu = {
       count: gpu.count ?? STACK_DEFAULTS['serviceMeta.gpu.count'],

@@ -17,6 +17,7 @@ import { loadValidators, type Validators } from './schema.js'
 import { selectHosts } from './select.js'
 import { configIssueAt } from './source.js'
 import { bindMountRules } from './rules/bind-mounts.js'
+import { buildRules, imageSourceRules, registryRules } from './rules/builds.js'
 import { hostCycleRules, serviceCycleRules } from './rules/cycles.js'
 import { nonFiniteNumbers, obsoleteVersion } from './rules/documents.js'
 import { hostRules, mountWriterRules } from './rules/hosts.js'
@@ -127,6 +128,7 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
       services[serviceName] = service
       stack.services.push(serviceName)
       issues.push(...imageRules(service, source, ['services', serviceName]))
+      issues.push(...imageSourceRules(service, { source, path: ['services', serviceName] }))
     }
     issues.push(...obsoleteVersion(source, value))
   }
@@ -152,6 +154,9 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
     )
   }
   issues.push(...portRules(services, hosts, hostOrder, origins))
+  if (inventory.platform) issues.push(...registryRules(platform, inventory.platform.source, hostOrder))
+  for (const service of Object.values(services))
+    issues.push(...(await buildRules(service, platform, dir, originOf(origins, 'service', service.name))))
   const serviceCycles = serviceCycleRules(services, origins)
   issues.push(...serviceCycles)
   // A service cycle is also a host cycle: it is reported once, as the former.

@@ -115,6 +115,18 @@ export interface Service {
   backup?: { engine: 'postgres'; user: string; keep: number }
   /** Hosts the service is placed on, in inventory order. */
   hosts: string[]
+  /** Built from source by `images build`; the render pins `image` to the build's ref (src/render/image-build.ts). */
+  build?: ServiceBuild
+}
+
+export interface ServiceBuild {
+  /** Relative to the platform directory, as written. */
+  context: string
+  /** Relative to the context. */
+  dockerfile: string
+  args: Record<string, string>
+  /** The repository under platform.image_registry. */
+  name: string
 }
 
 export interface StackFile {
@@ -147,6 +159,10 @@ export interface Platform {
   releasesKeep: number
   lanSubnet?: string
   imageRegistry?: string
+  /** The log-in to imageRegistry: the password is the value of a declared secret. */
+  registryAuth?: { username: string; passwordSecret: string }
+  /** The host `images build` builds on by default. */
+  builder?: string
   nas?: { host?: string; exports: Record<string, string> }
   ssh: SshSettings
   secrets: Record<string, SecretSpec>

@@ -51,6 +51,14 @@ export interface InventoryPlatform {
   }>
   /** Registry holding the platform's locally built images (service registry, OpenAPI servers); stacks refer to it as {{platform.image_registry}}. */
   image_registry?: string
+  /** How hosts and `images build` log in to platform.image_registry: the password is a declared secret, passed to the Docker API per pull and push (never stored on a host). */
+  registry_auth?: {
+    username: string
+    /** The declared secret (platform.secrets) holding the password. */
+    password_secret: InventorySecretName
+  }
+  /** The host `images build` builds on (over SSH, its Docker engine) unless --on or --local says otherwise; absent: the workstation's Docker CLI. */
+  builder?: InventoryName
 }
 
 /** How to reach a host. Anything left out comes from ~/.ssh/config, then OpenSSH's defaults. */
@@ -282,11 +290,23 @@ export interface StackServiceMeta {
     /** Backups kept per service on the host (default 7). @default 7 */
     keep?: number
   }
+  /** Build this service's image from source with `ai-platform images build`: the render pins `image:` to <platform.image_registry>/<name>:src-<digest of the build inputs>. */
+  build?: {
+    /** The build context, a directory relative to the platform directory (inside it). */
+    context: string
+    /** The Dockerfile, relative to the context (default Dockerfile). @default "Dockerfile" */
+    dockerfile?: string
+    /** Build arguments (--build-arg NAME=value); part of the image's tag. */
+    args?: Record<string, string>
+    /** The repository under platform.image_registry (default: the service's name); services with the same build inputs and name share one image. */
+    name?: string
+  }
 }
 
 export interface StackService {
   'x-ai-platform'?: StackServiceMeta
-  image: string
+  /** The image to run. Required unless x-ai-platform.build builds it from source (then the render sets it). */
+  image?: string
   command?: string | StackStringList | null
   entrypoint?: string | StackStringList | null
   environment?: Record<string, string | number | boolean | null> | StackStringList
@@ -388,4 +408,5 @@ export const STACK_DEFAULTS = {
   'serviceMeta.rollout.pause_s': 0,
   'serviceMeta.backup.user': 'postgres',
   'serviceMeta.backup.keep': 7,
+  'serviceMeta.build.dockerfile': 'Dockerfile',
 } as const

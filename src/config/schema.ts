@@ -91,10 +91,14 @@ function toIssue(error: ErrorObject, source: SourceFile): Issue {
     case 'additionalProperties': {
       const key = String(params.additionalProperty)
       if (key === 'build' && path.length === 2 && path[0] === 'services') {
+        const data = error.data as { 'x-ai-platform'?: { build?: unknown } } | null
+        const both = typeof data?.['x-ai-platform']?.build === 'object'
         return issueAt(
           source,
           [...path, key],
-          'build is not supported: hosts pull images, so build and push the image to a registry first',
+          both
+            ? "Compose's build is not supported: x-ai-platform.build already builds this service's image; remove build"
+            : "Compose's build is not supported: hosts pull images; build from source with x-ai-platform.build and `ai-platform images build`",
           { key: true },
         )
       }

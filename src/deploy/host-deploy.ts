@@ -35,6 +35,7 @@ import {
   waitHealthy,
 } from './host-ops.js'
 import { missingImages, pullImage, type PullProgress } from './images.js'
+import { loginFor } from '../remote/registry-auth.js'
 import { quickFacts, type HostFacts, type QuickFacts } from './preflight.js'
 import { buildRecord, envDigest, releaseId, releaseTarball, whoAmI, type ReleaseRecord } from './release.js'
 import { rollBackFailed } from './rollback.js'
@@ -417,6 +418,8 @@ async function ensureImages(
   options: DeployOptions,
 ): Promise<string[]> {
   const images = [...new Set(render.services.filter((s) => s.tier !== 'on-demand').map((s) => s.image))]
+  // Given per pull to the engine: the host keeps no credential (deployCommand refused a missing value).
+  const login = loginFor(input.project.platform, input.secrets, images)
   const docker = exec.docker()
   const missing =
     options.pull === 'always'
@@ -448,6 +451,8 @@ async function ensureImages(
               : `${image} ${p.status}`,
         }),
       options.abort,
+      undefined,
+      login,
     )
   }
   return missing

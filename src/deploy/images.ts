@@ -1,8 +1,15 @@
 // Images: pull only what a host lacks (or everything with --pull always), with progress.
 import type Docker from 'dockerode'
 import { StringDecoder } from 'node:string_decoder'
-import { RemoteError, errorMessage } from '../errors.js'
+import { RemoteError, UserError, errorMessage } from '../errors.js'
 import { quoted } from '../util/printable.js'
+import {
+  authFor,
+  credentialRefusal,
+  isCredentialRefusal,
+  registryOfImage,
+  type RegistryLogin,
+} from '../remote/registry-auth.js'
 
 export interface PullProgress {
   image: string
@@ -60,17 +67,20 @@ export async function pullImage(
   onProgress: (p: PullProgress) => void,
   signal?: AbortSignal,
   stallMs = 5 * 60_000,
+  login: RegistryLogin | null = null,
 ): Promise<void> {
   const controller = new AbortController()
   let stalled = false
   const abort = () => controller.abort()
-  const failed = (message: string) =>
-    new RemoteError({
-      host,
-      argv: ['docker', 'pull', image],
-      stderr: message,
-      message: `${host}: cannot pull ${image}: ${stalled ? `no progress for ${Math.round(stallMs / 1000)} s` : message.trim()}`,
-    })
+  const failed = (message: string): Error =>
+    !stalled && isCredentialRefusal(message)
+      ? pullRefusal(host, image, login, message)
+      : new RemoteError({
+          host,
+          argv: ['docker', 'pull', image],
+          stderr: message,
+          message: `${host}: cannot pull ${image}: ${stalled ? `no progress for ${Math.round(stallMs / 1000)} s` : message.trim()}`,
+        })
   if (signal?.aborted) throw failed('interrupted')
   signal?.addEventListener('abort', abort, { once: true })
   let timer = setTimeout(() => ((stalled = true), controller.abort()), stallMs)
@@ -82,7 +92,8 @@ export async function pullImage(
   try {
     let stream: NodeJS.ReadableStream
     try {
-      stream = await docker.pull(image, { abortSignal: controller.signal })
+      const authconfig = authFor(image, login)
+      stream = await docker.pull(image, { abortSignal: controller.signal, ...(authconfig ? { authconfig } : {}) })
     } catch (error) {
       throw failed((error as { json?: { message?: string } }).json?.message ?? (error as Error).message)
     }
@@ -123,7 +134,7 @@ export async function pullImage(
         }
       }
     } catch (error) {
-      if (error instanceof RemoteError) throw error
+      if (error instanceof RemoteError || error instanceof UserError) throw error
       throw failed(controller.signal.aborted ? (stalled ? 'stalled' : 'interrupted') : errorMessage(error))
     }
     if (controller.signal.aborted) throw failed(stalled ? 'stalled' : 'interrupted')
@@ -131,6 +142,24 @@ export async function pullImage(
     clearTimeout(timer)
     signal?.removeEventListener('abort', abort)
   }
+}
+
+/**
+ * A pull the registry refused for want of (the right) credentials: a user error naming the registry,
+ * the user and the secret, not a remote error with the engine's wording alone. Docker Hub images
+ * (no registry in the name) keep the engine's message.
+ */
+export function pullRefusal(host: string, image: string, login: RegistryLogin | null, detail: string): Error {
+  const registry = registryOfImage(image)
+  const text = detail.trim()
+  if (registry === null)
+    return new RemoteError({
+      host,
+      argv: ['docker', 'pull', image],
+      stderr: text,
+      message: `${host}: cannot pull ${image}: ${text}`,
+    })
+  return credentialRefusal(host, registry, login?.registry === registry ? login : null, `pulling ${image}: ${text}`)
 }
 
 interface ProgressEvent {

@@ -9,6 +9,7 @@ import type { Plan } from '../plan/plan.js'
 import { planRun } from '../plan/service.js'
 import { connector } from '../remote/connect.js'
 import { readSecrets, redactor } from '../secrets/secrets.js'
+import { loginFor } from '../remote/registry-auth.js'
 import { deploy as runEngine, rollbackHost, type DeployReport, type RollbackReport } from './engine.js'
 import { whoAmI } from './release.js'
 import type { Reporter } from '../ui/deploy-reporters.js'
@@ -55,6 +56,12 @@ export async function deployCommand(open: OpenProject, options: DeployCommandOpt
       'Run `ai-platform secrets init` (or `ai-platform init DIR` for a new platform) first.',
     )
   }
+  // The registry's password is refused here when missing, before anything connects.
+  loginFor(
+    open.project.platform,
+    secrets.values,
+    renders.flatMap((r) => r.services.map((s) => s.image)),
+  )
   await options.confirm({
     action: `Deploy ${plan.summary.hosts} hosts of platform ${plan.platform} in ${plan.summary.waves} waves`,
     hosts: plan.hosts.map((h) => h.name),

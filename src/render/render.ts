@@ -18,6 +18,7 @@ import { imageProblemMessage, imageReferenceProblem } from '../config/image-ref.
 import { fleetContext, hostView, type FleetContext } from './context.js'
 import { FILES, TemplateEngine } from '../util/template.js'
 import { emitYaml } from './yaml-emit.js'
+import { imageBuilds, pinnedImages } from './image-build.js'
 
 export const COMPOSE_FILE = 'compose.yaml'
 export const ENV_FILE = '.env'
@@ -66,6 +67,8 @@ export interface RenderOptions {
   origins?: ReadonlyMap<string, Origin>
   context?: FleetContext
   engine?: TemplateEngine
+  /** Service -> the ref of the image built from its source (imageBuilds): read once per run. */
+  pinned?: ReadonlyMap<string, string>
 }
 
 export interface RenderResult {
@@ -78,8 +81,10 @@ export function renderHosts(project: Project, hostNames: readonly string[], opti
   const engine = options.engine ?? new TemplateEngine()
   const renders: HostRender[] = []
   const issues: Issue[] = []
+  const pinned = options.pinned ?? pinImages(project, options, issues)
+  if (!pinned) return { renders, issues }
   for (const name of hostNames) {
-    const result = renderHost(project, name, { ...options, context, engine })
+    const result = renderHost(project, name, { ...options, context, engine, pinned })
     issues.push(...result.issues)
     if (result.render) renders.push(result.render)
   }
@@ -98,6 +103,8 @@ export function renderHost(
   const fileTargets = new Map<string, string>()
   const context = { ...fleet, host: hostView(host, project), [FILES]: fileTargets }
   const issues: Issue[] = []
+  const pinned = options.pinned ?? pinImages(project, options, issues)
+  if (!pinned) return { render: null, issues }
   const locate = (
     key: string,
     path: PathSegment[],
@@ -156,7 +163,12 @@ export function renderHost(
         }),
       ),
     )
-    definitions.set(service.name, interpolated as Record<string, unknown>)
+    const built = pinned.get(service.name)
+    // Built from source: the build's ref wins over any image an override sets.
+    definitions.set(
+      service.name,
+      built ? { ...(interpolated as object), image: built } : (interpolated as Record<string, unknown>),
+    )
     const image = (interpolated as Record<string, unknown>).image
     if (
       typeof raw.image === 'string' &&
@@ -255,6 +267,25 @@ export function renderHost(
       hash: sha256(hashInput.join('\n')),
     },
     issues,
+  }
+}
+
+/** The refs of the images built from source, or null with an issue when a build context cannot be read. */
+function pinImages(project: Project, options: RenderOptions, issues: Issue[]): Map<string, string> | null {
+  try {
+    return pinnedImages(imageBuilds(project))
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === undefined) throw error
+    const service = Object.values(project.services).find((s) => s.build)
+    const origin = service ? options.origins?.get(`service:${service.name}`) : undefined
+    const message = `cannot read a build context: ${code} ${(error as NodeJS.ErrnoException).path ?? ''}`.trim()
+    issues.push(
+      origin
+        ? issueAt(origin.source, [...origin.path, 'x-ai-platform', 'build'], message)
+        : { file: 'stacks/', line: 1, col: 1, path: '', message, severity: 'error' },
+    )
+    return null
   }
 }
 

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises'
 import { UserError, type Issue } from '../errors.js'
 import type { Project } from '../config/model.js'
 import type { HostRender } from '../render/render.js'
+import { loginFor } from '../remote/registry-auth.js'
 import { SECRETS_FILE, envFileFor, fileMode, parseSecrets, secretsPath } from './secrets.js'
 
 export interface SecretsCheck {
@@ -55,6 +56,16 @@ export async function checkSecrets(
       const hint = error.hint ? `; ${error.hint.charAt(0).toLowerCase()}${error.hint.slice(1).replace(/\.$/, '')}` : ''
       issues.push({ ...at, message: error.message, allowed: `a NAME=value line for each${hint}` })
     }
+  }
+  try {
+    loginFor(
+      hosts.project.platform,
+      known,
+      hosts.renders.flatMap((r) => r.services.map((s) => s.image)),
+    )
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error
+    issues.push({ ...at, message: error.message, allowed: 'a NAME=value line for the registry password' })
   }
   return { found: true, issues }
 }

@@ -75,6 +75,10 @@ export class MemoryHost {
   before: (step: string) => Promise<void> | void = () => undefined
   /** Images the host lacks (inspect answers 404). */
   readonly missing = new Set<string>()
+  /** Each pull the engine asked for, with the X-Registry-Auth it sent (absent: none). */
+  readonly pulls: { image: string; authconfig?: unknown }[] = []
+  /** The registry's answer to a pull, as the engine streams it: an `error` line (a refusal) or success. */
+  pullError: string | null = null
   /** The connection drops when a command of this step (prefix) is sent, once: it never reaches the host. */
   dropAt: string | null = null
   private created = 0
@@ -365,6 +369,14 @@ export class MemoryHost {
     const fake = {
       listContainers,
       getContainer: (id: string) => ({ logs: () => Promise.resolve(Buffer.from(`${id}: crashed on start\n`)) }),
+      pull: (image: string, options: { authconfig?: unknown }) => {
+        this.pulls.push({ image, ...(options.authconfig ? { authconfig: options.authconfig } : {}) })
+        const lines = this.pullError
+          ? [`${JSON.stringify({ status: 'Pulling from solo' })}\n`, `${JSON.stringify({ error: this.pullError })}\n`]
+          : [`${JSON.stringify({ status: 'Status: Downloaded newer image' })}\n`]
+        if (!this.pullError) this.missing.delete(image)
+        return Promise.resolve(Readable.from(lines))
+      },
       // images are present unless a test says one is missing
       modem: {
         dial: (options: { path: string }, callback: (error: unknown, data: unknown) => void) => {

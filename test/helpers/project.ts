@@ -12,7 +12,7 @@ export type Edits = Record<string, string | Buffer | null | ((text: string) => s
 
 export async function projectFrom(base: string, edits: Edits = {}): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'aip-test-'))
-  for (const part of ['inventory', 'stacks', 'templates']) {
+  for (const part of ['inventory', 'stacks', 'templates', 'docker']) {
     await cp(join(base, part), join(dir, part), { recursive: true }).catch(() => undefined)
   }
   for (const [path, edit] of Object.entries(edits)) {

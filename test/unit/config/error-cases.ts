@@ -16,6 +16,13 @@ const replace = (from: string, to: string) => (text: string) => {
   return text.replace(from, to)
 }
 
+/** The app service of the minimal fixture built from source: `build` is the x-ai-platform.build value. */
+const builtApp = (build: string) =>
+  replace('    x-ai-platform:\n      requires:', `    x-ai-platform:\n      build: ${build}\n      requires:`)
+const withoutImage = (edit: (text: string) => string) => (text: string) =>
+  edit(replace('    image: example/app:1\n', '')(text))
+const withRegistry = replace('  domain: lab.test', '  domain: lab.test\n  image_registry: registry.lab.test:5000')
+
 export const ERROR_CASES: ErrorCase[] = [
   {
     name: 'unknown host key',
@@ -140,7 +147,118 @@ export const ERROR_CASES: ErrorCase[] = [
     },
     codes: ['schema'],
     expected: [
-      'stacks/db.yaml:7:5 services.db.build: build is not supported: hosts pull images, so build and push the image to a registry first',
+      "stacks/db.yaml:7:5 services.db.build: Compose's build is not supported: hosts pull images; build from source with x-ai-platform.build and `ai-platform images build`",
+    ],
+  },
+  {
+    name: "Compose's build next to x-ai-platform.build",
+    edits: {
+      'stacks/app.yaml': (t) =>
+        builtApp('{ context: docker/app }')(replace('    image: example/app:1\n', '    build: .\n')(t)),
+      'inventory/platform.yaml': withRegistry,
+      'docker/app/Dockerfile': 'FROM alpine\n',
+    },
+    codes: ['schema'],
+    expected: [
+      "stacks/app.yaml:8:5 services.app.build: Compose's build is not supported: x-ai-platform.build already builds this service's image; remove build",
+    ],
+  },
+  {
+    name: 'x-ai-platform.build without platform.image_registry',
+    edits: {
+      'stacks/app.yaml': withoutImage(builtApp('{ context: docker/app }')),
+      'docker/app/Dockerfile': 'FROM alpine\n',
+    },
+    codes: ['build-registry'],
+    expected: [
+      'stacks/app.yaml:15:7 services.app.x-ai-platform.build: needs platform.image_registry: images built from source are pushed there and pulled from there',
+    ],
+  },
+  {
+    name: 'x-ai-platform.build and image both',
+    edits: {
+      'stacks/app.yaml': builtApp('{ context: docker/app }'),
+      'inventory/platform.yaml': withRegistry,
+      'docker/app/Dockerfile': 'FROM alpine\n',
+    },
+    codes: ['build-image'],
+    expected: [
+      'stacks/app.yaml:8:12 services.app.image: a service built from source gets its image from the build: the render sets it to the ref `images build` pushes (allowed image or x-ai-platform.build, not both, got "example/app:1")',
+    ],
+  },
+  {
+    name: 'an override setting the image of a service built from source',
+    edits: {
+      'stacks/ollama.yaml': (t) =>
+        replace(
+          '    image: ollama/ollama:0.5.7\n',
+          '',
+        )(
+          replace('      gpu: { count: all }', '      gpu: { count: all }\n      build: { context: docker/ollama }')(t),
+        ),
+      'inventory/platform.yaml': withRegistry,
+      'docker/ollama/Dockerfile': 'FROM ollama/ollama:0.5.7\n',
+    },
+    codes: ['build-image'],
+    expected: [
+      'stacks/ollama.yaml:14:25 services.ollama.x-ai-platform.overrides[0].set.image: a service built from source runs the image it builds on every host (allowed no image in overrides of a service with x-ai-platform.build, got "ollama/ollama:0.5.7-rocm")',
+    ],
+  },
+  {
+    name: 'a service with neither image nor x-ai-platform.build',
+    edits: { 'stacks/app.yaml': replace('    image: example/app:1\n', '') },
+    codes: ['build-image'],
+    expected: [
+      'stacks/app.yaml:8:5 services.app: has no image (allowed image: REF, or x-ai-platform.build to build it from source)',
+    ],
+  },
+  {
+    name: 'a build context climbing out of the platform directory',
+    edits: {
+      'stacks/app.yaml': withoutImage(builtApp('{ context: ../outside }')),
+      'inventory/platform.yaml': withRegistry,
+    },
+    codes: ['build-context'],
+    expected: [
+      'stacks/app.yaml:15:25 services.app.x-ai-platform.build.context: must stay inside the platform directory (allowed a directory inside the platform directory, relative to it, got "../outside")',
+    ],
+  },
+  {
+    name: 'a build context that does not exist',
+    edits: {
+      'stacks/app.yaml': withoutImage(builtApp('{ context: docker/none }')),
+      'inventory/platform.yaml': withRegistry,
+    },
+    codes: ['build-context'],
+    expected: [
+      'stacks/app.yaml:15:25 services.app.x-ai-platform.build.context: no such directory (allowed a directory inside the platform directory, relative to it, got "docker/none")',
+    ],
+  },
+  {
+    name: 'a Dockerfile the build context does not hold',
+    edits: {
+      'stacks/app.yaml': withoutImage(builtApp('{ context: docker/app, dockerfile: app.Dockerfile }')),
+      'inventory/platform.yaml': withRegistry,
+      'docker/app/Dockerfile': 'FROM alpine\n',
+    },
+    codes: ['build-context'],
+    expected: [
+      'stacks/app.yaml:15:49 services.app.x-ai-platform.build.dockerfile: no such file (allowed a file inside the build context, relative to it, got "app.Dockerfile")',
+    ],
+  },
+  {
+    name: 'registry credentials without a registry, with an undeclared secret; a builder that is no host',
+    edits: {
+      'inventory/platform.yaml': replace(
+        '  domain: lab.test',
+        '  domain: lab.test\n  registry_auth: { username: fleet, password_secret: REG_PASSWORD }\n  builder: delta',
+      ),
+    },
+    codes: ['registry-auth', 'registry-auth', 'unknown-host'],
+    expected: [
+      'inventory/platform.yaml:4:3 platform.registry_auth: credentials for no registry: set platform.image_registry',
+      'inventory/platform.yaml:4:54 platform.registry_auth.password_secret: is not a declared secret (allowed a secret under platform.secrets (API_KEY, DB_PASSWORD), got "REG_PASSWORD")',
+      'inventory/platform.yaml:5:12 platform.builder: unknown host (allowed alpha, beta, gamma, got "delta")',
     ],
   },
   {

@@ -99,6 +99,20 @@ const CASES: Case[] = [
     ],
   },
   {
+    name: "the registry's password, when a host pulls from the registry",
+    secrets: GOOD,
+    edits: {
+      'inventory/platform.yaml': replace(
+        '  secrets:\n',
+        '  image_registry: registry.lab.test:5000\n  registry_auth: { username: fleet, password_secret: REGISTRY_PASSWORD }\n  secrets:\n    REGISTRY_PASSWORD: { generate: false }\n',
+      ),
+      'stacks/db.yaml': replace('image: postgres:16-alpine', 'image: registry.lab.test:5000/postgres:16'),
+    },
+    expected: [
+      'secrets.env:1:1 the registry registry.lab.test:5000 needs the password of fleet, and secrets.env does not define REGISTRY_PASSWORD (allowed a NAME=value line for the registry password)',
+    ],
+  },
+  {
     name: 'with an error in the stacks: both reported',
     secrets: GOOD,
     mode: 0o644,

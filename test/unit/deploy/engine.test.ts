@@ -3,7 +3,7 @@
 // automatic rollback after a failed health wait and the manual one. The fleet tier (test/integration) proves the same against real hosts.
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Project } from '../../../src/config/model.js'
 import {
   deploy,
@@ -18,7 +18,7 @@ import { planRun } from '../../../src/plan/service.js'
 import type { HostRender } from '../../../src/render/render.js'
 import { loadOk } from '../../helpers/load.js'
 import { MemoryFleet } from '../../helpers/memory-host.js'
-import { REPO } from '../../helpers/project.js'
+import { REPO, projectFrom, removeProject } from '../../helpers/project.js'
 
 const FIXTURE = join(REPO, 'test/fixtures/engine')
 let project: Project
@@ -74,6 +74,8 @@ interface Run {
   abort?: AbortController
   /** Another model of the fixture (a stack's max_unavailable_hosts set). */
   project?: Project
+  /** The secrets file's values (none by default). */
+  secrets?: ReadonlyMap<string, string>
 }
 
 async function run(spec: Run = {}): Promise<{ report: DeployReport; events: DeployEvent[] }> {
@@ -89,7 +91,7 @@ async function run(spec: Run = {}): Promise<{ report: DeployReport; events: Depl
       renders: renders
         .map((r) => (spec.tag ? version(r, spec.tag) : r))
         .map((r) => (spec.replicas === undefined ? r : scaled(r, spec.replicas))),
-      secrets: new Map(),
+      secrets: spec.secrets ?? new Map(),
       connector: fleet.connector(),
       emit: (e) => events.push(e),
       redact: (t) => t,
@@ -673,5 +675,68 @@ describe('rollback HOST (manual)', () => {
     expect(memory.current).toBe(v3)
     expect(memory.log.filter((l) => l.startsWith('switch ')).length).toBe(3)
     expect(memory.lock).toBeNull()
+  })
+})
+
+describe("deploy: the registry's credentials", () => {
+  // The solo stack's image on the platform's registry, which wants the user fleet's password.
+  let onRegistry: Project
+  let dir: string
+  beforeAll(async () => {
+    dir = await projectFrom(FIXTURE, {
+      'inventory/platform.yaml': (text) =>
+        `${text}  image_registry: registry.lab.test:5000\n  registry_auth: { username: fleet, password_secret: REGISTRY_PASSWORD }\n  secrets:\n    REGISTRY_PASSWORD: { generate: false }\n`,
+      'stacks/solo.yaml': (text) => text.replace('image: example/solo:1', 'image: registry.lab.test:5000/solo:1'),
+    })
+    onRegistry = (await loadOk(dir)).project
+  })
+  afterAll(() => removeProject(dir))
+  const secrets = new Map([['REGISTRY_PASSWORD', 'wrong-password-1']])
+
+  it('each pull from the registry carries the log-in to the engine; the host is given no credential', async () => {
+    newFleet()
+    fleet.host('solo1').missing.add('registry.lab.test:5000/solo:1')
+    const { report } = await run({ project: onRegistry, selectors: ['solo1'], secrets })
+    expect(report.ok).toBe(true)
+    expect(fleet.host('solo1').pulls).toEqual([
+      {
+        image: 'registry.lab.test:5000/solo:1',
+        authconfig: { username: 'fleet', password: 'wrong-password-1', serveraddress: 'registry.lab.test:5000' },
+      },
+    ])
+    // nothing the host was sent holds the password
+    expect(fleet.host('solo1').log.join('\n')).not.toContain('wrong-password-1')
+  })
+
+  it('a refused log-in fails the images step, before the switch: the host stays on its old release', async () => {
+    newFleet()
+    const first = await run({ project: onRegistry, selectors: ['solo1'], secrets })
+    const was = host(first.report, 'solo1').release
+    const memory = fleet.host('solo1')
+    memory.missing.add('registry.lab.test:5000/solo:v2')
+    memory.pullError = 'unauthorized: authentication required'
+    const { report } = await run({ project: onRegistry, selectors: ['solo1'], tag: 'v2', secrets })
+    const failed = host(report, 'solo1')
+    expect(failed.failedStep).toBe('images')
+    expect(failed.error).toBe(
+      'solo1: the registry registry.lab.test:5000 refused the credentials for fleet (secret REGISTRY_PASSWORD): pulling registry.lab.test:5000/solo:v2: unauthorized: authentication required',
+    )
+    expect(failed.hint).toBe(
+      'Check REGISTRY_PASSWORD in secrets.env: it must be the registry password of fleet (platform.registry_auth).',
+    )
+    expect(failed.rollback).toEqual({ status: 'none', release: was })
+    expect(memory.current).toBe(was)
+    expect(memory.log).not.toContain(`switch ${failed.release}`)
+    expect(memory.events().map((e) => e.event)).toEqual(['deployed'])
+  })
+
+  it('without the password no pull is sent (deployCommand refuses it before connecting: test/commands/images.test.ts)', async () => {
+    newFleet()
+    fleet.host('solo1').missing.add('registry.lab.test:5000/solo:1')
+    const { report } = await run({ project: onRegistry, selectors: ['solo1'] })
+    expect(host(report, 'solo1').error).toBe(
+      'the registry registry.lab.test:5000 needs the password of fleet, and secrets.env does not define REGISTRY_PASSWORD',
+    )
+    expect(fleet.host('solo1').pulls).toEqual([])
   })
 })
