@@ -49,6 +49,7 @@ JSON report (--json): {kind: "ai-platform/images-build", ok, platform, registry,
     const { openProject } = await import('../../src/config/open.js')
     const { buildImages } = await import('../../src/images/service.js')
     const { formatImagesBuild } = await import('../../src/ui/images-text.js')
+    const { stderrLine } = await import('../../src/cli/reporters.js')
     const { project } = await openProject(flags.project, { connecting: 'images build' })
     const redact = flags['dry-run'] ? (text: string) => text : await this.secretsMask(project)
     const signals = this.interruptible({
@@ -65,7 +66,8 @@ JSON report (--json): {kind: "ai-platform/images-build", ok, platform, registry,
         dryRun: flags['dry-run'],
         acceptNew: flags['accept-new'],
         redact,
-        progress: (line) => this.logToStderr(line),
+        // stderr whatever --json says (oclif's logToStderr is silent under --json): stdout is the report
+        progress: stderrLine,
         signal: signals.after(1),
       })
     } finally {

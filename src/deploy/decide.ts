@@ -58,22 +58,30 @@ export function decideHost(
 }
 
 /**
- * The on-demand services a new release starts again: those it holds that run now (an operator
- * started them with `ai-platform up`). `compose up` without their profile neither stops them (Compose
- * v1 and v2 count a service of an inactive profile as no orphan) nor moves them onto the new release;
- * starting them by name does. A restarting one was started on purpose too.
+ * What a new release does with the on-demand services that run now. Those that were on demand in the
+ * release the host ran were started by an operator (`ai-platform up`): `keep` them, started again by
+ * name on the new release (`compose up` without their profile neither stops them, since Compose v1 and
+ * v2 count a service of an inactive profile as no orphan, nor moves them onto the new release). Those
+ * that become on demand with this release were started by a deploy: `stop` them, as their new tier
+ * says. A restarting one counts as running.
  */
-export function onDemandToKeep(
+export function onDemandChanges(
   services: readonly { name: string; tier: string }[],
   containers: readonly Pick<ContainerState, 'service' | 'state'>[],
-): string[] {
+  previous: readonly { name: string; tier: string }[],
+): { keep: string[]; stop: string[] } {
   const running = new Set(
     containers.filter((c) => c.state === 'running' || c.state === 'restarting').map((c) => c.service),
   )
-  return services
+  const wasOnDemand = new Set(previous.filter((s) => s.tier === 'on-demand').map((s) => s.name))
+  const runningOnDemand = services
     .filter((s) => s.tier === 'on-demand' && running.has(s.name))
     .map((s) => s.name)
     .sort()
+  return {
+    keep: runningOnDemand.filter((name) => wasOnDemand.has(name)),
+    stop: runningOnDemand.filter((name) => !wasOnDemand.has(name)),
+  }
 }
 
 /** How a host's run ended, as far as scheduling is concerned. */

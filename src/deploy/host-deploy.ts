@@ -6,6 +6,7 @@ import { UserError, errorMessage } from '../errors.js'
 import type { PlanHost } from '../plan/plan.js'
 import type { HostRender, RenderedService } from '../render/render.js'
 import {
+  composeRemoveServices,
   composeStartServices,
   composeUp,
   heartbeatLock,
@@ -20,7 +21,7 @@ import { envFileFor } from '../secrets/secrets.js'
 import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
 import { listProject, type ContainerState } from './containers.js'
 import type { DeployInput, DeployOptions, HostReport } from './engine.js'
-import { decideHost, needsContainers, onDemandToKeep } from './decide.js'
+import { decideHost, needsContainers, onDemandChanges } from './decide.js'
 import { historyLine } from './history.js'
 import { processAlive } from '../util/process-alive.js'
 import {
@@ -301,14 +302,16 @@ export async function deployHost(
       () => ensureImages(executor, input, host.name, render, options),
       (pulled) => (pulled.length > 0 ? `pulled ${pulled.join(', ')}` : 'all present'),
     )
-    // On-demand services an operator started keep running, on the new release (read before the switch).
-    const keep = render.services.some((s) => s.tier === 'on-demand')
-      ? onDemandToKeep(
+    // On-demand services an operator started keep running, on the new release; those this release
+    // makes on demand stop (read before the switch).
+    const onDemand = render.services.some((s) => s.tier === 'on-demand')
+      ? onDemandChanges(
           render.services,
           containers ??
             (await step('check', () => listProject(executor, render.composeProject, { signal: options.abort }))),
+          before?.services ?? [],
         )
-      : []
+      : { keep: [], stop: [] }
     // Marked before the command: a link lost while it runs leaves the host on either side of it.
     switched = id
     await step('switch', () => executor.run(switchCurrent(host.baseDir, id)))
@@ -339,11 +342,21 @@ export async function deployHost(
       if (rolled.length > 0) report.rollouts = rolled
     }
     await step('up', () => executor.run(composeUp(compose(id)), { timeoutMs: 30 * 60_000, signal: options.abort }))
-    if (keep.length > 0)
+    if (onDemand.keep.length > 0 || onDemand.stop.length > 0)
       await step(
         'on-demand',
-        () => executor.run(composeStartServices(compose(id), keep), { timeoutMs: 30 * 60_000, signal: options.abort }),
-        () => `kept running: ${keep.join(', ')}`,
+        async () => {
+          const run = { timeoutMs: 30 * 60_000, signal: options.abort }
+          if (onDemand.stop.length > 0) await executor.run(composeRemoveServices(compose(id), onDemand.stop), run)
+          if (onDemand.keep.length > 0) await executor.run(composeStartServices(compose(id), onDemand.keep), run)
+        },
+        () =>
+          [
+            onDemand.keep.length > 0 ? `kept running: ${onDemand.keep.join(', ')}` : '',
+            onDemand.stop.length > 0 ? `stopped (now on demand): ${onDemand.stop.join(', ')}` : '',
+          ]
+            .filter(Boolean)
+            .join('; '),
       )
     report.services = await step('health', () =>
       waitHealthy(executor, input.project, target, { ...options, redact: input.redact }, progress(input, host.name)),

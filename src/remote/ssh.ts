@@ -658,6 +658,8 @@ const CLOSE_GRACE_MS = 10_000
 export function isDockerStream(method: string, path: string): boolean {
   const p = path.replace(/^\/v[\d.]+/, '')
   if (method === 'POST' && /^\/(images\/create|exec\/[^/]+\/start|containers\/[^/]+\/attach)/.test(p)) return true
+  // a build's and a push's progress, read line by line as they come (images build)
+  if (method === 'POST' && /^\/(build([?]|$)|images\/.+\/push([?]|$))/.test(p)) return true
   // a log tail is read whole too, but a long --tail is the operator's to ask for
   if (/^\/(events|containers\/[^/]+\/logs)([?/]|$)/.test(p)) return true
   return /^\/containers\/[^/]+\/stats([?/]|$)/.test(p) && !/[?&]stream=(false|0)(&|$)/.test(p)

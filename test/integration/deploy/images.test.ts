@@ -4,13 +4,16 @@
 // source file is a new ref; a wrong password in secrets.env fails the pull in the images step, before
 // the switch, with the host left on its release.
 //
-// Needs, besides the fleet: AIP_TEST_REGISTRY (host:port of a registry with TLS from a CA the fleet
-// hosts' Docker trusts, basic auth, user `fleet`) and AIP_TEST_REGISTRY_PASSWORD. Skipped without them.
+// The registry is the fleet's own (test/fleet/registry.sh: Debian's docker-registry, TLS from a CA the
+// hosts' engines trust, user `fleet`), named in fleet.json.
+import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse, stringify } from 'yaml'
-import { fleetHost } from '../../fleet/fleet.js'
+import { fleetHost, loadFleet } from '../../fleet/fleet.js'
 import {
   ensureDeployed,
   HAVE_FLEET,
@@ -20,11 +23,14 @@ import {
   type TestPlatform,
 } from '../helpers/platform.js'
 
-const REGISTRY = process.env.AIP_TEST_REGISTRY ?? ''
-const PASSWORD = process.env.AIP_TEST_REGISTRY_PASSWORD ?? ''
+const registry = HAVE_FLEET ? loadFleet().registry : undefined
+const REGISTRY = registry?.address ?? ''
+const PASSWORD = registry ? readFileSync(registry.passwordFile, 'utf8').trim() : ''
 const BUILDER = 'thanatos'
 const HOSTS = ['thanatos', 'zelus']
 const PORT = 18431
+/** The registry outlives a run: content of this run's own makes refs it has never seen. */
+const RUN = randomBytes(4).toString('hex')
 
 let platform: TestPlatform
 
@@ -81,11 +87,13 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out
 }
 
-describe.skipIf(!HAVE_FLEET || REGISTRY === '' || PASSWORD === '')('images built from source', () => {
+describe.skipIf(!HAVE_FLEET)('images built from source', () => {
   beforeAll(async () => {
+    if (!registry)
+      throw new Error('fleet.json names no registry: run `npm run fleet:up` again (test/fleet/registry.sh)')
     platform = await testPlatform()
     await ensureDeployed(platform)
-    await addBuiltService(platform, 'hello v1')
+    await addBuiltService(platform, `hello v1 ${RUN}`)
   }, 600_000)
 
   afterAll(async () => {
@@ -145,7 +153,7 @@ describe.skipIf(!HAVE_FLEET || REGISTRY === '' || PASSWORD === '')('images built
 
   it('a wrong password fails the pull in the images step with the clear error; the host stays on its release', async () => {
     // a changed source file is a new ref, which zelus does not have
-    await writeFile(join(platform.dir, 'docker/hello/www/index.html'), 'hello v2\n')
+    await writeFile(join(platform.dir, 'docker/hello/www/index.html'), `hello v2 ${RUN}\n`)
     await platform.edit('stacks/hello.yaml', (text) => text.replace('body: hello v1', 'body: hello v2'))
     const built = await platform.cli(['images', 'build', '--on', BUILDER, '--json'])
     expect(built.code, built.stderr).toBe(0)
@@ -177,5 +185,29 @@ describe.skipIf(!HAVE_FLEET || REGISTRY === '' || PASSWORD === '')('images built
     } finally {
       await setPassword(platform, PASSWORD)
     }
+  }, 600_000)
+
+  it('images build --local: the Docker CLI through execa, its own DOCKER_CONFIG, the password on stdin only', async () => {
+    // the workstation's engine is the fleet's `local` host (its dockerd trusts the fleet's CA too)
+    const local = fleetHost(platform.fleet, 'local')
+    await writeFile(join(platform.dir, 'docker/hello/www/index.html'), `hello local ${RUN}\n`)
+    const before = await readdir(tmpdir())
+    const built = await platform.cli(['images', 'build', '--local', '--json'], { DOCKER_HOST: local.env!.DOCKER_HOST })
+    expect(built.code, built.stderr).toBe(0)
+    expect(built.json.builder).toEqual({ kind: 'local' })
+    // `docker manifest inspect` asks the registry from this machine, which does not trust the fleet's CA
+    // (only the hosts' engines do): the lookup cannot tell, so the image is built
+    expect(built.json.images).toEqual([expect.objectContaining({ status: 'pushed', registry: 'unknown' })])
+    expect(built.stderr).toMatch(/COPY www \/www/)
+    expect(built.stderr + built.stdout).not.toContain(PASSWORD)
+    // the run's DOCKER_CONFIG (where `docker login` wrote the credential) is gone
+    expect((await readdir(tmpdir())).filter((f) => f.startsWith('aip-docker-') && !before.includes(f))).toEqual([])
+    // and a host pulls what the local engine pushed
+    const ref: string = built.json.images[0].ref
+    const zelus = hostDocker(fleetHost(platform.fleet, 'zelus'))
+    const auth = { username: 'fleet', password: PASSWORD, serveraddress: REGISTRY }
+    const stream = await zelus.pull(ref, { authconfig: auth })
+    await new Promise((resolve, reject) => zelus.modem.followProgress(stream, (e) => (e ? reject(e) : resolve(null))))
+    await zelus.getImage(ref).remove({ force: true })
   }, 600_000)
 })

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import type { ContainerState } from '../../../src/deploy/containers.js'
 import {
-  onDemandToKeep,
+  onDemandChanges,
   decideHost,
   dependentsOf,
   isGood,
@@ -353,23 +353,41 @@ describe("a stack's max_unavailable_hosts", () => {
   })
 })
 
-describe('onDemandToKeep: the on-demand services a new release starts again', () => {
+describe('onDemandChanges: what a new release does with the on-demand services that run', () => {
   const services = [
     { name: 'app', tier: 'core' },
     { name: 'comfyui', tier: 'on-demand' },
     { name: 'tempo', tier: 'on-demand' },
     { name: 'agent', tier: 'on-demand' },
+    { name: 'exporter', tier: 'on-demand' },
   ]
-  it('those of the new release that run now (or restart), sorted; core ones, stopped ones and ones the release drops are not', () => {
+  const previous = [
+    { name: 'app', tier: 'core' },
+    { name: 'comfyui', tier: 'on-demand' },
+    { name: 'tempo', tier: 'on-demand' },
+    { name: 'agent', tier: 'on-demand' },
+    { name: 'exporter', tier: 'core' },
+  ]
+  it('keeps those an operator started (on demand before too), sorted; stops those that become on demand; leaves the rest', () => {
     expect(
-      onDemandToKeep(services, [
-        { service: 'app', state: 'running' },
-        { service: 'tempo', state: 'running' },
-        { service: 'comfyui', state: 'restarting' },
-        { service: 'agent', state: 'exited' },
-        { service: 'gone', state: 'running' },
-      ]),
-    ).toEqual(['comfyui', 'tempo'])
-    expect(onDemandToKeep(services, [])).toEqual([])
+      onDemandChanges(
+        services,
+        [
+          { service: 'app', state: 'running' },
+          { service: 'tempo', state: 'running' },
+          { service: 'comfyui', state: 'restarting' },
+          { service: 'agent', state: 'exited' },
+          { service: 'gone', state: 'running' },
+          { service: 'exporter', state: 'running' },
+        ],
+        previous,
+      ),
+    ).toEqual({ keep: ['comfyui', 'tempo'], stop: ['exporter'] })
+    expect(onDemandChanges(services, [], previous)).toEqual({ keep: [], stop: [] })
+    // a first release: whatever runs of its on-demand services was not started by an operator
+    expect(onDemandChanges(services, [{ service: 'tempo', state: 'running' }], [])).toEqual({
+      keep: [],
+      stop: ['tempo'],
+    })
   })
 })

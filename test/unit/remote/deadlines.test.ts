@@ -54,6 +54,10 @@ describe('Docker API answers', () => {
     ['POST', '/images/create?fromImage=x&tag=1', true],
     ['POST', '/exec/abc/start', true],
     ['POST', '/containers/abc/exec', false],
+    ['POST', '/v1.41/build?t=reg%3A5000%2Fx%3Asrc-1&dockerfile=Dockerfile', true],
+    ['POST', '/images/reg%3A5000%2Fx/push?tag=src-1', true],
+    ['GET', '/images/reg%3A5000%2Fx/json', false],
+    ['POST', '/builds', false],
   ])('%s %s is a stream: %s', (method, path, stream) => {
     expect(isDockerStream(method, path)).toBe(stream)
   })
