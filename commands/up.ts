@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base-command.js'
-import { acceptNewFlag } from '../src/cli/target-flags.js'
+import { onDemandFlags, runOnDemand } from '../src/cli/on-demand.js'
 
 export default class Up extends BaseCommand {
   static override summary =
@@ -16,24 +16,15 @@ Refused: an unknown host or service, a service not placed on the host or not on 
     service: Args.string({ description: 'On-demand services to start (one or more).', required: true }),
   }
   static override flags = {
-    'dry-run': Flags.boolean({
-      description: 'Say what would be done and stop: no connection is opened, nothing is written.',
-      default: false,
-    }),
-    'lock-wait': Flags.integer({
-      description: 'Seconds to wait for a host locked by a deploy (0: fail at once).',
-      default: 0,
-      min: 0,
-      helpValue: 'SECONDS',
-    }),
+    ...onDemandFlags,
     'health-timeout': Flags.integer({
       description: 'Seconds the services may take to become healthy.',
       default: 300,
       min: 1,
       helpValue: 'SECONDS',
     }),
-    ...acceptNewFlag,
   }
+
   static override examples = [
     '<%= config.bin %> up kratos comfyui',
     '<%= config.bin %> up hephaestus tempo --health-timeout 120 --json',
@@ -42,25 +33,19 @@ Refused: an unknown host or service, a service not placed on the host or not on 
 
   async run(): Promise<unknown> {
     const { flags, args, argv } = await this.parse(Up)
-    const { openProject } = await import('../src/config/open.js')
-    const { onDemand } = await import('../src/ops/on-demand.js')
-    const { formatOnDemand } = await import('../src/ui/ops-text.js')
-    const { stderrLine } = await import('../src/cli/reporters.js')
-    const { project } = await openProject(flags.project, flags['dry-run'] ? {} : { connecting: 'up' })
-    const report = await onDemand(project, {
+    return runOnDemand({
       action: 'up',
+      project: flags.project,
       host: args.host,
       services: (argv as string[]).slice(1),
       dryRun: flags['dry-run'],
       lockWaitS: flags['lock-wait'],
       healthTimeoutS: flags['health-timeout'],
       acceptNew: flags['accept-new'],
-      log: stderrLine,
-      command: ['up', ...this.argv].join(' '),
+      argv: this.argv,
       interruptible: this.interruptible,
+      json: this.jsonEnabled(),
+      log: (line) => this.log(line),
     })
-    if (this.jsonEnabled()) return report
-    for (const line of formatOnDemand(report)) this.log(line)
-    return undefined
   }
 }

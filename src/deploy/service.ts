@@ -1,6 +1,6 @@
 // `ai-platform deploy`: plan, then execute the same plan object. Wires the engine to the connectors,
 // the secrets, the reporter, the signals and the audit log.
-import { appendAudit } from '../audit/audit.js'
+import { auditRun } from '../audit/audit.js'
 import type { ConfirmChange } from '../cli/confirm.js'
 import type { Interruptible } from '../cli/interrupts.js'
 import type { OpenProject } from '../config/open.js'
@@ -115,14 +115,10 @@ export async function deployCommand(open: OpenProject, options: DeployCommandOpt
     await connections.closeAll()
     await reporter.done()
   }
-  const { user, machine } = whoAmI()
-  await appendAudit(
+  await auditRun(
+    whoAmI(),
+    { command: options.command, platform: plan.platform },
     report.hosts.map((h) => ({
-      time: new Date().toISOString(),
-      user,
-      machine,
-      command: options.command,
-      platform: plan.platform,
       host: h.host,
       status: h.status,
       release: h.release,
@@ -131,7 +127,8 @@ export async function deployCommand(open: OpenProject, options: DeployCommandOpt
       ...(h.error ? { error: mask(h.error) } : {}),
       ...(h.rollback ? { rollback: h.rollback } : {}),
     })),
-  ).catch((error: Error) => options.warn(`warning: cannot write the audit log: ${error.message}`))
+    options.warn,
+  )
   return { report, plan }
 }
 
@@ -195,21 +192,20 @@ export async function rollbackCommand(open: OpenProject, options: RollbackComman
   } finally {
     signals.dispose()
     await connections.closeAll()
-    const { user, machine } = whoAmI()
-    await appendAudit([
-      {
-        time: new Date().toISOString(),
-        user,
-        machine,
-        command: options.command,
-        platform: open.project.platform.name,
-        host: options.host,
-        status: report ? 'rolled-back' : 'failed',
-        release: report?.to ?? null,
-        previous: report?.from ?? null,
-        durationMs: Date.now() - started.getTime(),
-        ...(failure ? { error: failure } : {}),
-      },
-    ]).catch((error: Error) => options.log(`warning: cannot write the audit log: ${error.message}`))
+    await auditRun(
+      whoAmI(),
+      { command: options.command, platform: open.project.platform.name },
+      [
+        {
+          host: options.host,
+          status: report ? 'rolled-back' : 'failed',
+          release: report?.to ?? null,
+          previous: report?.from ?? null,
+          durationMs: Date.now() - started.getTime(),
+          ...(failure ? { error: failure } : {}),
+        },
+      ],
+      options.log,
+    )
   }
 }

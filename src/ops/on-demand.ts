@@ -2,7 +2,7 @@
 // release a host runs now, under its deploy lock, recorded in its history and the local audit log.
 // The checks of what may be started are pure (onDemandRefusal, releaseRefusal); the effects go through
 // the host's executor with the builders of src/remote/commands.ts.
-import { appendAudit } from '../audit/audit.js'
+import { auditRun } from '../audit/audit.js'
 import type { Interruptible } from '../cli/interrupts.js'
 import type { Project } from '../config/model.js'
 import { errorMessage, UserError } from '../errors.js'
@@ -217,22 +217,21 @@ export async function onDemand(project: Project, options: OnDemandOptions): Prom
   } finally {
     signals.dispose()
     await connections.closeAll()
-    const { user, machine } = whoAmI()
-    await appendAudit([
-      {
-        time: new Date().toISOString(),
-        user,
-        machine,
-        command: options.command,
-        platform: project.platform.name,
-        host: options.host,
-        status: failure ? 'failed' : event,
-        release,
-        services,
-        durationMs: Date.now() - started,
-        ...(failure ? { error: failure } : {}),
-      },
-    ]).catch((error: Error) => options.log(`warning: cannot write the audit log: ${error.message}`))
+    await auditRun(
+      whoAmI(),
+      { command: options.command, platform: project.platform.name },
+      [
+        {
+          host: options.host,
+          status: failure ? 'failed' : event,
+          release,
+          services,
+          durationMs: Date.now() - started,
+          ...(failure ? { error: failure } : {}),
+        },
+      ],
+      options.log,
+    )
   }
 }
 

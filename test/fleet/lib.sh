@@ -73,6 +73,20 @@ wait_for() { # seconds description command...
   die "timed out after ${secs}s waiting for $what"
 }
 
+# A fresh network namespace NS on the bridge: veth VETH, address ADDR/24, default route via the bridge.
+netns_attach() {
+  local ns=$1 veth=$2 addr=$3
+  ip netns del "$ns" 2>/dev/null || true
+  ip link del "$veth" 2>/dev/null || true
+  ip netns add "$ns"
+  ip link add "$veth" type veth peer name eth0 netns "$ns"
+  ip link set "$veth" master "$BRIDGE" up
+  ip -n "$ns" link set lo up
+  ip -n "$ns" addr add "$addr/24" dev eth0
+  ip -n "$ns" link set eth0 up
+  ip -n "$ns" route add default via "$BRIDGE_ADDR"
+}
+
 tcp_open() { timeout 1 bash -c ":</dev/tcp/$1/$2" 2>/dev/null; }
 
 # The fleet's image registry (Debian's docker-registry, the CNCF distribution server): its own network

@@ -65,14 +65,7 @@ auth:
     realm: aip-fleet
     path: $D/htpasswd
 CFG
-  ip netns del "$REGISTRY_NETNS" 2>/dev/null || true
-  ip link del "$REGISTRY_VETH" 2>/dev/null || true
-  ip netns add "$REGISTRY_NETNS"
-  ip link add "$REGISTRY_VETH" type veth peer name eth0 netns "$REGISTRY_NETNS"
-  ip link set "$REGISTRY_VETH" master "$BRIDGE" up
-  ip -n "$REGISTRY_NETNS" link set lo up
-  ip -n "$REGISTRY_NETNS" addr add "$REGISTRY_ADDR/24" dev eth0
-  ip -n "$REGISTRY_NETNS" link set eth0 up
+  netns_attach "$REGISTRY_NETNS" "$REGISTRY_VETH" "$REGISTRY_ADDR"
   # setsid: its own session, so nothing that ends this script's job reaches it.
   setsid nsenter --net="/run/netns/$REGISTRY_NETNS" -- docker-registry serve "$D/config.yml" \
     </dev/null >>"$D/registry.log" 2>&1 &

@@ -166,19 +166,7 @@ CFG
 }
 
 setup_network() {
-  local h=$1 ns veth addr
-  ns=$(host_netns "$h")
-  veth=$(host_veth "$h")
-  addr=$(host_address "$h")
-  ip netns del "$ns" 2>/dev/null || true
-  ip link del "$veth" 2>/dev/null || true
-  ip netns add "$ns"
-  ip link add "$veth" type veth peer name eth0 netns "$ns"
-  ip link set "$veth" master "$BRIDGE" up
-  ip -n "$ns" link set lo up
-  ip -n "$ns" addr add "$addr/24" dev eth0
-  ip -n "$ns" link set eth0 up
-  ip -n "$ns" route add default via "$BRIDGE_ADDR"
+  netns_attach "$(host_netns "$1")" "$(host_veth "$1")" "$(host_address "$1")"
 }
 
 start_host() {
