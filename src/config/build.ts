@@ -122,6 +122,7 @@ export function buildStack(name: string, file: string, raw: StackDocument, hosts
     placement: meta.placement,
     phase: meta.phase,
     tier: meta.tier ?? STACK_DEFAULTS['stackMeta.tier'],
+    singleHost: meta.single_host ?? STACK_DEFAULTS['stackMeta.single_host'],
     files: (meta.files ?? []).map((f) => ({
       template: f.template,
       path: f.path,
@@ -145,7 +146,7 @@ export function buildService(name: string, stack: Stack, raw: StackService): Ser
   const service: Service = {
     name,
     stack: stack.name,
-    phase: stack.phase,
+    phase: meta.phase ?? stack.phase,
     tier: meta.tier ?? stack.tier,
     compose,
     requires: [...(meta.requires ?? [])],

@@ -48,6 +48,7 @@ export const ISSUE_CODES = {
   'bind-escape': 'a bind mount source that climbs out with ..',
   'port-conflict': 'two services publish one port on a host',
   'replica-port': 'replicas that would share one fixed host port',
+  'single-host': 'a stack that forms one cluster placed on several hosts',
   'rollout-oneshot': 'a rolling update declared for a one-shot service',
   'dependency-cycle': 'services that require each other in a cycle',
   'host-cycle': 'requires that order hosts in a cycle',

@@ -107,6 +107,16 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
     if (!inventoryBroken)
       issues.push(...selectionRules(source, ['x-ai-platform', 'placement'], placement, selection, hostOrder))
     const stack = buildStack(stackName, source.display, value, selection.hosts)
+    if (!inventoryBroken && stack.singleHost && stack.hosts.length > 1)
+      issues.push(
+        configIssueAt(
+          'single-host',
+          source,
+          ['x-ai-platform', 'placement'],
+          `single_host: the stack forms one cluster, but its placement selects ${stack.hosts.length} hosts (${stack.hosts.join(', ')}): each would run a cluster of its own`,
+          { allowed: 'a placement that selects exactly one host' },
+        ),
+      )
     origins.set(`stack:${stackName}`, { source, path: [] })
     stacks.push(stack)
     for (const [serviceName, raw] of Object.entries(value.services)) {

@@ -142,6 +142,8 @@ export interface Stack {
   placement: Selector
   phase: Phase
   tier: Tier
+  /** The stack's services form one cluster: it must be placed on exactly one host. */
+  singleHost: boolean
   /** At most this many of the stack's hosts deploying at once in a run; absent: no bound beyond --concurrency. */
   maxUnavailableHosts?: number
   files: StackFile[]

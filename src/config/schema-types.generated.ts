@@ -203,6 +203,8 @@ export interface StackMeta {
   phase: 'infra' | 'ai' | 'monitor'
   /** on-demand services are rendered under the `on-demand` Compose profile and are not started by deploy (default core). @default "core" */
   tier?: 'core' | 'persistent' | 'on-demand'
+  /** The stack's services form one cluster that must not be split (a Consul server, a database without replication): its placement must select exactly one host. Placed on several, each host would run a cluster of its own. @default false */
+  single_host?: boolean
   /** At most this many of the stack's hosts deploy at once in one run (a rolling update across hosts); hosts that already run their release take no slot, and a host that fails stops the stack's rollout. Unset: no bound beyond --concurrency. */
   max_unavailable_hosts?: number
   /** Config files rendered from templates/ for this stack's services. */
@@ -240,6 +242,8 @@ export interface StackHealthCheck {
 }
 
 export interface StackServiceMeta {
+  /** This service's deploy phase, when it differs from its stack's (`--phase` selects the hosts running a service of that phase). */
+  phase?: 'infra' | 'ai' | 'monitor'
   /** Services (anywhere in the fleet) that must be healthy before this one is deployed. */
   requires?: StackName[]
   gpu?: {
@@ -395,6 +399,7 @@ export interface StackService {
 /** The `default` of each property in schemas/stack.schema.json that declares one, by definition and property path. */
 export const STACK_DEFAULTS = {
   'stackMeta.tier': 'core',
+  'stackMeta.single_host': false,
   'stackMeta.files[].mode': '0644',
   'healthCheck.required': true,
   'healthCheck.http.path': '/',

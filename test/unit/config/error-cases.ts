@@ -436,6 +436,24 @@ export const ERROR_CASES: ErrorCase[] = [
     ],
   },
   {
+    name: 'a single-host stack placed on several hosts',
+    edits: { 'stacks/ollama.yaml': replace('  phase: ai\n', '  phase: ai\n  single_host: true\n') },
+    codes: ['single-host'],
+    expected: [
+      'stacks/ollama.yaml:2:14 x-ai-platform.placement: single_host: the stack forms one cluster, but its placement selects 2 hosts (alpha, beta): each would run a cluster of its own (allowed a placement that selects exactly one host)',
+    ],
+  },
+  {
+    name: 'a service phase outside the three',
+    edits: {
+      'stacks/ollama.yaml': replace('      gpu: { count: all }', '      gpu: { count: all }\n      phase: models'),
+    },
+    codes: ['schema'],
+    expected: [
+      'stacks/ollama.yaml:10:14 services.ollama.x-ai-platform.phase: must be one of infra, ai, monitor (got "models")',
+    ],
+  },
+  {
     name: 'GPU service on a host without a GPU',
     edits: { 'stacks/ollama.yaml': replace('tags: [gpu]', 'tags: [gpu, db]') },
     codes: ['gpu-missing'],

@@ -178,3 +178,22 @@ describe("a stack's max_unavailable_hosts in the plan", () => {
     expect(plan(project, ['all']).limits).toEqual([])
   })
 })
+
+describe("a service's own phase", () => {
+  it('--phase selects the hosts running a service of that phase, whatever its stack says', async () => {
+    const dir = await projectFrom(MINIMAL, {
+      'stacks/ollama.yaml': (text) =>
+        text.replace('      gpu: { count: all }', '      gpu: { count: all }\n      phase: monitor'),
+    })
+    try {
+      const { project } = await loadOk(dir)
+      expect(project.services.ollama!.phase).toBe('monitor')
+      expect(resolveTargets(project, { selectors: ['all'], phase: 'monitor' })).toEqual(['alpha', 'beta'])
+      expect(() => resolveTargets(project, { selectors: ['beta'], phase: 'ai' })).toThrow(
+        'no hosts match beta in phase ai',
+      )
+    } finally {
+      await removeProject(dir)
+    }
+  })
+})
