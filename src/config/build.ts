@@ -110,6 +110,13 @@ export function buildModel(raw: InventoryModel): Model {
   if (raw.placement) model.placement = raw.placement
   if (raw.size_gb !== undefined) model.sizeGb = raw.size_gb
   if (raw.timeout_s !== undefined) model.timeoutS = raw.timeout_s
+  if (raw.provider)
+    model.provider = {
+      name: raw.provider.name,
+      model: raw.provider.model,
+      keySecret: raw.provider.key_secret,
+      ...(raw.provider.api_base !== undefined ? { apiBase: raw.provider.api_base } : {}),
+    }
   return model
 }
 

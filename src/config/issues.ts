@@ -54,6 +54,8 @@ export const ISSUE_CODES = {
   'host-cycle': 'requires that order hosts in a cycle',
   'unknown-model': 'a model name that is not declared',
   'no-ollama': 'a model on a host that runs no Ollama service',
+  'provider-placed': 'an external provider model given a placement or a host',
+  'provider-key': "an external provider's key that is no declared secret, or that no service passes to LiteLLM",
   'unknown-template': 'a stack names a template templates/ does not hold',
   'template-syntax': 'a template Handlebars cannot compile, or an unknown helper',
   // Found by validate after loading (src/validate/validate.ts)

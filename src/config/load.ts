@@ -171,7 +171,7 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
   issues.push(...serviceCycles)
   // A service cycle is also a host cycle: it is reported once, as the former.
   if (serviceCycles.length === 0) issues.push(...hostCycleRules(services, hostOrder, origins))
-  issues.push(...modelRules(models, hosts, hostOrder, services, origins))
+  issues.push(...modelRules(models, hosts, hostOrder, services, origins, platform ? Object.keys(platform.secrets) : []))
   assignModels(hosts, hostOrder, models)
   if (!hasErrors(issues)) issues.push(...vramRules(hosts, hostOrder, services, models, origins))
   issues.push(...templateIssues)

@@ -78,6 +78,8 @@ export interface Model {
   sizeGb?: number
   timeoutS?: number
   fallbacks: string[]
+  /** Served by an external provider through LiteLLM, not by Ollama. */
+  provider?: { name: string; model: string; keySecret: string; apiBase?: string }
 }
 
 export interface HealthCheck {

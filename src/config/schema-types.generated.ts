@@ -145,6 +145,17 @@ export interface InventoryModel {
   timeout_s?: number
   /** Model names LiteLLM falls back to. */
   fallbacks?: string[]
+  /** Served by an external provider through LiteLLM instead of Ollama (no placement; no node pulls it): usable as another model's fallback. */
+  provider?: {
+    /** LiteLLM's provider prefix: the route's model is NAME/MODEL. */
+    name: string
+    /** The provider's model id. */
+    model: string
+    /** The declared secret holding the API key; LiteLLM reads it as os.environ/NAME, so the LiteLLM service's environment must pass it (NAME: ${NAME}). */
+    key_secret: string
+    /** The provider's endpoint, when not LiteLLM's default for it. */
+    api_base?: string
+  }
 }
 
 /** The `default` of each property in schemas/inventory.schema.json that declares one, by definition and property path. */

@@ -46,8 +46,12 @@ export interface FleetContext {
     routes: {
       model_name: string
       model: string
-      api_base: string
-      host: string
+      /** The Ollama node's URL, or an external provider's endpoint when the inventory sets one. */
+      api_base: string | null
+      /** The Ollama node serving it; null for an external provider. */
+      host: string | null
+      /** An external provider's key as LiteLLM reads it (os.environ/NAME), never the value. */
+      api_key: string | null
       mode: string
       timeout: number | null
     }[]
@@ -154,10 +158,21 @@ export function fleetContext(project: Project): FleetContext {
         model: `ollama/${modelName}`,
         api_base: node.url,
         host: node.host,
+        api_key: null,
         mode: model.mode,
         timeout: model.timeoutS ?? null,
       })
     }
+    if (model.provider)
+      routes.push({
+        model_name: modelName,
+        model: `${model.provider.name}/${model.provider.model}`,
+        api_base: model.provider.apiBase ?? null,
+        host: null,
+        api_key: `os.environ/${model.provider.keySecret}`,
+        mode: model.mode,
+        timeout: model.timeoutS ?? null,
+      })
   }
   const served = modelNames.filter((m) => routes.some((r) => r.model_name === m))
   const fallbacks = served

@@ -1,7 +1,7 @@
 // Models: each one declared, each placed on hosts that run an Ollama service to serve it.
 import type { ConfigIssue } from '../issues.js'
 import type { Host, Model, Service } from '../model.js'
-import { originOf, type Origins } from '../origins.js'
+import { originOf, type Origin, type Origins } from '../origins.js'
 import { selectHosts } from '../select.js'
 import { configIssueAt } from '../source.js'
 import { selectionRules } from './selection.js'
@@ -12,6 +12,7 @@ export function modelRules(
   order: readonly string[],
   services: Readonly<Record<string, Service>>,
   origins: Origins,
+  secrets: readonly string[] = [],
 ): ConfigIssue[] {
   const issues: ConfigIssue[] = []
   const ollamaHosts = new Set(
@@ -22,6 +23,10 @@ export function modelRules(
   const declared = Object.keys(models).join(', ')
   for (const model of Object.values(models)) {
     const { source, path } = originOf(origins, 'model', model.name)
+    if (model.provider) {
+      issues.push(...providerRules(model, model.provider, services, secrets, { source, path }))
+      continue
+    }
     if (model.placement) {
       const selection = selectHosts(model.placement, hosts, order)
       issues.push(...selectionRules(source, [...path, 'placement'], model.placement, selection, order))
@@ -52,7 +57,17 @@ export function modelRules(
   for (const name of order) {
     const { source, path } = originOf(origins, 'host', name)
     hosts[name]!.models.forEach((model, index) => {
-      if (!models[model]) {
+      if (models[model]?.provider) {
+        issues.push(
+          configIssueAt(
+            'provider-placed',
+            source,
+            [...path, 'models', index],
+            `"${model}" is served by ${models[model]!.provider!.name}, not by this host's Ollama`,
+            { got: JSON.stringify(model) },
+          ),
+        )
+      } else if (!models[model]) {
         issues.push(
           configIssueAt(
             'unknown-model',
@@ -74,6 +89,55 @@ export function modelRules(
         )
       }
     })
+  }
+  return issues
+}
+
+/**
+ * An external model: no placement (no node serves it), its key a declared secret, and some placed
+ * service passes that secret in its environment (LiteLLM reads the key as os.environ/NAME).
+ */
+function providerRules(
+  model: Model,
+  provider: NonNullable<Model['provider']>,
+  services: Readonly<Record<string, Service>>,
+  secrets: readonly string[],
+  { source, path }: Origin,
+): ConfigIssue[] {
+  const issues: ConfigIssue[] = []
+  if (model.placement)
+    issues.push(
+      configIssueAt(
+        'provider-placed',
+        source,
+        [...path, 'placement'],
+        `served by ${provider.name}: no Ollama node serves it, so it takes no placement`,
+        { key: true },
+      ),
+    )
+  const at = [...path, 'provider', 'key_secret']
+  if (!secrets.includes(provider.keySecret)) {
+    issues.push(
+      configIssueAt('provider-key', source, at, 'not a declared secret', {
+        allowed: `a name under platform.secrets (${secrets.join(', ') || 'none declared'})`,
+        got: JSON.stringify(provider.keySecret),
+      }),
+    )
+  } else {
+    const reference = new RegExp(`\\$\\{${provider.keySecret}(?:[:?-][^}]*)?\\}`)
+    const passed = Object.values(services).some(
+      (s) => s.hosts.length > 0 && reference.test(JSON.stringify(s.compose.environment ?? {})),
+    )
+    if (!passed)
+      issues.push(
+        configIssueAt(
+          'provider-key',
+          source,
+          at,
+          `no placed service passes ${provider.keySecret} in its environment: LiteLLM reads the key as os.environ/${provider.keySecret}`,
+          { allowed: `${provider.keySecret}: \${${provider.keySecret}} in the LiteLLM service's environment` },
+        ),
+      )
   }
   return issues
 }

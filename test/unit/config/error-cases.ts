@@ -454,6 +454,36 @@ export const ERROR_CASES: ErrorCase[] = [
     ],
   },
   {
+    name: 'an external model given a placement, and one named in a host list',
+    edits: {
+      'inventory/platform.yaml': replace(
+        '  - { name: small, placement: { gpu: nvidia } }',
+        '  - { name: small, placement: { gpu: nvidia } }\n  - { name: gpt, placement: { gpu: nvidia }, provider: { name: openai, model: gpt-4o-mini, key_secret: API_KEY } }',
+      ),
+      'inventory/hosts.yaml': replace('    address: 10.0.0.3', '    address: 10.0.0.3\n    models: [gpt]'),
+    },
+    codes: ['provider-placed', 'provider-placed'],
+    expected: [
+      'inventory/platform.yaml:9:18 models[1].placement: served by openai: no Ollama node serves it, so it takes no placement',
+      'inventory/hosts.yaml:12:14 hosts.gamma.models[0]: "gpt" is served by openai, not by this host\'s Ollama (got "gpt")',
+    ],
+  },
+  {
+    name: "an external model's key: not declared, or passed to no service",
+    edits: {
+      'inventory/platform.yaml': (text) =>
+        replace(
+          '  - { name: small, placement: { gpu: nvidia } }',
+          '  - { name: small, placement: { gpu: nvidia } }\n  - { name: gpt, provider: { name: openai, model: gpt-4o-mini, key_secret: OPENAI_KEY } }\n  - { name: claude, provider: { name: anthropic, model: claude-3-5-haiku, key_secret: CLAUDE_KEY } }',
+        )(replace('    API_KEY: { prefix: sk- }', '    API_KEY: { prefix: sk- }\n    CLAUDE_KEY: {}')(text)),
+    },
+    codes: ['provider-key', 'provider-key'],
+    expected: [
+      'inventory/platform.yaml:10:76 models[1].provider.key_secret: not a declared secret (allowed a name under platform.secrets (DB_PASSWORD, API_KEY, CLAUDE_KEY), got "OPENAI_KEY")',
+      "inventory/platform.yaml:11:87 models[2].provider.key_secret: no placed service passes CLAUDE_KEY in its environment: LiteLLM reads the key as os.environ/CLAUDE_KEY (allowed CLAUDE_KEY: ${CLAUDE_KEY} in the LiteLLM service's environment)",
+    ],
+  },
+  {
     name: 'GPU service on a host without a GPU',
     edits: { 'stacks/ollama.yaml': replace('tags: [gpu]', 'tags: [gpu, db]') },
     codes: ['gpu-missing'],

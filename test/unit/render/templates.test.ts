@@ -70,10 +70,17 @@ describe('templates', async () => {
       timeout: 600,
     })
     expect(config.model_list.find((m) => m.model_name === 'mxbai-embed-large')!.model_info.mode).toBe('embedding')
-    expect(config.model_list).toHaveLength(6 * 2 + 4 + 5) // nyx serves no 13B model
+    expect(config.model_list).toHaveLength(6 * 2 + 4 + 5 + 1) // nyx serves no 13B model; one external
+    // the external fallback: the provider's model id and its key as LiteLLM reads it, never a value
+    expect(config.model_list.find((m) => m.model_name === 'claude-3-5-sonnet')!.litellm_params).toEqual({
+      model: 'anthropic/claude-3-5-sonnet-20241022',
+      api_key: 'os.environ/ANTHROPIC_API_KEY',
+      timeout: 120,
+    })
     expect(config.router_settings.routing_strategy).toBe('simple-shuffle')
     expect(config.router_settings.fallbacks).toEqual([
       { 'codellama:13b': ['deepseek-coder:33b'] },
+      { 'llama3.1:70b': ['claude-3-5-sonnet'] },
       { 'llama3.2': ['llama3.1:70b'] },
       { 'llava:13b': ['llava:34b'] },
     ])
