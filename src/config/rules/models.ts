@@ -63,7 +63,7 @@ export function modelRules(
             'provider-placed',
             source,
             [...path, 'models', index],
-            `"${model}" is served by ${models[model]!.provider!.name}, not by this host's Ollama`,
+            `"${model}" is served by ${models[model].provider.name}, not by this host's Ollama`,
             { got: JSON.stringify(model) },
           ),
         )
