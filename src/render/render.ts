@@ -388,11 +388,12 @@ function finishService(
         const groups = Array.isArray(out.group_add) ? (out.group_add as (string | number)[]) : []
         out.group_add = [...new Set([...groups, ...gids])]
       }
-      if (host.gpu.gfxVersion !== undefined) {
-        const environment = toMap(out.environment)
-        environment.HSA_OVERRIDE_GFX_VERSION ??= host.gpu.gfxVersion
-        out.environment = environment
-      }
+      const environment = toMap(out.environment)
+      if (host.gpu.gfxVersion !== undefined) environment.HSA_OVERRIDE_GFX_VERSION ??= host.gpu.gfxVersion
+      // ROCm sees the GPUs the service asked for, as NVIDIA's reservation count does: 0..n-1.
+      const count = service.gpu.count === 'all' ? host.gpu.count : Math.min(service.gpu.count, host.gpu.count)
+      environment.ROCR_VISIBLE_DEVICES ??= Array.from({ length: count }, (_, i) => i).join(',')
+      out.environment = environment
     }
   }
   const knobs = host.ollama ? ollamaEnvironment(host.ollama) : {}

@@ -67,6 +67,8 @@ describe('rendering the reference platform', () => {
         // No gid in the inventory: no group by name, which the image's /etc/group may lack.
         expect(ollama.group_add).toBeUndefined()
         expect(ollama.environment.HSA_OVERRIDE_GFX_VERSION).toBe('10.3.0')
+        expect(ollama.environment.ROCR_VISIBLE_DEVICES).toBe('0,1') // count: all of hades' two GPUs
+        expect(ollama.cap_add).toEqual(['SYS_PTRACE'])
         expect(ollama.deploy.resources.limits).toEqual({ cpus: '20', memory: '96G' })
         expect(text).not.toContain('driver: nvidia')
       } else {
