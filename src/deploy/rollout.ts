@@ -8,7 +8,7 @@
 import type { RenderedService } from '../render/render.js'
 import { composeConfigHash, composeScaleUp, type ComposeTarget } from '../remote/commands.js'
 import type { Executor } from '../remote/executor.js'
-import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
+import { withDeadline } from '../util/deadline.js'
 import { abortableSleep, retry } from '../util/retry.js'
 import { evaluateReadiness, listProject, type ContainerState } from './containers.js'
 import { StepFailure } from './host-ops.js'
@@ -176,7 +176,9 @@ async function waitNewReady(
 
 class NotReadyYet extends Error {}
 
-/** Stops (Docker's grace period) and removes containers, all of a batch at once. */
+/** Stops (each container's own grace period) and removes containers, all of a batch at once. */
+const STOP_WAIT_MS = 5 * 60_000
+
 async function removeContainers(
   exec: Executor,
   containers: readonly ContainerState[],
@@ -188,10 +190,11 @@ async function removeContainers(
       withDeadline(
         exec.host,
         `the Docker API (remove ${c.name})`,
-        REMOTE_WAIT_MS + 15_000,
+        // Docker waits out the container's own grace period (Compose's stop_grace_period) before it kills
+        STOP_WAIT_MS,
         async (abortSignal) => {
           const container = docker.getContainer(c.id)
-          if (c.state === 'running') await container.stop({ t: 10, abortSignal }).catch(notGone)
+          if (c.state === 'running') await container.stop({ abortSignal }).catch(notGone)
           await container.remove({ force: true, abortSignal }).catch(notGone)
         },
         signal,

@@ -324,8 +324,9 @@ export function containerChecks(
 }
 
 /**
- * The container check of on-demand services: one that runs no container is stopped by design; one
- * that runs is checked like any other service (all its replicas running, healthy).
+ * The container check of on-demand services: one that has no container (never started, or removed by
+ * `down`) is stopped by design; one that has any, even exited or crash-looping after an `up`, is checked
+ * like any other service (all its replicas running, healthy), so a crash is a failure.
  */
 export function onDemandContainerChecks(
   host: string,
@@ -334,7 +335,7 @@ export function onDemandContainerChecks(
   latencyMs: number,
 ): CheckResult[] {
   return expected.map((service) =>
-    replicaSummary(service, containers).running === 0
+    !containers.some((c) => c.service === service.name)
       ? {
           host,
           service: service.name,

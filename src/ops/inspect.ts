@@ -109,7 +109,8 @@ export function statusServices(project: Project, host: string, containers: reado
     .map((s) => {
       const expected = { name: s.name, oneshot: false, replicas: replicasOn(s, at, project.hosts, project.hostOrder) }
       const { running, replicas, state } = replicaSummary(expected, containers)
-      const stopped = s.tier === 'on-demand' && running === 0
+      // no container at all: an exited or crash-looping one after `up` is shown as what it is
+      const stopped = s.tier === 'on-demand' && !containers.some((c) => c.service === s.name)
       return { service: s.name, running, replicas, state: stopped ? STOPPED_ON_DEMAND : state, tier: s.tier }
     })
 }

@@ -60,7 +60,25 @@ export function replicaPortRules(
   for (const hostName of service.hosts) {
     const definition = serviceForHost(service, hosts[hostName]!, hosts, order)
     const replicas = replicasOf(definition)
-    if (replicas <= 1) continue
+    // a rolling update runs a batch of new containers beside the old ones
+    const batch = service.rollout && !service.oneshot && replicas > 0 ? Math.min(service.rollout.batch, replicas) : 0
+    const need = replicas + batch
+    if (batch > 0 && definition.network_mode === 'host') {
+      const key = `${path.join('.')}.network_mode`
+      if (!reported.has(key)) {
+        reported.add(key)
+        issues.push(
+          configIssueAt(
+            'replica-port',
+            source,
+            [...path, 'network_mode'],
+            `a rolling update runs new containers beside the old ones, which cannot share the host's network`,
+            { allowed: 'a bridge network (no network_mode: host) with rollout', got: '"host"' },
+          ),
+        )
+      }
+    }
+    if (need <= 1) continue
     // The ports list as this host gets it comes from the last matching override that sets one, else the base.
     const overrideIndex = service.overrides.findLastIndex(
       (o) => 'ports' in o.set && selectHosts(o.on, hosts, order).hosts.includes(hostName),
@@ -70,7 +88,7 @@ export function replicaPortRules(
     const written = Array.isArray(definition.ports) ? (definition.ports as unknown[]) : []
     for (const port of publishedPorts(definition.ports)) {
       const width = port.to - port.from + 1
-      if (width >= replicas) continue
+      if (width >= need) continue
       const key = `${at.join('.')}.${port.index}`
       if (reported.has(key)) continue
       reported.add(key)
@@ -79,9 +97,9 @@ export function replicaPortRules(
           'replica-port',
           source,
           [...at, port.index],
-          `${replicas} replicas on host "${hostName}" cannot share host port${width > 1 ? 's' : ''} ${port.from}${width > 1 ? `-${port.to}` : ''}`,
+          `${batch > 0 ? `${replicas} replica${replicas === 1 ? '' : 's'} rolled ${batch} at a time (up to ${need} containers)` : `${replicas} replicas`} on host "${hostName}" cannot share host port${width > 1 ? 's' : ''} ${port.from}${width > 1 ? `-${port.to}` : ''}`,
           {
-            allowed: `a container-only port (no host port), or a host port range with one port per replica (${port.from}-${port.from + replicas - 1})`,
+            allowed: `a container-only port (no host port), or a host port range with one port per ${batch > 0 ? 'container' : 'replica'} (${port.from}-${port.from + need - 1})`,
             got: describeValue(written[port.index]),
           },
         ),

@@ -107,7 +107,19 @@ export function gpuRules(
 
 /** A rollout replaces long-running replicas: a one-shot runs to completion and has none to keep up. */
 export function rolloutRules(service: Service, { source, path }: Origin): ConfigIssue[] {
-  if (!service.rollout || !service.oneshot) return []
+  if (!service.rollout) return []
+  const healthcheck = service.compose.healthcheck as { disable?: boolean } | undefined
+  if (!service.oneshot && (healthcheck === undefined || healthcheck.disable === true))
+    return [
+      configIssueAt(
+        'rollout-oneshot',
+        source,
+        [...path, 'x-ai-platform', 'rollout'],
+        'a rolling update removes old replicas once the new ones are healthy: the service needs a Docker healthcheck to tell',
+        { allowed: 'rollout on a service that declares a healthcheck', key: true },
+      ),
+    ]
+  if (!service.oneshot) return []
   return [
     configIssueAt(
       'rollout-oneshot',

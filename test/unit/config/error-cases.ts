@@ -484,6 +484,36 @@ export const ERROR_CASES: ErrorCase[] = [
     ],
   },
   {
+    name: 'a rolling update: a fixed host port, and no healthcheck to tell when new replicas serve',
+    edits: {
+      'stacks/app.yaml': replace(
+        '      requires: [db, ollama]',
+        '      requires: [db, ollama]\n      rollout: { batch: 1 }',
+      ),
+    },
+    codes: ['rollout-oneshot', 'replica-port'],
+    expected: [
+      'stacks/app.yaml:17:7 services.app.x-ai-platform.rollout: a rolling update removes old replicas once the new ones are healthy: the service needs a Docker healthcheck to tell (allowed rollout on a service that declares a healthcheck)',
+      'stacks/app.yaml:14:13 services.app.ports[0]: 1 replica rolled 1 at a time (up to 2 containers) on host "alpha" cannot share host port 8080 (allowed a container-only port (no host port), or a host port range with one port per container (8080-8081), got "8080:80")',
+    ],
+  },
+  {
+    name: "a rolling update on the host's network",
+    edits: {
+      'stacks/app.yaml': (text) =>
+        replace(
+          '      requires: [db, ollama]',
+          '      requires: [db, ollama]\n      rollout: { batch: 2 }',
+        )(
+          replace('    ports: ["8080:80"]', '    network_mode: host\n    healthcheck: { test: ["CMD", "true"] }')(text),
+        ),
+    },
+    codes: ['replica-port'],
+    expected: [
+      'stacks/app.yaml:14:19 services.app.network_mode: a rolling update runs new containers beside the old ones, which cannot share the host\'s network (allowed a bridge network (no network_mode: host) with rollout, got "host")',
+    ],
+  },
+  {
     name: 'GPU service on a host without a GPU',
     edits: { 'stacks/ollama.yaml': replace('tags: [gpu]', 'tags: [gpu, db]') },
     codes: ['gpu-missing'],

@@ -90,11 +90,12 @@ describe('health: containers of replicated services', () => {
       { service: 'notebook', running: 0, replicas: 1, state: 'stopped (on demand)', tier: 'on-demand' },
       { service: 'ollama', running: 0, replicas: 0, state: 'scaled to 0', tier: 'core' },
     ])
-    expect(statusServices(project, 'alpha', [replica('notebook', 1, 'exited', 'Exited (0) 1 minute ago')])[1]).toEqual({
+    // started with `up`, then it exited: that is what it shows, not stopped by design (down removes containers)
+    expect(statusServices(project, 'alpha', [replica('notebook', 1, 'exited', 'Exited (1) 1 minute ago')])[1]).toEqual({
       service: 'notebook',
       running: 0,
       replicas: 1,
-      state: 'stopped (on demand)',
+      state: 'exited',
       tier: 'on-demand',
     })
     expect(statusServices(project, 'alpha', [replica('notebook', 1, 'running', up)])[1]).toEqual({
@@ -118,6 +119,15 @@ describe('health: containers of replicated services', () => {
     expect(
       onDemandContainerChecks('alpha', expected, [replica('notebook', 1, 'running', 'Up 1 minute (unhealthy)')], 3),
     ).toEqual([{ ...base, status: 'fail', required: true, detail: 'running, unhealthy' }])
+    // crash-looping after `up`: a failure, not stopped by design
+    expect(
+      onDemandContainerChecks(
+        'alpha',
+        expected,
+        [replica('notebook', 1, 'restarting', 'Restarting (1) 2 seconds ago')],
+        3,
+      )[0],
+    ).toMatchObject({ status: 'fail', required: true })
     expect(onDemandContainerChecks('alpha', expected, [replica('notebook', 1, 'running', 'Up 1 minute')], 3)).toEqual([
       { ...base, status: 'ok', required: true, detail: 'running' },
     ])
