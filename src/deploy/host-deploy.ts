@@ -18,7 +18,6 @@ import {
 } from '../remote/commands.js'
 import type { Executor } from '../remote/executor.js'
 import { envFileFor } from '../secrets/secrets.js'
-import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
 import { listProject, type ContainerState } from './containers.js'
 import type { DeployInput, DeployOptions, HostReport } from './engine.js'
 import { decideHost, needsContainers, onDemandChanges } from './decide.js'
@@ -32,10 +31,9 @@ import {
   recordAndPrune,
   renderTarget,
   serviceStates,
-  StepFailure,
   waitHealthy,
 } from './host-ops.js'
-import { missingImages, pullImage, type PullProgress } from './images.js'
+import { ensureImages } from './images.js'
 import { loginFor } from '../remote/registry-auth.js'
 import { quickFacts, type HostFacts, type QuickFacts } from './preflight.js'
 import { buildRecord, envDigest, releaseId, releaseTarball, whoAmI, type ReleaseRecord } from './release.js'
@@ -297,11 +295,6 @@ export async function deployHost(
       () => `${(tarball.length / 1024).toFixed(1)} KiB`,
     )
     unpacked = id
-    await step(
-      'images',
-      () => ensureImages(executor, input, host.name, render, options),
-      (pulled) => (pulled.length > 0 ? `pulled ${pulled.join(', ')}` : 'all present'),
-    )
     // On-demand services an operator started keep running, on the new release; those this release
     // makes on demand stop (read before the switch).
     const onDemand = render.services.some((s) => s.tier === 'on-demand')
@@ -312,6 +305,24 @@ export async function deployHost(
           before?.services ?? [],
         )
       : { keep: [], stop: [] }
+    // What the release runs, and the on-demand services it keeps running: pulled before the switch,
+    // with the registry's log-in given per pull (the host keeps no credential).
+    const images = [
+      ...new Set(
+        render.services.filter((s) => s.tier !== 'on-demand' || onDemand.keep.includes(s.name)).map((s) => s.image),
+      ),
+    ]
+    await step(
+      'images',
+      () =>
+        ensureImages(executor, images, {
+          pull: options.pull,
+          login: loginFor(input.project.platform, input.secrets, images),
+          signal: options.abort,
+          onProgress: (text) => input.emit({ type: 'progress', host: host.name, step: 'images', text }),
+        }),
+      (pulled) => (pulled.length > 0 ? `pulled ${pulled.join(', ')}` : 'all present'),
+    )
     // Marked before the command: a link lost while it runs leaves the host on either side of it.
     switched = id
     await step('switch', () => executor.run(switchCurrent(host.baseDir, id)))
@@ -342,6 +353,10 @@ export async function deployHost(
       if (rolled.length > 0) report.rollouts = rolled
     }
     await step('up', () => executor.run(composeUp(compose(id)), { timeoutMs: 30 * 60_000, signal: options.abort }))
+    report.services = await step('health', () =>
+      waitHealthy(executor, input.project, target, { ...options, redact: input.redact }, progress(input, host.name)),
+    )
+    // After the health gate: a release that fails it is rolled back before any on-demand service moves.
     if (onDemand.keep.length > 0 || onDemand.stop.length > 0)
       await step(
         'on-demand',
@@ -358,9 +373,6 @@ export async function deployHost(
             .filter(Boolean)
             .join('; '),
       )
-    report.services = await step('health', () =>
-      waitHealthy(executor, input.project, target, { ...options, redact: input.redact }, progress(input, host.name)),
-    )
     await step('record', () =>
       recordAndPrune(
         executor,
@@ -421,56 +433,4 @@ export async function deployHost(
         .run(releaseLock(host.baseDir, lockHeld), { check: false, timeoutMs: 20_000 })
         .catch(() => undefined)
   }
-}
-
-async function ensureImages(
-  exec: Executor,
-  input: DeployInput,
-  hostName: string,
-  render: HostRender,
-  options: DeployOptions,
-): Promise<string[]> {
-  const images = [...new Set(render.services.filter((s) => s.tier !== 'on-demand').map((s) => s.image))]
-  // Given per pull to the engine: the host keeps no credential (deployCommand refused a missing value).
-  const login = loginFor(input.project.platform, input.secrets, images)
-  const docker = exec.docker()
-  const missing =
-    options.pull === 'always'
-      ? images
-      : await withDeadline(
-          hostName,
-          'the Docker API (inspect images)',
-          REMOTE_WAIT_MS,
-          (signal) => missingImages(docker, images, signal),
-          options.abort,
-        )
-  if (options.pull === 'never') {
-    if (missing.length > 0) throw new StepFailure(`${hostName}: images missing and --pull never: ${missing.join(', ')}`)
-    return []
-  }
-  for (const image of missing) {
-    await pullImage(
-      docker,
-      hostName,
-      image,
-      (p: PullProgress) =>
-        input.emit({
-          type: 'progress',
-          host: hostName,
-          step: 'images',
-          text:
-            p.totalBytes > 0
-              ? `${image} ${formatMb(p.currentBytes)}/${formatMb(p.totalBytes)}`
-              : `${image} ${p.status}`,
-        }),
-      options.abort,
-      undefined,
-      login,
-    )
-  }
-  return missing
-}
-
-function formatMb(bytes: number): string {
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`
 }

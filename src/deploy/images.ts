@@ -3,6 +3,8 @@ import type Docker from 'dockerode'
 import { StringDecoder } from 'node:string_decoder'
 import { RemoteError, UserError, errorMessage } from '../errors.js'
 import { quoted } from '../util/printable.js'
+import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
+import { StepFailure } from './host-ops.js'
 import {
   authFor,
   credentialRefusal,
@@ -38,11 +40,7 @@ function inspectImage(docker: Docker, image: string, signal?: AbortSignal): Prom
   })
 }
 
-export async function missingImages(
-  docker: Docker,
-  images: readonly string[],
-  signal?: AbortSignal,
-): Promise<string[]> {
+async function missingImages(docker: Docker, images: readonly string[], signal?: AbortSignal): Promise<string[]> {
   const missing: string[] = []
   for (const image of [...new Set(images)].sort()) {
     try {
@@ -60,7 +58,7 @@ export async function missingImages(
  * or engine that stops answering fails the step instead of holding the deploy. The progress stream is
  * the host's: each line is parsed here, and one that is not a JSON object fails the pull.
  */
-export async function pullImage(
+async function pullImage(
   docker: Docker,
   host: string,
   image: string,
@@ -183,4 +181,55 @@ function progressEvent(line: string): ProgressEvent | null {
   } catch {
     return null
   }
+}
+
+export interface EnsureImagesOptions {
+  /** missing: pull what the host lacks; always: pull every one; never: fail when one is missing. */
+  pull: 'missing' | 'always' | 'never'
+  /** The registry's log-in, given per pull to the engine. */
+  login: RegistryLogin | null
+  signal?: AbortSignal | undefined
+  onProgress: (text: string) => void
+}
+
+/** Pulls the images a host lacks (or all, or none), with progress; returns those pulled. */
+export async function ensureImages(
+  exec: { host: string; docker(): Docker },
+  images: readonly string[],
+  options: EnsureImagesOptions,
+): Promise<string[]> {
+  const docker = exec.docker()
+  const missing =
+    options.pull === 'always'
+      ? [...images]
+      : await withDeadline(
+          exec.host,
+          'the Docker API (inspect images)',
+          REMOTE_WAIT_MS,
+          (signal) => missingImages(docker, images, signal),
+          options.signal,
+        )
+  if (options.pull === 'never') {
+    if (missing.length > 0)
+      throw new StepFailure(`${exec.host}: images missing and --pull never: ${missing.join(', ')}`)
+    return []
+  }
+  for (const image of missing)
+    await pullImage(
+      docker,
+      exec.host,
+      image,
+      (p) =>
+        options.onProgress(
+          p.totalBytes > 0 ? `${image} ${formatMb(p.currentBytes)}/${formatMb(p.totalBytes)}` : `${image} ${p.status}`,
+        ),
+      options.signal,
+      undefined,
+      options.login,
+    )
+  return missing
+}
+
+function formatMb(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`
 }

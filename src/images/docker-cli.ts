@@ -1,10 +1,16 @@
-// The workstation's Docker CLI, as argv arrays (run through execa, never a shell). The password goes to
-// `docker login` on stdin; nothing here ever holds it.
+// The workstation's Docker CLI, as argv arrays (run through execa, never a shell), and the run's own
+// CLI config holding the registry log-in (never an argv).
 import type { ImageBuild } from '../render/image-build.js'
 
-/** `docker login` reading the password from stdin (execa's `input`), into the run's own DOCKER_CONFIG. */
-export function dockerLogin(registry: string, username: string): string[] {
-  return ['docker', 'login', registry, '--username', username, '--password-stdin']
+/**
+ * The run's own Docker CLI config holding the registry log-in. Written rather than made by `docker
+ * login`: a config without an `auths` entry makes the CLI look for a credential helper (a keychain,
+ * `pass`, secretservice) and store the password there, where removing the directory would not reach it.
+ * With the entry present the CLI uses it and asks no helper.
+ */
+export function dockerConfigJson(registry: string, username: string, password: string): string {
+  const auth = Buffer.from(`${username}:${password}`, 'utf8').toString('base64')
+  return `${JSON.stringify({ auths: { [registry]: { auth } } })}\n`
 }
 
 /**

@@ -2,7 +2,7 @@
 // tagged with the ref the render pins and pushed to platform.image_registry. Locally with the Docker
 // CLI, or on a builder host's engine over its SSH connection. An image the registry already holds is
 // skipped unless forced: its tag is a digest of its inputs, so the same tag is the same build.
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { Readable } from 'node:stream'
@@ -26,7 +26,7 @@ import { readSecrets } from '../secrets/secrets.js'
 import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
 import { engineMessage, outputLine } from './build-output.js'
 import { contextTar } from './context-tar.js'
-import { dockerBuild, dockerLogin, dockerManifestInspect, dockerPush } from './docker-cli.js'
+import { dockerBuild, dockerConfigJson, dockerManifestInspect, dockerPush } from './docker-cli.js'
 
 export interface ImagesBuildOptions {
   /** Service names; none: every service built from source. */
@@ -184,25 +184,33 @@ export function failureLine(lines: readonly string[]): string {
 }
 
 /**
- * The Docker CLI with a DOCKER_CONFIG of the run's own, removed afterwards: the log-in is stored only
- * there, for the run's length, and the password reaches `docker login` on stdin.
+ * The Docker CLI with a DOCKER_CONFIG of the run's own (0700), removed afterwards: the log-in is written
+ * there (dockerConfigJson, 0600) for the run's length, never in an argv, never in a credential helper.
+ * Every command has a deadline: the registry lookup 30 s, a build or push that prints nothing for
+ * STALL_MS is stopped.
  */
 async function localRunner(login: RegistryLogin | null, options: ImagesBuildOptions): Promise<Runner> {
   const config = await mkdtemp(join(tmpdir(), 'aip-docker-'))
   const env = { ...process.env, DOCKER_CONFIG: config }
   const where = 'images build'
-  const run = async (argv: string[], input?: string | Uint8Array, show = true) => {
+  const run = async (argv: string[], input?: string | Uint8Array, show = true, timeoutMs?: number) => {
     const lines: string[] = []
+    const stall = new AbortController()
+    const signal = options.signal ? AbortSignal.any([options.signal, stall.signal]) : stall.signal
     const child = execa(argv[0]!, argv.slice(1), {
       env,
       reject: false,
       all: true,
       buffer: false,
+      cancelSignal: signal,
       ...(input !== undefined ? { input } : {}),
-      ...(options.signal ? { cancelSignal: options.signal } : {}),
+      ...(timeoutMs !== undefined ? { timeout: timeoutMs } : {}),
     })
+    let timer = setTimeout(() => stall.abort(), STALL_MS)
     try {
       for await (const raw of child.iterable({ from: 'all' })) {
+        clearTimeout(timer)
+        timer = setTimeout(() => stall.abort(), STALL_MS)
         const line = outputLine(options.redact(String(raw)))
         if (line === '') continue
         lines.push(line)
@@ -211,6 +219,8 @@ async function localRunner(login: RegistryLogin | null, options: ImagesBuildOpti
       }
     } catch {
       // the process's own failure is reported below
+    } finally {
+      clearTimeout(timer)
     }
     const result = await child
     if ((result as { code?: string }).code === 'ENOENT')
@@ -218,6 +228,8 @@ async function localRunner(login: RegistryLogin | null, options: ImagesBuildOpti
         'docker: command not found on this machine',
         'Install the Docker CLI, or build on a host of the inventory with --on HOST (or platform.builder).',
       )
+    if (stall.signal.aborted) lines.push(`no output for ${STALL_MS / 1000} s: stopped`)
+    else if (result.timedOut) lines.push(`no answer within ${(timeoutMs ?? 0) / 1000} s: stopped`)
     return { exitCode: result.exitCode ?? null, lines }
   }
   const fail = (argv: string[], lines: string[], exitCode: number | null, login: RegistryLogin | null) => {
@@ -227,25 +239,25 @@ async function localRunner(login: RegistryLogin | null, options: ImagesBuildOpti
     return new UserError(`\`${argv.slice(0, 3).join(' ')}\` exited with ${exitCode ?? 'a signal'}: ${line}`)
   }
   try {
-    if (login) {
-      const argv = dockerLogin(login.registry, login.username)
-      const { exitCode, lines } = await run(argv, login.password, false)
-      if (exitCode !== 0) throw fail(argv, lines, exitCode, login)
-    }
+    if (login)
+      await writeFile(join(config, 'config.json'), dockerConfigJson(login.registry, login.username, login.password), {
+        mode: 0o600,
+      })
   } catch (error) {
     await rm(config, { recursive: true, force: true })
     throw error
   }
   return {
     async has(build) {
-      const { exitCode, lines } = await run(dockerManifestInspect(build.ref), undefined, false)
+      const { exitCode, lines } = await run(dockerManifestInspect(build.ref), undefined, false, REMOTE_WAIT_MS)
       if (exitCode === 0) return 'present'
       return /no such manifest|manifest unknown|not found/i.test(lines.join('\n')) ? 'absent' : 'unknown'
     },
     async build(build) {
       const argv = dockerBuild(build)
       const { exitCode, lines } = await run(argv, await contextTar(build))
-      if (exitCode !== 0) throw fail(argv, lines, exitCode, login)
+      // a build's own 401 (a private package index in a RUN step) is no word on the registry's log-in
+      if (exitCode !== 0) throw fail(argv, lines, exitCode, null)
     },
     async push(build) {
       const argv = dockerPush(build.ref)
@@ -309,7 +321,9 @@ async function hostRunner(
     if (error === null && controller.signal.aborted)
       error = stalled ? `no output for ${STALL_MS / 1000} s` : 'interrupted'
     if (error === null) return
-    if (isCredentialRefusal(error)) throw credentialRefusal(host, registry, login, `${what} ${ref}: ${error}`)
+    // a build's own 401 (a private package index in a RUN step) is no word on the registry's log-in
+    if (what !== 'building' && isCredentialRefusal(error))
+      throw credentialRefusal(host, registry, login, `${what} ${ref}: ${error}`)
     throw new RemoteError({ host, message: `${host}: ${what} ${ref} failed: ${error}` })
   }
   return {

@@ -28,6 +28,8 @@ import {
 } from '../remote/commands.js'
 import { connector } from '../remote/connect.js'
 import { readSecrets, redactor } from '../secrets/secrets.js'
+import { ensureImages } from '../deploy/images.js'
+import { loginFor } from '../remote/registry-auth.js'
 import { printable } from '../util/printable.js'
 
 export type OnDemandAction = 'up' | 'down'
@@ -207,9 +209,19 @@ export async function onDemand(project: Project, options: OnDemandOptions): Prom
   let release: string | null = null
   let failure: string | null = null
   try {
-    const states = await applyOnDemand(project, options, services, abort, connections, mask, log, (id) => {
-      release = id
-    })
+    const states = await applyOnDemand(
+      project,
+      options,
+      services,
+      abort,
+      connections,
+      mask,
+      log,
+      (id) => {
+        release = id
+      },
+      secrets.values,
+    )
     return report(release, states)
   } catch (error) {
     failure = mask(errorMessage(error))
@@ -244,6 +256,7 @@ async function applyOnDemand(
   mask: (text: string) => string,
   log: (line: string) => void,
   onRelease: (id: string) => void,
+  secrets: ReadonlyMap<string, string>,
 ): Promise<OnDemandService[]> {
   const hostName = options.host
   const host = { name: hostName, baseDir: project.hosts[hostName]!.baseDir }
@@ -291,6 +304,16 @@ async function applyOnDemand(
       const containers = await listProject(exec, current.composeProject)
       return onDemandStates(serviceStates(health.expected, containers))
     }
+    // Pulled here, with the registry's log-in given per pull (compose would pull without one: the host
+    // keeps no credential), and with progress.
+    const images = [...new Set(current.services.filter((s) => services.includes(s.name)).map((s) => s.image))]
+    const pulled = await ensureImages(exec, images, {
+      pull: 'missing',
+      login: loginFor(project.platform, secrets, images),
+      signal: abort,
+      onProgress: (text) => log(`${hostName}: pulling ${text}`),
+    })
+    if (pulled.length > 0) log(`${hostName}: pulled ${pulled.join(', ')}`)
     log(`${hostName}: starting ${services.join(', ')}`)
     await exec.run(composeStartServices(target, services), { timeoutMs: 30 * 60_000, signal: abort })
     try {

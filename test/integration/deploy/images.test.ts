@@ -144,8 +144,15 @@ describe.skipIf(!HAVE_FLEET)('images built from source', () => {
       // nothing the deploy left on the host holds the password: not the release, not a docker config
       for (const file of await filesUnder(host.outside.baseDir))
         expect(await readFile(file, 'utf8').catch(() => ''), file).not.toContain(PASSWORD)
+      // nor a docker config: the log-in went with each pull, so none holds the password, even base64
+      const encoded = Buffer.from(`fleet:${PASSWORD}`).toString('base64')
       for (const dir of [join(host.outside.root, 'home/deploy/.docker'), join(host.outside.root, 'root/.docker')])
-        for (const file of await filesUnder(dir)) expect(await readFile(file, 'utf8'), file).not.toContain(PASSWORD)
+        for (const file of await filesUnder(dir)) {
+          const text = await readFile(file, 'utf8')
+          expect(text, file).not.toContain(PASSWORD)
+          expect(text, file).not.toContain(encoded)
+          expect(text, file).not.toContain(REGISTRY)
+        }
     }
     // the audit log names no password
     expect(await readFile(platform.auditLog, 'utf8')).not.toContain(PASSWORD)
@@ -200,7 +207,7 @@ describe.skipIf(!HAVE_FLEET)('images built from source', () => {
     expect(built.json.images).toEqual([expect.objectContaining({ status: 'pushed', registry: 'unknown' })])
     expect(built.stderr).toMatch(/COPY www \/www/)
     expect(built.stderr + built.stdout).not.toContain(PASSWORD)
-    // the run's DOCKER_CONFIG (where `docker login` wrote the credential) is gone
+    // the run's DOCKER_CONFIG (which held the log-in) is gone
     expect((await readdir(tmpdir())).filter((f) => f.startsWith('aip-docker-') && !before.includes(f))).toEqual([])
     // and a host pulls what the local engine pushed
     const ref: string = built.json.images[0].ref

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { UserError } from '../../../src/errors.js'
 import { engineMessage, outputLine } from '../../../src/images/build-output.js'
 import { contextTar } from '../../../src/images/context-tar.js'
-import { dockerBuild, dockerLogin, dockerManifestInspect, dockerPush } from '../../../src/images/docker-cli.js'
+import { dockerBuild, dockerConfigJson, dockerManifestInspect, dockerPush } from '../../../src/images/docker-cli.js'
 import { chooseBuilder, failureLine, readEngineStream, selectBuiltServices } from '../../../src/images/service.js'
 import { imageBuilds } from '../../../src/render/image-build.js'
 import { loadOk } from '../../helpers/load.js'
@@ -21,15 +21,14 @@ describe('the Docker CLI argv', () => {
     args: { VERSION: '1.2', GREETING: 'hello world' },
   }
 
-  it('docker login takes the password on stdin: it is in no argv', () => {
-    expect(dockerLogin('registry.lab.test:5000', 'fleet')).toEqual([
-      'docker',
-      'login',
-      'registry.lab.test:5000',
-      '--username',
-      'fleet',
-      '--password-stdin',
-    ])
+  it('the log-in is a config file entry (no argv, no credential helper asked), the password only base64 in it', () => {
+    const text = dockerConfigJson('registry.lab.test:5000', 'fleet', 'p@ss: w0rd')
+    expect(JSON.parse(text)).toEqual({
+      auths: { 'registry.lab.test:5000': { auth: Buffer.from('fleet:p@ss: w0rd').toString('base64') } },
+    })
+    // an auths entry is there, and no credsStore: the CLI has no reason to reach for a keychain
+    expect(text).not.toContain('credsStore')
+    expect(text).not.toContain('p@ss')
   })
 
   it('docker build reads the context as a tar on stdin, args sorted', () => {
