@@ -1,5 +1,6 @@
-// The VRAM budget of each GPU node: the models its Ollama keeps loaded at once (the largest
-// `max_loaded_models` of those it serves, one when unset) plus what its GPU services hold
+// The VRAM budget of each GPU node: the models its Ollama must hold at once (the largest
+// `max_loaded_models` of those it serves: the inventory's, else OLLAMA_MAX_LOADED_MODELS as its stack
+// sets it, else one; Ollama loads more only when they fit, evicting idle ones) plus what its GPU services hold
 // (`gpu.vram_gb` per container), against the node's VRAM (count x vram_gb). Models and services
 // without a declared size are not counted, and the message says so. On-demand services are checked
 // on top of the rest, as a warning: they may fit one at a time.
@@ -32,7 +33,7 @@ export function vramRules(
           .filter((m): m is { name: string; size: number } => m.size !== undefined)
           .sort((a, b) => b.size - a.size || a.name.localeCompare(b.name))
       : []
-    const loaded = sized.slice(0, host.ollama?.maxLoadedModels ?? 1)
+    const loaded = sized.slice(0, host.ollama?.maxLoadedModels ?? stackMaxLoaded(placed) ?? 1)
     const holding = (tierOnDemand: boolean) =>
       placed
         .filter((s) => s.gpu?.vramGb !== undefined && (s.tier === 'on-demand') === tierOnDemand)
@@ -79,4 +80,23 @@ export function vramRules(
     }
   }
   return issues
+}
+
+/** OLLAMA_MAX_LOADED_MODELS as the Ollama service's own environment sets it, when a plain number. */
+function stackMaxLoaded(placed: readonly Service[]): number | undefined {
+  for (const service of placed) {
+    if (!service.health.some((c) => c.ollama)) continue
+    const env = service.compose.environment
+    const value = Array.isArray(env)
+      ? env
+          .map(String)
+          .find((e) => e.startsWith('OLLAMA_MAX_LOADED_MODELS='))
+          ?.slice('OLLAMA_MAX_LOADED_MODELS='.length)
+      : env !== null && typeof env === 'object'
+        ? (env as Record<string, unknown>).OLLAMA_MAX_LOADED_MODELS
+        : undefined
+    const n = Number(value)
+    if (value !== undefined && value !== null && Number.isInteger(n) && n > 0) return n
+  }
+  return undefined
 }

@@ -514,6 +514,23 @@ export const ERROR_CASES: ErrorCase[] = [
     ],
   },
   {
+    name: "OLLAMA_MAX_LOADED_MODELS in the Ollama service's environment counts that many models",
+    edits: {
+      'inventory/platform.yaml': replace(
+        '{ name: small, placement: { gpu: nvidia } }',
+        '{ name: small, placement: { gpu: nvidia }, size_gb: 7 }\n  - { name: other, placement: { gpu: nvidia }, size_gb: 6 }',
+      ),
+      'stacks/ollama.yaml': replace(
+        '    ports: ["11434:11434"]',
+        '    ports: ["11434:11434"]\n    environment: { OLLAMA_MAX_LOADED_MODELS: "2" }',
+      ),
+    },
+    codes: ['vram-budget'],
+    expected: [
+      'inventory/hosts.yaml:5:59 hosts.alpha.hardware.gpu.vram_gb: host "alpha" has 12 GB of VRAM (1 x 12 GB), but needs 13 GB: the 2 largest models (max_loaded_models) small 7 GB + other 6 GB (allowed at most 12 GB: fewer or smaller models, a lower ollama.max_loaded_models, or GPU services elsewhere or on demand, got 13 GB)',
+    ],
+  },
+  {
     name: 'GPU service on a host without a GPU',
     edits: { 'stacks/ollama.yaml': replace('tags: [gpu]', 'tags: [gpu, db]') },
     codes: ['gpu-missing'],
