@@ -61,7 +61,7 @@ export interface OnDemandReport {
   kind: 'ai-platform/up' | 'ai-platform/down'
   host: string
   action: OnDemandAction
-  /** The named services, each once, in the order given. */
+  /** The named services, each once, in the order given; for `up`, after the on-demand ones they require on the host. */
   services: string[]
   dryRun: boolean
   /** The release they were started or stopped on (null with --dry-run: the host is not read). */
@@ -169,11 +169,30 @@ export function onDemandSteps(
       ]
 }
 
+/**
+ * The named services and, for `up`, the on-demand services on the same host they require (transitively),
+ * those first: Compose starts them with --no-deps, and deploy runs only the others.
+ */
+export function withOnDemandRequirements(project: Project, host: string, services: readonly string[]): string[] {
+  const out: string[] = []
+  const visit = (name: string) => {
+    if (out.includes(name)) return
+    for (const required of project.services[name]?.requires ?? []) {
+      const service = project.services[required]
+      if (service?.tier === 'on-demand' && service.hosts.includes(host)) visit(required)
+    }
+    out.push(name)
+  }
+  for (const name of services) visit(name)
+  return out
+}
+
 export async function onDemand(project: Project, options: OnDemandOptions): Promise<OnDemandReport> {
   const started = Date.now()
-  const services = [...new Set(options.services)]
-  const refusal = onDemandRefusal(project, options.host, services)
+  const named = [...new Set(options.services)]
+  const refusal = onDemandRefusal(project, options.host, named)
   if (refusal) throw refusal
+  const services = options.action === 'up' ? withOnDemandRequirements(project, options.host, named) : named
   const kind = options.action === 'up' ? ('ai-platform/up' as const) : ('ai-platform/down' as const)
   const steps = onDemandSteps(options.action, options.host, services, options.healthTimeoutS)
   const report = (release: string | null, states: OnDemandService[]): OnDemandReport => ({

@@ -3,7 +3,13 @@
 // kratos places comfyui and automatic1111 on demand, ollama persistent.
 import { describe, expect, it } from 'vitest'
 import type { ReleaseRecord } from '../../../src/deploy/release.js'
-import { onDemandRefusal, onDemandSteps, onDemandTarget, releaseRefusal } from '../../../src/ops/on-demand.js'
+import {
+  onDemandRefusal,
+  onDemandSteps,
+  onDemandTarget,
+  releaseRefusal,
+  withOnDemandRequirements,
+} from '../../../src/ops/on-demand.js'
 import { loadOk } from '../../helpers/load.js'
 
 const { project } = await loadOk()
@@ -115,5 +121,30 @@ describe('on-demand: what up waits for', () => {
       'compose --profile on-demand rm --stop --force comfyui on its current release',
       `record "stopped" in kratos's history and the local audit log`,
     ])
+  })
+})
+
+describe('withOnDemandRequirements', () => {
+  it('up starts the on-demand services a named one requires on the same host, first, each once', () => {
+    const service = (name: string, tier: string, hosts: string[], requires: string[] = []) => ({
+      name,
+      tier,
+      hosts,
+      requires,
+    })
+    const project = {
+      services: {
+        ui: service('ui', 'on-demand', ['k'], ['worker', 'db']),
+        worker: service('worker', 'on-demand', ['k'], ['queue']),
+        queue: service('queue', 'on-demand', ['k']),
+        db: service('db', 'core', ['k']),
+        remote: service('remote', 'on-demand', ['other']),
+        solo: service('solo', 'on-demand', ['k'], ['remote']),
+      },
+    } as never
+    expect(withOnDemandRequirements(project, 'k', ['ui'])).toEqual(['queue', 'worker', 'ui'])
+    expect(withOnDemandRequirements(project, 'k', ['worker', 'ui'])).toEqual(['queue', 'worker', 'ui'])
+    // core ones are the deploy's; on-demand ones on another host are not this host's to start
+    expect(withOnDemandRequirements(project, 'k', ['solo'])).toEqual(['solo'])
   })
 })
