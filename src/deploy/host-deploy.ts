@@ -9,7 +9,6 @@ import {
   composeRemoveServices,
   composeStartServices,
   composeUp,
-  heartbeatLock,
   releaseLock,
   removeRelease,
   switchCurrent,
@@ -25,6 +24,7 @@ import { historyLine } from './history.js'
 import { processAlive } from '../util/process-alive.js'
 import {
   hostPreflight,
+  keepLockFresh,
   lockHost,
   lockToken,
   progress,
@@ -148,7 +148,7 @@ export async function deployHost(
   }
   let exec: Executor | null = null
   let lockHeld: string | null = null
-  let heartbeat: NodeJS.Timeout | null = null
+  let stopHeartbeat: (() => void) | null = null
   /** What the host ran when the lock was taken: the only release a rollback may go back to. */
   let before: ReleaseRecord | null = null
   let switched: string | null = null
@@ -208,13 +208,7 @@ export async function deployHost(
       () => lockHost(executor, host, token, options),
       (q) => (q.current ? `running ${q.current.id}` : 'no release yet'),
     )
-    heartbeat = setInterval(
-      () =>
-        void executor
-          .run(heartbeatLock(host.baseDir, token), { check: false, timeoutMs: 20_000 })
-          .catch(() => undefined),
-      60_000,
-    )
+    stopHeartbeat = keepLockFresh(executor, host.baseDir, token)
     before = underLock.current
     unreadable = underLock.unreadable
     report.previous = before?.id ?? null
@@ -319,7 +313,7 @@ export async function deployHost(
           pull: options.pull,
           login: loginFor(input.project.platform, input.secrets, images),
           signal: options.abort,
-          onProgress: (text) => input.emit({ type: 'progress', host: host.name, step: 'images', text }),
+          onProgress: (_image, text) => input.emit({ type: 'progress', host: host.name, step: 'images', text }),
         }),
       (pulled) => (pulled.length > 0 ? `pulled ${pulled.join(', ')}` : 'all present'),
     )
@@ -426,7 +420,7 @@ export async function deployHost(
     }
     return finish()
   } finally {
-    if (heartbeat) clearInterval(heartbeat)
+    stopHeartbeat?.()
     const executor = exec
     if (executor && lockHeld && !executor.lost)
       await executor

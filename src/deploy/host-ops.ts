@@ -6,6 +6,7 @@ import { UserError } from '../errors.js'
 import { HttpPool, serviceChecks, type CheckedService } from '../health/checks.js'
 import {
   acquireLock,
+  heartbeatLock,
   parseRecorded,
   pruneReleases,
   recordHistory,
@@ -41,6 +42,21 @@ export interface LockOptions {
   lockStaleS: number
   command: string
   stop: AbortSignal
+}
+
+/** A lock whose holder has not written a heartbeat for this long is stale: any taker may break it. */
+export const LOCK_STALE_S = 15 * 60
+
+/**
+ * Keeps a held lock fresh (a heartbeat a minute, each failure ignored: the next one may pass, and a
+ * lock lost to a breaker is found by the release): returns the function that stops it.
+ */
+export function keepLockFresh(exec: Executor, baseDir: string, token: string): () => void {
+  const timer = setInterval(
+    () => void exec.run(heartbeatLock(baseDir, token), { check: false, timeoutMs: 20_000 }).catch(() => undefined),
+    60_000,
+  )
+  return () => clearInterval(timer)
 }
 
 export function lockToken(): string {

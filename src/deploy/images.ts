@@ -1,8 +1,8 @@
 // Images: pull only what a host lacks (or everything with --pull always), with progress.
 import type Docker from 'dockerode'
-import { StringDecoder } from 'node:string_decoder'
 import { RemoteError, UserError, errorMessage } from '../errors.js'
 import { quoted } from '../util/printable.js'
+import { LineTooLong, streamLines } from '../util/stream-lines.js'
 import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
 import { StepFailure } from './host-ops.js'
 import {
@@ -96,42 +96,34 @@ async function pullImage(
       throw failed((error as { json?: { message?: string } }).json?.message ?? (error as Error).message)
     }
     const layers = new Map<string, { current: number; total: number }>()
-    const decoder = new StringDecoder('utf8')
-    let buffer = ''
     try {
-      for await (const chunk of stream as AsyncIterable<Buffer | string>) {
-        alive()
-        buffer += typeof chunk === 'string' ? chunk : decoder.write(chunk)
-        if (buffer.length > 1024 * 1024 && !buffer.includes('\n')) throw failed('a progress line longer than 1 MiB')
-        let newline: number
-        while ((newline = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, newline).trim()
-          buffer = buffer.slice(newline + 1)
-          if (line === '') continue
-          const event = progressEvent(line)
-          if (event === null) throw failed(`not a progress line: ${quoted(line, 80)}`)
-          if (typeof event.error === 'string') throw failed(event.error)
-          const detail = event.progressDetail
-          if (typeof event.id === 'string' && detail && typeof detail.total === 'number' && detail.total > 0)
-            layers.set(event.id, {
-              current: typeof detail.current === 'number' ? detail.current : 0,
-              total: detail.total,
-            })
-          let current = 0
-          let total = 0
-          for (const layer of layers.values()) {
-            current += layer.current
-            total += layer.total
-          }
-          onProgress({
-            image,
-            currentBytes: current,
-            totalBytes: total,
-            status: typeof event.status === 'string' ? event.status : '',
+      for await (const raw of streamLines(stream as AsyncIterable<Buffer | string>, { onChunk: alive })) {
+        const line = raw.trim()
+        if (line === '') continue
+        const event = progressEvent(line)
+        if (event === null) throw failed(`not a progress line: ${quoted(line, 80)}`)
+        if (typeof event.error === 'string') throw failed(event.error)
+        const detail = event.progressDetail
+        if (typeof event.id === 'string' && detail && typeof detail.total === 'number' && detail.total > 0)
+          layers.set(event.id, {
+            current: typeof detail.current === 'number' ? detail.current : 0,
+            total: detail.total,
           })
+        let current = 0
+        let total = 0
+        for (const layer of layers.values()) {
+          current += layer.current
+          total += layer.total
         }
+        onProgress({
+          image,
+          currentBytes: current,
+          totalBytes: total,
+          status: typeof event.status === 'string' ? event.status : '',
+        })
       }
     } catch (error) {
+      if (error instanceof LineTooLong) throw failed('a progress line longer than 1 MiB')
       if (error instanceof RemoteError || error instanceof UserError) throw error
       throw failed(controller.signal.aborted ? (stalled ? 'stalled' : 'interrupted') : errorMessage(error))
     }
@@ -189,7 +181,8 @@ export interface EnsureImagesOptions {
   /** The registry's log-in, given per pull to the engine. */
   login: RegistryLogin | null
   signal?: AbortSignal | undefined
-  onProgress: (text: string) => void
+  /** A pull's progress: the image, and its bytes so far in words. */
+  onProgress: (image: string, text: string) => void
 }
 
 /** Pulls the images a host lacks (or all, or none), with progress; returns those pulled. */
@@ -221,6 +214,7 @@ export async function ensureImages(
       image,
       (p) =>
         options.onProgress(
+          image,
           p.totalBytes > 0 ? `${image} ${formatMb(p.currentBytes)}/${formatMb(p.totalBytes)}` : `${image} ${p.status}`,
         ),
       options.signal,

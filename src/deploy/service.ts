@@ -11,6 +11,7 @@ import { connector } from '../remote/connect.js'
 import { readSecrets, redactor } from '../secrets/secrets.js'
 import { loginFor } from '../remote/registry-auth.js'
 import { deploy as runEngine, rollbackHost, type DeployReport, type RollbackReport } from './engine.js'
+import { LOCK_STALE_S } from './host-ops.js'
 import { whoAmI } from './release.js'
 import type { Reporter } from '../ui/deploy-reporters.js'
 import { formatLeftInFlight, inFlightTracker } from './in-flight.js'
@@ -101,7 +102,7 @@ export async function deployCommand(open: OpenProject, options: DeployCommandOpt
         force: options.force,
         concurrency: options.concurrency,
         lockWaitS: options.lockWaitS,
-        lockStaleS: 15 * 60,
+        lockStaleS: LOCK_STALE_S,
         healthTimeoutS: options.healthTimeoutS,
         pull: options.pull,
         command: options.command,
@@ -176,7 +177,7 @@ export async function rollbackCommand(open: OpenProject, options: RollbackComman
       },
       {
         lockWaitS: options.lockWaitS,
-        lockStaleS: 15 * 60,
+        lockStaleS: LOCK_STALE_S,
         healthTimeoutS: options.healthTimeoutS,
         command: options.command,
         stop: abort,

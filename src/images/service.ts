@@ -6,7 +6,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { Readable } from 'node:stream'
-import { StringDecoder } from 'node:string_decoder'
 import type Docker from 'dockerode'
 import { execa } from 'execa'
 import type { Project } from '../config/model.js'
@@ -24,6 +23,7 @@ import {
 import { imageBuilds, type ImageBuild } from '../render/image-build.js'
 import { readSecrets } from '../secrets/secrets.js'
 import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
+import { LineTooLong, streamLines } from '../util/stream-lines.js'
 import { engineMessage, outputLine } from './build-output.js'
 import { contextTar } from './context-tar.js'
 import { dockerBuild, dockerConfigJson, dockerManifestInspect, dockerPush } from './docker-cli.js'
@@ -380,25 +380,20 @@ export async function readEngineStream(
   show: (line: string) => void,
   alive: () => void = () => undefined,
 ): Promise<string | null> {
-  const decoder = new StringDecoder('utf8')
-  let buffer = ''
   let failure: string | null = null
-  const take = (line: string) => {
-    if (line.trim() === '') return
-    const message = engineMessage(line)
-    for (const text of message.lines) show(text)
-    if (message.error !== undefined && failure === null) failure = message.error
-  }
-  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
-    alive()
-    buffer += typeof chunk === 'string' ? chunk : decoder.write(chunk)
-    if (buffer.length > 1024 * 1024 && !buffer.includes('\n')) return 'a line of output longer than 1 MiB'
-    let newline: number
-    while ((newline = buffer.indexOf('\n')) >= 0) {
-      take(buffer.slice(0, newline))
-      buffer = buffer.slice(newline + 1)
+  try {
+    for await (const line of streamLines(stream as AsyncIterable<Buffer | string>, {
+      onChunk: alive,
+      unterminated: true,
+    })) {
+      if (line.trim() === '') continue
+      const message = engineMessage(line)
+      for (const text of message.lines) show(text)
+      if (message.error !== undefined && failure === null) failure = message.error
     }
+  } catch (error) {
+    if (error instanceof LineTooLong) return 'a line of output longer than 1 MiB'
+    throw error
   }
-  take(buffer + decoder.end())
   return failure
 }

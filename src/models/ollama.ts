@@ -6,6 +6,7 @@ import { Client, type Dispatcher } from 'undici'
 import { errorMessage } from '../errors.js'
 import { quoted } from '../util/printable.js'
 import { readBody } from '../util/read-body.js'
+import { LineTooLong, streamLines } from '../util/stream-lines.js'
 
 export interface TagModel {
   name: string
@@ -232,32 +233,26 @@ export async function pull(
         response.statusCode >= 500 && !/file does not exist|invalid model name/.test(text),
       )
     }
-    let buffer = ''
     let succeeded = false
     try {
-      for await (const chunk of response.body) {
-        buffer += (chunk as Buffer).toString('utf8')
-        let newline: number
-        if (buffer.length > MAX_PULL_LINE && buffer.indexOf('\n') < 0)
+      for await (const text of streamLines(response.body, { maxBytes: MAX_PULL_LINE })) {
+        const raw = text.trim()
+        if (raw === '') continue
+        const line = parsePullLine(raw, endpoint.host, model)
+        if (line.error !== undefined)
           throw new OllamaError(
-            `${endpoint.host}: pull ${model}: a progress line longer than ${MAX_PULL_LINE / 1024} KiB`,
-            false,
+            `${endpoint.host}: pull ${model}: ${line.error}`,
+            /max retries|stalled|connection reset|EOF|timeout/i.test(line.error),
           )
-        while ((newline = buffer.indexOf('\n')) >= 0) {
-          const raw = buffer.slice(0, newline).trim()
-          buffer = buffer.slice(newline + 1)
-          if (raw === '') continue
-          const line = parsePullLine(raw, endpoint.host, model)
-          if (line.error !== undefined)
-            throw new OllamaError(
-              `${endpoint.host}: pull ${model}: ${line.error}`,
-              /max retries|stalled|connection reset|EOF|timeout/i.test(line.error),
-            )
-          onLine(line)
-          if (line.status === 'success') succeeded = true
-        }
+        onLine(line)
+        if (line.status === 'success') succeeded = true
       }
     } catch (error) {
+      if (error instanceof LineTooLong)
+        throw new OllamaError(
+          `${endpoint.host}: pull ${model}: a progress line longer than ${MAX_PULL_LINE / 1024} KiB`,
+          false,
+        )
       if (error instanceof OllamaError) throw error
       if (options.signal?.aborted) throw new OllamaError(`${endpoint.host}: pull of ${model} interrupted`, false)
       throw new OllamaError(`${endpoint.host}: pull ${model}: the stream broke: ${errorMessage(error)}`, true)

@@ -10,6 +10,8 @@ import { listProject, STOPPED_ON_DEMAND } from '../deploy/containers.js'
 import { historyLine, type OnDemandEvent } from '../deploy/history.js'
 import {
   hostPreflight,
+  keepLockFresh,
+  LOCK_STALE_S,
   lockHost,
   lockToken,
   recordAndPrune,
@@ -19,13 +21,7 @@ import {
   type HealthTarget,
 } from '../deploy/host-ops.js'
 import { recordedReplicas, whoAmI, type ReleaseRecord } from '../deploy/release.js'
-import {
-  composeRemoveServices,
-  composeStartServices,
-  heartbeatLock,
-  releaseLock,
-  type ComposeTarget,
-} from '../remote/commands.js'
+import { composeRemoveServices, composeStartServices, releaseLock, type ComposeTarget } from '../remote/commands.js'
 import { connector } from '../remote/connect.js'
 import { readSecrets, redactor } from '../secrets/secrets.js'
 import { ensureImages } from '../deploy/images.js'
@@ -284,19 +280,15 @@ async function applyOnDemand(
     throw error instanceof StepFailure ? new UserError(error.message) : error
   })
   const token = lockToken()
-  let heartbeat: NodeJS.Timeout | null = null
+  let stopHeartbeat: (() => void) | null = null
   try {
     const underLock = await lockHost(exec, host, token, {
       lockWaitS: options.lockWaitS,
-      lockStaleS: 15 * 60,
+      lockStaleS: LOCK_STALE_S,
       command: options.command,
       stop: abort,
     })
-    heartbeat = setInterval(
-      () =>
-        void exec.run(heartbeatLock(host.baseDir, token), { check: false, timeoutMs: 20_000 }).catch(() => undefined),
-      60_000,
-    )
+    stopHeartbeat = keepLockFresh(exec, host.baseDir, token)
     const refusal = releaseRefusal(hostName, underLock.current, underLock.recorded, services)
     if (refusal) throw refusal
     const current = underLock.current!
@@ -326,11 +318,16 @@ async function applyOnDemand(
     // Pulled here, with the registry's log-in given per pull (compose would pull without one: the host
     // keeps no credential), and with progress.
     const images = [...new Set(current.services.filter((s) => services.includes(s.name)).map((s) => s.image))]
+    // one line per image as its pull starts: a pull reports every chunk, too many for a log
+    const pulling = new Set<string>()
     const pulled = await ensureImages(exec, images, {
       pull: 'missing',
       login: loginFor(project.platform, secrets, images),
       signal: abort,
-      onProgress: (text) => log(`${hostName}: pulling ${text}`),
+      onProgress: (image) => {
+        if (!pulling.has(image)) log(`${hostName}: pulling ${image}`)
+        pulling.add(image)
+      },
     })
     if (pulled.length > 0) log(`${hostName}: pulled ${pulled.join(', ')}`)
     log(`${hostName}: starting ${services.join(', ')}`)
@@ -354,7 +351,7 @@ async function applyOnDemand(
       )
     }
   } finally {
-    if (heartbeat) clearInterval(heartbeat)
+    stopHeartbeat?.()
     if (!exec.lost)
       await exec.run(releaseLock(host.baseDir, token), { check: false, timeoutMs: 20_000 }).catch(() => undefined)
   }
