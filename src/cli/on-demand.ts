@@ -18,19 +18,13 @@ export const onDemandFlags = {
   ...acceptNewFlag,
 }
 
-export interface OnDemandRun {
-  action: 'up' | 'down'
+/** What the command hands over: the service's options but the log and command line, which are made here. */
+export interface OnDemandRun extends Omit<OnDemandOptions, 'log' | 'command'> {
   project: string | undefined
-  host: string
-  /** The command line's arguments after HOST. */
-  services: string[]
-  dryRun: boolean
-  lockWaitS: number
-  healthTimeoutS: number
-  acceptNew: boolean
+  /** The command line's arguments, for the audit record. */
   argv: readonly string[]
-  interruptible: OnDemandOptions['interruptible']
   json: boolean
+  /** The report's lines (the command's own stdout). */
   log: (line: string) => void
 }
 
@@ -41,18 +35,8 @@ export async function runOnDemand(run: OnDemandRun): Promise<unknown> {
   const { formatOnDemand } = await import('../ui/ops-text.js')
   const { stderrLine } = await import('./reporters.js')
   const { project } = await openProject(run.project, run.dryRun ? {} : { connecting: run.action })
-  const report = await onDemand(project, {
-    action: run.action,
-    host: run.host,
-    services: run.services,
-    dryRun: run.dryRun,
-    lockWaitS: run.lockWaitS,
-    healthTimeoutS: run.healthTimeoutS,
-    acceptNew: run.acceptNew,
-    log: stderrLine,
-    command: [run.action, ...run.argv].join(' '),
-    interruptible: run.interruptible,
-  })
+  const { project: _dir, argv, json: _json, log: _print, ...options } = run
+  const report = await onDemand(project, { ...options, log: stderrLine, command: [run.action, ...argv].join(' ') })
   if (run.json) return report
   for (const line of formatOnDemand(report)) run.log(line)
   return undefined

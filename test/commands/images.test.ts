@@ -91,7 +91,10 @@ describe('deploy of a built image', () => {
   it('without the registry password, refuses before connecting to any host', async () => {
     const result = await cli(['deploy', 'alpha', '--yes', '--project', dir])
     expect(result.code).toBe(1)
-    expect(result.stderr).toContain(`error: ${MISSING_PASSWORD}`)
-    expect(result.stderr).not.toContain('connect')
+    // the error and its hint, and nothing before them: no connect step, no host's progress line
+    expect(result.stderr.trim().split('\n')).toEqual([
+      `error: ${MISSING_PASSWORD}`,
+      'hint: Add REGISTRY_PASSWORD=<the password of fleet> to secrets.env (platform.registry_auth names it).',
+    ])
   })
 })

@@ -101,7 +101,7 @@ describe('up / down', () => {
     })
   })
 
-  it("runs under the host's deploy lock: one held by a deploy is waited for with --lock-wait, else refused naming it", async () => {
+  it("runs under the host's deploy lock: one held by a deploy is refused naming its holder and how to wait (--lock-wait), and left alone", async () => {
     await mkdir(join(hosts.base, '.lock'))
     const holder = {
       token: 't',

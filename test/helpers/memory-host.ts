@@ -66,6 +66,8 @@ export class MemoryHost {
   containers: MemoryContainer[] = []
   /** What was done, one line per command: `acquire`, `switch ID`, `up ID`, `check web`, `record deployed`... */
   readonly log: string[] = []
+  /** Every byte the host was sent: each command's argv and its stdin (a release tarball is plain tar). */
+  readonly sent: string[] = []
   /** How a service's container comes up, by release, image and replica number. */
   behaviour: (container: { release: string; service: string; image: string; replica: number }) => Behaviour = () =>
     'healthy'
@@ -204,6 +206,9 @@ export class MemoryHost {
 
   /** The executor's run: find the builder that made argv, check it made exactly argv, apply it. */
   async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    this.sent.push(argv.join(' '))
+    if (typeof options.stdin === 'string' || Buffer.isBuffer(options.stdin))
+      this.sent.push(Buffer.from(options.stdin).toString('latin1'))
     return this.apply(argv, options)
   }
 

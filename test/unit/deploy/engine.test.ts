@@ -704,8 +704,10 @@ describe("deploy: the registry's credentials", () => {
         authconfig: { username: 'fleet', password: 'wrong-password-1', serveraddress: 'registry.lab.test:5000' },
       },
     ])
-    // nothing the host was sent holds the password
-    expect(fleet.host('solo1').log.join('\n')).not.toContain('wrong-password-1')
+    // nothing the host was sent holds the password: no argv, no stdin (the release tarball's .env among it)
+    const sent = fleet.host('solo1').sent
+    expect(sent.some((bytes) => bytes.includes('ustar'))).toBe(true) // the release did go up
+    expect(sent.join('\n')).not.toContain('wrong-password-1')
   })
 
   it('a refused log-in fails the images step, before the switch: the host stays on its old release', async () => {
