@@ -1,10 +1,22 @@
 // Builders: schema-checked input (types generated from schemas/) -> the model every service reads.
 // Defaults come from the schemas' `default` keywords; the few that depend on other values (a host's
 // address, the Compose project, a service's tier) are worked out here.
-import type { Gpu, HealthCheck, Host, Model, Platform, SecretSpec, Service, SshSettings, Stack } from './model.js'
+import type {
+  AlertReceiver,
+  Gpu,
+  HealthCheck,
+  Host,
+  Model,
+  Platform,
+  SecretSpec,
+  Service,
+  SshSettings,
+  Stack,
+} from './model.js'
 import {
   INVENTORY_DEFAULTS,
   STACK_DEFAULTS,
+  type InventoryAlertReceiver,
   type InventoryHost,
   type InventoryModel,
   type InventoryPlatform,
@@ -44,6 +56,7 @@ export function buildPlatform(raw: InventoryPlatform): Platform {
     releasesKeep: raw.releases_keep ?? INVENTORY_DEFAULTS['platform.releases_keep'],
     ssh: buildSsh(raw.ssh),
     secrets,
+    alertReceivers: (raw.alerts?.receivers ?? []).map(buildAlertReceiver),
   }
   if (raw.domain !== undefined) platform.domain = raw.domain
   if (raw.lan_subnet !== undefined) platform.lanSubnet = raw.lan_subnet
@@ -54,6 +67,34 @@ export function buildPlatform(raw: InventoryPlatform): Platform {
   if (raw.nas)
     platform.nas = { exports: { ...raw.nas.exports }, ...(raw.nas.host !== undefined ? { host: raw.nas.host } : {}) }
   return platform
+}
+
+function buildAlertReceiver(raw: InventoryAlertReceiver): AlertReceiver {
+  const receiver: AlertReceiver = {
+    name: raw.name,
+    sendResolved: raw.send_resolved ?? INVENTORY_DEFAULTS['alertReceiver.send_resolved'],
+  }
+  if (raw.webhook)
+    receiver.webhook = {
+      url: raw.webhook.url,
+      ...(raw.webhook.bearer_secret !== undefined ? { bearerSecret: raw.webhook.bearer_secret } : {}),
+    }
+  if (raw.ntfy)
+    receiver.ntfy = {
+      url: raw.ntfy.url ?? INVENTORY_DEFAULTS['alertReceiver.ntfy.url'],
+      topic: raw.ntfy.topic,
+      ...(raw.ntfy.token_secret !== undefined ? { tokenSecret: raw.ntfy.token_secret } : {}),
+    }
+  if (raw.email)
+    receiver.email = {
+      to: raw.email.to,
+      from: raw.email.from,
+      smarthost: raw.email.smarthost,
+      requireTls: raw.email.require_tls ?? INVENTORY_DEFAULTS['alertReceiver.email.require_tls'],
+      ...(raw.email.username !== undefined ? { username: raw.email.username } : {}),
+      ...(raw.email.password_secret !== undefined ? { passwordSecret: raw.email.password_secret } : {}),
+    }
+  return receiver
 }
 
 export function buildHost(name: string, raw: InventoryHost, platform: Platform): Host {

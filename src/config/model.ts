@@ -170,6 +170,24 @@ export interface Platform {
   nas?: { host?: string; exports: Record<string, string> }
   ssh: SshSettings
   secrets: Record<string, SecretSpec>
+  /** Where Alertmanager sends alerts (platform.alerts.receivers), in inventory order. */
+  alertReceivers: AlertReceiver[]
+}
+
+/** One Alertmanager receiver: exactly one of webhook, ntfy or email (checked by the alert rules). */
+export interface AlertReceiver {
+  name: string
+  sendResolved: boolean
+  webhook?: { url: string; bearerSecret?: string }
+  ntfy?: { url: string; topic: string; tokenSecret?: string }
+  email?: {
+    to: string
+    from: string
+    smarthost: string
+    username?: string
+    passwordSecret?: string
+    requireTls: boolean
+  }
 }
 
 export interface Project {

@@ -59,6 +59,11 @@ export interface InventoryPlatform {
   }
   /** The host `images build` builds on (over SSH, its Docker engine) unless --on or --local says otherwise; absent: the workstation's Docker CLI. */
   builder?: InventoryName
+  /** Where Alertmanager sends alerts (rendered into alertmanager.yml; secrets reach it as files, never in the file). */
+  alerts?: {
+    /** Every alert goes to every receiver; none: alerts are only shown in Alertmanager. */
+    receivers?: InventoryAlertReceiver[]
+  }
 }
 
 /** How to reach a host. Anything left out comes from ~/.ssh/config, then OpenSSH's defaults. */
@@ -158,6 +163,45 @@ export interface InventoryModel {
   }
 }
 
+/** One place Alertmanager sends every alert to: exactly one of webhook, ntfy or email. */
+export interface InventoryAlertReceiver {
+  /** The receiver name in alertmanager.yml. */
+  name: InventoryName
+  /** Also notify when an alert is resolved. @default true */
+  send_resolved?: boolean
+  /** POST Alertmanager JSON to a URL (Slack-compatible relays, Home Assistant, your own). */
+  webhook?: {
+    /** Where to POST. */
+    url: string
+    /** A declared secret sent as Authorization: Bearer. */
+    bearer_secret?: InventorySecretName
+  }
+  /** Push to an ntfy topic (title and message from the alert, by ntfy templating). */
+  ntfy?: {
+    /** The ntfy server. @default "https://ntfy.sh" */
+    url?: string
+    /** The topic. */
+    topic: string
+    /** A declared secret holding an ntfy access token. */
+    token_secret?: InventorySecretName
+  }
+  /** Mail through an SMTP server. */
+  email?: {
+    /** Recipient. */
+    to: string
+    /** Sender. */
+    from: string
+    /** The SMTP server, host:port. */
+    smarthost: string
+    /** SMTP user. */
+    username?: string
+    /** A declared secret holding the SMTP password. */
+    password_secret?: InventorySecretName
+    /** Refuse to send without STARTTLS. @default true */
+    require_tls?: boolean
+  }
+}
+
 /** The `default` of each property in schemas/inventory.schema.json that declares one, by definition and property path. */
 export const INVENTORY_DEFAULTS = {
   'platform.base_dir': '/opt/ai-platform',
@@ -170,6 +214,9 @@ export const INVENTORY_DEFAULTS = {
   'host.hardware.gpu.count': 1,
   'host.mounts.*.mode': 'ro',
   'model.mode': 'chat',
+  'alertReceiver.send_resolved': true,
+  'alertReceiver.ntfy.url': 'https://ntfy.sh',
+  'alertReceiver.email.require_tls': true,
 } as const
 
 /** A service or service group in Compose syntax, with an x-ai-platform block for placement, phase, tier, cross-host dependencies, health checks and GPU needs. */

@@ -79,6 +79,64 @@ export interface FleetContext {
    */
   on_demand_page: string | null
   databases: string[]
+  /**
+   * Alertmanager's receivers (platform.alerts.receivers). A secret is never here: `*_file` is the path
+   * inside the container (ALERT_SECRETS_DIR/NAME) that its entrypoint writes from its environment.
+   */
+  alerts: {
+    receivers: {
+      name: string
+      send_resolved: boolean
+      webhook: { url: string; bearer_file: string | null } | null
+      /** url: the topic's publish URL with ntfy's templating parameters (title and message from the alerts). */
+      ntfy: { url: string; token_file: string | null } | null
+      email: {
+        to: string
+        from: string
+        smarthost: string
+        username: string | null
+        password_file: string | null
+        require_tls: boolean
+      } | null
+    }[]
+  }
+}
+
+/** Where the reference's Alertmanager entrypoint writes each environment variable (stacks/monitoring.yaml). */
+export const ALERT_SECRETS_DIR = '/run/secrets'
+
+/**
+ * ntfy's message templating (Go templates over the JSON body, `tpl=1`): a title and one line per alert
+ * from Alertmanager's webhook payload (status, commonLabels, alerts[].labels and .annotations).
+ */
+const NTFY_TITLE = '[{{.status}}] {{.commonLabels.alertname}}'
+const NTFY_MESSAGE = '{{range .alerts}}{{.labels.host}}: {{.annotations.summary}}\n{{end}}'
+
+function alertReceivers(project: Project): FleetContext['alerts']['receivers'] {
+  const file = (name: string | undefined) => (name === undefined ? null : `${ALERT_SECRETS_DIR}/${name}`)
+  return project.platform.alertReceivers.map((r) => ({
+    name: r.name,
+    send_resolved: r.sendResolved,
+    webhook: r.webhook ? { url: r.webhook.url, bearer_file: file(r.webhook.bearerSecret) } : null,
+    ntfy: r.ntfy
+      ? {
+          url:
+            `${r.ntfy.url.replace(/\/+$/, '')}/${r.ntfy.topic}?tpl=1` +
+            `&t=${encodeURIComponent(NTFY_TITLE)}&m=${encodeURIComponent(NTFY_MESSAGE)}`,
+          token_file: file(r.ntfy.tokenSecret),
+        }
+      : null,
+    email: r.email
+      ? {
+          to: r.email.to,
+          from: r.email.from,
+          smarthost: r.email.smarthost,
+          username: r.email.username ?? null,
+          password_file: file(r.email.passwordSecret),
+          require_tls: r.email.requireTls,
+        }
+      : null,
+  }))
 }
 
 export function hostView(host: Host, project: Project): HostView {
@@ -253,6 +311,7 @@ export function fleetContext(project: Project): FleetContext {
     routes: proxyRoutes,
     on_demand_page: pageUrl,
     databases,
+    alerts: { receivers: alertReceivers(project) },
   }
 }
 

@@ -124,11 +124,7 @@ function providerRules(
       }),
     )
   } else {
-    const reference = new RegExp(`\\$\\{${provider.keySecret}(?:[:?-][^}]*)?\\}`)
-    const passed = Object.values(services).some(
-      (s) => s.hosts.length > 0 && reference.test(JSON.stringify(s.compose.environment ?? {})),
-    )
-    if (!passed)
+    if (!passedInEnvironment(services, provider.keySecret))
       issues.push(
         configIssueAt(
           'provider-key',
@@ -140,4 +136,12 @@ function providerRules(
       )
   }
   return issues
+}
+
+/** Whether some placed service passes the secret NAME in its environment (`${NAME}`, with or without a default). */
+export function passedInEnvironment(services: Readonly<Record<string, Service>>, name: string): boolean {
+  const reference = new RegExp(`\\$\\{${name}(?:[:?-][^}]*)?\\}`)
+  return Object.values(services).some(
+    (s) => s.hosts.length > 0 && reference.test(JSON.stringify(s.compose.environment ?? {})),
+  )
 }

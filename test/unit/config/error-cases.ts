@@ -484,6 +484,36 @@ export const ERROR_CASES: ErrorCase[] = [
     ],
   },
   {
+    name: 'Alertmanager receivers: two kinds in one, none, a taken name',
+    edits: {
+      'inventory/platform.yaml': replace(
+        '    API_KEY: { prefix: sk- }',
+        '    API_KEY: { prefix: sk- }\n  alerts:\n    receivers:\n      - { name: ops, webhook: { url: "http://hook.lab.test/a" }, ntfy: { topic: ops } }\n      - { name: ops }\n      - { name: none, ntfy: { topic: lab } }',
+      ),
+    },
+    codes: ['alert-receiver', 'alert-receiver', 'alert-receiver', 'alert-receiver'],
+    expected: [
+      'inventory/platform.yaml:9:9 platform.alerts.receivers[0]: is more than one receiver (allowed exactly one of webhook, ntfy, email (list another receiver for another destination), got webhook and ntfy)',
+      'inventory/platform.yaml:10:17 platform.alerts.receivers[1].name: a second receiver with this name (allowed a name of its own, got "ops")',
+      'inventory/platform.yaml:10:9 platform.alerts.receivers[1]: says nowhere to send alerts (allowed exactly one of webhook, ntfy, email (list another receiver for another destination), got none)',
+      'inventory/platform.yaml:11:17 platform.alerts.receivers[2].name: "none" is the receiver of alerts no route sends anywhere (templates/alertmanager) (allowed a name of its own, got "none")',
+    ],
+  },
+  {
+    name: 'Alertmanager receivers: a secret that is not declared, one no service is given',
+    edits: {
+      'inventory/platform.yaml': replace(
+        '    API_KEY: { prefix: sk- }',
+        '    API_KEY: { prefix: sk- }\n    SMTP_PASSWORD: {}\n  alerts:\n    receivers:\n      - { name: ops, ntfy: { topic: ops, token_secret: NTFY_TOKEN } }\n      - name: mail\n        email: { to: a@lab.test, from: b@lab.test, smarthost: "mail.lab.test:587", password_secret: SMTP_PASSWORD }',
+      ),
+    },
+    codes: ['alert-secret', 'alert-secret'],
+    expected: [
+      'inventory/platform.yaml:10:56 platform.alerts.receivers[0].ntfy.token_secret: not a declared secret (allowed a name under platform.secrets (API_KEY, DB_PASSWORD, SMTP_PASSWORD), got "NTFY_TOKEN")',
+      "inventory/platform.yaml:12:101 platform.alerts.receivers[1].email.password_secret: no placed service passes SMTP_PASSWORD in its environment: Alertmanager reads it from /run/secrets/SMTP_PASSWORD, written from its environment at start (allowed SMTP_PASSWORD: ${SMTP_PASSWORD} in the Alertmanager service's environment)",
+    ],
+  },
+  {
     name: 'a rolling update: a fixed host port, and no healthcheck to tell when new replicas serve',
     edits: {
       'stacks/app.yaml': replace(
@@ -743,7 +773,7 @@ export const ERROR_CASES: ErrorCase[] = [
     edits: { 'templates/app.conf.hbs': replace('backend {{url}}', 'backend {{url}} weight {{weight}}') },
     codes: ['render'],
     expected: [
-      'templates/app.conf.hbs:3:26 missing variable "weight" (rendering for host alpha) (allowed variables under platform, hosts, fleet, services, ollama, litellm, prometheus, routes, on_demand_page, databases, host)',
+      'templates/app.conf.hbs:3:26 missing variable "weight" (rendering for host alpha) (allowed variables under platform, hosts, fleet, services, ollama, litellm, prometheus, routes, on_demand_page, databases, alerts, host)',
     ],
   },
   {
@@ -763,7 +793,7 @@ export const ERROR_CASES: ErrorCase[] = [
     edits: { 'stacks/app.yaml': replace('{{services.db.address}}', '{{services.cache.address}}') },
     codes: ['render'],
     expected: [
-      'stacks/app.yaml:10:15 services.app.environment.DB_URL: missing variable "services.cache.address" (allowed variables under platform, hosts, fleet, services, ollama, litellm, prometheus, routes, on_demand_page, databases, host)',
+      'stacks/app.yaml:10:15 services.app.environment.DB_URL: missing variable "services.cache.address" (allowed variables under platform, hosts, fleet, services, ollama, litellm, prometheus, routes, on_demand_page, databases, alerts, host)',
     ],
   },
   {

@@ -162,7 +162,11 @@ describe('rendering the reference platform', () => {
     ])
     expect(erebus.compose.content).toContain('POSTGRES_PASSWORD: "${POSTGRES_PASSWORD}"')
     expect(renderHost(project, 'kratos').render!.secrets).toEqual([])
-    expect(renderHost(project, 'moros').render!.secrets).toEqual(['GRAFANA_ADMIN_PASSWORD'])
+    expect(renderHost(project, 'moros').render!.secrets).toEqual([
+      'GRAFANA_ADMIN_PASSWORD',
+      'NTFY_TOKEN',
+      'SMTP_PASSWORD',
+    ])
   })
 
   it('puts on-demand services under the on-demand profile', async () => {
