@@ -103,7 +103,7 @@ export interface FleetContext {
 }
 
 /** Where the reference's Alertmanager entrypoint writes each environment variable (stacks/monitoring.yaml). */
-export const ALERT_SECRETS_DIR = '/run/secrets'
+const ALERT_SECRETS_DIR = '/run/secrets'
 
 /**
  * ntfy's message templating (Go templates over the JSON body, `tpl=1`): a title and one line per alert
