@@ -191,6 +191,21 @@ describe('examples/agents-gateway', async () => {
     expect(env.REDIS_PASSWORD).toBe('${REDIS_PASSWORD}')
   })
 
+  it('Prometheus scrapes the nginx exporter, which reads the gateway stub_status, and the Redis exporter', () => {
+    const config = parse(configFile(renders, 'prometheus/prometheus.yml').content) as {
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[]
+    }
+    const scraped = Object.fromEntries(
+      config.scrape_configs.map((j) => [j.job_name, j.static_configs.flatMap((s) => s.targets)]),
+    )
+    const at = (service: string, port: number) =>
+      `${project.hosts[project.services[service]!.hosts[0]!]!.address}:${port}`
+    expect(scraped).toEqual({ nginx: [at('nginx-exporter', 9113)], redis: [at('redis-exporter', 9121)] })
+    const exporter = servicesOf(renderOf(project.services['nginx-exporter']!.hosts[0]!))['nginx-exporter']!
+    expect(exporter.command).toEqual(['--nginx.scrape-uri=http://agent-gateway:8080/stub_status'])
+    expect(configFile(renders, 'nginx/gateway.conf').content).toMatch(/location = \/stub_status \{\n\s+stub_status;/)
+  })
+
   describe('an NVIDIA node added to the inventory', async () => {
     const dir = await projectFrom(EXAMPLE, {
       'inventory/hosts.yaml': (text) =>
