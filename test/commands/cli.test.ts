@@ -130,6 +130,37 @@ describe('ai-platform CLI', () => {
     )
   })
 
+  it('init --from copies a bundled example (build contexts included) or a platform directory, and refuses what is neither', async () => {
+    const dir = await temp()
+    const project = join(dir, 'fastapi')
+    const created = await cli(['init', project, '--from', 'fastapi-platform', '--json'])
+    expect(created.code, created.stderr).toBe(0)
+    expect(JSON.parse(created.stdout)).toMatchObject({
+      from: 'fastapi-platform',
+      copied: ['inventory', 'stacks', 'templates', 'docker', 'schemas'],
+    })
+    expect((await stat(join(project, 'docker/app/Dockerfile'))).isFile()).toBe(true)
+    // the editors' schema comments point at the copy's own schemas/
+    const stack = await readFile(join(project, 'stacks', (await readdir(join(project, 'stacks')))[0]!), 'utf8')
+    expect(stack).toMatch(/^# yaml-language-server: \$schema=\.\.\/schemas\/stack\.schema\.json$/m)
+    const valid = await cli(['validate', '--project', project, '--json'])
+    expect(valid.code, valid.stdout).toBe(0)
+    expect(JSON.parse(valid.stdout)).toMatchObject({ valid: true, summary: { secrets: { file: 'present' } } })
+
+    const copy = join(dir, 'copy')
+    const again = await cli(['init', copy, '--from', project, '--json'])
+    expect(again.code, again.stderr).toBe(0)
+    expect(JSON.parse(again.stdout).from).toBe(project)
+
+    const wrong = await cli(['init', join(dir, 'x'), '--from', 'no-such-example'])
+    expect(wrong.code).toBe(1)
+    expect(wrong.stderr).toBe(
+      'error: --from no-such-example: neither a bundled example nor a platform directory (one holding inventory/)\n' +
+        'hint: Bundled examples: agents-gateway, fastapi-platform, sutazai; or give the path of a platform directory.\n',
+    )
+    await expect(stat(join(dir, 'x'))).rejects.toThrow()
+  })
+
   it('render writes each host with a 0600 .env and refuses when a secret is missing', async () => {
     const dir = await temp()
     const project = join(dir, 'p')

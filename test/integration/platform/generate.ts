@@ -8,7 +8,7 @@ import { loadProject } from '../../../src/config/load.js'
 import { publishedPorts, bindSource } from '../../../src/config/compose.js'
 import type { Service } from '../../../src/config/model.js'
 import { REPO } from '../../helpers/project.js'
-import type { Fleet } from '../../fleet/fleet.js'
+import type { Fleet, HostName } from '../../fleet/fleet.js'
 
 export const STANDIN_IMAGE = 'aip/standin:1'
 export const OLLAMA_IMAGE = 'aip/ollama-standin:1'
@@ -18,6 +18,10 @@ export const MODELS_DIR = '/opt/ai-platform/nas/models'
 const SYSTEM_MOUNTS = /^(\/proc|\/sys|\/var\/run|\/var\/lib\/docker|\/dev|~|\/$|\/:)/
 
 export interface GenerateOptions {
+  /** The platform directory to generate from (default: the reference platform at the repository's root). */
+  source?: string
+  /** Its hosts on the fleet's (host -> fleet host); default: each host on the fleet host of its name. */
+  hostMap?: Record<string, HostName>
   /** Set by the generator: hosts whose model store is their own data directory. */
   gpuHosts?: string[]
   /** More models for the inventory (e.g. one the registry does not have). */
@@ -35,11 +39,12 @@ export interface GenerateOptions {
 }
 
 export async function generateTestPlatform(fleet: Fleet, dir: string, options: GenerateOptions = {}): Promise<void> {
-  const { project, issues } = await loadProject({ dir: REPO, bundled: false })
-  if (!project) throw new Error(`reference platform does not load: ${JSON.stringify(issues)}`)
+  const source = options.source ?? REPO
+  const { project, issues } = await loadProject({ dir: source, bundled: false })
+  if (!project) throw new Error(`${source} does not load: ${JSON.stringify(issues)}`)
   await mkdir(join(dir, 'inventory'), { recursive: true })
   await mkdir(join(dir, 'stacks'), { recursive: true })
-  await cp(join(REPO, 'templates'), join(dir, 'templates'), { recursive: true })
+  await cp(join(source, 'templates'), join(dir, 'templates'), { recursive: true })
 
   const byName = new Map<string, Fleet['hosts'][number]>(fleet.hosts.map((h) => [h.name, h]))
   const platform = {
@@ -65,8 +70,9 @@ export async function generateTestPlatform(fleet: Fleet, dir: string, options: G
   const hosts: Record<string, unknown> = {}
   for (const name of project.hostOrder) {
     const ref = project.hosts[name]!
-    const fleetHost = byName.get(name)
-    if (!fleetHost) throw new Error(`the fleet has no host ${name}`)
+    const fleetName = options.hostMap ? options.hostMap[name] : name
+    const fleetHost = fleetName === undefined ? undefined : byName.get(fleetName)
+    if (!fleetHost) throw new Error(`the fleet has no host for ${name} (${fleetName ?? 'not in hostMap'})`)
     const host: Record<string, unknown> = { address: fleetHost.address, tags: ref.tags }
     if (ref.local) {
       host.local = true
@@ -82,6 +88,16 @@ export async function generateTestPlatform(fleet: Fleet, dir: string, options: G
         ...(ref.gpu.vramGb ? { vram_gb: ref.gpu.vramGb } : {}),
       }
     if (Object.keys(hardware).length > 0) host.hardware = hardware
+    if (ref.ollama) {
+      const o = ref.ollama
+      host.ollama = {
+        ...(o.numParallel !== undefined ? { num_parallel: o.numParallel } : {}),
+        ...(o.maxLoadedModels !== undefined ? { max_loaded_models: o.maxLoadedModels } : {}),
+        ...(o.maxQueue !== undefined ? { max_queue: o.maxQueue } : {}),
+        ...(o.keepAlive !== undefined ? { keep_alive: o.keepAlive } : {}),
+        ...(o.flashAttention !== undefined ? { flash_attention: o.flashAttention } : {}),
+      }
+    }
     // Fleet hosts have private /opt: a "shared" store could not be shared, so each Ollama node keeps
     // its own (sharing is covered by the unit tests of the pull planner). zelus keeps its mount.
     if (Object.keys(ref.mounts).length > 0 && !ref.gpu)
@@ -123,6 +139,8 @@ export async function generateTestPlatform(fleet: Fleet, dir: string, options: G
     }
     const meta: Record<string, unknown> = { placement: stack.placement, phase: stack.phase }
     if (stack.tier !== 'core') meta.tier = stack.tier
+    if (stack.singleHost) meta.single_host = true
+    if (stack.maxUnavailableHosts !== undefined) meta.max_unavailable_hosts = stack.maxUnavailableHosts
     if (stack.files.length > 0) meta.files = stack.files.map((f) => ({ template: f.template, path: f.path }))
     const document: Record<string, unknown> = { 'x-ai-platform': meta, services }
     if (Object.keys(stack.volumes).length > 0) document.volumes = stack.volumes
@@ -231,10 +249,12 @@ function standIn(service: Service, options: GenerateOptions): Record<string, unk
       return source !== null && !SYSTEM_MOUNTS.test(source)
     })
   if (volumes.length > 0) out.volumes = volumes
-  const memory = (compose.deploy as { resources?: { limits?: { memory?: string } } } | undefined)?.resources?.limits
-    ?.memory
+  const deploy = compose.deploy as { replicas?: number; resources?: { limits?: { memory?: string } } } | undefined
+  const memory = deploy?.resources?.limits?.memory
   if (memory) out.deploy = { resources: { limits: { memory } } }
-  const meta: Record<string, unknown> = {}
+  if (deploy?.replicas !== undefined) out.deploy = { ...(out.deploy as object), replicas: deploy.replicas }
+  const meta: Record<string, unknown> = { phase: service.phase }
+  if (service.rollout) meta.rollout = { batch: service.rollout.batch, pause_s: service.rollout.pauseS }
   if (service.requires.length > 0) meta.requires = service.requires
   if (service.health.length > 0)
     meta.health = service.health.map((c) => ({
