@@ -73,7 +73,7 @@ describe('ai-platform CLI', () => {
     const result = await cli(['validate'], { cwd: outside })
     expect(result).toMatchObject({ code: 0, stderr: '' })
     expect(result.stdout).toBe(
-      'valid: (bundled reference platform): 10 hosts, 15 stacks, 62 services, 16 templates, 12 models, secrets.env absent (not checked)\n',
+      'valid: (bundled reference platform): 10 hosts, 15 stacks, 62 services, 21 templates, 12 models, secrets.env absent (not checked)\n',
     )
   })
 

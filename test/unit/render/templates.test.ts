@@ -130,6 +130,7 @@ describe('templates', async () => {
       'comfy',
       'grafana',
       'prometheus',
+      'registry',
       'sd',
       'status',
       'textgen',
