@@ -17,7 +17,10 @@ export default class Init extends BaseCommand {
       helpValue: 'EXAMPLE|DIR',
     }),
   }
-  static override examples = ['<%= config.bin %> init ./my-platform', '<%= config.bin %> init ./agents --from agents-gateway']
+  static override examples = [
+    '<%= config.bin %> init ./my-platform',
+    '<%= config.bin %> init ./agents --from agents-gateway',
+  ]
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Init)

@@ -225,6 +225,7 @@ export function buildService(name: string, stack: Stack, raw: StackService): Ser
       port: metrics.port,
       path: metrics.path ?? STACK_DEFAULTS['serviceMeta.metrics.path'],
       job: metrics.job ?? name,
+      ...(metrics.bearer_secret !== undefined ? { bearerSecret: metrics.bearer_secret } : {}),
     }
   if (route)
     service.route = { name: route.name, port: route.port, path: route.path ?? STACK_DEFAULTS['serviceMeta.route.path'] }

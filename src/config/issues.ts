@@ -57,7 +57,8 @@ export const ISSUE_CODES = {
   'provider-placed': 'an external provider model given a placement or a host',
   'provider-key': "an external provider's key that is no declared secret, or that no service passes to LiteLLM",
   'alert-receiver': 'an Alertmanager receiver that is not exactly one kind, or whose name is taken',
-  'alert-secret': "an Alertmanager receiver's secret that is not declared, or that no service is given",
+  'secret-file':
+    "a secret Alertmanager or Prometheus reads as a file (a receiver's, a scrape's bearer) that is not declared, or that no service is given",
   'unknown-template': 'a stack names a template templates/ does not hold',
   'template-syntax': 'a template Handlebars cannot compile, or an unknown helper',
   // Found by validate after loading (src/validate/validate.ts)

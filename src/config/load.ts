@@ -17,7 +17,7 @@ import { loadValidators, type Validators } from './schema.js'
 import { selectHosts } from './select.js'
 import { configIssueAt } from './source.js'
 import { bindMountRules } from './rules/bind-mounts.js'
-import { alertRules } from './rules/alerts.js'
+import { alertRules, metricsSecretRules } from './rules/monitoring.js'
 import { buildRules, imageSourceRules, registryRules } from './rules/builds.js'
 import { hostCycleRules, serviceCycleRules } from './rules/cycles.js'
 import { nonFiniteNumbers, obsoleteVersion } from './rules/documents.js'
@@ -168,6 +168,7 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
   if (inventory.platform) {
     issues.push(...registryRules(platform, inventory.platform.source, hostOrder))
     issues.push(...alertRules(platform, services, inventory.platform.source))
+    issues.push(...metricsSecretRules(platform, services, origins))
   }
   for (const service of Object.values(services))
     issues.push(...(await buildRules(service, platform, dir, originOf(origins, 'service', service.name))))

@@ -108,7 +108,8 @@ export interface Service {
   gpu?: { count: number | 'all'; vendor: GpuVendor | 'any'; vramGb?: number }
   health: HealthCheck[]
   overrides: ServiceOverride[]
-  metrics?: { port: number; path: string; job: string }
+  /** bearerSecret: a declared secret Prometheus sends as a bearer token (read from /run/secrets/NAME). */
+  metrics?: { port: number; path: string; job: string; bearerSecret?: string }
   route?: { name: string; port: number; path: string }
   databases: string[]
   oneshot: boolean

@@ -325,6 +325,8 @@ export interface StackServiceMeta {
     /** @default "/metrics" */
     path?: string
     job?: StackName
+    /** A declared secret Prometheus sends as Authorization: Bearer (a service that refuses unauthenticated scrapes, e.g. Qdrant with an API key). Prometheus reads it as the file /run/secrets/NAME: pass it in the Prometheus service environment. */
+    bearer_secret?: string
   }
   /** The reverse proxy routes <name>.<domain> to this service's published port. */
   route?: {

@@ -59,7 +59,15 @@ export interface FleetContext {
     fallbacks: { model: string; to: string[] }[]
   }
   /** on_demand: the target of an on-demand service, down while it is stopped (alerts leave it out). */
-  prometheus: { jobs: { job: string; path: string; targets: { target: string; host: string; on_demand: boolean }[] }[] }
+  /** bearer_file: the job's bearer token as a file in the Prometheus container (metrics.bearer_secret), or null. */
+  prometheus: {
+    jobs: {
+      job: string
+      path: string
+      bearer_file: string | null
+      targets: { target: string; host: string; on_demand: boolean }[]
+    }[]
+  }
   /** on_demand: the route of an on-demand service, answered by on_demand_page while it is stopped. */
   routes: {
     name: string
@@ -81,7 +89,7 @@ export interface FleetContext {
   databases: string[]
   /**
    * Alertmanager's receivers (platform.alerts.receivers). A secret is never here: `*_file` is the path
-   * inside the container (ALERT_SECRETS_DIR/NAME) that its entrypoint writes from its environment.
+   * inside the container (SECRETS_DIR/NAME) that its entrypoint writes from its environment.
    */
   alerts: {
     receivers: {
@@ -102,8 +110,8 @@ export interface FleetContext {
   }
 }
 
-/** Where the reference's Alertmanager entrypoint writes each environment variable (stacks/monitoring.yaml). */
-const ALERT_SECRETS_DIR = '/run/secrets'
+/** Where the reference's Alertmanager and Prometheus write each environment variable at start (stacks/monitoring.yaml). */
+const SECRETS_DIR = '/run/secrets'
 
 /**
  * ntfy's message templating (Go templates over the JSON body, `tpl=1`): a title and one line per alert
@@ -113,7 +121,7 @@ const NTFY_TITLE = '[{{.status}}] {{.commonLabels.alertname}}'
 const NTFY_MESSAGE = '{{range .alerts}}{{.labels.host}}: {{.annotations.summary}}\n{{end}}'
 
 function alertReceivers(project: Project): FleetContext['alerts']['receivers'] {
-  const file = (name: string | undefined) => (name === undefined ? null : `${ALERT_SECRETS_DIR}/${name}`)
+  const file = (name: string | undefined) => (name === undefined ? null : `${SECRETS_DIR}/${name}`)
   return project.platform.alertReceivers.map((r) => ({
     name: r.name,
     send_resolved: r.sendResolved,
@@ -240,7 +248,12 @@ export function fleetContext(project: Project): FleetContext {
   const jobs = new Map<string, FleetContext['prometheus']['jobs'][number]>()
   for (const service of sortedServices(project)) {
     if (!service.metrics) continue
-    const job = jobs.get(service.metrics.job) ?? { job: service.metrics.job, path: service.metrics.path, targets: [] }
+    const job = jobs.get(service.metrics.job) ?? {
+      job: service.metrics.job,
+      path: service.metrics.path,
+      bearer_file: service.metrics.bearerSecret ? `${SECRETS_DIR}/${service.metrics.bearerSecret}` : null,
+      targets: [],
+    }
     for (const name of service.hosts) {
       const host = project.hosts[name]!
       job.targets.push({

@@ -143,9 +143,13 @@ describe('ai-platform CLI', () => {
     // the editors' schema comments point at the copy's own schemas/
     const stack = await readFile(join(project, 'stacks', (await readdir(join(project, 'stacks')))[0]!), 'utf8')
     expect(stack).toMatch(/^# yaml-language-server: \$schema=\.\.\/schemas\/stack\.schema\.json$/m)
+    // the registry password is the operator's to give: init says so, validate refuses until it is there
+    expect(JSON.parse(created.stdout).secrets.toSupply).toEqual(['REGISTRY_PASSWORD'])
+    expect((await cli(['validate', '--project', project])).code).toBe(1)
+    await writeFile(join(project, 'secrets.env'), 'REGISTRY_PASSWORD=from-the-operator\n', { flag: 'a' })
     const valid = await cli(['validate', '--project', project, '--json'])
     expect(valid.code, valid.stdout).toBe(0)
-    expect(JSON.parse(valid.stdout)).toMatchObject({ valid: true, summary: { secrets: { file: 'present' } } })
+    expect(JSON.parse(valid.stdout)).toMatchObject({ valid: true, summary: { secrets: { file: 'checked' } } })
 
     const copy = join(dir, 'copy')
     const again = await cli(['init', copy, '--from', project, '--json'])

@@ -88,15 +88,13 @@ describe.skipIf(!HAVE_FLEET)('example platforms on the fleet', () => {
       models: ['llama3.1:8b', 'llama3.2:3b', 'tinyllama'],
     }
     // 131 health checks on one 2-core machine: every 8 s; the rollout's pause shortened to 2 s.
-    const agents =
-      (version: string) =>
-      (service: string, def: Record<string, any>) => {
-        if (service !== 'agents') return
-        def.healthcheck = { ...def.healthcheck, interval: '8s', retries: 3, start_period: '1s' }
-        def.environment.VERSION = version
-        expect(def['x-ai-platform'].rollout).toEqual({ batch: 10, pause_s: 30 })
-        def['x-ai-platform'].rollout = { batch: 10, pause_s: 2 }
-      }
+    const agents = (version: string) => (service: string, def: Record<string, any>) => {
+      if (service !== 'agents') return
+      def.healthcheck = { ...def.healthcheck, interval: '8s', retries: 3, start_period: '1s' }
+      def.environment.VERSION = version
+      expect(def['x-ai-platform'].rollout).toEqual({ batch: 10, pause_s: 30 })
+      def['x-ai-platform'].rollout = { batch: 10, pause_s: 2 }
+    }
     const first = await deployExample(example, agents('1'))
     const hive = fleetHost(first.platform.fleet, 'erebus')
     const gateway = fleetHost(first.platform.fleet, 'hephaestus')

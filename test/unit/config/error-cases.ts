@@ -507,10 +507,23 @@ export const ERROR_CASES: ErrorCase[] = [
         '    API_KEY: { prefix: sk- }\n    SMTP_PASSWORD: {}\n  alerts:\n    receivers:\n      - { name: ops, ntfy: { topic: ops, token_secret: NTFY_TOKEN } }\n      - name: mail\n        email: { to: a@lab.test, from: b@lab.test, smarthost: "mail.lab.test:587", password_secret: SMTP_PASSWORD }',
       ),
     },
-    codes: ['alert-secret', 'alert-secret'],
+    codes: ['secret-file', 'secret-file'],
     expected: [
       'inventory/platform.yaml:10:56 platform.alerts.receivers[0].ntfy.token_secret: not a declared secret (allowed a name under platform.secrets (API_KEY, DB_PASSWORD, SMTP_PASSWORD), got "NTFY_TOKEN")',
       "inventory/platform.yaml:12:101 platform.alerts.receivers[1].email.password_secret: no placed service passes SMTP_PASSWORD in its environment: Alertmanager reads it from /run/secrets/SMTP_PASSWORD, written from its environment at start (allowed SMTP_PASSWORD: ${SMTP_PASSWORD} in the Alertmanager service's environment)",
+    ],
+  },
+  {
+    name: "a scrape's bearer secret that is not declared",
+    edits: {
+      'stacks/app.yaml': replace(
+        '      route: { name: app, port: 8080 }',
+        '      route: { name: app, port: 8080 }\n      metrics: { port: 8080, bearer_secret: APP_TOKEN }',
+      ),
+    },
+    codes: ['secret-file'],
+    expected: [
+      'stacks/app.yaml:18:45 services.app.x-ai-platform.metrics.bearer_secret: not a declared secret (allowed a name under platform.secrets (API_KEY, DB_PASSWORD), got "APP_TOKEN")',
     ],
   },
   {

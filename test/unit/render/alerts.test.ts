@@ -1,7 +1,8 @@
-// Alertmanager's receivers from the inventory (platform.alerts.receivers): the rendered
-// alertmanager.yml routes every alert to each receiver and names secrets only as files; the
-// entrypoint of the reference's Alertmanager (stacks/monitoring.yaml) writes those files from its
-// environment, byte for byte, before it starts Alertmanager with the command's arguments.
+// Monitoring's secrets as files. Alertmanager's receivers from the inventory (platform.alerts.receivers):
+// the rendered alertmanager.yml routes every alert to each receiver and names secrets only as files;
+// so does Prometheus's job for a scrape with a bearer secret (Qdrant). The entrypoint of the reference's
+// Alertmanager and Prometheus (stacks/monitoring.yaml) writes those files from the container's
+// environment, byte for byte, before it starts the binary with the command's arguments.
 import { execFileSync } from 'node:child_process'
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -105,21 +106,38 @@ describe('Alertmanager receivers', () => {
     expect(none.receivers).toEqual([{ name: 'none' }])
   })
 
-  it("the entrypoint writes every variable of the container's environment to a 0600 file, byte for byte, then runs the command", async () => {
-    const { render } = await moros()
+  it('scrapes Qdrant with its API key as a bearer token read from a file, given to Prometheus by name', async () => {
+    const { project, render } = await moros()
+    const prometheus = render.files.find((f) => f.path.endsWith('/prometheus/prometheus.yml'))!
+    const jobs = (parse(prometheus.content) as { scrape_configs: Record<string, any>[] }).scrape_configs
+    const qdrant = jobs.find((j) => j.job_name === 'qdrant')!
+    expect(qdrant.authorization).toEqual({ credentials_file: '/run/secrets/QDRANT_API_KEY' })
+    expect(qdrant.static_configs[0].targets).toEqual([`${project.hosts.erebus!.address}:6333`])
+    // only the jobs that declare a bearer secret carry one
+    expect(jobs.filter((j) => j.authorization).map((j) => j.job_name)).toEqual(['qdrant'])
     const compose = parse(render.compose.content) as { services: Record<string, any> }
-    const [shell, flag, script, name] = compose.services.alertmanager.entrypoint as string[]
-    expect([shell, flag, name]).toEqual(['/bin/sh', '-c', 'alertmanager'])
+    expect(compose.services.prometheus.environment).toEqual({ QDRANT_API_KEY: '${QDRANT_API_KEY}' })
+    expect(compose.services.prometheus.tmpfs).toEqual(['/run/secrets'])
+  })
+
+  it("the entrypoint writes every variable of the container's environment to a 0600 file, byte for byte, then runs the command", async () => {
+    const { project, render } = await moros()
+    const compose = parse(render.compose.content) as { services: Record<string, any> }
+    const [shell, flag, script, binary] = compose.services.alertmanager.entrypoint as string[]
+    expect([shell, flag, binary]).toEqual(['/bin/sh', '-c', '/bin/alertmanager'])
+    // Prometheus reads a scrape's bearer token the same way (metrics.bearer_secret), with the same script
+    const prometheus = parse(renderHost(project, 'moros').render!.compose.content).services.prometheus
+    expect(prometheus.entrypoint).toEqual(['/bin/sh', '-c', script, '/bin/prometheus'])
     const dir = await mkdtemp(join(tmpdir(), 'aip-alert-secrets-'))
     try {
       // What the container runs: Compose turns $$ into $; the test's directory and `printf` stand in
-      // for /run/secrets and the Alertmanager binary.
+      // for /run/secrets and the binary ($0).
       const runnable = script!
         .replaceAll('$$', '$')
         .replaceAll('/run/secrets', dir)
-        .replace('exec /bin/alertmanager', "exec printf '<%s>'")
+        .replace('exec "$0"', "exec printf '<%s>'")
       const value = `p a$s"w'd %s \\n ${'x'.repeat(300)}`
-      const out = execFileSync('/bin/sh', ['-c', runnable, 'alertmanager', '--config.file=/etc/a.yml', '--x'], {
+      const out = execFileSync('/bin/sh', ['-c', runnable, '/bin/alertmanager', '--config.file=/etc/a.yml', '--x'], {
         env: { PATH: process.env.PATH, SMTP_PASSWORD: value, NTFY_TOKEN: '' },
         encoding: 'utf8',
       })
