@@ -332,13 +332,18 @@ async function applyOnDemand(
     if (pulled.length > 0) log(`${hostName}: pulled ${pulled.join(', ')}`)
     log(`${hostName}: starting ${services.join(', ')}`)
     await exec.run(composeStartServices(target, services), { timeoutMs: 30 * 60_000, signal: abort })
+    // A line when what it waits for changes, not one per poll.
+    let waiting = ''
     try {
       const states = await waitHealthy(
         exec,
         project,
         health,
         { healthTimeoutS: options.healthTimeoutS, abort, redact: mask },
-        (text) => log(`${hostName}: ${text}`),
+        (text) => {
+          if (text !== waiting) log(`${hostName}: ${text}`)
+          waiting = text
+        },
       )
       await record({ healthy: true })
       return onDemandStates(states)

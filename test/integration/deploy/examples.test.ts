@@ -1,7 +1,7 @@
 // The example platforms (examples/) deployed on the fleet, each on a clean set of test hosts: its hosts,
 // stacks, dependencies, published ports, health endpoints, replicas and rollouts as written, on
 // stand-in images (generate.ts). `health all` must be green after `models pull`. The agents gateway
-// rolls its 131 agent replicas 10 at a time while a probe asks the gateway every 500 ms and counts the
+// rolls its 131 agent replicas 10 at a time while a probe asks the gateway every 2 s and counts the
 // healthy agents. The hosts are reset afterwards: the next file deploys the reference platform afresh.
 import { join } from 'node:path'
 import { request } from 'undici'
@@ -67,8 +67,10 @@ async function deployExample(example: Example, mutate?: (service: string, def: R
   expect(deploy.json.hosts.map((h: { status: string }) => h.status)).toEqual(
     Object.keys(example.hostMap).map(() => 'deployed'),
   )
-  const pull = await platform.cli(['models', 'pull', '--yes', '--json'])
-  expect(pull.code, pull.stderr).toBe(0)
+  if (example.models.length > 0) {
+    const pull = await platform.cli(['models', 'pull', '--yes', '--json'])
+    expect(pull.code, pull.stderr).toBe(0)
+  }
   const health = await platform.cli(['health', 'all', '--json'])
   expect(health.code, health.stdout.slice(0, 4000)).toBe(0)
   return { platform, seconds, deploy, health }
@@ -87,7 +89,7 @@ describe.skipIf(!HAVE_FLEET)('example platforms on the fleet', () => {
       hostMap: { switchboard: 'hephaestus', hive: 'erebus', forge: 'orpheus', kiln: 'kratos' },
       models: ['llama3.1:8b', 'llama3.2:3b', 'tinyllama'],
     }
-    // 131 health checks on one 2-core machine: every 8 s; the rollout's pause shortened to 2 s.
+    // 131 health checks on one 2-core machine: every 10 s; the rollout's pause shortened to 2 s.
     const agents = (version: string) => (service: string, def: Record<string, any>) => {
       if (service !== 'agents') return
       def.healthcheck = { ...def.healthcheck, interval: '8s', retries: 3, start_period: '1s' }
@@ -135,7 +137,8 @@ describe.skipIf(!HAVE_FLEET)('example platforms on the fleet', () => {
         lowest = Math.min(lowest, ids.length)
         asked++
         if (!answer.startsWith('200')) failures.push(answer)
-        await new Promise((r) => setTimeout(r, 500))
+        // every 2 s: the count asks the same engine the rollout does, under 131 health checks
+        await new Promise((r) => setTimeout(r, 2000))
       }
     })()
     const started = Date.now()
@@ -147,7 +150,7 @@ describe.skipIf(!HAVE_FLEET)('example platforms on the fleet', () => {
     expect(rolled.code, rolled.stderr.split('\n').slice(-20).join('\n')).toBe(0)
     expect(rolled.json.hosts[0].rollouts).toEqual([{ service: 'agents', batches: 14, replaced: 131 }])
     expect(failures).toEqual([])
-    expect(asked).toBeGreaterThan(10)
+    expect(asked).toBeGreaterThan(14)
     expect(lowest).toBeGreaterThanOrEqual(131)
     const v2 = await healthyAgents(hive)
     expect(v2).toHaveLength(131)
@@ -172,6 +175,9 @@ describe.skipIf(!HAVE_FLEET)('example platforms on the fleet', () => {
     console.info(`[examples] sutazai: 4 hosts deployed in ${seconds.toFixed(1)} s`)
     const up = await p.cli(['up', 'workbench', 'letta', '--json'])
     expect(up.code, up.stderr).toBe(0)
+    // progress says what it waits for when that changes, not once per poll
+    const lines = up.stderr.split('\n').filter(Boolean)
+    expect(lines.filter((l, i) => l === lines[i - 1])).toEqual([])
     const workbench = fleetHost(p.fleet, 'thanatos')
     const running = await dockerOutside(workbench, ['ps', '-q', '--filter', 'label=com.docker.compose.service=letta'])
     expect(running.stdout.trim()).not.toBe('')

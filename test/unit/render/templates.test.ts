@@ -187,7 +187,15 @@ describe('templates', async () => {
       'modules.http_2xx.prober',
       'http',
     )
-    const kong = parse(file(renders, 'zelus', 'kong/kong.yml')) as { upstreams: { targets: { target: string }[] }[] }
+    const kong = parse(file(renders, 'zelus', 'kong/kong.yml')) as {
+      plugins: { name: string; config: Record<string, unknown> }[]
+      services: { name: string; plugins?: { name: string; config: Record<string, unknown> }[] }[]
+      upstreams: { targets: { target: string }[] }[]
+    }
+    expect(kong.plugins).toEqual([{ name: 'rate-limiting', config: { minute: 300, policy: 'local', limit_by: 'ip' } }])
+    expect(kong.services.find((s) => s.name === 'ollama')!.plugins).toEqual([
+      { name: 'rate-limiting', config: { minute: 30, policy: 'local', limit_by: 'ip' } },
+    ])
     expect(kong.upstreams[0]!.targets.map((t) => t.target)).toEqual([
       'orpheus.home.arpa:11434',
       'kratos.home.arpa:11434',
