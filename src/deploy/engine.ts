@@ -43,6 +43,8 @@ export interface DeployReport {
   interrupted: boolean
   hosts: HostReport[]
   summary: Record<HostStatus, number>
+  /** The fleet release this run recorded (src/deploy/fleet-release.ts), when it changed a host. */
+  fleetRelease?: { id: string; recordedOn: string[] }
 }
 
 export type DeployEvent =

@@ -12,6 +12,7 @@ import { readSecrets, redactor } from '../secrets/secrets.js'
 import { loginFor } from '../remote/registry-auth.js'
 import { deploy as runEngine, rollbackHost, type DeployReport, type RollbackReport } from './engine.js'
 import { LOCK_STALE_S } from './host-ops.js'
+import { fleetReleaseOf, recordFleetReleaseEverywhere } from './fleet-release.js'
 import { whoAmI } from './release.js'
 import type { Reporter } from '../ui/deploy-reporters.js'
 import { formatLeftInFlight, inFlightTracker } from './in-flight.js'
@@ -111,6 +112,15 @@ export async function deployCommand(open: OpenProject, options: DeployCommandOpt
         abort: signals.after(2),
       },
     )
+    const release = fleetReleaseOf(report.hosts, new Map(renders.map((r) => [r.host, r.hash])), {
+      ...whoAmI(),
+      command: options.command,
+      platform: plan.platform,
+    })
+    if (release) {
+      const { hosts } = await recordFleetReleaseEverywhere(release, connections, open.project, options.warn)
+      report = { ...report, fleetRelease: { id: release.id, recordedOn: hosts } }
+    }
   } finally {
     signals.dispose()
     await connections.closeAll()

@@ -345,6 +345,20 @@ export function pruneReleases(baseDir: string, ids: readonly string[]): string[]
   )
 }
 
+/** Appends one fleet release line to the host's own record of them (src/deploy/fleet-release.ts). */
+export function recordFleetRelease(baseDir: string, line: string): string[] {
+  return sh([header(baseDir), `printf '%s\\n' ${quoteWord(line)} >> "$b/fleet-releases.jsonl"`].join('\n'))
+}
+
+/** The newest `limit` fleet release lines the host keeps; nothing when it keeps none. */
+export function readFleetReleases(baseDir: string, limit: number): string[] {
+  return sh(
+    [header(baseDir), `[ -f "$b/fleet-releases.jsonl" ] || exit 0`, `tail -n ${limit} "$b/fleet-releases.jsonl"`].join(
+      '\n',
+    ),
+  )
+}
+
 /** The newest `limit` lines of the host's history (the file grows with every deploy). */
 export function readHistory(baseDir: string, limit: number): string[] {
   return ['tail', '-n', String(limit), `${baseDir}/history.jsonl`]

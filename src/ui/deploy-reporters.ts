@@ -128,5 +128,9 @@ export function formatSummary(report: DeployReport): string {
     (h) => h.status === 'failed' || h.status === 'skipped' || h.status === 'cancelled',
   ))
     lines.push(`  ${host.host}: ${printable(summaryLine(host))}`)
+  if (report.fleetRelease)
+    lines.push(
+      `fleet release ${report.fleetRelease.id} (recorded here and on ${report.fleetRelease.recordedOn.length} of ${report.hosts.length} hosts; \`ai-platform releases\` lists them)`,
+    )
   return lines.join('\n')
 }

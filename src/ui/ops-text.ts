@@ -1,5 +1,6 @@
 // Text output of the day-two reads (audit, lock status, status): one line per host or entry, a host that
 // could not be read listed in its place with why, never left out.
+import type { FleetRelease } from '../deploy/fleet-release.js'
 import type { StatusHost } from '../ops/inspect.js'
 import type { OnDemandReport } from '../ops/on-demand.js'
 
@@ -41,6 +42,29 @@ export function formatAudit(hosts: readonly AuditHost[]): string[] {
       ),
     )
   })
+}
+
+/**
+ * `releases`: the newest fleet release last, each on a line (id, time, who, how many hosts of each
+ * status, the inputs' digest, the command), then its hosts and their releases; unreadable hosts after.
+ */
+export function formatFleetReleases(
+  releases: readonly FleetRelease[],
+  errors: readonly { host: string; error: string }[],
+  rejected: number,
+): string[] {
+  const lines: string[] = []
+  if (releases.length === 0) lines.push('no fleet release recorded yet (a deploy that changes a host records one)')
+  for (const r of releases) {
+    const counts = new Map<string, number>()
+    for (const h of r.hosts) counts.set(h.status, (counts.get(h.status) ?? 0) + 1)
+    const statuses = [...counts].map(([status, n]) => `${n} ${status}`).join(', ')
+    lines.push(`${r.id}  ${r.time}  ${r.user}@${r.machine}  ${statuses}  inputs ${r.digest.slice(0, 12)}  ${r.command}`)
+    for (const h of r.hosts) lines.push(`  ${h.host.padEnd(14)} ${(h.release ?? '-').padEnd(26)} ${h.status}`)
+  }
+  for (const e of errors) lines.push(`${e.host}: cannot read its fleet releases: ${unreadReason(e.host, e.error)}`)
+  if (rejected > 0) lines.push(`${rejected} line(s) that are not a fleet release were skipped`)
+  return lines
 }
 
 export interface LockLine {
