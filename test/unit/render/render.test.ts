@@ -165,6 +165,7 @@ describe('rendering the reference platform', () => {
     expect(renderHost(project, 'moros').render!.secrets).toEqual([
       'GRAFANA_ADMIN_PASSWORD',
       'NTFY_TOKEN',
+      'QDRANT_API_KEY', // Prometheus's bearer token for Qdrant's /metrics
       'SMTP_PASSWORD',
     ])
   })
