@@ -112,7 +112,10 @@ export async function deployCommand(open: OpenProject, options: DeployCommandOpt
         abort: signals.after(2),
       },
     )
-    const release = fleetReleaseOf(report.hosts, new Map(renders.map((r) => [r.host, r.hash])), {
+    // In plan order, whatever order the hosts finished in.
+    const order = renders.map((r) => r.host)
+    const byPlan = [...report.hosts].sort((a, b) => order.indexOf(a.host) - order.indexOf(b.host))
+    const release = fleetReleaseOf(byPlan, new Map(renders.map((r) => [r.host, r.hash])), {
       ...whoAmI(),
       command: options.command,
       platform: plan.platform,
