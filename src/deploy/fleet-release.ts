@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path'
 import { auditLogPath } from '../audit/audit.js'
 import type { Project } from '../config/model.js'
 import { errorMessage } from '../errors.js'
-import { recordFleetRelease } from '../remote/commands.js'
+import { readFleetReleases, recordFleetRelease } from '../remote/commands.js'
 import type { Connector } from '../remote/connect.js'
 import { REMOTE_WAIT_MS } from '../util/deadline.js'
 import type { HostReport } from './engine.js'
@@ -16,7 +16,8 @@ import { RELEASE_ID } from './release.js'
 
 export const FLEET_RELEASE_ID = /^fleet-\d{8}T\d{6}Z-[0-9a-f]{8}$/
 const HOST_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/
-const STATUSES = ['deployed', 'unchanged', 'repaired', 'failed', 'skipped', 'cancelled'] as const
+/** A deploy's host outcomes, and `rolled-back`: put back on its release by `rollback --fleet`. */
+const STATUSES = ['deployed', 'unchanged', 'repaired', 'failed', 'skipped', 'cancelled', 'rolled-back'] as const
 
 export interface FleetReleaseHost {
   host: string
@@ -66,17 +67,22 @@ export function fleetReleaseOf(
   const digest = createHash('sha256')
     .update(reports.map((r) => `${r.host}\0${renderHashes.get(r.host) ?? ''}\n`).join(''))
     .digest('hex')
-  const stamp = now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')
   return {
-    id: `fleet-${stamp}-${nonce}`,
+    id: fleetReleaseId(now, nonce),
     time: now.toISOString(),
     ...run,
     digest,
     hosts: reports.map((r) => ({ host: r.host, release: runsAfter(r), status: r.status })),
   }
+}
+
+/** `fleet-<UTC time>-<8 hex>`: unique per run, sortable by time. */
+export function fleetReleaseId(now: Date, nonce: string = randomBytes(4).toString('hex')): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
+  return `fleet-${stamp}-${nonce}`
 }
 
 /**
@@ -186,4 +192,21 @@ export async function recordFleetReleaseEverywhere(
       }),
   )
   return { hosts: release.hosts.map((h) => h.host).filter((h) => recorded.includes(h)) }
+}
+
+/** One host's own record of the fleet releases it took part in (its newest `limit`); the error, when it cannot be read. */
+export async function readHostFleetReleases(
+  connections: Connector,
+  project: Project,
+  host: string,
+  limit: number,
+  timeoutMs = REMOTE_WAIT_MS,
+): Promise<{ host: string; releases: FleetRelease[]; rejected: number; error?: string }> {
+  try {
+    const exec = await connections.get(host)
+    const result = await exec.run(readFleetReleases(project.hosts[host]!.baseDir, limit), { check: true, timeoutMs })
+    return { host, ...parseFleetReleases(result.stdout) }
+  } catch (error) {
+    return { host, releases: [], rejected: 0, error: errorMessage(error) }
+  }
 }

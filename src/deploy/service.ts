@@ -12,7 +12,16 @@ import { readSecrets, redactor } from '../secrets/secrets.js'
 import { loginFor } from '../remote/registry-auth.js'
 import { deploy as runEngine, rollbackHost, type DeployReport, type RollbackReport } from './engine.js'
 import { LOCK_STALE_S } from './host-ops.js'
-import { fleetReleaseOf, recordFleetReleaseEverywhere } from './fleet-release.js'
+import {
+  fleetReleaseId,
+  fleetReleaseOf,
+  mergeFleetReleases,
+  readHostFleetReleases,
+  readLocalFleetReleases,
+  recordFleetReleaseEverywhere,
+  type FleetRelease,
+} from './fleet-release.js'
+import { pickFleetRelease, planFleetRollback, runFleetRollback, type FleetRollbackResult } from './fleet-rollback.js'
 import { whoAmI } from './release.js'
 import type { Reporter } from '../ui/deploy-reporters.js'
 import { formatLeftInFlight, inFlightTracker } from './in-flight.js'
@@ -221,5 +230,156 @@ export async function rollbackCommand(open: OpenProject, options: RollbackComman
       ],
       options.log,
     )
+  }
+}
+
+/** Fleet release lines read from each host to find the one to go back to. */
+const FLEET_RELEASES_READ = 200
+
+export interface FleetRollbackCommandOptions {
+  /** The fleet release to go back to; null: the one before the newest. */
+  id: string | null
+  dryRun: boolean
+  lockWaitS: number
+  healthTimeoutS: number
+  acceptNew: boolean
+  confirm: ConfirmChange
+  /** A line of progress or a warning, for the operator (stderr). */
+  log: (line: string) => void
+  command: string
+  interruptible: Interruptible
+}
+
+export interface FleetRollbackReport {
+  kind: 'ai-platform/rollback-fleet'
+  ok: boolean
+  dryRun: boolean
+  target: string
+  hosts: FleetRollbackResult[]
+  /** The fleet release this rollback recorded (when it changed hosts and all of them came back). */
+  fleetRelease?: { id: string; recordedOn: string[] }
+}
+
+/**
+ * `ai-platform rollback --fleet [ID]`: the fleet release's hosts back on their releases of then, planned
+ * and shown first (src/deploy/fleet-rollback.ts), confirmed when more than one host changes, audited
+ * per host, and recorded as a fleet release of its own once every host is back.
+ */
+export async function fleetRollbackCommand(
+  open: OpenProject,
+  options: FleetRollbackCommandOptions,
+): Promise<FleetRollbackReport> {
+  const { project } = open
+  const secrets = await readSecrets(project)
+  const mask = redactor([...secrets.values.values()])
+  const log = (line: string) => options.log(printable(mask(line)))
+  const connections = connector(project, { acceptNew: options.acceptNew, redact: mask })
+  try {
+    const local = await readLocalFleetReleases()
+    const remote = await Promise.all(
+      project.hostOrder.map((h) => readHostFleetReleases(connections, project, h, FLEET_RELEASES_READ)),
+    )
+    for (const r of remote) if (r.error) log(`warning: ${r.host}: cannot read its fleet releases: ${r.error}`)
+    const mine = (list: readonly FleetRelease[]) => list.filter((r) => r.platform === project.platform.name)
+    const target = pickFleetRelease(
+      mergeFleetReleases([mine(local.releases), ...remote.map((r) => mine(r.releases))]),
+      options.id,
+    )
+    const plan = await planFleetRollback(project, target, connections)
+    const changing = plan.hosts.filter((h) => h.action === 'rollback')
+    log(
+      `rollback to ${target.id} (${target.time}, ${target.command}): ${changing.length} of ${plan.hosts.length} hosts change, in this order`,
+    )
+    for (const h of plan.hosts)
+      log(`  ${h.host}: ${h.action === 'already' ? `already on ${h.to}` : `${h.from ?? 'nothing'} -> ${h.to}`}`)
+    const pending = plan.hosts.map((h) => ({ host: h.host, from: h.from, to: h.to, status: 'not-started' as const }))
+    if (options.dryRun)
+      return { kind: 'ai-platform/rollback-fleet', ok: true, dryRun: true, target: target.id, hosts: pending }
+    if (changing.length === 0)
+      return {
+        kind: 'ai-platform/rollback-fleet',
+        ok: true,
+        dryRun: false,
+        target: target.id,
+        hosts: plan.hosts.map((h) => ({ host: h.host, from: h.from, to: h.to, status: 'already' as const })),
+      }
+    await options.confirm({
+      action: `Roll back ${changing.length} hosts of platform ${project.platform.name} to ${target.id}`,
+      hosts: changing.map((h) => h.host),
+    })
+    const signals = options.interruptible({
+      steps: [
+        {
+          called: 'stop after the host in flight',
+          doing: 'starting no other host; the one in flight goes back on the release it ran',
+        },
+      ],
+      left: () =>
+        'a host may be mid-rollback, on either release, its lock held: `ai-platform lock release HOST` frees it.',
+    })
+    let results: FleetRollbackResult[]
+    try {
+      results = await runFleetRollback(
+        {
+          project,
+          connector: connections,
+          emit: (e) => (e.type === 'progress' ? log(`${e.host}: ${e.text}`) : undefined),
+          redact: mask,
+        },
+        {
+          lockWaitS: options.lockWaitS,
+          lockStaleS: LOCK_STALE_S,
+          healthTimeoutS: options.healthTimeoutS,
+          command: options.command,
+          stop: signals.after(1),
+          abort: signals.after(1),
+        },
+        plan,
+        log,
+      )
+    } finally {
+      signals.dispose()
+    }
+    await auditRun(
+      whoAmI(),
+      { command: options.command, platform: project.platform.name },
+      results
+        .filter((r) => r.status === 'rolled-back' || r.status === 'failed')
+        .map((r) => ({
+          host: r.host,
+          status: r.status,
+          release: r.status === 'rolled-back' ? r.to : r.from,
+          previous: r.from,
+          fleetRelease: target.id,
+          ...(r.error ? { error: r.error } : {}),
+        })),
+      options.log,
+    )
+    const ok = results.every((r) => r.status === 'rolled-back' || r.status === 'already')
+    const report: FleetRollbackReport = {
+      kind: 'ai-platform/rollback-fleet',
+      ok,
+      dryRun: false,
+      target: target.id,
+      hosts: results,
+    }
+    if (ok) {
+      const release: FleetRelease = {
+        ...target,
+        id: fleetReleaseId(new Date()),
+        time: new Date().toISOString(),
+        ...whoAmI(),
+        command: options.command,
+        hosts: target.hosts.map((h) => ({
+          ...h,
+          status: results.find((r) => r.host === h.host)!.status === 'already' ? 'unchanged' : 'rolled-back',
+        })),
+      }
+      const { hosts } = await recordFleetReleaseEverywhere(release, connections, project, options.log)
+      report.fleetRelease = { id: release.id, recordedOn: hosts }
+    }
+    return report
+  } finally {
+    await connections.closeAll()
   }
 }

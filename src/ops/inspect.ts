@@ -4,14 +4,14 @@ import type { ConfirmChange } from '../cli/confirm.js'
 import type { Project, Tier } from '../config/model.js'
 import { errorMessage } from '../errors.js'
 import { resolveTargets } from '../plan/plan.js'
-import { forceReleaseLock, readFleetReleases, readHistory } from '../remote/commands.js'
+import { forceReleaseLock, readHistory } from '../remote/commands.js'
 import { connector, type ConnectChoices, type Connector } from '../remote/connect.js'
 import { listProject, replicaSummary, STOPPED_ON_DEMAND, type ContainerState } from '../deploy/containers.js'
 import { replicasOn } from '../config/service-for-host.js'
 import { gatherFacts, quickFacts, type PreflightCheck } from '../deploy/preflight.js'
 import { describeHolder, holderRunning } from '../deploy/lock-holder.js'
 import { whoAmI } from '../deploy/release.js'
-import { parseFleetReleases, type FleetRelease } from '../deploy/fleet-release.js'
+import { readHostFleetReleases, type FleetRelease } from '../deploy/fleet-release.js'
 import { REMOTE_WAIT_MS } from '../util/deadline.js'
 
 export interface InspectOptions extends ConnectChoices {
@@ -265,19 +265,12 @@ export async function hostFleetReleases(
   selectors: string[],
   options: InspectOptions & { limit: number },
 ): Promise<{ host: string; releases: FleetRelease[]; rejected: number; error?: string }[]> {
-  const read = async (host: string, connections: Connector, timeoutMs: number) => {
-    try {
-      const exec = await connections.get(host)
-      const result = await exec.run(readFleetReleases(project.hosts[host]!.baseDir, options.limit), {
-        check: true,
-        timeoutMs,
-      })
-      return { host, ...parseFleetReleases(result.stdout) }
-    } catch (error) {
-      return { host, releases: [], rejected: 0, error: errorMessage(error) }
-    }
-  }
-  return perHost(project, selectors, read, options)
+  return perHost(
+    project,
+    selectors,
+    (host, connections, timeoutMs) => readHostFleetReleases(connections, project, host, options.limit, timeoutMs),
+    options,
+  )
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

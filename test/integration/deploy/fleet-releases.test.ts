@@ -2,11 +2,12 @@
 // every host of the run, naming the release each host then runs (read from the hosts themselves); a
 // deploy that changes nothing records none; another workstation (no local record) reads the same
 // history from the hosts with `releases --remote`.
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fleetHost } from '../../fleet/fleet.js'
+import { dockerOutside } from '../fleet/helpers.js'
 import { ensureDeployed, HAVE_FLEET, hostState, testPlatform, type TestPlatform } from '../helpers/platform.js'
 
 let platform: TestPlatform
@@ -81,5 +82,93 @@ describe.skipIf(!HAVE_FLEET)('fleet releases', () => {
     } finally {
       await rm(elsewhere, { recursive: true, force: true })
     }
+  }, 900_000)
+
+  it('rollback --fleet: the plan first, then every host back on its release of then, in reverse dependency order; a host that fails stops the run', async () => {
+    const hosts = ['erebus', 'thanatos', 'moros']
+    const version = (v: string) => (service: string, def: Record<string, any>) => {
+      if (['redis-exporter', 'openapi-calculator', 'pushgateway'].includes(service)) def.environment.FLEET_TEST = v
+    }
+    const deployed = async (v: string) => {
+      await platform.regenerate({ mutate: version(v) })
+      const run = await platform.cli(['deploy', ...hosts, '--yes', '--json', '--pull', 'never'])
+      expect(run.code, run.stderr).toBe(0)
+      const currents = Object.fromEntries(
+        await Promise.all(hosts.map(async (h) => [h, (await hostState(fleetHost(platform.fleet, h))).current])),
+      )
+      return { id: run.json.fleetRelease.id as string, currents }
+    }
+    const currents = async () =>
+      Object.fromEntries(
+        await Promise.all(hosts.map(async (h) => [h, (await hostState(fleetHost(platform.fleet, h))).current])),
+      )
+    const a = await deployed('A')
+    const b = await deployed('B')
+
+    const dry = await platform.cli(['rollback', '--fleet', '--dry-run', '--json'])
+    expect(dry.code, dry.stderr).toBe(0)
+    expect(dry.json).toMatchObject({ kind: 'ai-platform/rollback-fleet', dryRun: true, target: a.id })
+    expect(dry.stderr).toContain(`rollback to ${a.id}`)
+    const order = dry.json.hosts.map((h: any) => h.host)
+    expect(order[0]).toBe('moros') // Prometheus requires the exporters of every other host: it goes back first
+    expect(await currents()).toEqual(b.currents) // a dry run changes nothing
+
+    const run = await platform.cli(['rollback', '--fleet', '--yes', '--json'])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.json.hosts.map((h: any) => [h.host, h.status, h.to])).toEqual(
+      order.map((h: string) => [h, 'rolled-back', a.currents[h]]),
+    )
+    expect(await currents()).toEqual(a.currents)
+    // the containers are the release's: each changed service runs FLEET_TEST=A again
+    const env = await dockerOutside(fleetHost(platform.fleet, 'erebus'), [
+      'ps',
+      '-q',
+      '--filter',
+      'label=com.docker.compose.service=redis-exporter',
+    ]).then((r) =>
+      dockerOutside(fleetHost(platform.fleet, 'erebus'), ['inspect', '-f', '{{json .Config.Env}}', r.stdout.trim()]),
+    )
+    expect(JSON.parse(env.stdout)).toContain('FLEET_TEST=A')
+    // in the plan's order, by each host's own history
+    const times = await Promise.all(
+      order.map(async (h: string) => {
+        const state = await hostState(fleetHost(platform.fleet, h))
+        return Date.parse(state.history.findLast((e) => e.event === 'rolled-back' && e.to === a.currents[h]).time)
+      }),
+    )
+    expect([...times].sort((x, y) => x - y)).toEqual(times)
+    const listed = await platform.cli(['releases', '--json'])
+    expect(listed.json.releases.at(-1)).toMatchObject({
+      id: run.json.fleetRelease.id,
+      hosts: hosts.map((h) => ({ host: h, release: a.currents[h], status: 'rolled-back' })),
+    })
+
+    // C, then back to A with A's release on the second host of the order broken: its images are gone
+    const c = await deployed('C')
+    const broken = order[1] as string
+    const compose = join(
+      fleetHost(platform.fleet, broken).outside.baseDir,
+      'releases',
+      a.currents[broken],
+      'compose.yaml',
+    )
+    await writeFile(compose, (await readFile(compose, 'utf8')).replaceAll('aip/standin:1', 'aip/no-such-image:1'))
+    const failed = await platform.cli(['rollback', '--fleet', a.id, '--yes', '--json'])
+    expect(failed.code).toBe(1)
+    expect(failed.json.ok).toBe(false)
+    expect(failed.json.hosts.map((h: any) => [h.host, h.status])).toEqual([
+      [order[0], 'rolled-back'],
+      [broken, 'failed'],
+      [order[2], 'not-started'],
+    ])
+    expect(failed.json.fleetRelease).toBeUndefined()
+    const after = await currents()
+    expect(after[order[0]]).toBe(a.currents[order[0]])
+    expect(after[broken]).toBe(c.currents[broken]) // back on what it ran, whole
+    expect(after[order[2]]).toBe(c.currents[order[2]])
+    const state = await hostState(fleetHost(platform.fleet, broken))
+    expect(state.containers.filter((x) => x.state !== 'running' && x.state !== 'exited')).toEqual([])
+    const health = await platform.cli(['health', broken, '--json'])
+    expect(health.code, health.stdout.slice(0, 2000)).toBe(0)
   }, 900_000)
 })

@@ -14,7 +14,9 @@ import {
   parseFleetReleases,
   type FleetRelease,
 } from '../../../src/deploy/fleet-release.js'
+import { pickFleetRelease, reverseDependencyOrder } from '../../../src/deploy/fleet-rollback.js'
 import { readFleetReleases, recordFleetRelease } from '../../../src/remote/commands.js'
+import { loadOk } from '../../helpers/load.js'
 
 const A = '20261201T100000Z-aaaaaaaa'
 const B = '20261201T110000Z-bbbbbbbb'
@@ -174,5 +176,36 @@ describe('fleet releases', () => {
       '-c',
       'set -eu\numask 022\nb=/opt/ai-platform\n[ -f "$b/fleet-releases.jsonl" ] || exit 0\ntail -n 20 "$b/fleet-releases.jsonl"',
     ])
+  })
+})
+
+describe('rollback --fleet: which fleet release, in which order', () => {
+  const at = (n: number): FleetRelease => ({
+    id: `fleet-20261201T1${n}0000Z-0000000${n}`,
+    time: `2026-12-01T1${n}:00:00.000Z`,
+    ...run,
+    digest: '0'.repeat(64),
+    hosts: [],
+  })
+
+  it('the one before the newest by default; a named one; refused when there is none', () => {
+    const list = [at(1), at(2), at(3)]
+    expect(pickFleetRelease(list, null).id).toBe(at(2).id)
+    expect(pickFleetRelease(list, at(1).id).id).toBe(at(1).id)
+    expect(() => pickFleetRelease(list, 'fleet-20261201T000000Z-ffffffff')).toThrow(
+      'no fleet release fleet-20261201T000000Z-ffffffff',
+    )
+    expect(() => pickFleetRelease([at(1)], null)).toThrow(`${at(1).id} is the only fleet release`)
+    expect(() => pickFleetRelease([], null)).toThrow('no fleet release is recorded, here or on the hosts')
+  })
+
+  it('reverse dependency order: a host goes back before the hosts it depends on', async () => {
+    const { project } = await loadOk()
+    // the reference: moros (Prometheus) requires exporters on every host, so it goes first; erebus
+    // (databases) is required by others, so it goes last of those it is asked with
+    const order = reverseDependencyOrder(project, ['erebus', 'moros', 'hephaestus', 'thanatos'])
+    expect(order[0]).toBe('moros')
+    expect(order.indexOf('thanatos')).toBeLessThan(order.indexOf('erebus'))
+    expect([...order].sort()).toEqual(['erebus', 'hephaestus', 'moros', 'thanatos'])
   })
 })
