@@ -18,6 +18,8 @@ export interface ContainerState {
   created: number
   /** Compose's digest of the service definition the container was created from (com.docker.compose.config-hash). */
   configHash: string
+  /** The image it was created from (sha256:...), when the engine says. */
+  imageId?: string
 }
 
 export interface ExpectedService {
@@ -125,6 +127,7 @@ export function parseContainerList(list: unknown, host: string): ContainerState[
         status,
         created: c.Created,
         configHash: (labels['com.docker.compose.config-hash'] as string | undefined) ?? '',
+        ...(typeof c.ImageID === 'string' && /^sha256:[0-9a-f]{64}$/.test(c.ImageID) ? { imageId: c.ImageID } : {}),
       }
     })
     .filter((c): c is ContainerState => c !== null)

@@ -21,7 +21,7 @@ export interface PullProgress {
 }
 
 /** dockerode's Image.inspect() without its missing piece: the abort signal reaches the request. */
-function inspectImage(docker: Docker, image: string, signal?: AbortSignal): Promise<unknown> {
+export function inspectImage(docker: Docker, image: string, signal?: AbortSignal): Promise<unknown> {
   const modem = docker.modem as unknown as {
     dial(options: Record<string, unknown>, callback: (error: unknown, data: unknown) => void): void
   }

@@ -359,6 +359,23 @@ export function readFleetReleases(baseDir: string, limit: number): string[] {
   )
 }
 
+/** Every service's definition digest in a release, `SERVICE HASH` per line (Compose v1 and v2 alike). */
+export function composeConfigHashes(target: ComposeTarget): string[] {
+  return composeScript(target, ['config', '--hash=*'])
+}
+
+/** The current release's config files that no longer match its files.sha256: sha256sum's lines for them. */
+export function checkReleaseFiles(baseDir: string): string[] {
+  return sh(
+    [
+      header(baseDir),
+      'cd "$b"',
+      '[ -s current/files.sha256 ] || exit 0',
+      "sha256sum -c current/files.sha256 2>/dev/null | grep -v ': OK$' || true",
+    ].join('\n'),
+  )
+}
+
 /** The newest `limit` lines of the host's history (the file grows with every deploy). */
 export function readHistory(baseDir: string, limit: number): string[] {
   return ['tail', '-n', String(limit), `${baseDir}/history.jsonl`]

@@ -1,6 +1,7 @@
 // Text output of the day-two reads (audit, lock status, status): one line per host or entry, a host that
 // could not be read listed in its place with why, never left out.
 import type { FleetRelease } from '../deploy/fleet-release.js'
+import type { DriftReport } from '../ops/drift.js'
 import type { StatusHost } from '../ops/inspect.js'
 import type { OnDemandReport } from '../ops/on-demand.js'
 
@@ -64,6 +65,25 @@ export function formatFleetReleases(
   }
   for (const e of errors) lines.push(`${e.host}: cannot read its fleet releases: ${unreadReason(e.host, e.error)}`)
   if (rejected > 0) lines.push(`${rejected} line(s) that are not a fleet release were skipped`)
+  return lines
+}
+
+/** `drift`: a line per host (no drift, or cannot be read and why), then one per difference. */
+export function formatDrift(report: DriftReport): string[] {
+  const lines: string[] = []
+  for (const h of report.hosts) {
+    if (h.error !== undefined) lines.push(`${h.host}: cannot compare: ${unreadReason(h.host, h.error)}`)
+    else if (h.drift.length === 0) lines.push(`${h.host}: no drift from ${h.release}`)
+    else {
+      lines.push(`${h.host}: ${h.drift.length} difference(s) from ${h.release}`)
+      for (const d of h.drift) lines.push(`  ${d.kind.padEnd(10)} ${(d.service ?? '-').padEnd(24)} ${d.detail}`)
+    }
+  }
+  lines.push(
+    report.ok
+      ? 'no drift'
+      : 'DRIFT: the hosts above differ from the releases they record (`ai-platform deploy HOST --force` deploys the platform again)',
+  )
   return lines
 }
 

@@ -44,11 +44,13 @@ interface Example {
 }
 
 let platform: TestPlatform | undefined
+const platforms: TestPlatform[] = []
 const used = new Set<HostName>()
 
 async function deployExample(example: Example, mutate?: (service: string, def: Record<string, any>) => void) {
   const fleetHosts = Object.values(example.hostMap)
   platform = await testPlatform({ source: join(REPO, example.dir), hostMap: example.hostMap })
+  platforms.push(platform)
   for (const h of fleetHosts) used.add(h)
   await resetFleet(platform.fleet, 'ai-platform', fleetHosts)
   const catalog = withCatalog(example.models)
@@ -79,7 +81,7 @@ async function deployExample(example: Example, mutate?: (service: string, def: R
 describe.skipIf(!HAVE_FLEET)('example platforms on the fleet', () => {
   afterAll(async () => {
     if (platform) await resetFleet(platform.fleet, 'ai-platform', [...used])
-    await platform?.cleanup()
+    for (const p of platforms) await p.cleanup()
   })
 
   it('agents-gateway: 131 agents rolled 10 at a time; the gateway answers and no fewer than 131 agents are healthy throughout', async () => {

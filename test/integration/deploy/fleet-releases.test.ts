@@ -143,7 +143,8 @@ describe.skipIf(!HAVE_FLEET)('fleet releases', () => {
       hosts: hosts.map((h) => ({ host: h, release: a.currents[h], status: 'rolled-back' })),
     })
 
-    // C, then back to A with A's release on the second host of the order broken: its images are gone
+    // C, then back to A with A's release on the second host of the order broken: its services never
+    // serve their health paths, so that host fails its health gate
     const c = await deployed('C')
     const broken = order[1] as string
     const compose = join(
@@ -152,8 +153,11 @@ describe.skipIf(!HAVE_FLEET)('fleet releases', () => {
       a.currents[broken],
       'compose.yaml',
     )
-    await writeFile(compose, (await readFile(compose, 'utf8')).replaceAll('aip/standin:1', 'aip/no-such-image:1'))
-    const failed = await platform.cli(['rollback', '--fleet', a.id, '--yes', '--json'])
+    await writeFile(
+      compose,
+      (await readFile(compose, 'utf8')).replace(/^( +STANDIN_HEALTH_PATHS:) .*$/gm, '$1 /nowhere'),
+    )
+    const failed = await platform.cli(['rollback', '--fleet', a.id, '--yes', '--json', '--health-timeout', '30'])
     expect(failed.code).toBe(1)
     expect(failed.json.ok).toBe(false)
     expect(failed.json.hosts.map((h: any) => [h.host, h.status])).toEqual([
@@ -161,6 +165,7 @@ describe.skipIf(!HAVE_FLEET)('fleet releases', () => {
       [broken, 'failed'],
       [order[2], 'not-started'],
     ])
+    expect(failed.json.hosts[1].error).toMatch(/rollback to \d{8}T\d{6}Z-[0-9a-f]{8} failed: .* unhealthy/)
     expect(failed.json.fleetRelease).toBeUndefined()
     const after = await currents()
     expect(after[order[0]]).toBe(a.currents[order[0]])

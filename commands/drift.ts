@@ -1,0 +1,80 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../src/cli/base-command.js'
+import { acceptNewFlag, targetArgs, timeoutFlag } from '../src/cli/target-flags.js'
+import { jsonSafe } from '../src/util/printable.js'
+
+export default class Drift extends BaseCommand {
+  static override summary =
+    'What differs between each host and the release it records: containers, images, config files.'
+  static override description = `Per host, against the release it records as current (read from the host; nothing is rendered): a service running fewer containers than the release declares (missing, or stopped), a container made from another definition than the release's (Compose's config-hash), a container whose image reference now names another image (retagged or replaced by hand: the next restart runs something else), and a config file of the release edited or removed on the host. On-demand services are not expected to run. Exit 0 when no host drifted, 1 when one did or could not be read.
+
+--watch checks every --interval seconds until Ctrl-C and prints each change (drift that appears or goes away); with --notify each change is also sent to the inventory's alert receivers of kind webhook (JSON {text, host, kind, service, detail, resolved}) and ntfy (the text as the message).
+
+JSON report (--json): {kind: "ai-platform/drift", ok, checkedAt, hosts: [{host, release, drift: [{kind, service?, detail}], error?}]}; with --watch, one per round.`
+  static override enableJsonFlag = true
+  static override strict = false
+  static override args = targetArgs
+  static override flags = {
+    watch: Flags.boolean({
+      description: 'Check again every --interval seconds until Ctrl-C, printing each change.',
+      default: false,
+    }),
+    interval: Flags.integer({
+      description: 'Seconds between checks with --watch.',
+      default: 60,
+      min: 5,
+      helpValue: 'SECONDS',
+    }),
+    notify: Flags.boolean({
+      description: "With --watch: send each change to the inventory's webhook and ntfy alert receivers.",
+      default: false,
+    }),
+    ...timeoutFlag(),
+    ...acceptNewFlag,
+  }
+  static override examples = ['<%= config.bin %> drift', '<%= config.bin %> drift @gpu --watch --interval 300 --notify']
+
+  async run(): Promise<unknown> {
+    const { flags, argv } = await this.parse(Drift)
+    const { openProject } = await import('../src/config/open.js')
+    const { driftRound } = await import('../src/ops/drift.js')
+    const { formatDrift } = await import('../src/ui/ops-text.js')
+    const { project } = await openProject(flags.project, { connecting: 'drift' })
+    const redact = await this.secretsMask(project)
+    const options = { timeoutMs: flags.timeout * 1000, acceptNew: flags['accept-new'], redact }
+    if (!flags.watch) {
+      const report = await driftRound(project, argv as string[], options)
+      if (!report.ok) process.exitCode = 1
+      if (this.jsonEnabled()) return report
+      for (const line of formatDrift(report)) this.log(line)
+      return undefined
+    }
+    const { driftChanges, notifyChanges } = await import('../src/ops/drift-watch.js')
+    const { readSecrets } = await import('../src/secrets/secrets.js')
+    const secrets = flags.notify ? (await readSecrets(project)).values : new Map<string, string>()
+    const signals = this.interruptible({
+      steps: [{ called: 'stop watching', doing: null }],
+      left: () => 'drift only reads: nothing is left on the hosts.',
+      endsOnCtrlC: true,
+    })
+    const stopped = signals.after(1)
+    let previous: Awaited<ReturnType<typeof driftRound>> | null = null
+    while (!stopped.aborted) {
+      const report = await driftRound(project, argv as string[], options)
+      const changes = driftChanges(previous, report)
+      previous = report
+      if (this.jsonEnabled())
+        process.stdout.write(
+          `${jsonSafe(JSON.stringify(report, (_key, value: unknown) => (typeof value === 'string' ? redact(value) : value)))}\n`,
+        )
+      else for (const c of changes) this.log(`${report.checkedAt}  ${c.text}`)
+      if (flags.notify && changes.length > 0)
+        for (const warning of await notifyChanges(project, secrets, changes)) this.logToStderr(warning)
+      process.exitCode = report.ok ? 0 : 1
+      for (let waited = 0; waited < flags.interval * 10 && !stopped.aborted; waited++)
+        await new Promise((r) => setTimeout(r, 100))
+    }
+    signals.dispose()
+    return undefined
+  }
+}
