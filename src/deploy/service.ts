@@ -7,10 +7,11 @@ import type { OpenProject } from '../config/open.js'
 import { UserError, errorMessage } from '../errors.js'
 import type { Plan } from '../plan/plan.js'
 import { planRun } from '../plan/service.js'
-import { connector } from '../remote/connect.js'
+import { connector, type Connector } from '../remote/connect.js'
 import { readSecrets, redactor } from '../secrets/secrets.js'
 import { loginFor } from '../remote/registry-auth.js'
-import { deploy as runEngine, rollbackHost, type DeployReport, type RollbackReport } from './engine.js'
+import { deploy as runEngine, rollbackHost, type DeployReport, type HostInput, type RollbackReport } from './engine.js'
+import type { RollbackOptions } from './rollback.js'
 import { LOCK_STALE_S } from './host-ops.js'
 import {
   fleetReleaseId,
@@ -190,24 +191,8 @@ export async function rollbackCommand(open: OpenProject, options: RollbackComman
   let report: RollbackReport | null = null
   let failure: string | null = null
   try {
-    report = await rollbackHost(
-      {
-        project: open.project,
-        connector: connections,
-        emit: (e) => (e.type === 'progress' ? log(`${e.host}: ${e.text}`) : undefined),
-        redact: mask,
-      },
-      {
-        lockWaitS: options.lockWaitS,
-        lockStaleS: LOCK_STALE_S,
-        healthTimeoutS: options.healthTimeoutS,
-        command: options.command,
-        stop: abort,
-        abort,
-      },
-      options.host,
-      options.to,
-    )
+    const [input, rollbackOptions] = rollbackRun(open.project, connections, mask, log, options, abort)
+    report = await rollbackHost(input, rollbackOptions, options.host, options.to)
     return report
   } catch (error) {
     failure = mask(errorMessage(error))
@@ -231,6 +216,33 @@ export async function rollbackCommand(open: OpenProject, options: RollbackComman
       options.log,
     )
   }
+}
+
+/** What rollbackHost takes, for `rollback HOST` and each host of `rollback --fleet`: progress as log lines. */
+function rollbackRun(
+  project: OpenProject['project'],
+  connections: Connector,
+  mask: (text: string) => string,
+  log: (line: string) => void,
+  options: { lockWaitS: number; healthTimeoutS: number; command: string },
+  abort: AbortSignal,
+): [HostInput, RollbackOptions] {
+  return [
+    {
+      project,
+      connector: connections,
+      emit: (e) => (e.type === 'progress' ? log(`${e.host}: ${e.text}`) : undefined),
+      redact: mask,
+    },
+    {
+      lockWaitS: options.lockWaitS,
+      lockStaleS: LOCK_STALE_S,
+      healthTimeoutS: options.healthTimeoutS,
+      command: options.command,
+      stop: abort,
+      abort,
+    },
+  ]
 }
 
 /** Fleet release lines read from each host to find the one to go back to. */
@@ -319,24 +331,8 @@ export async function fleetRollbackCommand(
     })
     let results: FleetRollbackResult[]
     try {
-      results = await runFleetRollback(
-        {
-          project,
-          connector: connections,
-          emit: (e) => (e.type === 'progress' ? log(`${e.host}: ${e.text}`) : undefined),
-          redact: mask,
-        },
-        {
-          lockWaitS: options.lockWaitS,
-          lockStaleS: LOCK_STALE_S,
-          healthTimeoutS: options.healthTimeoutS,
-          command: options.command,
-          stop: signals.after(1),
-          abort: signals.after(1),
-        },
-        plan,
-        log,
-      )
+      const [input, rollbackOptions] = rollbackRun(project, connections, mask, log, options, signals.after(1))
+      results = await runFleetRollback(input, rollbackOptions, plan, log)
     } finally {
       signals.dispose()
     }
