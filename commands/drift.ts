@@ -69,7 +69,7 @@ JSON report (--json): {kind: "ai-platform/drift", ok, checkedAt, hosts: [{host, 
         )
       else for (const c of changes) this.log(`${report.checkedAt}  ${c.text}`)
       if (flags.notify && changes.length > 0)
-        for (const warning of await notifyChanges(project, secrets, changes)) this.logToStderr(warning)
+        for (const warning of await notifyChanges(project, secrets, changes, redact)) this.logToStderr(warning)
       process.exitCode = report.ok ? 0 : 1
       for (let waited = 0; waited < flags.interval * 10 && !stopped.aborted; waited++)
         await new Promise((r) => setTimeout(r, 100))

@@ -167,8 +167,8 @@ export async function loadProject(location: ProjectLocation): Promise<LoadResult
   issues.push(...portRules(services, hosts, hostOrder, origins))
   if (inventory.platform) {
     issues.push(...registryRules(platform, inventory.platform.source, hostOrder))
-    issues.push(...alertRules(platform, services, inventory.platform.source))
-    issues.push(...metricsSecretRules(platform, services, origins))
+    issues.push(...alertRules(platform, services, inventory.platform.source, { stacks, templates }))
+    issues.push(...metricsSecretRules(platform, services, origins, { stacks, templates }))
   }
   for (const service of Object.values(services))
     issues.push(...(await buildRules(service, platform, dir, originOf(origins, 'service', service.name))))

@@ -16,6 +16,10 @@ import { RELEASE_ID } from './release.js'
 
 export const FLEET_RELEASE_ID = /^fleet-\d{8}T\d{6}Z-[0-9a-f]{8}$/
 const HOST_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/
+const MAX_COMMAND = 1000
+/** Control characters (C0, DEL, C1): a host could print fake lines with them. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 /** A deploy's host outcomes, and `rolled-back`: put back on its release by `rollback --fleet`. */
 const STATUSES = ['deployed', 'unchanged', 'repaired', 'failed', 'skipped', 'cancelled', 'rolled-back'] as const
 
@@ -47,8 +51,11 @@ export function fleetReleasesPath(env: NodeJS.ProcessEnv = process.env): string 
 function runsAfter(report: HostReport): string | null {
   if (report.status === 'deployed' || report.status === 'unchanged' || report.status === 'repaired')
     return report.release
-  if (report.status === 'failed' && report.rollback?.status === 'done')
+  // failed before its switch ('none'): still on the release it ran; rolled back ('done'): on that one
+  if (report.status === 'failed' && (report.rollback?.status === 'done' || report.rollback?.status === 'none'))
     return report.rollback.release ?? report.previous
+  // never started: on what it ran, when the run read it
+  if (report.status === 'skipped' || report.status === 'cancelled') return report.previous
   return null
 }
 
@@ -71,6 +78,8 @@ export function fleetReleaseOf(
     id: fleetReleaseId(now, nonce),
     time: now.toISOString(),
     ...run,
+    // what every reader accepts (checkFleetRelease): a long command line is cut, not the record lost
+    command: run.command.slice(0, MAX_COMMAND),
     digest,
     hosts: reports.map((r) => ({ host: r.host, release: runsAfter(r), status: r.status })),
   }
@@ -110,7 +119,8 @@ function checkFleetRelease(line: string): FleetRelease | null {
   }
   const v = value as Record<string, unknown> | null
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return null
-  const text = (key: string, max = 1000) => typeof v[key] === 'string' && v[key].length <= max
+  const text = (key: string, max = MAX_COMMAND) =>
+    typeof v[key] === 'string' && v[key].length <= max && !CONTROL.test(v[key])
   if (typeof v.id !== 'string' || !FLEET_RELEASE_ID.test(v.id)) return null
   if (!text('time', 40) || Number.isNaN(Date.parse(v.time as string))) return null
   if (!text('user', 200) || !text('machine', 200) || !text('command') || !text('platform', 100)) return null

@@ -153,8 +153,11 @@ export async function runFleetRollback(
       log(`${h.host}: on ${h.to}, healthy`)
     } catch (error) {
       stopped = true
-      results.push({ host: h.host, from: h.from, to: h.to, status: 'failed', error: input.redact(errorMessage(error)) })
-      log(`${h.host}: FAILED: ${input.redact(errorMessage(error))}`)
+      // the message and how the host is left (rollbackHost's hint: back on what it ran, healthy or not)
+      const hint = error instanceof UserError && error.hint ? ` ${error.hint}` : ''
+      const message = input.redact(`${errorMessage(error)}${hint}`)
+      results.push({ host: h.host, from: h.from, to: h.to, status: 'failed', error: message })
+      log(`${h.host}: FAILED: ${message}`)
     }
   }
   return results

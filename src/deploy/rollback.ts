@@ -215,9 +215,20 @@ export async function rollbackHost(
       )
       return { host: hostName, from: current.id, to: target.id, durationMs: Date.now() - started, services }
     } catch (error) {
-      // Not healthy (or interrupted): back onto what it ran, whatever the signal said.
+      // Not healthy (or interrupted): back onto what it ran, whatever the signal said, and waited for
+      // (not abandonable: a second Ctrl-C exits at once), so that the error can say how it is left.
       await exec.run(switchCurrent(host.baseDir, current.id))
       await exec.run(composeUp(back), { timeoutMs: 30 * 60_000 })
+      const backHealth = await waitHealthy(
+        exec,
+        input.project,
+        recordTarget(hostName, current),
+        { ...options, abort: new AbortController().signal, redact: input.redact },
+        progress(input, hostName, 'rollback'),
+      ).then(
+        () => 'healthy',
+        (unhealthy: unknown) => `not healthy: ${input.redact(errorMessage(unhealthy))}`,
+      )
       await recordAndPrune(
         exec,
         host.baseDir,
@@ -230,7 +241,7 @@ export async function rollbackHost(
       ).catch(() => undefined)
       throw new UserError(
         `${hostName}: rollback to ${target.id} failed: ${input.redact(errorMessage(error))}`,
-        `The host is back on ${current.id}.`,
+        `The host is back on ${current.id}, ${backHealth}.`,
       )
     }
   } finally {

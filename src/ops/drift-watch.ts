@@ -49,33 +49,40 @@ export function driftChanges(previous: DriftReport | null, current: DriftReport)
   ]
 }
 
-/** Sends each change to every webhook and ntfy receiver; returns a warning per failed delivery. */
+/** Sends each change to every webhook and ntfy receiver; returns a warning for each receiver that did not take one. */
 export async function notifyChanges(
   project: Project,
   secrets: ReadonlyMap<string, string>,
   changes: readonly DriftChange[],
+  redact: (text: string) => string,
   send: typeof request = request,
 ): Promise<string[]> {
   const warnings: string[] = []
   const receivers = project.platform.alertReceivers.filter((r) => r.webhook || r.ntfy)
-  for (const receiver of receivers)
-    for (const change of changes) {
-      try {
-        const { url, headers, body } = delivery(receiver, secrets, change)
-        const response = await send(url, {
-          method: 'POST',
-          headers,
-          body,
-          headersTimeout: NOTIFY_TIMEOUT_MS,
-          bodyTimeout: NOTIFY_TIMEOUT_MS,
-          signal: AbortSignal.timeout(NOTIFY_TIMEOUT_MS),
-        })
-        await response.body.dump()
-        if (response.statusCode >= 300) throw new Error(`HTTP ${response.statusCode}`)
-      } catch (error) {
-        warnings.push(`warning: drift notice to receiver ${receiver.name} not delivered: ${errorMessage(error)}`)
+  // What a host said goes out masked, as on the terminal; receivers in parallel, each change in order.
+  const masked = changes.map((c) => ({ ...c, detail: redact(c.detail), text: redact(c.text) }))
+  await Promise.all(
+    receivers.map(async (receiver) => {
+      for (const change of masked) {
+        try {
+          const { url, headers, body } = delivery(receiver, secrets, change)
+          const response = await send(url, {
+            method: 'POST',
+            headers,
+            body,
+            headersTimeout: NOTIFY_TIMEOUT_MS,
+            bodyTimeout: NOTIFY_TIMEOUT_MS,
+            signal: AbortSignal.timeout(NOTIFY_TIMEOUT_MS),
+          })
+          await response.body.dump()
+          if (response.statusCode >= 300) throw new Error(`HTTP ${response.statusCode}`)
+        } catch (error) {
+          warnings.push(`warning: drift notice to receiver ${receiver.name} not delivered: ${errorMessage(error)}`)
+          return // a receiver that does not answer is not tried again this round
+        }
       }
-    }
+    }),
+  )
   return warnings
 }
 

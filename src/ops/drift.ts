@@ -115,9 +115,9 @@ export function containerDrift(
 }
 
 /** What the image reference names on the host now: its id, null when it names nothing. */
-async function imageIdOf(exec: Executor, ref: string): Promise<string | null> {
+async function imageIdOf(exec: Executor, ref: string, timeoutMs: number): Promise<string | null> {
   try {
-    const info = (await withDeadline(exec.host, 'the Docker API (inspect image)', REMOTE_WAIT_MS, (signal) =>
+    const info = (await withDeadline(exec.host, 'the Docker API (inspect image)', timeoutMs, (signal) =>
       inspectImage(exec.docker(), ref, signal),
     )) as { Id?: unknown } | null
     return typeof info?.Id === 'string' && /^sha256:[0-9a-f]{64}$/.test(info.Id) ? info.Id : null
@@ -127,9 +127,14 @@ async function imageIdOf(exec: Executor, ref: string): Promise<string | null> {
   }
 }
 
-export async function hostDrift(exec: Executor, project: Project, host: string): Promise<HostDrift> {
+export async function hostDrift(
+  exec: Executor,
+  project: Project,
+  host: string,
+  timeoutMs = REMOTE_WAIT_MS,
+): Promise<HostDrift> {
   const baseDir = project.hosts[host]!.baseDir
-  const result = await gatherFacts(exec, project, host)
+  const result = await gatherFacts(exec, project, host, timeoutMs)
   const facts = result.facts
   if (!facts)
     return {
@@ -145,12 +150,12 @@ export async function hostDrift(exec: Executor, project: Project, host: string):
   if (!current) return { host, release: null, drift: [], error: `${host} runs no release ai-platform recorded` }
   const target = { compose: facts.compose, project: current.composeProject, baseDir, releaseId: current.id }
   const [containers, hashes, files] = await Promise.all([
-    listProject(exec, current.composeProject),
-    exec.run(composeConfigHashes(target), { timeoutMs: REMOTE_WAIT_MS }),
-    exec.run(checkReleaseFiles(baseDir), { timeoutMs: REMOTE_WAIT_MS }),
+    listProject(exec, current.composeProject, { timeoutMs }),
+    exec.run(composeConfigHashes(target), { timeoutMs }),
+    exec.run(checkReleaseFiles(baseDir), { timeoutMs }),
   ])
   const refs = [...new Set(current.services.map((s) => s.image))]
-  const images = new Map(await Promise.all(refs.map(async (r) => [r, await imageIdOf(exec, r)] as const)))
+  const images = new Map(await Promise.all(refs.map(async (r) => [r, await imageIdOf(exec, r, timeoutMs)] as const)))
   const drift = [
     ...containerDrift(current.services, containers, parseConfigHashes(hashes.stdout), images),
     ...parseFileCheck(files.stdout),
@@ -174,12 +179,18 @@ export async function driftRound(
   const hosts = resolveTargets(project, { selectors })
   const own = connections === undefined
   const pool =
-    connections ?? connector(project, { acceptNew: options.acceptNew === true, attempts: 1, redact: options.redact })
+    connections ??
+    connector(project, {
+      acceptNew: options.acceptNew === true,
+      attempts: 1,
+      readyTimeoutMs: options.timeoutMs ?? REMOTE_WAIT_MS,
+      redact: options.redact,
+    })
   try {
     const results = await Promise.all(
       hosts.map(async (host): Promise<HostDrift> => {
         try {
-          return await hostDrift(await pool.get(host), project, host)
+          return await hostDrift(await pool.get(host), project, host, options.timeoutMs ?? REMOTE_WAIT_MS)
         } catch (error) {
           return { host, release: null, drift: [], error: errorMessage(error) }
         }

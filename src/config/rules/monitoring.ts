@@ -5,7 +5,7 @@
 // empty file and the receiver or scrape would fail at run time instead of at `validate`.
 // Receivers are also exactly one kind (webhook, ntfy, email) under a name of their own.
 import type { ConfigIssue } from '../issues.js'
-import type { Platform, Service } from '../model.js'
+import type { Platform, Service, Stack } from '../model.js'
 import { originOf, type Origins } from '../origins.js'
 import { configIssueAt, type PathSegment, type SourceFile } from '../source.js'
 import { passedInEnvironment } from './models.js'
@@ -17,7 +17,9 @@ export function alertRules(
   platform: Platform,
   services: Readonly<Record<string, Service>>,
   source: SourceFile,
+  files: ReaderFiles,
 ): ConfigIssue[] {
+  const readers = readersOf('alerts.receivers', files, services)
   const issues: ConfigIssue[] = []
   const seen = new Set<string>()
   platform.alertReceivers.forEach((receiver, index) => {
@@ -56,7 +58,9 @@ export function alertRules(
     ]
     for (const [kind, key, name] of secrets)
       if (name !== undefined)
-        issues.push(...secretFileIssues(platform, services, name, source, [...path, kind, key], 'Alertmanager'))
+        issues.push(
+          ...secretFileIssues(platform, services, readers, name, source, [...path, kind, key], 'Alertmanager'),
+        )
   })
   return issues
 }
@@ -66,7 +70,9 @@ export function metricsSecretRules(
   platform: Platform,
   services: Readonly<Record<string, Service>>,
   origins: Origins,
+  files: ReaderFiles,
 ): ConfigIssue[] {
+  const readers = readersOf('prometheus.jobs', files, services)
   return Object.values(services).flatMap((service) => {
     const name = service.metrics?.bearerSecret
     if (name === undefined || service.hosts.length === 0) return []
@@ -74,6 +80,7 @@ export function metricsSecretRules(
     return secretFileIssues(
       platform,
       services,
+      readers,
       name,
       source,
       [...path, 'x-ai-platform', 'metrics', 'bearer_secret'],
@@ -82,9 +89,35 @@ export function metricsSecretRules(
   })
 }
 
+/** The stacks' rendered files and the templates they come from, to find which services read a secret file. */
+export interface ReaderFiles {
+  stacks: readonly Stack[]
+  templates: Readonly<Record<string, string>>
+}
+
+/**
+ * The services that mount a file rendered from a template naming `marker` (alertmanager.yml names
+ * `alerts.receivers`, prometheus.yml `prometheus.jobs`): the ones whose environment must carry the secret.
+ */
+function readersOf(marker: string, files: ReaderFiles, services: Readonly<Record<string, Service>>): Service[] {
+  const readers = new Set<Service>()
+  for (const stack of files.stacks)
+    for (const file of stack.files) {
+      if (!files.templates[file.template]?.includes(marker)) continue
+      const mount = `{{file '${file.path}'}}`
+      for (const name of stack.services) {
+        const service = services[name]
+        if (service && service.hosts.length > 0 && JSON.stringify(service.compose.volumes ?? []).includes(mount))
+          readers.add(service)
+      }
+    }
+  return [...readers]
+}
+
 function secretFileIssues(
   platform: Platform,
   services: Readonly<Record<string, Service>>,
+  readers: readonly Service[],
   name: string,
   source: SourceFile,
   at: PathSegment[],
@@ -97,6 +130,21 @@ function secretFileIssues(
         got: JSON.stringify(name),
       }),
     ]
+  // The services that read the file must each be given it; with none placed, some service at least.
+  if (readers.length > 0) {
+    const without = readers.filter((r) => !passedInEnvironment({ [r.name]: r }, name)).map((r) => r.name)
+    if (without.length > 0)
+      return [
+        configIssueAt(
+          'secret-file',
+          source,
+          at,
+          `${without.join(', ')} read${without.length === 1 ? 's' : ''} it from /run/secrets/${name}, written from ${without.length === 1 ? 'its' : 'their'} environment at start, but ${without.length === 1 ? 'its' : 'their'} environment does not pass ${name}`,
+          { allowed: `${name}: \${${name}} in the environment of ${without.join(', ')}` },
+        ),
+      ]
+    return []
+  }
   if (!passedInEnvironment(services, name))
     return [
       configIssueAt(

@@ -166,6 +166,7 @@ describe.skipIf(!HAVE_FLEET)('fleet releases', () => {
       [order[2], 'not-started'],
     ])
     expect(failed.json.hosts[1].error).toMatch(/rollback to \d{8}T\d{6}Z-[0-9a-f]{8} failed: .* unhealthy/)
+    expect(failed.json.hosts[1].error).toContain(`The host is back on ${c.currents[broken]}, healthy.`)
     expect(failed.json.fleetRelease).toBeUndefined()
     const after = await currents()
     expect(after[order[0]]).toBe(a.currents[order[0]])

@@ -658,9 +658,9 @@ describe('rollback HOST (manual)', () => {
       (error: unknown) => error as Error & { hint?: string },
     )
     expect(errorMessage(failure)).toMatch(new RegExp(`^solo1: rollback to ${v2} failed: solo1: solo exited with 1`))
-    expect(failure?.hint).toBe(`The host is back on ${v3}.`)
+    expect(failure?.hint).toBe(`The host is back on ${v3}, healthy.`)
     expect(memory.current).toBe(v3)
-    expect(memory.log.slice(-4)).toEqual([`switch ${v3}`, `up ${v3}`, 'record failed', 'release lock'])
+    expect(memory.log.slice(-5)).toEqual([`switch ${v3}`, `up ${v3}`, 'check solo v3', 'record failed', 'release lock'])
     expect(memory.events().at(-1)).toMatchObject({ event: 'failed', release: v2, healthy: false, rollbackFrom: v3 })
     expect(memory.releases.has(v1!)).toBe(true)
   })

@@ -83,6 +83,20 @@ describe('fleet releases', () => {
       run,
     )!
     expect(lost.hosts[1]).toEqual({ host: 'nyx', release: null, status: 'failed' })
+    // failed before its switch (locked, unreachable image...): still on what it ran; never started: the same
+    const before = fleetReleaseOf(
+      [
+        report('erebus', 'deployed', { release: A }),
+        report('nyx', 'failed', { release: A, previous: C, rollback: { status: 'none', release: C } }),
+        report('moros', 'skipped', { previous: B }),
+      ],
+      hashes,
+      run,
+    )!
+    expect(before.hosts.slice(1)).toEqual([
+      { host: 'nyx', release: C, status: 'failed' },
+      { host: 'moros', release: B, status: 'skipped' },
+    ])
   })
 
   it('no host changed, no fleet release: unchanged, or failed and rolled back', () => {
@@ -117,9 +131,18 @@ describe('fleet releases', () => {
       JSON.stringify({ ...good, hosts: [{ host: 'erebus', release: A, status: 'owned' }] }),
       JSON.stringify({ ...good, digest: 'x' }),
       JSON.stringify({ ...good, time: 'yesterday' }),
+      JSON.stringify({ ...good, command: 'deploy\n2026-12-01 fake line' }),
+      JSON.stringify({ ...good, user: 'ops\u001b[2J' }),
       JSON.stringify([good]),
       'null',
     ]
+    // a long command line is cut when recorded, so every reader still takes the record
+    const long = fleetReleaseOf([report('erebus', 'deployed', { release: A })], hashes, {
+      ...run,
+      command: 'x'.repeat(5000),
+    })!
+    expect(long.command).toHaveLength(1000)
+    expect(parseFleetReleases(JSON.stringify(long)).releases).toEqual([long])
     const parsed = parseFleetReleases([JSON.stringify(good), ...bad, ''].join('\n'))
     expect(parsed.releases).toEqual([good])
     expect(parsed.rejected).toBe(bad.length)

@@ -10,7 +10,10 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { renderHost } from '../../../src/render/render.js'
+import { formatIssue } from '../../../src/errors.js'
+import { validateProject } from '../../../src/validate/validate.js'
 import { loadOk } from '../../helpers/load.js'
+import { projectFrom, REPO, removeProject } from '../../helpers/project.js'
 
 async function moros() {
   const { project } = await loadOk()
@@ -118,6 +121,26 @@ describe('Alertmanager receivers', () => {
     const compose = parse(render.compose.content) as { services: Record<string, any> }
     expect(compose.services.prometheus.environment).toEqual({ QDRANT_API_KEY: '${QDRANT_API_KEY}' })
     expect(compose.services.prometheus.tmpfs).toEqual(['/run/secrets'])
+  })
+
+  it('validate: the service that reads the file must pass the secret, not just any service', async () => {
+    const dir = await projectFrom(REPO, {
+      'stacks/monitoring.yaml': (text) => {
+        expect(text).toContain('      QDRANT_API_KEY: ${QDRANT_API_KEY}\n')
+        return text.replace('      QDRANT_API_KEY: ${QDRANT_API_KEY}\n', '      UNRELATED: "1"\n')
+      },
+    })
+    try {
+      const report = await validateProject(dir)
+      // Qdrant itself and the frontend pass QDRANT_API_KEY; Prometheus, which reads it, no longer does
+      expect(report.issues.filter((i) => i.severity === 'error').map(formatIssue)).toEqual([
+        expect.stringMatching(
+          /^stacks\/databases\.yaml:\d+:\d+ services\.qdrant\.x-ai-platform\.metrics\.bearer_secret: prometheus reads it from \/run\/secrets\/QDRANT_API_KEY, written from its environment at start, but its environment does not pass QDRANT_API_KEY/,
+        ),
+      ])
+    } finally {
+      await removeProject(dir)
+    }
   })
 
   it("the entrypoint writes every variable of the container's environment to a 0600 file, byte for byte, then runs the command", async () => {
