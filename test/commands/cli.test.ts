@@ -137,7 +137,7 @@ describe('ai-platform CLI', () => {
     expect(created.code, created.stderr).toBe(0)
     expect(JSON.parse(created.stdout)).toMatchObject({
       from: 'fastapi-platform',
-      copied: ['inventory', 'stacks', 'templates', 'docker', 'schemas'],
+      copied: ['inventory', 'stacks', 'templates', 'docker', 'README.md', 'schemas'],
     })
     expect((await stat(join(project, 'docker/app/Dockerfile'))).isFile()).toBe(true)
     // the editors' schema comments point at the copy's own schemas/
