@@ -102,11 +102,12 @@ describe.skipIf(!HAVE_FLEET)('drift', () => {
     await platform.edit('inventory/platform.yaml', (text) =>
       text.replace(
         /^platform:\n/,
-        `platform:\n  alerts:\n    receivers:\n      - { name: hook, webhook: { url: "http://127.0.0.1:${port}/drift", bearer_secret: REDIS_PASSWORD } }\n`,
+        `platform:\n  alerts:\n    receivers:\n      - { name: hook, webhook: { url: "http://127.0.0.1:${port}/drift", bearer_secret: NTFY_TOKEN } }\n`,
       ),
     )
     const secrets = await readFile(join(platform.dir, 'secrets.env'), 'utf8')
-    const token = /^REDIS_PASSWORD=(.*)$/m.exec(secrets)![1]
+    // a secret the test platform's Alertmanager passes (validate requires it of a receiver's secret)
+    const token = /^NTFY_TOKEN=(.*)$/m.exec(secrets)![1]
     const erebus = fleetHost(platform.fleet, 'erebus')
     const watch = spawn(
       process.execPath,
@@ -123,6 +124,7 @@ describe.skipIf(!HAVE_FLEET)('drift', () => {
       ],
       { env: platform.env, stdio: ['ignore', 'pipe', 'pipe'] },
     )
+    const exited = new Promise((r) => watch.once('exit', r))
     let out = ''
     watch.stdout.on('data', (c) => (out += c))
     watch.stderr.on('data', (c) => (out += c))
@@ -131,6 +133,7 @@ describe.skipIf(!HAVE_FLEET)('drift', () => {
     ).stdout.trim()
     try {
       await new Promise((r) => setTimeout(r, 3000)) // the first round: no drift, nothing sent
+      expect(watch.exitCode, out).toBeNull() // still watching
       expect(posts).toEqual([])
       await dockerOutside(erebus, ['stop', '-t', '1', exporter])
       await waitFor('the drift notice', async () => posts.length >= 1, 60_000, 500)
@@ -145,7 +148,7 @@ describe.skipIf(!HAVE_FLEET)('drift', () => {
       expect(out).not.toContain(token!)
     } finally {
       watch.kill('SIGINT')
-      await new Promise((r) => watch.once('exit', r))
+      await exited
       server.close()
       await dockerOutside(erebus, ['start', exporter])
       await platform.edit('inventory/platform.yaml', (text) => text.replace(/^ {2}alerts:\n(?: {4,}.*\n)+/m, ''))

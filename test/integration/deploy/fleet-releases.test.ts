@@ -176,5 +176,17 @@ describe.skipIf(!HAVE_FLEET)('fleet releases', () => {
     expect(state.containers.filter((x) => x.state !== 'running' && x.state !== 'exited')).toEqual([])
     const health = await platform.cli(['health', broken, '--json'])
     expect(health.code, health.stdout.slice(0, 2000)).toBe(0)
+
+    // a host that no longer keeps its release: refused before anything changes, naming it
+    const last = order[2] as string
+    await rm(join(fleetHost(platform.fleet, last).outside.baseDir, 'releases', a.currents[last]), {
+      recursive: true,
+      force: true,
+    })
+    const before = await currents()
+    const refused = await platform.cli(['rollback', '--fleet', a.id, '--yes'])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain(`error: ${last} no longer keeps ${a.currents[last]}: nothing was changed`)
+    expect(await currents()).toEqual(before)
   }, 900_000)
 })
