@@ -95,7 +95,7 @@ describe.skipIf(!HAVE_FLEET)('example platforms on the fleet', () => {
     // the containers in one CI run of two); the rollout's pause shortened to 2 s.
     const agents = (version: string) => (service: string, def: Record<string, any>) => {
       if (service !== 'agents') return
-      def.healthcheck = { ...def.healthcheck, interval: '8s', retries: 3, start_period: '1s' }
+      def.healthcheck = { ...def.healthcheck, interval: '20s', retries: 3, start_period: '1s' }
       def.environment.VERSION = version
       expect(def['x-ai-platform'].rollout).toEqual({ batch: 10, pause_s: 30 })
       def['x-ai-platform'].rollout = { batch: 10, pause_s: 2 }
