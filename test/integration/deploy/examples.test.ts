@@ -91,7 +91,7 @@ describe.skipIf(!HAVE_FLEET)('example platforms on the fleet', () => {
       hostMap: { switchboard: 'hephaestus', hive: 'erebus', forge: 'orpheus', kiln: 'kratos' },
       models: ['llama3.1:8b', 'llama3.2:3b', 'tinyllama'],
     }
-    // 131 health checks on one 2-core machine: every 20 s (at 10 s, dockerd 20.10 took over 30 s to list
+    // 131 health checks on one 2-core machine: every 20 s (at 8 s, dockerd 20.10 took over 30 s to list
     // the containers in one CI run of two); the rollout's pause shortened to 2 s.
     const agents = (version: string) => (service: string, def: Record<string, any>) => {
       if (service !== 'agents') return
