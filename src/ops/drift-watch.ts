@@ -55,7 +55,6 @@ export async function notifyChanges(
   secrets: ReadonlyMap<string, string>,
   changes: readonly DriftChange[],
   redact: (text: string) => string,
-  send: typeof request = request,
 ): Promise<string[]> {
   const warnings: string[] = []
   const receivers = project.platform.alertReceivers.filter((r) => r.webhook || r.ntfy)
@@ -66,7 +65,7 @@ export async function notifyChanges(
       for (const change of masked) {
         try {
           const { url, headers, body } = delivery(receiver, secrets, change)
-          const response = await send(url, {
+          const response = await request(url, {
             method: 'POST',
             headers,
             body,
