@@ -2,7 +2,8 @@
 import type Docker from 'dockerode'
 import { RemoteError } from '../errors.js'
 import type { Executor, WaitOptions } from '../remote/executor.js'
-import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
+import { NoAnswer, REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
+import { retry } from '../util/retry.js'
 
 export interface ContainerState {
   id: string
@@ -82,6 +83,38 @@ export function listProject(
     options.timeoutMs ?? REMOTE_WAIT_MS,
     (signal) => projectContainers(exec.docker(), project, signal, exec.host),
     options.signal,
+  )
+}
+
+/**
+ * listProject asked again, until `deadline` (epoch ms), while the host's Docker engine does not answer
+ * within `timeoutMs` (default REMOTE_WAIT_MS): for the waits of a deploy, which have a deadline of their own. A loaded host
+ * creating a batch of containers has taken over 30 s to answer one list (dockerd 20.10, 141
+ * containers, 2 cores shared with nine other hosts).
+ */
+export function listProjectUntil(
+  exec: Pick<Executor, 'host' | 'docker'>,
+  project: string,
+  deadline: number,
+  options: { signal?: AbortSignal; onSlow?: (error: NoAnswer) => void; timeoutMs?: number } = {},
+): Promise<ContainerState[]> {
+  const each = options.timeoutMs ?? REMOTE_WAIT_MS
+  return retry(
+    () =>
+      listProject(exec, project, {
+        // each read within what is left (a few seconds at least, so one can still succeed)
+        timeoutMs: Math.min(each, Math.max(Math.min(each, 5000), deadline - Date.now())),
+        ...(options.signal ? { signal: options.signal } : {}),
+      }),
+    {
+      attempts: Infinity,
+      baseMs: 500,
+      capMs: 2000,
+      deadline,
+      signal: options.signal,
+      retryable: (error) => error instanceof NoAnswer,
+      onRetry: (error) => options.onSlow?.(error as NoAnswer),
+    },
   )
 }
 

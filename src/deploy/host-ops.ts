@@ -15,7 +15,7 @@ import {
 } from '../remote/commands.js'
 import type { Executor } from '../remote/executor.js'
 import { factsScript } from '../remote/facts.js'
-import { REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
+import { NoAnswer, REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
 import { retry } from '../util/retry.js'
 import {
   containerLogTail,
@@ -227,7 +227,14 @@ async function waitHealthyWith(
   const interrupted = () => new StepFailure(`${target.host}: interrupted while waiting for health`)
   const round = async (): Promise<ServiceState[]> => {
     const containers = await listProject(exec, target.composeProject, wait()).catch((error: unknown) => {
-      throw options.abort.aborted ? interrupted() : error
+      if (options.abort.aborted) throw interrupted()
+      // An engine too busy to answer one list (creating containers on a loaded host) is asked again.
+      if (error instanceof NoAnswer)
+        throw new NotHealthyYet(
+          `waiting for the Docker API (${error.detail})`,
+          `${target.host}: not healthy within ${options.healthTimeoutS} s: ${error.detail}`,
+        )
+      throw error
     })
     const readiness = evaluateReadiness(target.expected, containers)
     if (readiness.ready) {

@@ -10,7 +10,7 @@ import { composeConfigHash, composeScaleUp, type ComposeTarget } from '../remote
 import type { Executor } from '../remote/executor.js'
 import { withDeadline } from '../util/deadline.js'
 import { abortableSleep, retry } from '../util/retry.js'
-import { evaluateReadiness, listProject, type ContainerState } from './containers.js'
+import { evaluateReadiness, listProjectUntil, type ContainerState } from './containers.js'
 import { StepFailure } from './host-ops.js'
 
 /** One batch: containers of the new definition to start, then old ones to remove. */
@@ -84,8 +84,14 @@ export async function rollOut(
   const host = exec.host
   const hashed = await exec.run(composeConfigHash(target, service.name), { timeoutMs: 60_000, signal: options.abort })
   const hash = parseConfigHash(hashed.stdout, service.name, host)
+  // Each read waits out a Docker engine too busy to answer (up to the health timeout), as a health wait does.
   const mine = async (signal: AbortSignal | undefined = options.abort) =>
-    (await listProject(exec, target.project, signal ? { signal } : {})).filter((c) => c.service === service.name)
+    (
+      await listProjectUntil(exec, target.project, Date.now() + options.healthTimeoutS * 1000, {
+        ...(signal ? { signal } : {}),
+        onSlow: (error) => options.onProgress(`${service.name}: ${error.detail}, asking again`),
+      })
+    ).filter((c) => c.service === service.name)
   const first = await mine()
   const old = first.filter((c) => c.configHash !== hash)
   if (old.length === 0) return null
@@ -147,9 +153,12 @@ async function waitNewReady(
   const expected = [{ name: service, oneshot: false, replicas: count }]
   let waiting = ''
   const round = async () => {
-    const containers = (await listProject(exec, project, { signal: options.abort })).filter(
-      (c) => c.service === service && c.configHash === hash,
-    )
+    const containers = (
+      await listProjectUntil(exec, project, deadline, {
+        signal: options.abort,
+        onSlow: (error) => options.onProgress(`${label}: ${error.detail}, asking again`),
+      })
+    ).filter((c) => c.service === service && c.configHash === hash)
     const readiness = evaluateReadiness(expected, containers)
     if (readiness.ready) return
     if (readiness.failed.length > 0) throw new StepFailure(readiness.failed.map((f) => f.reason).join(', '))

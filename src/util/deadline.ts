@@ -3,6 +3,17 @@
 // work itself never notices its signal.
 import { RemoteError } from '../errors.js'
 
+/** What a wait that ran out of time rejects with (an interruption is a plain RemoteError). */
+export class NoAnswer extends RemoteError {
+  /** The message without the host: `WHAT: no answer within N s`. */
+  readonly detail: string
+  constructor(host: string, what: string, ms: number) {
+    const detail = `${what}: no answer within ${seconds(ms)}`
+    super({ host, message: `${host}: ${detail}` })
+    this.detail = detail
+  }
+}
+
 /** For a remote wait that has no timeout of its own to inherit. */
 export const REMOTE_WAIT_MS = 30_000
 
@@ -28,10 +39,9 @@ export function withDeadline<T>(
   return new Promise<T>((resolve, reject) => {
     const fail = (timedOut: boolean): void => {
       reject(
-        new RemoteError({
-          host,
-          message: timedOut ? `${host}: ${what}: no answer within ${seconds(ms)}` : `${host}: ${what} was interrupted`,
-        }),
+        timedOut
+          ? new NoAnswer(host, what, ms)
+          : new RemoteError({ host, message: `${host}: ${what} was interrupted` }),
       )
       controller.abort()
     }

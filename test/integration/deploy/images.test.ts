@@ -128,17 +128,24 @@ describe.skipIf(!HAVE_FLEET)('images built from source', () => {
   }, 600_000)
 
   it('deploy pulls it on both hosts with the log-in and runs it; no host keeps a credential', async () => {
-    // zelus never built it: its engine must pull from the registry
-    await hostDocker(fleetHost(platform.fleet, 'zelus'))
-      .getImage((await platform.cli(['images', 'build', '--dry-run', '--json'])).json.images[0].ref)
-      .remove({ force: true })
-      .catch(() => undefined)
+    // neither host keeps a copy (zelus never built it, the builder's own is removed): both engines
+    // must pull it from the registry
+    const ref: string = (await platform.cli(['images', 'build', '--dry-run', '--json'])).json.images[0].ref
+    for (const name of HOSTS) {
+      const docker = hostDocker(fleetHost(platform.fleet, name))
+      await docker
+        .getImage(ref)
+        .remove({ force: true })
+        .catch(() => undefined)
+      await expect(docker.getImage(ref).inspect()).rejects.toMatchObject({ statusCode: 404 })
+    }
     const run = await platform.cli(['deploy', ...HOSTS, '--yes', '--json'])
     expect(run.code, run.stderr).toBe(0)
     for (const name of HOSTS) {
       const host = fleetHost(platform.fleet, name)
       const state = await hostState(host)
       expect(state.containers.find((c) => c.service === 'hello')).toMatchObject({ state: 'running' })
+      await expect(hostDocker(host).getImage(ref).inspect()).resolves.toMatchObject({ RepoTags: [ref] })
       const body = await fetch(`http://${host.address}:${PORT}/greeting`).then((r) => r.text())
       expect(body).toBe('from source\n')
       // nothing the deploy left on the host holds the password: not the release, not a docker config

@@ -2,6 +2,7 @@
 // `status` show it, `down` removes its container and only its, both record a history line; a deploy
 // of a new release keeps a started one running on that release, and leaves a stopped one stopped. erebus
 // runs Compose v2, thanatos v1.
+import { readFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fleetHost } from '../../fleet/fleet.js'
 import { dockerOutside } from '../fleet/helpers.js'
@@ -77,6 +78,25 @@ describe.skipIf(!HAVE_FLEET)('on-demand services', () => {
     // nothing else was touched: the same containers, not recreated
     expect(after.map((c) => c.id).sort()).toEqual(before.map((c) => c.id).sort())
     expect((await hostState(fleetHost(platform.fleet, 'erebus'))).history.at(-1)).toMatchObject({ event: 'stopped' })
+    // both recorded in the local audit log, on the release they ran on
+    const audit = (await readFile(platform.auditLog, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+    expect(audit.slice(-2)).toEqual([
+      expect.objectContaining({
+        host: 'erebus',
+        status: 'started',
+        release: erebus.current,
+        services: ['redis-exporter'],
+      }),
+      expect.objectContaining({
+        host: 'erebus',
+        status: 'stopped',
+        release: erebus.current,
+        services: ['redis-exporter'],
+      }),
+    ])
   }, 300_000)
 
   it('a deploy of a new release keeps a started one running, recreated on the new release', async () => {

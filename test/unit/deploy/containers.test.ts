@@ -1,14 +1,17 @@
+import type Docker from 'dockerode'
 import { describe, expect, it } from 'vitest'
 import {
   demux,
   evaluateReadiness,
   exitCodeFromStatus,
   healthFromStatus,
+  listProjectUntil,
   replicaSummary,
   type ContainerState,
 } from '../../../src/deploy/containers.js'
 import { parseHolder } from '../../../src/deploy/engine.js'
 import { releaseId } from '../../../src/deploy/release.js'
+import { NoAnswer } from '../../../src/util/deadline.js'
 
 const c = (service: string, state: string, status: string, created = 1): ContainerState => ({
   id: service,
@@ -193,5 +196,66 @@ describe('container readiness', () => {
 
   it('release ids sort by time and name the content', () => {
     expect(releaseId(new Date('2026-11-23T01:02:03.456Z'), 'abcdef1234')).toBe('20261123T010203Z-abcdef12')
+  })
+})
+
+describe('listProjectUntil', () => {
+  // A Docker API whose first `hangs` lists never answer (until their request is aborted), then answers [].
+  const engine = (hangs: number, fail?: Error) => {
+    let calls = 0
+    const listContainers = (options: { abortSignal?: AbortSignal }) => {
+      calls++
+      if (fail) return Promise.reject(fail)
+      if (calls > hangs) return Promise.resolve([])
+      return new Promise((_, reject) =>
+        options.abortSignal?.addEventListener('abort', () => reject(new Error('aborted'))),
+      )
+    }
+    const exec = { host: 'hive', docker: () => ({ listContainers }) as unknown as Docker }
+    return { exec, calls: () => calls }
+  }
+
+  it('asks again while the engine does not answer, until it does', async () => {
+    const { exec, calls } = engine(2)
+    const slow: string[] = []
+    const list = await listProjectUntil(exec, 'aip', Date.now() + 10_000, {
+      timeoutMs: 100,
+      onSlow: (error) => slow.push(error.detail),
+    })
+    expect(list).toEqual([])
+    expect(calls()).toBe(3)
+    expect(slow).toEqual([
+      'the Docker API (list containers): no answer within 0.1 s',
+      'the Docker API (list containers): no answer within 0.1 s',
+    ])
+  })
+
+  it('gives up at its deadline with the last NoAnswer', async () => {
+    const { exec, calls } = engine(Infinity)
+    const started = Date.now()
+    const error: unknown = await listProjectUntil(exec, 'aip', Date.now() + 600, { timeoutMs: 100 }).catch((e) => e)
+    expect(error).toBeInstanceOf(NoAnswer)
+    expect((error as Error).message).toBe('hive: the Docker API (list containers): no answer within 0.1 s')
+    expect(calls()).toBeGreaterThan(1)
+    expect(Date.now() - started).toBeLessThan(3000)
+  })
+
+  it('any other failure is final at once', async () => {
+    const { exec, calls } = engine(0, new Error('connect ECONNREFUSED'))
+    await expect(listProjectUntil(exec, 'aip', Date.now() + 10_000, { timeoutMs: 100 })).rejects.toThrow(
+      'connect ECONNREFUSED',
+    )
+    expect(calls()).toBe(1)
+  })
+
+  it('an abort ends it at once', async () => {
+    const { exec } = engine(Infinity)
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 150)
+    const started = Date.now()
+    await expect(
+      listProjectUntil(exec, 'aip', Date.now() + 10_000, { timeoutMs: 100, signal: controller.signal }),
+    ).rejects.toThrow()
+    expect(Date.now() - started).toBeLessThan(2000)
   })
 })
