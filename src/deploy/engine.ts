@@ -59,6 +59,8 @@ export interface DeployOptions {
   lockWaitS: number
   lockStaleS: number
   healthTimeoutS: number
+  /** Each read of a host during a wait (default REMOTE_WAIT_MS); tests shorten it. */
+  readTimeoutMs?: number
   pull: 'missing' | 'always' | 'never'
   command: string
   tool: string

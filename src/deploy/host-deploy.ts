@@ -332,6 +332,7 @@ export async function deployHost(
           for (const service of rolling) {
             const result = await rollOut(executor, compose(id), service, {
               healthTimeoutS: options.healthTimeoutS,
+              ...(options.readTimeoutMs ? { readTimeoutMs: options.readTimeoutMs } : {}),
               abort: options.abort,
               onProgress: progress(input, host.name, 'rollout'),
             })

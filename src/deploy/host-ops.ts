@@ -184,6 +184,8 @@ export function recordTarget(host: string, record: ReleaseRecord): HealthTarget 
 
 export interface HealthWait {
   healthTimeoutS: number
+  /** Each read of the host (default REMOTE_WAIT_MS): one with no answer by then is asked again. */
+  readTimeoutMs?: number
   abort: AbortSignal
   /** Masks secret values in the container log lines an error quotes. */
   redact: (text: string) => string
@@ -218,9 +220,10 @@ async function waitHealthyWith(
 ): Promise<ServiceState[]> {
   const docker = exec.docker()
   const deadline = Date.now() + options.healthTimeoutS * 1000
+  const each = options.readTimeoutMs ?? REMOTE_WAIT_MS
   // Each read of the host is bounded too: by what is left of the health timeout (a few seconds at least).
   const wait = () => ({
-    timeoutMs: Math.min(REMOTE_WAIT_MS, Math.max(5000, deadline - Date.now())),
+    timeoutMs: Math.min(each, Math.max(Math.min(each, 5000), deadline - Date.now())),
     signal: options.abort,
   })
   const host = project.hosts[target.host]!
@@ -231,7 +234,7 @@ async function waitHealthyWith(
       // An engine too busy to answer one list (creating containers on a loaded host) is asked again.
       if (error instanceof NoAnswer)
         throw new NotHealthyYet(
-          `waiting for the Docker API (${error.detail})`,
+          `waiting: ${error.detail}`,
           `${target.host}: not healthy within ${options.healthTimeoutS} s: ${error.detail}`,
         )
       throw error

@@ -33,7 +33,7 @@ import { parseReleaseRecord, RELEASE_ID, type ReleaseRecord } from './release.js
 /** After a failed deploy that switched `current`: back to `before` (or, on a first deploy, no release at all). */
 export async function rollBackFailed(
   input: Pick<HostInput, 'project' | 'emit' | 'redact'>,
-  options: { healthTimeoutS: number; command: string },
+  options: { healthTimeoutS: number; readTimeoutMs?: number; command: string },
   exec: Executor,
   host: { name: string; baseDir: string },
   facts: HostFacts,
@@ -86,7 +86,12 @@ export async function rollBackFailed(
       exec,
       input.project,
       recordTarget(host.name, before),
-      { healthTimeoutS: options.healthTimeoutS, abort: calm, redact: input.redact },
+      {
+        healthTimeoutS: options.healthTimeoutS,
+        ...(options.readTimeoutMs ? { readTimeoutMs: options.readTimeoutMs } : {}),
+        abort: calm,
+        redact: input.redact,
+      },
       progress(input, host.name, 'rollback'),
     )
   } catch (unhealthy) {

@@ -59,6 +59,8 @@ export function removalOrder(old: readonly ContainerState[]): ContainerState[] {
 
 export interface RolloutOptions {
   healthTimeoutS: number
+  /** Each read of the host (default REMOTE_WAIT_MS). */
+  readTimeoutMs?: number
   abort: AbortSignal
   onProgress: (text: string) => void
 }
@@ -89,6 +91,7 @@ export async function rollOut(
     (
       await listProjectUntil(exec, target.project, Date.now() + options.healthTimeoutS * 1000, {
         ...(signal ? { signal } : {}),
+        ...(options.readTimeoutMs ? { timeoutMs: options.readTimeoutMs } : {}),
         onSlow: (error) => options.onProgress(`${service.name}: ${error.detail}, asking again`),
       })
     ).filter((c) => c.service === service.name)
@@ -156,6 +159,7 @@ async function waitNewReady(
     const containers = (
       await listProjectUntil(exec, project, deadline, {
         signal: options.abort,
+        ...(options.readTimeoutMs ? { timeoutMs: options.readTimeoutMs } : {}),
         onSlow: (error) => options.onProgress(`${label}: ${error.detail}, asking again`),
       })
     ).filter((c) => c.service === service && c.configHash === hash)

@@ -81,6 +81,8 @@ export class MemoryHost {
   readonly pulls: { image: string; authconfig?: unknown }[] = []
   /** The registry's answer to a pull, as the engine streams it: an `error` line (a refusal) or success. */
   pullError: string | null = null
+  /** The next this many container lists get no answer (an engine too busy to answer), until their request is aborted. */
+  unansweredLists = 0
   /** The connection drops when a command of this step (prefix) is sent, once: it never reaches the host. */
   dropAt: string | null = null
   private created = 0
@@ -350,7 +352,13 @@ export class MemoryHost {
 
   /** The Docker Engine API, as much of it as the engine reads: containers, their logs, image inspection. */
   docker(): Docker {
-    const listContainers = (options: { filters: string }): Promise<unknown[]> => {
+    const listContainers = (options: { filters: string; abortSignal?: AbortSignal }): Promise<unknown[]> => {
+      if (this.unansweredLists > 0) {
+        this.unansweredLists--
+        return new Promise((_, reject) =>
+          options.abortSignal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true }),
+        )
+      }
       const project = (JSON.parse(options.filters) as { label: string[] }).label[0]!.split('=')[1]
       return Promise.resolve(
         this.containers

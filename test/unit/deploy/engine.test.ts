@@ -454,6 +454,44 @@ describe('deploy: Ctrl-C', () => {
   })
 })
 
+describe('deploy: a Docker engine too busy to answer', () => {
+  it('a container list with no answer during the health wait is asked again, and the host is deployed', async () => {
+    newFleet()
+    await run({ selectors: ['solo1'] })
+    const memory = fleet.host('solo1')
+    memory.before = (step) => void (step.startsWith('up ') && (memory.unansweredLists = 2))
+    const { report, events } = await run({ selectors: ['solo1'], tag: 'v2', options: { readTimeoutMs: 100 } })
+    expect(host(report, 'solo1').status).toBe('deployed')
+    expect(memory.unansweredLists).toBe(0)
+    expect(
+      events.filter((e) => e.type === 'progress' && e.step === 'health').map((e) => (e as { text: string }).text),
+    ).toEqual([
+      'waiting: the Docker API (list containers): no answer within 0.1 s',
+      'waiting: the Docker API (list containers): no answer within 0.1 s',
+    ])
+  })
+
+  it('one that never answers fails the wait at the health timeout, saying what did not answer', async () => {
+    newFleet()
+    await run({ selectors: ['solo1'] })
+    const memory = fleet.host('solo1')
+    memory.before = (step) => void (step.startsWith('up ') && (memory.unansweredLists = Infinity))
+    const started = Date.now()
+    const { report } = await run({
+      selectors: ['solo1'],
+      tag: 'v2',
+      options: { healthTimeoutS: 0.5, readTimeoutMs: 100 },
+    })
+    const failed = host(report, 'solo1')
+    expect(failed.status).toBe('failed')
+    expect(failed.error).toBe(
+      'solo1: not healthy within 0.5 s: the Docker API (list containers): no answer within 0.1 s',
+    )
+    expect(failed.rollback).toMatchObject({ status: 'failed' })
+    expect(Date.now() - started).toBeLessThan(5000)
+  })
+})
+
 describe('deploy: automatic rollback', () => {
   it("a release whose checks fail goes back to the previous release, judged by the previous release's own checks", async () => {
     newFleet()
