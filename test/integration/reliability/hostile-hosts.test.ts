@@ -1,7 +1,7 @@
 // Hosts that are broken, slow or hostile cannot hurt the operator: every wait on them ends by its
 // deadline, what they print is bounded, and nothing they answer reaches the terminal as a control
 // sequence. Each test puts one host in that state for real (a fault switch, a file on the host).
-import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fault, fleetHost } from '../../fleet/fleet.js'
@@ -66,6 +66,29 @@ describe.skipIf(!HAVE_FLEET)('hostile, broken and slow hosts', () => {
     }
     const lock = await platform.cli(['lock', 'status', 'zelus', '--json'])
     expect(lock.json.hosts[0].lock).toBeNull()
+  }, 240_000)
+
+  it('backup of a host whose Docker API never answers ends by its deadline with the clear error; nothing is written', async () => {
+    const erebus = fleetHost(platform.fleet, 'erebus')
+    const backups = join(erebus.outside.baseDir, 'backups')
+    const listing = async () => (await readdir(backups, { recursive: true }).catch(() => [])).sort()
+    const before = await listing()
+    await fault('erebus', 'docker-hang')
+    try {
+      const backup = await timed(() => platform.cli(['backup', 'erebus', '--json']))
+      expect(backup.value.code).toBe(1)
+      expect(backup.value.json.backups).toEqual([
+        expect.objectContaining({
+          host: 'erebus',
+          ok: false,
+          error: 'erebus: the Docker API (list containers): no answer within 30 s',
+        }),
+      ])
+      expect(backup.s).toBeLessThan(60)
+      expect(await listing()).toEqual(before)
+    } finally {
+      await fault('erebus', 'docker-unhang')
+    }
   }, 240_000)
 
   it('a host printing far more than any answer needs (an 80 MiB history line) gets an error, not a crash', async () => {
