@@ -5,8 +5,8 @@ import { jsonSafe } from '../src/util/printable.js'
 
 export default class Drift extends BaseCommand {
   static override summary =
-    'What differs between each host and the release it records: containers, images, config files.'
-  static override description = `Per host, against the release it records as current (read from the host; nothing is rendered): a service running fewer containers than the release declares (missing, or stopped), a container made from another definition than the release's (Compose's config-hash), a container whose image reference now names another image (retagged or replaced by hand: the next restart runs something else), and a config file of the release edited or removed on the host. On-demand services are not expected to run. Exit 0 when no host drifted, 1 when one did or could not be read.
+    'What differs between each host and the release it records: containers, images, config files, .env.'
+  static override description = `Per host, against the release it records as current (read from the host; nothing is rendered): a service running fewer containers than the release declares (missing, or stopped), a container made from another definition than the release's (Compose's config-hash), a container whose image reference now names another image (retagged or replaced by hand: the next restart runs something else), a config file of the release edited or removed on the host, and its .env edited or removed (against the .env.sha256 the release carries; an older release without one is not judged on it). On-demand services are not expected to run. Exit 0 when no host drifted, 1 when one did or could not be read.
 
 --watch checks every --interval seconds until Ctrl-C and prints each change (drift that appears or goes away); with --notify each change is also sent to the inventory's alert receivers of kind webhook (JSON {text, host, kind, service, detail, resolved}) and ntfy (the text as the message).
 

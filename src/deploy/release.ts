@@ -11,6 +11,11 @@ import { COMPOSE_FILE, ENV_FILE } from '../render/render.js'
 const RELEASE_FILE = 'release.json'
 /** In each release: `sha256sum -c` lines for its config files, checked after unpacking. */
 const SUMS_FILE = 'files.sha256'
+/**
+ * In each release: the `sha256sum -c` line for its .env, 0600 as the .env itself (whoever can read
+ * it can read the .env, so the digest tells nobody anything new), for `drift` to find an edited .env.
+ */
+const ENV_SUM_FILE = '.env.sha256'
 
 /**
  * What release.json (0644 on the host) holds. No digest of .env: an unsalted sha256 of a short secret
@@ -230,6 +235,7 @@ export async function releaseTarball(render: HostRender, env: string, record: Re
   }
   add(`release/${COMPOSE_FILE}`, render.compose.content, 0o644)
   add(`release/${ENV_FILE}`, env, 0o600)
+  add(`release/${ENV_SUM_FILE}`, `${envDigest(env)}  ${ENV_FILE}\n`, 0o600)
   add(`release/${RELEASE_FILE}`, `${JSON.stringify(record, null, 2)}\n`, 0o644)
   add(`release/${SUMS_FILE}`, fileSums(render), 0o644)
   for (const file of render.files) add(file.path, file.content, parseInt(file.mode, 8))

@@ -3,7 +3,7 @@
 // stopped ones; a container made from another definition than the release's (Compose's config-hash
 // against `compose config --hash` of the release); a container whose image tag now names another
 // image (retagged or replaced by hand: the next restart runs something else); a config file of the
-// release edited or removed on the host (its files.sha256).
+// release edited or removed on the host (its files.sha256), and its .env (its .env.sha256).
 import type { Project } from '../config/model.js'
 import { errorMessage } from '../errors.js'
 import { resolveTargets } from '../plan/plan.js'
@@ -17,7 +17,7 @@ import { inspectImage } from '../deploy/images.js'
 import { gatherFacts } from '../deploy/preflight.js'
 import type { RecordedService } from '../deploy/release.js'
 
-export type DriftKind = 'missing' | 'stopped' | 'definition' | 'image' | 'file'
+export type DriftKind = 'missing' | 'stopped' | 'definition' | 'image' | 'file' | 'env'
 
 export interface DriftItem {
   kind: DriftKind
@@ -51,9 +51,11 @@ export function parseConfigHashes(stdout: string): Map<string, string> {
   return hashes
 }
 
-/** sha256sum -c's complaints (`files/KEY/PATH: FAILED`, `...: FAILED open or read`) as drift, paths without the store key. */
+/** sha256sum -c's complaints (`files/KEY/PATH: FAILED`, `...: FAILED open or read`, `.env: FAILED`) as drift, paths without the store key. */
 export function parseFileCheck(stdout: string): DriftItem[] {
   return stdout.split('\n').flatMap((line): DriftItem[] => {
+    const env = /^\.env: FAILED( open or read)?$/.exec(line.trim())
+    if (env) return [{ kind: 'env', detail: env[1] ? '.env is missing' : '.env was edited on the host' }]
     const match = /^files\/[0-9a-f]{16}\/(.+): FAILED( open or read)?$/.exec(line.trim())
     if (!match) return []
     const path = printable(match[1]!.slice(0, 300))

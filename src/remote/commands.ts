@@ -101,7 +101,7 @@ export function unpackRelease(baseDir: string, id: string): string[] {
       'intact() { grep -F " files/$1/" "$sums" | (cd "$b" && sha256sum -c -) >/dev/null 2>&1; }',
       'if [ -d "$tmp/files" ]; then for d in "$tmp"/files/*/; do k=$(basename "$d"); if [ -e "$b/files/$k" ] && ! intact "$k"; then mv "$b/files/$k" "$b/files/.damaged-$k-$$" && rm -rf "$b/files/.damaged-$k-$$"; fi; [ -e "$b/files/$k" ] || mv "$d" "$b/files/$k"; done; fi',
       'if [ -s "$sums" ] && ! check=$(cd "$b" && sha256sum -c "$sums" 2>&1); then printf \'%s\\n\' "$check" | grep -v \': OK$\' >&2; echo "the release\'s config files did not arrive intact" >&2; exit 1; fi',
-      'chmod 600 "$tmp/release/.env"',
+      'chmod 600 "$tmp/release/.env" "$tmp/release/.env.sha256"',
       'test ! -e "$b/releases/$id"',
       'mv "$tmp/release" "$b/releases/$id"',
       'rm -rf "$tmp"',
@@ -364,14 +364,17 @@ export function composeConfigHashes(target: ComposeTarget): string[] {
   return composeScript(target, ['config', '--hash=*'])
 }
 
-/** The current release's config files that no longer match its files.sha256: sha256sum's lines for them. */
+/**
+ * The current release's config files that no longer match its files.sha256, and its .env when it no
+ * longer matches its .env.sha256 (releases made before it have none): sha256sum's lines for them.
+ */
 export function checkReleaseFiles(baseDir: string): string[] {
   return sh(
     [
       header(baseDir),
       'cd "$b"',
-      '[ -s current/files.sha256 ] || exit 0',
-      "sha256sum -c current/files.sha256 2>/dev/null | grep -v ': OK$' || true",
+      "[ ! -s current/files.sha256 ] || sha256sum -c current/files.sha256 2>/dev/null | grep -v ': OK$' || true",
+      "[ ! -s current/.env.sha256 ] || (cd current && sha256sum -c .env.sha256 2>/dev/null) | grep -v ': OK$' || true",
     ].join('\n'),
   )
 }

@@ -1,5 +1,5 @@
 // drift on the fleet: none on a freshly deployed fleet; then a stopped container, a retagged image and a
-// config file edited on the host are each found on their host (and only there), exit 1; put back, none
+// config file and a .env edited on the host are each found on their host (and only there), exit 1; put back, none
 // again. --watch --notify sends each change to a webhook receiver of the inventory.
 import { createServer } from 'node:http'
 import { spawn } from 'node:child_process'
@@ -26,7 +26,7 @@ describe.skipIf(!HAVE_FLEET)('drift', () => {
     await platform?.cleanup()
   })
 
-  it('none on a clean fleet; a stopped container, a retagged image and an edited file each found on its host', async () => {
+  it('none on a clean fleet; a stopped container, a retagged image, an edited file and .env each found on its host', async () => {
     const clean = await platform.cli(['drift', ...HOSTS, '--json'])
     expect(clean.code, clean.stdout.slice(0, 3000)).toBe(0)
     expect(clean.json.hosts.map((h: any) => [h.host, h.drift])).toEqual(HOSTS.map((h) => [h, []]))
@@ -53,6 +53,10 @@ describe.skipIf(!HAVE_FLEET)('drift', () => {
     }
     const original = await readFile(edited, 'utf8')
     await writeFile(edited, `${original}# edited on the host\n`)
+    // and its .env
+    const env = join(moros.outside.baseDir, 'current', '.env')
+    const originalEnv = await readFile(env, 'utf8')
+    await writeFile(env, `${originalEnv}# edited on the host\n`)
     try {
       const found = await platform.cli(['drift', ...HOSTS, '--json'])
       expect(found.code).toBe(1)
@@ -68,7 +72,10 @@ describe.skipIf(!HAVE_FLEET)('drift', () => {
       ).toEqual([])
       expect(by.thanatos.map((d: any) => d.service)).toContain('openapi-calculator')
       expect(by.thanatos[0].detail).toContain('aip/standin:1 now names')
-      expect(by.moros).toEqual([{ kind: 'file', detail: 'prometheus/prometheus.yml was edited on the host' }])
+      expect(by.moros).toEqual([
+        { kind: 'file', detail: 'prometheus/prometheus.yml was edited on the host' },
+        { kind: 'env', detail: '.env was edited on the host' },
+      ])
       const text = await platform.cli(['drift', ...HOSTS])
       expect(text.code).toBe(1)
       expect(text.stdout).toMatch(/^erebus: 1 difference\(s\) from \d{8}T\d{6}Z-[0-9a-f]{8}$/m)
@@ -78,6 +85,7 @@ describe.skipIf(!HAVE_FLEET)('drift', () => {
       await dockerOutside(erebus, ['start', exporter])
       await dockerOutside(thanatos, ['tag', standin, 'aip/standin:1'])
       await writeFile(edited, original)
+      await writeFile(env, originalEnv)
     }
     await waitFor(
       'erebus back to no drift',

@@ -1,14 +1,15 @@
 // The release upload run by a real sh and tar on a directory standing for the host's base: config
 // files keyed by path, mode and content, and checked against their sums after unpacking.
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseHolder } from '../../../src/deploy/lock-holder.js'
 import { parseQuickFacts } from '../../../src/deploy/preflight.js'
 import { buildRecord, parseReleaseRecord, recordedReplicas, releaseTarball } from '../../../src/deploy/release.js'
-import { unpackRelease } from '../../../src/remote/commands.js'
+import { parseFileCheck } from '../../../src/ops/drift.js'
+import { checkReleaseFiles, unpackRelease } from '../../../src/remote/commands.js'
 import { fileKey, sha256, type HostRender } from '../../../src/render/render.js'
 
 const base = mkdtempSync(join(tmpdir(), 'aip-release-'))
@@ -89,9 +90,40 @@ describe('config files in the host store', () => {
     const env = 'POSTGRES_PASSWORD=hunter2\n'
     const record = buildRecord(r, { id: 'r7', platform: 'p', now: new Date(), previous: null, tool: 't' })
     const tar = (await releaseTarball(r, env, record)).toString('latin1')
-    const withoutEnv = tar.replace(env, '')
+    // .env and .env.sha256 (both 0600 on the host) aside
+    const withoutEnv = tar.replace(env, '').replace(`${sha256(env)}  .env\n`, '')
     expect(withoutEnv).not.toContain('hunter2')
     expect(withoutEnv).not.toContain(sha256(env))
+  })
+})
+
+describe('drift in the current release, as checkReleaseFiles finds it', () => {
+  const check = () => {
+    const argv = checkReleaseFiles(base)
+    const result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' })
+    expect(result.status, result.stderr).toBe(0)
+    return parseFileCheck(result.stdout)
+  }
+
+  it('none in a release as uploaded; then an edited config file, an edited .env, a removed .env', async () => {
+    const r = render([{ path: 'loki/loki.yaml', content: 'auth_enabled: false\n' }])
+    expect((await upload('r8', r)).status).toBe(0)
+    symlinkSync('releases/r8', join(base, 'current'))
+    expect(statSync(join(base, 'releases', 'r8', '.env.sha256')).mode & 0o777).toBe(0o600)
+    expect(check()).toEqual([])
+    writeFileSync(join(base, r.files[0]!.path), 'auth_enabled: true\n')
+    writeFileSync(join(base, 'releases', 'r8', '.env'), 'A=2\n')
+    expect(check()).toEqual([
+      { kind: 'file', detail: 'loki/loki.yaml was edited on the host' },
+      { kind: 'env', detail: '.env was edited on the host' },
+    ])
+    rmSync(join(base, 'releases', 'r8', '.env'))
+    expect(check()).toContainEqual({ kind: 'env', detail: '.env is missing' })
+  })
+
+  it('a release made before .env.sha256 existed: its .env is not judged', async () => {
+    rmSync(join(base, 'releases', 'r8', '.env.sha256'))
+    expect(check().filter((d) => d.kind === 'env')).toEqual([])
   })
 })
 

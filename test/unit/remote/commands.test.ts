@@ -150,7 +150,7 @@ describe('remote command builders', () => {
         'intact() { grep -F " files/$1/" "$sums" | (cd "$b" && sha256sum -c -) >/dev/null 2>&1; }',
         'if [ -d "$tmp/files" ]; then for d in "$tmp"/files/*/; do k=$(basename "$d"); if [ -e "$b/files/$k" ] && ! intact "$k"; then mv "$b/files/$k" "$b/files/.damaged-$k-$$" && rm -rf "$b/files/.damaged-$k-$$"; fi; [ -e "$b/files/$k" ] || mv "$d" "$b/files/$k"; done; fi',
         `if [ -s "$sums" ] && ! check=$(cd "$b" && sha256sum -c "$sums" 2>&1); then printf '%s\\n' "$check" | grep -v ': OK$' >&2; echo "the release's config files did not arrive intact" >&2; exit 1; fi`,
-        'chmod 600 "$tmp/release/.env"',
+        'chmod 600 "$tmp/release/.env" "$tmp/release/.env.sha256"',
         'test ! -e "$b/releases/$id"',
         'mv "$tmp/release" "$b/releases/$id"',
         'rm -rf "$tmp"',
