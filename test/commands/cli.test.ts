@@ -165,6 +165,27 @@ describe('ai-platform CLI', () => {
     await expect(stat(join(dir, 'x'))).rejects.toThrow()
   })
 
+  it.each(['sutazai', 'agents-gateway'])(
+    'init --from %s gives a platform directory that validates once the secrets init names are supplied',
+    async (example) => {
+      const project = join(await temp(), example)
+      const created = await cli(['init', project, '--from', example, '--json'])
+      expect(created.code, created.stderr).toBe(0)
+      const report = JSON.parse(created.stdout) as { copied: string[]; secrets: { toSupply: string[] } }
+      expect(report.copied).toEqual(expect.arrayContaining(['inventory', 'stacks', 'README.md', 'schemas']))
+      expect((await stat(join(project, 'README.md'))).isFile()).toBe(true)
+      if (report.secrets.toSupply.length > 0)
+        await writeFile(
+          join(project, 'secrets.env'),
+          report.secrets.toSupply.map((name) => `${name}=supplied-by-the-operator-${name.length}\n`).join(''),
+          { flag: 'a' },
+        )
+      const valid = await cli(['validate', '--project', project, '--json'])
+      expect(valid.code, valid.stdout).toBe(0)
+      expect(JSON.parse(valid.stdout)).toMatchObject({ valid: true })
+    },
+  )
+
   it('render writes each host with a 0600 .env and refuses when a secret is missing', async () => {
     const dir = await temp()
     const project = join(dir, 'p')

@@ -84,7 +84,7 @@ describe.skipIf(!HAVE_FLEET)('fleet releases', () => {
     }
   }, 900_000)
 
-  it('rollback --fleet: the plan first, then every host back on its release of then, in reverse dependency order; a host that fails stops the run', async () => {
+  it('rollback --fleet: the plan first, then every host back on its release of then, in reverse dependency order; a host that fails stops the run; hosts already there are left alone', async () => {
     const hosts = ['erebus', 'thanatos', 'moros']
     const version = (v: string) => (service: string, def: Record<string, any>) => {
       if (['redis-exporter', 'openapi-calculator', 'pushgateway'].includes(service)) def.environment.FLEET_TEST = v
@@ -98,6 +98,25 @@ describe.skipIf(!HAVE_FLEET)('fleet releases', () => {
       )
       return { id: run.json.fleetRelease.id as string, currents }
     }
+    const changed: Record<string, string> = {
+      erebus: 'redis-exporter',
+      thanatos: 'openapi-calculator',
+      moros: 'pushgateway',
+    }
+    /** FLEET_TEST of the running container of the service each host changes, read from its engine. */
+    const versions = async () =>
+      Object.fromEntries(
+        await Promise.all(
+          hosts.map(async (h) => {
+            const host = fleetHost(platform.fleet, h)
+            const id = (
+              await dockerOutside(host, ['ps', '-q', '--filter', `label=com.docker.compose.service=${changed[h]}`])
+            ).stdout.trim()
+            const env = JSON.parse((await dockerOutside(host, ['inspect', '-f', '{{json .Config.Env}}', id])).stdout)
+            return [h, (env as string[]).find((e) => e.startsWith('FLEET_TEST='))]
+          }),
+        ),
+      )
     const currents = async () =>
       Object.fromEntries(
         await Promise.all(hosts.map(async (h) => [h, (await hostState(fleetHost(platform.fleet, h))).current])),
@@ -110,7 +129,8 @@ describe.skipIf(!HAVE_FLEET)('fleet releases', () => {
     expect(dry.json).toMatchObject({ kind: 'ai-platform/rollback-fleet', dryRun: true, target: a.id })
     expect(dry.stderr).toContain(`rollback to ${a.id}`)
     const order = dry.json.hosts.map((h: any) => h.host)
-    expect(order[0]).toBe('moros') // Prometheus requires the exporters of every other host: it goes back first
+    // Prometheus requires the exporters of every other host: moros goes back first; the others are free
+    expect([order[0], [...order.slice(1)].sort()]).toEqual(['moros', ['erebus', 'thanatos']])
     expect(await currents()).toEqual(b.currents) // a dry run changes nothing
 
     const run = await platform.cli(['rollback', '--fleet', '--yes', '--json'])
@@ -119,16 +139,8 @@ describe.skipIf(!HAVE_FLEET)('fleet releases', () => {
       order.map((h: string) => [h, 'rolled-back', a.currents[h]]),
     )
     expect(await currents()).toEqual(a.currents)
-    // the containers are the release's: each changed service runs FLEET_TEST=A again
-    const env = await dockerOutside(fleetHost(platform.fleet, 'erebus'), [
-      'ps',
-      '-q',
-      '--filter',
-      'label=com.docker.compose.service=redis-exporter',
-    ]).then((r) =>
-      dockerOutside(fleetHost(platform.fleet, 'erebus'), ['inspect', '-f', '{{json .Config.Env}}', r.stdout.trim()]),
-    )
-    expect(JSON.parse(env.stdout)).toContain('FLEET_TEST=A')
+    // the containers are the release's: on every host, the changed service runs FLEET_TEST=A again
+    expect(await versions()).toEqual({ erebus: 'FLEET_TEST=A', thanatos: 'FLEET_TEST=A', moros: 'FLEET_TEST=A' })
     // in the plan's order, by each host's own history
     const times = await Promise.all(
       order.map(async (h: string) => {
@@ -153,10 +165,8 @@ describe.skipIf(!HAVE_FLEET)('fleet releases', () => {
       a.currents[broken],
       'compose.yaml',
     )
-    await writeFile(
-      compose,
-      (await readFile(compose, 'utf8')).replace(/^( +STANDIN_HEALTH_PATHS:) .*$/gm, '$1 /nowhere'),
-    )
+    const whole = await readFile(compose, 'utf8')
+    await writeFile(compose, whole.replace(/^( +STANDIN_HEALTH_PATHS:) .*$/gm, '$1 /nowhere'))
     const failed = await platform.cli(['rollback', '--fleet', a.id, '--yes', '--json', '--health-timeout', '30'])
     expect(failed.code).toBe(1)
     expect(failed.json.ok).toBe(false)
@@ -177,16 +187,31 @@ describe.skipIf(!HAVE_FLEET)('fleet releases', () => {
     const health = await platform.cli(['health', broken, '--json'])
     expect(health.code, health.stdout.slice(0, 2000)).toBe(0)
 
-    // a host that no longer keeps its release: refused before anything changes, naming it
+    // the release mended, the same rollback again: the host already on A is left alone (same
+    // containers), the other two go back
+    await writeFile(compose, whole)
+    const untouched = (await hostState(fleetHost(platform.fleet, order[0]))).containers.map((x) => x.id)
+    const again = await platform.cli(['rollback', '--fleet', a.id, '--yes', '--json'])
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.json.hosts.map((h: any) => [h.host, h.status])).toEqual([
+      [order[0], 'already'],
+      [broken, 'rolled-back'],
+      [order[2], 'rolled-back'],
+    ])
+    expect((await hostState(fleetHost(platform.fleet, order[0]))).containers.map((x) => x.id)).toEqual(untouched)
+    expect(await currents()).toEqual(a.currents)
+    expect(await versions()).toEqual({ erebus: 'FLEET_TEST=A', thanatos: 'FLEET_TEST=A', moros: 'FLEET_TEST=A' })
+
+    // a host that no longer keeps its release of B: refused before anything changes, naming it
     const last = order[2] as string
-    await rm(join(fleetHost(platform.fleet, last).outside.baseDir, 'releases', a.currents[last]), {
+    await rm(join(fleetHost(platform.fleet, last).outside.baseDir, 'releases', b.currents[last]), {
       recursive: true,
       force: true,
     })
     const before = await currents()
-    const refused = await platform.cli(['rollback', '--fleet', a.id, '--yes'])
+    const refused = await platform.cli(['rollback', '--fleet', b.id, '--yes'])
     expect(refused.code).toBe(1)
-    expect(refused.stderr).toContain(`error: ${last} no longer keeps ${a.currents[last]}: nothing was changed`)
+    expect(refused.stderr).toContain(`error: ${last} no longer keeps ${b.currents[last]}: nothing was changed`)
     expect(await currents()).toEqual(before)
   }, 900_000)
 })

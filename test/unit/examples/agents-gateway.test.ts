@@ -117,6 +117,9 @@ describe('examples/agents-gateway', async () => {
     expect(compose.entrypoint).toEqual(expect.arrayContaining([expect.stringContaining('X-Agent-Type: $$type')]))
     expect(Number(compose.environment?.AGENTS_TOTAL)).toBe(131)
     expect(Number(compose.environment?.OPUS_AGENTS)).toBe(36)
+    // Each request carries its type's priority for LiteLLM's queue (lower first): opus before sonnet.
+    expect(Number(compose.environment?.OPUS_PRIORITY)).toBeLessThan(Number(compose.environment?.SONNET_PRIORITY))
+    expect(compose.entrypoint).toEqual(expect.arrayContaining([expect.stringContaining('\\"priority\\":$$priority')]))
   })
 
   it('serves Ollama on NVIDIA GPU nodes only, each with its inventory knobs in its environment', () => {
@@ -173,10 +176,14 @@ describe('examples/agents-gateway', async () => {
     expect(config.litellm_settings.cache).toBe(true)
     expect(config.litellm_settings.cache_params).toMatchObject({ type: 'redis' })
     expect(config.router_settings).toMatchObject({
+      // the strategy that honours each deployment's rpm/tpm (simple-shuffle would only weigh by them)
+      routing_strategy: 'usage-based-routing-v2',
       allowed_fails: 5,
       cooldown_time: 60,
       redis_host: 'os.environ/REDIS_HOST',
       redis_password: 'os.environ/REDIS_PASSWORD',
+      // LiteLLM's scheduler polls its priority queue this often
+      polling_interval: 0.03,
     })
     // Degradation: each model with a fallback in the inventory falls back in LiteLLM.
     const fallbacks = Object.values(project.models)
