@@ -5,7 +5,7 @@ import type { Executor, Masked } from './executor.js'
 import { LocalExecutor } from './local.js'
 import { SshExecutor, SshPool, type SshOptions } from './ssh.js'
 import { resolveSshTarget, type SshTarget } from './ssh-target.js'
-import { probeSshConfig, sshClientInstalled, type SshConfig } from './ssh-config.js'
+import { probeSshConfig, sshClientInstalled, type ExplicitLogin, type SshConfig } from './ssh-config.js'
 import { remember } from '../util/remember.js'
 
 export interface Connector {
@@ -26,9 +26,9 @@ export function connector(project: Project, options: SshOptions = {}): Connector
   // `ssh -G` once per address (and jump hop) for the run; the ssh-config library where no ssh is installed
   let client: Promise<boolean> | undefined
   const answers = new Map<string, Promise<SshConfig>>()
-  const probe = (alias: string, configFile: string | undefined): Promise<SshConfig> => {
-    const key = `${configFile ?? ''}\0${alias}`
-    return answers.get(key) ?? remember(answers, key, probeSshConfig(alias, { configFile, host: alias }))
+  const probe = (alias: string, configFile: string | undefined, login: ExplicitLogin): Promise<SshConfig> => {
+    const key = [configFile ?? '', alias, login.user ?? '', login.port ?? ''].join('\0')
+    return answers.get(key) ?? remember(answers, key, probeSshConfig(alias, { configFile, host: alias, ...login }))
   }
   const target = async (host: Host): Promise<SshTarget> =>
     resolveSshTarget(host, { projectDir: project.dir, probe: (await (client ??= sshClientInstalled())) ? probe : null })

@@ -11,6 +11,8 @@ export interface SshConfig {
   user: string
   port: number
   identityFiles: string[]
+  /** User certificates (CertificateFile): ssh2 cannot offer them, but an authentication failure says so. */
+  certificateFiles: string[]
   identitiesOnly: boolean
   /** A socket path, `SSH_AUTH_SOCK` (the environment's), or null for none. */
   identityAgent: string | null
@@ -87,6 +89,7 @@ export function sshConfigFrom(values: Map<string, string[]>, alias: string): Ssh
     user,
     port: tokens.port,
     identityFiles: (values.get('identityfile') ?? []).map((v) => expand(v.trim())),
+    certificateFiles: (values.get('certificatefile') ?? []).map((v) => expand(v.trim())),
     identitiesOnly: one('identitiesonly')?.toLowerCase() === 'yes',
     identityAgent:
       agent === null
@@ -138,12 +141,28 @@ export function sshClientInstalled(): Promise<boolean> {
   )
 }
 
-/** Runs `ssh -G [-F file] -- ALIAS`: what ssh would use to reach the host, without connecting. */
+/** The inventory's own user and port for a host: given to ssh as `-l` and `-p`, which `Match user` and tokens see. */
+export interface ExplicitLogin {
+  user?: string
+  port?: number
+}
+
+/**
+ * Runs `ssh -G [-F file] [-l user] [-p port] -- ALIAS`: what ssh would use to reach the host, without
+ * connecting.
+ */
 export async function probeSshConfig(
   alias: string,
-  options: { configFile?: string; host: string },
+  options: { configFile?: string; host: string } & ExplicitLogin,
 ): Promise<SshConfig> {
-  const args = ['-G', ...(options.configFile ? ['-F', options.configFile] : []), '--', alias]
+  const args = [
+    '-G',
+    ...(options.configFile ? ['-F', options.configFile] : []),
+    ...(options.user !== undefined ? ['-l', options.user] : []),
+    ...(options.port !== undefined ? ['-p', String(options.port)] : []),
+    '--',
+    alias,
+  ]
   const result = await execa('ssh', args, {
     reject: false,
     timeout: 10_000,

@@ -1,14 +1,14 @@
 // Where and how to reach a host: the inventory's explicit values first, then what OpenSSH reads for the
 // address (`ssh -G`: ~/.ssh/config with Include, Match, Host patterns and tokens, then its defaults),
 // so ai-platform reaches a host the way `ssh <address>` does. Without an ssh client, the ssh-config
-// library reads ~/.ssh/config (Host blocks only).
+// library reads ~/.ssh/config (Host and Match blocks; no Include).
 import { existsSync, readFileSync } from 'node:fs'
 import { homedir, userInfo } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 import SSHConfig from 'ssh-config'
 import type { Host } from '../config/model.js'
 import { UserError } from '../errors.js'
-import { expandTokens, probeSshConfig, type SshConfig } from './ssh-config.js'
+import { expandTokens, probeSshConfig, type ExplicitLogin, type SshConfig } from './ssh-config.js'
 
 export interface SshTarget {
   /** Inventory name, for messages. */
@@ -17,6 +17,11 @@ export interface SshTarget {
   port: number
   user: string
   identityFiles: string[]
+  /**
+   * User certificates ssh would offer (CertificateFile, and IDENTITY-cert.pub beside an identity file).
+   * ssh2 has no certificate authentication: they are not offered, only named when authentication fails.
+   */
+  certificateFiles?: string[]
   /** The files known_hosts entries are read from: the user's first (new keys are recorded there), then the global ones. */
   knownHostsFiles: string[]
   /** The hop before this host (itself reached through its own hop, for a chain `a,b`), or null. */
@@ -40,10 +45,12 @@ export interface SshSettingsSource {
   knownHostsFile?: string
   projectDir?: string
   /** Runs `ssh -G`; null when no ssh client is installed (the ssh-config library reads the file then). */
-  probe?: ((alias: string, configFile: string | undefined) => Promise<SshConfig>) | null
+  probe?: ((alias: string, configFile: string | undefined, login: ExplicitLogin) => Promise<SshConfig>) | null
 }
 
 type Explicit = Host['ssh'] & { knownHosts?: string }
+/** Reads the settings for an address, given the inventory's user and port as `ssh -l USER -p PORT` would be. */
+type Reader = (alias: string, login: ExplicitLogin) => Promise<SshConfig>
 
 /** How deep a ProxyJump chain may go (OpenSSH has no limit, but a loop must end). */
 const MAX_HOPS = 8
@@ -55,10 +62,11 @@ export async function resolveSshTarget(
   const configFile = source.configFile ?? process.env.AIP_SSH_CONFIG
   const probe =
     source.probe === undefined
-      ? (alias: string, file: string | undefined) => probeSshConfig(alias, { configFile: file, host: host.name })
+      ? (alias: string, file: string | undefined, login: ExplicitLogin) =>
+          probeSshConfig(alias, { configFile: file, host: host.name, ...login })
       : source.probe
-  const read = probe
-    ? (alias: string) => probe(alias, configFile ? expandHome(configFile) : undefined)
+  const read: Reader = probe
+    ? (alias, login) => probe(alias, configFile ? expandHome(configFile) : undefined, login)
     : libraryReader(configFile)
   return resolveWith(host.name, host.address, host.ssh, read, source, 0)
 }
@@ -67,11 +75,15 @@ async function resolveWith(
   name: string,
   alias: string,
   explicit: Explicit,
-  read: (alias: string) => Promise<SshConfig>,
+  read: Reader,
   source: SshSettingsSource,
   depth: number,
 ): Promise<SshTarget> {
-  const config = await read(alias)
+  // the explicit user and port go to ssh as -l and -p: `Match user` and the tokens see them, as with `ssh -l`
+  const config = await read(alias, {
+    ...(explicit.user !== undefined ? { user: explicit.user } : {}),
+    ...(explicit.port !== undefined ? { port: explicit.port } : {}),
+  })
   if (config.strictHostKeyChecking === 'no') {
     throw new UserError(
       `${name}: the SSH configuration says StrictHostKeyChecking no for ${alias}: ai-platform checks host keys always`,
@@ -93,15 +105,19 @@ async function resolveWith(
         .filter(Boolean)
     : config.proxyJump
   const proxyJump = hops.length > 0 ? await chain(name, hops, explicit, read, source, depth) : null
+  // the reader expanded the tokens in IdentityFile and CertificateFile
+  const identityFiles = explicit.identityFile
+    ? [rel(explicit.identityFile)]
+    : config.identityFiles.filter((f) => existsSync(f))
+  const certificates = [...config.certificateFiles, ...identityFiles.map((f) => `${f}-cert.pub`)]
   return {
     name,
     alias,
     hostname: config.hostname,
     port,
     user,
-    identityFiles: explicit.identityFile
-      ? [rel(explicit.identityFile)]
-      : config.identityFiles.map((f) => expandTokens(f, tokens)).filter((f) => existsSync(f)),
+    identityFiles,
+    certificateFiles: [...new Set(certificates)].filter((f) => existsSync(f)),
     // an explicit known_hosts is the only one: the inventory pins what is trusted
     knownHostsFiles: knownHosts ? [rel(knownHosts)] : [...config.userKnownHostsFiles, ...config.globalKnownHostsFiles],
     proxyJump,
@@ -123,7 +139,7 @@ async function chain(
   name: string,
   hops: string[],
   explicit: Explicit,
-  read: (alias: string) => Promise<SshConfig>,
+  read: Reader,
   source: SshSettingsSource,
   depth: number,
 ): Promise<SshTarget | null> {
@@ -158,8 +174,11 @@ function expandHome(path: string): string {
   return path
 }
 
-/** Without an ssh client: ~/.ssh/config read by the ssh-config library (Host blocks; no Include or Match). */
-function libraryReader(configFile: string | undefined): (alias: string) => Promise<SshConfig> {
+/**
+ * Without an ssh client: ~/.ssh/config read by the ssh-config library (Host and Match blocks, keys in
+ * any case, the first value winning as in ssh; no Include), with ssh's defaults for what it leaves unset.
+ */
+function libraryReader(configFile: string | undefined): Reader {
   const file = expandHome(configFile ?? join(homedir(), '.ssh', 'config'))
   let config: SSHConfig | null = null
   if (existsSync(file)) {
@@ -169,40 +188,57 @@ function libraryReader(configFile: string | undefined): (alias: string) => Promi
       throw new UserError(`the SSH configuration ${file} does not read: ${(error as Error).message}`)
     }
   }
-  const compute = (alias: string): SshConfig => {
-    const computed = config?.compute(alias) ?? {}
+  const compute = (alias: string, login: ExplicitLogin): SshConfig => {
+    // the explicit user is the query's, as `ssh -l` makes it: `Match user` sees it
+    const query = login.user !== undefined ? { Host: alias, User: login.user } : { Host: alias }
+    const computed = config?.compute(query, { ignoreCase: true }) ?? {}
     const first = (key: string): string | undefined => {
       const v = computed[key]
-      return Array.isArray(v) ? v[0] : v
+      const value = Array.isArray(v) ? v[0] : v
+      return value === undefined || value.toLowerCase() === 'none' ? undefined : value
     }
     const list = (key: string): string[] => {
       const v = computed[key]
-      return v === undefined ? [] : (Array.isArray(v) ? v : [v]).flatMap((x) => x.split(/\s+/)).filter(Boolean)
+      return v === undefined
+        ? []
+        : (Array.isArray(v) ? v : [v]).flatMap((x) => x.split(/\s+/)).filter((x) => x !== '' && x !== 'none')
     }
-    const identities = list('IdentityFile')
-    const strict = (first('StrictHostKeyChecking') ?? 'ask').toLowerCase()
+    const hostname = first('hostname') ?? alias
+    const user = login.user ?? first('user') ?? userInfo().username
+    const port = login.port ?? (first('port') ? Number(first('port')) : 22)
+    const expand = (v: string) => expandTokens(v, { hostname, alias, port, user })
+    const identities = list('identityfile')
+    const agent = computed.identityagent === undefined ? 'SSH_AUTH_SOCK' : (first('identityagent') ?? null)
+    const strict = (first('stricthostkeychecking') ?? 'ask').toLowerCase()
     return {
-      hostname: first('HostName') ?? alias,
-      user: first('User') ?? userInfo().username,
-      port: first('Port') ? Number(first('Port')) : 22,
-      identityFiles: identities.length > 0 ? identities : ['~/.ssh/id_rsa', '~/.ssh/id_ecdsa', '~/.ssh/id_ed25519'],
-      identitiesOnly: first('IdentitiesOnly')?.toLowerCase() === 'yes',
-      identityAgent: 'SSH_AUTH_SOCK',
+      hostname,
+      user,
+      port,
+      identityFiles: (identities.length > 0
+        ? identities
+        : ['~/.ssh/id_rsa', '~/.ssh/id_ecdsa', '~/.ssh/id_ecdsa_sk', '~/.ssh/id_ed25519', '~/.ssh/id_ed25519_sk']
+      ).map(expand),
+      certificateFiles: list('certificatefile').map(expand),
+      identitiesOnly: first('identitiesonly')?.toLowerCase() === 'yes',
+      identityAgent: agent === null || agent === 'SSH_AUTH_SOCK' ? agent : expand(agent),
       userKnownHostsFiles:
-        list('UserKnownHostsFile').length > 0
-          ? list('UserKnownHostsFile').map(expandHome)
-          : [join(homedir(), '.ssh', 'known_hosts')],
-      globalKnownHostsFiles: ['/etc/ssh/ssh_known_hosts'],
-      proxyJump: (first('ProxyJump') ?? '')
+        list('userknownhostsfile').length > 0
+          ? list('userknownhostsfile').map(expand)
+          : [join(homedir(), '.ssh', 'known_hosts'), join(homedir(), '.ssh', 'known_hosts2')],
+      globalKnownHostsFiles:
+        list('globalknownhostsfile').length > 0
+          ? list('globalknownhostsfile').map(expand)
+          : ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'],
+      proxyJump: (first('proxyjump') ?? '')
         .split(',')
         .map((h) => h.trim())
-        .filter((h) => h !== '' && h !== 'none'),
-      proxyCommand: first('ProxyCommand') ?? null,
-      hostKeyAlias: first('HostKeyAlias') ?? null,
+        .filter(Boolean),
+      proxyCommand: first('proxycommand') ?? null,
+      hostKeyAlias: first('hostkeyalias') ?? null,
       strictHostKeyChecking:
         strict === 'yes' ? 'yes' : strict === 'accept-new' ? 'accept-new' : strict === 'no' ? 'no' : 'ask',
-      revokedHostKeys: list('RevokedHostKeys'),
+      revokedHostKeys: list('revokedhostkeys').map(expand),
     }
   }
-  return (alias) => Promise.resolve(compute(alias))
+  return (alias, login) => Promise.resolve(compute(alias, login))
 }

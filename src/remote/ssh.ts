@@ -801,7 +801,7 @@ async function handshake(
         return reject(
           new UserError(
             `${target.name}: SSH authentication failed for ${target.user}@${target.hostname}:${target.port} (tried ${methods.length > 0 ? methods.join(', ') : 'nothing: no agent and no identity file'})`,
-            'Check the user and identity_file in the inventory or ~/.ssh/config, or load the key into ssh-agent.',
+            authenticationHint(target),
           ),
         )
       }
@@ -809,6 +809,17 @@ async function handshake(
     })
     client.connect(config)
   })
+}
+
+/**
+ * What to check when the host refused every key offered. ssh would also offer the user certificates the
+ * SSH configuration names: a host that accepts only those refuses ai-platform, and that must not be silent.
+ */
+function authenticationHint(target: SshTarget): string {
+  const hint = 'Check the user and identity_file in the inventory or ~/.ssh/config, or load the key into ssh-agent.'
+  const certificates = target.certificateFiles ?? []
+  if (certificates.length === 0) return hint
+  return `${hint} ssh would also offer the user certificate${certificates.length === 1 ? '' : 's'} ${certificates.join(', ')} (CertificateFile): ai-platform cannot offer user certificates (ssh2, its SSH client, has no certificate authentication). Authorise a plain key for ${target.user} on the host (in that user's ~/.ssh/authorized_keys) and name it in IdentityFile (or the inventory's ssh.identity_file), or load it into ssh-agent.`
 }
 
 /** null when a certificate of the host, signed by a trusted CA, vouches for the key it presented; else why not. */

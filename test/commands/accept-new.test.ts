@@ -1,12 +1,14 @@
 // Every command that connects to hosts takes --accept-new (and AIP_ACCEPT_NEW=1), since every host-key
 // refusal tells the user to pass it. alpha is an SSH server of ssh2's own, on this machine, whose key no
-// known_hosts holds: each command records it with the flag, and is refused without it.
+// known_hosts holds: each command records it with the flag, and is refused without it. Which commands
+// connect comes from the built CLI's manifest: one added without an invocation here fails the first test.
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import ssh2, { type Connection } from 'ssh2'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cli } from '../helpers/cli.js'
+import { commandOf, uncovered } from '../helpers/commands.js'
 import { MINIMAL, projectFrom } from '../helpers/project.js'
 
 let scratch = ''
@@ -53,12 +55,32 @@ beforeAll(async () => {
     tags: [gpu, db]
     hardware: { gpu: { vendor: nvidia, count: 1, vram_gb: 12 } }
   beta:
-    address: 10.0.0.2
+    address: 127.0.0.1
+    ssh: { port: 1 }
     tags: [gpu]
     hardware: { gpu: { vendor: amd, count: 2, vram_gb: 24 } }
 `
   dir = await projectFrom(MINIMAL, {
+    // beta refuses connections: rollback --fleet reads every host
     'inventory/hosts.yaml': hosts,
+    'inventory/platform.yaml': (t) =>
+      t.replace('  domain: lab.test\n', '  domain: lab.test\n  image_registry: registry.lab.test:5000\n'),
+    // for up and down, and images build
+    'stacks/lab.yaml': `x-ai-platform:
+  placement: { hosts: [alpha] }
+  phase: ai
+services:
+  notebook:
+    image: example/notebook:1
+    x-ai-platform:
+      tier: on-demand
+  tool:
+    command: ["tool"]
+    x-ai-platform:
+      build: { context: docker/tool }
+      oneshot: true
+`,
+    'docker/tool/Dockerfile': 'FROM alpine:3.20\n',
     // reached through the SSH connection (a tunnel), so the models commands connect too
     'stacks/ollama.yaml': (t) => t.replace('"11434:11434"', '"127.0.0.1:11434:11434"'),
     'stacks/db.yaml': (t) => t.replace('      health:\n', '      backup: { engine: postgres }\n      health:\n'),
@@ -85,10 +107,6 @@ const run = (args: string[], extra: string[] = [], more: NodeJS.ProcessEnv = {})
   const end = args.includes('--') ? args.indexOf('--') : args.length
   return cli([...args.slice(0, end), ...extra, '--project', dir, ...args.slice(end)], { env: env(more) })
 }
-/** The command's id: `lock status`, `models pull`, `backup list`, or one word. */
-const SUBCOMMANDS = new Set(['status', 'release', 'list', 'pull', 'rm', 'sync'])
-const words = (args: string[]) => args.slice(0, SUBCOMMANDS.has(args[1]!) ? 2 : 1)
-
 const connecting: string[][] = [
   ['status', 'alpha', '--timeout', '5'],
   ['health', 'alpha', '--timeout', '2'],
@@ -108,9 +126,19 @@ const connecting: string[][] = [
   ['models', 'pull', '--on', 'alpha', '--timeout', '2', '--attempts', '1'],
   ['models', 'rm', 'small', '--on', 'alpha', '--timeout', '2'],
   ['models', 'sync', '--on', 'alpha', '--timeout', '2', '--attempts', '1'],
+  ['drift', 'alpha', '--timeout', '5'],
+  ['up', 'alpha', 'notebook', '--health-timeout', '5'],
+  ['down', 'alpha', 'notebook'],
+  ['images', 'build', '--on', 'alpha'],
+  ['releases', 'alpha', '--remote', '--timeout', '5'],
+  ['rollback', '--fleet', '--dry-run'],
 ]
 
 describe('--accept-new on every command that connects', () => {
+  it('every command of the CLI is invoked here, or listed as one that does not connect', () => {
+    expect(uncovered(connecting)).toEqual([])
+  })
+
   it('each records a first-seen host key with --accept-new', async () => {
     // in parallel, each with a known_hosts of its own
     await Promise.all(
@@ -118,7 +146,7 @@ describe('--accept-new on every command that connects', () => {
         const file = join(scratch, `known_hosts.${i}`)
         await writeFile(file, '')
         const result = await run(args, ['--accept-new'], { AIP_KNOWN_HOSTS: file })
-        const name = words(args).join(' ')
+        const name = args.join(' ')
         expect.soft(result.stderr, name).not.toMatch(/Nonexistent flag|Unexpected argument/)
         expect.soft(`${result.stdout}${result.stderr}`, name).not.toContain('is not known')
         expect.soft(await recordedKeys(file), name).toEqual([hostKey])
@@ -146,10 +174,9 @@ describe('--accept-new on every command that connects', () => {
   })
 
   it('--help of each names the flag and its variable', async () => {
-    for (const args of connecting) {
-      const id = words(args)
-      const help = await cli([...id, '--help'])
-      expect(help.stdout.replace(/\s+/g, ' '), id.join(' ')).toContain(
+    for (const id of new Set(connecting.map((args) => commandOf(args)!))) {
+      const help = await cli([...id.split(' '), '--help'])
+      expect(help.stdout.replace(/\s+/g, ' '), id).toContain(
         '--accept-new [env: AIP_ACCEPT_NEW] Record the key of a host seen for the first time in known_hosts',
       )
     }

@@ -1,11 +1,13 @@
 // A command that connects to hosts needs a platform the operator chose (--project, AIP_PROJECT, or
 // the current directory), never the bundled reference one, whose hosts are examples. Only the
-// commands that read the platform without connecting fall back to it.
+// commands that read the platform without connecting fall back to it. Which commands connect comes from
+// the built CLI's manifest: one added without an invocation here fails the test.
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cli } from '../helpers/cli.js'
+import { NOT_CONNECTING, uncovered } from '../helpers/commands.js'
 import { localHosts, type LocalHosts } from '../helpers/local-hosts.js'
 import { REPO } from '../helpers/project.js'
 
@@ -72,7 +74,14 @@ describe('commands that connect to hosts need a platform the operator chose', ()
       ['diff', ['diff']],
       ['logs', ['logs', 'local']],
       ['audit --remote', ['audit', '--remote']],
+      ['drift', ['drift']],
+      ['up', ['up', 'alpha', 'notebook']],
+      ['down', ['down', 'alpha', 'notebook']],
+      ['images build', ['images', 'build']],
+      ['releases --remote', ['releases', '--remote']],
+      ['rollback --fleet', ['rollback', '--fleet', '--dry-run']],
     ]
+    expect(uncovered(connecting.map(([, args]) => args))).toEqual([])
     const results = await Promise.all(connecting.map(([, args]) => runOutside(args)))
     results.forEach((result, i) => {
       const [id, args] = connecting[i]!
@@ -83,6 +92,20 @@ describe('commands that connect to hosts need a platform the operator chose', ()
     })
     expect(await networkLog()).toBe('(none)')
   }, 60_000)
+
+  it('the commands listed as not connecting open no connection, on the bundled platform or their own', async () => {
+    const scaffold = join(outside, 'scaffold')
+    const runs: [string, string[]][] = [
+      ['validate', ['validate']],
+      ['plan', ['plan']],
+      ['render', ['render', '--no-secrets', '--out', join(outside, 'rendered-all')]],
+      ['init', ['init', scaffold]],
+      ['secrets init', ['secrets', 'init', '--project', scaffold]],
+    ]
+    expect(runs.map(([id]) => id).sort()).toEqual([...NOT_CONNECTING].sort())
+    for (const [id, args] of runs) expect.soft(await runOutside(args), id).toMatchObject({ code: 0 })
+    expect(await networkLog()).toBe('(none)')
+  })
 
   it('AIP_PROJECT chooses the platform from anywhere; --project still wins', async () => {
     const status = await runOutside(['lock', 'status', 'gamma'], { AIP_PROJECT: hosts.dir })
