@@ -37,7 +37,7 @@ JSON report (--json): {kind: "ai-platform/drift", ok, checkedAt, hosts: [{host, 
   async run(): Promise<unknown> {
     const { flags, argv } = await this.parse(Drift)
     const { openProject } = await import('../src/config/open.js')
-    const { driftRound } = await import('../src/ops/drift.js')
+    const { driftConnector, driftRound } = await import('../src/ops/drift.js')
     const { formatDrift } = await import('../src/ui/ops-text.js')
     const { project } = await openProject(flags.project, { connecting: 'drift' })
     const redact = await this.secretsMask(project)
@@ -58,19 +58,30 @@ JSON report (--json): {kind: "ai-platform/drift", ok, checkedAt, hosts: [{host, 
       endsOnCtrlC: true,
     })
     const stopped = signals.after(1)
+    // Alertmanager holds a drift four rounds (each at most the interval and a deadline) after it was last sent
+    const holdMs = 4 * (flags.interval + flags.timeout) * 1000
     let previous: Awaited<ReturnType<typeof driftRound>> | null = null
     while (!stopped.aborted) {
-      const report = await driftRound(project, argv as string[], options)
-      const changes = driftChanges(previous, report)
-      previous = report
-      if (this.jsonEnabled())
-        process.stdout.write(
-          `${jsonSafe(JSON.stringify(report, (_key, value: unknown) => (typeof value === 'string' ? redact(value) : value)))}\n`,
-        )
-      else for (const c of changes) this.log(`${report.checkedAt}  ${c.text}`)
-      if (flags.notify && changes.length > 0)
-        for (const warning of await notifyChanges(project, secrets, changes, redact)) this.logToStderr(warning)
-      process.exitCode = report.ok ? 0 : 1
+      // one set of connections per round: its hosts', and Alertmanager's when its API is on its host's loopback
+      const connections = driftConnector(project, options)
+      try {
+        const report = await driftRound(project, argv as string[], options, connections)
+        const changes = driftChanges(previous, report)
+        previous = report
+        if (this.jsonEnabled())
+          process.stdout.write(
+            `${jsonSafe(JSON.stringify(report, (_key, value: unknown) => (typeof value === 'string' ? redact(value) : value)))}\n`,
+          )
+        else for (const c of changes) this.log(`${report.checkedAt}  ${c.text}`)
+        if (flags.notify) {
+          const alertmanager = { current: driftChanges(null, report), holdMs, connections }
+          for (const warning of await notifyChanges(project, secrets, changes, redact, alertmanager))
+            this.logToStderr(warning)
+        }
+        process.exitCode = report.ok ? 0 : 1
+      } finally {
+        await connections.closeAll()
+      }
       for (let waited = 0; waited < flags.interval * 10 && !stopped.aborted; waited++)
         await new Promise((r) => setTimeout(r, 100))
     }
