@@ -8,7 +8,7 @@ export default class Drift extends BaseCommand {
     'What differs between each host and the release it records: containers, images, config files.'
   static override description = `Per host, against the release it records as current (read from the host; nothing is rendered): a service running fewer containers than the release declares (missing, or stopped), a container made from another definition than the release's (Compose's config-hash), a container whose image reference now names another image (retagged or replaced by hand: the next restart runs something else), and a config file of the release edited or removed on the host. On-demand services are not expected to run. Exit 0 when no host drifted, 1 when one did or could not be read.
 
---watch checks every --interval seconds until Ctrl-C and prints each change (drift that appears or goes away); with --notify each change is also sent to the inventory's alert receivers of kind webhook (JSON {text, host, kind, service, detail, resolved}) and ntfy (the text as the message).
+--watch checks every --interval seconds until Ctrl-C and prints each change (drift that appears or goes away); with --notify each change is also sent to the inventory's alert receivers of kind webhook (JSON {text, host, kind, service, detail, resolved}) and ntfy (the text as the message), and where the platform runs its Alertmanager, each round's drift is posted to its API (POST /api/v2/alerts: alertname ConfigDrift with labels host, kind, service, severity, platform, drift_id) for its own receivers, email included: a drift is sent again each round and held 4 × (--interval + --timeout) seconds after the last (so a stopped watch leaves none firing), a resolved one is ended at once. A receiver that does not answer is a warning on stderr; the watch goes on.
 
 JSON report (--json): {kind: "ai-platform/drift", ok, checkedAt, hosts: [{host, release, drift: [{kind, service?, detail}], error?}]}; with --watch, one per round.`
   static override enableJsonFlag = true
@@ -26,7 +26,8 @@ JSON report (--json): {kind: "ai-platform/drift", ok, checkedAt, hosts: [{host, 
       helpValue: 'SECONDS',
     }),
     notify: Flags.boolean({
-      description: "With --watch: send each change to the inventory's webhook and ntfy alert receivers.",
+      description:
+        "With --watch: send each change to the inventory's webhook and ntfy alert receivers, and to the platform's Alertmanager.",
       default: false,
     }),
     ...timeoutFlag(),
