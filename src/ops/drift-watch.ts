@@ -121,7 +121,7 @@ export async function notifyChanges(
   return warnings
 }
 
-/** The bounds of one notice: no receiver holds the watch longer than this. */
+/** The bounds of one notice from its request on (an SSH connection to open is bounded by --timeout). */
 function deadline(): Pick<Dispatcher.RequestOptions, 'headersTimeout' | 'bodyTimeout' | 'signal'> {
   return {
     headersTimeout: NOTIFY_TIMEOUT_MS,
@@ -215,11 +215,10 @@ async function postAlerts(
     method: 'POST' as const,
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(alerts),
-    ...deadline(),
   }
   let status: number
   if (endpoint.via === 'direct') {
-    const response = await request(`${origin}/api/v2/alerts`, options)
+    const response = await request(`${origin}/api/v2/alerts`, { ...options, ...deadline() })
     await response.body.dump()
     status = response.statusCode
   } else {
@@ -233,7 +232,7 @@ async function postAlerts(
       },
     })
     try {
-      const response = await client.request({ ...options, path: '/api/v2/alerts' })
+      const response = await client.request({ ...options, path: '/api/v2/alerts', ...deadline() })
       await response.body.dump()
       status = response.statusCode
     } finally {
