@@ -8,7 +8,7 @@ export default class Drift extends BaseCommand {
     'What differs between each host and the release it records: containers, images, config files, .env.'
   static override description = `Per host, against the release it records as current (read from the host; nothing is rendered): a service running fewer containers than the release declares (missing, or stopped), a container made from another definition than the release's (Compose's config-hash), a container whose image reference now names another image (retagged or replaced by hand: the next restart runs something else), a config file of the release edited or removed on the host, and its .env edited or removed (against the .env.sha256 the release carries; an older release without one is not judged on it). On-demand services are not expected to run. Exit 0 when no host drifted, 1 when one did or could not be read.
 
---watch checks every --interval seconds until Ctrl-C and prints each change (drift that appears or goes away); with --notify each change is also sent to the inventory's alert receivers of kind webhook (JSON {text, host, kind, service, detail, resolved}) and ntfy (the text as the message).
+--watch checks every --interval seconds until Ctrl-C and prints each change (drift that appears or goes away); with --notify each change is also sent to the inventory's alert receivers of kind webhook (JSON {text, host, kind, service, detail, resolved}) and ntfy (the text as the message), and where the platform runs its Alertmanager, each round's drift is posted to its API (POST /api/v2/alerts: alertname ConfigDrift with labels host, kind, service, severity, platform, drift_id) for its own receivers, email included: a drift is sent again each round and held 4 × (--interval + --timeout) seconds after the last (so a stopped watch leaves none firing), a resolved one is ended at once. A receiver that does not answer is a warning on stderr; the watch goes on.
 
 JSON report (--json): {kind: "ai-platform/drift", ok, checkedAt, hosts: [{host, release, drift: [{kind, service?, detail}], error?}]}; with --watch, one per round.`
   static override enableJsonFlag = true
@@ -26,7 +26,8 @@ JSON report (--json): {kind: "ai-platform/drift", ok, checkedAt, hosts: [{host, 
       helpValue: 'SECONDS',
     }),
     notify: Flags.boolean({
-      description: "With --watch: send each change to the inventory's webhook and ntfy alert receivers.",
+      description:
+        "With --watch: send each change to the inventory's webhook and ntfy alert receivers, and to the platform's Alertmanager.",
       default: false,
     }),
     ...timeoutFlag(),
@@ -37,7 +38,7 @@ JSON report (--json): {kind: "ai-platform/drift", ok, checkedAt, hosts: [{host, 
   async run(): Promise<unknown> {
     const { flags, argv } = await this.parse(Drift)
     const { openProject } = await import('../src/config/open.js')
-    const { driftRound } = await import('../src/ops/drift.js')
+    const { driftConnector, driftRound } = await import('../src/ops/drift.js')
     const { formatDrift } = await import('../src/ui/ops-text.js')
     const { project } = await openProject(flags.project, { connecting: 'drift' })
     const redact = await this.secretsMask(project)
@@ -58,19 +59,30 @@ JSON report (--json): {kind: "ai-platform/drift", ok, checkedAt, hosts: [{host, 
       endsOnCtrlC: true,
     })
     const stopped = signals.after(1)
+    // Alertmanager holds a drift four rounds (each at most the interval and a deadline) after it was last sent
+    const holdMs = 4 * (flags.interval + flags.timeout) * 1000
     let previous: Awaited<ReturnType<typeof driftRound>> | null = null
     while (!stopped.aborted) {
-      const report = await driftRound(project, argv as string[], options)
-      const changes = driftChanges(previous, report)
-      previous = report
-      if (this.jsonEnabled())
-        process.stdout.write(
-          `${jsonSafe(JSON.stringify(report, (_key, value: unknown) => (typeof value === 'string' ? redact(value) : value)))}\n`,
-        )
-      else for (const c of changes) this.log(`${report.checkedAt}  ${c.text}`)
-      if (flags.notify && changes.length > 0)
-        for (const warning of await notifyChanges(project, secrets, changes, redact)) this.logToStderr(warning)
-      process.exitCode = report.ok ? 0 : 1
+      // one set of connections per round: its hosts', and Alertmanager's when its API is on its host's loopback
+      const connections = driftConnector(project, options)
+      try {
+        const report = await driftRound(project, argv as string[], options, connections)
+        const changes = driftChanges(previous, report)
+        previous = report
+        if (this.jsonEnabled())
+          process.stdout.write(
+            `${jsonSafe(JSON.stringify(report, (_key, value: unknown) => (typeof value === 'string' ? redact(value) : value)))}\n`,
+          )
+        else for (const c of changes) this.log(`${report.checkedAt}  ${c.text}`)
+        if (flags.notify) {
+          const alertmanager = { current: driftChanges(null, report), holdMs, connections }
+          for (const warning of await notifyChanges(project, secrets, changes, redact, alertmanager))
+            this.logToStderr(warning)
+        }
+        process.exitCode = report.ok ? 0 : 1
+      } finally {
+        await connections.closeAll()
+      }
       for (let waited = 0; waited < flags.interval * 10 && !stopped.aborted; waited++)
         await new Promise((r) => setTimeout(r, 100))
     }

@@ -171,6 +171,16 @@ export interface DriftOptions {
   redact?: (text: string) => string
 }
 
+/** The connections of a round: `drift --watch` opens one per round and hands it to the round and its notices. */
+export function driftConnector(project: Project, options: DriftOptions): Connector {
+  return connector(project, {
+    acceptNew: options.acceptNew === true,
+    attempts: 1,
+    readyTimeoutMs: options.timeoutMs ?? REMOTE_WAIT_MS,
+    redact: options.redact,
+  })
+}
+
 /** One round over the targets, in parallel; an unreachable host is reported with why. */
 export async function driftRound(
   project: Project,
@@ -180,14 +190,7 @@ export async function driftRound(
 ): Promise<DriftReport> {
   const hosts = resolveTargets(project, { selectors })
   const own = connections === undefined
-  const pool =
-    connections ??
-    connector(project, {
-      acceptNew: options.acceptNew === true,
-      attempts: 1,
-      readyTimeoutMs: options.timeoutMs ?? REMOTE_WAIT_MS,
-      redact: options.redact,
-    })
+  const pool = connections ?? driftConnector(project, options)
   try {
     const results = await Promise.all(
       hosts.map(async (host): Promise<HostDrift> => {
