@@ -571,6 +571,25 @@ function signalChannel(stream: ClientChannel, name: string): void {
   }
 }
 
+/**
+ * Node's http counts a socket in use until the socket emits 'close', and ssh2 emits it for a channel
+ * only once the channel's output has been read to its end. Nobody reads a socket http destroyed: a
+ * request given up on, or one whose channel a loaded sshd confirmed only after the request's deadline
+ * (http destroys that socket before reading from it). The agent then counted the socket for good, and
+ * once it counted maxSockets, every Docker API request of the run waited in its queue: a deploy saw
+ * "no answer" from a host whose engine answered at once. A destroyed channel is read to its end, so
+ * ssh2's 'close' comes when the host closes it.
+ */
+function drainOnDestroy(stream: ClientChannel): ClientChannel {
+  const destroy = stream.destroy.bind(stream)
+  stream.destroy = (() => {
+    destroy()
+    stream.resume()
+    return stream
+  }) as typeof stream.destroy
+  return stream
+}
+
 function addSocketMethods<T extends Duplex>(stream: T): T {
   // http.ClientRequest expects a net.Socket; a channel needs these as no-ops.
   const s = stream as unknown as Record<string, unknown>
@@ -616,7 +635,7 @@ class DialStdioAgent extends Agent {
               new Error(`${this.connection.target.name}: docker system dial-stdio: ${stderr.trim()}`),
             )
         })
-        callback(null, addSocketMethods(stream))
+        callback(null, addSocketMethods(drainOnDestroy(stream)))
       })
       .catch((error: Error) => callback(error))
     return undefined

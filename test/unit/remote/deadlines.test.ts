@@ -4,9 +4,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import ssh2, { type Connection } from 'ssh2'
+import ssh2, { type Connection, type ServerChannel } from 'ssh2'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseContainerList } from '../../../src/deploy/containers.js'
+import { listProject, parseContainerList } from '../../../src/deploy/containers.js'
 import { isDockerStream, SshPool, type SshConnection } from '../../../src/remote/ssh.js'
 import { withDeadline } from '../../../src/util/deadline.js'
 
@@ -200,5 +200,98 @@ describe('the SSH connector against a peer that stops answering', () => {
     })
     expect(seen).toBe(4 * 1024 * 1024)
     expect(result.stdout).toBe('')
+  })
+})
+
+describe("the Docker API over dial-stdio channels: a request given up on does not keep the agent's socket", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aip-dial-stdio-'))
+  let server: ssh2.Server
+  let connection: SshConnection
+  /** dial-stdio channels the peer opens and never answers, before it answers every request with []. */
+  let silent = 0
+  /** dial-stdio channels the peer confirms late (after the client's deadline). */
+  let slow = 0
+
+  beforeAll(async () => {
+    const hostKey = ssh2.utils.generateKeyPairSync('ed25519')
+    const clientKey = ssh2.utils.generateKeyPairSync('ed25519')
+    writeFileSync(join(dir, 'id'), clientKey.private, { mode: 0o600 })
+    /** An engine that answers each request on the connection, kept alive as dockerd does. */
+    const engine = (stream: ServerChannel): void => {
+      let pending = ''
+      stream.on('data', (chunk: Buffer) => {
+        pending += chunk.toString('latin1')
+        while (pending.includes('\r\n\r\n')) {
+          pending = pending.slice(pending.indexOf('\r\n\r\n') + 4)
+          stream.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]')
+        }
+      })
+    }
+    server = new ssh2.Server({ hostKeys: [hostKey.private] }, (client: Connection) => {
+      client.on('authentication', (ctx) => ctx.accept())
+      client.on('error', () => undefined)
+      client.on('session', (accept) => {
+        accept().on('exec', (acceptExec, _reject, info) => {
+          if (info.command !== 'docker system dial-stdio') return
+          if (slow > 0) {
+            // confirmed only after the client gave its request up, then answering
+            slow--
+            return void setTimeout(() => engine(acceptExec()), 600)
+          }
+          const stream = acceptExec()
+          if (silent > 0) return void silent-- // takes the request, never answers
+          engine(stream)
+        })
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as { port: number }).port
+    writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostKey.public.split(' ').slice(0, 2).join(' ')}\n`)
+    connect = async () => {
+      connection?.close()
+      connection = await new SshPool({ attempts: 1 }).connect({
+        name: 'peer',
+        alias: '127.0.0.1',
+        hostname: '127.0.0.1',
+        port,
+        user: 'deploy',
+        identityFiles: [join(dir, 'id')],
+        knownHostsFiles: [join(dir, 'known_hosts')],
+        proxyJump: null,
+      })
+    }
+  })
+  /** A new connection: no socket of an earlier test's agent. */
+  let connect: () => Promise<void>
+  afterAll(() => {
+    connection?.close()
+    server.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('more lists given up on than the agent has sockets, then an engine that answers: the next list is answered', async () => {
+    await connect()
+    const exec = { host: 'peer', docker: () => connection.docker() }
+    silent = 5
+    for (let i = 0; i < 5; i++)
+      await expect(listProject(exec, 'p', { timeoutMs: 300 })).rejects.toThrow(
+        'peer: the Docker API (list containers): no answer within 0.3 s',
+      )
+    // each given-up request's channel is gone, and its socket with it: the agent is free again
+    await expect(listProject(exec, 'p', { timeoutMs: 5000 })).resolves.toEqual([])
+    await expect(listProject(exec, 'p', { timeoutMs: 5000 })).resolves.toEqual([])
+  })
+
+  it('channels confirmed only after their requests were given up (a loaded sshd): the next list is still answered', async () => {
+    await connect()
+    const exec = { host: 'peer', docker: () => connection.docker() }
+    slow = 5
+    await Promise.all(
+      Array.from({ length: 5 }, () =>
+        expect(listProject(exec, 'p', { timeoutMs: 300 })).rejects.toThrow('no answer within 0.3 s'),
+      ),
+    )
+    await new Promise((resolve) => setTimeout(resolve, 1500)) // the late channels have come
+    await expect(listProject(exec, 'p', { timeoutMs: 5000 })).resolves.toEqual([])
   })
 })
