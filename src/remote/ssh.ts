@@ -586,7 +586,7 @@ function drainOnDestroy(stream: ClientChannel): ClientChannel {
     destroy()
     stream.resume()
     return stream
-  }) as typeof stream.destroy
+  })
   return stream
 }
 
