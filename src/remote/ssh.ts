@@ -582,11 +582,11 @@ function signalChannel(stream: ClientChannel, name: string): void {
  */
 function drainOnDestroy(stream: ClientChannel): ClientChannel {
   const destroy = stream.destroy.bind(stream)
-  stream.destroy = (() => {
+  stream.destroy = () => {
     destroy()
     stream.resume()
     return stream
-  })
+  }
   return stream
 }
 
