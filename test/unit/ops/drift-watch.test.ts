@@ -7,7 +7,13 @@ import type { Duplex } from 'node:stream'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { AlertReceiver, Project } from '../../../src/config/model.js'
 import type { DriftReport } from '../../../src/ops/drift.js'
-import { alertmanagerAlerts, alertmanagers, driftChanges, notifyChanges } from '../../../src/ops/drift-watch.js'
+import {
+  alertmanagerAlerts,
+  alertmanagers,
+  delivery,
+  driftChanges,
+  notifyChanges,
+} from '../../../src/ops/drift-watch.js'
 import type { Connector } from '../../../src/remote/connect.js'
 import type { Executor } from '../../../src/remote/executor.js'
 import { loadOk } from '../../helpers/load.js'
@@ -300,5 +306,51 @@ describe('notifyChanges over HTTP', () => {
     })
     expect(received[0]!.body).not.toContain('s3cret')
     expect(JSON.parse(received[0]!.body)[0].annotations.description).toBe('pw=***')
+  })
+})
+
+describe('drift --watch', () => {
+  it('the first round reports its drift; then what appears and what goes away, once each', () => {
+    const a = round([{ host: 'erebus', release: 'r', drift: [stopped] }])
+    expect(driftChanges(null, a).map((c) => c.text)).toEqual(['erebus: drift stopped api: 0 of 1 running'])
+    expect(driftChanges(a, a)).toEqual([])
+    const b = round([
+      { host: 'erebus', release: 'r', drift: [] },
+      { host: 'moros', release: null, drift: [], error: 'moros: no answer' },
+    ])
+    expect(driftChanges(a, b).map((c) => [c.text, c.resolved])).toEqual([
+      ['moros: drift unreadable: moros: no answer', false],
+      ['erebus: resolved stopped api: 0 of 1 running', true],
+    ])
+  })
+
+  it('a webhook gets JSON with a bearer from secrets.env; ntfy the text on its topic', () => {
+    const change = driftChanges(null, round([{ host: 'erebus', release: 'r', drift: [stopped] }]))[0]!
+    const secrets = new Map([['HOOK', 's3cret']])
+    expect(
+      delivery(
+        { name: 'h', sendResolved: true, webhook: { url: 'http://h.lab/x', bearerSecret: 'HOOK' } },
+        secrets,
+        change,
+      ),
+    ).toEqual({
+      url: 'http://h.lab/x',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer s3cret' },
+      body: JSON.stringify({
+        text: 'erebus: drift stopped api: 0 of 1 running',
+        host: 'erebus',
+        kind: 'stopped',
+        service: 'api',
+        detail: '0 of 1 running',
+        resolved: false,
+      }),
+    })
+    expect(
+      delivery({ name: 'n', sendResolved: true, ntfy: { url: 'https://ntfy.sh/', topic: 'lab' } }, secrets, change),
+    ).toEqual({
+      url: 'https://ntfy.sh/lab',
+      headers: { 'content-type': 'text/plain; charset=utf-8', title: 'ai-platform drift' },
+      body: 'erebus: drift stopped api: 0 of 1 running',
+    })
   })
 })

@@ -1,10 +1,9 @@
 // drift's decisions, pure: the containers against the release's services, sha256sum's complaints,
-// `compose config --hash` lines, the changes between two --watch rounds and what a receiver is sent.
+// `compose config --hash` lines (the --watch rounds: drift-watch.test.ts).
 import { describe, expect, it } from 'vitest'
 import type { ContainerState } from '../../../src/deploy/containers.js'
 import type { RecordedService } from '../../../src/deploy/release.js'
-import { containerDrift, parseConfigHashes, parseFileCheck, type DriftReport } from '../../../src/ops/drift.js'
-import { delivery, driftChanges } from '../../../src/ops/drift-watch.js'
+import { containerDrift, parseConfigHashes, parseFileCheck } from '../../../src/ops/drift.js'
 
 const H1 = 'a'.repeat(64)
 const H2 = 'b'.repeat(64)
@@ -121,59 +120,5 @@ describe('drift', () => {
         ['worker', H2],
       ]),
     )
-  })
-})
-
-describe('drift --watch', () => {
-  const round = (hosts: DriftReport['hosts']): DriftReport => ({
-    kind: 'ai-platform/drift',
-    ok: false,
-    checkedAt: 't',
-    hosts,
-  })
-  const stopped = { kind: 'stopped' as const, service: 'api', detail: '0 of 1 running' }
-
-  it('the first round reports its drift; then what appears and what goes away, once each', () => {
-    const a = round([{ host: 'erebus', release: 'r', drift: [stopped] }])
-    expect(driftChanges(null, a).map((c) => c.text)).toEqual(['erebus: drift stopped api: 0 of 1 running'])
-    expect(driftChanges(a, a)).toEqual([])
-    const b = round([
-      { host: 'erebus', release: 'r', drift: [] },
-      { host: 'moros', release: null, drift: [], error: 'moros: no answer' },
-    ])
-    expect(driftChanges(a, b).map((c) => [c.text, c.resolved])).toEqual([
-      ['moros: drift unreadable: moros: no answer', false],
-      ['erebus: resolved stopped api: 0 of 1 running', true],
-    ])
-  })
-
-  it('a webhook gets JSON with a bearer from secrets.env; ntfy the text on its topic', () => {
-    const change = driftChanges(null, round([{ host: 'erebus', release: 'r', drift: [stopped] }]))[0]!
-    const secrets = new Map([['HOOK', 's3cret']])
-    expect(
-      delivery(
-        { name: 'h', sendResolved: true, webhook: { url: 'http://h.lab/x', bearerSecret: 'HOOK' } },
-        secrets,
-        change,
-      ),
-    ).toEqual({
-      url: 'http://h.lab/x',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer s3cret' },
-      body: JSON.stringify({
-        text: 'erebus: drift stopped api: 0 of 1 running',
-        host: 'erebus',
-        kind: 'stopped',
-        service: 'api',
-        detail: '0 of 1 running',
-        resolved: false,
-      }),
-    })
-    expect(
-      delivery({ name: 'n', sendResolved: true, ntfy: { url: 'https://ntfy.sh/', topic: 'lab' } }, secrets, change),
-    ).toEqual({
-      url: 'https://ntfy.sh/lab',
-      headers: { 'content-type': 'text/plain; charset=utf-8', title: 'ai-platform drift' },
-      body: 'erebus: drift stopped api: 0 of 1 running',
-    })
   })
 })

@@ -91,6 +91,20 @@ describe('Docker API answers', () => {
   })
 })
 
+/** One connection of its own (a pool each) to the peer on 127.0.0.1:port, its key and known_hosts in dir. */
+function connectPeer(port: number, dir: string): Promise<SshConnection> {
+  return new SshPool({ attempts: 1 }).connect({
+    name: 'peer',
+    alias: '127.0.0.1',
+    hostname: '127.0.0.1',
+    port,
+    user: 'deploy',
+    identityFiles: [join(dir, 'id')],
+    knownHostsFiles: [join(dir, 'known_hosts')],
+    proxyJump: null,
+  })
+}
+
 describe('the SSH connector against a peer that stops answering', () => {
   const dir = mkdtempSync(join(tmpdir(), 'aip-deadlines-'))
   let server: ssh2.Server
@@ -133,16 +147,7 @@ describe('the SSH connector against a peer that stops answering', () => {
   })
   // a pool per connection: the one above keeps its channel places held by the silent tests
   const freshConnection = async () => {
-    const fresh = await new SshPool({ attempts: 1 }).connect({
-      name: 'peer',
-      alias: '127.0.0.1',
-      hostname: '127.0.0.1',
-      port,
-      user: 'deploy',
-      identityFiles: [join(dir, 'id')],
-      knownHostsFiles: [join(dir, 'known_hosts')],
-      proxyJump: null,
-    })
+    const fresh = await connectPeer(port, dir)
     opened.push(fresh)
     return fresh
   }
@@ -249,16 +254,7 @@ describe("the Docker API over dial-stdio channels: a request given up on does no
     writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostKey.public.split(' ').slice(0, 2).join(' ')}\n`)
     connect = async () => {
       connection?.close()
-      connection = await new SshPool({ attempts: 1 }).connect({
-        name: 'peer',
-        alias: '127.0.0.1',
-        hostname: '127.0.0.1',
-        port,
-        user: 'deploy',
-        identityFiles: [join(dir, 'id')],
-        knownHostsFiles: [join(dir, 'known_hosts')],
-        proxyJump: null,
-      })
+      connection = await connectPeer(port, dir)
     }
   })
   /** A new connection: no socket of an earlier test's agent. */
