@@ -1,6 +1,7 @@
 // Pure builders of what runs on a host: argv arrays and sh scripts whose every variable part is quoted
 // here (with remote/quote.ts). Each has a unit test on its exact text in test/unit/remote/commands.test.ts
-// (postgresBackup's is in test/unit/ops/backup.test.ts).
+// (postgresBackup's is in test/unit/ops/backup.test.ts, recordFleetRelease's and readFleetReleases' in
+// test/unit/deploy/fleet-release.test.ts).
 import type { ComposeInfo } from './facts.js'
 import { quoteWord, shellQuote } from './quote.js'
 

@@ -140,10 +140,6 @@ export function compileTemplateIssues(display: string, text: string): Issue[] {
 
 export type TemplateResult = { ok: true; text: string } | { ok: false; issue: Issue }
 
-export function renderTemplate(display: string, text: string, context: Record<string, unknown>): TemplateResult {
-  return new TemplateEngine().render(display, text, context)
-}
-
 function templateIssue(display: string, text: string, error: unknown, variables?: string[]): Issue {
   const e = error as { message?: string; lineNumber?: number; column?: number }
   const message = e.message ?? String(error)

@@ -81,8 +81,10 @@ describe('ai-platform CLI', () => {
     const outside = await temp()
     const log = join(outside, 'network.log')
     const env = { NODE_OPTIONS: `--import=${join(REPO, 'test/fixtures/no-network/hook.mjs')}`, AIP_NETWORK_LOG: log }
-    const dry = await cli(['deploy', 'all', '--dry-run', '--json'], { cwd: outside, env })
-    const plan = await cli(['plan', 'all', '--json'], { cwd: outside, env })
+    const [dry, plan] = await Promise.all([
+      cli(['deploy', 'all', '--dry-run', '--json'], { cwd: outside, env }),
+      cli(['plan', 'all', '--json'], { cwd: outside, env }),
+    ])
     expect(dry.code).toBe(0)
     expect(dry.stderr).toBe('')
     expect(JSON.parse(dry.stdout)).toEqual(JSON.parse(plan.stdout))
@@ -217,31 +219,35 @@ describe('ai-platform CLI', () => {
       'stacks/db.yaml': (t) => t.replace('phase: infra', 'phase: db'),
     })
     temps.push(dir)
-    const result = await cli(['plan', '--project', dir])
+    const [result, json] = await Promise.all([
+      cli(['plan', '--project', dir]),
+      cli(['validate', '--project', dir, '--json']),
+    ])
     expect(result.code).toBe(1)
     expect(result.stdout).toBe('')
     expect(result.stderr).toBe(
       'inventory/hosts.yaml:9:32 hosts.beta.hardware.gpu.vendor: must be one of nvidia, amd (got "rocm")\nstacks/db.yaml:3:10 x-ai-platform.phase: must be one of infra, ai, monitor (got "db")\n2 errors\n',
     )
-    const json = await cli(['validate', '--project', dir, '--json'])
     expect(json.code).toBe(1)
     expect(JSON.parse(json.stdout)).toMatchObject({ valid: false, summary: { errors: 2 } })
   })
 
   it('user mistakes on the command line are short errors with a hint', async () => {
-    const unknownTarget = await cli(['plan', 'erebos', '--project', MINIMAL])
+    const [unknownTarget, noDir, badPhase, json] = await Promise.all([
+      cli(['plan', 'erebos', '--project', MINIMAL]),
+      cli(['validate', '--project', '/nonexistent/x']),
+      cli(['plan', '--phase', 'database', '--project', MINIMAL]),
+      cli(['plan', 'erebos', '--json', '--project', MINIMAL]),
+    ])
     expect(unknownTarget).toMatchObject({ code: 1, stdout: '' })
     expect(unknownTarget.stderr).toBe(
       'error: unknown target: erebos\nhint: Targets are host names (alpha, beta, gamma), tags (@db, @gpu) or all.\n',
     )
-    const noDir = await cli(['validate', '--project', '/nonexistent/x'])
     expect(noDir.stderr).toBe(
       'error: --project /nonexistent/x: no such directory\nhint: Create one with `ai-platform init DIR`.\n',
     )
-    const badPhase = await cli(['plan', '--phase', 'database', '--project', MINIMAL])
     expect(badPhase.code).not.toBe(0)
     noStack(badPhase.stderr)
-    const json = await cli(['plan', 'erebos', '--json', '--project', MINIMAL])
     expect(JSON.parse(json.stdout)).toEqual({
       error: {
         message: 'unknown target: erebos',
@@ -251,38 +257,46 @@ describe('ai-platform CLI', () => {
   })
 
   it('an unknown host for logs and exec is a short error, not a crash; nothing is connected', async () => {
-    for (const args of [
+    const commands = [
       ['logs', 'nosuchhost'],
       ['exec', 'nosuchhost', '--', 'true'],
-    ]) {
-      const run = await cli([...args.slice(0, 2), '--project', MINIMAL, ...args.slice(2)])
-      expect(run.code, args.join(' ')).toBe(1)
-      expect(run.stderr).toBe('error: unknown host nosuchhost\nhint: Hosts: alpha, beta, gamma.\n')
-    }
+    ]
+    const runs = await Promise.all(
+      commands.map((args) => cli([...args.slice(0, 2), '--project', MINIMAL, ...args.slice(2)])),
+    )
+    commands.forEach((args, i) => {
+      expect(runs[i]!.code, args.join(' ')).toBe(1)
+      expect(runs[i]!.stderr).toBe('error: unknown host nosuchhost\nhint: Hosts: alpha, beta, gamma.\n')
+    })
   })
 
   it('a secrets file others can read is refused by every command that would use it, naming the fix', async () => {
     const dir = await projectFrom(MINIMAL)
     temps.push(dir)
     await writeFile(join(dir, 'secrets.env'), 'DB_PASSWORD=hunter2hunter2\nAPI_KEY=key-1\n', { mode: 0o644 })
-    for (const args of [['status'], ['health'], ['render', '--out', join(dir, 'out')], ['deploy', 'gamma', '--yes']]) {
-      const run = await cli([...args, '--project', dir])
-      expect(run.code, args.join(' ')).toBe(1)
-      expect(run.stderr).toBe(
+    const commands = [['status'], ['health'], ['render', '--out', join(dir, 'out')], ['deploy', 'gamma', '--yes']]
+    const [dry, ...runs] = await Promise.all([
+      cli(['deploy', 'all', '--dry-run', '--project', dir]),
+      ...commands.map((args) => cli([...args, '--project', dir])),
+    ])
+    commands.forEach((args, i) => {
+      expect(runs[i]!.code, args.join(' ')).toBe(1)
+      expect(runs[i]!.stderr).toBe(
         `error: ${join(dir, 'secrets.env')} can be read by others (mode 0644): secret values must be private to you\nhint: chmod 600 ${join(dir, 'secrets.env')} (and consider whether the values have been seen).\n`,
       )
-    }
+    })
     // a dry run reads no secret
-    expect((await cli(['deploy', 'all', '--dry-run', '--project', dir])).code).toBe(0)
+    expect(dry.code).toBe(0)
   })
 
   it('every command has help text', async () => {
-    for (const command of ['validate', 'plan', 'render', 'deploy', 'init', 'secrets init']) {
-      const result = await cli([...command.split(' '), '--help'])
-      expect(result.code, command).toBe(0)
-      expect(result.stdout, command).toContain('USAGE')
-      expect(result.stdout, command).toContain('--project')
-    }
+    const commands = ['validate', 'plan', 'render', 'deploy', 'init', 'secrets init']
+    const results = await Promise.all(commands.map((command) => cli([...command.split(' '), '--help'])))
+    commands.forEach((command, i) => {
+      expect(results[i]!.code, command).toBe(0)
+      expect(results[i]!.stdout, command).toContain('USAGE')
+      expect(results[i]!.stdout, command).toContain('--project')
+    })
   })
 })
 

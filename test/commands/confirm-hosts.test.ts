@@ -34,11 +34,26 @@ describe('more than one host: confirmation, or --yes without a terminal', () => 
       // one host named, three deployed: app on alpha needs the database (gamma) and every Ollama node
       [['deploy', 'alpha', '--with-deps'], 3, 'beta, gamma, alpha'],
     ]
-    for (const [args, count, names] of refusals) {
-      const result = await run(args)
-      expect(result, args.join(' ')).toMatchObject({ code: 1, stdout: '', stderr: noTerminal('deploy', count, names) })
-    }
-    const json = await run(['deploy', '--json'])
+    // the other commands that can change several hosts ask the same way
+    const others: [string[], string, number, string][] = [
+      [['lock', 'release', 'all'], 'lock release', 3, 'alpha, beta, gamma'],
+      [['models', 'pull'], 'models pull', 2, 'alpha, beta'],
+      [['models', 'rm', 'small', '--on', '@gpu'], 'models rm', 2, 'alpha, beta'],
+      [['models', 'sync', '--prune'], 'models sync', 2, 'alpha, beta'],
+    ]
+    // none of them contacts a host, so they run side by side
+    const [results, json, otherResults] = await Promise.all([
+      Promise.all(refusals.map(([args]) => run(args))),
+      run(['deploy', '--json']),
+      Promise.all(others.map(([args]) => run(args))),
+    ])
+    refusals.forEach(([args, count, names], i) =>
+      expect(results[i], args.join(' ')).toMatchObject({
+        code: 1,
+        stdout: '',
+        stderr: noTerminal('deploy', count, names),
+      }),
+    )
     expect(json.code).toBe(1)
     expect(JSON.parse(json.stdout)).toEqual({
       error: {
@@ -46,24 +61,10 @@ describe('more than one host: confirmation, or --yes without a terminal', () => 
         hint: 'Run again with --yes to confirm without a prompt (a pipe, or CI=true, has no terminal to ask on).',
       },
     })
+    others.forEach(([args, command, count, names], i) =>
+      expect(otherResults[i], args.join(' ')).toMatchObject({ code: 1, stderr: noTerminal(command, count, names) }),
+    )
     expect(await gammaTouched()).toEqual([])
-    // the other commands that can change several hosts ask the same way
-    expect(await run(['lock', 'release', 'all'])).toMatchObject({
-      code: 1,
-      stderr: noTerminal('lock release', 3, 'alpha, beta, gamma'),
-    })
-    expect(await run(['models', 'pull'])).toMatchObject({
-      code: 1,
-      stderr: noTerminal('models pull', 2, 'alpha, beta'),
-    })
-    expect(await run(['models', 'rm', 'small', '--on', '@gpu'])).toMatchObject({
-      code: 1,
-      stderr: noTerminal('models rm', 2, 'alpha, beta'),
-    })
-    expect(await run(['models', 'sync', '--prune'])).toMatchObject({
-      code: 1,
-      stderr: noTerminal('models sync', 2, 'alpha, beta'),
-    })
   })
 
   it('a run on a single host needs no --yes, whatever words chose it', async () => {

@@ -27,7 +27,7 @@ import {
 } from '../../../src/remote/gpu-facts.js'
 import { checkHostKey, parseKnownHosts } from '../../../src/remote/known-hosts.js'
 import { quoteWord } from '../../../src/remote/quote.js'
-import { renderTemplate } from '../../../src/util/template.js'
+import { TemplateEngine } from '../../../src/util/template.js'
 import { redactor } from '../../../src/secrets/secrets.js'
 
 const RUNS = Number(process.env.AIP_FUZZ_RUNS ?? 1000)
@@ -345,7 +345,7 @@ describe('fuzz: quoting, redaction, templates', () => {
     fc.assert(
       fc.property(block, (template) => {
         const started = performance.now()
-        const result = renderTemplate('templates/t.hbs', template, context)
+        const result = new TemplateEngine().render('templates/t.hbs', template, context)
         expect(performance.now() - started).toBeLessThan(5000)
         if (result.ok) expect(result.text.length).toBeLessThanOrEqual(4 * 1024 * 1024)
         else expect(result.issue.line).toBeGreaterThanOrEqual(1)

@@ -5,7 +5,9 @@ import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
 import {
   acquireLock,
+  checkReleaseFiles,
   composeConfigHash,
+  composeConfigHashes,
   composeDown,
   composeScaleUp,
   composeRemoveServices,
@@ -29,6 +31,7 @@ import {
   unpackRelease,
 } from '../../../src/remote/commands.js'
 import { parseHistoryEntries, releasesToPrune } from '../../../src/deploy/history.js'
+import { parseConfigHashes, parseFileCheck } from '../../../src/ops/drift.js'
 import { envFileFor } from '../../../src/secrets/secrets.js'
 
 /** ['sh', '-c', script] as execa's (file, args). */
@@ -129,6 +132,62 @@ describe('remote command builders', () => {
       `${base}/releases/r0/.env`,
     ])
     expect(await readFile(`${bin}.password`, 'utf8')).toBe('')
+    await rm(base, { recursive: true })
+  })
+
+  it('a real sh: config --hash=* reaches compose as one unexpanded word, and its answer is read back', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'aip-hashes-'))
+    const bin = join(base, 'fake-compose')
+    const hash = 'a'.repeat(64)
+    await writeFile(bin, `#!/bin/sh\nprintf "%s\\n" "$@" > "$0.argv"\necho "db ${hash}"\n`, { mode: 0o755 })
+    await mkdir(join(base, 'releases/r1'), { recursive: true })
+    // a file the glob would match if the word went unquoted
+    await writeFile(join(base, '--hash=glob'), '')
+    const target = {
+      compose: { variant: 'v2' as const, version: '2', command: [bin] },
+      project: 'p',
+      baseDir: base,
+      releaseId: 'r1',
+    }
+    const run = await execa(...split(composeConfigHashes(target)), { cwd: base })
+    expect((await readFile(`${bin}.argv`, 'utf8')).split('\n').slice(-3)).toEqual(['config', '--hash=*', ''])
+    expect(parseConfigHashes(run.stdout)).toEqual(new Map([['db', hash]]))
+    await rm(base, { recursive: true })
+  })
+
+  it("a real sh: checkReleaseFiles prints sha256sum's complaints about the current release's files, and nothing when they match or there are no sums", async () => {
+    const base = await mkdtemp(join(tmpdir(), 'aip-files '))
+    const check = async () => {
+      const run = await execa(...split(checkReleaseFiles(base)))
+      expect(run.exitCode).toBe(0)
+      return run.stdout
+    }
+    // no current release yet, then one without sums
+    expect(await check()).toBe('')
+    await mkdir(join(base, 'releases/r1'), { recursive: true })
+    await symlink('releases/r1', join(base, 'current'))
+    expect(await check()).toBe('')
+    const key = '0123456789abcdef'
+    await mkdir(join(base, 'files', key, 'conf'), { recursive: true })
+    const files = { 'conf/a.conf': 'a = 1\n', 'conf/b.conf': 'b = 2\n', 'c.yaml': 'c: 3\n' }
+    for (const [path, text] of Object.entries(files)) await writeFile(join(base, 'files', key, path), text)
+    const sums = (
+      await execa(
+        'sha256sum',
+        Object.keys(files).map((p) => `files/${key}/${p}`),
+        { cwd: base },
+      )
+    ).stdout
+    await writeFile(join(base, 'releases/r1/files.sha256'), `${sums}\n`)
+    expect(await check()).toBe('')
+    await writeFile(join(base, 'files', key, 'conf/a.conf'), 'a = 2\n')
+    await rm(join(base, 'files', key, 'c.yaml'))
+    const out = await check()
+    expect(out.split('\n')).toEqual([`files/${key}/conf/a.conf: FAILED`, `files/${key}/c.yaml: FAILED open or read`])
+    expect(parseFileCheck(out)).toEqual([
+      { kind: 'file', detail: 'conf/a.conf was edited on the host' },
+      { kind: 'file', detail: 'c.yaml is missing' },
+    ])
     await rm(base, { recursive: true })
   })
 
@@ -453,6 +512,34 @@ describe('remote command builders: the exact text of each', () => {
         String.raw`for r in r1 'r 2'; do [ "$r" = "$live" ] || rm -rf "$b/releases/$r"; done`,
         'cd "$b/files" 2>/dev/null || exit 0',
         'for f in *; do [ -e "$f" ] || continue; grep -qs "files/$f/" "$b"/releases/*/release.json || rm -rf "$f"; done',
+      ].join('\n'),
+    ])
+  })
+
+  it('composeConfigHashes: every service, the glob quoted for the shell', () => {
+    expect(
+      composeConfigHashes({ compose: v1, project: 'ai-platform', baseDir: '/opt/ai-platform', releaseId: 'r1' }),
+    ).toEqual([
+      'sh',
+      '-c',
+      [
+        'set -eu',
+        'd=/opt/ai-platform/releases/r1',
+        String.raw`if [ -s "$d/.env" ] && grep -qv "^[A-Za-z_][A-Za-z0-9_]*='" "$d/.env"; then set -- --env-file "$d/.env"; else set -a; [ ! -f "$d/.env" ] || . "$d/.env"; set +a; set --; fi`,
+        `exec docker-compose --project-name ai-platform --project-directory /opt/ai-platform --file "$d/compose.yaml" "$@" config '--hash=*'`,
+      ].join('\n'),
+    ])
+  })
+
+  it('checkReleaseFiles', () => {
+    expect(checkReleaseFiles('/opt/ai-platform')).toEqual([
+      'sh',
+      '-c',
+      [
+        ...HEADER,
+        'cd "$b"',
+        '[ -s current/files.sha256 ] || exit 0',
+        "sha256sum -c current/files.sha256 2>/dev/null | grep -v ': OK$' || true",
       ].join('\n'),
     ])
   })

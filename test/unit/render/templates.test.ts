@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { renderHosts, type HostRender } from '../../../src/render/render.js'
-import { renderTemplate } from '../../../src/util/template.js'
+import { TemplateEngine } from '../../../src/util/template.js'
 import { loadOk } from '../../helpers/load.js'
 import { MINIMAL, projectFrom, REPO, removeProject } from '../../helpers/project.js'
 import { formatIssue } from '../../../src/errors.js'
@@ -205,11 +205,11 @@ describe('templates', async () => {
   })
 
   it('a template cannot run code: only the fixed helpers exist and prototypes are out of reach', () => {
-    const constructor = renderTemplate('t', '{{constructor.constructor}}', { a: 1 })
+    const constructor = new TemplateEngine().render('t', '{{constructor.constructor}}', { a: 1 })
     expect(constructor.ok).toBe(false)
-    const lookup = renderTemplate('t', '{{#with this}}{{__proto__}}{{/with}}', { a: 1 })
+    const lookup = new TemplateEngine().render('t', '{{#with this}}{{__proto__}}{{/with}}', { a: 1 })
     expect(lookup.ok ? lookup.text : '').toBe('')
-    expect(renderTemplate('t', '{{log "x"}}', {}).ok).toBe(false)
+    expect(new TemplateEngine().render('t', '{{log "x"}}', {}).ok).toBe(false)
   })
 })
 
@@ -231,7 +231,7 @@ describe('what one template may cost', () => {
   })
 
   it('output past 4 MiB is refused', () => {
-    const result = renderTemplate('templates/big.hbs', `${'{{#each list}}{{@root.big}}{{/each}}'}`, {
+    const result = new TemplateEngine().render('templates/big.hbs', `${'{{#each list}}{{@root.big}}{{/each}}'}`, {
       list: Array.from({ length: 5 }, () => ({})),
       big: 'x'.repeat(1024 * 1024),
     })
