@@ -538,8 +538,8 @@ describe('remote command builders: the exact text of each', () => {
       [
         ...HEADER,
         'cd "$b"',
-        '[ -s current/files.sha256 ] || exit 0',
-        "sha256sum -c current/files.sha256 2>/dev/null | grep -v ': OK$' || true",
+        "[ ! -s current/files.sha256 ] || sha256sum -c current/files.sha256 2>/dev/null | grep -v ': OK$' || true",
+        "[ ! -s current/.env.sha256 ] || (cd current && sha256sum -c .env.sha256 2>/dev/null) | grep -v ': OK$' || true",
       ].join('\n'),
     ])
   })
