@@ -28,7 +28,11 @@ async function wholeReleases(host: FleetHost): Promise<{ current: string | null;
   ).toEqual([])
   for (const id of releases) {
     const files = (await readdir(join(base, 'releases', id))).sort()
-    expect([host.name, id, files]).toEqual([host.name, id, ['.env', '.env.sha256', 'compose.yaml', 'files.sha256', 'release.json']])
+    expect([host.name, id, files]).toEqual([
+      host.name,
+      id,
+      ['.env', '.env.sha256', 'compose.yaml', 'files.sha256', 'release.json'],
+    ])
     expect(JSON.parse(await readFile(join(base, 'releases', id, 'release.json'), 'utf8')).id).toBe(id)
   }
   await expect(stat(join(base, '.lock')), `${host.name}: lock left behind`).rejects.toThrow()
