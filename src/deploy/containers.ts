@@ -88,9 +88,8 @@ export function listProject(
 
 /**
  * listProject asked again, until `deadline` (epoch ms), while the host's Docker engine does not answer
- * within `timeoutMs` (default REMOTE_WAIT_MS): for the waits of a deploy, which have a deadline of their own. A loaded host
- * creating a batch of containers has taken over 30 s to answer one list (dockerd 20.10, 141
- * containers, 2 cores shared with nine other hosts).
+ * within `timeoutMs` (default REMOTE_WAIT_MS): for the waits of a deploy, which have a deadline of
+ * their own, so that one slow answer from a busy engine does not fail a rollout or its rollback.
  */
 export function listProjectUntil(
   exec: Pick<Executor, 'host' | 'docker'>,
