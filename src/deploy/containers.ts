@@ -98,7 +98,7 @@ export function listProjectUntil(
   options: { signal?: AbortSignal; onSlow?: (error: NoAnswer) => void; timeoutMs?: number } = {},
 ): Promise<ContainerState[]> {
   const each = options.timeoutMs ?? REMOTE_WAIT_MS
-  return retry(
+  const attempts = retry(
     () =>
       listProject(exec, project, {
         // each read within what is left (a few seconds at least, so one can still succeed)
@@ -115,6 +115,15 @@ export function listProjectUntil(
       onRetry: (error) => options.onSlow?.(error as NoAnswer),
     },
   )
+  // an abort in the pause between tries ends it as interrupted, not as the last try's "no answer"
+  return attempts.catch((error: unknown) => {
+    if (options.signal?.aborted)
+      throw new RemoteError({
+        host: exec.host,
+        message: `${exec.host}: the Docker API (list containers) was interrupted`,
+      })
+    throw error
+  })
 }
 
 export function parseContainerList(list: unknown, host: string): ContainerState[] {

@@ -87,7 +87,8 @@ export async function rollOut(
   const hashed = await exec.run(composeConfigHash(target, service.name), { timeoutMs: 60_000, signal: options.abort })
   const hash = parseConfigHash(hashed.stdout, service.name, host)
   // Each read waits out a Docker engine too busy to answer (up to the health timeout), as a health wait does.
-  const mine = async (signal: AbortSignal | undefined = options.abort) =>
+  // null: without a signal (a default parameter would turn an explicit undefined into options.abort)
+  const mine = async (signal: AbortSignal | null = options.abort) =>
     (
       await listProjectUntil(exec, target.project, Date.now() + options.healthTimeoutS * 1000, {
         ...(signal ? { signal } : {}),
@@ -120,7 +121,7 @@ export async function rollOut(
       } catch (error) {
         // Only this batch's containers go: the old ones never stopped.
         // read without the abort signal: a second Ctrl-C must not leave them behind
-        const started = (await mine(undefined).catch(() => [])).filter((c) => !before.has(c.id))
+        const started = (await mine(null).catch(() => [])).filter((c) => !before.has(c.id))
         await removeContainers(exec, started).catch(() => undefined)
         const why = error instanceof Error ? error.message : String(error)
         throw new StepFailure(

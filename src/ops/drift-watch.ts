@@ -41,6 +41,19 @@ function items(report: DriftReport): Map<string, Omit<DriftChange, 'resolved' | 
   return out
 }
 
+/**
+ * The round as the watch judges it: a host that could not be read keeps the drift the previous round
+ * found on it (unknown is not resolved: ending those alerts would only fire them again next round).
+ */
+export function carryUnreadable(previous: DriftReport | null, current: DriftReport): DriftReport {
+  if (!previous) return current
+  const before = new Map(previous.hosts.map((h) => [h.host, h.drift]))
+  return {
+    ...current,
+    hosts: current.hosts.map((h) => (h.error !== undefined ? { ...h, drift: before.get(h.host) ?? [] } : h)),
+  }
+}
+
 /** The first round reports all its drift; later rounds what appeared and what went away. */
 export function driftChanges(previous: DriftReport | null, current: DriftReport): DriftChange[] {
   const before = previous ? items(previous) : new Map<string, Omit<DriftChange, 'resolved' | 'text'>>()
@@ -192,7 +205,11 @@ export function alertmanagerAlerts(
       ...(c.service !== undefined ? { service: c.service } : {}),
       severity: 'warning',
       platform,
-      drift_id: createHash('sha256').update(c.detail).digest('hex').slice(0, 12),
+      // an unreadable host is one alert whatever its error says (the watch keys it by host alone)
+      drift_id: createHash('sha256')
+        .update(c.kind === 'unreadable' ? 'unreadable' : c.detail)
+        .digest('hex')
+        .slice(0, 12),
     },
     annotations: { summary: c.text, description: c.detail },
     // a resolved one without startsAt: Alertmanager keeps the firing one's

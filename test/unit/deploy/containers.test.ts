@@ -255,7 +255,7 @@ describe('listProjectUntil', () => {
     const started = Date.now()
     await expect(
       listProjectUntil(exec, 'aip', Date.now() + 10_000, { timeoutMs: 100, signal: controller.signal }),
-    ).rejects.toThrow()
+    ).rejects.toThrow('hive: the Docker API (list containers) was interrupted')
     expect(Date.now() - started).toBeLessThan(2000)
   })
 })

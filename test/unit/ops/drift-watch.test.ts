@@ -10,6 +10,7 @@ import type { DriftReport } from '../../../src/ops/drift.js'
 import {
   alertmanagerAlerts,
   alertmanagers,
+  carryUnreadable,
   delivery,
   driftChanges,
   notifyChanges,
@@ -77,6 +78,17 @@ describe('alertmanagerAlerts', () => {
     const [now, gone] = alertmanagerAlerts('lab', driftChanges(one, none), NOW, HOLD_MS)
     expect(now!.endsAt > NOW.toISOString() && gone!.endsAt === NOW.toISOString()).toBe(true)
     expect(now!.labels.drift_id).not.toBe(gone!.labels.drift_id)
+  })
+
+  it('an unreadable host is one alert whatever its error says', () => {
+    const say = (error: string) =>
+      alertmanagerAlerts(
+        'lab',
+        driftChanges(null, round([{ host: 'moros', release: null, drift: [], error }])),
+        NOW,
+        HOLD_MS,
+      )[0]!
+    expect(say('moros: connection refused').labels).toEqual(say('moros: no SSH answer within 30 s').labels)
   })
 })
 
@@ -310,6 +322,34 @@ describe('notifyChanges over HTTP', () => {
 })
 
 describe('drift --watch', () => {
+  it('a host that cannot be read keeps the drift it had: unknown is not resolved', () => {
+    const a = round([
+      { host: 'erebus', release: 'r', drift: [stopped] },
+      { host: 'moros', release: 'm', drift: [] },
+    ])
+    const b = carryUnreadable(
+      a,
+      round([
+        { host: 'erebus', release: null, drift: [], error: 'erebus: connection refused' },
+        { host: 'moros', release: 'm', drift: [] },
+      ]),
+    )
+    expect(b.hosts[0]).toEqual({ host: 'erebus', release: null, drift: [stopped], error: 'erebus: connection refused' })
+    expect(driftChanges(a, b).map((c) => [c.text, c.resolved])).toEqual([
+      ['erebus: drift unreadable: erebus: connection refused', false],
+    ])
+    // readable again and mended: now it is resolved, and so is the unreadable
+    const c = carryUnreadable(
+      b,
+      round([
+        { host: 'erebus', release: 'r', drift: [] },
+        { host: 'moros', release: 'm', drift: [] },
+      ]),
+    )
+    expect(driftChanges(b, c).map((x) => x.resolved)).toEqual([true, true])
+    expect(carryUnreadable(null, a)).toBe(a)
+  })
+
   it('the first round reports its drift; then what appears and what goes away, once each', () => {
     const a = round([{ host: 'erebus', release: 'r', drift: [stopped] }])
     expect(driftChanges(null, a).map((c) => c.text)).toEqual(['erebus: drift stopped api: 0 of 1 running'])
