@@ -2,7 +2,7 @@
 import type Docker from 'dockerode'
 import { RemoteError } from '../errors.js'
 import type { Executor, WaitOptions } from '../remote/executor.js'
-import { NoAnswer, REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
+import { NoAnswer, readWithin, REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
 import { retry } from '../util/retry.js'
 
 export interface ContainerState {
@@ -101,8 +101,7 @@ export function listProjectUntil(
   const attempts = retry(
     () =>
       listProject(exec, project, {
-        // each read within what is left (a few seconds at least, so one can still succeed)
-        timeoutMs: Math.min(each, Math.max(Math.min(each, 5000), deadline - Date.now())),
+        timeoutMs: readWithin(each, deadline),
         ...(options.signal ? { signal: options.signal } : {}),
       }),
     {

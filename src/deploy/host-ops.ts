@@ -15,7 +15,7 @@ import {
 } from '../remote/commands.js'
 import type { Executor } from '../remote/executor.js'
 import { factsScript } from '../remote/facts.js'
-import { NoAnswer, REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
+import { NoAnswer, readWithin, REMOTE_WAIT_MS, withDeadline } from '../util/deadline.js'
 import { retry } from '../util/retry.js'
 import {
   containerLogTail,
@@ -221,9 +221,9 @@ async function waitHealthyWith(
   const docker = exec.docker()
   const deadline = Date.now() + options.healthTimeoutS * 1000
   const each = options.readTimeoutMs ?? REMOTE_WAIT_MS
-  // Each read of the host is bounded too: by what is left of the health timeout (a few seconds at least).
+  // Each read of the host is bounded too: by what is left of the health timeout.
   const wait = () => ({
-    timeoutMs: Math.min(each, Math.max(Math.min(each, 5000), deadline - Date.now())),
+    timeoutMs: readWithin(each, deadline),
     signal: options.abort,
   })
   const host = project.hosts[target.host]!

@@ -17,6 +17,14 @@ export class NoAnswer extends RemoteError {
 /** For a remote wait that has no timeout of its own to inherit. */
 export const REMOTE_WAIT_MS = 30_000
 
+/**
+ * One read's deadline inside a longer wait: `each`, cut to what is left before `deadline` (epoch ms),
+ * but a few seconds at least (never above `each`), so a last read can still succeed.
+ */
+export function readWithin(each: number, deadline: number): number {
+  return Math.min(each, Math.max(Math.min(each, 5000), deadline - Date.now()))
+}
+
 export function seconds(ms: number): string {
   return ms >= 10_000 || ms % 1000 === 0 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`
 }
